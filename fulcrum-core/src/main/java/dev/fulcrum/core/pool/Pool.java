@@ -1,0 +1,156 @@
+package dev.fulcrum.core.pool;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.balance.Algorithm;
+import dev.fulcrum.core.balance.Balancer;
+import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.balance.WeightedServer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.ToIntFunction;
+
+/**
+ * The registered servers of one pool, and the one place that changes them. Every change builds a
+ * new {@link PoolSnapshot} (servers + a ready balancer) and publishes it with a single volatile
+ * write before the method returns, so whoever reports the change (an event, an alert) does so after
+ * the data plane can already see it.
+ *
+ * <p>Thread-safety: mutators are serialized by the pool's monitor (the control side: config, admin
+ * API, health checks); {@link #snapshot()} is a lock-free volatile read for the request path.
+ */
+public final class Pool {
+
+    private final String name;
+    private final Algorithm algorithm;
+    private final HashKey hashKey;
+    private final List<Server> servers = new ArrayList<>();
+    private ToIntFunction<Server> effectiveWeight = Server::weight;
+    private long version;
+    private volatile PoolSnapshot snapshot;
+
+    public Pool(String name, Algorithm algorithm, HashKey hashKey) {
+        this.name = name;
+        this.algorithm = algorithm;
+        this.hashKey = hashKey;
+        publish();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Algorithm algorithm() {
+        return algorithm;
+    }
+
+    public HashKey hashKey() {
+        return hashKey;
+    }
+
+    /** The current snapshot; never null. */
+    public PoolSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Registered servers (draining ones included), in registration order. */
+    public synchronized List<Server> servers() {
+        return List.copyOf(servers);
+    }
+
+    public synchronized Optional<Server> find(String id) {
+        for (Server s : servers) {
+            if (s.id().equals(id)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Registers a server.
+     *
+     * @throws IllegalStateException when a server with that address is already registered
+     */
+    public synchronized Server add(HostPort address, int weight, ServerState health) {
+        if (find(address.toString()).isPresent()) {
+            throw new IllegalStateException("server " + address + " is already in pool " + name);
+        }
+        Server server = new Server(address, weight, health);
+        servers.add(server);
+        publish();
+        return server;
+    }
+
+    /** Forgets a server at once (call after it drained); idle connections to it must close. */
+    public synchronized boolean remove(Server server) {
+        if (!servers.remove(server)) {
+            return false;
+        }
+        server.markRemoved();
+        publish();
+        return true;
+    }
+
+    /** Moves a server's health; returns false when nothing changed. */
+    public synchronized boolean setHealth(Server server, ServerState health) {
+        if (health == ServerState.DRAINING) {
+            throw new IllegalArgumentException("use setDraining for draining");
+        }
+        if (server.health() == health || !servers.contains(server)) {
+            return false;
+        }
+        server.setHealth(health);
+        publish();
+        return true;
+    }
+
+    /** Drains (true) or enables (false) a server; returns false when nothing changed. */
+    public synchronized boolean setDraining(Server server, boolean draining) {
+        if (server.isDraining() == draining || !servers.contains(server)) {
+            return false;
+        }
+        server.setDraining(draining);
+        publish();
+        return true;
+    }
+
+    public synchronized boolean setWeight(Server server, int weight) {
+        if (weight < 0 || weight > 256) {
+            throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
+        }
+        if (server.weight() == weight || !servers.contains(server)) {
+            return false;
+        }
+        server.setWeight(weight);
+        publish();
+        return true;
+    }
+
+    /**
+     * Replaces how a server's configured weight becomes its weight in the balancer (slow start
+     * ramps it), and republishes. The function must return 0..weight and be cheap.
+     */
+    public synchronized void setEffectiveWeight(ToIntFunction<Server> effectiveWeight) {
+        this.effectiveWeight = effectiveWeight;
+        publish();
+    }
+
+    /** Rebuilds and publishes the snapshot, e.g. when slow-start weights moved. */
+    public synchronized void republish() {
+        publish();
+    }
+
+    private void publish() {
+        List<WeightedServer> inRotation = new ArrayList<>(servers.size());
+        for (Server s : servers) {
+            if (s.isInRotation()) {
+                int w = Math.min(s.weight(), effectiveWeight.applyAsInt(s));
+                inRotation.add(new WeightedServer(s, Math.max(1, w)));
+            }
+        }
+        snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers,
+                Balancer.create(algorithm, inRotation));
+    }
+}

@@ -1,0 +1,155 @@
+package dev.fulcrum.core.pool;
+
+import dev.fulcrum.core.HostPort;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One backend server of a pool: its identity (the address), its configured weight, its state
+ * and its live load counters.
+ *
+ * <p>A {@code Server} object lives as long as the server is registered; immutable
+ * {@link PoolSnapshot}s refer to it, so load counters bumped by the data plane are visible to
+ * load-aware balancers (least-connections, least-request) without republishing. State and weight
+ * are changed only by the {@link Pool} that owns the server, which then publishes a new snapshot;
+ * the request path must read them from the snapshot, not from here.
+ *
+ * <p>Thread-safe: counters are atomic, fields are volatile. Equality is identity: two registrations
+ * of the same address are two servers.
+ */
+public final class Server {
+
+    private final HostPort address;
+    private final String id;
+    private volatile int weight;
+    private volatile ServerState health;
+    private volatile boolean draining;
+    private volatile boolean removed;
+
+    private final AtomicInteger activeConnections = new AtomicInteger();
+    private final AtomicInteger activeRequests = new AtomicInteger();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+
+    /**
+     * @param health where health checking starts: {@link ServerState#CHECKING} when the pool has
+     *               health checks, {@link ServerState#UP} when it has none
+     */
+    public Server(HostPort address, int weight, ServerState health) {
+        if (health == ServerState.DRAINING) {
+            throw new IllegalArgumentException("draining is not a health state");
+        }
+        if (weight < 0 || weight > 256) {
+            throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
+        }
+        this.address = address;
+        this.id = address.toString();
+        this.weight = weight;
+        this.health = health;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    /** The canonical {@code host:port} text: the server's name in the API, metrics and events. */
+    public String id() {
+        return id;
+    }
+
+    /** Configured weight, 0..256; 0 means no new traffic. */
+    public int weight() {
+        return weight;
+    }
+
+    /**
+     * The state the API reports: {@code draining} when an operator or a removal drains it, else its
+     * health ({@code checking}, {@code up}, {@code down}, {@code ejected}).
+     */
+    public ServerState state() {
+        return draining ? ServerState.DRAINING : health;
+    }
+
+    /** The health-check view alone, whatever the drain flag says. */
+    public ServerState health() {
+        return health;
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** In rotation: healthy, not draining, weight above 0. */
+    public boolean isInRotation() {
+        return !draining && health == ServerState.UP && weight > 0 && !removed;
+    }
+
+    /** True once the pool has forgotten this server; idle connections to it must be closed. */
+    public boolean isRemoved() {
+        return removed;
+    }
+
+    void setWeight(int weight) {
+        this.weight = weight;
+    }
+
+    void setHealth(ServerState health) {
+        this.health = health;
+    }
+
+    void setDraining(boolean draining) {
+        this.draining = draining;
+    }
+
+    void markRemoved() {
+        this.removed = true;
+    }
+
+    /** Open connections from the balancer to this server (pooled idle ones included). */
+    public int activeConnections() {
+        return activeConnections.get();
+    }
+
+    /** Requests (or TCP sessions) sent to this server that have not finished yet: its in-flight work. */
+    public int activeRequests() {
+        return activeRequests.get();
+    }
+
+    /** Requests sent to this server since it was registered. */
+    public long requests() {
+        return requests.sum();
+    }
+
+    /** Requests to this server that failed (connect error, reset, timeout, invalid response). */
+    public long failures() {
+        return failures.sum();
+    }
+
+    public void connectionOpened() {
+        activeConnections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        activeConnections.decrementAndGet();
+    }
+
+    /** Called when a request (or TCP session) is sent to this server; pair with {@link #requestFinished()}. */
+    public void requestStarted() {
+        requests.increment();
+        activeRequests.incrementAndGet();
+    }
+
+    public void requestFinished() {
+        activeRequests.decrementAndGet();
+    }
+
+    public void failed() {
+        failures.increment();
+    }
+
+    @Override
+    public String toString() {
+        return id + "(" + state() + ", weight " + weight + ")";
+    }
+}

@@ -1,0 +1,131 @@
+package dev.fulcrum.server.config;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.balance.Algorithm;
+import dev.fulcrum.core.balance.HashKey;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A whole, validated config file (spec config.md), with every default filled in. Built only by
+ * {@link ConfigLoader}; once built it is known to be consistent (names unique, references exist,
+ * ranges hold), so the runtime never re-checks it. Immutable.
+ *
+ * @param ha  null when the file has no {@code ha} section
+ * @param dsr null when the file has no {@code dsr} section
+ */
+public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
+                            List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr) {
+
+    public FulcrumConfig {
+        listeners = List.copyOf(listeners);
+        pools = List.copyOf(pools);
+        alerts = List.copyOf(alerts);
+        autoscale = List.copyOf(autoscale);
+    }
+
+    public PoolConfig pool(String poolName) {
+        return pools.stream().filter(p -> p.name().equals(poolName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no pool " + poolName));
+    }
+
+    /** {@code admin}: where the admin API listens and the token mutations need ("" = none). */
+    public record Admin(HostPort listen, String token) {
+        public static final Admin DEFAULT = new Admin(new HostPort("127.0.0.1", 9901), "");
+    }
+
+    public enum Protocol { HTTP, TCP }
+
+    /** One {@code listeners[]} entry. {@code tls} is null when TLS is not terminated here. */
+    public record Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls,
+                           int maxConnections, Duration idleTimeout, Duration requestHeaderTimeout,
+                           int maxHeaderBytes) {
+    }
+
+    public record Tls(Path cert, Path key) {
+    }
+
+    /** One {@code pools[]} entry. */
+    public record PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
+                             List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
+                             int retries, Duration slowStart, Duration drainTimeout,
+                             int maxConnectionsPerServer, HealthCheck healthCheck,
+                             OutlierDetection outlierDetection) {
+        public PoolConfig {
+            servers = List.copyOf(servers);
+        }
+    }
+
+    /** {@code pools[].servers[]}: weight 0..256, 0 = no new traffic. */
+    public record ServerEntry(HostPort address, int weight) {
+    }
+
+    public enum CheckType { HTTP, TCP, NONE }
+
+    /**
+     * {@code health-check}. {@code expectStatus} is the inclusive range {@code [expectStatusLow,
+     * expectStatusHigh]}; {@code jitter} is a fraction (0.1 for {@code 10%}); {@code host} "" means
+     * the server address.
+     */
+    public record HealthCheck(CheckType type, String path, String host, int expectStatusLow,
+                              int expectStatusHigh, Duration interval, Duration timeout, int rise, int fall,
+                              double jitter) {
+        public static final HealthCheck DEFAULT = new HealthCheck(CheckType.HTTP, "/health", "", 200, 399,
+                Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3, 0.10);
+    }
+
+    /** {@code outlier-detection}. */
+    public record OutlierDetection(int consecutiveGatewayFailures, int consecutive5xx, Duration baseEjection,
+                                   int maxEjectionPercent) {
+        public static final OutlierDetection DEFAULT = new OutlierDetection(3, 5, Duration.ofSeconds(30), 50);
+    }
+
+    public enum AlertType { LOG, WEBHOOK }
+
+    /** One {@code alerts[]} entry; {@code url} is null for {@code log}. */
+    public record Alert(AlertType type, URI url, Duration timeout) {
+    }
+
+    /** One {@code autoscale[]} entry. */
+    public record Autoscale(String pool, Metric metric, double scaleOutAbove, double scaleInBelow, Duration window,
+                            Duration cooldown, int minServers, int maxServers, Provisioner provisioner) {
+    }
+
+    /** {@code autoscale[].metric}: gauge {@code name} scraped at {@code path}, divided by {@code scale}. */
+    public record Metric(String path, String name, double scale, Duration interval) {
+    }
+
+    public enum ProvisionerType { PROCESS, EXEC }
+
+    /**
+     * {@code autoscale[].provisioner}. For {@code process}: {@code command} with {@code {port}} and
+     * the port range; for {@code exec}: the {@code scale-out} and {@code scale-in} commands.
+     */
+    public record Provisioner(ProvisionerType type, List<String> command, int portLow, int portHigh,
+                              List<String> scaleOut, List<String> scaleIn) {
+        public Provisioner {
+            command = List.copyOf(command);
+            scaleOut = List.copyOf(scaleOut);
+            scaleIn = List.copyOf(scaleIn);
+        }
+    }
+
+    /** {@code ha}: VRRPv3. {@code notify} ("" = none) is {@code notifyCommand}. */
+    public record Ha(String networkInterface, int virtualRouterId, int priority, Duration advertInterval,
+                     boolean preempt, List<String> virtualIps, List<String> unicastPeers, String notifyCommand) {
+        public Ha {
+            virtualIps = List.copyOf(virtualIps);
+            unicastPeers = List.copyOf(unicastPeers);
+        }
+    }
+
+    /** {@code dsr}: Direct Server Return for {@code virtualIp} on {@code ports}, servers of {@code pool}. */
+    public record Dsr(String networkInterface, String virtualIp, List<Integer> ports, String pool) {
+        public Dsr {
+            ports = List.copyOf(ports);
+        }
+    }
+}
