@@ -3,9 +3,7 @@ package dev.fulcrum.core.balance;
 import dev.fulcrum.core.pool.Server;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * {@code ring-hash}: Ketama-style consistent hashing. Each server puts points on a 64-bit ring at
@@ -56,23 +54,48 @@ final class RingHash implements Balancer {
         long[] hashes = new long[total];
         int[] owner = new int[total];
         int p = 0;
+        StringBuilder name = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            String prefix = servers.get(i).server().id() + "#";
+            name.setLength(0);
+            name.append(servers.get(i).server().id()).append('#');
+            int prefix = name.length();
             for (int k = 0; k < counts[i]; k++) {
-                hashes[p] = Hashing.hash64(prefix + k) ^ Long.MIN_VALUE;
+                name.setLength(prefix);
+                hashes[p] = Hashing.hash64(name.append(k)) ^ Long.MIN_VALUE;
                 owner[p] = i;
                 p++;
             }
         }
-        // sort points by position; a (vanishingly rare) collision is ordered by server for determinism
-        int[] order = IntStream.range(0, total).boxed()
-                .sorted(Comparator.<Integer>comparingLong(i -> hashes[i]).thenComparingInt(i -> owner[i]))
-                .mapToInt(Integer::intValue).toArray();
         this.points = new long[total];
         this.owners = new int[total];
-        for (int i = 0; i < total; i++) {
-            points[i] = hashes[order[i]];
-            owners[i] = owner[order[i]];
+        sortByPosition(hashes, owner, points, owners);
+    }
+
+    /**
+     * Sorts the points by position into {@code points}/{@code owners} without boxing (the ring is
+     * rebuilt with every snapshot, up to 65536 points): a primitive sort on the position's high 32
+     * bits with the point's index in the low 32, then an insertion pass on the full 64 bits, which
+     * is linear because only points sharing their high 32 bits can still be out of order. Points at
+     * the same position (vanishingly rare) are ordered by server, so the ring is deterministic.
+     */
+    private static void sortByPosition(long[] hashes, int[] owner, long[] points, int[] owners) {
+        long[] keyed = new long[hashes.length];
+        for (int i = 0; i < keyed.length; i++) {
+            keyed[i] = (hashes[i] >> 32) << 32 | i;
+        }
+        Arrays.sort(keyed);
+        for (int i = 0; i < keyed.length; i++) {
+            int from = (int) keyed[i];
+            long position = hashes[from];
+            int server = owner[from];
+            int j = i;
+            while (j > 0 && (points[j - 1] > position || points[j - 1] == position && owners[j - 1] > server)) {
+                points[j] = points[j - 1];
+                owners[j] = owners[j - 1];
+                j--;
+            }
+            points[j] = position;
+            owners[j] = server;
         }
     }
 
