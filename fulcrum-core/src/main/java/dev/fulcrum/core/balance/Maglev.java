@@ -19,8 +19,7 @@ import java.util.List;
  */
 final class Maglev implements Balancer {
 
-    /** The paper's recommended prime table size; the DSR forwarder uses the same. */
-    static final int TABLE_SIZE = 65537;
+    static final int TABLE_SIZE = MaglevTable.DEFAULT_SIZE;
 
     private final List<WeightedServer> servers;
     private final MaglevTable table;

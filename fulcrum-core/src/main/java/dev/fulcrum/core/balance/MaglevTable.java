@@ -30,6 +30,9 @@ import java.util.List;
  */
 public final class MaglevTable {
 
+    /** The table size the paper recommends and Fulcrum uses: a prime, far above any pool's size. */
+    public static final int DEFAULT_SIZE = 65537;
+
     /** Mixed into h1 to derive the independent skip hash h2 (the 64-bit golden ratio). */
     static final long SKIP_SEED = 0x9E3779B97F4A7C15L;
     /** Upper bound on the table size, so that slot arithmetic never overflows an int. */
@@ -48,7 +51,7 @@ public final class MaglevTable {
      *                ties and gives the indices that {@link #lookup} returns
      * @param weights one per name, each >= 1
      * @param size    the table size M: a prime, at least the number of names (the paper uses
-     *                M >> names, e.g. 65537)
+     *                M >> names, e.g. {@link #DEFAULT_SIZE})
      * @throws IllegalArgumentException on an empty pool, a weight below 1 or a bad size
      */
     public static MaglevTable build(List<String> names, int[] weights, int size) {

@@ -21,7 +21,8 @@ import java.util.stream.IntStream;
  *
  * <p>Bounded fallback: precomputing costs servers × cycle-length steps. When that exceeds
  * {@link #SMOOTH_WORK_LIMIT} (2^24 steps, which also caps the stored cycle at 65536 entries;
- * e.g. more than 256 servers all at weight 256), the cycle is instead LVS's interleaved weighted
+ * reached only by pools of a few hundred servers with unequal weights, e.g. 300 servers mixing
+ * weights 255 and 256), the cycle is instead LVS's interleaved weighted
  * round-robin, computed per position from O(servers + max weight) memory: round r serves, in order,
  * every server whose weight exceeds r. Same counts per cycle, less smooth.
  *

@@ -148,6 +148,36 @@ class MaglevTest {
     }
 
     @Test
+    void aServerOwningNoSlotIsStillPickedWhenEveryOtherIsExcluded() {
+        // 299 servers at weight 256 fill the table in ~219 rounds; weight 1 earns a turn every 256
+        int[] weights = new int[300];
+        Arrays.fill(weights, 256);
+        weights[299] = 1;
+        List<WeightedServer> servers = Servers.weighted(weights);
+        Maglev maglev = new Maglev(servers);
+        Server light = servers.get(299).server();
+        for (int slot = 0; slot < Maglev.TABLE_SIZE; slot++) {
+            assertThat(maglev.serverInSlot(slot)).isNotSameAs(light);
+        }
+        Pick pick = Pick.of(Hashing.hash64("198.51.100.7"), new SplittableRandom(42));
+        for (int i = 0; i < 299; i++) {
+            pick = pick.excluding(servers.get(i).server());
+        }
+        assertThat(maglev.pick(pick)).isSameAs(light);
+        assertThat(maglev.pick(pick.excluding(light))).isNull();
+    }
+
+    @Test
+    void rejectsMismatchedOrZeroWeights() {
+        assertThatThrownBy(() -> MaglevTable.build(THREE, ones(2), 65537))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 names but 2 weights");
+        assertThatThrownBy(() -> MaglevTable.build(THREE, new int[]{1, 0, 1}, 65537))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("below 1");
+        assertThatThrownBy(() -> MaglevTable.build(List.of(), new int[0], 65537))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rejectsNonPrimeSizes() {
         assertThatThrownBy(() -> MaglevTable.build(THREE, ones(3), 65536))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prime");
