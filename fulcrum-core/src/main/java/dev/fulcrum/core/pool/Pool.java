@@ -23,8 +23,8 @@ import java.util.function.ToIntFunction;
 public final class Pool {
 
     private final String name;
-    private final Algorithm algorithm;
-    private final HashKey hashKey;
+    private Algorithm algorithm;
+    private HashKey hashKey;
     private final List<Server> servers = new ArrayList<>();
     private ToIntFunction<Server> effectiveWeight = Server::weight;
     private long version;
@@ -41,12 +41,22 @@ public final class Pool {
         return name;
     }
 
-    public Algorithm algorithm() {
+    public synchronized Algorithm algorithm() {
         return algorithm;
     }
 
-    public HashKey hashKey() {
+    public synchronized HashKey hashKey() {
         return hashKey;
+    }
+
+    /** Switches the balancing algorithm or hash key (a reload) and republishes; servers stay. */
+    public synchronized void setBalancing(Algorithm algorithm, HashKey hashKey) {
+        if (this.algorithm == algorithm && this.hashKey.equals(hashKey)) {
+            return;
+        }
+        this.algorithm = algorithm;
+        this.hashKey = hashKey;
+        publish();
     }
 
     /** The current snapshot; never null. */

@@ -14,6 +14,8 @@ public final class PoolRuntime {
 
     private final Pool pool;
     private volatile PoolConfig settings;
+    /** Addresses the config file lists (the rest came through the API or the auto-scaler). */
+    private final java.util.Set<String> fromConfig = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PoolRuntime(Pool pool, PoolConfig settings) {
         this.pool = pool;
@@ -40,5 +42,9 @@ public final class PoolRuntime {
 
     void setSettings(PoolConfig settings) {
         this.settings = settings;
+    }
+
+    java.util.Set<String> fromConfig() {
+        return fromConfig;
     }
 }

@@ -45,6 +45,11 @@ public final class Registry implements AutoCloseable {
     private final Map<Server, Removal> removals = new ConcurrentHashMap<>();
     private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
+    /**
+     * Whether a health prober runs: only then does a new server wait in {@code checking} for its
+     * first passing check. Without one it would never leave {@code checking}.
+     */
+    private volatile boolean healthChecking;
 
     private record Removal(PoolRuntime pool, Instant deadline, String reason) {
     }
@@ -68,6 +73,11 @@ public final class Registry implements AutoCloseable {
         return registry;
     }
 
+    /** Called by the health prober when it starts: from then on new servers start {@code checking}. */
+    public void enableHealthChecking() {
+        this.healthChecking = true;
+    }
+
     /** Listens to every event; the consumer must be quick and must not throw. */
     public void onEvent(Consumer<RegistryEvent> listener) {
         listeners.add(listener);
@@ -82,8 +92,60 @@ public final class Registry implements AutoCloseable {
         }
         for (FulcrumConfig.ServerEntry entry : config.servers()) {
             addServer(config.name(), entry.address(), entry.weight());
+            runtime.fromConfig().add(entry.address().toString());
         }
         return runtime;
+    }
+
+    /**
+     * Applies a reloaded config's pools: new pools appear, pools no longer listed drain and go,
+     * existing pools take the new settings and balancing; servers the file added are registered
+     * (and checked before traffic), servers the file dropped drain and go, weights change.
+     * Servers added through the API or the auto-scaler stay unless their pool goes.
+     */
+    public synchronized void applyPools(List<PoolConfig> configs) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (PoolConfig pc : configs) {
+            names.add(pc.name());
+            PoolRuntime runtime = pools.get(pc.name());
+            if (runtime == null) {
+                addPool(pc);
+                continue;
+            }
+            runtime.setSettings(pc);
+            runtime.pool().setBalancing(pc.algorithm(), pc.hashKey() == null ? HashKey.SOURCE_IP : pc.hashKey());
+            java.util.Set<String> wanted = new java.util.HashSet<>();
+            for (FulcrumConfig.ServerEntry entry : pc.servers()) {
+                String id = entry.address().toString();
+                wanted.add(id);
+                var existing = runtime.pool().find(id);
+                if (existing.isEmpty()) {
+                    addServer(pc.name(), entry.address(), entry.weight());
+                } else {
+                    Server server = existing.get();
+                    if (removals.remove(server) != null) {
+                        runtime.pool().setDraining(server, false);
+                        emit("server-enabled", runtime, server, "listed again by the reloaded config");
+                    }
+                    runtime.pool().setWeight(server, entry.weight());
+                }
+            }
+            for (String id : List.copyOf(runtime.fromConfig())) {
+                if (!wanted.contains(id) && runtime.pool().find(id).isPresent()) {
+                    removeServer(pc.name(), id);
+                }
+            }
+            runtime.fromConfig().clear();
+            runtime.fromConfig().addAll(wanted);
+        }
+        for (PoolRuntime runtime : List.copyOf(pools.values())) {
+            if (!names.contains(runtime.name())) {
+                for (Server server : runtime.pool().servers()) {
+                    removeServer(runtime.name(), server.id());
+                }
+                pools.remove(runtime.name());
+            }
+        }
     }
 
     /** The pool named {@code name}. @throws NoSuchElementException when there is none */
@@ -100,14 +162,15 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
-     * Registers a server. With health checks configured it starts {@code checking} (no traffic
-     * until a check passes); without, it is {@code up} at once.
+     * Registers a server. With health checks configured (and a prober running, see
+     * {@link #enableHealthChecking()}) it starts {@code checking}: no traffic until a check passes;
+     * otherwise it is {@code up} at once.
      *
      * @throws IllegalStateException when the address is already registered in the pool
      */
     public Server addServer(String poolName, HostPort address, int weight) {
         PoolRuntime pool = pool(poolName);
-        boolean checked = pool.settings().healthCheck() != null
+        boolean checked = healthChecking && pool.settings().healthCheck() != null
                 && pool.settings().healthCheck().type() != CheckType.NONE;
         Server server = pool.pool().add(address, weight, checked ? ServerState.CHECKING : ServerState.UP);
         emit("server-added", pool, server, "weight " + weight);
@@ -172,8 +235,9 @@ public final class Registry implements AutoCloseable {
         return removals.containsKey(server);
     }
 
+    /** Reports an event to every listener; {@code pool} and {@code server} may be null (pool-wide, global). */
     public void emit(String type, PoolRuntime pool, Server server, String detail) {
-        RegistryEvent event = new RegistryEvent(clock.instant(), type, pool.name(),
+        RegistryEvent event = new RegistryEvent(clock.instant(), type, pool == null ? "" : pool.name(),
                 server == null ? "" : server.id(), detail);
         log.info("{} pool={} server={} {}", type, event.pool(), event.server(), detail);
         for (Consumer<RegistryEvent> l : listeners) {
