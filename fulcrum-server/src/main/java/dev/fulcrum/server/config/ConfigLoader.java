@@ -66,11 +66,11 @@ public final class ConfigLoader {
             root = new Yaml(new LoaderOptions()).compose(new StringReader(yamlText));
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage());
             if (mark == null) {
-                throw new ConfigException(List.of(new ConfigError(fileName, 0, 0, "", "invalid YAML: " + problem)));
+                throw new ConfigException(List.of(new ConfigError(fileName, 0, 0, "",
+                        "invalid YAML: " + oneLine(e.getMessage()))));
             }
-            source.error(mark, "invalid YAML: " + problem);
+            source.error(mark, "invalid YAML: " + syntaxMessage(e));
             throw new ConfigException(source.errors());
         } catch (YAMLException e) {
             throw new ConfigException(List.of(new ConfigError(fileName, 0, 0, "",
@@ -85,6 +85,24 @@ public final class ConfigLoader {
             throw new ConfigException(source.errors());
         }
         return config;
+    }
+
+    /**
+     * SnakeYAML's problem, with where the enclosing block started, and a hint for the commonest cause
+     * (a line indented differently from its neighbours) since the parser's words do not say it.
+     */
+    private static String syntaxMessage(MarkedYAMLException e) {
+        String problem = oneLine(e.getProblem());
+        String context = e.getContext() == null ? null : oneLine(e.getContext());
+        String message;
+        if (context == null) {
+            message = problem;
+        } else if (context.startsWith("while") && e.getContextMark() != null) {
+            message = problem + " (" + context + " started at line " + (e.getContextMark().getLine() + 1) + ")";
+        } else {
+            message = context + ", " + problem;
+        }
+        return problem.contains("<block end>") ? message + "; check the indentation" : message;
     }
 
     private static ConfigException unreadable(String file, String why) {
