@@ -176,7 +176,11 @@ final class ConfigValues {
                     + quote(text));
         }
         ipv4(text.substring(0, slash));
-        integer(text.substring(slash + 1), 1, 32);
+        String prefix = text.substring(slash + 1);
+        if (!WHOLE.matcher(prefix).matches() || Long.parseLong(prefix) < 1 || Long.parseLong(prefix) > 32) {
+            throw new IllegalArgumentException("prefix length \"" + prefix + "\" in " + quote(text)
+                    + " is out of range; expected 1..32");
+        }
         return text;
     }
 

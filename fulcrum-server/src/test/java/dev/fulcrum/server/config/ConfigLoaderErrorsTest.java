@@ -156,6 +156,12 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void listenerCannotShareTheAdminAddress() {
+        assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:9901"),
+                "fulcrum.yaml:3:13: listeners[0].listen: address 127.0.0.1:9901 is the admin API's (admin.listen)");
+    }
+
+    @Test
     void duplicateServerAddressWithinAPool() {
         assertErrors(LISTENER_AND_POOL + """
                     servers:
