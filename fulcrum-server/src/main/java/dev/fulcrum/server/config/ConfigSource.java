@@ -72,8 +72,8 @@ final class ConfigSource {
 
     static String describe(Node node) {
         return switch (node) {
-            case MappingNode m -> "a map";
-            case SequenceNode s -> "a list";
+            case MappingNode _ -> "a map";
+            case SequenceNode _ -> "a list";
             case ScalarNode s when isNull(s) -> "an empty value";
             case ScalarNode s -> ConfigValues.quote(s.getValue());
             default -> "a " + node.getNodeId();

@@ -174,8 +174,4 @@ final class Section {
     Section item(String key, List<Node> items, int i, List<String> keys) {
         return open(items.get(i), key(key) + "[" + i + "]", source, keys);
     }
-
-    ConfigSource source() {
-        return source;
-    }
 }

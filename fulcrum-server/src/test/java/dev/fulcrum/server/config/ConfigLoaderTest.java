@@ -321,6 +321,21 @@ class ConfigLoaderTest {
                 new HostPort("127.0.0.1", 9101), new HostPort("127.0.0.1", 9102), new HostPort("127.0.0.1", 9103));
     }
 
+    /** The reference's "complete file" is the spec example: it must stay valid and mean the same. */
+    @Test
+    void theReferencesCompleteFileIsTheSpecExample(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("cert.pem"), "cert");
+        Files.writeString(dir.resolve("key.pem"), "key");
+        String reference = Files.readString(Path.of("../docs/configuration.md"));
+        String section = reference.substring(reference.indexOf("## 16. A complete file"));
+        String yaml = section.substring(section.indexOf("```yaml\n") + 8, section.indexOf("```\n", section.indexOf("```yaml") + 7));
+
+        FulcrumConfig fromReference = ConfigLoader.parse(yaml.replace("/etc/fulcrum", dir.toString()),
+                "configuration.md", Map.of());
+
+        assertThat(fromReference).isEqualTo(ConfigLoader.parse(SPEC_EXAMPLE.formatted(dir), "fulcrum.yaml", Map.of()));
+    }
+
     @Test
     void loadReadsAFile(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("fulcrum.yaml");
