@@ -31,7 +31,7 @@ final class AutoscaleBinder {
 
     private final FirstSeen<String> pools = new FirstSeen<>("autoscale entry for pool");
 
-    /** Binds every entry; {@code poolRef} is told of each {@code pool:} to check it exists. */
+    /** Binds every entry; {@code poolRefs} is told of each {@code pool:} to check it exists. */
     List<Autoscale> autoscale(Section root, PoolReferences poolRefs) {
         List<Autoscale> out = new ArrayList<>();
         List<Node> items = root.list("autoscale");

@@ -45,7 +45,8 @@ final class Section {
         Map<String, Node> keyNodes = new LinkedHashMap<>();
         for (NodeTuple tuple : map.getValue()) {
             if (!(tuple.getKeyNode() instanceof ScalarNode keyNode)) {
-                source.error(tuple.getKeyNode(), path, "a key must be a plain word, got " + ConfigSource.describe(tuple.getKeyNode()));
+                source.error(tuple.getKeyNode(), path,
+                        "a key must be a plain word, got " + ConfigSource.describe(tuple.getKeyNode()));
                 continue;
             }
             String key = keyNode.getValue();
