@@ -1,0 +1,224 @@
+package dev.fulcrum.server.config;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.server.config.FulcrumConfig.Admin;
+import dev.fulcrum.server.config.FulcrumConfig.Alert;
+import dev.fulcrum.server.config.FulcrumConfig.AlertType;
+import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
+import dev.fulcrum.server.config.FulcrumConfig.Dsr;
+import dev.fulcrum.server.config.FulcrumConfig.Ha;
+import dev.fulcrum.server.config.FulcrumConfig.Listener;
+import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.config.FulcrumConfig.Protocol;
+import dev.fulcrum.server.config.FulcrumConfig.Tls;
+import org.yaml.snakeyaml.nodes.Node;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Binds the root of a composed YAML document to a {@link FulcrumConfig}: the top-level keys,
+ * admin, listeners, alerts, ha and dsr here; pools and autoscale through {@link PoolBinder} and
+ * {@link AutoscaleBinder}; then the {@code pool:} references. Every mistake goes to the
+ * {@link ConfigSource}; the result is meaningful only when it has none. Confined to one thread,
+ * used for one load.
+ */
+final class ConfigBinder {
+
+    static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
+            "ha", "dsr");
+    static final List<String> ADMIN_KEYS = List.of("listen", "token");
+    static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
+            "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes");
+    static final List<String> TLS_KEYS = List.of("cert", "key");
+    static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
+    static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
+            "preempt", "virtual-ips", "unicast-peers", "notify");
+    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool");
+
+    /** VRRPv3 counts the advertisement interval in centiseconds in 12 bits (RFC 5798 5.2.7). */
+    static final Duration MIN_ADVERT = Duration.ofMillis(10);
+    static final Duration MAX_ADVERT = Duration.ofMillis(40_950);
+
+    /** Linux interface names: at most 15 bytes, no '/' or blanks. */
+    private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.:@-]{1,15}");
+
+    private final ConfigSource source;
+    private final PoolReferences poolRefs = new PoolReferences();
+
+    ConfigBinder(ConfigSource source) {
+        this.source = source;
+    }
+
+    /** The bound config; when {@link ConfigSource#hasErrors()} afterwards, a partial one (or null) to ignore. */
+    FulcrumConfig bind(Node root) {
+        Section s = Section.open(root, "", source, ROOT_KEYS);
+        if (s == null) {
+            return null;
+        }
+        String name = s.get("name", null, ConfigBinder::nonEmpty);
+        Section adminSection = s.section("admin", ADMIN_KEYS);
+        Admin admin = adminSection == null ? Admin.DEFAULT : admin(adminSection);
+        List<Listener> listeners = listeners(s, admin);
+        PoolBinder poolBinder = new PoolBinder();
+        List<PoolConfig> pools = poolBinder.pools(s);
+        List<Alert> alerts = alerts(s);
+        List<Autoscale> autoscale = new AutoscaleBinder().autoscale(s, poolRefs);
+        Section haSection = s.section("ha", HA_KEYS);
+        Ha ha = haSection == null ? null : ha(haSection);
+        Section dsrSection = s.section("dsr", DSR_KEYS);
+        Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
+        poolRefs.check(poolBinder.names());
+        if (source.hasErrors()) {
+            return null;
+        }
+        return new FulcrumConfig(name == null ? hostName() : name, admin, listeners, pools, alerts, autoscale,
+                ha, dsr);
+    }
+
+    /** This machine's host name, the default instance {@code name}. */
+    static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            // No resolvable name: the kernel's host name is still what the operator calls the box.
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "fulcrum" : env;
+        }
+    }
+
+    private static Admin admin(Section s) {
+        HostPort listen = s.get("listen", Admin.DEFAULT.listen(), HostPort::parse);
+        String token = s.string("token", Admin.DEFAULT.token());
+        return new Admin(listen, token);
+    }
+
+    private List<Listener> listeners(Section root, Admin admin) {
+        List<Listener> out = new ArrayList<>();
+        FirstSeen<String> names = new FirstSeen<>("listener name");
+        FirstSeen<HostPort> addresses = new FirstSeen<>("listen address");
+        if (!root.has("listeners") || root.isEmptyList("listeners")) {
+            root.error("listeners", "at least one listener is required");
+        }
+        List<Node> items = root.list("listeners");
+        for (int i = 0; i < items.size(); i++) {
+            Section s = root.item("listeners", items, i, LISTENER_KEYS);
+            if (s == null) {
+                continue;
+            }
+            String name = s.require("name", ConfigValues::name);
+            names.add(name, s, "name");
+            HostPort listen = s.require("listen", HostPort::parse);
+            addresses.add(listen, s, "listen");
+            if (admin.listen().equals(listen)) {
+                s.error("listen", "address " + listen + " is the admin API's (admin.listen)");
+            }
+            Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
+            String pool = s.require("pool", ConfigValues::name);
+            poolRefs.add(pool, s, "pool");
+            Section tlsSection = s.section("tls", TLS_KEYS);
+            Tls tls = tlsSection == null ? null : tls(tlsSection);
+            int maxConnections = s.integer("max-connections", 100_000, 1, Integer.MAX_VALUE);
+            Duration idleTimeout = s.get("idle-timeout", Duration.ofSeconds(60), ConfigValues::positiveDuration);
+            Duration headerTimeout = s.get("request-header-timeout", Duration.ofSeconds(10),
+                    ConfigValues::positiveDuration);
+            int maxHeaderBytes = s.integer("max-header-bytes", 65_536, 1024, 1_048_576);
+            out.add(new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, headerTimeout,
+                    maxHeaderBytes));
+        }
+        return out;
+    }
+
+    /** Checked now, so that a missing or unreadable file fails {@code validate}, not the first handshake. */
+    private static Tls tls(Section s) {
+        Path cert = s.require("cert", ConfigValues::readableFile);
+        Path key = s.require("key", ConfigValues::readableFile);
+        return new Tls(cert, key);
+    }
+
+    private static List<Alert> alerts(Section root) {
+        List<Alert> out = new ArrayList<>();
+        List<Node> items = root.list("alerts");
+        for (int i = 0; i < items.size(); i++) {
+            Section s = root.item("alerts", items, i, ALERT_KEYS);
+            if (s == null) {
+                continue;
+            }
+            AlertType type = s.require("type", text -> ConfigValues.choice(text, AlertType.values()));
+            URI url = null;
+            if (type == AlertType.WEBHOOK) {
+                url = s.require("url", ConfigValues::httpUrl);
+            } else if (type == AlertType.LOG) {
+                s.notAllowed("url", "for type log (only for type webhook)");
+            }
+            Duration timeout = s.get("timeout", Duration.ofSeconds(5), ConfigValues::positiveDuration);
+            out.add(new Alert(type, url, timeout));
+        }
+        return out;
+    }
+
+    private static Ha ha(Section s) {
+        String networkInterface = s.require("interface", ConfigBinder::interfaceName);
+        Integer routerId = s.require("virtual-router-id", text -> ConfigValues.integer(text, 1, 255));
+        int priority = s.integer("priority", 100, 1, 254);
+        Duration advert = s.get("advert-interval", Duration.ofSeconds(1), ConfigBinder::advertInterval);
+        boolean preempt = s.get("preempt", true, ConfigValues::bool);
+        List<String> virtualIps = List.of();
+        if (!s.has("virtual-ips")) {
+            s.error("virtual-ips", "required key is missing");
+        } else {
+            virtualIps = s.values("virtual-ips", List.of(), ConfigValues::ipv4WithPrefix);
+            if (s.isEmptyList("virtual-ips")) {
+                s.error("virtual-ips", "at least one virtual IP is required, like [\"10.0.0.100/24\"]");
+            }
+        }
+        List<String> peers = s.values("unicast-peers", List.of(), ConfigValues::ipv4);
+        String notify = s.string("notify", "");
+        return new Ha(networkInterface, routerId == null ? 0 : routerId, priority, advert, preempt, virtualIps,
+                peers, notify);
+    }
+
+    private Dsr dsr(Section s) {
+        String networkInterface = s.require("interface", ConfigBinder::interfaceName);
+        String virtualIp = s.require("virtual-ip", ConfigValues::ipv4);
+        List<Integer> ports = s.values("ports", List.of(80), ConfigValues::port);
+        if (s.isEmptyList("ports")) {
+            s.error("ports", "at least one port is required, like [80]");
+        }
+        String pool = s.require("pool", ConfigValues::name);
+        poolRefs.add(pool, s, "pool");
+        return new Dsr(networkInterface, virtualIp, ports, pool);
+    }
+
+    private static Duration advertInterval(String text) {
+        Duration d = ConfigValues.duration(text);
+        if (d.compareTo(MIN_ADVERT) < 0 || d.compareTo(MAX_ADVERT) > 0) {
+            throw new IllegalArgumentException(text + " is out of range; expected 10ms..40950ms (40.95s)");
+        }
+        if (d.toMillis() % 10 != 0) {
+            throw new IllegalArgumentException(text + " is not a multiple of 10ms (VRRP counts in centiseconds)");
+        }
+        return d;
+    }
+
+    private static String interfaceName(String text) {
+        if (!INTERFACE.matcher(text).matches()) {
+            throw new IllegalArgumentException("invalid interface name " + ConfigValues.quote(text)
+                    + "; expected a network interface like eth0");
+        }
+        return text;
+    }
+
+    private static String nonEmpty(String text) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("must not be empty");
+        }
+        return text;
+    }
+}

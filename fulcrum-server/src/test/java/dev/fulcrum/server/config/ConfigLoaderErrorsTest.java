@@ -1,0 +1,397 @@
+package dev.fulcrum.server.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Files with mistakes: each gives the exact {@code FILE:LINE:COLUMN: key: message} lines an operator
+ * reads from {@code fulcrum validate}, all of them, in file order.
+ */
+class ConfigLoaderErrorsTest {
+
+    private static final String LISTENER_AND_POOL = """
+            listeners:
+              - name: web
+                listen: 127.0.0.1:8080
+                pool: app
+            pools:
+              - name: app
+            """;
+
+    private static void assertErrors(String yaml, String... expected) {
+        assertErrors(yaml, Map.of(), expected);
+    }
+
+    private static void assertErrors(String yaml, Map<String, String> env, String... expected) {
+        ConfigException e = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.parse(yaml, "fulcrum.yaml", env));
+        assertThat(e).as("a ConfigException").isNotNull();
+        assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(expected);
+        assertThat(e.getMessage()).isEqualTo(String.join("\n", expected));
+    }
+
+    @Test
+    void unknownKeyIsReportedAtTheKeyWithTheKeysExpected() {
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    pool: app
+                    listne: 127.0.0.1:8081
+                pools:
+                  - name: app
+                """,
+                "fulcrum.yaml:5:5: listeners[0].listne: unknown key; expected one of name, listen, protocol, pool,"
+                        + " tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes");
+    }
+
+    @Test
+    void misspeltRequiredKeyIsBothUnknownAndMissing() {
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listne: 127.0.0.1:8080
+                    pool: app
+                pools:
+                  - name: app
+                """,
+                "fulcrum.yaml:2:5: listeners[0].listen: required key is missing",
+                "fulcrum.yaml:3:5: listeners[0].listne: unknown key; expected one of name, listen, protocol, pool,"
+                        + " tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes");
+    }
+
+    @Test
+    void unknownAlgorithmNamesTheAlgorithms() {
+        assertErrors(LISTENER_AND_POOL + """
+                    algorithm: round_robin
+                """,
+                "fulcrum.yaml:7:16: pools[0].algorithm: unknown value \"round_robin\"; expected one of round-robin,"
+                        + " least-connections, least-request, random, maglev, ring-hash");
+    }
+
+    @Test
+    void wrongTypes() {
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    pool: app
+                    max-connections: lots
+                    tls: yes
+                pools:
+                  - name: app
+                    servers:
+                      address: 127.0.0.1:9101
+                    retries: [1, 2]
+                alerts: log
+                """,
+                "fulcrum.yaml:5:22: listeners[0].max-connections: expected a whole number, got \"lots\"",
+                "fulcrum.yaml:6:10: listeners[0].tls: expected a map, got \"yes\"",
+                "fulcrum.yaml:10:7: pools[0].servers: expected a list, got a map",
+                "fulcrum.yaml:11:14: pools[0].retries: expected a single value, got a list",
+                "fulcrum.yaml:12:9: alerts: expected a list, got \"log\"");
+    }
+
+    @Test
+    void outOfRangeValuesSayTheRange() {
+        assertErrors(LISTENER_AND_POOL + """
+                    retries: 11
+                    servers:
+                      - address: 127.0.0.1:9101
+                        weight: 300
+                    health-check:
+                      rise: 0
+                      jitter: 150%
+                """,
+                "fulcrum.yaml:7:14: pools[0].retries: 11 is out of range; expected 0..10",
+                "fulcrum.yaml:10:17: pools[0].servers[0].weight: 300 is out of range; expected 0..256",
+                "fulcrum.yaml:12:13: pools[0].health-check.rise: 0 is out of range; expected at least 1",
+                "fulcrum.yaml:13:15: pools[0].health-check.jitter: 150% is out of range; expected 0%..100%");
+    }
+
+    @Test
+    void duplicatePoolName() {
+        assertErrors(LISTENER_AND_POOL + """
+                  - name: app
+                """,
+                "fulcrum.yaml:7:11: pools[1].name: duplicate pool name \"app\"; first at line 6");
+    }
+
+    @Test
+    void duplicateListenerNameAndAddress() {
+        assertErrors(LISTENER_AND_POOL.replace("pools:", """
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    pool: app
+                pools:"""),
+                "fulcrum.yaml:5:11: listeners[1].name: duplicate listener name \"web\"; first at line 2",
+                "fulcrum.yaml:6:13: listeners[1].listen: duplicate listen address \"127.0.0.1:8080\"; first at line 3");
+    }
+
+    @Test
+    void missingPoolReferenceNamesThePoolsThereAre() {
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    pool: ap
+                pools:
+                  - name: app
+                  - name: api
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: nope
+                """,
+                "fulcrum.yaml:4:11: listeners[0].pool: no pool named \"ap\"; defined pools: app, api",
+                "fulcrum.yaml:11:9: dsr.pool: no pool named \"nope\"; defined pools: app, api");
+    }
+
+    @Test
+    void listenerCannotShareTheAdminAddress() {
+        assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:9901"),
+                "fulcrum.yaml:3:13: listeners[0].listen: address 127.0.0.1:9901 is the admin API's (admin.listen)");
+    }
+
+    @Test
+    void duplicateServerAddressWithinAPool() {
+        assertErrors(LISTENER_AND_POOL + """
+                    servers:
+                      - address: 127.0.0.1:9101
+                      - address: 127.0.0.1:9102
+                      - address: 127.0.0.1:9101
+                  - name: other
+                    servers:
+                      - address: 127.0.0.1:9101
+                """,
+                "fulcrum.yaml:10:18: pools[0].servers[2].address: duplicate server address \"127.0.0.1:9101\";"
+                        + " first at line 8");
+    }
+
+    @Test
+    void healthCheckTimeoutMustBeLessThanInterval() {
+        assertErrors(LISTENER_AND_POOL + """
+                    health-check:
+                      interval: 2s
+                      timeout: 2s
+                  - name: other
+                    health-check:
+                      interval: 500ms
+                """,
+                "fulcrum.yaml:9:16: pools[0].health-check.timeout: timeout 2s must be less than interval 2s",
+                "fulcrum.yaml:12:17: pools[1].health-check.interval: timeout 1s must be less than interval 500ms");
+    }
+
+    @Test
+    void scaleInBelowMustBeLessThanScaleOutAbove() {
+        assertErrors(LISTENER_AND_POOL + """
+                autoscale:
+                  - pool: app
+                    scale-out-above: 0.5
+                    scale-in-below: 0.5
+                    min-servers: 4
+                    max-servers: 3
+                    provisioner:
+                      type: exec
+                      scale-out: [./out.sh]
+                      scale-in: [./in.sh, "{address}"]
+                """,
+                "fulcrum.yaml:10:21: autoscale[0].scale-in-below: scale-in-below 0.5 must be less than scale-out-above 0.5",
+                "fulcrum.yaml:11:18: autoscale[0].min-servers: min-servers 4 must be at most max-servers 3");
+    }
+
+    @Test
+    void badDurationShowsTheForms() {
+        assertErrors(LISTENER_AND_POOL + """
+                    connect-timeout: 2 seconds
+                    drain-timeout: 5
+                """,
+                "fulcrum.yaml:7:22: pools[0].connect-timeout: invalid duration \"2 seconds\"; expected a whole number"
+                        + " and a unit: 250ms, 2s, 1m, 1h",
+                "fulcrum.yaml:8:20: pools[0].drain-timeout: invalid duration \"5\"; expected a whole number and a unit:"
+                        + " 250ms, 2s, 1m, 1h");
+    }
+
+    @Test
+    void badAddressUsesTheParsersMessage() {
+        assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "localhost") + """
+                    servers:
+                      - address: 127.0.0.1:99999
+                """,
+                "fulcrum.yaml:3:13: listeners[0].listen: expected host:port, got \"localhost\"",
+                "fulcrum.yaml:8:18: pools[0].servers[0].address: port 99999 is outside 1..65535 in \"127.0.0.1:99999\"");
+    }
+
+    @Test
+    void yamlSyntaxErrorIsOneLineWithItsPosition() {
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: "127.0.0.1:8080
+                    pool: app
+                """,
+                "fulcrum.yaml:5:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar"
+                        + " started at line 3)");
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                   pool: app
+                """,
+                "fulcrum.yaml:4:4: invalid YAML: expected <block end>, but found '<block mapping start>'"
+                        + " (while parsing a block collection started at line 2); check the indentation");
+        assertErrors("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                ---
+                pools: []
+                """,
+                "fulcrum.yaml:4:1: invalid YAML: expected a single document in the stream, but found another document");
+    }
+
+    @Test
+    void unsetEnvironmentVariableIsNamed() {
+        assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:${PORT}"), Map.of("OTHER", "1"),
+                "fulcrum.yaml:3:13: listeners[0].listen: environment variable PORT is not set"
+                        + " (write ${PORT:-default} to give a default)");
+    }
+
+    @Test
+    void severalMistakesAreAllReportedInFileOrder() {
+        assertErrors("""
+                name: edge
+                admin:
+                  listen: 127.0.0.1
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    protocol: udp
+                    pool: app
+                pools:
+                  - name: app
+                    algorithm: fastest
+                    servers:
+                      - address: 127.0.0.1:9101
+                        weight: -1
+                    retries: 2
+                    health-check:
+                      type: http
+                      intervall: 2s
+                alerts:
+                  - type: webhook
+                  - type: log
+                    url: http://127.0.0.1:9093/
+                ha:
+                  interface: eth0
+                  virtual-router-id: 0
+                  priority: 255
+                  advert-interval: 15ms
+                  virtual-ips: [10.0.0.300/24]
+                """,
+                "fulcrum.yaml:3:11: admin.listen: expected host:port, got \"127.0.0.1\"",
+                "fulcrum.yaml:7:15: listeners[0].protocol: unknown value \"udp\"; expected one of http, tcp",
+                "fulcrum.yaml:11:16: pools[0].algorithm: unknown value \"fastest\"; expected one of round-robin,"
+                        + " least-connections, least-request, random, maglev, ring-hash",
+                "fulcrum.yaml:14:17: pools[0].servers[0].weight: -1 is out of range; expected 0..256",
+                "fulcrum.yaml:18:7: pools[0].health-check.intervall: unknown key; expected one of type, path, host,"
+                        + " expect-status, interval, timeout, rise, fall, jitter",
+                "fulcrum.yaml:20:5: alerts[0].url: required key is missing",
+                "fulcrum.yaml:22:10: alerts[1].url: not allowed for type log (only for type webhook)",
+                "fulcrum.yaml:25:22: ha.virtual-router-id: 0 is out of range; expected 1..255",
+                "fulcrum.yaml:26:13: ha.priority: 255 is out of range; expected 1..254",
+                "fulcrum.yaml:27:20: ha.advert-interval: 15ms is not a multiple of 10ms (VRRP counts in centiseconds)",
+                "fulcrum.yaml:28:17: ha.virtual-ips[0]: \"10.0.0.300\" is not an IPv4 address; each part is 0..255");
+    }
+
+    @Test
+    void tlsFilesMustBeReadable(@TempDir Path dir) throws IOException {
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "cert");
+        Path missing = dir.resolve("missing-key.pem");
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      cert: %s
+                      key: %s
+                """.formatted(cert, missing)),
+                "fulcrum.yaml:7:12: listeners[0].tls.key: cannot read " + missing + ": no such file");
+    }
+
+    @Test
+    void duplicateKeyPointsAtTheSecond() {
+        assertErrors(LISTENER_AND_POOL + """
+                    retries: 1
+                    retries: 3
+                """,
+                "fulcrum.yaml:8:5: pools[0].retries: duplicate key; first at line 7");
+    }
+
+    @Test
+    void atLeastOneListenerIsRequired() {
+        assertErrors("""
+                pools:
+                  - name: app
+                """,
+                "fulcrum.yaml:1:1: listeners: at least one listener is required");
+        assertErrors("""
+                listeners: []
+                pools: []
+                """,
+                "fulcrum.yaml:1:12: listeners: at least one listener is required");
+        assertErrors("# nothing here\n",
+                "fulcrum.yaml:1:1: the file is empty; at least one listener and its pool are required");
+    }
+
+    @Test
+    void provisionerNeedsItsKeys() {
+        assertErrors(LISTENER_AND_POOL + """
+                autoscale:
+                  - pool: app
+                    provisioner:
+                      type: process
+                      command: ["./fulcrum", "demo-server"]
+                  - pool: app
+                    provisioner:
+                      type: exec
+                      ports: 9200-9299
+                      scale-out: []
+                """,
+                "fulcrum.yaml:10:7: autoscale[0].provisioner.ports: required key is missing",
+                "fulcrum.yaml:11:16: autoscale[0].provisioner.command: must contain {port}, replaced by the new"
+                        + " server's port",
+                "fulcrum.yaml:12:11: autoscale[1].pool: duplicate autoscale entry for pool \"app\"; first at line 8",
+                "fulcrum.yaml:14:7: autoscale[1].provisioner.scale-in: required key is missing",
+                "fulcrum.yaml:15:14: autoscale[1].provisioner.ports: not allowed for type exec (only for type process)",
+                "fulcrum.yaml:16:18: autoscale[1].provisioner.scale-out: expected a program and its arguments,"
+                        + " like [\"./prog\", \"arg\"], got an empty list");
+    }
+
+    @Test
+    void webhookUrlMustBeHttp() {
+        assertErrors(LISTENER_AND_POOL + """
+                alerts:
+                  - type: webhook
+                    url: ftp://example.org/alerts
+                """,
+                "fulcrum.yaml:9:10: alerts[0].url: expected an http:// or https:// URL with a host,"
+                        + " got \"ftp://example.org/alerts\"");
+    }
+
+    @Test
+    void hashKeyUsesItsParsersMessage() {
+        assertErrors(LISTENER_AND_POOL + """
+                    algorithm: maglev
+                    hash-key: header
+                """,
+                "fulcrum.yaml:8:15: pools[0].hash-key: unknown value \"header\"; expected one of source-ip,"
+                        + " header:NAME, cookie:NAME, path");
+    }
+}
