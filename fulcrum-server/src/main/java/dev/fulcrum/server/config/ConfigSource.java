@@ -22,14 +22,21 @@ final class ConfigSource {
     private final String file;
     private final Map<String, String> env;
     private final List<ConfigError> errors = new ArrayList<>();
+    /** Value node -> its key node: a wrong value is reported where its key starts, as the spec's examples show. */
+    private final Map<Node, Node> keyOf = new java.util.IdentityHashMap<>();
 
     ConfigSource(String file, Map<String, String> env) {
         this.file = file;
         this.env = env;
     }
 
+    /** Remembers that {@code value} is the value of {@code key}, so errors about it point at the key. */
+    void keyed(Node value, Node key) {
+        keyOf.put(value, key);
+    }
+
     void error(Node at, String key, String message) {
-        Mark mark = at.getStartMark();
+        Mark mark = keyOf.getOrDefault(at, at).getStartMark();
         errors.add(new ConfigError(file, mark.getLine() + 1, mark.getColumn() + 1, key, message));
     }
 

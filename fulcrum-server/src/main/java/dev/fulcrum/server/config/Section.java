@@ -57,6 +57,7 @@ final class Section {
                         + (keyNodes.get(key).getStartMark().getLine() + 1));
             } else {
                 keyNodes.put(key, keyNode);
+                source.keyed(tuple.getValueNode(), keyNode);
                 if (!ConfigSource.isNull(tuple.getValueNode())) {
                     section.values.put(key, tuple.getValueNode());
                 }

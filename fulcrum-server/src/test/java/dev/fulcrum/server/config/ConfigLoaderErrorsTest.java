@@ -93,10 +93,10 @@ class ConfigLoaderErrorsTest {
                     retries: [1, 2]
                 alerts: log
                 """,
-                "fulcrum.yaml:5:22: listeners[0].max-connections: expected a whole number, got \"lots\"",
-                "fulcrum.yaml:6:10: listeners[0].tls: expected a map, got \"yes\"",
+                "fulcrum.yaml:5:5: listeners[0].max-connections: expected a whole number, got \"lots\"",
+                "fulcrum.yaml:6:5: listeners[0].tls: expected a map, got \"yes\"",
                 "fulcrum.yaml:10:7: pools[0].servers: expected a list, got a map",
-                "fulcrum.yaml:11:14: pools[0].retries: expected a single value, got a list",
+                "fulcrum.yaml:11:5: pools[0].retries: expected a single value, got a list",
                 "fulcrum.yaml:12:9: alerts: expected a list, got \"log\"");
     }
 
@@ -111,9 +111,9 @@ class ConfigLoaderErrorsTest {
                       rise: 0
                       jitter: 150%
                 """,
-                "fulcrum.yaml:7:14: pools[0].retries: 11 is out of range; expected 0..10",
-                "fulcrum.yaml:10:17: pools[0].servers[0].weight: 300 is out of range; expected 0..256",
-                "fulcrum.yaml:12:13: pools[0].health-check.rise: 0 is out of range; expected at least 1",
+                "fulcrum.yaml:7:5: pools[0].retries: 11 is out of range; expected 0..10",
+                "fulcrum.yaml:10:9: pools[0].servers[0].weight: 300 is out of range; expected 0..256",
+                "fulcrum.yaml:12:7: pools[0].health-check.rise: 0 is out of range; expected at least 1",
                 "fulcrum.yaml:13:15: pools[0].health-check.jitter: 150% is out of range; expected 0%..100%");
     }
 
@@ -132,7 +132,7 @@ class ConfigLoaderErrorsTest {
                     listen: 127.0.0.1:8080
                     pool: app
                 pools:"""),
-                "fulcrum.yaml:5:11: listeners[1].name: duplicate listener name \"web\"; first at line 2",
+                "fulcrum.yaml:5:5: listeners[1].name: duplicate listener name \"web\"; first at line 2",
                 "fulcrum.yaml:6:13: listeners[1].listen: duplicate listen address \"127.0.0.1:8080\"; first at line 3");
     }
 
@@ -151,7 +151,7 @@ class ConfigLoaderErrorsTest {
                   virtual-ip: 10.0.0.100
                   pool: nope
                 """,
-                "fulcrum.yaml:4:11: listeners[0].pool: no pool named \"ap\"; defined pools: app, api",
+                "fulcrum.yaml:4:5: listeners[0].pool: no pool named \"ap\"; defined pools: app, api",
                 "fulcrum.yaml:11:9: dsr.pool: no pool named \"nope\"; defined pools: app, api");
     }
 
@@ -186,7 +186,7 @@ class ConfigLoaderErrorsTest {
                     health-check:
                       interval: 500ms
                 """,
-                "fulcrum.yaml:9:16: pools[0].health-check.timeout: timeout 2s must be less than interval 2s",
+                "fulcrum.yaml:9:7: pools[0].health-check.timeout: timeout 2s must be less than interval 2s",
                 "fulcrum.yaml:12:17: pools[1].health-check.interval: timeout 1s must be less than interval 500ms");
     }
 
@@ -204,7 +204,7 @@ class ConfigLoaderErrorsTest {
                       scale-out: [./out.sh]
                       scale-in: [./in.sh, "{address}"]
                 """,
-                "fulcrum.yaml:10:21: autoscale[0].scale-in-below: scale-in-below 0.5 must be less than scale-out-above 0.5",
+                "fulcrum.yaml:10:5: autoscale[0].scale-in-below: scale-in-below 0.5 must be less than scale-out-above 0.5",
                 "fulcrum.yaml:11:18: autoscale[0].min-servers: min-servers 4 must be at most max-servers 3");
     }
 
@@ -226,7 +226,7 @@ class ConfigLoaderErrorsTest {
                     servers:
                       - address: 127.0.0.1:99999
                 """,
-                "fulcrum.yaml:3:13: listeners[0].listen: expected host:port, got \"localhost\"",
+                "fulcrum.yaml:3:5: listeners[0].listen: expected host:port, got \"localhost\"",
                 "fulcrum.yaml:8:18: pools[0].servers[0].address: port 99999 is outside 1..65535 in \"127.0.0.1:99999\"");
     }
 
@@ -297,18 +297,18 @@ class ConfigLoaderErrorsTest {
                   advert-interval: 15ms
                   virtual-ips: [10.0.0.300/24]
                 """,
-                "fulcrum.yaml:3:11: admin.listen: expected host:port, got \"127.0.0.1\"",
-                "fulcrum.yaml:7:15: listeners[0].protocol: unknown value \"udp\"; expected one of http, tcp",
+                "fulcrum.yaml:3:3: admin.listen: expected host:port, got \"127.0.0.1\"",
+                "fulcrum.yaml:7:5: listeners[0].protocol: unknown value \"udp\"; expected one of http, tcp",
                 "fulcrum.yaml:11:16: pools[0].algorithm: unknown value \"fastest\"; expected one of round-robin,"
                         + " least-connections, least-request, random, maglev, ring-hash",
-                "fulcrum.yaml:14:17: pools[0].servers[0].weight: -1 is out of range; expected 0..256",
+                "fulcrum.yaml:14:9: pools[0].servers[0].weight: -1 is out of range; expected 0..256",
                 "fulcrum.yaml:18:7: pools[0].health-check.intervall: unknown key; expected one of type, path, host,"
                         + " expect-status, interval, timeout, rise, fall, jitter",
                 "fulcrum.yaml:20:5: alerts[0].url: required key is missing",
-                "fulcrum.yaml:22:10: alerts[1].url: not allowed for type log (only for type webhook)",
-                "fulcrum.yaml:25:22: ha.virtual-router-id: 0 is out of range; expected 1..255",
-                "fulcrum.yaml:26:13: ha.priority: 255 is out of range; expected 1..254",
-                "fulcrum.yaml:27:20: ha.advert-interval: 15ms is not a multiple of 10ms (VRRP counts in centiseconds)",
+                "fulcrum.yaml:22:5: alerts[1].url: not allowed for type log (only for type webhook)",
+                "fulcrum.yaml:25:3: ha.virtual-router-id: 0 is out of range; expected 1..255",
+                "fulcrum.yaml:26:3: ha.priority: 255 is out of range; expected 1..254",
+                "fulcrum.yaml:27:3: ha.advert-interval: 15ms is not a multiple of 10ms (VRRP counts in centiseconds)",
                 "fulcrum.yaml:28:17: ha.virtual-ips[0]: \"10.0.0.300\" is not an IPv4 address; each part is 0..255");
     }
 
@@ -367,9 +367,9 @@ class ConfigLoaderErrorsTest {
                 "fulcrum.yaml:10:7: autoscale[0].provisioner.ports: required key is missing",
                 "fulcrum.yaml:11:16: autoscale[0].provisioner.command: must contain {port}, replaced by the new"
                         + " server's port",
-                "fulcrum.yaml:12:11: autoscale[1].pool: duplicate autoscale entry for pool \"app\"; first at line 8",
+                "fulcrum.yaml:12:5: autoscale[1].pool: duplicate autoscale entry for pool \"app\"; first at line 8",
                 "fulcrum.yaml:14:7: autoscale[1].provisioner.scale-in: required key is missing",
-                "fulcrum.yaml:15:14: autoscale[1].provisioner.ports: not allowed for type exec (only for type process)",
+                "fulcrum.yaml:15:7: autoscale[1].provisioner.ports: not allowed for type exec (only for type process)",
                 "fulcrum.yaml:16:18: autoscale[1].provisioner.scale-out: expected a program and its arguments,"
                         + " like [\"./prog\", \"arg\"], got an empty list");
     }
