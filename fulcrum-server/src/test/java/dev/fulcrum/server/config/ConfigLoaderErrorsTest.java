@@ -73,7 +73,7 @@ class ConfigLoaderErrorsTest {
         assertErrors(LISTENER_AND_POOL + """
                     algorithm: round_robin
                 """,
-                "fulcrum.yaml:7:16: pools[0].algorithm: unknown value \"round_robin\"; expected one of round-robin,"
+                "fulcrum.yaml:7:5: pools[0].algorithm: unknown value \"round_robin\"; expected one of round-robin,"
                         + " least-connections, least-request, random, maglev, ring-hash");
     }
 
@@ -95,9 +95,9 @@ class ConfigLoaderErrorsTest {
                 """,
                 "fulcrum.yaml:5:5: listeners[0].max-connections: expected a whole number, got \"lots\"",
                 "fulcrum.yaml:6:5: listeners[0].tls: expected a map, got \"yes\"",
-                "fulcrum.yaml:10:7: pools[0].servers: expected a list, got a map",
+                "fulcrum.yaml:9:5: pools[0].servers: expected a list, got a map",
                 "fulcrum.yaml:11:5: pools[0].retries: expected a single value, got a list",
-                "fulcrum.yaml:12:9: alerts: expected a list, got \"log\"");
+                "fulcrum.yaml:12:1: alerts: expected a list, got \"log\"");
     }
 
     @Test
@@ -114,7 +114,7 @@ class ConfigLoaderErrorsTest {
                 "fulcrum.yaml:7:5: pools[0].retries: 11 is out of range; expected 0..10",
                 "fulcrum.yaml:10:9: pools[0].servers[0].weight: 300 is out of range; expected 0..256",
                 "fulcrum.yaml:12:7: pools[0].health-check.rise: 0 is out of range; expected at least 1",
-                "fulcrum.yaml:13:15: pools[0].health-check.jitter: 150% is out of range; expected 0%..100%");
+                "fulcrum.yaml:13:7: pools[0].health-check.jitter: 150% is out of range; expected 0%..100%");
     }
 
     @Test
@@ -122,7 +122,7 @@ class ConfigLoaderErrorsTest {
         assertErrors(LISTENER_AND_POOL + """
                   - name: app
                 """,
-                "fulcrum.yaml:7:11: pools[1].name: duplicate pool name \"app\"; first at line 6");
+                "fulcrum.yaml:7:5: pools[1].name: duplicate pool name \"app\"; first at line 6");
     }
 
     @Test
@@ -133,7 +133,7 @@ class ConfigLoaderErrorsTest {
                     pool: app
                 pools:"""),
                 "fulcrum.yaml:5:5: listeners[1].name: duplicate listener name \"web\"; first at line 2",
-                "fulcrum.yaml:6:13: listeners[1].listen: duplicate listen address \"127.0.0.1:8080\"; first at line 3");
+                "fulcrum.yaml:6:5: listeners[1].listen: duplicate listen address \"127.0.0.1:8080\"; first at line 3");
     }
 
     @Test
@@ -152,13 +152,13 @@ class ConfigLoaderErrorsTest {
                   pool: nope
                 """,
                 "fulcrum.yaml:4:5: listeners[0].pool: no pool named \"ap\"; defined pools: app, api",
-                "fulcrum.yaml:11:9: dsr.pool: no pool named \"nope\"; defined pools: app, api");
+                "fulcrum.yaml:11:3: dsr.pool: no pool named \"nope\"; defined pools: app, api");
     }
 
     @Test
     void listenerCannotShareTheAdminAddress() {
         assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:9901"),
-                "fulcrum.yaml:3:13: listeners[0].listen: address 127.0.0.1:9901 is the admin API's (admin.listen)");
+                "fulcrum.yaml:3:5: listeners[0].listen: address 127.0.0.1:9901 is the admin API's (admin.listen)");
     }
 
     @Test
@@ -172,7 +172,7 @@ class ConfigLoaderErrorsTest {
                     servers:
                       - address: 127.0.0.1:9101
                 """,
-                "fulcrum.yaml:10:18: pools[0].servers[2].address: duplicate server address \"127.0.0.1:9101\";"
+                "fulcrum.yaml:10:9: pools[0].servers[2].address: duplicate server address \"127.0.0.1:9101\";"
                         + " first at line 8");
     }
 
@@ -187,7 +187,7 @@ class ConfigLoaderErrorsTest {
                       interval: 500ms
                 """,
                 "fulcrum.yaml:9:7: pools[0].health-check.timeout: timeout 2s must be less than interval 2s",
-                "fulcrum.yaml:12:17: pools[1].health-check.interval: timeout 1s must be less than interval 500ms");
+                "fulcrum.yaml:12:7: pools[1].health-check.interval: timeout 1s must be less than interval 500ms");
     }
 
     @Test
@@ -205,7 +205,7 @@ class ConfigLoaderErrorsTest {
                       scale-in: [./in.sh, "{address}"]
                 """,
                 "fulcrum.yaml:10:5: autoscale[0].scale-in-below: scale-in-below 0.5 must be less than scale-out-above 0.5",
-                "fulcrum.yaml:11:18: autoscale[0].min-servers: min-servers 4 must be at most max-servers 3");
+                "fulcrum.yaml:11:5: autoscale[0].min-servers: min-servers 4 must be at most max-servers 3");
     }
 
     @Test
@@ -214,9 +214,9 @@ class ConfigLoaderErrorsTest {
                     connect-timeout: 2 seconds
                     drain-timeout: 5
                 """,
-                "fulcrum.yaml:7:22: pools[0].connect-timeout: invalid duration \"2 seconds\"; expected a whole number"
+                "fulcrum.yaml:7:5: pools[0].connect-timeout: invalid duration \"2 seconds\"; expected a whole number"
                         + " and a unit: 250ms, 2s, 1m, 1h",
-                "fulcrum.yaml:8:20: pools[0].drain-timeout: invalid duration \"5\"; expected a whole number and a unit:"
+                "fulcrum.yaml:8:5: pools[0].drain-timeout: invalid duration \"5\"; expected a whole number and a unit:"
                         + " 250ms, 2s, 1m, 1h");
     }
 
@@ -227,7 +227,7 @@ class ConfigLoaderErrorsTest {
                       - address: 127.0.0.1:99999
                 """,
                 "fulcrum.yaml:3:5: listeners[0].listen: expected host:port, got \"localhost\"",
-                "fulcrum.yaml:8:18: pools[0].servers[0].address: port 99999 is outside 1..65535 in \"127.0.0.1:99999\"");
+                "fulcrum.yaml:8:9: pools[0].servers[0].address: port 99999 is outside 1..65535 in \"127.0.0.1:99999\"");
     }
 
     @Test
@@ -261,7 +261,7 @@ class ConfigLoaderErrorsTest {
     @Test
     void unsetEnvironmentVariableIsNamed() {
         assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:${PORT}"), Map.of("OTHER", "1"),
-                "fulcrum.yaml:3:13: listeners[0].listen: environment variable PORT is not set"
+                "fulcrum.yaml:3:5: listeners[0].listen: environment variable PORT is not set"
                         + " (write ${PORT:-default} to give a default)");
     }
 
@@ -299,7 +299,7 @@ class ConfigLoaderErrorsTest {
                 """,
                 "fulcrum.yaml:3:3: admin.listen: expected host:port, got \"127.0.0.1\"",
                 "fulcrum.yaml:7:5: listeners[0].protocol: unknown value \"udp\"; expected one of http, tcp",
-                "fulcrum.yaml:11:16: pools[0].algorithm: unknown value \"fastest\"; expected one of round-robin,"
+                "fulcrum.yaml:11:5: pools[0].algorithm: unknown value \"fastest\"; expected one of round-robin,"
                         + " least-connections, least-request, random, maglev, ring-hash",
                 "fulcrum.yaml:14:9: pools[0].servers[0].weight: -1 is out of range; expected 0..256",
                 "fulcrum.yaml:18:7: pools[0].health-check.intervall: unknown key; expected one of type, path, host,"
@@ -322,7 +322,7 @@ class ConfigLoaderErrorsTest {
                       cert: %s
                       key: %s
                 """.formatted(cert, missing)),
-                "fulcrum.yaml:7:12: listeners[0].tls.key: cannot read " + missing + ": no such file");
+                "fulcrum.yaml:7:7: listeners[0].tls.key: cannot read " + missing + ": no such file");
     }
 
     @Test
@@ -345,7 +345,7 @@ class ConfigLoaderErrorsTest {
                 listeners: []
                 pools: []
                 """,
-                "fulcrum.yaml:1:12: listeners: at least one listener is required");
+                "fulcrum.yaml:1:1: listeners: at least one listener is required");
         assertErrors("# nothing here\n",
                 "fulcrum.yaml:1:1: the file is empty; at least one listener and its pool are required");
     }
@@ -364,13 +364,13 @@ class ConfigLoaderErrorsTest {
                       ports: 9200-9299
                       scale-out: []
                 """,
-                "fulcrum.yaml:10:7: autoscale[0].provisioner.ports: required key is missing",
-                "fulcrum.yaml:11:16: autoscale[0].provisioner.command: must contain {port}, replaced by the new"
+                "fulcrum.yaml:9:5: autoscale[0].provisioner.ports: required key is missing",
+                "fulcrum.yaml:11:7: autoscale[0].provisioner.command: must contain {port}, replaced by the new"
                         + " server's port",
                 "fulcrum.yaml:12:5: autoscale[1].pool: duplicate autoscale entry for pool \"app\"; first at line 8",
-                "fulcrum.yaml:14:7: autoscale[1].provisioner.scale-in: required key is missing",
+                "fulcrum.yaml:13:5: autoscale[1].provisioner.scale-in: required key is missing",
                 "fulcrum.yaml:15:7: autoscale[1].provisioner.ports: not allowed for type exec (only for type process)",
-                "fulcrum.yaml:16:18: autoscale[1].provisioner.scale-out: expected a program and its arguments,"
+                "fulcrum.yaml:16:7: autoscale[1].provisioner.scale-out: expected a program and its arguments,"
                         + " like [\"./prog\", \"arg\"], got an empty list");
     }
 
@@ -381,7 +381,7 @@ class ConfigLoaderErrorsTest {
                   - type: webhook
                     url: ftp://example.org/alerts
                 """,
-                "fulcrum.yaml:9:10: alerts[0].url: expected an http:// or https:// URL with a host,"
+                "fulcrum.yaml:9:5: alerts[0].url: expected an http:// or https:// URL with a host,"
                         + " got \"ftp://example.org/alerts\"");
     }
 
@@ -391,7 +391,7 @@ class ConfigLoaderErrorsTest {
                     algorithm: maglev
                     hash-key: header
                 """,
-                "fulcrum.yaml:8:15: pools[0].hash-key: unknown value \"header\"; expected one of source-ip,"
+                "fulcrum.yaml:8:5: pools[0].hash-key: unknown value \"header\"; expected one of source-ip,"
                         + " header:NAME, cookie:NAME, path");
     }
 }
