@@ -185,6 +185,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                     BadRequestException.badRequest("Transfer-Encoding other than chunked");
             case IllegalArgumentException _ when text.contains("must not be applied more than once") ->
                     BadRequestException.badRequest("chunked applied more than once");
+            // the head's syntax was checked by the scanner; these remain possible in trailers only
+            case IllegalArgumentException _ when text.contains("header name") ->
+                    BadRequestException.badRequest("invalid character in trailer name");
+            case IllegalArgumentException _ when text.startsWith("Validation failed") ->
+                    BadRequestException.badRequest("invalid character in trailer value");
+            case IllegalArgumentException _ when text.startsWith("No colon") ->
+                    BadRequestException.badRequest("trailer line without a colon");
             default -> BadRequestException.badRequest(inBody ? "invalid trailer or chunk" : "malformed request head");
         };
     }
