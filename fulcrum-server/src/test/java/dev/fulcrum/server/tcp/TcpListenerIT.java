@@ -108,6 +108,21 @@ class TcpListenerIT {
     }
 
     @Test
+    void halfCloseFromTheServerKeepsTheClientsDirectionOpen() throws Exception {
+        CompletableFuture<Long> counted = new CompletableFuture<>();
+        TestBackend backend = backend(TestBackend.bannerThenCount("hi", counted));
+        start(List.of(backend.address()), 1, 0, Duration.ofSeconds(30));
+
+        try (Socket client = connect()) {
+            assertThat(client.getInputStream().readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("hi");
+            // the server's FIN reached us; our direction must still carry bytes
+            client.getOutputStream().write(new byte[7000]);
+            client.shutdownOutput();
+            assertThat(counted.get(5, TimeUnit.SECONDS)).isEqualTo(7000);
+        }
+    }
+
+    @Test
     void fiftyMebibytesBothWaysArriveIntact() throws Exception {
         TestBackend echo = backend(TestBackend.echo());
         start(List.of(echo.address()), 1, 0, Duration.ofSeconds(30));

@@ -61,6 +61,16 @@ final class TestBackend implements AutoCloseable {
         });
     }
 
+    /** Sends {@code banner}, shuts its output down, then counts what the client sends until EOF. */
+    static TestBackend bannerThenCount(String banner, java.util.concurrent.CompletableFuture<Long> counted)
+            throws IOException {
+        return new TestBackend(socket -> {
+            socket.getOutputStream().write(banner.getBytes(StandardCharsets.US_ASCII));
+            socket.shutdownOutput();
+            counted.complete(socket.getInputStream().transferTo(OutputStream.nullOutputStream()));
+        });
+    }
+
     HostPort address() {
         return new HostPort("127.0.0.1", server.getLocalPort());
     }
