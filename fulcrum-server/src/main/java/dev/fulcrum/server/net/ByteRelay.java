@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -24,8 +25,8 @@ import io.netty.util.ReferenceCountUtil;
  *   <li>Half-close: with {@code ALLOW_HALF_CLOSURE} on, the end of this channel's input (the
  *       sender's FIN) becomes a shutdown of the peer's output once the pending bytes are written;
  *       the other direction goes on. When both directions have ended, both channels are closed.
- *       Without half-closure support (a channel that is not a {@link DuplexChannel}), the end of
- *       input closes the peer after its pending writes.</li>
+ *       When the peer cannot be half-closed (not a {@link DuplexChannel}, or TLS runs on it), the
+ *       end of input closes the peer after its pending writes.</li>
  *   <li>A closed or failed side closes the other after its pending writes (a reset stays a close:
  *       Netty does not expose sending RST).</li>
  * </ul>
@@ -87,7 +88,10 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             Channel self = ctx.channel();
             // an empty write queued after the pending data: it completes once they are written
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-                if (!f.isSuccess() || !(peer instanceof DuplexChannel duplexPeer)) {
+                if (!f.isSuccess() || !(peer instanceof DuplexChannel duplexPeer)
+                        || peer.pipeline().get(SslHandler.class) != null) {
+                    // no half-close over TLS: a bare FIN would look like a truncation attack;
+                    // closing sends close_notify
                     closeBoth(self);
                     return;
                 }
