@@ -32,8 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * the pool's current snapshot (by source IP when the pool hashes), connects to it on the client's
  * event loop within {@code connect-timeout}, tries another server on failure (up to
  * {@code retries} more, never the same one twice), then hands both channels to a pair of
- * {@link ByteRelay}s and removes itself from the flow. No server in rotation, or every try failed:
- * the client is closed at once. Stays in the pipeline only to close an idle session.
+ * {@link ByteRelay}s. No server in rotation, or every try failed: the client is closed at once.
+ * Once relaying it only passes reads on, and closes the session when the idle timer fires.
  *
  * <p>The server counts one connection and one request (its in-flight work, which a drain waits
  * for) from connect until the backend channel closes.
