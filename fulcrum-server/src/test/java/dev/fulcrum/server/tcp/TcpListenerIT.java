@@ -37,6 +37,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -154,6 +156,47 @@ class TcpListenerIT {
             writer.get(30, TimeUnit.SECONDS);
             assertThat(count).isEqualTo(total);
             assertThat(HexFormat.of().formatHex(received.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
+        }
+    }
+
+    @Test
+    void aServerThatDoesNotReadStopsTheClient() throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        TestBackend slow = backend(TestBackend.stalled(go));
+        start(List.of(slow.address()), 1, 0, Duration.ofSeconds(30));
+        long cap = 128L * 1024 * 1024;
+        AtomicLong written = new AtomicLong();
+
+        try (Socket client = connect()) {
+            Thread writer = Thread.ofVirtual().start(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    OutputStream out = client.getOutputStream();
+                    while (written.get() < cap) {
+                        out.write(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                } catch (IOException e) {
+                    // the test closed the socket
+                }
+            });
+            long[] previous = {-1};
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = written.get();
+                boolean stalled = now == previous[0];
+                previous[0] = now;
+                return stalled;
+            });
+            long stalledAt = written.get();
+            // only socket buffers (a few MiB each on loopback) and one read batch may hold bytes;
+            // a proxy that read without waiting for its writes would swallow the whole cap
+            assertThat(stalledAt).as("bytes accepted while the server reads nothing").isLessThan(cap / 2);
+
+            go.countDown();
+            await().atMost(Duration.ofSeconds(15)).until(() -> written.get() > stalledAt + 8L * 1024 * 1024
+                    || written.get() >= cap);
+            client.close();
+            writer.join(5000);
         }
     }
 

@@ -71,6 +71,18 @@ final class TestBackend implements AutoCloseable {
         });
     }
 
+    /** Reads nothing until {@code go} opens, then discards everything until EOF. */
+    static TestBackend stalled(java.util.concurrent.CountDownLatch go) throws IOException {
+        return new TestBackend(socket -> {
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+        });
+    }
+
     HostPort address() {
         return new HostPort("127.0.0.1", server.getLocalPort());
     }
