@@ -1,0 +1,145 @@
+package dev.fulcrum.server.tcp;
+
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.registry.PoolRuntime;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@code protocol: tcp} listener: accepts connections on its address and relays each one, byte
+ * for byte and in both directions, to a server of its pool (see {@link TcpSession} for the pick,
+ * connect and retry rules, {@link dev.fulcrum.server.net.ByteRelay} for backpressure and
+ * half-close). Every session counts as one in-flight request of its server, so draining a server
+ * waits for its TCP sessions.
+ *
+ * <p>With {@code tls} set, the listener terminates TLS (certificate and key in PEM) and relays the
+ * plain bytes; the end of a TLS session is a full close (close_notify), not a half-close.
+ *
+ * <p>A graceful close stops accepting and lets sessions end on their own until the timeout, then
+ * closes the rest: a TCP session has no request boundary at which to stop it earlier.
+ *
+ * <p>Thread-safe: life-cycle methods may be called from any thread.
+ */
+public final class TcpListener implements ListenerRuntime {
+
+    private final FulcrumConfig.Listener config;
+    private final PoolRuntime pool;
+    private final Transport transport;
+    private final AtomicInteger clients = new AtomicInteger();
+    /** Client and backend channels; closed channels leave it by themselves. */
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private volatile Channel serverChannel;
+
+    public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
+        this.config = config;
+        this.pool = pool;
+        this.transport = transport;
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public CompletableFuture<Void> start() {
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        SslContext tls;
+        try {
+            tls = config.tls() == null ? null
+                    : SslContextBuilder.forServer(config.tls().cert().toFile(), config.tls().key().toFile()).build();
+        } catch (Exception | Error e) {
+            started.completeExceptionally(new IllegalStateException("listener " + config.name()
+                    + ": cannot load the TLS certificate or key: " + firstLine(e.getMessage())));
+            return started;
+        }
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(transport.acceptors(), transport.workers())
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new TcpRelayInitializer(config, pool, transport, tls, channels, clients));
+        InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
+        bootstrap.bind(address).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                serverChannel = f.channel();
+                started.complete(null);
+            } else {
+                started.completeExceptionally(new IllegalStateException("listener " + config.name()
+                        + ": cannot listen on " + config.listen() + ": " + firstLine(f.cause().getMessage())));
+            }
+        });
+        return started;
+    }
+
+    /** The bound address (the real port when the config asked for port 0); null before start. */
+    public InetSocketAddress localAddress() {
+        Channel ch = serverChannel;
+        return ch == null ? null : (InetSocketAddress) ch.localAddress();
+    }
+
+    @Override
+    public void stopAccepting() {
+        Channel ch = serverChannel;
+        if (ch != null) {
+            ChannelFuture closed = ch.close();
+            if (!ch.eventLoop().inEventLoop()) {
+                closed.syncUninterruptibly(); // callers expect the port free on return
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> closeGracefully(Duration timeout) {
+        stopAccepting();
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        Future<Void> allEnded = channels.newCloseFuture();
+        ScheduledFuture<?> deadline = transport.workers().next().schedule(() -> {
+            channels.close();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        allEnded.addListener(f -> {
+            deadline.cancel(false);
+            closed.complete(null);
+        });
+        return closed;
+    }
+
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "unknown error";
+        }
+        int eol = text.indexOf('\n');
+        return (eol < 0 ? text : text.substring(0, eol)).strip();
+    }
+
+    @Override
+    public int activeConnections() {
+        return clients.get();
+    }
+
+    @Override
+    public boolean isAccepting() {
+        Channel ch = serverChannel;
+        return ch != null && ch.isActive();
+    }
+}

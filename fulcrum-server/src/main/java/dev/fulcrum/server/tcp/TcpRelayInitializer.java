@@ -1,0 +1,63 @@
+package dev.fulcrum.server.tcp;
+
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.registry.PoolRuntime;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sets up each accepted client channel of a TCP listener: refuses it when the listener already has
+ * {@code max-connections} open (closed at once), else counts it, tracks it for a graceful stop and
+ * adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
+ *
+ * <p>Thread-safe: shared by all accepted channels; the counter is atomic.
+ */
+final class TcpRelayInitializer extends ChannelInitializer<Channel> {
+
+    private final FulcrumConfig.Listener config;
+    private final PoolRuntime pool;
+    private final Transport transport;
+    private final SslContext tls;
+    private final ChannelGroup channels;
+    private final AtomicInteger clients;
+
+    TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+                        SslContext tls, ChannelGroup channels, AtomicInteger clients) {
+        this.config = config;
+        this.pool = pool;
+        this.transport = transport;
+        this.tls = tls;
+        this.channels = channels;
+        this.clients = clients;
+    }
+
+    @Override
+    protected void initChannel(Channel client) {
+        int max = config.maxConnections();
+        if (max > 0 && clients.incrementAndGet() > max) {
+            clients.decrementAndGet();
+            client.close();
+            return;
+        }
+        if (max <= 0) {
+            clients.incrementAndGet();
+        }
+        client.closeFuture().addListener(f -> clients.decrementAndGet());
+        channels.add(client);
+        if (tls != null) {
+            client.pipeline().addLast("tls", tls.newHandler(client.alloc()));
+        }
+        long idleMillis = config.idleTimeout().toMillis();
+        if (idleMillis > 0) {
+            client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        }
+        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, channels));
+    }
+}

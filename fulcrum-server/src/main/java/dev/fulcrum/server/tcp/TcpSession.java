@@ -1,0 +1,185 @@
+package dev.fulcrum.server.tcp;
+
+import dev.fulcrum.core.balance.Hashing;
+import dev.fulcrum.core.balance.Pick;
+import dev.fulcrum.core.pool.PoolSnapshot;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.net.ByteRelay;
+import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.registry.PoolRuntime;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The start of one proxied TCP connection (a session), on the client channel: picks a server from
+ * the pool's current snapshot (by source IP when the pool hashes), connects to it on the client's
+ * event loop within {@code connect-timeout}, tries another server on failure (up to
+ * {@code retries} more, never the same one twice), then hands both channels to a pair of
+ * {@link ByteRelay}s. No server in rotation, or every try failed: the client is closed at once.
+ * Once relaying it only passes reads on, and closes the session when the idle timer fires.
+ *
+ * <p>The server counts one connection and one request (its in-flight work, which a drain waits
+ * for) from connect until the backend channel closes.
+ *
+ * <p>Not thread-safe: one per client connection, on its event loop.
+ */
+final class TcpSession extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpSession.class);
+
+    private final String listenerName;
+    private final PoolRuntime pool;
+    private final Transport transport;
+    private final ChannelGroup channels;
+    /**
+     * Bytes and the end of input that arrive before the backend is connected. AUTO_READ is off, but
+     * epoll still reads when the client's FIN comes (EPOLLRDHUP), so a short request followed by a
+     * half-close can land here; it is replayed to the relay once the backend is up.
+     */
+    private final List<Object> early = new ArrayList<>(1);
+    private boolean earlyEof;
+    private boolean relaying;
+
+    TcpSession(String listenerName, PoolRuntime pool, Transport transport, ChannelGroup channels) {
+        this.listenerName = listenerName;
+        this.pool = pool;
+        this.transport = transport;
+        this.channels = channels;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        Channel client = ctx.channel();
+        PoolSnapshot snapshot = pool.snapshot();
+        if (!snapshot.hasServerUp()) {
+            log.debug("listener {}: no server up in pool {}; closing {}", listenerName, pool.name(),
+                    client.remoteAddress());
+            client.close();
+            return;
+        }
+        long hash = snapshot.algorithm().usesHashKey() ? Hashing.hash64(sourceIp(client)) : 0;
+        connect(client, snapshot, Pick.of(hash, ThreadLocalRandom.current()), pool.settings().retries());
+        ctx.fireChannelActive();
+    }
+
+    private void connect(Channel client, PoolSnapshot snapshot, Pick pick, int retriesLeft) {
+        Server server = snapshot.pick(pick);
+        if (server == null || !client.isActive()) {
+            client.close();
+            return;
+        }
+        PoolConfig settings = pool.settings();
+        Bootstrap bootstrap = new Bootstrap().group(client.eventLoop())
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        settings.connectTimeout().toMillis()))
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel backend) {
+                        // the relay is added once connected: nothing is read before
+                    }
+                });
+        bootstrap.connect(server.address().host(), server.address().port()).addListener(
+                (ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        relay(client, f.channel(), server);
+                    } else {
+                        server.failed();
+                        log.debug("listener {}: connect to {} failed: {}", listenerName, server.id(),
+                                f.cause().getMessage());
+                        if (retriesLeft > 0) {
+                            connect(client, snapshot, pick.excluding(server), retriesLeft - 1);
+                        } else {
+                            client.close();
+                        }
+                    }
+                });
+    }
+
+    private void relay(Channel client, Channel backend, Server server) {
+        server.connectionOpened();
+        server.requestStarted();
+        backend.closeFuture().addListener(f -> {
+            server.requestFinished();
+            server.connectionClosed();
+        });
+        channels.add(backend);
+        if (!client.isActive()) {
+            backend.close();
+            return;
+        }
+        client.pipeline().addLast(new ByteRelay(backend));
+        backend.pipeline().addLast(new ByteRelay(client));
+        relaying = true;
+        for (Object msg : early) {
+            backend.write(msg);
+        }
+        early.clear();
+        backend.flush();
+        if (earlyEof) {
+            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        } else {
+            client.read();
+        }
+        backend.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (relaying) {
+            ctx.fireChannelRead(msg);
+        } else {
+            early.add(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        early.forEach(ReferenceCountUtil::release);
+        early.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && !relaying) {
+            earlyEof = true;
+            return;
+        }
+        if (evt instanceof IdleStateEvent) {
+            // no byte either way for idle-timeout: the relay closes the backend when the client goes
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private static String sourceIp(Channel client) {
+        return client.remoteAddress() instanceof InetSocketAddress address
+                ? address.getAddress().getHostAddress() : String.valueOf(client.remoteAddress());
+    }
+}
