@@ -67,6 +67,8 @@ public final class WebhookAlertSink implements AlertSink {
     private final HttpClient client;
     private final Thread sender;
     private volatile boolean closed;
+    /** Alerts dropped from the full queue since the sender last reported it. */
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
     /** Whether the last POST failed; later failures in a row log at debug. Sender thread only. */
     private boolean failing;
 
@@ -104,9 +106,9 @@ public final class WebhookAlertSink implements AlertSink {
         }
         Queued q = new Queued(alert, clock.instant());
         while (!queue.offer(q)) {
-            Queued dropped = queue.poll();
-            if (dropped != null) {
-                log.warn("alert queue for {} is full ({}); dropped {}", url, capacity, LogAlertSink.line(dropped.alert()));
+            if (queue.poll() != null) {
+                // counted here, logged by the sender: the caller's thread never does I/O
+                dropped.incrementAndGet();
             }
         }
     }
@@ -145,6 +147,10 @@ public final class WebhookAlertSink implements AlertSink {
                         continue;
                     }
                     pending.put(first.alert().labels(), first);
+                }
+                long lost = dropped.getAndSet(0);
+                if (lost > 0) {
+                    log.warn("alert queue for {} was full ({}); dropped the {} oldest alert(s)", url, capacity, lost);
                 }
                 List<Queued> more = new ArrayList<>();
                 queue.drainTo(more);
