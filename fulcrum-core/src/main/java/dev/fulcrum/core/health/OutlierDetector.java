@@ -37,15 +37,15 @@ public final class OutlierDetector {
     private final int maxEjectionPercent;
 
     /**
-     * @param consecutiveGatewayFailures gateway failures in a row that trip the server, >= 1
-     * @param consecutive5xx             5xx answers in a row that trip the server, >= 1
+     * @param consecutiveGatewayFailures gateway failures in a row that trip the server; 0 turns this trigger off
+     * @param consecutive5xx             5xx answers in a row that trip the server; 0 turns this trigger off
      * @param baseEjection               the first ejection's length, > 0
      * @param maxEjectionPercent         0..100
      */
     public OutlierDetector(int consecutiveGatewayFailures, int consecutive5xx, Duration baseEjection,
                            int maxEjectionPercent) {
-        if (consecutiveGatewayFailures < 1 || consecutive5xx < 1) {
-            throw new IllegalArgumentException("thresholds must be >= 1");
+        if (consecutiveGatewayFailures < 0 || consecutive5xx < 0) {
+            throw new IllegalArgumentException("thresholds must be >= 0");
         }
         if (baseEjection.isNegative() || baseEjection.isZero()) {
             throw new IllegalArgumentException("base-ejection must be > 0");
@@ -68,10 +68,10 @@ public final class OutlierDetector {
      * {@code 5 consecutive 5xx}), or null when neither threshold is reached.
      */
     public String tripReason(int gatewayStreak, int streak5xx) {
-        if (gatewayStreak >= consecutiveGatewayFailures) {
+        if (consecutiveGatewayFailures > 0 && gatewayStreak >= consecutiveGatewayFailures) {
             return gatewayStreak + " consecutive gateway failures";
         }
-        if (streak5xx >= consecutive5xx) {
+        if (consecutive5xx > 0 && streak5xx >= consecutive5xx) {
             return streak5xx + " consecutive 5xx";
         }
         return null;

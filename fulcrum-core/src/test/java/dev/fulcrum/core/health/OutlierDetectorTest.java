@@ -96,6 +96,16 @@ class OutlierDetectorTest {
     }
 
     @Test
+    void zeroThresholdTurnsThatTriggerOff() {
+        var only5xx = new OutlierDetector(0, 2, Duration.ofSeconds(30), 50);
+        var s = new OutlierDetector.Streaks();
+        assertThat(s.record(only5xx, Outcome.GATEWAY_FAILURE)).isNull();
+        // gateway failures still count as 5xx
+        assertThat(s.record(only5xx, Outcome.GATEWAY_FAILURE)).isEqualTo("2 consecutive 5xx");
+        assertThat(new OutlierDetector(0, 0, Duration.ofSeconds(30), 50).tripReason(1000, 1000)).isNull();
+    }
+
+    @Test
     void maxEjectedRoundsDown() {
         assertThat(OutlierDetector.maxEjected(10, 50)).isEqualTo(5);
         assertThat(OutlierDetector.maxEjected(3, 50)).isEqualTo(1);

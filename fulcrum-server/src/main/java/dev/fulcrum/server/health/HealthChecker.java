@@ -39,7 +39,9 @@ import java.util.random.RandomGenerator;
  * {@code checking} and is checked at once. Each next check comes {@code interval ± jitter} after
  * the previous one ended, so checks spread out and never pile up on a slow server. A removed
  * server stops being checked. Pools with {@code type: none} (or no health check) are not checked
- * and their servers stay up.
+ * and their servers stay up. A reload's new {@code health-check} applies from each server's next
+ * check (a changed rise/fall restarts its counter at the edge of its current state); on
+ * {@code config-reloaded} servers of pools that just got checks are picked up.
  *
  * <p>Threads: all checks, counters and transitions run on one event loop of the checker's own
  * ({@code fulcrum-health}), never on the data plane's loops, so a slow server or a flood of checks
@@ -63,7 +65,7 @@ public final class HealthChecker implements AutoCloseable {
     private static final class Target {
         final PoolRuntime pool;
         final Server server;
-        final HealthCounter counter;
+        HealthCounter counter;
         final LongAdder passed = new LongAdder();
         final LongAdder failed = new LongAdder();
         volatile CheckResult last;
@@ -100,13 +102,16 @@ public final class HealthChecker implements AutoCloseable {
         this.loop = group.next();
         registry.enableHealthChecking();
         registry.onEvent(this::onEvent);
-        loop.execute(() -> {
-            for (PoolRuntime pool : registry.pools()) {
-                for (Server server : pool.pool().servers()) {
-                    track(pool, server, server.health() == ServerState.CHECKING);
-                }
+        loop.execute(this::trackAll);
+    }
+
+    /** Tracks every server not tracked yet (start, and a reload that turned checks on). On the loop. */
+    private void trackAll() {
+        for (PoolRuntime pool : registry.pools()) {
+            for (Server server : pool.pool().servers()) {
+                track(pool, server, server.health() == ServerState.CHECKING);
             }
-        });
+        }
     }
 
     /**
@@ -154,6 +159,7 @@ public final class HealthChecker implements AutoCloseable {
                     pool.pool().find(event.server()).ifPresent(s -> track(pool, s, true));
                 }
             });
+            case "config-reloaded" -> loop.execute(this::trackAll);
             case "server-removed" -> loop.execute(() -> targets.values().removeIf(t -> {
                 boolean gone = t.server.isRemoved();
                 if (gone) {
@@ -181,15 +187,18 @@ public final class HealthChecker implements AutoCloseable {
                 || targets.containsKey(server)) {
             return;
         }
-        HealthCounter counter = switch (server.health()) {
+        Target target = new Target(pool, server, counter(server.health(), check));
+        targets.put(server, target);
+        long delay = now ? 0 : (long) (random.nextDouble() * check.interval().toNanos());
+        schedule(target, delay);
+    }
+
+    private static HealthCounter counter(ServerState state, HealthCheck check) {
+        return switch (state) {
             case CHECKING -> HealthCounter.checking(check.rise(), check.fall());
             case DOWN -> HealthCounter.down(check.rise(), check.fall());
             default -> HealthCounter.up(check.rise(), check.fall());
         };
-        Target target = new Target(pool, server, counter);
-        targets.put(server, target);
-        long delay = now ? 0 : (long) (random.nextDouble() * check.interval().toNanos());
-        schedule(target, delay);
     }
 
     private void schedule(Target t, long delayNanos) {
@@ -208,6 +217,10 @@ public final class HealthChecker implements AutoCloseable {
             targets.remove(t.server, t);
             stop(t);
             return;
+        }
+        if (check.rise() != t.counter.rise() || check.fall() != t.counter.fall()) {
+            // a reload changed rise/fall: keep the state, restart the counter at that state's edge
+            t.counter = counter(t.counter.state(), check);
         }
         Probe.run(loop, NioSocketChannel.class, t.server.address(), check, outcome -> onOutcome(t, outcome));
     }

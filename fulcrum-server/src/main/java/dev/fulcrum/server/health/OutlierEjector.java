@@ -51,6 +51,9 @@ public final class OutlierEjector {
     private final ScheduledExecutorService control;
     private final Predicate<Server> activeChecksPass;
     private final Map<Server, Tracker> trackers = new ConcurrentHashMap<>();
+    private final Map<OutlierDetection, OutlierDetector> detectors = new ConcurrentHashMap<>();
+    /** Stands for invalid settings: no detection. */
+    private static final OutlierDetector DISABLED = new OutlierDetector(0, 0, Duration.ofSeconds(1), 0);
 
     /** Per-server streaks (request threads) and ejection history (control thread only). */
     private static final class Tracker {
@@ -122,7 +125,10 @@ public final class OutlierEjector {
             }
             default -> throw new IllegalArgumentException(outcome.name());
         }
-        OutlierDetector detector = detector(settings);
+        OutlierDetector detector = detectors.computeIfAbsent(settings, OutlierEjector::detector);
+        if (detector == DISABLED) {
+            return;
+        }
         String reason = detector.tripReason(gateway, fivexx);
         if (reason != null && t.decisionPending.compareAndSet(false, true)) {
             Tracker tracker = t;
@@ -134,9 +140,16 @@ public final class OutlierEjector {
         }
     }
 
+    /** One detector per distinct settings (a reload brings new ones); a failure path never allocates it twice. */
     private static OutlierDetector detector(OutlierDetection s) {
-        return new OutlierDetector(s.consecutiveGatewayFailures(), s.consecutive5xx(), s.baseEjection(),
-                s.maxEjectionPercent());
+        try {
+            return new OutlierDetector(s.consecutiveGatewayFailures(), s.consecutive5xx(), s.baseEjection(),
+                    s.maxEjectionPercent());
+        } catch (IllegalArgumentException e) {
+            // the config loader validates these; should it not, detection is off rather than the request failing
+            log.warn("outlier detection off, invalid settings {}: {}", s, e.getMessage());
+            return DISABLED;
+        }
     }
 
     /** On the control thread. */
