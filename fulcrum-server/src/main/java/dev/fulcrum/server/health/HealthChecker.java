@@ -216,6 +216,11 @@ public final class HealthChecker implements AutoCloseable {
         if (t.server.isRemoved() || check == null || check.type() == CheckType.NONE) {
             targets.remove(t.server, t);
             stop(t);
+            ServerState health = t.server.health();
+            if (!t.server.isRemoved() && (health == ServerState.DOWN || health == ServerState.CHECKING)) {
+                // a reload turned checks off: nothing will ever bring it up otherwise
+                registry.setHealth(t.pool, t.server, ServerState.UP, "server-up", "health checks turned off");
+            }
             return;
         }
         if (check.rise() != t.counter.rise() || check.fall() != t.counter.fall()) {
