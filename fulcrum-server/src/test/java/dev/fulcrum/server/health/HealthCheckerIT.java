@@ -219,4 +219,28 @@ class HealthCheckerIT {
         Server added = registry.addServer("unchecked", new HostPort("127.0.0.1", 1), 1);
         assertThat(added.state()).isEqualTo(ServerState.UP);
     }
+
+    @Test
+    void reloadApplyingNewChecksOrTurningThemOff() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        HostPort address = new HostPort("127.0.0.1", port);
+        Registry registry = registry(Pools.pool("app", Pools.check(CheckType.TCP, 200, 150, 2, 3), address));
+        Server server = registry.pool("app").pool().servers().getFirst();
+        checker(registry);
+        assertThat(awaitEvent("server-down", server.id()).detail()).isEqualTo("3 checks failed: connection refused");
+
+        // reload: checks off -> nothing would ever bring the server back, so it is up
+        registry.applyPools(List.of(Pools.pool("app", Pools.check(CheckType.NONE, 200, 150, 2, 3), address)));
+        assertThat(awaitEvent("server-up", server.id()).detail()).isEqualTo("health checks turned off");
+        assertThat(server.state()).isEqualTo(ServerState.UP);
+
+        // reload: checks on again (fall 1 now), picked up on config-reloaded
+        registry.applyPools(List.of(Pools.pool("app", Pools.check(CheckType.TCP, 200, 150, 2, 1), address)));
+        events.clear();
+        registry.emit("config-reloaded", null, null, "test");
+        assertThat(awaitEvent("server-down", server.id()).detail()).isEqualTo("1 check failed: connection refused");
+    }
 }
