@@ -1,0 +1,243 @@
+package dev.fulcrum.server.alert;
+
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.registry.RegistryEvent;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+
+/**
+ * Turns what happens into alerts (spec admin-api.md, Alerts) and hands each one to every sink.
+ * It keeps the set of firing alerts, so a condition fires once and is resolved once:
+ *
+ * <ul>
+ *   <li>{@code server-down} fires {@code FulcrumServerDown} (critical); {@code server-ejected}
+ *       fires {@code FulcrumServerEjected} (warning); {@code server-up} or {@code server-removed}
+ *       resolves both; going from ejected to down swaps one for the other.</li>
+ *   <li>A pool left with no server in rotation (after a down, ejected, draining or removed
+ *       event) fires {@code FulcrumPoolDown} (critical); any event after which one is up again
+ *       resolves it.</li>
+ *   <li>{@code scale-out} / {@code scale-in} are one-off notices {@code FulcrumScaledOut} /
+ *       {@code FulcrumScaledIn} (info): sent firing with {@code endsAt} {@link #NOTICE_LIFETIME}
+ *       later, so Alertmanager notifies once and resolves them by itself.</li>
+ *   <li>{@code ha-master} fires {@code FulcrumHaMaster} (info), {@code ha-fault} fires
+ *       {@code FulcrumHaFault} (critical); each resolves the other, {@code ha-backup} resolves
+ *       both. Other parts may call {@link #fire} and {@link #resolve} directly.</li>
+ * </ul>
+ *
+ * <p>Thread-safe: events arrive on whichever thread changed the registry; fire/resolve are
+ * serialized so a resolution never overtakes its firing on the way to a sink. Sinks never block.
+ */
+public final class Alerter implements AutoCloseable {
+
+    public static final String SERVER_DOWN = "FulcrumServerDown";
+    public static final String SERVER_EJECTED = "FulcrumServerEjected";
+    public static final String POOL_DOWN = "FulcrumPoolDown";
+    public static final String SCALED_OUT = "FulcrumScaledOut";
+    public static final String SCALED_IN = "FulcrumScaledIn";
+    public static final String HA_MASTER = "FulcrumHaMaster";
+    public static final String HA_FAULT = "FulcrumHaFault";
+
+    /** How long a one-off notice stays firing in Alertmanager. */
+    public static final Duration NOTICE_LIFETIME = Duration.ofMinutes(5);
+
+    private final String instance;
+    private final Clock clock;
+    private final List<AlertSink> sinks;
+    /** Firing alerts by identity (name, pool, server). Guarded by {@code this}. */
+    private final Map<String, Alert> firing = new LinkedHashMap<>();
+    private volatile Registry registry;
+
+    /** @param instance this instance's name ({@code name} in the config), the {@code instance} label */
+    public Alerter(String instance, Clock clock, List<AlertSink> sinks) {
+        this.instance = instance;
+        this.clock = clock;
+        this.sinks = List.copyOf(sinks);
+    }
+
+    /**
+     * The sinks of {@code config.alerts()}: {@code log} and {@code webhook} entries, with
+     * {@code generatorURL} pointing at the admin API.
+     */
+    public static Alerter fromConfig(FulcrumConfig config, Clock clock) {
+        String generatorUrl = "http://" + config.admin().listen() + "/";
+        List<AlertSink> sinks = new ArrayList<>();
+        for (FulcrumConfig.Alert a : config.alerts()) {
+            sinks.add(switch (a.type()) {
+                case LOG -> new LogAlertSink();
+                case WEBHOOK -> new WebhookAlertSink(a.url(), a.timeout(), generatorUrl);
+            });
+        }
+        return new Alerter(config.name(), clock, sinks);
+    }
+
+    /** Listens to a registry's events from now on. */
+    public Alerter attach(Registry registry) {
+        this.registry = registry;
+        registry.onEvent(this::onEvent);
+        return this;
+    }
+
+    /**
+     * Fires an alert unless the same one (name, pool, server) is firing already.
+     *
+     * @param pool   "" when not about a pool
+     * @param server "" when not about a server
+     * @return the firing alert
+     */
+    public synchronized Alert fire(String name, String severity, String pool, String server, String summary,
+                                   String description) {
+        String key = key(name, pool, server);
+        Alert current = firing.get(key);
+        if (current != null) {
+            return current;
+        }
+        Alert alert = new Alert(name, false, labels(name, severity, pool, server),
+                annotations(summary, description), clock.instant(), null);
+        firing.put(key, alert);
+        deliver(alert);
+        return alert;
+    }
+
+    /** Resolves a firing alert; {@code description} says why. Empty when it was not firing. */
+    public synchronized Optional<Alert> resolve(String name, String pool, String server, String description) {
+        Alert current = firing.remove(key(name, pool, server));
+        if (current == null) {
+            return Optional.empty();
+        }
+        Alert resolved = current.resolve(clock.instant(), description);
+        deliver(resolved);
+        return Optional.of(resolved);
+    }
+
+    /** Sends a one-off alert that ends by itself after {@link #NOTICE_LIFETIME}. */
+    public synchronized Alert notice(String name, String severity, String pool, String server, String summary,
+                                     String description) {
+        Instant now = clock.instant();
+        Alert alert = new Alert(name, false, labels(name, severity, pool, server),
+                annotations(summary, description), now, now.plus(NOTICE_LIFETIME));
+        deliver(alert);
+        return alert;
+    }
+
+    /** The alerts firing now, oldest first. */
+    public synchronized List<Alert> firing() {
+        return List.copyOf(firing.values());
+    }
+
+    /** Maps one registry event to alerts; see the class comment. */
+    public void onEvent(RegistryEvent e) {
+        String pool = e.pool();
+        String server = e.server();
+        switch (e.type()) {
+            case "server-down" -> {
+                resolve(SERVER_EJECTED, pool, server, e.detail());
+                fire(SERVER_DOWN, "critical", pool, server, "server " + server + " of pool " + pool + " is down",
+                        e.detail());
+            }
+            case "server-ejected" -> fire(SERVER_EJECTED, "warning", pool, server,
+                    "server " + server + " of pool " + pool + " is ejected", e.detail());
+            case "server-up" -> {
+                resolve(SERVER_DOWN, pool, server, e.detail());
+                resolve(SERVER_EJECTED, pool, server, e.detail());
+            }
+            case "server-removed" -> {
+                resolve(SERVER_DOWN, pool, server, "removed: " + e.detail());
+                resolve(SERVER_EJECTED, pool, server, "removed: " + e.detail());
+            }
+            case "scale-out" -> notice(SCALED_OUT, "info", pool, "", "pool " + pool + " scaled out", e.detail());
+            case "scale-in" -> notice(SCALED_IN, "info", pool, "", "pool " + pool + " scaled in", e.detail());
+            case "ha-master" -> {
+                resolve(HA_FAULT, "", "", e.detail());
+                fire(HA_MASTER, "info", "", "", "instance " + instance + " is HA master", e.detail());
+            }
+            case "ha-backup" -> {
+                resolve(HA_FAULT, "", "", e.detail());
+                resolve(HA_MASTER, "", "", e.detail());
+            }
+            case "ha-fault" -> {
+                resolve(HA_MASTER, "", "", e.detail());
+                fire(HA_FAULT, "critical", "", "", "instance " + instance + " is in HA fault", e.detail());
+            }
+            default -> {
+            }
+        }
+        if (!pool.isEmpty() && e.type().startsWith("server-")) {
+            checkPool(e);
+        }
+    }
+
+    private void checkPool(RegistryEvent e) {
+        Registry r = registry;
+        if (r == null) {
+            return;
+        }
+        PoolRuntime runtime;
+        try {
+            runtime = r.pool(e.pool());
+        } catch (NoSuchElementException gone) {
+            resolve(POOL_DOWN, e.pool(), "", "pool removed");
+            return;
+        }
+        // The snapshot is already published when the event arrives, so it tells the truth.
+        if (runtime.snapshot().hasServerUp()) {
+            resolve(POOL_DOWN, e.pool(), "", "server " + e.server() + " " + e.type().substring(7) + ": " + e.detail());
+        } else if (switch (e.type()) {
+            case "server-down", "server-ejected", "server-draining", "server-removed" -> true;
+            default -> false;
+        }) {
+            fire(POOL_DOWN, "critical", e.pool(), "", "pool " + e.pool() + " has no server up",
+                    "last: server " + e.server() + " " + e.type().substring(7) + ": " + e.detail());
+        }
+    }
+
+    private Map<String, String> labels(String name, String severity, String pool, String server) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("alertname", name);
+        labels.put("severity", severity);
+        labels.put("instance", instance);
+        if (!pool.isEmpty()) {
+            labels.put("pool", pool);
+        }
+        if (!server.isEmpty()) {
+            labels.put("server", server);
+        }
+        return labels;
+    }
+
+    private static Map<String, String> annotations(String summary, String description) {
+        Map<String, String> notes = new LinkedHashMap<>();
+        notes.put("summary", summary);
+        notes.put("description", description == null ? "" : description);
+        return notes;
+    }
+
+    private static String key(String name, String pool, String server) {
+        return name + '\u0000' + pool + '\u0000' + server;
+    }
+
+    private void deliver(Alert alert) {
+        for (AlertSink sink : sinks) {
+            try {
+                sink.send(alert);
+            } catch (RuntimeException ex) {
+                // a sink must not throw; if one does, the others still get the alert
+                org.slf4j.LoggerFactory.getLogger(Alerter.class).warn("alert sink failed: {}", ex.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        sinks.forEach(AlertSink::close);
+    }
+}

@@ -1,0 +1,215 @@
+package dev.fulcrum.server.health;
+
+import dev.fulcrum.core.health.OutlierDetector;
+import dev.fulcrum.core.health.OutlierDetector.Decision;
+import dev.fulcrum.core.health.OutlierDetector.History;
+import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.config.FulcrumConfig.CheckType;
+import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * Passive outlier detection at run time (spec {@code outlier-detection}): the proxy reports every
+ * request's {@link Outcome} with {@link #onResult}; when a server's streak of gateway failures or
+ * 5xx reaches the pool's threshold it is ejected ({@code server-ejected}) for
+ * {@code base-ejection × n} (at most 10×), within {@code max-ejection-percent} of the pool — the
+ * rules live in {@link OutlierDetector}.
+ *
+ * <p>When an ejection ends, the server returns ({@code server-up}) if its active checks pass
+ * ({@code activeChecksPass}, usually {@link HealthChecker#passing}); otherwise it stays ejected and
+ * is looked at again one check interval later. If its active checks take it {@code down}
+ * meanwhile, the ejection is over and the health checks decide its return.
+ *
+ * <p>Threads: {@link #onResult} is on the request path and costs a map lookup and one or two
+ * atomic operations; the decision and the ejection run on the control executor (the health
+ * checker's loop), submitted once per trip thanks to a CAS flag, so no request thread ever waits
+ * for the registry and two threads never eject the same server.
+ */
+public final class OutlierEjector {
+
+    private static final Logger log = LoggerFactory.getLogger(OutlierEjector.class);
+
+    private final Registry registry;
+    private final Clock clock;
+    private final ScheduledExecutorService control;
+    private final Predicate<Server> activeChecksPass;
+    private final Map<Server, Tracker> trackers = new ConcurrentHashMap<>();
+    private final Map<OutlierDetection, OutlierDetector> detectors = new ConcurrentHashMap<>();
+    /** Stands for invalid settings: no detection. */
+    private static final OutlierDetector DISABLED = new OutlierDetector(0, 0, Duration.ofSeconds(1), 0);
+
+    /** Per-server streaks (request threads) and ejection history (control thread only). */
+    private static final class Tracker {
+        final AtomicInteger gateway = new AtomicInteger();
+        final AtomicInteger fivexx = new AtomicInteger();
+        final AtomicBoolean decisionPending = new AtomicBoolean();
+        History history = History.NONE;
+    }
+
+    /**
+     * @param control          the single control thread (e.g. {@link HealthChecker#controlExecutor()})
+     * @param activeChecksPass whether a server's active checks let it back when its ejection ends
+     */
+    public OutlierEjector(Registry registry, Clock clock, ScheduledExecutorService control,
+                          Predicate<Server> activeChecksPass) {
+        this.registry = registry;
+        this.clock = clock;
+        this.control = control;
+        this.activeChecksPass = activeChecksPass;
+        registry.onEvent(e -> {
+            if (e.type().equals("server-removed")) {
+                trackers.keySet().removeIf(Server::isRemoved);
+            }
+        });
+    }
+
+    /** Wires an ejector to a health checker: its control loop, and its verdict on return. */
+    public static OutlierEjector on(Registry registry, Clock clock, HealthChecker checker) {
+        return new OutlierEjector(registry, clock, checker.controlExecutor(), checker::passing);
+    }
+
+    /**
+     * Reports one request's outcome for {@code server} of {@code pool}. Cheap and non-blocking;
+     * a no-op when the pool has no {@code outlier-detection}.
+     */
+    public void onResult(PoolRuntime pool, Server server, Outcome outcome) {
+        OutlierDetection settings = pool.settings().outlierDetection();
+        if (settings == null) {
+            return;
+        }
+        Tracker t = trackers.get(server);
+        if (t == null) {
+            if (outcome == Outcome.SUCCESS || server.isRemoved()) {
+                return; // nothing to reset; keeps the common path allocation-free
+            }
+            t = trackers.computeIfAbsent(server, s -> new Tracker());
+        }
+        int gateway;
+        int fivexx;
+        switch (outcome) {
+            case SUCCESS -> {
+                // read before write: a healthy server's counters stay shared-clean across cores
+                if (t.gateway.get() != 0) {
+                    t.gateway.set(0);
+                }
+                if (t.fivexx.get() != 0) {
+                    t.fivexx.set(0);
+                }
+                return;
+            }
+            case GATEWAY_FAILURE -> {
+                gateway = t.gateway.incrementAndGet();
+                fivexx = t.fivexx.incrementAndGet();
+            }
+            case SERVER_5XX -> {
+                t.gateway.set(0);
+                gateway = 0;
+                fivexx = t.fivexx.incrementAndGet();
+            }
+            default -> throw new IllegalArgumentException(outcome.name());
+        }
+        OutlierDetector detector = detectors.computeIfAbsent(settings, OutlierEjector::detector);
+        if (detector == DISABLED) {
+            return;
+        }
+        String reason = detector.tripReason(gateway, fivexx);
+        if (reason != null && t.decisionPending.compareAndSet(false, true)) {
+            Tracker tracker = t;
+            try {
+                control.execute(() -> decide(pool, server, tracker, detector, reason));
+            } catch (RejectedExecutionException e) {
+                tracker.decisionPending.set(false); // shutting down
+            }
+        }
+    }
+
+    /** One detector per distinct settings (a reload brings new ones); a failure path never allocates it twice. */
+    private static OutlierDetector detector(OutlierDetection s) {
+        try {
+            return new OutlierDetector(s.consecutiveGatewayFailures(), s.consecutive5xx(), s.baseEjection(),
+                    s.maxEjectionPercent());
+        } catch (IllegalArgumentException e) {
+            // the config loader validates these; should it not, detection is off rather than the request failing
+            log.warn("outlier detection off, invalid settings {}: {}", s, e.getMessage());
+            return DISABLED;
+        }
+    }
+
+    /** On the control thread. */
+    private void decide(PoolRuntime pool, Server server, Tracker t, OutlierDetector detector, String reason) {
+        try {
+            // Whatever the decision, the streak that tripped is used up: a held or already-out
+            // server needs a fresh streak before it is looked at again.
+            t.gateway.set(0);
+            t.fivexx.set(0);
+            if (server.isRemoved() || server.health() != ServerState.UP) {
+                return;
+            }
+            var servers = pool.pool().servers();
+            int ejected = (int) servers.stream().filter(s -> s.health() == ServerState.EJECTED).count();
+            Decision decision = detector.decide(clock.instant(), t.history, ejected, servers.size());
+            switch (decision) {
+                case Decision.Eject eject -> {
+                    t.history = eject.next();
+                    registry.setHealth(pool, server, ServerState.EJECTED, "server-ejected",
+                            reason + ", ejected for " + Probe.format(eject.time()));
+                    schedule(() -> endEjection(pool, server, t, eject.time()), eject.time());
+                }
+                case Decision.Hold hold -> log.warn("outlier {} of pool {} not ejected ({}): {}",
+                        server.id(), pool.name(), reason, hold.why());
+            }
+        } finally {
+            t.decisionPending.set(false);
+        }
+    }
+
+    /** On the control thread, at the ejection's deadline (and every check interval after it). */
+    private void endEjection(PoolRuntime pool, Server server, Tracker t, Duration time) {
+        if (server.isRemoved()) {
+            trackers.remove(server, t);
+            return;
+        }
+        if (server.health() != ServerState.EJECTED) {
+            return; // active checks took it down meanwhile; they decide its return
+        }
+        if (activeChecksPass.test(server)) {
+            t.gateway.set(0);
+            t.fivexx.set(0);
+            t.history = t.history.returned(clock.instant());
+            registry.setHealth(pool, server, ServerState.UP, "server-up",
+                    "ejection of " + Probe.format(time) + " ended, health checks pass");
+        } else {
+            schedule(() -> endEjection(pool, server, t, time), interval(pool));
+        }
+    }
+
+    private void schedule(Runnable task, Duration delay) {
+        try {
+            control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("control executor closed; ejection task dropped");
+        }
+    }
+
+    private static Duration interval(PoolRuntime pool) {
+        HealthCheck check = pool.settings().healthCheck();
+        return check == null || check.type() == CheckType.NONE ? Duration.ofSeconds(1) : check.interval();
+    }
+}

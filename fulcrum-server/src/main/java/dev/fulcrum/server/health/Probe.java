@@ -1,0 +1,188 @@
+package dev.fulcrum.server.health;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.server.config.FulcrumConfig.CheckType;
+import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
+ * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
+ * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
+ * connection the data plane might also hold.
+ *
+ * <p>Runs entirely on the given event loop and calls {@code done} exactly once, on that loop.
+ */
+final class Probe {
+
+    private final EventLoop loop;
+    private final Class<? extends SocketChannel> channelClass;
+    private final HostPort target;
+    private final HealthCheck check;
+    private final Consumer<Outcome> done;
+    private final long startNanos = System.nanoTime();
+    private boolean finished;
+    private Channel channel;
+    private ScheduledFuture<?> timer;
+
+    /** What a probe found: pass or fail, and the detail for {@link CheckResult}. */
+    record Outcome(boolean ok, String detail) {
+    }
+
+    private Probe(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
+                  Consumer<Outcome> done) {
+        this.loop = loop;
+        this.channelClass = channelClass;
+        this.target = target;
+        this.check = check;
+        this.done = done;
+    }
+
+    /** Starts a probe; must be called on {@code loop}. */
+    static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
+                    Consumer<Outcome> done) {
+        new Probe(loop, channelClass, target, check, done).start();
+    }
+
+    private void start() {
+        long timeoutMs = Math.max(1, check.timeout().toMillis());
+        timer = loop.schedule(() -> finish(false, "timeout after " + format(check.timeout())), timeoutMs,
+                TimeUnit.MILLISECONDS);
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                // the whole-check timer above reports first; this only stops the socket trying
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMs + 100))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (check.type() == CheckType.HTTP) {
+                            ch.pipeline().addLast(new HttpClientCodec(), new ResponseHandler());
+                        }
+                    }
+                });
+        ChannelFuture connect = b.connect(new InetSocketAddress(target.host(), target.port()));
+        channel = connect.channel();
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                finish(false, describe(f.cause()));
+            } else if (check.type() == CheckType.TCP) {
+                finish(true, "connected in " + elapsedMs() + "ms");
+            } else {
+                sendRequest();
+            }
+        });
+    }
+
+    private void sendRequest() {
+        var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
+        String host = check.host() == null || check.host().isEmpty() ? target.toString() : check.host();
+        request.headers()
+                .set(HttpHeaderNames.HOST, host)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set(HttpHeaderNames.USER_AGENT, "fulcrum-health-check")
+                .set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        channel.writeAndFlush(request).addListener(f -> {
+            if (!f.isSuccess()) {
+                finish(false, describe(f.cause()));
+            }
+        });
+    }
+
+    private final class ResponseHandler extends SimpleChannelInboundHandler<HttpObject> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+            if (msg instanceof HttpResponse response) {
+                // The status line decides; the body is not read (the connection closes).
+                int status = response.status().code();
+                boolean ok = status >= check.expectStatusLow() && status <= check.expectStatusHigh();
+                finish(ok, ok ? status + " in " + elapsedMs() + "ms" : "status " + status);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            finish(false, "connection closed before a response");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            finish(false, describe(cause));
+        }
+    }
+
+    private void finish(boolean ok, String detail) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        timer.cancel(false);
+        if (channel != null) {
+            channel.close();
+        }
+        done.accept(new Outcome(ok, detail));
+    }
+
+    private long elapsedMs() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    /** A one-line, lower-case reason for a failed connect or read. */
+    static String describe(Throwable cause) {
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            return "connect timeout";
+        }
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        String lower = message.toLowerCase(Locale.ROOT);
+        if (cause instanceof ConnectException && lower.contains("refused")) {
+            return "connection refused";
+        }
+        if (lower.contains("connection reset")) {
+            return "connection reset";
+        }
+        if (lower.contains("no route to host")) {
+            return "no route to host";
+        }
+        if (cause instanceof java.nio.channels.UnresolvedAddressException || lower.contains("unresolved")) {
+            return "host not found";
+        }
+        if (cause instanceof IOException) {
+            // Netty annotates messages with the address ("...: /127.0.0.1:9102"); keep the reason only.
+            int colon = lower.indexOf(": /");
+            return colon > 0 ? lower.substring(0, colon) : lower;
+        }
+        return lower;
+    }
+
+    /** {@code 1s}, {@code 250ms}, {@code 1500ms}: how the config spells durations. */
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+}

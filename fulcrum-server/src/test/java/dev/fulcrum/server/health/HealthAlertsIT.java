@@ -1,0 +1,141 @@
+package dev.fulcrum.server.health;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.alert.LogAlertSink;
+import dev.fulcrum.server.alert.WebhookAlertSink;
+import dev.fulcrum.server.config.FulcrumConfig.CheckType;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Health checks, registry and alerts together, without the proxy: a backend stops, leaves rotation
+ * within {@code interval × fall + timeout} (plus margin), and the firing alert reaches an HTTP
+ * receiver; it comes back after {@code rise} passes and the resolution is delivered.
+ */
+class HealthAlertsIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long INTERVAL_MS = 250;
+    private static final long TIMEOUT_MS = 200;
+    private static final int RISE = 2;
+    private static final int FALL = 3;
+
+    private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
+    private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose.reversed()) {
+            c.close();
+        }
+    }
+
+    private HttpServer backend(int port) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+        http.createContext("/health", ex -> {
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        http.start();
+        return http;
+    }
+
+    private List<JsonNode> alerts(String alertname, boolean resolved) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode array : received) {
+            for (JsonNode a : array) {
+                if (a.path("labels").path("alertname").asText().equals(alertname) && a.has("endsAt") == resolved) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void stoppedServerLeavesRotationAndAlertsThenComesBackResolved() throws Exception {
+        HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        receiver.createContext("/api/v2/alerts", ex -> {
+            received.add(JSON.readTree(ex.getRequestBody().readAllBytes()));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        receiver.start();
+        toClose.add(() -> receiver.stop(0));
+
+        HttpServer a = backend(0);
+        HttpServer b = backend(0);
+        toClose.add(() -> a.stop(0));
+        int portB = b.getAddress().getPort();
+        HostPort addressB = new HostPort("127.0.0.1", portB);
+
+        Registry registry = new Registry(Clock.systemUTC());
+        toClose.add(registry);
+        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, INTERVAL_MS, TIMEOUT_MS, RISE, FALL),
+                new HostPort("127.0.0.1", a.getAddress().getPort()), addressB));
+        WebhookAlertSink webhook = new WebhookAlertSink(
+                URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/api/v2/alerts"),
+                Duration.ofSeconds(2), "http://127.0.0.1:9901/", 64, Duration.ofMillis(100), Duration.ofSeconds(1),
+                Duration.ofMinutes(5), Clock.systemUTC());
+        Alerter alerter = new Alerter("edge-1", Clock.systemUTC(), List.of(new LogAlertSink(), webhook)).attach(registry);
+        toClose.add(alerter);
+        HealthChecker checker = new HealthChecker(registry, Clock.systemUTC());
+        toClose.add(checker);
+        PoolRuntime pool = registry.pool("app");
+        Server serverB = registry.server(pool, addressB.toString());
+        await().atMost(Duration.ofSeconds(5)).until(() -> checker.counts(serverB).passed() >= 1);
+
+        long stopped = System.nanoTime();
+        b.stop(0);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                .until(() -> pool.snapshot().balancer().servers().stream().noneMatch(w -> w.server() == serverB));
+        long outOfRotationMs = (System.nanoTime() - stopped) / 1_000_000;
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                .until(() -> !alerts("FulcrumServerDown", false).isEmpty());
+        long alertedMs = (System.nanoTime() - stopped) / 1_000_000;
+        JsonNode firing = alerts("FulcrumServerDown", false).getFirst();
+        assertThat(firing.path("labels").path("server").asText()).isEqualTo(addressB.toString());
+        assertThat(firing.path("annotations").path("description").asText())
+                .isEqualTo("3 checks failed: connection refused");
+        // the other server is still up: no pool-down alert
+        assertThat(alerts("FulcrumPoolDown", false)).isEmpty();
+        // bound: interval × fall (+ jitter) + timeout, with a generous margin for a loaded machine
+        long bound = (long) (INTERVAL_MS * 1.1) * FALL + TIMEOUT_MS + 2000;
+        assertThat(outOfRotationMs).isLessThan(bound);
+        System.out.printf("measured: stop -> out of rotation %d ms, stop -> alert delivered %d ms (bound %d ms)%n",
+                outOfRotationMs, alertedMs, bound);
+
+        HttpServer again = backend(portB);
+        toClose.add(() -> again.stop(0));
+        long restarted = System.nanoTime();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                .until(() -> pool.snapshot().balancer().servers().stream().anyMatch(w -> w.server() == serverB));
+        long backMs = (System.nanoTime() - restarted) / 1_000_000;
+        await().atMost(Duration.ofSeconds(10)).until(() -> !alerts("FulcrumServerDown", true).isEmpty());
+        JsonNode resolved = alerts("FulcrumServerDown", true).getFirst();
+        assertThat(resolved.path("labels")).isEqualTo(firing.path("labels"));
+        assertThat(resolved.path("annotations").path("description").asText()).isEqualTo("2 checks passed");
+        System.out.printf("measured: restart -> back in rotation %d ms (rise %d, interval %d ms)%n",
+                backMs, RISE, INTERVAL_MS);
+    }
+}

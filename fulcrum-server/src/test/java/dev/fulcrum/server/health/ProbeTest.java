@@ -1,0 +1,31 @@
+package dev.fulcrum.server.health;
+
+import io.netty.channel.ConnectTimeoutException;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The one-line reasons a failed check reports (they end up in events and alerts). */
+class ProbeTest {
+
+    @Test
+    void describesFailuresInOneLowerCaseLine() {
+        assertThat(Probe.describe(new ConnectException("Connection refused: /127.0.0.1:9102")))
+                .isEqualTo("connection refused");
+        assertThat(Probe.describe(new IOException("Connection reset by peer"))).isEqualTo("connection reset");
+        assertThat(Probe.describe(new ConnectTimeoutException("connection timed out after 1000 ms: /10.0.0.1:80")))
+                .isEqualTo("connect timeout");
+        assertThat(Probe.describe(new IOException("Broken pipe: /127.0.0.1:9102"))).isEqualTo("broken pipe");
+    }
+
+    @Test
+    void formatsDurationsAsTheConfigSpellsThem() {
+        assertThat(Probe.format(Duration.ofSeconds(1))).isEqualTo("1s");
+        assertThat(Probe.format(Duration.ofMillis(250))).isEqualTo("250ms");
+        assertThat(Probe.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+    }
+}
