@@ -49,6 +49,8 @@ final class RunCommand implements Callable<Integer> {
             server.stop(drain);
         });
         StopSignals.onHangup(() -> reload(server, current));
+        log.info("running {} (pid {}); SIGTERM or SIGINT stops it, SIGHUP re-reads {}", first.name(),
+                ProcessHandle.current().pid(), config);
         server.awaitStopped();
         log.info("stopped");
         return 0;
