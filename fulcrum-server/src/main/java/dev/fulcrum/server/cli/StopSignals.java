@@ -14,6 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread waits for it and then returns 0; the second one halts the JVM at once with
  * {@code 128 + signal number}, the shell's convention for "killed by a signal".
  *
+ * <p>A process started with a signal ignored (SIGINT for a background job of a non-interactive
+ * shell) keeps ignoring it, as POSIX programs do; SIGTERM always works.
+ *
  * <p>Uses {@code sun.misc.Signal} (module jdk.unsupported), the only JDK way to catch signals.
  * Thread-safe; install once per process.
  */

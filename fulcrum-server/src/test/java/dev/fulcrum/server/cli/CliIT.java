@@ -220,6 +220,37 @@ class CliIT {
     }
 
     @Test
+    void demoStartsThreeServersAndStopsEverythingOnSignal() throws Exception {
+        Running demo = start("demo", "--port", Integer.toString(freePort()), "--admin-port",
+                Integer.toString(freePort()));
+        try {
+            await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
+            assertThat(demo.out()).contains("http://127.0.0.1:9101/", "http://127.0.0.1:9102/",
+                    "http://127.0.0.1:9103/", "curl -X POST 127.0.0.1:9102/admin/fail");
+            List<ProcessHandle> children = demo.process.descendants().toList();
+            assertThat(children).hasSize(3);
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                for (int port : DemoCommand.SERVER_PORTS) {
+                    HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/")).timeout(BOUND).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.body()).isEqualTo("server " + port + "\n");
+                }
+            }
+            assertThat(tmp.resolve("demo-logs/9101.log")).content().contains("listening on 127.0.0.1:9101");
+
+            // SIGTERM rather than SIGINT: a test run from a background shell job inherits an
+            // ignored SIGINT, which the JVM then cannot catch. Both take the same path (StopSignals).
+            demo.process.destroy();
+            assertThat(demo.await().exit()).isZero();
+            await().atMost(BOUND).until(() -> children.stream().noneMatch(ProcessHandle::isAlive));
+        } finally {
+            demo.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            demo.process.destroyForcibly();
+        }
+    }
+
+    @Test
     void launcherRunsTheJarFromAnotherDirectory() throws Exception {
         Running launcher = new Running(List.of(ROOT.resolve("fulcrum").toString(), "version"));
         Result result = launcher.await();
