@@ -47,8 +47,9 @@ final class DemoHandler extends SimpleChannelInboundHandler<HttpObject> {
 
     private final DemoServer server;
 
-    /** The request being read; null between requests. */
+    /** The request being read, and its decoded URI; null between requests. */
     private HttpRequest request;
+    private QueryStringDecoder query;
     /** Body digest for an upload (a POST other than /admin/*); null when the body is ignored. */
     private MessageDigest digest;
     private long bodyBytes;
@@ -91,8 +92,9 @@ final class DemoHandler extends SimpleChannelInboundHandler<HttpObject> {
         }
         if (msg instanceof HttpRequest req) {
             request = req;
+            query = new QueryStringDecoder(req.uri());
             bodyBytes = 0;
-            digest = isUpload(req) ? sha256() : null;
+            digest = req.method().equals(HttpMethod.POST) && !query.path().startsWith("/admin/") ? sha256() : null;
         }
         if (msg instanceof HttpContent content && request != null) {
             ByteBuf buf = content.content();
@@ -104,19 +106,15 @@ final class DemoHandler extends SimpleChannelInboundHandler<HttpObject> {
         if (msg instanceof LastHttpContent && request != null) {
             HttpRequest req = request;
             request = null;
-            route(ctx, req);
+            route(ctx, req, query);
         } else {
             requestInput(ctx);
         }
     }
 
-    private static boolean isUpload(HttpRequest req) {
-        return req.method().equals(HttpMethod.POST) && !path(req).startsWith("/admin/");
-    }
-
-    private void route(ChannelHandlerContext ctx, HttpRequest req) {
+    /** Answers a whole request; a POST other than /admin/* is an upload ({@code digest} set). */
+    private void route(ChannelHandlerContext ctx, HttpRequest req, QueryStringDecoder query) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
-        QueryStringDecoder query = new QueryStringDecoder(req.uri());
         String path = query.path();
         HttpMethod method = req.method();
         DemoMetrics metrics = server.metrics();
@@ -225,10 +223,6 @@ final class DemoHandler extends SimpleChannelInboundHandler<HttpObject> {
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
-    }
-
-    private static String path(HttpRequest req) {
-        return new QueryStringDecoder(req.uri()).path();
     }
 
     private static MessageDigest sha256() {
