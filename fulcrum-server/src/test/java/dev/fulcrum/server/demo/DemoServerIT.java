@@ -114,7 +114,8 @@ class DemoServerIT {
     @Test
     void workQueuesWhileTheOnlyCpuIsBusyAndIsRefusedWhenTheQueueIsFull() throws Exception {
         start(1, 1);
-        CompletableFuture<Long> first = getAsync("/work?ms=800").thenApply(DemoServerIT::finishedAt);
+        // long enough that the first burn is still running when the third request arrives, even on a loaded box
+        CompletableFuture<Long> first = getAsync("/work?ms=3000").thenApply(DemoServerIT::finishedAt);
         await().atMost(BOUND).until(() -> metric("demo_work_busy") == 1);
         CompletableFuture<Long> second = getAsync("/work?ms=10").thenApply(DemoServerIT::finishedAt);
         await().atMost(BOUND).until(() -> metric("demo_work_queued") == 1);
