@@ -1,0 +1,78 @@
+package dev.fulcrum.server.cli;
+
+import dev.fulcrum.server.FulcrumServer;
+import dev.fulcrum.server.config.ConfigException;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.config.FulcrumConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code fulcrum run -c FILE}: loads the config (exit 2 with its errors when bad), starts the load
+ * balancer (exit 1 with one line when that fails, e.g. a port in use), then runs until SIGTERM or
+ * SIGINT: a graceful stop that lets in-flight requests finish for up to the longest
+ * {@code drain-timeout} of the pools, then exit 0; a second signal exits at once (see
+ * {@link StopSignals}). SIGHUP re-reads the file: a bad file is reported and the running config
+ * kept.
+ */
+@Command(name = "run", description = "Runs the load balancer from a config file; SIGHUP re-reads it.",
+        mixinStandardHelpOptions = true)
+final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the config file")
+    Path config;
+
+    @Override
+    public Integer call() {
+        FulcrumConfig first;
+        try {
+            first = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            ValidateCommand.printErrors(e);
+            return Main.EXIT_USAGE;
+        }
+        FulcrumServer server = FulcrumServer.start(first);
+        AtomicReference<FulcrumConfig> current = new AtomicReference<>(first);
+        StopSignals.onStop(() -> {
+            Duration drain = longestDrain(current.get());
+            log.info("stopping: no new connections, in-flight requests get up to {} (signal again to exit now)",
+                    drain);
+            server.stop(drain);
+        });
+        StopSignals.onHangup(() -> reload(server, current));
+        log.info("running {} (pid {}); SIGTERM or SIGINT stops it, SIGHUP re-reads {}", first.name(),
+                ProcessHandle.current().pid(), config);
+        server.awaitStopped();
+        log.info("stopped");
+        return 0;
+    }
+
+    private void reload(FulcrumServer server, AtomicReference<FulcrumConfig> current) {
+        log.info("SIGHUP: reloading {}", config);
+        try {
+            FulcrumConfig next = ConfigLoader.load(config);
+            server.reload(next);
+            current.set(next);
+        } catch (ConfigException e) {
+            ValidateCommand.printErrors(e);
+            log.warn("{} not reloaded: {} error(s); the running config is kept", config, e.errors().size());
+        } catch (RuntimeException e) {
+            log.warn("{} not reloaded: {}; the running config is kept", config, Main.oneLine(e));
+        }
+    }
+
+    /** The longest {@code drain-timeout} of the pools; zero without pools. */
+    static Duration longestDrain(FulcrumConfig config) {
+        return config.pools().stream().map(FulcrumConfig.PoolConfig::drainTimeout)
+                .max(Duration::compareTo).orElse(Duration.ZERO);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.fulcrum.server.cli;
+
+import picocli.CommandLine.Command;
+
+import java.util.concurrent.Callable;
+
+/** {@code fulcrum version}: prints {@code fulcrum VERSION}, exit 0. */
+@Command(name = "version", description = "Prints the version.", mixinStandardHelpOptions = true)
+final class VersionCommand implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        System.out.println(Version.line());
+        return 0;
+    }
+}
