@@ -1,0 +1,491 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.core.balance.Pick;
+import dev.fulcrum.core.balance.StickyCookie;
+import dev.fulcrum.core.pool.PoolSnapshot;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ConnectException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client request on its way through the proxy: picks a server, gets a connection (pooled or
+ * new), forwards the head and streams the body, relays the response back, and retries on another
+ * server when that is safe. Reads the pool's snapshot and settings once, at the start.
+ *
+ * <p>Flow control: a body part is written to the server only after the previous one flushed
+ * (the frontend asks {@link #wantsBody()} before each), and the server connection is read again
+ * only once the response bytes of the last read were flushed to the client.
+ *
+ * <p>Retries (up to {@code retries}, each on a server not tried yet): after a failed connect
+ * (refused, timeout) for any request; after the server closed or reset the connection before any
+ * response byte, only when no byte of the request body was sent yet (the body is streamed, not
+ * kept) and the method is idempotent or not even the request head was written. A response timeout
+ * is not retried (the server may be working on it).
+ *
+ * <p>Counting: {@link Server#requestStarted()} once per attempt (when the server is chosen) and
+ * {@link Server#requestFinished()} exactly once for it, when the response ends or the attempt
+ * fails; a WebSocket tunnel counts as one request until it closes.
+ *
+ * <p>Confined to the client channel's event loop, as is every server connection it uses.
+ */
+final class ProxyExchange {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD,
+            HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
+    private final FrontendHandler front;
+    private final HttpListener listener;
+    private final HttpRequest request;
+    private final HttpRequest toServer;
+    private final EventLoop loop;
+    private final boolean head;
+    private final boolean upgrade;
+    private final PoolSnapshot snapshot;
+    private final PoolConfig settings;
+
+    private Pick pick;
+    private int attempts;
+    private Server server;
+    private boolean attemptOpen;
+    private Channel backend;
+    private BackendHandler backendHandler;
+    private String stickyValue;
+    private String lastFailure;
+
+    private boolean headWritten;
+    private boolean bodyBytesSent;
+    private boolean lastTaken;
+    private boolean requestSent;
+    private boolean writePending;
+    private boolean interim;
+    private boolean responseStarted;
+    private boolean serverReusable;
+    private boolean clientKeepAlive;
+    private boolean done;
+    private ChannelFuture lastClientWrite;
+    private ScheduledFuture<?> responseTimer;
+
+    ProxyExchange(FrontendHandler front, HttpListener listener, HttpRequest request) {
+        this.front = front;
+        this.listener = listener;
+        this.request = request;
+        this.loop = front.channel().eventLoop();
+        this.head = HttpMethod.HEAD.equals(request.method());
+        this.upgrade = ForwardedHeaders.isUpgrade(request);
+        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
+        this.snapshot = listener.pool().snapshot();
+        this.settings = listener.pool().settings();
+    }
+
+    /** Picks the first server and starts connecting. */
+    void start() {
+        listener.stats().requestReceived();
+        long hash = snapshot.algorithm().usesHashKey()
+                ? RequestKeys.hash(snapshot.hashKey(), request, front.clientIp()) : 0L;
+        pick = new Pick(hash, List.of(), ThreadLocalRandom.current());
+        Server first = null;
+        String cookieName = settings.stickyCookie();
+        if (cookieName != null && !cookieName.isEmpty()) {
+            stickyValue = RequestKeys.cookie(request, cookieName);
+            Server pinned = StickyCookie.find(snapshot, stickyValue);
+            if (pinned != null && !atConnectionLimit(pinned)) {
+                first = pinned;
+            }
+        }
+        if (!snapshot.hasServerUp()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + snapshot.name() + " is up");
+            return;
+        }
+        tryServer(first != null ? first : pickServer());
+    }
+
+    /** True when the next body part from the client can be written to the server now. */
+    boolean wantsBody() {
+        return !done && backend != null && headWritten && !writePending && !lastTaken;
+    }
+
+    /** True while the client still owes body bytes (its silence then counts as idle). */
+    boolean waitingForClientBody() {
+        return !done && !lastTaken;
+    }
+
+    /** Writes one part of the client's body to the server; reading resumes when it flushed. */
+    void sendBody(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        lastTaken |= last;
+        bodyBytesSent |= content.content().isReadable();
+        writePending = true;
+        Channel ch = backend;
+        ch.writeAndFlush(content).addListener((ChannelFutureListener) f -> {
+            if (ch != backend || done) {
+                return;
+            }
+            writePending = false;
+            if (!f.isSuccess()) {
+                ch.close(); // channelInactive reports the failure
+            } else if (last) {
+                requestSent = true;
+                if (!responseStarted) {
+                    armResponseTimer();
+                }
+            } else {
+                front.resume();
+            }
+        });
+    }
+
+    private Server pickServer() {
+        while (true) {
+            Server s = snapshot.pick(pick);
+            if (s == null || !atConnectionLimit(s)) {
+                return s;
+            }
+            // at max-connections-per-server: treat like a server already tried
+            pick = pick.excluding(s);
+        }
+    }
+
+    private boolean atConnectionLimit(Server s) {
+        int limit = settings.maxConnectionsPerServer();
+        return limit > 0 && s.activeConnections() >= limit && !listener.backendPool().hasIdle(loop, s);
+    }
+
+    private void tryServer(Server s) {
+        if (s == null) {
+            if (attempts == 0) {
+                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "every server of pool " + snapshot.name()
+                        + " is at max-connections-per-server");
+            } else {
+                fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
+            }
+            return;
+        }
+        server = s;
+        attempts++;
+        attemptOpen = true;
+        headWritten = false;
+        s.requestStarted();
+        Channel idle = listener.backendPool().takeIdle(loop, s);
+        if (idle != null) {
+            attach(idle);
+            return;
+        }
+        int attempt = attempts;
+        listener.backendPool().connect(loop, s, settings.connectTimeout())
+                .addListener((ChannelFutureListener) f -> {
+                    if (done || attempt != attempts) {
+                        if (f.isSuccess()) {
+                            listener.backendPool().park(f.channel()); // fresh and unused: keep it
+                        }
+                    } else if (f.isSuccess()) {
+                        attach(f.channel());
+                    } else {
+                        attemptFailed(connectFailure(f.cause()), null);
+                    }
+                });
+    }
+
+    private String connectFailure(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "did not accept the connection within " + ErrorResponses.format(settings.connectTimeout());
+        }
+        if (cause instanceof ConnectException) {
+            return "refused the connection";
+        }
+        return "could not be reached (" + ErrorResponses.oneLine(String.valueOf(cause.getMessage())) + ")";
+    }
+
+    private void attach(Channel ch) {
+        backend = ch;
+        backendHandler = ch.pipeline().get(BackendHandler.class);
+        backendHandler.lend(this);
+        ch.writeAndFlush(toServer).addListener((ChannelFutureListener) f -> {
+            if (ch != backend || done) {
+                return;
+            }
+            if (f.isSuccess()) {
+                headWritten = true;
+                front.resume();
+            } else {
+                ch.close(); // channelInactive reports the failure
+            }
+        });
+        ch.read();
+    }
+
+    // ---- server side -------------------------------------------------------------------------
+
+    void onServerMessage(Object msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(response);
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            invalidResponse("sent an invalid response ("
+                    + ErrorResponses.oneLine(String.valueOf(response.decoderResult().cause().getMessage())) + ")");
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101) {
+            if (upgrade) {
+                switchToTunnel(response);
+            } else {
+                invalidResponse("switched protocols without being asked to");
+            }
+            return;
+        }
+        if (code >= 100 && code < 200) {
+            // 100 Continue (the client waits for it before sending its body), 103 Early Hints...
+            interim = true;
+            front.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                    io.netty.buffer.Unpooled.EMPTY_BUFFER, response.headers().copy(),
+                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+            return;
+        }
+        cancelResponseTimer();
+        responseStarted = true;
+        boolean bodyFollows = !head && code != 204 && code != 304;
+        boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
+        serverReusable = HttpUtil.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
+        HttpVersion clientVersion = request.protocolVersion();
+        clientKeepAlive = HttpUtil.isKeepAlive(request) && !listener.isClosing() && !front.isClosing()
+                && !ForwardedHeaders.needsCloseDelimiting(response, clientVersion, bodyFollows);
+        HttpResponse out = ForwardedHeaders.toClient(response, clientVersion, bodyFollows, clientKeepAlive);
+        String cookieName = settings.stickyCookie();
+        if (cookieName != null && !cookieName.isEmpty()) {
+            String value = StickyCookie.valueFor(server);
+            if (!value.equals(stickyValue)) {
+                out.headers().add(HttpHeaderNames.SET_COOKIE, cookieName + "=" + value + "; Path=/; HttpOnly");
+            }
+        }
+        front.encoder().answeringHead(head);
+        lastClientWrite = front.channel().write(out);
+    }
+
+    private void onResponseContent(HttpContent content) {
+        if (interim) {
+            interim = !(content instanceof LastHttpContent);
+            content.release();
+            return;
+        }
+        if (!responseStarted) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            // the server broke off in the middle of the body: the client sees a truncated response
+            content.release();
+            serverFailed("broke off the response (" + ErrorResponses.oneLine(
+                    String.valueOf(content.decoderResult().cause().getMessage())) + ")");
+            return;
+        }
+        lastClientWrite = front.channel().write(content);
+        if (content instanceof LastHttpContent) {
+            responseEnded();
+        }
+    }
+
+    /** End of one read from the server: flush to the client, read again once that flushed. */
+    void onServerReadComplete() {
+        if (done || backend == null) {
+            return;
+        }
+        Channel ch = backend;
+        ChannelFuture w = lastClientWrite;
+        lastClientWrite = null;
+        if (w == null) {
+            ch.read();
+            return;
+        }
+        front.channel().flush();
+        w.addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess() && ch == backend && !done) {
+                ch.read();
+            }
+        });
+    }
+
+    private void responseEnded() {
+        done = true;
+        finishAttempt();
+        Channel ch = backend;
+        detach();
+        front.channel().flush();
+        if (serverReusable && requestSent) {
+            listener.backendPool().park(ch);
+        } else {
+            ch.close();
+        }
+        ChannelFuture w = lastClientWrite;
+        lastClientWrite = null;
+        front.exchangeEnded(clientKeepAlive && lastTaken, w);
+    }
+
+    /** The server connection closed while this request used it. */
+    void onServerClosed(BackendHandler handler) {
+        if (done || handler != backendHandler) {
+            return;
+        }
+        serverFailed(handler.closeReason());
+    }
+
+    private void invalidResponse(String reason) {
+        serverFailed(reason);
+    }
+
+    /** The current attempt failed on an open (or just closed) server connection. */
+    private void serverFailed(String reason) {
+        Channel ch = backend;
+        detach();
+        if (ch != null) {
+            ch.close();
+        }
+        attemptFailed(reason, ch);
+    }
+
+    private void attemptFailed(String reason, Channel ch) {
+        cancelResponseTimer();
+        Server failed = server;
+        failed.failed();
+        finishAttempt();
+        lastFailure = "server " + failed.id() + " " + reason;
+        boolean retryable = !responseStarted && !bodyBytesSent && (IDEMPOTENT.contains(request.method())
+                || !headWritten || ch == null);
+        boolean triesLeft = attempts <= settings.retries();
+        log.debug("pool {}: request {} {}: {}{}", snapshot.name(), request.method(), request.uri(), lastFailure,
+                retryable && triesLeft ? "; retrying on another server" : "");
+        if (responseStarted) {
+            done = true;
+            front.closeNow();
+            return;
+        }
+        if (retryable && triesLeft) {
+            listener.stats().retried();
+            pick = pick.excluding(failed);
+            tryServer(pickServer());
+            return;
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
+    }
+
+    private void armResponseTimer() {
+        long nanos = settings.responseTimeout().toNanos();
+        if (nanos <= 0) {
+            return;
+        }
+        responseTimer = loop.schedule(() -> {
+            responseTimer = null;
+            if (done || responseStarted) {
+                return;
+            }
+            Channel ch = backend;
+            detach();
+            if (ch != null) {
+                ch.close();
+            }
+            server.failed();
+            String reason = "server " + server.id() + " did not answer within "
+                    + ErrorResponses.format(settings.responseTimeout());
+            log.debug("pool {}: request {} {}: {}", snapshot.name(), request.method(), request.uri(), reason);
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelResponseTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    /** Answers the client with an error of Fulcrum's own, then the connection closes. */
+    private void fail(HttpResponseStatus status, String reason) {
+        done = true;
+        cancelResponseTimer();
+        finishAttempt();
+        front.sendError(status, reason, head);
+    }
+
+    private void switchToTunnel(HttpResponse response) {
+        cancelResponseTimer();
+        responseStarted = true;
+        done = true;
+        Channel ch = backend;
+        detach();
+        // the tunnel is one long request for the drain logic: finished when it closes
+        attemptOpen = false;
+        Server s = server;
+        ch.closeFuture().addListener(f -> s.requestFinished());
+        front.switchToTunnel(ch, ForwardedHeaders.switchingProtocols(response));
+        ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
+        ch.pipeline().remove(BackendHandler.class);
+        ch.pipeline().remove("codec");
+    }
+
+    /** The client went away: drop the server connection unless the response already ended. */
+    void clientClosed() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelResponseTimer();
+        Channel ch = backend;
+        detach();
+        if (ch != null) {
+            ch.close();
+        }
+        finishAttempt();
+    }
+
+    private void detach() {
+        if (backendHandler != null) {
+            backendHandler.park(System.nanoTime());
+        }
+        backend = null;
+        backendHandler = null;
+        writePending = false;
+    }
+
+    private void finishAttempt() {
+        if (attemptOpen) {
+            attemptOpen = false;
+            server.requestFinished();
+        }
+    }
+}
