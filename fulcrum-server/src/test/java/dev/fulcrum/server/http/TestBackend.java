@@ -37,6 +37,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -82,7 +83,8 @@ final class TestBackend implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec());
                         if (webSocket) {
                             ch.pipeline().addLast(new HttpObjectAggregator(65536));
-                            ch.pipeline().addLast(new WebSocketServerProtocolHandler("/ws"));
+                            ch.pipeline().addLast(new WebSocketServerProtocolHandler("/ws", null, false, 1 << 20));
+                            ch.pipeline().addLast(new WebSocketFrameAggregator(1 << 20));
                             ch.pipeline().addLast(new Echo());
                         } else {
                             ch.pipeline().addLast(new HttpServerExpectContinueHandler());
