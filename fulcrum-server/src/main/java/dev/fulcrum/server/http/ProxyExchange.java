@@ -389,17 +389,20 @@ final class ProxyExchange {
                 || !headWritten || ch == null);
         boolean triesLeft = attempts <= settings.retries();
         log.debug("pool {}: request {} {}: {}{}", snapshot.name(), request.method(), request.uri(), lastFailure,
-                retryable && triesLeft ? "; retrying on another server" : "");
+                retryable && triesLeft ? "; retrying on another server if one is left" : "");
         if (responseStarted) {
             done = true;
             front.closeNow();
             return;
         }
         if (retryable && triesLeft) {
-            listener.stats().retried();
             pick = pick.excluding(failed);
-            tryServer(pickServer());
-            return;
+            Server next = pickServer();
+            if (next != null) {
+                listener.stats().retried();
+                tryServer(next);
+                return;
+            }
         }
         fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
