@@ -143,11 +143,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (o instanceof HttpContent content && !content.decoderResult().isFailure()) {
                 current.sendBody(content);
             } else {
-                ReferenceCountUtil.release(o);
+                // the body broke the framing rules (bad chunk, too long): never forward the rest
                 ProxyExchange e = current;
                 current = null;
+                boolean answered = e.responseStarted();
                 e.clientClosed();
-                rejectRequest(o);
+                if (answered) {
+                    ReferenceCountUtil.release(o);
+                    closeNow();
+                } else {
+                    rejectRequest(o);
+                    ReferenceCountUtil.release(o);
+                }
             }
         }
     }

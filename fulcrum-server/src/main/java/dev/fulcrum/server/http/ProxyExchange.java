@@ -129,6 +129,11 @@ final class ProxyExchange {
         return !done && backend != null && headWritten && !writePending && !lastTaken;
     }
 
+    /** True once the server's final response head was received (it may be on its way to the client). */
+    boolean responseStarted() {
+        return responseStarted;
+    }
+
     /** True while the client still owes body bytes (its silence then counts as idle). */
     boolean waitingForClientBody() {
         return !done && !lastTaken;

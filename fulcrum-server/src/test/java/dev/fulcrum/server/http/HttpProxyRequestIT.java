@@ -184,4 +184,56 @@ class HttpProxyRequestIT {
         closed.get(5, TimeUnit.SECONDS);
         assertThat(proxy.listener.activeConnections()).isZero();
     }
+    @Test
+    void headResponseHasNoBodyAndTheConnectionStaysUsable() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a));
+        RawHttp client = raw(proxy);
+        client.send("HEAD /bytes?n=1000 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /chunked?n=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String all = client.readUntilClose();
+        // three pipelined requests, three responses in order; the HEADs carry no body
+        assertThat(all.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+        assertThat(all).containsIgnoringCase("content-length: 1000\r\n").endsWith("\r\n\r\nserver a");
+        assertThat(all).doesNotContain("\r\n0\r\n");
+    }
+
+    @Test
+    void chunkedResponseReachesHttp11AndHttp10Clients() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a));
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(proxy.uri("/chunked?n=300000")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.headers().firstValue("transfer-encoding")).hasValue("chunked");
+        assertThat(r.body()).hasSize(300000);
+        for (int i = 0; i < r.body().length; i += 997) {
+            assertThat(r.body()[i]).isEqualTo(TestBackend.pattern(i));
+        }
+        // an HTTP/1.0 client cannot take chunks: the body is ended by closing the connection
+        String old = raw(proxy).send("GET /chunked?n=5000 HTTP/1.0\r\nHost: x\r\n\r\n").readUntilClose();
+        assertThat(old).startsWith("HTTP/1.0 200 OK\r\n").doesNotContainIgnoringCase("transfer-encoding");
+        assertThat(old.length() - old.indexOf("\r\n\r\n") - 4).isEqualTo(5000);
+    }
+
+    @Test
+    void serverAtMaxConnectionsPerServerIsSkipped() throws Exception {
+        TestBackend a = backend("a");
+        TestBackend b = backend("b");
+        ProxyFixture f = new ProxyFixture().servers(a, b);
+        f.maxConnectionsPerServer = 1;
+        ProxyFixture proxy = proxy(f);
+        HttpClient c1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient c2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        CompletableFuture<HttpResponse<String>> r1 = c1.sendAsync(
+                HttpRequest.newBuilder(proxy.uri("/slow?ms=800")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(2)).until(() -> a.requests("/slow") + b.requests("/slow") == 1);
+        CompletableFuture<HttpResponse<String>> r2 = c2.sendAsync(
+                HttpRequest.newBuilder(proxy.uri("/slow?ms=10")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r2.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(r1.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(r1.get().body()).isNotEqualTo(r2.get().body());
+        assertThat(a.connectionsAccepted()).isEqualTo(1);
+        assertThat(b.connectionsAccepted()).isEqualTo(1);
+    }
 }

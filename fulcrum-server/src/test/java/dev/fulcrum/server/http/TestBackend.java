@@ -54,7 +54,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP server on 127.0.0.1 for the proxy tests. Every path answers {@code server NAME};
- * {@code /bytes?n=N} streams N pattern bytes ({@link #pattern}), {@code POST /sha256} answers the
+ * {@code /bytes?n=N} streams N pattern bytes ({@link #pattern}) with a length, {@code /chunked?n=N}
+ * chunked, {@code POST /sha256} answers the
  * body's sha256 and length, {@code /headers} echoes the request head, {@code /never} never answers,
  * {@code /slow?ms=N} answers late, {@code /reset-after-body} reads the body then resets the
  * connection, {@code /close} closes without answering. It counts accepted connections and requests
@@ -192,6 +193,13 @@ final class TestBackend implements AutoCloseable {
                     long n = Long.parseLong(q.parameters().get("n").getFirst());
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                     HttpUtil.setContentLength(head, n);
+                    ctx.write(head);
+                    ctx.writeAndFlush(new HttpChunkedInput(new PatternInput(n)));
+                }
+                case "/chunked" -> {
+                    long n = Long.parseLong(q.parameters().get("n").getFirst());
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    HttpUtil.setTransferEncodingChunked(head, true);
                     ctx.write(head);
                     ctx.writeAndFlush(new HttpChunkedInput(new PatternInput(n)));
                 }
