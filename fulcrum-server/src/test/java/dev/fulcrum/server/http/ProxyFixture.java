@@ -43,6 +43,7 @@ final class ProxyFixture implements AutoCloseable {
     Duration requestHeaderTimeout = Duration.ofSeconds(10);
     int maxHeaderBytes = 65536;
     Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
+    FulcrumConfig.Tls tls;
 
     Transport transport;
     Registry registry;
@@ -65,7 +66,7 @@ final class ProxyFixture implements AutoCloseable {
                         Duration.ofSeconds(1), 2, 3, 0.1),
                 OutlierDetection.DEFAULT);
         port = freePort();
-        Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", null,
+        Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", tls,
                 maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes);
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
