@@ -135,7 +135,7 @@ final class BackendConnectionPool {
         LoopPool(EventLoop loop) {
             this.loop = loop;
             long period = Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(idleTimeoutNanos / 4,
-                    TimeUnit.SECONDS.toNanos(5)));
+                    TimeUnit.SECONDS.toNanos(1)));
             this.sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
         }
 

@@ -241,7 +241,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (evt instanceof IdleStateEvent) {
             boolean idleBetweenRequests = current == null && pending.isEmpty() && !guard.headStarted();
-            boolean stalledUpload = current != null && current.waitingForClientBody();
+            // waiting on the client for body bytes it does not send: as idle as no request at all
+            boolean stalledUpload = current != null && pending.isEmpty() && current.wantsBody();
             if (idleBetweenRequests || stalledUpload) {
                 log.debug("listener {}: closing idle connection from {}", listener.name(), clientIp);
                 if (current != null) {

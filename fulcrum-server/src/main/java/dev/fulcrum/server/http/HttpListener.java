@@ -167,7 +167,10 @@ public final class HttpListener implements ListenerRuntime {
     public void stopAccepting() {
         Channel ch = serverChannel;
         if (ch != null) {
-            ch.close().syncUninterruptibly();
+            var closed = ch.close();
+            if (!ch.eventLoop().inEventLoop()) {
+                closed.syncUninterruptibly();
+            }
         }
     }
 

@@ -134,10 +134,6 @@ final class ProxyExchange {
         return responseStarted;
     }
 
-    /** True while the client still owes body bytes (its silence then counts as idle). */
-    boolean waitingForClientBody() {
-        return !done && !lastTaken;
-    }
 
     /** Writes one part of the client's body to the server; reading resumes when it flushed. */
     void sendBody(HttpContent content) {
@@ -278,6 +274,9 @@ final class ProxyExchange {
         if (code >= 100 && code < 200) {
             // 100 Continue (the client waits for it before sending its body), 103 Early Hints...
             interim = true;
+            if (!request.protocolVersion().isKeepAliveDefault()) {
+                return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
+            }
             front.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                     io.netty.buffer.Unpooled.EMPTY_BUFFER, response.headers().copy(),
                     io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));

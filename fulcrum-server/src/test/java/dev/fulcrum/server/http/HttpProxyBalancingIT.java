@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Spreading requests over servers, keep-alive on both sides, sticky cookies. */
 class HttpProxyBalancingIT {
@@ -119,5 +121,39 @@ class HttpProxyBalancingIT {
             assertThat(r.body()).isEqualTo(first.body());
             assertThat(r.headers().firstValue("set-cookie")).isEmpty();
         }
+    }
+    @Test
+    void idleServerConnectionsCloseAfterTheirTimeout() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture f = new ProxyFixture().servers(a);
+        f.serverIdleTimeout = Duration.ofMillis(500);
+        ProxyFixture proxy = proxy(f);
+        assertThat(get(client(), proxy, "/").statusCode()).isEqualTo(200);
+        assertThat(a.openConnections()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(3)).until(() -> a.openConnections() == 0);
+        assertThat(proxy.pool.pool().servers().getFirst().activeConnections()).isZero();
+    }
+
+    @Test
+    void removedServerDrainsAndItsPooledConnectionsClose() throws Exception {
+        TestBackend a = backend("a");
+        TestBackend b = backend("b");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a, b));
+        HttpClient client = client();
+        // one slow request in flight on a, whichever server the balancer starts with
+        var slow = client.sendAsync(HttpRequest.newBuilder(proxy.uri("/slow?ms=600")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(2)).until(() -> a.requests("/slow") + b.requests("/slow") == 1);
+        TestBackend busy = a.requests("/slow") == 1 ? a : b;
+        TestBackend other = busy == a ? b : a;
+        var server = proxy.registry.removeServer("app", busy.address().toString());
+        assertThat(server.activeRequests()).isEqualTo(1);
+        for (int i = 0; i < 5; i++) {
+            assertThat(get(client, proxy, "/").body()).isEqualTo("server " + other.name());
+        }
+        assertThat(slow.get(5, TimeUnit.SECONDS).body()).isEqualTo("server " + busy.name());
+        await().atMost(Duration.ofSeconds(3)).until(server::isRemoved);
+        assertThat(server.activeRequests()).isZero();
+        await().atMost(Duration.ofSeconds(3)).until(() -> busy.openConnections() == 0);
     }
 }

@@ -187,7 +187,11 @@ class HttpProxyStreamingIT {
         assertThat(received.get(0)).isEqualTo("echo hello");
         // compared as a boolean: a 100 kB string in a failure message helps nobody
         assertThat(received.get(1).equals("echo " + "x".repeat(100_000))).as("long frame echoed intact").isTrue();
+        var server = proxy.pool.pool().servers().getFirst();
+        assertThat(server.activeRequests()).as("an open tunnel is in-flight work").isEqualTo(1);
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3))
+                .until(() -> server.activeRequests() == 0 && server.activeConnections() == 0);
     }
 
     @Test

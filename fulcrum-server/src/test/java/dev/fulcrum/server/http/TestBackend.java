@@ -122,6 +122,11 @@ final class TestBackend implements AutoCloseable {
         return connections.get();
     }
 
+    /** Connections open right now. */
+    int openConnections() {
+        return children.size();
+    }
+
     /** Requests (heads) received for {@code path}. */
     int requests(String path) {
         AtomicInteger n = requests.get(path);
