@@ -6,11 +6,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The client side of one connection: takes decoded requests one at a time, hands each to a
@@ -37,6 +40,8 @@ import java.util.ArrayDeque;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    /** Longest a lingering close waits for the client to stop sending. */
+    static final long LINGER_MILLIS = 2000;
 
     /** User event: the listener is closing gracefully. */
     static final Object GRACEFUL_CLOSE = new Object() {
@@ -56,6 +61,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** No more requests on this connection: an error was sent, or a close was asked for. */
     private boolean finished;
     private boolean closing;
+    /** Response sent, output shut: reading only to discard what the client still sends. */
+    private boolean lingering;
 
     FrontendHandler(HttpListener listener) {
         this.listener = listener;
@@ -105,7 +112,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        maybeRead();
+        if (lingering) {
+            ctx.read(); // discard until the client closes or the linger time is up
+        } else {
+            maybeRead();
+        }
     }
 
     /** Called by the exchange when it can take more (server connected, a body part flushed). */
@@ -181,21 +192,43 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         listener.stats().localError();
         log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
         encoder.answeringHead(head);
-        ctx.writeAndFlush(ErrorResponses.create(status, reason, head)).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(ctx.writeAndFlush(ErrorResponses.create(status, reason, head)), true);
     }
 
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */
-    void exchangeEnded(boolean keepAlive, ChannelFuture lastWrite) {
+    void exchangeEnded(boolean keepAlive, boolean requestComplete, ChannelFuture lastWrite) {
         current = null;
         if (!keepAlive || closing || listener.isClosing()) {
-            finished = true;
-            releasePending();
-            lastWrite.addListener(ChannelFutureListener.CLOSE);
+            closeAfter(lastWrite, !requestComplete);
             return;
         }
         guard.awaitNextHead();
         process();
         maybeRead();
+    }
+
+    /**
+     * Closes once {@code lastWrite} flushed. When the client may still be sending (a body we did
+     * not read), closing at once would make the kernel answer its bytes with a reset that can
+     * destroy our response before the client reads it; so half-close first, read and discard for at
+     * most {@link #LINGER_MILLIS}, then close (a lingering close, as Apache and nginx do).
+     */
+    private void closeAfter(ChannelFuture lastWrite, boolean clientMaySend) {
+        finished = true;
+        current = null;
+        releasePending();
+        lastWrite.addListener((ChannelFutureListener) f -> {
+            if (!clientMaySend || !f.isSuccess() || !(ctx.channel() instanceof DuplexChannel duplex)
+                    || ctx.pipeline().get(SslHandler.class) != null) {
+                ctx.close();
+                return;
+            }
+            lingering = true;
+            duplex.shutdownOutput().addListener(done -> ctx.read());
+            ctx.executor().schedule(() -> {
+                ctx.close();
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        });
     }
 
     /** Closes at once: a response was broken off, the client must see it truncated. */

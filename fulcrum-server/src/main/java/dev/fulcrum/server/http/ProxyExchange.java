@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * (refused, timeout) for any request; after the server closed or reset the connection before any
  * response byte, only when no byte of the request body was sent yet (the body is streamed, not
  * kept) and the method is idempotent or not even the request head was written. A response timeout
- * is not retried (the server may be working on it).
+ * is not retried (the server may be working on it). The response timeout runs from the request
+ * head and restarts whenever the server takes a body part, until the response head starts.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (when the server is chosen) and
  * {@link Server#requestFinished()} exactly once for it, when the response ends or the attempt
@@ -89,6 +90,7 @@ final class ProxyExchange {
     private boolean done;
     private ChannelFuture lastClientWrite;
     private ScheduledFuture<?> responseTimer;
+    private long lastProgressNanos;
 
     ProxyExchange(FrontendHandler front, HttpListener listener, HttpRequest request) {
         this.front = front;
@@ -149,11 +151,13 @@ final class ProxyExchange {
             writePending = false;
             if (!f.isSuccess()) {
                 ch.close(); // channelInactive reports the failure
-            } else if (last) {
+                return;
+            }
+            if (!responseStarted) {
+                armResponseTimer(); // the server took this part: the wait starts again
+            }
+            if (last) {
                 requestSent = true;
-                if (!responseStarted) {
-                    armResponseTimer();
-                }
             } else {
                 front.resume();
             }
@@ -231,6 +235,7 @@ final class ProxyExchange {
             }
             if (f.isSuccess()) {
                 headWritten = true;
+                armResponseTimer();
                 front.resume();
             } else {
                 ch.close(); // channelInactive reports the failure
@@ -358,7 +363,7 @@ final class ProxyExchange {
         }
         ChannelFuture w = lastClientWrite;
         lastClientWrite = null;
-        front.exchangeEnded(clientKeepAlive && lastTaken, w);
+        front.exchangeEnded(clientKeepAlive && lastTaken, lastTaken, w);
     }
 
     /** The server connection closed while this request used it. */
@@ -411,27 +416,52 @@ final class ProxyExchange {
         fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
+    /**
+     * (Re)starts the {@code response-timeout} clock: from the request head, and again after each body
+     * part the server took, until the response head starts. A server that stops reading an upload,
+     * or stops answering after it, gets the same 504.
+     */
     private void armResponseTimer() {
         long nanos = settings.responseTimeout().toNanos();
         if (nanos <= 0) {
             return;
         }
-        responseTimer = loop.schedule(() -> {
-            responseTimer = null;
-            if (done || responseStarted) {
-                return;
-            }
-            Channel ch = backend;
-            detach();
-            if (ch != null) {
-                ch.close();
-            }
-            server.failed();
-            String reason = "server " + server.id() + " did not answer within "
-                    + ErrorResponses.format(settings.responseTimeout());
-            log.debug("pool {}: request {} {}: {}", snapshot.name(), request.method(), request.uri(), reason);
-            fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
-        }, nanos, TimeUnit.NANOSECONDS);
+        lastProgressNanos = System.nanoTime();
+        if (responseTimer == null) {
+            // one timer per exchange: it re-schedules itself for the rest of the window on progress
+            scheduleResponseCheck(nanos);
+        }
+    }
+
+    private void scheduleResponseCheck(long delayNanos) {
+        responseTimer = loop.schedule(this::checkResponseTimeout, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkResponseTimeout() {
+        responseTimer = null;
+        if (done || responseStarted) {
+            return;
+        }
+        long window = settings.responseTimeout().toNanos();
+        if (wantsBody()) {
+            // waiting on the client's next body part is not the server's fault (idle-timeout's job)
+            lastProgressNanos = System.nanoTime();
+        }
+        long waited = System.nanoTime() - lastProgressNanos;
+        if (waited < window) {
+            scheduleResponseCheck(window - waited);
+            return;
+        }
+        Channel ch = backend;
+        detach();
+        if (ch != null) {
+            ch.close();
+        }
+        server.failed();
+        String reason = "server " + server.id() + " did not answer within "
+                + ErrorResponses.format(settings.responseTimeout());
+        log.debug("pool {}: request {} {}: {}", snapshot.name(), request.method(), request.uri(), reason);
+        fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
     }
 
     private void cancelResponseTimer() {

@@ -182,4 +182,30 @@ class HttpProxyFailuresIT {
         assertThat(seen[0] + seen[1] + seen[2]).isEqualTo(2);
         assertThat(proxy.listener.stats().retries()).isEqualTo(1);
     }
+    @Test
+    void serverThatStopsReadingAnUploadGets504() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture f = new ProxyFixture().servers(a);
+        f.responseTimeout = Duration.ofMillis(500);
+        ProxyFixture proxy = proxy(f);
+        long size = 256L * 1024 * 1024; // far more than the socket buffers on the way can hold
+        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+            client.send("POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n");
+            Thread uploader = Thread.ofVirtual().start(() -> {
+                byte[] chunk = new byte[65536];
+                try {
+                    for (long sent = 0; sent < size; sent += chunk.length) {
+                        client.socket.getOutputStream().write(chunk);
+                    }
+                } catch (java.io.IOException expected) {
+                    // the proxy answered 504 and closed
+                }
+            });
+            String response = client.readUntilClose();
+            assertThat(response).startsWith("HTTP/1.1 504 Gateway Timeout\r\n")
+                    .endsWith("504 gateway timeout: server " + a.address() + " did not answer within 500ms\n");
+            uploader.join(5000);
+        }
+        assertThat(a.requests("/stall")).isEqualTo(1);
+    }
 }

@@ -58,7 +58,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * chunked, {@code POST /sha256} answers the
  * body's sha256 and length, {@code /headers} echoes the request head, {@code /never} never answers,
  * {@code /slow?ms=N} answers late, {@code /reset-after-body} reads the body then resets the
- * connection, {@code /close} closes without answering. It counts accepted connections and requests
+ * connection, {@code /close} closes without answering, {@code /stall} stops reading the request body. It counts accepted connections and requests
  * per path, and answers {@code Expect: 100-continue}. {@link #webSocket} makes a WebSocket echo
  * server on {@code /ws} instead.
  */
@@ -173,8 +173,13 @@ final class TestBackend implements AutoCloseable {
                     ctx.close();
                     return;
                 }
+                if (path.equals("/stall")) {
+                    ctx.channel().config().setAutoRead(false); // stops reading the upload, never answers
+                    request = null;
+                    return;
+                }
             }
-            if (msg instanceof HttpContent c && digest != null) {
+            if (msg instanceof HttpContent c && digest != null && request != null) {
                 bodyBytes += c.content().readableBytes();
                 digest.update(c.content().nioBuffer());
             }
