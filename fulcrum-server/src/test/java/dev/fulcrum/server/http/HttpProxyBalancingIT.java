@@ -156,4 +156,26 @@ class HttpProxyBalancingIT {
         assertThat(server.activeRequests()).isZero();
         await().atMost(Duration.ofSeconds(3)).until(() -> busy.openConnections() == 0);
     }
+    /** Needs the real Maglev (the placeholder picks the first server) for the spread; passes once merged. */
+    @Test
+    void hashKeyHeaderKeepsAUserOnOneServerAndSpreadsUsers() throws Exception {
+        TestBackend a = backend("a");
+        TestBackend b = backend("b");
+        TestBackend c = backend("c");
+        ProxyFixture f = new ProxyFixture().servers(a, b, c);
+        f.algorithm = dev.fulcrum.core.balance.Algorithm.MAGLEV;
+        f.hashKey = dev.fulcrum.core.balance.HashKey.parse("header:X-User");
+        ProxyFixture proxy = proxy(f);
+        HttpClient client = client();
+        Map<String, String> serverOfUser = new HashMap<>();
+        for (int round = 0; round < 3; round++) {
+            for (int user = 0; user < 30; user++) {
+                String body = client.send(HttpRequest.newBuilder(proxy.uri("/")).header("X-User", "user-" + user)
+                        .build(), HttpResponse.BodyHandlers.ofString()).body();
+                String before = serverOfUser.putIfAbsent("user-" + user, body);
+                assertThat(before).as("user-%d stays on one server", user).isIn(null, body);
+            }
+        }
+        assertThat(new java.util.HashSet<>(serverOfUser.values())).hasSize(3);
+    }
 }
