@@ -135,8 +135,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (o instanceof HttpRequest request) {
                     guard.headReceived();
                     if (request.decoderResult().isFailure()) {
-                        ReferenceCountUtil.release(o);
                         rejectRequest(request);
+                        ReferenceCountUtil.release(o);
                         return;
                     }
                     current = new ProxyExchange(this, listener, request);

@@ -5,12 +5,14 @@ import dev.fulcrum.core.balance.StickyCookie;
 import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -283,8 +285,7 @@ final class ProxyExchange {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
             }
             front.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
-                    io.netty.buffer.Unpooled.EMPTY_BUFFER, response.headers().copy(),
-                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+                    Unpooled.EMPTY_BUFFER, response.headers().copy(), EmptyHttpHeaders.INSTANCE));
             return;
         }
         cancelResponseTimer();
