@@ -222,4 +222,21 @@ class HttpProxyStreamingIT {
             return e.toString();
         }
     }
+    @Test
+    void slowReaderHoldsTheServerBackAndAVanishedClientFreesIt() throws Exception {
+        ProxyFixture proxy = proxyTo(TestBackend.start("a"));
+        ByteBufAllocatorMetric metric = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        var server = proxy.pool.pool().servers().getFirst();
+        try (RawHttp client = new RawHttp(proxy.port, 5000)) {
+            client.send("GET /bytes?n=" + 256 * MIB + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(client.socket.getInputStream().readNBytes((int) MIB)).hasSize((int) MIB);
+            // the client stops reading: the proxy must stop reading the server too, not buffer 256 MiB
+            org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(800))
+                    .atMost(java.time.Duration.ofSeconds(3))
+                    .until(() -> metric.usedDirectMemory() + metric.usedHeapMemory() < 40 * MIB);
+            assertThat(server.activeRequests()).isEqualTo(1);
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3))
+                .until(() -> server.activeRequests() == 0 && server.activeConnections() == 0);
+    }
 }
