@@ -75,6 +75,8 @@ final class ProxyExchange {
     private int attempts;
     private Server server;
     private boolean attemptOpen;
+    /** The current attempt uses a pooled keep-alive connection. */
+    private boolean reused;
     private Channel backend;
     private BackendHandler backendHandler;
     private String stickyValue;
@@ -198,7 +200,8 @@ final class ProxyExchange {
         headWritten = false;
         s.requestStarted();
         Channel idle = listener.backendPool().takeIdle(loop, s);
-        if (idle != null) {
+        reused = idle != null;
+        if (reused) {
             attach(idle);
             return;
         }
@@ -392,7 +395,11 @@ final class ProxyExchange {
     private void attemptFailed(String reason, Channel ch) {
         cancelResponseTimer();
         Server failed = server;
-        failed.failed();
+        if (!(reused && !headWritten)) {
+            // a pooled connection that died before it took our request is the keep-alive race
+            // (the server timed it out), not a failure of the server
+            failed.failed();
+        }
         finishAttempt();
         lastFailure = "server " + failed.id() + " " + reason;
         boolean retryable = !responseStarted && !bodyBytesSent && (IDEMPOTENT.contains(request.method())
