@@ -1,8 +1,5 @@
 package dev.fulcrum.server.http;
 
-import dev.fulcrum.core.balance.Pick;
-import dev.fulcrum.core.balance.StickyCookie;
-import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import io.netty.buffer.Unpooled;
@@ -28,9 +25,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,12 +36,11 @@ import java.util.concurrent.TimeUnit;
  * (the frontend asks {@link #wantsBody()} before each), and the server connection is read again
  * only once the response bytes of the last read were flushed to the client.
  *
- * <p>Retries (up to {@code retries}, each on a server not tried yet): after a failed connect
- * (refused, timeout) for any request; after the server closed or reset the connection before any
- * response byte, only when no byte of the request body was sent yet (the body is streamed, not
- * kept) and the method is idempotent or not even the request head was written. A response timeout
- * is not retried (the server may be working on it). The response timeout runs from the request
- * head and restarts whenever the server takes a body part, until the response head starts.
+ * <p>Retries (up to {@code retries}, each on a server not tried yet, as {@link ServerChoice}
+ * picks): when {@link RetryPolicy} allows it, i.e. after a failed connect, or after a close/reset
+ * before any response byte when no body byte was sent and the method is idempotent (or not even the
+ * head was written). The {@code response-timeout} runs from the request head and restarts whenever
+ * the server takes a body part, until the response head starts; it ends in a 504, never retried.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (when the server is chosen) and
  * {@link Server#requestFinished()} exactly once for it, when the response ends or the attempt
@@ -58,8 +51,6 @@ import java.util.concurrent.TimeUnit;
 final class ProxyExchange {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
-    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD,
-            HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
     private final FrontendHandler front;
     private final HttpListener listener;
@@ -68,10 +59,9 @@ final class ProxyExchange {
     private final EventLoop loop;
     private final boolean head;
     private final boolean upgrade;
-    private final PoolSnapshot snapshot;
     private final PoolConfig settings;
 
-    private Pick pick;
+    private final ServerChoice choice;
     private int attempts;
     private Server server;
     private boolean attemptOpen;
@@ -79,7 +69,6 @@ final class ProxyExchange {
     private boolean reused;
     private Channel backend;
     private BackendHandler backendHandler;
-    private String stickyValue;
     private String lastFailure;
 
     private boolean headWritten;
@@ -104,30 +93,19 @@ final class ProxyExchange {
         this.head = HttpMethod.HEAD.equals(request.method());
         this.upgrade = ForwardedHeaders.isUpgrade(request);
         this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
-        this.snapshot = listener.pool().snapshot();
         this.settings = listener.pool().settings();
+        this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
+                request, front.clientIp());
     }
 
     /** Picks the first server and starts connecting. */
     void start() {
         listener.stats().requestReceived();
-        long hash = snapshot.algorithm().usesHashKey()
-                ? RequestKeys.hash(snapshot.hashKey(), request, front.clientIp()) : 0L;
-        pick = new Pick(hash, List.of(), ThreadLocalRandom.current());
-        Server first = null;
-        String cookieName = settings.stickyCookie();
-        if (cookieName != null && !cookieName.isEmpty()) {
-            stickyValue = RequestKeys.cookie(request, cookieName);
-            Server pinned = StickyCookie.find(snapshot, stickyValue);
-            if (pinned != null && !atConnectionLimit(pinned)) {
-                first = pinned;
-            }
-        }
-        if (!snapshot.hasServerUp()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + snapshot.name() + " is up");
+        if (!choice.anyServerUp()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + choice.poolName() + " is up");
             return;
         }
-        tryServer(first != null ? first : pickServer());
+        tryServer(choice.first());
     }
 
     /** True when the next body part from the client can be written to the server now. */
@@ -168,26 +146,10 @@ final class ProxyExchange {
         });
     }
 
-    private Server pickServer() {
-        while (true) {
-            Server s = snapshot.pick(pick);
-            if (s == null || !atConnectionLimit(s)) {
-                return s;
-            }
-            // at max-connections-per-server: treat like a server already tried
-            pick = pick.excluding(s);
-        }
-    }
-
-    private boolean atConnectionLimit(Server s) {
-        int limit = settings.maxConnectionsPerServer();
-        return limit > 0 && s.activeConnections() >= limit && !listener.backendPool().hasIdle(loop, s);
-    }
-
     private void tryServer(Server s) {
         if (s == null) {
             if (attempts == 0) {
-                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "every server of pool " + snapshot.name()
+                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "every server of pool " + choice.poolName()
                         + " is at max-connections-per-server");
             } else {
                 fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
@@ -300,12 +262,9 @@ final class ProxyExchange {
         clientKeepAlive = HttpUtil.isKeepAlive(request) && !listener.isClosing() && !front.isClosing()
                 && !ForwardedHeaders.needsCloseDelimiting(response, clientVersion, bodyFollows);
         HttpResponse out = ForwardedHeaders.toClient(response, clientVersion, bodyFollows, clientKeepAlive);
-        String cookieName = settings.stickyCookie();
-        if (cookieName != null && !cookieName.isEmpty()) {
-            String value = StickyCookie.valueFor(server);
-            if (!value.equals(stickyValue)) {
-                out.headers().add(HttpHeaderNames.SET_COOKIE, cookieName + "=" + value + "; Path=/; HttpOnly");
-            }
+        String setCookie = choice.setCookieFor(server);
+        if (setCookie != null) {
+            out.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
         front.encoder().answeringHead(head);
         lastClientWrite = front.channel().write(out);
@@ -402,10 +361,10 @@ final class ProxyExchange {
         }
         finishAttempt();
         lastFailure = "server " + failed.id() + " " + reason;
-        boolean retryable = !responseStarted && !bodyBytesSent && (IDEMPOTENT.contains(request.method())
-                || !headWritten || ch == null);
+        boolean retryable = RetryPolicy.mayRetry(request.method(), ch != null, headWritten, bodyBytesSent,
+                responseStarted);
         boolean triesLeft = attempts <= settings.retries();
-        log.debug("pool {}: request {} {}: {}{}", snapshot.name(), request.method(), request.uri(), lastFailure,
+        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), lastFailure,
                 retryable && triesLeft ? "; retrying on another server if one is left" : "");
         if (responseStarted) {
             done = true;
@@ -413,8 +372,7 @@ final class ProxyExchange {
             return;
         }
         if (retryable && triesLeft) {
-            pick = pick.excluding(failed);
-            Server next = pickServer();
+            Server next = choice.next(failed);
             if (next != null) {
                 listener.stats().retried();
                 tryServer(next);
@@ -468,7 +426,7 @@ final class ProxyExchange {
         server.failed();
         String reason = "server " + server.id() + " did not answer within "
                 + ErrorResponses.format(settings.responseTimeout());
-        log.debug("pool {}: request {} {}: {}", snapshot.name(), request.method(), request.uri(), reason);
+        log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.uri(), reason);
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
     }
 
