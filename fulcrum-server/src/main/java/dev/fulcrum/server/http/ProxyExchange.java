@@ -20,12 +20,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One client request on its way through the proxy: picks a server, gets a connection (pooled or
@@ -82,8 +80,7 @@ final class ProxyExchange {
     private boolean clientKeepAlive;
     private boolean done;
     private ChannelFuture lastClientWrite;
-    private ScheduledFuture<?> responseTimer;
-    private long lastProgressNanos;
+    private final ResponseTimer responseTimer;
 
     ProxyExchange(FrontendHandler front, HttpListener listener, HttpRequest request) {
         this.front = front;
@@ -94,6 +91,8 @@ final class ProxyExchange {
         this.upgrade = ForwardedHeaders.isUpgrade(request);
         this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
         this.settings = listener.pool().settings();
+        this.responseTimer = new ResponseTimer(loop, settings.responseTimeout(), this::wantsBody,
+                this::responseTimedOut);
         this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
     }
@@ -136,7 +135,7 @@ final class ProxyExchange {
                 return;
             }
             if (!responseStarted) {
-                armResponseTimer(); // the server took this part: the wait starts again
+                responseTimer.progress(); // the server took this part: the wait starts again
             }
             if (last) {
                 requestSent = true;
@@ -202,7 +201,7 @@ final class ProxyExchange {
             }
             if (f.isSuccess()) {
                 headWritten = true;
-                armResponseTimer();
+                responseTimer.progress();
                 front.resume();
             } else {
                 ch.close(); // channelInactive reports the failure
@@ -253,7 +252,7 @@ final class ProxyExchange {
                     Unpooled.EMPTY_BUFFER, response.headers().copy(), EmptyHttpHeaders.INSTANCE));
             return;
         }
-        cancelResponseTimer();
+        responseTimer.stop();
         responseStarted = true;
         boolean bodyFollows = !head && code != 204 && code != 304;
         boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
@@ -352,7 +351,7 @@ final class ProxyExchange {
     }
 
     private void attemptFailed(String reason, Channel ch) {
-        cancelResponseTimer();
+        responseTimer.stop();
         Server failed = server;
         if (!(reused && !headWritten)) {
             // a pooled connection that died before it took our request is the keep-alive race
@@ -382,40 +381,9 @@ final class ProxyExchange {
         fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
-    /**
-     * (Re)starts the {@code response-timeout} clock: from the request head, and again after each body
-     * part the server took, until the response head starts. A server that stops reading an upload,
-     * or stops answering after it, gets the same 504.
-     */
-    private void armResponseTimer() {
-        long nanos = settings.responseTimeout().toNanos();
-        if (nanos <= 0) {
-            return;
-        }
-        lastProgressNanos = System.nanoTime();
-        if (responseTimer == null) {
-            // one timer per exchange: it re-schedules itself for the rest of the window on progress
-            scheduleResponseCheck(nanos);
-        }
-    }
-
-    private void scheduleResponseCheck(long delayNanos) {
-        responseTimer = loop.schedule(this::checkResponseTimeout, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void checkResponseTimeout() {
-        responseTimer = null;
+    /** No progress from the server for {@code response-timeout}: 504, never retried. */
+    private void responseTimedOut() {
         if (done || responseStarted) {
-            return;
-        }
-        long window = settings.responseTimeout().toNanos();
-        if (wantsBody()) {
-            // waiting on the client's next body part is not the server's fault (idle-timeout's job)
-            lastProgressNanos = System.nanoTime();
-        }
-        long waited = System.nanoTime() - lastProgressNanos;
-        if (waited < window) {
-            scheduleResponseCheck(window - waited);
             return;
         }
         Channel ch = backend;
@@ -430,23 +398,16 @@ final class ProxyExchange {
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
     }
 
-    private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
-        }
-    }
-
     /** Answers the client with an error of Fulcrum's own, then the connection closes. */
     private void fail(HttpResponseStatus status, String reason) {
         done = true;
-        cancelResponseTimer();
+        responseTimer.stop();
         finishAttempt();
         front.sendError(status, reason, head);
     }
 
     private void switchToTunnel(HttpResponse response) {
-        cancelResponseTimer();
+        responseTimer.stop();
         responseStarted = true;
         done = true;
         Channel ch = backend;
@@ -467,7 +428,7 @@ final class ProxyExchange {
             return;
         }
         done = true;
-        cancelResponseTimer();
+        responseTimer.stop();
         Channel ch = backend;
         detach();
         if (ch != null) {
