@@ -117,7 +117,6 @@ final class ProxyExchange {
         return responseStarted;
     }
 
-
     /** Writes one part of the client's body to the server; reading resumes when it flushed. */
     void sendBody(HttpContent content) {
         boolean last = content instanceof LastHttpContent;

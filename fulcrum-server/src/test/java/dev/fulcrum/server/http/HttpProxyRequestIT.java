@@ -236,4 +236,18 @@ class HttpProxyRequestIT {
         assertThat(a.connectionsAccepted()).isEqualTo(1);
         assertThat(b.connectionsAccepted()).isEqualTo(1);
     }
+    @Test
+    void clientThatStopsSendingItsBodyIsClosedAfterIdleTimeout() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture f = new ProxyFixture().servers(a);
+        f.idleTimeout = Duration.ofMillis(400);
+        ProxyFixture proxy = proxy(f);
+        RawHttp client = raw(proxy);
+        client.send("POST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
+        await().atMost(Duration.ofSeconds(2)).until(() -> a.requests("/sha256") == 1);
+        var server = proxy.pool.pool().servers().getFirst();
+        assertThat(server.activeRequests()).isEqualTo(1);
+        assertThat(client.closedByServer()).isTrue();
+        await().atMost(Duration.ofSeconds(2)).until(() -> server.activeRequests() == 0);
+    }
 }
