@@ -189,7 +189,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         finished = true;
         current = null;
         releasePending();
-        listener.stats().localError();
+        listener.stats().responded(null, status.code());
         log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
         encoder.answeringHead(head);
         closeAfter(ctx.writeAndFlush(ErrorResponses.create(status, reason, head)), true);

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Builds each client connection's pipeline:
- * {@code [tls] -> head-guard -> decoder -> encoder -> idle -> frontend}. Connections beyond
+ * {@code bytes -> [tls] -> head-guard -> decoder -> encoder -> idle -> frontend}. Connections beyond
  * {@code max-connections} are closed before anything is added. The request decoder is made in one
  * place, {@link #requestDecoder(int)}, so that a stricter one can replace Netty's.
  * Shared by all connections of a listener; stateless apart from the listener it serves.
@@ -25,10 +25,12 @@ final class HttpProxyInitializer extends ChannelInitializer<SocketChannel> {
 
     private final HttpListener listener;
     private final SslContext ssl;
+    private final ByteCounter byteCounter;
 
     HttpProxyInitializer(HttpListener listener, SslContext ssl) {
         this.listener = listener;
         this.ssl = ssl;
+        this.byteCounter = new ByteCounter(listener.stats());
     }
 
     @Override
@@ -39,6 +41,7 @@ final class HttpProxyInitializer extends ChannelInitializer<SocketChannel> {
         }
         var config = listener.config();
         ChannelPipeline p = ch.pipeline();
+        p.addLast("bytes", byteCounter);
         if (ssl != null) {
             p.addLast("tls", ssl.newHandler(ch.alloc()));
         }

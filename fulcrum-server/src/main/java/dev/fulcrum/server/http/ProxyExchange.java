@@ -99,7 +99,6 @@ final class ProxyExchange {
 
     /** Picks the first server and starts connecting. */
     void start() {
-        listener.stats().requestReceived();
         if (!choice.anyServerUp()) {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + choice.poolName() + " is up");
             return;
@@ -265,6 +264,7 @@ final class ProxyExchange {
             out.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
         front.encoder().answeringHead(head);
+        listener.stats().responded(server, code);
         lastClientWrite = front.channel().write(out);
     }
 
@@ -415,6 +415,7 @@ final class ProxyExchange {
         attemptOpen = false;
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
+        listener.stats().responded(server, 101);
         front.switchToTunnel(ch, ForwardedHeaders.switchingProtocols(response));
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
         ch.pipeline().remove(BackendHandler.class);

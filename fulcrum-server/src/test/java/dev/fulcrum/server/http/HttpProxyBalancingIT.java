@@ -100,6 +100,8 @@ class HttpProxyBalancingIT {
         }
         assertThat(a.totalRequests() + b.totalRequests()).isEqualTo(200);
         assertThat(a.connectionsAccepted() + b.connectionsAccepted()).isLessThanOrEqualTo(12);
+        assertThat(proxy.listener.stats().responsesByServer().values().stream().mapToLong(c -> c[1]).sum())
+                .as("2xx counted per server").isEqualTo(200);
         assertThat(proxy.listener.activeConnections()).isBetween(1, 4);
     }
 

@@ -149,6 +149,8 @@ class HttpProxyFailuresIT {
         assertThat(r.headers().firstValue("retry-after")).hasValue("1");
         assertThat(r.headers().firstValue("server")).hasValue("fulcrum");
         assertThat(r.body()).isEqualTo("503 service unavailable: no server of pool app is up\n");
+        assertThat(proxy.listener.stats().responsesByServer().get(ProxyStats.NO_SERVER))
+                .as("counted as Fulcrum's own 5xx").containsExactly(0, 0, 0, 0, 1);
     }
 
     @Test

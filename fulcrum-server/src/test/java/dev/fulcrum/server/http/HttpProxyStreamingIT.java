@@ -126,6 +126,7 @@ class HttpProxyStreamingIT {
         });
         assertThat(got[0]).isEqualTo(expected);
         assertThat(peak).as("Netty buffer memory while 100 MiB went through").isLessThan(48 * MIB);
+        assertThat(proxy.listener.stats().bytesOut()).isBetween(n, n + 4096);
     }
 
     @Test
@@ -143,6 +144,7 @@ class HttpProxyStreamingIT {
         });
         assertThat(got[0]).isEqualTo("sha256 " + expected + " bytes " + n);
         assertThat(peak).as("Netty buffer memory while 100 MiB went through").isLessThan(48 * MIB);
+        assertThat(proxy.listener.stats().bytesIn()).isBetween(n, n + 4096);
     }
 
     @Test
