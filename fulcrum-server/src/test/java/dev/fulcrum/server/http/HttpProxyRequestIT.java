@@ -250,4 +250,16 @@ class HttpProxyRequestIT {
         assertThat(client.closedByServer()).isTrue();
         await().atMost(Duration.ofSeconds(2)).until(() -> server.activeRequests() == 0);
     }
+    @Test
+    void serverClosingItsConnectionDoesNotCloseTheClients() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a));
+        RawHttp client = raw(proxy);
+        client.send("GET /bye HTTP/1.1\r\nHost: x\r\n\r\n");
+        String first = readOneResponse(client.socket.getInputStream());
+        assertThat(first).endsWith("server a").doesNotContainIgnoringCase("connection: close");
+        client.send("GET /bye HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(readOneResponse(client.socket.getInputStream())).endsWith("server a");
+        assertThat(a.connectionsAccepted()).as("server connections are not reused after close").isEqualTo(2);
+    }
 }

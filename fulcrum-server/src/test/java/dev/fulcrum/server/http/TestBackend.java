@@ -58,7 +58,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * chunked, {@code POST /sha256} answers the
  * body's sha256 and length, {@code /headers} echoes the request head, {@code /never} never answers,
  * {@code /slow?ms=N} answers late, {@code /reset-after-body} reads the body then resets the
- * connection, {@code /close} closes without answering, {@code /stall} stops reading the request body. It counts accepted connections and requests
+ * connection, {@code /close} closes without answering, {@code /stall} stops reading the request body, {@code /bye}
+ * answers with {@code Connection: close}. It counts accepted connections and requests
  * per path, and answers {@code Expect: 100-continue}. {@link #webSocket} makes a WebSocket echo
  * server on {@code /ws} instead.
  */
@@ -227,6 +228,7 @@ final class TestBackend implements AutoCloseable {
                     long ms = Long.parseLong(q.parameters().get("ms").getFirst());
                     ctx.executor().schedule(() -> send(ctx, "server " + name, keepAlive), ms, TimeUnit.MILLISECONDS);
                 }
+                case "/bye" -> send(ctx, "server " + name, false);
                 default -> send(ctx, "server " + name, keepAlive);
             }
         }
