@@ -17,7 +17,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -126,13 +125,26 @@ public final class HttpListener implements ListenerRuntime {
                         transport.name(), pool.name());
                 started.complete(null);
             } else {
-                String why = f.cause() instanceof BindException ? "address already in use or not available"
-                        : ErrorResponses.oneLine(String.valueOf(f.cause().getMessage()));
                 started.completeExceptionally(new IllegalStateException(
-                        "listener " + name() + ": cannot listen on " + config.listen() + ": " + why));
+                        "listener " + name() + ": cannot listen on " + config.listen() + ": " + bindFailure(f.cause())));
             }
         });
         return started;
+    }
+
+    /** Why a bind failed, in words (epoll and NIO word their exceptions differently). */
+    private static String bindFailure(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("Address already in use")) {
+            return "address already in use";
+        }
+        if (message.contains("Cannot assign requested address")) {
+            return "address not available on this machine";
+        }
+        if (message.contains("Permission denied")) {
+            return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+        }
+        return ErrorResponses.oneLine(message);
     }
 
     /** The bound address (useful with port 0 in tests); null before start. */

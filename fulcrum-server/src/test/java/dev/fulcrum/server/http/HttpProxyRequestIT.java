@@ -262,4 +262,17 @@ class HttpProxyRequestIT {
         assertThat(readOneResponse(client.socket.getInputStream())).endsWith("server a");
         assertThat(a.connectionsAccepted()).as("server connections are not reused after close").isEqualTo(2);
     }
+    @Test
+    void portInUseFailsStartWithOneLine() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a));
+        HttpListener second = new HttpListener(proxy.listener.config(), proxy.pool, proxy.transport);
+        var start = second.start();
+        assertThat(start).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
+                .havingRootCause().isInstanceOf(IllegalStateException.class)
+                .withMessage("listener web: cannot listen on 127.0.0.1:" + proxy.port
+                        + ": address already in use");
+        assertThat(proxy.listener.isAccepting()).isTrue();
+        assertThat(second.isAccepting()).isFalse();
+    }
 }
