@@ -85,7 +85,7 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     }
 
     private void arm() {
-        if (timer == null && waitingForHead) {
+        if (timer == null && waitingForHead && timeoutNanos > 0) {
             timer = ctx.executor().schedule(() -> {
                 timer = null;
                 if (waitingForHead) {
