@@ -2,6 +2,7 @@ package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.ServerBootstrap;
@@ -43,15 +44,22 @@ public final class TcpListener implements ListenerRuntime {
     private final FulcrumConfig.Listener config;
     private final PoolRuntime pool;
     private final Transport transport;
+    private final ProxyObserver observer;
     private final AtomicInteger clients = new AtomicInteger();
     /** Client and backend channels; closed channels leave it by themselves. */
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private volatile Channel serverChannel;
 
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
+        this(config, pool, transport, ProxyObserver.NONE);
+    }
+
+    /** @param observer told of every connect's outcome (passive outlier detection) */
+    public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer) {
         this.config = config;
         this.pool = pool;
         this.transport = transport;
+        this.observer = observer;
     }
 
     @Override
@@ -78,7 +86,7 @@ public final class TcpListener implements ListenerRuntime {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TcpRelayInitializer(config, pool, transport, tls, channels, clients));
+                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients));
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
         bootstrap.bind(address).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
@@ -24,15 +25,17 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final FulcrumConfig.Listener config;
     private final PoolRuntime pool;
     private final Transport transport;
+    private final ProxyObserver observer;
     private final SslContext tls;
     private final ChannelGroup channels;
     private final AtomicInteger clients;
 
-    TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+    TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
                         SslContext tls, ChannelGroup channels, AtomicInteger clients) {
         this.config = config;
         this.pool = pool;
         this.transport = transport;
+        this.observer = observer;
         this.tls = tls;
         this.channels = channels;
         this.clients = clients;
@@ -58,6 +61,6 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         if (idleMillis > 0) {
             client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, channels));
+        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, observer, channels));
     }
 }

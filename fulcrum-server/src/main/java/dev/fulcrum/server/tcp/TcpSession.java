@@ -6,6 +6,8 @@ import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.net.ByteRelay;
+import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.Bootstrap;
@@ -47,6 +49,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     private final String listenerName;
     private final PoolRuntime pool;
     private final Transport transport;
+    private final ProxyObserver observer;
     private final ChannelGroup channels;
     /**
      * Bytes and the end of input that arrive before the backend is connected. AUTO_READ is off, but
@@ -57,10 +60,12 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     private boolean earlyEof;
     private boolean relaying;
 
-    TcpSession(String listenerName, PoolRuntime pool, Transport transport, ChannelGroup channels) {
+    TcpSession(String listenerName, PoolRuntime pool, Transport transport, ProxyObserver observer,
+               ChannelGroup channels) {
         this.listenerName = listenerName;
         this.pool = pool;
         this.transport = transport;
+        this.observer = observer;
         this.channels = channels;
     }
 
@@ -101,9 +106,11 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
         bootstrap.connect(server.address().host(), server.address().port()).addListener(
                 (ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
+                        observer.serverOutcome(pool, server, Outcome.SUCCESS);
                         relay(client, f.channel(), server);
                     } else {
                         server.failed();
+                        observer.serverOutcome(pool, server, Outcome.GATEWAY_FAILURE);
                         log.debug("listener {}: connect to {} failed: {}", listenerName, server.id(),
                                 f.cause().getMessage());
                         if (retriesLeft > 0) {

@@ -1,0 +1,170 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.core.pool.Server;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive connections to servers, kept per event loop so that a request only ever uses a
+ * connection of its own thread (no hand-off, no locks): each loop has its own map from server to
+ * idle connections, touched only by that loop. A connection comes back here only after a complete
+ * response that allows keep-alive; it leaves when reused (most recent first), when the server
+ * closes it, after {@code idleTimeout}, or when its server is removed from the pool.
+ *
+ * <p>New connections are made here too ({@link #connect}), with the HTTP client codec and a
+ * {@link BackendHandler}, and counted on the {@link Server} (opened/closed).
+ *
+ * <p>Thread-safety: {@link #connect}, {@link #takeIdle}, {@link #park} and {@link #hasIdle} must be
+ * called on {@code loop}; {@link #closeAll} from any thread.
+ */
+final class BackendConnectionPool {
+
+    private static final int MAX_RESPONSE_HEAD_BYTES = 65536;
+
+    private final Bootstrap template;
+    private final long idleTimeoutNanos;
+    private final Map<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    BackendConnectionPool(Bootstrap template, Duration idleTimeout) {
+        this.template = template;
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+    }
+
+    /** Opens a new connection to {@code server} on {@code loop}; the future fails on refusal or timeout. */
+    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+        Bootstrap b = template.clone(loop)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                                .setMaxInitialLineLength(MAX_RESPONSE_HEAD_BYTES)
+                                .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES);
+                        ch.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
+                        ch.pipeline().addLast("backend", new BackendHandler(server));
+                    }
+                });
+        ChannelFuture f = b.connect(server.address().host(), server.address().port());
+        f.addListener((ChannelFutureListener) cf -> {
+            if (cf.isSuccess()) {
+                server.connectionOpened();
+                cf.channel().closeFuture().addListener(c -> server.connectionClosed());
+            }
+        });
+        return f;
+    }
+
+    /** An open idle connection to {@code server} of this loop, or null. */
+    Channel takeIdle(EventLoop loop, Server server) {
+        LoopPool lp = loops.get(loop);
+        if (lp == null) {
+            return null;
+        }
+        ArrayDeque<Channel> idle = lp.idle.get(server);
+        while (idle != null && !idle.isEmpty()) {
+            Channel ch = idle.pollLast();
+            if (ch.isActive()) {
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    boolean hasIdle(EventLoop loop, Server server) {
+        LoopPool lp = loops.get(loop);
+        if (lp == null) {
+            return false;
+        }
+        ArrayDeque<Channel> idle = lp.idle.get(server);
+        return idle != null && !idle.isEmpty();
+    }
+
+    /**
+     * Keeps a connection whose response completed with keep-alive. A read stays pending on it so
+     * that the server closing it is noticed at once (and any byte it sends closes it).
+     */
+    void park(Channel ch) {
+        BackendHandler handler = ch.pipeline().get(BackendHandler.class);
+        Server server = handler.server();
+        if (closed || server.isRemoved() || !ch.isActive()) {
+            handler.park(System.nanoTime());
+            ch.close();
+            return;
+        }
+        handler.park(System.nanoTime());
+        LoopPool lp = loops.computeIfAbsent((EventLoop) ch.eventLoop(), LoopPool::new);
+        ArrayDeque<Channel> idle = lp.idle.computeIfAbsent(server, s -> new ArrayDeque<>());
+        idle.addLast(ch);
+        ch.closeFuture().addListener(f -> idle.remove(ch));
+        ch.read();
+    }
+
+    /** Closes every idle connection and stops the sweepers. */
+    void closeAll() {
+        closed = true;
+        for (LoopPool lp : loops.values()) {
+            lp.loop.execute(lp::closeAll);
+        }
+    }
+
+    /** One event loop's idle connections; touched only on that loop. */
+    private final class LoopPool {
+        final EventLoop loop;
+        final Map<Server, ArrayDeque<Channel>> idle = new HashMap<>();
+        final ScheduledFuture<?> sweeper;
+
+        LoopPool(EventLoop loop) {
+            this.loop = loop;
+            long period = Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(idleTimeoutNanos / 4,
+                    TimeUnit.SECONDS.toNanos(1)));
+            this.sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
+        }
+
+        /** Closes connections idle too long or to servers no longer in the pool. */
+        void sweep() {
+            long now = System.nanoTime();
+            for (Iterator<Map.Entry<Server, ArrayDeque<Channel>>> it = idle.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Server, ArrayDeque<Channel>> e = it.next();
+                List<Channel> expired = new ArrayList<>();
+                for (Channel ch : e.getValue()) {
+                    long since = ch.pipeline().get(BackendHandler.class) instanceof BackendHandler h
+                            ? h.idleSinceNanos() : now;
+                    if (e.getKey().isRemoved() || now - since >= idleTimeoutNanos) {
+                        expired.add(ch);
+                    }
+                }
+                expired.forEach(Channel::close);
+                if (e.getValue().isEmpty() && e.getKey().isRemoved()) {
+                    it.remove();
+                }
+            }
+        }
+
+        void closeAll() {
+            sweeper.cancel(false);
+            List<Channel> all = new ArrayList<>();
+            idle.values().forEach(all::addAll);
+            idle.clear();
+            all.forEach(Channel::close);
+        }
+    }
+}

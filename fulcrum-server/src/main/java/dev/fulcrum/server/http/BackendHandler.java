@@ -1,0 +1,92 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.core.pool.Server;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+
+/**
+ * The tail of a server connection's pipeline (after the HTTP client codec). While the connection
+ * is lent to a request it hands every response part to that {@link ProxyExchange}; while it idles
+ * in the {@link BackendConnectionPool} any byte from the server is a protocol error and closes it.
+ * Confined to its channel's event loop (which is also the client's).
+ */
+final class BackendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
+
+    private final Server server;
+    /** The request using this connection; null while pooled. */
+    private ProxyExchange exchange;
+    private long idleSinceNanos;
+    private boolean reset;
+
+    BackendHandler(Server server) {
+        this.server = server;
+    }
+
+    Server server() {
+        return server;
+    }
+
+    void lend(ProxyExchange exchange) {
+        this.exchange = exchange;
+    }
+
+    /** Back to the pool: later events concern no request. */
+    void park(long nowNanos) {
+        this.exchange = null;
+        this.idleSinceNanos = nowNanos;
+    }
+
+    long idleSinceNanos() {
+        return idleSinceNanos;
+    }
+
+    /** Why the connection ended, as the one-line error says it. */
+    String closeReason() {
+        return reset ? "reset the connection" : "closed the connection";
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (exchange != null) {
+            exchange.onServerMessage(msg);
+        } else {
+            ReferenceCountUtil.release(msg);
+            log.debug("server {} sent data on an idle connection; closing it", server.id());
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.onServerReadComplete();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        ProxyExchange e = exchange;
+        exchange = null;
+        if (e != null) {
+            e.onServerClosed(this);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            // ordinary network trouble (reset by peer...): no stack trace, the exchange logs the failure
+            reset = true;
+        } else {
+            log.debug("server {} connection failed: {}", server.id(), cause.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.server.http.codec.BadRequestException;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, a plain-text one-line body
+ * that says why ({@code 502 bad gateway: server 127.0.0.1:9102 closed the connection}) and
+ * {@code Connection: close} (the connection is closed after them). Stateless.
+ */
+final class ErrorResponses {
+
+    private ErrorResponses() {
+    }
+
+    /** A full response; {@code head} leaves the body out (answer to a HEAD request). */
+    static FullHttpResponse create(HttpResponseStatus status, String reason, boolean head) {
+        String text = status.code() + " " + status.reasonPhrase().toLowerCase() + ": " + reason + "\n";
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.SERVER, "fulcrum")
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        return response;
+    }
+
+    /**
+     * The status for a request the decoder rejected: 431 for a head over {@code max-header-bytes},
+     * 413 for a body over a limit, 400 otherwise (bad syntax, ambiguous framing).
+     */
+    static HttpResponseStatus statusFor(DecoderResult result) {
+        Throwable cause = result.cause();
+        if (cause instanceof BadRequestException bad) {
+            return HttpResponseStatus.valueOf(bad.status());
+        }
+        if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongHttpLineException) {
+            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        }
+        if (cause instanceof TooLongHttpContentException) {
+            return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+        }
+        if (cause instanceof TooLongFrameException) {
+            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        }
+        return HttpResponseStatus.BAD_REQUEST;
+    }
+
+    /** One line naming what the decoder found wrong. */
+    static String reasonFor(DecoderResult result, int maxHeaderBytes) {
+        HttpResponseStatus status = statusFor(result);
+        if (status.equals(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)) {
+            return "request head larger than " + maxHeaderBytes + " bytes";
+        }
+        Throwable cause = result.cause();
+        String message = cause == null || cause.getMessage() == null ? "malformed request" : cause.getMessage();
+        return oneLine(message);
+    }
+
+    static String oneLine(String text) {
+        String line = text.replaceAll("[\\r\\n]+", " ").strip();
+        return line.length() > 200 ? line.substring(0, 200) : line;
+    }
+
+    /** {@code 30s}, {@code 250ms}: durations as the config spells them. */
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+}

@@ -1,0 +1,241 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ProxyObserver;
+import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.registry.PoolRuntime;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An HTTP/1.1 listener: accepts client connections on its address and proxies their requests to
+ * its pool, with keep-alive on both sides, streamed bodies under backpressure, retries on another
+ * server, and WebSocket tunnels. The data path is {@link HttpProxyInitializer} ->
+ * {@link FrontendHandler} -> {@link ProxyExchange} -> {@link BackendConnectionPool} /
+ * {@link BackendHandler}, each client connection and its server connections on one event loop.
+ *
+ * <p>Life cycle as {@link ListenerRuntime} says; {@link #closeGracefully} stops accepting, closes
+ * idle keep-alive connections, lets in-flight requests finish (their responses say
+ * {@code Connection: close}) and force-closes whatever is left at the timeout.
+ *
+ * <p>Thread-safe.
+ */
+public final class HttpListener implements ListenerRuntime {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpListener.class);
+    /** How long an idle pooled server connection is kept. */
+    public static final Duration DEFAULT_SERVER_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final FulcrumConfig.Listener config;
+    private final PoolRuntime pool;
+    private final Transport transport;
+    private final ProxyStats stats;
+    private final ProxyObserver observer;
+    private final BackendConnectionPool backendPool;
+    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicLong lastRejectLogNanos = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(2));
+    private volatile Channel serverChannel;
+    private volatile boolean closing;
+
+    public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, ProxyObserver.NONE);
+    }
+
+    public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+                        ProxyObserver observer) {
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer);
+    }
+
+    /** @param serverIdleTimeout how long idle keep-alive connections to servers are kept */
+    public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+                        Duration serverIdleTimeout) {
+        this(config, pool, transport, serverIdleTimeout, ProxyObserver.NONE);
+    }
+
+    /** @param observer told of every attempt's outcome (passive outlier detection) */
+    public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+                        Duration serverIdleTimeout, ProxyObserver observer) {
+        this.config = config;
+        this.observer = observer;
+        this.pool = pool;
+        this.transport = transport;
+        this.stats = new ProxyStats(pool.name());
+        Bootstrap template = new Bootstrap()
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true);
+        this.backendPool = new BackendConnectionPool(template, serverIdleTimeout);
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    FulcrumConfig.Listener config() {
+        return config;
+    }
+
+    PoolRuntime pool() {
+        return pool;
+    }
+
+    BackendConnectionPool backendPool() {
+        return backendPool;
+    }
+
+    ProxyObserver observer() {
+        return observer;
+    }
+
+    /** Retries and other counters of this listener's pool traffic. */
+    public ProxyStats stats() {
+        return stats;
+    }
+
+    boolean isClosing() {
+        return closing;
+    }
+
+    @Override
+    public CompletableFuture<Void> start() {
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        SslContext ssl;
+        try {
+            ssl = config.tls() == null ? null
+                    : SslContextBuilder.forServer(config.tls().cert().toFile(), config.tls().key().toFile()).build();
+        } catch (Exception | Error e) {
+            started.completeExceptionally(new IllegalStateException("listener " + name()
+                    + ": cannot load the TLS certificate or key: " + ErrorResponses.oneLine(String.valueOf(e.getMessage()))));
+            return started;
+        }
+        ServerBootstrap b = new ServerBootstrap()
+                .group(transport.acceptors(), transport.workers())
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new HttpProxyInitializer(this, ssl));
+        b.bind(config.listen().host(), config.listen().port()).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                serverChannel = f.channel();
+                log.info("listener {} accepting http on {} ({}), pool {}", name(), config.listen(),
+                        transport.name(), pool.name());
+                started.complete(null);
+            } else {
+                started.completeExceptionally(new IllegalStateException(
+                        "listener " + name() + ": cannot listen on " + config.listen() + ": " + bindFailure(f.cause())));
+            }
+        });
+        return started;
+    }
+
+    /** Why a bind failed, in words (epoll and NIO word their exceptions differently). */
+    private static String bindFailure(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("Address already in use")) {
+            return "address already in use";
+        }
+        if (message.contains("Cannot assign requested address")) {
+            return "address not available on this machine";
+        }
+        if (message.contains("Permission denied")) {
+            return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+        }
+        return ErrorResponses.oneLine(message);
+    }
+
+    /** The bound address (useful with port 0 in tests); null before start. */
+    public InetSocketAddress localAddress() {
+        Channel ch = serverChannel;
+        return ch == null ? null : (InetSocketAddress) ch.localAddress();
+    }
+
+    /** Admits a new client connection unless {@code max-connections} are open; counts it. */
+    boolean admit(Channel ch) {
+        int max = config.maxConnections();
+        if (closing || (max > 0 && connections.incrementAndGet() > max)) {
+            if (!closing) {
+                connections.decrementAndGet();
+            }
+            long now = System.nanoTime();
+            long last = lastRejectLogNanos.get();
+            if (now - last >= TimeUnit.SECONDS.toNanos(1) && lastRejectLogNanos.compareAndSet(last, now)) {
+                log.warn("listener {}: max-connections {} reached; closing new connections", name(), max);
+            }
+            return false;
+        }
+        if (max <= 0) {
+            connections.incrementAndGet();
+        }
+        clients.add(ch);
+        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+        return true;
+    }
+
+    @Override
+    public void stopAccepting() {
+        Channel ch = serverChannel;
+        if (ch != null) {
+            var closed = ch.close();
+            if (!ch.eventLoop().inEventLoop()) {
+                closed.syncUninterruptibly();
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> closeGracefully(Duration timeout) {
+        closing = true;
+        stopAccepting();
+        for (Channel ch : clients) {
+            ch.pipeline().fireUserEventTriggered(FrontendHandler.GRACEFUL_CLOSE);
+        }
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        waitForClients(closed, deadline);
+        return closed;
+    }
+
+    private void waitForClients(CompletableFuture<Void> closed, long deadline) {
+        if (connections.get() <= 0 || clients.isEmpty() || System.nanoTime() >= deadline) {
+            clients.close().addListener(f -> {
+                backendPool.closeAll();
+                closed.complete(null);
+            });
+            return;
+        }
+        GlobalEventExecutor.INSTANCE.schedule(() -> waitForClients(closed, deadline), 20, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public int activeConnections() {
+        return Math.max(0, connections.get());
+    }
+
+    @Override
+    public boolean isAccepting() {
+        Channel ch = serverChannel;
+        return ch != null && ch.isOpen();
+    }
+}

@@ -1,0 +1,25 @@
+/**
+ * The HTTP/1.1 reverse proxy: {@link dev.fulcrum.server.http.HttpListener} and its data path.
+ *
+ * <p>Shape (after Netty's proxy example): {@code HttpProxyInitializer} builds each client
+ * connection's pipeline; one {@code FrontendHandler} per client connection takes requests one at a
+ * time and hands each to a {@code ProxyExchange}, which chooses a server ({@code ServerChoice}),
+ * borrows or opens a server connection ({@code BackendConnectionPool}, whose connections end in a
+ * {@code BackendHandler}) and relays both ways. A {@code 101 Switching Protocols} turns both
+ * connections into a {@code ByteRelay} tunnel.
+ *
+ * <p>Threads: a client connection, its exchanges and every server connection they use live on one
+ * event loop (server connections are opened on the client's loop and pooled per loop), so nothing
+ * here takes a lock; only the counters ({@code ProxyStats}, {@code Server}) are shared.
+ *
+ * <p>Memory: {@code AUTO_READ} is off on both sides; a side is read again only once what was read
+ * from it has been flushed to the other side, so a body of any size streams through with a flat
+ * footprint and a slow reader slows the writer.
+ *
+ * <p>Errors Fulcrum answers itself ({@code ErrorResponses}): 400/413/431 for a request the decoder
+ * rejects (never forwarded), 408 for a head that did not arrive within
+ * {@code request-header-timeout}, 502 when the server failed, 503 when no server is up, 504 when it
+ * did not answer within {@code response-timeout}; then the connection closes (lingering, so the
+ * client reads the answer).
+ */
+package dev.fulcrum.server.http;

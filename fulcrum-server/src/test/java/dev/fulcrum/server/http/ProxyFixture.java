@@ -1,0 +1,103 @@
+package dev.fulcrum.server.http;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.balance.Algorithm;
+import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.config.FulcrumConfig.CheckType;
+import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.config.FulcrumConfig.Listener;
+import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
+import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.config.FulcrumConfig.Protocol;
+import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A proxy in-process for one test: a registry with one pool (health checks off, so servers are up
+ * at once), an {@link HttpListener} on a free 127.0.0.1 port, and the transport under it. Settings
+ * are the spec's defaults unless a test changes them before {@link #start()}.
+ */
+final class ProxyFixture implements AutoCloseable {
+
+    final List<HostPort> servers = new ArrayList<>();
+    Algorithm algorithm = Algorithm.ROUND_ROBIN;
+    HashKey hashKey = HashKey.SOURCE_IP;
+    String stickyCookie = "";
+    Duration connectTimeout = Duration.ofSeconds(2);
+    Duration responseTimeout = Duration.ofSeconds(30);
+    int retries = 2;
+    int maxConnectionsPerServer = 0;
+    int maxConnections = 100_000;
+    Duration idleTimeout = Duration.ofSeconds(60);
+    Duration requestHeaderTimeout = Duration.ofSeconds(10);
+    int maxHeaderBytes = 65536;
+    Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
+    FulcrumConfig.Tls tls;
+
+    Transport transport;
+    Registry registry;
+    PoolRuntime pool;
+    HttpListener listener;
+    int port;
+
+    ProxyFixture servers(TestBackend... backends) {
+        for (TestBackend b : backends) {
+            servers.add(b.address());
+        }
+        return this;
+    }
+
+    ProxyFixture start() throws Exception {
+        PoolConfig poolConfig = new PoolConfig("app", algorithm, hashKey, stickyCookie,
+                servers.stream().map(a -> new ServerEntry(a, 1)).toList(), connectTimeout, responseTimeout,
+                retries, Duration.ZERO, Duration.ofSeconds(30), maxConnectionsPerServer,
+                new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
+                        Duration.ofSeconds(1), 2, 3, 0.1),
+                OutlierDetection.DEFAULT);
+        port = freePort();
+        Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", tls,
+                maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes);
+        registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
+                List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
+        pool = registry.pool("app");
+        transport = Transport.create(2);
+        listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout);
+        listener.start().get();
+        return this;
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.closeGracefully(Duration.ZERO).join();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (transport != null) {
+            transport.close();
+        }
+    }
+
+    /** A port nothing listens on right now (bound then released). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
