@@ -37,12 +37,15 @@ final class ForwardedHeaders {
     /**
      * The request as sent to a server: always HTTP/1.1 and keep-alive (Fulcrum pools its server
      * connections whatever the client does), chunked when the client's body was chunked.
+     * Rewrites {@code in}'s headers in place (no copy on the request path): read what you need from
+     * them (keep-alive, hash keys) before calling this.
      */
     static HttpRequest toServer(HttpRequest in, String clientIp, boolean tls) {
-        HttpHeaders h = in.headers().copy();
+        HttpHeaders h = in.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(in);
         boolean upgrade = isUpgrade(in);
-        String upgradeTo = in.headers().get(HttpHeaderNames.UPGRADE);
+        String upgradeTo = h.get(HttpHeaderNames.UPGRADE);
+        List<String> before = h.getAll("X-Forwarded-For");
         removeHopByHop(h);
         if (chunked) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -52,10 +55,9 @@ final class ForwardedHeaders {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
         }
-        List<String> before = in.headers().getAll("X-Forwarded-For");
         h.set("X-Forwarded-For", before.isEmpty() ? clientIp : String.join(", ", before) + ", " + clientIp);
         h.set("X-Forwarded-Proto", tls ? "https" : "http");
-        String host = in.headers().get(HttpHeaderNames.HOST);
+        String host = h.get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set("X-Forwarded-Host", host);
         }
@@ -67,11 +69,12 @@ final class ForwardedHeaders {
      *
      * @param bodyFollows   the response carries a body on the wire to the client (not HEAD, 1xx, 204, 304)
      * @param keepAlive     the client connection stays open after it
-     * @return the new head; when the body is close-delimited for an HTTP/1.0 client the caller must
-     *     close after it (see {@link #needsCloseDelimiting})
+     * @return the new head, sharing {@code in}'s headers, rewritten in place (no copy on the request
+     *     path); when the body is close-delimited for an HTTP/1.0 client the caller must close after
+     *     it (see {@link #needsCloseDelimiting})
      */
     static HttpResponse toClient(HttpResponse in, HttpVersion clientVersion, boolean bodyFollows, boolean keepAlive) {
-        HttpHeaders h = in.headers().copy();
+        HttpHeaders h = in.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(in);
         boolean hasLength = HttpUtil.isContentLengthSet(in);
         removeHopByHop(h);

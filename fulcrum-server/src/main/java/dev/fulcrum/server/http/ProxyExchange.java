@@ -59,6 +59,8 @@ final class ProxyExchange {
     private final EventLoop loop;
     private final boolean head;
     private final boolean upgrade;
+    /** The client's keep-alive wish, read before its headers were rewritten for the server. */
+    private final boolean requestKeepAlive;
     private final PoolConfig settings;
 
     private final ServerChoice choice;
@@ -91,12 +93,14 @@ final class ProxyExchange {
         this.loop = front.channel().eventLoop();
         this.head = HttpMethod.HEAD.equals(request.method());
         this.upgrade = ForwardedHeaders.isUpgrade(request);
-        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
+        this.requestKeepAlive = HttpUtil.isKeepAlive(request);
         this.settings = listener.pool().settings();
         this.responseTimer = new ResponseTimer(loop, settings.responseTimeout(), this::wantsBody,
                 this::responseTimedOut);
         this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
+        // last: rewrites the request's headers in place, after keep-alive and hash keys were read
+        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
     }
 
     /** Picks the first server and starts connecting. */
@@ -258,7 +262,7 @@ final class ProxyExchange {
         boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
         serverReusable = HttpUtil.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
         HttpVersion clientVersion = request.protocolVersion();
-        clientKeepAlive = HttpUtil.isKeepAlive(request) && !listener.isClosing() && !front.isClosing()
+        clientKeepAlive = requestKeepAlive && !listener.isClosing() && !front.isClosing()
                 && !ForwardedHeaders.needsCloseDelimiting(response, clientVersion, bodyFollows);
         HttpResponse out = ForwardedHeaders.toClient(response, clientVersion, bodyFollows, clientKeepAlive);
         String setCookie = choice.setCookieFor(server);

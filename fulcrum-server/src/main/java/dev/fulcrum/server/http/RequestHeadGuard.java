@@ -30,6 +30,8 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     private boolean waitingForHead = true;
     private boolean bytesSeen;
     private ScheduledFuture<?> timer;
+    /** When the awaited head must be complete ({@link System#nanoTime()}); 0 = not waiting. */
+    private long deadlineNanos;
 
     RequestHeadGuard(long timeoutNanos) {
         this.timeoutNanos = timeoutNanos;
@@ -57,13 +59,13 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        stopTimer();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        stopTimer();
     }
 
     /** Some bytes of the awaited head arrived (the 408 versus silent-close choice). */
@@ -84,18 +86,45 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
         cancel();
     }
 
+    /*
+     * A lazy timer: arming and disarming only write the deadline; the one scheduled task of the
+     * connection checks it when it fires and re-schedules itself for what is left. On a busy
+     * keep-alive connection that is one schedule per timeout period instead of one per request.
+     */
     private void arm() {
-        if (timer == null && waitingForHead && timeoutNanos > 0) {
-            timer = ctx.executor().schedule(() -> {
-                timer = null;
-                if (waitingForHead) {
-                    ctx.fireUserEventTriggered(TIMED_OUT);
-                }
-            }, timeoutNanos, TimeUnit.NANOSECONDS);
+        if (waitingForHead && timeoutNanos > 0) {
+            deadlineNanos = System.nanoTime() + timeoutNanos;
+            if (timer == null) {
+                schedule(timeoutNanos);
+            }
+        }
+    }
+
+    private void schedule(long delayNanos) {
+        timer = ctx.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void check() {
+        timer = null;
+        if (deadlineNanos == 0 || !waitingForHead) {
+            return;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left > 0) {
+            schedule(left);
+        } else {
+            deadlineNanos = 0;
+            ctx.fireUserEventTriggered(TIMED_OUT);
         }
     }
 
     private void cancel() {
+        deadlineNanos = 0;
+    }
+
+    /** The connection is gone: drop the task too. */
+    private void stopTimer() {
+        deadlineNanos = 0;
         if (timer != null) {
             timer.cancel(false);
             timer = null;
