@@ -209,7 +209,7 @@ public final class FulcrumServer {
             }
             stopping = true;
         }
-        log.info("stopping: no new connections; waiting up to {} for in-flight requests", drainTimeout);
+        log.info("stopping: no new connections; waiting up to {} ms for in-flight requests", drainTimeout.toMillis());
         listeners.forEach(ListenerRuntime::stopAccepting);
         CompletableFuture<?>[] closing = listeners.stream()
                 .map(l -> l.closeGracefully(drainTimeout)).toArray(CompletableFuture[]::new);
