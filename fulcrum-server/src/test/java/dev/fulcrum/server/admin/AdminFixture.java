@@ -51,10 +51,19 @@ final class AdminFixture implements AutoCloseable {
         registry = new Registry(Clock.systemUTC());
         pool = registry.addPool(poolConfig("app", SERVERS, Duration.ofSeconds(30)));
         metrics = new FulcrumMetrics(registry);
-        admin = new AdminServer(new FulcrumConfig.Admin(new HostPort("127.0.0.1", 0), token), registry, metrics,
+        admin = new AdminServer(new FulcrumConfig.Admin(new HostPort("127.0.0.1", freePort()), token), registry, metrics,
                 hooks.apply(registry));
         admin.start();
         base = URI.create("http://127.0.0.1:" + admin.localAddress().getPort());
+    }
+
+    /** A port free on loopback now (HostPort has no port 0). */
+    static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static PoolConfig poolConfig(String name, List<String> servers, Duration drainTimeout) {
