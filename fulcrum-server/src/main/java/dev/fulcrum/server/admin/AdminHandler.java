@@ -164,6 +164,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 yield null;
             }
             case "stats" -> {
+                if (p.length == 4 && p[3].equals("history")) {
+                    allow(method, HttpMethod.GET);
+                    yield json(HttpResponseStatus.OK, metrics.history());
+                }
                 requireLength(p, 3, request);
                 allow(method, HttpMethod.GET);
                 yield json(HttpResponseStatus.OK, metrics.stats());

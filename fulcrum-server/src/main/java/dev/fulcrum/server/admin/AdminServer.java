@@ -48,10 +48,12 @@ public final class AdminServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final EventStream events;
     private final AdminHandler handler;
+    private final FulcrumMetrics metrics;
     private volatile Channel serverChannel;
 
     public AdminServer(FulcrumConfig.Admin config, Registry registry, FulcrumMetrics metrics, AdminHooks hooks) {
         this.config = config;
+        this.metrics = metrics;
         ObjectMapper json = new ObjectMapper();
         this.events = new EventStream(json);
         this.handler = new AdminHandler(registry, hooks, metrics, events, new DashboardAssets(),
@@ -90,6 +92,8 @@ public final class AdminServer implements AutoCloseable {
             throw new StartException("admin: cannot listen on " + config.listen() + ": " + e.getMessage());
         }
         group.scheduleAtFixedRate(events::keepAlive, KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+        // the dashboard's chart starts from five minutes of history: sample even when nobody looks
+        group.scheduleAtFixedRate(metrics::tick, 0, 1, TimeUnit.SECONDS);
     }
 
     /** The bound address (the real port when the config asked for port 0); null before start. */

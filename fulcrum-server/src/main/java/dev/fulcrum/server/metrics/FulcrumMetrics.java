@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * one, so two instances in one JVM, as in tests, do not mix): {@link #proxy()} for the data plane,
  * {@link #control()} for health checks, auto-scaling, HA and DSR, and the server and pool gauges
  * read from the {@link Registry} at scrape time. {@link #writeText} is the {@code /metrics} body
- * (text format 0.0.4, written by the Prometheus client); {@link #stats()} feeds the dashboard.
+ * (text format 0.0.4, written by the Prometheus client); {@link #stats()} and {@link #history()}
+ * feed the dashboard.
  *
  * <p>Create one per process, before the listeners, and hand {@link #proxy()} to them. Thread-safe.
  */
@@ -33,7 +34,7 @@ public final class FulcrumMetrics {
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final ProxyMetrics proxy;
     private final ControlMetrics control;
-    private final LatencyWindow latency;
+    private final TrafficHistory history;
     private final Clock clock;
 
     public FulcrumMetrics(Registry registry) {
@@ -45,7 +46,7 @@ public final class FulcrumMetrics {
         this.proxy = new ProxyMetrics(prometheus);
         this.control = new ControlMetrics(prometheus);
         ServerGauges.register(prometheus, registry);
-        this.latency = new LatencyWindow(proxy.durationHistogram(), nanoTime);
+        this.history = new TrafficHistory(proxy.durationHistogram(), clock, nanoTime);
         registry.onEvent(event -> {
             if (event.type().equals("server-removed")) {
                 proxy.forget(event.pool(), event.server());
@@ -86,10 +87,26 @@ public final class FulcrumMetrics {
             long[] t = e.getValue();
             all += t[0];
             listeners.add(new TrafficStats.Listener(e.getKey(), t[0], t[1], t[2], t[3],
-                    orNull(latency.quantile(e.getKey(), 0.99))));
+                    orNull(history.quantile(e.getKey(), 0.99))));
         }
-        return new TrafficStats(clock.instant().toString(), LatencyWindow.WINDOW_NANOS / 1e9, all,
-                orNull(latency.quantile(LatencyWindow.ALL, 0.99)), listeners);
+        return new TrafficStats(clock.instant().toString(), TrafficHistory.WINDOW_NANOS / 1e9, all,
+                orNull(history.quantile(TrafficHistory.ALL, 0.99)), listeners);
+    }
+
+    /**
+     * Requests per second and p99 latency, one point a second for the last five minutes, oldest
+     * first (see {@link TrafficStats.Point}); what the dashboard's chart starts from.
+     */
+    public List<TrafficStats.Point> history() {
+        return history.points();
+    }
+
+    /**
+     * Takes a traffic sample when one is due; call it every second (the admin server does) so
+     * {@link #history()} has no gaps. Cheap: one collection of the latency histogram.
+     */
+    public void tick() {
+        history.sampleIfDue();
     }
 
     private static Double orNull(double v) {

@@ -15,6 +15,16 @@ public record TrafficStats(String at, double windowSeconds, long requests, Doubl
         listeners = List.copyOf(listeners);
     }
 
+    /**
+     * One second of the dashboard's chart.
+     *
+     * @param at                epoch milliseconds
+     * @param requestsPerSecond requests finished per second since the point before
+     * @param p99Seconds        p99 latency of the window ending here; null when no request finished in it
+     */
+    public record Point(long at, double requestsPerSecond, Double p99Seconds) {
+    }
+
     /** One listener's totals. */
     public record Listener(String name, long requests, long bytesIn, long bytesOut, long connectionsActive,
                            Double p99Seconds) {

@@ -184,6 +184,10 @@ class AdminApiIT {
         assertThat(stats.get("requests").asLong()).isEqualTo(1);
         assertThat(stats.get("listeners").get(0).get("name").asText()).isEqualTo("web");
         assertThat(stats.get("listeners").get(0).get("requests").asLong()).isEqualTo(1);
+
+        HttpResponse<String> history = f.get("/api/v1/stats/history");
+        assertThat(history.statusCode()).isEqualTo(200);
+        assertThat(f.parse(history).isArray()).isTrue();
     }
 
     private void assertError(HttpResponse<String> r, int status, String mentions) throws Exception {

@@ -105,6 +105,31 @@ class FulcrumMetricsTest {
     }
 
     @Test
+    void historyHasOnePointASecondWithItsRateAndP99() {
+        Server s = pool.pool().servers().getFirst();
+        ListenerMetrics web = metrics.proxy().listener("web");
+        metrics.tick();
+        for (int i = 0; i < 50; i++) {
+            web.requestCompleted("app", s, 200, 30_000_000); // 30 ms: the (25 ms, 50 ms] bucket
+        }
+        nanos.addAndGet(2_000_000_000L);
+        metrics.tick();
+        metrics.tick(); // not due yet: no point
+        nanos.addAndGet(1_000_000_000L);
+        metrics.tick();
+
+        List<TrafficStats.Point> points = metrics.history();
+
+        assertThat(points).hasSize(2);
+        assertThat(points.get(0).requestsPerSecond()).isCloseTo(25.0, within(1e-9));
+        assertThat(points.get(0).p99Seconds()).isCloseTo(0.025 + 0.025 * 0.99, within(1e-9));
+        assertThat(points.get(1).requestsPerSecond()).isZero();
+        // the window ending at the second point still holds the 50 requests
+        assertThat(points.get(1).p99Seconds()).isCloseTo(0.025 + 0.025 * 0.99, within(1e-9));
+        assertThat(points.get(1).at()).isGreaterThanOrEqualTo(points.get(0).at());
+    }
+
+    @Test
     void statsAddUpBytesAndConnectionsPerListener() {
         ProxyMetrics proxy = metrics.proxy();
         proxy.bytes("web", 100, 2000);

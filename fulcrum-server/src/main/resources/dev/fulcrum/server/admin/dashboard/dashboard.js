@@ -12,7 +12,7 @@ const EVENT_TYPES = ['server-added', 'server-removed', 'server-up', 'server-down
 const previous = new Map();   // "pool|address" -> {requests, at}: for per-server requests/s
 const rates = new Map();      // "pool|address" -> last requests/s
 let lastStats = null;         // {requests, at}
-const history = [];           // [{at, rps, p99}] oldest first
+const samples = [];           // [{at, rps, p99}] oldest first
 
 const $ = (id) => document.getElementById(id);
 
@@ -100,22 +100,25 @@ const enc = encodeURIComponent;
 
 // ---- pools ----
 
+// Pools are updated in place: a section per pool keeps its add-server form (and what is typed
+// in it) while its heading and table are replaced every second.
 function renderPools(pools, now) {
   const root = $('pools');
-  const focused = document.activeElement;
-  const keep = focused && focused.closest && focused.closest('form.add') ? focused.closest('form.add').dataset.pool : null;
-  if (keep) {
-    // do not rebuild the form the operator is typing in: update the tables only
-    for (const pool of pools) {
-      const table = root.querySelector('table[data-pool="' + CSS.escape(pool.name) + '"]');
-      if (table) table.replaceWith(poolTable(pool, now));
-    }
-    return;
+  const names = new Set(pools.map((p) => p.name));
+  for (const section of [...root.children]) {
+    if (!names.has(section.dataset.pool)) section.remove();
   }
-  root.replaceChildren(...pools.map((pool) => el('section', { class: 'panel pool', 'data-pool': pool.name },
-    el('h2', {}, pool.name, el('span', { class: 'pool-meta' }, pool.algorithm + ' · ' + pool.servers.length + ' servers')),
-    poolTable(pool, now),
-    addForm(pool.name))));
+  for (const pool of pools) {
+    let section = [...root.children].find((s) => s.dataset.pool === pool.name);
+    if (!section) {
+      section = el('section', { class: 'panel pool', 'data-pool': pool.name },
+        el('h2', {}), el('table', {}), addForm(pool.name));
+      root.append(section);
+    }
+    section.querySelector('h2').replaceChildren(pool.name,
+      el('span', { class: 'pool-meta' }, pool.algorithm + ' · ' + pool.servers.length + ' servers'));
+    section.querySelector('table').replaceWith(poolTable(pool, now));
+  }
 }
 
 function poolTable(pool, now) {
@@ -186,8 +189,8 @@ function addStats(stats, now) {
   lastStats = { requests: stats.requests, at: now };
   $('total-rps').textContent = fmtRate(rps);
   $('total-p99').textContent = fmtMs(stats.p99Seconds);
-  if (rps !== null) history.push({ at: now, rps, p99: stats.p99Seconds === null ? null : stats.p99Seconds * 1000 });
-  while (history.length && history[0].at < now - HISTORY_SECONDS * 1000) history.shift();
+  if (rps !== null) samples.push({ at: now, rps, p99: stats.p99Seconds === null ? null : stats.p99Seconds * 1000 });
+  while (samples.length && samples[0].at < now - HISTORY_SECONDS * 1000) samples.shift();
   drawChart(now);
 }
 
@@ -212,8 +215,8 @@ function drawChart(now) {
   const css = getComputedStyle(document.documentElement);
   const left = 64, right = 70, top = 10, bottom = 28;
   const w = width - left - right, h = height - top - bottom;
-  const rpsMax = niceMax(Math.max(1, ...history.map((p) => p.rps)));
-  const p99Max = niceMax(Math.max(1, ...history.map((p) => p.p99 || 0)));
+  const rpsMax = niceMax(Math.max(1, ...samples.map((p) => p.rps)));
+  const p99Max = niceMax(Math.max(1, ...samples.map((p) => p.p99 || 0)));
   g.font = '14px system-ui, sans-serif';
   g.lineWidth = 1;
   for (let i = 0; i <= 4; i++) {
@@ -239,7 +242,7 @@ function drawChart(now) {
     g.lineWidth = 2.5;
     g.beginPath();
     let drawing = false;
-    for (const p of history) {
+    for (const p of samples) {
       const v = value(p);
       if (v === null || v === undefined) { drawing = false; continue; }
       const x = xOf(p.at), y = top + h - h * Math.min(v, max) / max;
@@ -327,8 +330,8 @@ async function poll() {
   if (polling) return;
   polling = true;
   try {
-    const now = Date.now();
     const [pools, stats] = await Promise.all([getJson('/api/v1/pools'), getJson('/api/v1/stats')]);
+    const now = Date.parse(stats.at); // the server's clock, as the history's points use
     renderPools(pools, now);
     renderTotals(pools);
     addStats(stats, now);
@@ -348,9 +351,24 @@ async function pollStatus() {
   }
 }
 
+// The chart starts from the server's last five minutes, then grows from the polls.
+async function loadHistory() {
+  try {
+    const points = await getJson('/api/v1/stats/history');
+    const first = samples.length ? samples[0].at : Infinity;
+    const older = points.filter((p) => p.at < first)
+      .map((p) => ({ at: p.at, rps: p.requestsPerSecond, p99: p.p99Seconds === null ? null : p.p99Seconds * 1000 }));
+    samples.unshift(...older);
+    if (samples.length) drawChart(samples[samples.length - 1].at);
+  } catch (e) {
+    showMessage('Cannot reach the admin API: ' + e.message);
+  }
+}
+
+loadHistory();
 poll();
 pollStatus();
 follow();
 setInterval(poll, POLL_MS);
 setInterval(pollStatus, 5000);
-window.addEventListener('resize', () => drawChart(Date.now()));
+window.addEventListener('resize', () => drawChart(samples.length ? samples[samples.length - 1].at : Date.now()));
