@@ -55,6 +55,11 @@ public final class ControlMetrics {
         healthChecks.labelValues(pool, server, pass ? "pass" : "fail").inc();
     }
 
+    /** {@link #healthCheck(String, String, boolean)} for a registered server. */
+    public void healthCheck(String pool, dev.fulcrum.core.pool.Server server, boolean pass) {
+        healthCheck(pool, server.id(), pass);
+    }
+
     /** The auto-scaler acted. @param direction {@code "out"} or {@code "in"} */
     public void autoscaleAction(String pool, String direction) {
         if (!direction.equals("out") && !direction.equals("in")) {
