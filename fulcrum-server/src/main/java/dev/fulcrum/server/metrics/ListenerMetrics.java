@@ -52,6 +52,12 @@ public final class ListenerMetrics {
     public void requestCompleted(String pool, Server server, int status, long durationNanos) {
         ServerSeries series = servers.get(server);
         if (series == null) {
+            if (server.isRemoved()) {
+                // finished after its drain-timeout, once the registry (and the scrape) forgot the
+                // server: its latency still counts, but no series is brought back to life for it
+                duration.labelValues(listener, pool).observe(durationNanos / 1e9);
+                return;
+            }
             series = servers.computeIfAbsent(server, s -> new ServerSeries(requests,
                     duration.labelValues(listener, pool), listener, pool, s.id()));
         }

@@ -81,6 +81,12 @@ class FulcrumMetricsTest {
         registry.removeServer("app", s.id());
 
         await().atMost(Duration.ofSeconds(2)).until(() -> !scrape().contains("127.0.0.1:9102"));
+
+        // a request that outlived the drain-timeout ends later: counted in latency, no series comes back
+        metrics.proxy().requestCompleted("web", "app", s, 200, 1_000_000);
+        String text = scrape();
+        assertThat(text).doesNotContain("127.0.0.1:9102");
+        assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\"} 2\n");
     }
 
     @Test
