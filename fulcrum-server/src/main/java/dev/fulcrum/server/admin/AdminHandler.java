@@ -44,7 +44,8 @@ import java.util.NoSuchElementException;
  * on a virtual thread and answers when done.
  *
  * <p>Errors are {@code {"error":"one sentence"}}: 400 for a bad body, 401 without the token on a
- * POST/PUT/DELETE when one is set, 404 for an unknown pool/server/path, 405 for a wrong method, 409
+ * POST/PUT/DELETE when one is set, 403 for a POST/PUT/DELETE sent by a browser page of another
+ * origin (so a web page cannot drive the admin API through the operator's browser), 404 for an unknown pool/server/path, 405 for a wrong method, 409
  * for a conflict (duplicate server, enabling a server being removed).
  *
  * <p>Sharable and thread-safe: it holds no per-connection state.
@@ -125,6 +126,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.PATCH);
         if (mutating && !token.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
             throw new HttpError(HttpResponseStatus.UNAUTHORIZED, "this call needs the header Authorization: Bearer <admin token>");
+        }
+        if (mutating && !sameOrigin(request)) {
+            // a page of another site open in the operator's browser must not drain servers
+            throw new HttpError(HttpResponseStatus.FORBIDDEN, "a page from another origin may not change the balancer");
         }
         String[] p = segments(request.uri());
         if (p.length == 0) {
@@ -344,6 +349,24 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
         }
         return out.toArray(String[]::new);
+    }
+
+    /**
+     * False when a browser says the request comes from a page of another origin ({@code Origin}
+     * differs from {@code Host}); tools like curl send no {@code Origin} and pass.
+     */
+    private static boolean sameOrigin(FullHttpRequest request) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
+            return true;
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        try {
+            String authority = java.net.URI.create(origin).getRawAuthority();
+            return authority != null && host != null && authority.equalsIgnoreCase(host);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean is(String[] p, String... expected) {

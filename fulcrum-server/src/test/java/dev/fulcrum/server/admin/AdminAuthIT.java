@@ -51,6 +51,23 @@ class AdminAuthIT {
     }
 
     @Test
+    void aPageOfAnotherOriginCannotChangeTheBalancer() throws Exception {
+        HttpResponse<String> foreign = f.send(f.request("/api/v1/pools/app/servers/127.0.0.1:9101/drain")
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Origin", "http://evil.example")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        assertThat(f.parse(foreign).get("error").asText()).contains("another origin");
+        assertThat(f.pool.snapshot().serversInRotation()).isEqualTo(3);
+
+        HttpResponse<String> own = f.send(f.request("/api/v1/pools/app/servers/127.0.0.1:9101/drain")
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Origin", "http://127.0.0.1:" + f.admin.localAddress().getPort())
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(own.statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void readsStayOpen() throws Exception {
         for (String path : java.util.List.of("/api/v1/pools", "/api/v1/pools/app", "/healthz", "/metrics",
                 "/api/v1/status", "/api/v1/stats", "/")) {
