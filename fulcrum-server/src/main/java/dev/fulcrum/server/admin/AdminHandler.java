@@ -1,9 +1,7 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -34,7 +32,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
@@ -96,7 +93,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
         Answer answer;
         try {
             answer = route(ctx, request);
@@ -207,7 +204,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (method.equals(HttpMethod.GET)) {
                 return json(HttpResponseStatus.OK, Views.pool(pool, hooks).servers());
             }
-            NewServer body = newServer(request);
+            NewServer body = NewServer.parse(json, request.content().toString(StandardCharsets.UTF_8));
             Server added = registry.addServer(pool.name(), body.address(), body.weight());
             return json(HttpResponseStatus.CREATED, Views.server(added, hooks));
         }
@@ -227,42 +224,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return json(HttpResponseStatus.OK, Views.server(server, hooks));
         }
         throw notFound(request);
-    }
-
-    private record NewServer(HostPort address, int weight) {
-    }
-
-    /** {@code {"address":"127.0.0.1:9104","weight":1}}; weight defaults to 1. */
-    private NewServer newServer(FullHttpRequest request) {
-        JsonNode body;
-        try {
-            body = json.readTree(request.content().toString(StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("the body is not valid JSON");
-        }
-        if (body == null || !body.isObject()) {
-            throw new IllegalArgumentException("the body must be a JSON object like {\"address\":\"127.0.0.1:9104\",\"weight\":1}");
-        }
-        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!name.equals("address") && !name.equals("weight")) {
-                throw new IllegalArgumentException("unknown field \"" + name + "\" (expected address and weight)");
-            }
-        }
-        JsonNode address = body.get("address");
-        if (address == null || !address.isTextual()) {
-            throw new IllegalArgumentException("field \"address\" must be a string host:port");
-        }
-        HostPort hostPort = HostPort.parse(address.asText());
-        JsonNode weight = body.get("weight");
-        int w = 1;
-        if (weight != null) {
-            if (!weight.isIntegralNumber() || !weight.canConvertToInt() || weight.asInt() < 0 || weight.asInt() > 256) {
-                throw new IllegalArgumentException("field \"weight\" must be an integer from 0 to 256");
-            }
-            w = weight.asInt();
-        }
-        return new NewServer(hostPort, w);
     }
 
     private void reload(ChannelHandlerContext ctx, boolean keepAlive) {
