@@ -190,6 +190,20 @@ class AdminApiIT {
         assertThat(f.parse(history).isArray()).isTrue();
     }
 
+    @Test
+    void aTakenAddressFailsTheStartWithOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            var config = new dev.fulcrum.server.config.FulcrumConfig.Admin(
+                    new dev.fulcrum.core.HostPort("127.0.0.1", taken.getLocalPort()), "");
+            AdminServer second = new AdminServer(config, f.registry, f.metrics, AdminHooks.basic("x", f.registry));
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(second::start)
+                    .isInstanceOf(dev.fulcrum.server.StartException.class)
+                    .hasMessageStartingWith("admin: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": ")
+                    .message().doesNotContain("\n");
+        }
+    }
+
     private void assertError(HttpResponse<String> r, int status, String mentions) throws Exception {
         assertThat(r.statusCode()).as(r.uri().toString()).isEqualTo(status);
         assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
