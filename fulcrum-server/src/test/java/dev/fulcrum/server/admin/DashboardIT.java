@@ -152,8 +152,12 @@ class DashboardIT {
     }
 
     private String stateOf(String address) {
-        List<WebElement> cells = browser.findElements(By.cssSelector("tr[data-address='" + address + "'] .state"));
-        return cells.isEmpty() ? null : cells.getFirst().getText();
+        try {
+            List<WebElement> cells = browser.findElements(By.cssSelector("tr[data-address='" + address + "'] .state"));
+            return cells.isEmpty() ? null : cells.getFirst().getText();
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return null; // the row went away between find and read: ask again
+        }
     }
 
     private WebDriver open() throws Exception {

@@ -100,8 +100,9 @@ const enc = encodeURIComponent;
 
 // ---- pools ----
 
-// Pools are updated in place: a section per pool keeps its add-server form (and what is typed
-// in it) while its heading and table are replaced every second.
+// Everything is updated in place: a section per pool, a row per server, created once and then
+// only their texts change, so a button being clicked or a form being typed in is never replaced
+// under the operator's pointer.
 function renderPools(pools, now) {
   const root = $('pools');
   const names = new Set(pools.map((p) => p.name));
@@ -112,43 +113,70 @@ function renderPools(pools, now) {
     let section = [...root.children].find((s) => s.dataset.pool === pool.name);
     if (!section) {
       section = el('section', { class: 'panel pool', 'data-pool': pool.name },
-        el('h2', {}), el('table', {}), addForm(pool.name));
+        el('h2', {}, el('span', { class: 'pool-name' }, pool.name), el('span', { class: 'pool-meta' })),
+        emptyTable(pool.name), addForm(pool.name));
       root.append(section);
     }
-    section.querySelector('h2').replaceChildren(pool.name,
-      el('span', { class: 'pool-meta' }, pool.algorithm + ' · ' + pool.servers.length + ' servers'));
-    section.querySelector('table').replaceWith(poolTable(pool, now));
+    setText(section.querySelector('.pool-meta'), pool.algorithm + ' · ' + pool.servers.length + ' servers');
+    renderRows(section.querySelector('tbody'), pool, now);
   }
 }
 
-function poolTable(pool, now) {
+function emptyTable(poolName) {
   const head = el('tr', {}, el('th', {}, 'server'), el('th', {}, 'state'), el('th', { class: 'num' }, 'weight'),
     el('th', { class: 'num' }, 'req/s'), el('th', { class: 'num' }, 'active'), el('th', { class: 'num' }, 'requests'),
     el('th', { class: 'num' }, 'failures'), el('th', {}, 'last check'), el('th', {}, ''));
-  const rows = pool.servers.map((s) => {
+  return el('table', { 'data-pool': poolName }, el('thead', {}, head), el('tbody', {}));
+}
+
+function setText(node, text) {
+  const value = String(text);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+function newRow(poolName, address) {
+  const row = el('tr', { 'data-address': address },
+    el('td', { class: 'address' }, address),
+    el('td', {}, el('span', { class: 'state' })),
+    el('td', { class: 'num weight' }), el('td', { class: 'num rate' }), el('td', { class: 'num active' }),
+    el('td', { class: 'num requests' }), el('td', { class: 'num failures' }), el('td', { class: 'check' }),
+    el('td', {}, el('button', {
+      onclick: () => mutate('POST', '/api/v1/pools/' + enc(poolName) + '/servers/' + enc(address)
+        + (row.dataset.state === 'draining' ? '/enable' : '/drain')),
+    })));
+  return row;
+}
+
+function renderRows(tbody, pool, now) {
+  const rows = new Map([...tbody.children].map((r) => [r.dataset.address, r]));
+  const wanted = new Set(pool.servers.map((s) => s.address));
+  for (const [address, row] of rows) {
+    if (!wanted.has(address)) row.remove();
+  }
+  pool.servers.forEach((s, i) => {
     const key = pool.name + '|' + s.address;
     const before = previous.get(key);
     if (before && now > before.at) {
       rates.set(key, Math.max(0, (s.requests - before.requests) * 1000 / (now - before.at)));
     }
     previous.set(key, { requests: s.requests, at: now });
-    const check = s.lastCheck ? (s.lastCheck.ok ? '✓ ' : '✗ ') + s.lastCheck.detail : '–';
-    const draining = s.state === 'draining';
-    const action = el('button', {
-      onclick: () => mutate('POST', '/api/v1/pools/' + enc(pool.name) + '/servers/' + enc(s.address) + (draining ? '/enable' : '/drain')),
-    }, draining ? 'Enable' : 'Drain');
-    return el('tr', { 'data-address': s.address, 'data-state': s.state },
-      el('td', { class: 'address' }, s.address),
-      el('td', {}, el('span', { class: 'state state-' + s.state }, s.state)),
-      el('td', { class: 'num' }, s.weight),
-      el('td', { class: 'num' }, fmtRate(rates.get(key))),
-      el('td', { class: 'num' }, s.activeRequests),
-      el('td', { class: 'num' }, s.requests.toLocaleString()),
-      el('td', { class: 'num' }, s.failures.toLocaleString()),
-      el('td', { class: 'check', title: s.lastCheck ? s.lastCheck.at : '' }, check),
-      el('td', {}, action));
+    let row = rows.get(s.address);
+    if (!row) row = newRow(pool.name, s.address);
+    if (tbody.children[i] !== row) tbody.insertBefore(row, tbody.children[i] || null);
+    row.dataset.state = s.state;
+    const state = row.querySelector('.state');
+    state.className = 'state state-' + s.state;
+    setText(state, s.state);
+    setText(row.querySelector('.weight'), s.weight);
+    setText(row.querySelector('.rate'), fmtRate(rates.get(key)));
+    setText(row.querySelector('.active'), s.activeRequests);
+    setText(row.querySelector('.requests'), s.requests.toLocaleString());
+    setText(row.querySelector('.failures'), s.failures.toLocaleString());
+    const check = row.querySelector('.check');
+    setText(check, s.lastCheck ? (s.lastCheck.ok ? '✓ ' : '✗ ') + s.lastCheck.detail : '–');
+    check.title = s.lastCheck ? s.lastCheck.at : '';
+    setText(row.querySelector('button'), s.state === 'draining' ? 'Enable' : 'Drain');
   });
-  return el('table', { 'data-pool': pool.name }, el('thead', {}, head), el('tbody', {}, ...rows));
 }
 
 function addForm(poolName) {
