@@ -1,0 +1,355 @@
+package dev.fulcrum.server.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Routes one admin request (already aggregated) to its answer, per admin-api.md. Registry calls
+ * are quick and run on the admin event loop; a reload may read files and bind sockets, so it runs
+ * on a virtual thread and answers when done.
+ *
+ * <p>Errors are {@code {"error":"one sentence"}}: 400 for a bad body, 401 without the token on a
+ * POST/PUT/DELETE when one is set, 403 for a POST/PUT/DELETE sent by a browser page of another
+ * origin (so a web page cannot drive the admin API through the operator's browser), 404 for an unknown pool/server/path, 405 for a wrong method, 409
+ * for a conflict (duplicate server, enabling a server being removed).
+ *
+ * <p>Sharable and thread-safe: it holds no per-connection state.
+ */
+@ChannelHandler.Sharable
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+    private static final String JSON = "application/json";
+
+    private final Registry registry;
+    private final AdminHooks hooks;
+    private final FulcrumMetrics metrics;
+    private final EventStream events;
+    private final DashboardAssets assets;
+    private final BearerToken token;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final Instant startedAt;
+    private final String version;
+
+    AdminHandler(Registry registry, AdminHooks hooks, FulcrumMetrics metrics, EventStream events,
+                 DashboardAssets assets, BearerToken token, ObjectMapper json, Clock clock, String version) {
+        this.registry = registry;
+        this.hooks = hooks;
+        this.metrics = metrics;
+        this.events = events;
+        this.assets = assets;
+        this.token = token;
+        this.json = json;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+        this.version = version;
+    }
+
+    /** The answer to a request that the handler writes itself (SSE, reload) is {@code null}. */
+    private record Answer(HttpResponseStatus status, String contentType, byte[] body) {
+    }
+
+    private static final class HttpError extends RuntimeException {
+        final HttpResponseStatus status;
+
+        HttpError(HttpResponseStatus status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
+        Answer answer;
+        try {
+            answer = route(ctx, request);
+        } catch (HttpError e) {
+            answer = error(e.status, e.getMessage());
+        } catch (NoSuchElementException e) {
+            answer = error(HttpResponseStatus.NOT_FOUND, e.getMessage());
+        } catch (IllegalStateException e) {
+            answer = error(HttpResponseStatus.CONFLICT, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            answer = error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } catch (RuntimeException | IOException e) {
+            log.warn("admin {} {} failed: {}", request.method(), request.uri(), e.toString());
+            answer = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getMessage());
+        }
+        if (answer != null) {
+            send(ctx, answer, keepAlive);
+        }
+    }
+
+    private Answer route(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+        if (!request.decoderResult().isSuccess()) {
+            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the request is not valid HTTP");
+        }
+        HttpMethod method = request.method();
+        boolean mutating = method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT)
+                || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.PATCH);
+        if (mutating && !token.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            throw new HttpError(HttpResponseStatus.UNAUTHORIZED, "this call needs the header Authorization: Bearer <admin token>");
+        }
+        if (mutating && !sameOrigin(request)) {
+            // a page of another site open in the operator's browser must not drain servers
+            throw new HttpError(HttpResponseStatus.FORBIDDEN, "a page from another origin may not change the balancer");
+        }
+        String[] p = segments(request.uri());
+        if (p.length == 0) {
+            allow(method, HttpMethod.GET);
+            return asset("index.html");
+        }
+        if (p.length == 2 && p[0].equals("dashboard")) {
+            allow(method, HttpMethod.GET);
+            return asset(p[1]);
+        }
+        if (is(p, "healthz")) {
+            allow(method, HttpMethod.GET);
+            Outcome health = hooks.healthz();
+            return new Answer(health.ok() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "text/plain; charset=utf-8", (health.ok() ? "ok" : health.detail()).concat("\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        if (is(p, "metrics")) {
+            allow(method, HttpMethod.GET);
+            return metrics();
+        }
+        if (p.length < 3 || !p[0].equals("api") || !p[1].equals("v1")) {
+            throw notFound(request);
+        }
+        return switch (p[2]) {
+            case "pools" -> pools(method, p, request);
+            case "reload" -> {
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.POST);
+                reload(ctx, HttpUtil.isKeepAlive(request));
+                yield null;
+            }
+            case "events" -> {
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.GET);
+                events.subscribe(ctx.channel());
+                yield null;
+            }
+            case "stats" -> {
+                if (p.length == 4 && p[3].equals("history")) {
+                    allow(method, HttpMethod.GET);
+                    yield json(HttpResponseStatus.OK, metrics.history());
+                }
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.GET);
+                yield json(HttpResponseStatus.OK, metrics.stats());
+            }
+            case "status" -> {
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.GET);
+                yield json(HttpResponseStatus.OK, status());
+            }
+            default -> throw notFound(request);
+        };
+    }
+
+    /** {@code /api/v1/pools...}; {@code p} has at least 3 segments. */
+    private Answer pools(HttpMethod method, String[] p, FullHttpRequest request) throws JsonProcessingException {
+        if (p.length == 3) {
+            allow(method, HttpMethod.GET);
+            return json(HttpResponseStatus.OK, registry.pools().stream()
+                    .sorted(java.util.Comparator.comparing(PoolRuntime::name))
+                    .map(pool -> Views.pool(pool, hooks)).toList());
+        }
+        PoolRuntime pool = registry.pool(p[3]);
+        if (p.length == 4) {
+            allow(method, HttpMethod.GET);
+            return json(HttpResponseStatus.OK, Views.pool(pool, hooks));
+        }
+        if (!p[4].equals("servers")) {
+            throw notFound(request);
+        }
+        if (p.length == 5) {
+            allow(method, HttpMethod.GET, HttpMethod.POST);
+            if (method.equals(HttpMethod.GET)) {
+                return json(HttpResponseStatus.OK, Views.pool(pool, hooks).servers());
+            }
+            NewServer body = NewServer.parse(json, request.content().toString(StandardCharsets.UTF_8));
+            Server added = registry.addServer(pool.name(), body.address(), body.weight());
+            return json(HttpResponseStatus.CREATED, Views.server(added, hooks));
+        }
+        String address = p[5];
+        if (p.length == 6) {
+            allow(method, HttpMethod.GET, HttpMethod.DELETE);
+            if (method.equals(HttpMethod.GET)) {
+                return json(HttpResponseStatus.OK, Views.server(registry.server(pool, address), hooks));
+            }
+            return json(HttpResponseStatus.ACCEPTED, Views.server(registry.removeServer(pool.name(), address), hooks));
+        }
+        if (p.length == 7 && (p[6].equals("drain") || p[6].equals("enable"))) {
+            allow(method, HttpMethod.POST);
+            Server server = p[6].equals("drain")
+                    ? registry.drainServer(pool.name(), address)
+                    : registry.enableServer(pool.name(), address);
+            return json(HttpResponseStatus.OK, Views.server(server, hooks));
+        }
+        throw notFound(request);
+    }
+
+    private void reload(ChannelHandlerContext ctx, boolean keepAlive) {
+        Thread.ofVirtual().name("fulcrum-admin-reload").start(() -> {
+            Answer answer;
+            try {
+                Outcome outcome = hooks.reload();
+                answer = outcome.ok() ? json(HttpResponseStatus.OK, new Views.Applied(true))
+                        : error(HttpResponseStatus.BAD_REQUEST, outcome.detail());
+            } catch (RuntimeException | JsonProcessingException e) {
+                log.warn("reload failed: {}", e.toString());
+                answer = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + e.getMessage());
+            }
+            Answer done = answer;
+            ctx.executor().execute(() -> send(ctx, done, keepAlive));
+        });
+    }
+
+    private Views.Status status() {
+        Instant now = clock.instant();
+        List<AutoscaleStatus> autoscale = hooks.autoscale();
+        return new Views.Status(hooks.instanceName(), version, startedAt.toString(),
+                Duration.between(startedAt, now).toSeconds(), autoscale.isEmpty() ? null : autoscale, hooks.ha());
+    }
+
+    private Answer metrics() throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(16 * 1024);
+        metrics.writeText(out);
+        return new Answer(HttpResponseStatus.OK, FulcrumMetrics.CONTENT_TYPE, out.toByteArray());
+    }
+
+    private Answer asset(String name) {
+        DashboardAssets.Asset asset = assets.get(name);
+        if (asset == null) {
+            throw new HttpError(HttpResponseStatus.NOT_FOUND, "no dashboard file " + name);
+        }
+        return new Answer(HttpResponseStatus.OK, asset.contentType(), asset.body());
+    }
+
+    private Answer json(HttpResponseStatus status, Object value) throws JsonProcessingException {
+        return new Answer(status, JSON, json.writeValueAsBytes(value));
+    }
+
+    private Answer error(HttpResponseStatus status, String message) {
+        try {
+            return json(status, new Views.Error(message));
+        } catch (JsonProcessingException e) {
+            return new Answer(status, JSON, "{\"error\":\"error\"}".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void send(ChannelHandlerContext ctx, Answer answer, boolean keepAlive) {
+        ByteBuf body = Unpooled.wrappedBuffer(answer.body());
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, answer.status(), body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        if (answer.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        if (keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(response);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("admin connection failed: {}", cause.toString());
+        ctx.close();
+    }
+
+    /** Path segments, each percent-decoded (an address may come as {@code 127.0.0.1%3A9101}). */
+    private static String[] segments(String uri) {
+        String path = new QueryStringDecoder(uri).rawPath();
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                out.add(QueryStringDecoder.decodeComponent(s));
+            }
+        }
+        return out.toArray(String[]::new);
+    }
+
+    /**
+     * False when a browser says the request comes from a page of another origin ({@code Origin}
+     * differs from {@code Host}); tools like curl send no {@code Origin} and pass.
+     */
+    private static boolean sameOrigin(FullHttpRequest request) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
+            return true;
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        try {
+            String authority = java.net.URI.create(origin).getRawAuthority();
+            return authority != null && host != null && authority.equalsIgnoreCase(host);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static boolean is(String[] p, String... expected) {
+        return java.util.Arrays.equals(p, expected);
+    }
+
+    private static void allow(HttpMethod method, HttpMethod... allowed) {
+        for (HttpMethod m : allowed) {
+            if (m.equals(method)) {
+                return;
+            }
+        }
+        throw new HttpError(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " is not allowed here");
+    }
+
+    private static void requireLength(String[] p, int length, FullHttpRequest request) {
+        if (p.length != length) {
+            throw notFound(request);
+        }
+    }
+
+    private static HttpError notFound(FullHttpRequest request) {
+        return new HttpError(HttpResponseStatus.NOT_FOUND, "no such path: " + new QueryStringDecoder(request.uri()).path());
+    }
+}

@@ -1,0 +1,85 @@
+package dev.fulcrum.server.admin;
+
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+
+import java.util.List;
+
+/**
+ * What the admin API needs from the running instance beyond the {@link Registry}: the runtime
+ * implements it (reload with the config loader, the balancer's own health, the prober's last
+ * results, the auto-scaler's and VRRP speaker's state). {@link #basic} gives a start that answers
+ * from the registry alone.
+ *
+ * <p>Implementations must be thread-safe. {@link #reload()} runs on a thread of its own and may
+ * block; every other method is called on the admin event loop and must answer at once.
+ */
+public interface AdminHooks {
+
+    /** The instance's name ({@code name} of the config), shown by the dashboard. */
+    String instanceName();
+
+    /**
+     * Re-reads the config file, validates it, applies the difference. On an invalid file the
+     * running config stays and the outcome carries the errors as text.
+     */
+    Outcome reload();
+
+    /** {@code GET /healthz}: ok while every listener accepts and each pool has a server up, else why. */
+    Outcome healthz();
+
+    /** The last health check of {@code server}; null when none ran (yet, or no checks configured). */
+    CheckResult lastCheck(Server server);
+
+    /** Auto-scaling state of each scaled pool; empty when auto-scaling is not configured. */
+    default List<AutoscaleStatus> autoscale() {
+        return List.of();
+    }
+
+    /** HA state; null when {@code ha} is not configured. */
+    default HaStatus ha() {
+        return null;
+    }
+
+    /**
+     * The registry half of {@code /healthz}: ok when every pool has at least one server up, else
+     * the first pool without one.
+     */
+    static Outcome poolsHaveServerUp(Registry registry) {
+        for (PoolRuntime pool : registry.pools()) {
+            if (!pool.snapshot().hasServerUp()) {
+                return Outcome.failed("pool " + pool.name() + " has no server up");
+            }
+        }
+        return Outcome.success();
+    }
+
+    /**
+     * Hooks that know only the registry: health from {@link #poolsHaveServerUp}, no checks, no
+     * auto-scaling, no HA, and a reload that answers it is not available.
+     */
+    static AdminHooks basic(String instanceName, Registry registry) {
+        return new AdminHooks() {
+            @Override
+            public String instanceName() {
+                return instanceName;
+            }
+
+            @Override
+            public Outcome reload() {
+                return Outcome.failed("reload is not available in this process");
+            }
+
+            @Override
+            public Outcome healthz() {
+                return poolsHaveServerUp(registry);
+            }
+
+            @Override
+            public CheckResult lastCheck(Server server) {
+                return null;
+            }
+        };
+    }
+}

@@ -1,0 +1,89 @@
+package dev.fulcrum.server.metrics;
+
+import dev.fulcrum.core.pool.Server;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The metrics of one listener, bound to its label once: a listener (HTTP or TCP) takes its
+ * {@code ListenerMetrics} from {@link ProxyMetrics#listener(String)} when it starts and keeps it, so
+ * per request the only lookup is one {@link ConcurrentHashMap#get} keyed by the {@link Server}
+ * object (identity hash; no string is built or hashed).
+ *
+ * <p>Thread-safe; every method may be called from any event loop.
+ */
+public final class ListenerMetrics {
+
+    private final String listener;
+    private final Counter requests;
+    private final Histogram duration;
+    private final CounterDataPoint bytesIn;
+    private final CounterDataPoint bytesOut;
+    private final GaugeDataPoint connections;
+    private final Map<Server, ServerSeries> servers = new ConcurrentHashMap<>();
+
+    ListenerMetrics(String listener, Counter requests, Histogram duration, Counter bytes, io.prometheus.metrics.core.metrics.Gauge connections) {
+        this.listener = listener;
+        this.requests = requests;
+        this.duration = duration;
+        this.bytesIn = bytes.labelValues(listener, "in");
+        this.bytesOut = bytes.labelValues(listener, "out");
+        this.connections = connections.labelValues(listener);
+    }
+
+    public String name() {
+        return listener;
+    }
+
+    /**
+     * Counts one finished request (a response was sent, or the proxy answered an error itself):
+     * {@code fulcrum_requests_total} by status class and {@code fulcrum_request_duration_seconds}.
+     *
+     * @param pool          the pool's name, read only the first time this server is seen
+     * @param status        the status sent to the client
+     * @param durationNanos from the request's first byte to the response's last, in nanoseconds
+     */
+    public void requestCompleted(String pool, Server server, int status, long durationNanos) {
+        ServerSeries series = servers.get(server);
+        if (series == null) {
+            if (server.isRemoved()) {
+                // finished after its drain-timeout, once the registry (and the scrape) forgot the
+                // server: its latency still counts, but no series is brought back to life for it
+                duration.labelValues(listener, pool).observe(durationNanos / 1e9);
+                return;
+            }
+            series = servers.computeIfAbsent(server, s -> new ServerSeries(requests,
+                    duration.labelValues(listener, pool), listener, pool, s.id()));
+        }
+        series.completed(status, durationNanos);
+    }
+
+    /** Adds bytes read from clients ({@code in}) and written to them ({@code out}). */
+    public void bytes(long in, long out) {
+        if (in > 0) {
+            bytesIn.inc(in);
+        }
+        if (out > 0) {
+            bytesOut.inc(out);
+        }
+    }
+
+    public void connectionOpened() {
+        connections.inc();
+    }
+
+    public void connectionClosed() {
+        connections.dec();
+    }
+
+    /** Drops the cached series of a server the registry forgot (the metric's series go separately). */
+    void forget(String pool, String serverId) {
+        servers.keySet().removeIf(s -> s.isRemoved() && s.id().equals(serverId));
+    }
+}

@@ -1,0 +1,210 @@
+package dev.fulcrum.server.admin;
+
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The dashboard in headless Chromium (Debian {@code chromium} and {@code chromium-driver}), driven
+ * by Selenium: it loads without console errors, lists the servers, follows a server going down
+ * within 3 s, and its buttons call the API. Leaves {@code target/dashboard.png} for review.
+ */
+class DashboardIT {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    private AdminFixture f;
+    private WebDriver browser;
+    private Path profile;
+    private final AtomicBoolean trafficOn = new AtomicBoolean(true);
+    private Thread traffic;
+
+    @BeforeAll
+    static void needsChromium() {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "headless Chromium is not installed (Debian packages chromium and chromium-driver): "
+                        + "the dashboard browser test is skipped");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        trafficOn.set(false);
+        if (traffic != null) {
+            traffic.join(5000);
+        }
+        if (browser != null) {
+            browser.quit();
+        }
+        if (f != null) {
+            f.close();
+        }
+        if (profile != null) {
+            try (var files = Files.walk(profile)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void showsEveryServerFollowsAFailureAndItsButtonsWork() throws Exception {
+        f = new AdminFixture("");
+        startTraffic();
+        browser = open();
+
+        browser.get(f.base.resolve("/").toString());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> rows().size() == 3);
+        assertThat(rows()).extracting(r -> r.getAttribute("data-address")).containsExactlyElementsOf(AdminFixture.SERVERS);
+        assertThat(stateOf("127.0.0.1:9102")).isEqualTo("up");
+
+        Server second = f.pool.pool().find("127.0.0.1:9102").orElseThrow();
+        f.registry.setHealth(f.pool, second, ServerState.DOWN, "server-down", "3 checks failed: connection refused");
+        long failedAt = System.nanoTime();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> "down".equals(stateOf("127.0.0.1:9102")));
+        long shownMs = (System.nanoTime() - failedAt) / 1_000_000;
+        assertThat(shownMs).isLessThan(3000);
+        WebElement down = browser.findElement(By.cssSelector("tr[data-address='127.0.0.1:9102'] .state"));
+        assertThat(down.getAttribute("class")).contains("state-down");
+        await().atMost(Duration.ofSeconds(3)).until(() ->
+                browser.findElement(By.id("events")).getText().contains("server-down"));
+
+        // the Drain button drains through the API, and the page follows
+        browser.findElement(By.cssSelector("tr[data-address='127.0.0.1:9101'] button")).click();
+        await().atMost(Duration.ofSeconds(3)).until(() -> "draining".equals(stateOf("127.0.0.1:9101")));
+        assertThat(f.pool.pool().find("127.0.0.1:9101").orElseThrow().state()).isEqualTo(ServerState.DRAINING);
+        browser.findElement(By.cssSelector("tr[data-address='127.0.0.1:9101'] button")).click();
+        await().atMost(Duration.ofSeconds(3)).until(() -> "up".equals(stateOf("127.0.0.1:9101")));
+
+        // the add-server form
+        WebElement form = browser.findElement(By.cssSelector("form.add[data-pool='app']"));
+        form.findElement(By.name("address")).sendKeys("127.0.0.1:9104");
+        form.findElement(By.cssSelector("button")).click();
+        await().atMost(Duration.ofSeconds(3)).until(() -> rows().size() == 4);
+        assertThat(f.pool.pool().find("127.0.0.1:9104")).isPresent();
+
+        // a few seconds of chart for the screenshot, then the p99 figure is known
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250)).until(() ->
+                !browser.findElement(By.id("total-p99")).getText().equals("–")
+                        && ((Number) ((ChromeDriver) browser).executeScript("return samples.length")).intValue() >= 6);
+        ((ChromeDriver) browser).executeScript("window.scrollTo(0, 0); document.activeElement.blur()");
+        Path shot = Path.of("target", "dashboard.png");
+        Files.createDirectories(shot.getParent());
+        Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue()).toList();
+        assertThat(errors).as("browser console").isEmpty();
+    }
+
+    @Test
+    void asksForTheTokenWhenTheApiAnswers401AndThenActs() throws Exception {
+        f = new AdminFixture("dash-token");
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> rows().size() == 3);
+        assertThat(browser.findElement(By.id("token-bar")).isDisplayed()).isFalse();
+
+        browser.findElement(By.cssSelector("tr[data-address='127.0.0.1:9103'] button")).click();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> browser.findElement(By.id("token-bar")).isDisplayed());
+        assertThat(f.pool.pool().find("127.0.0.1:9103").orElseThrow().state()).isEqualTo(ServerState.UP);
+        browser.findElement(By.id("token")).sendKeys("dash-token");
+        browser.findElement(By.cssSelector("#token-form button")).click();
+
+        // the pending action is retried with the token, and the token is kept for the next ones
+        await().atMost(Duration.ofSeconds(3)).until(() -> "draining".equals(stateOf("127.0.0.1:9103")));
+        assertThat(f.pool.pool().find("127.0.0.1:9103").orElseThrow().state()).isEqualTo(ServerState.DRAINING);
+        assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('fulcrum.token')"))
+                .isEqualTo("dash-token");
+    }
+
+    private List<WebElement> rows() {
+        return browser.findElements(By.cssSelector("tr[data-address]"));
+    }
+
+    private String stateOf(String address) {
+        try {
+            List<WebElement> cells = browser.findElements(By.cssSelector("tr[data-address='" + address + "'] .state"));
+            return cells.isEmpty() ? null : cells.getFirst().getText();
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return null; // the row went away between find and read: ask again
+        }
+    }
+
+    private WebDriver open() throws Exception {
+        profile = Files.createTempDirectory("fulcrum-chromium");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--user-data-dir=" + profile, "--window-size=1600,1050");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort()
+                .build();
+        ChromeDriver driver = new ChromeDriver(service, options);
+        driver.manage().window().setSize(new Dimension(1600, 1050));
+        return driver;
+    }
+
+    /**
+     * Requests as the proxy would count them, about 150 a second with a latency that wanders
+     * between 2 and 40 ms, so the chart and the rates have something to show. Bounded in time.
+     */
+    private void startTraffic() {
+        ListenerMetrics web = f.metrics.proxy().listener("web");
+        traffic = Thread.ofPlatform().daemon().name("fake-traffic").start(() -> {
+            long end = System.nanoTime() + 60_000_000_000L;
+            long i = 0;
+            while (trafficOn.get() && System.nanoTime() < end) {
+                List<Server> servers = f.pool.snapshot().balancer().servers().stream().map(w -> w.server()).toList();
+                if (!servers.isEmpty()) {
+                    Server s = servers.get((int) (i % servers.size()));
+                    s.requestStarted();
+                    long micros = 2_000 + (long) (19_000 * (1 + Math.sin(i / 40.0)));
+                    web.requestCompleted("app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
+                    web.bytes(300, 4_000);
+                    s.requestFinished();
+                }
+                i++;
+                try {
+                    Thread.sleep(6);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+}
