@@ -1,6 +1,15 @@
 package dev.fulcrum.server;
 
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.admin.AdminHooks;
+import dev.fulcrum.server.admin.AdminServer;
+import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.config.ConfigException;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.health.CheckResult;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.health.HealthChecker;
@@ -15,6 +24,7 @@ import dev.fulcrum.server.tcp.TcpListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +49,10 @@ public final class FulcrumServer {
     private final Transport transport;
     private final Registry registry;
     private final HealthChecker healthChecker;
+    private final AdminServer admin;
+    private final FulcrumMetrics metrics;
+    /** The file the config came from; null when built in code. */
+    private final Path configFile;
     private final Alerter alerter;
     private final List<ListenerRuntime> listeners;
     /** The config entry each running listener was built from, to tell what a reload changed. */
@@ -47,9 +61,12 @@ public final class FulcrumServer {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean stopping;
 
-    private FulcrumServer(FulcrumConfig config, Transport transport, ControlPlane control,
-                          List<ListenerRuntime> listeners) {
+    private FulcrumServer(FulcrumConfig config, Transport transport, ControlPlane control, AdminServer admin,
+                          Path configFile, List<ListenerRuntime> listeners) {
         this.config = config;
+        this.admin = admin;
+        this.configFile = configFile;
+        this.metrics = control.metrics();
         this.transport = transport;
         this.registry = control.registry();
         this.healthChecker = control.healthChecker();
@@ -60,15 +77,16 @@ public final class FulcrumServer {
 
     /** The registry and what watches it: health checks, passive ejection, slow start, alerts. */
     private record ControlPlane(Registry registry, HealthChecker healthChecker, Alerter alerter,
-                                ProxyObserver observer) {
+                                ProxyObserver observer, FulcrumMetrics metrics) {
 
         static ControlPlane start(FulcrumConfig config, Clock clock) {
             Registry registry = Registry.fromConfig(config, clock);
+            FulcrumMetrics metrics = new FulcrumMetrics(registry);
             Alerter alerter = Alerter.fromConfig(config, clock).attach(registry);
-            HealthChecker checker = new HealthChecker(registry, clock);
+            HealthChecker checker = new HealthChecker(registry, clock, metrics.control()::healthCheck);
             OutlierEjector ejector = OutlierEjector.on(registry, clock, checker);
             new SlowStartRamp(registry, clock, checker.controlExecutor());
-            return new ControlPlane(registry, checker, alerter, ejector::onResult);
+            return new ControlPlane(registry, checker, alerter, ejector::onResult, metrics);
         }
 
         void close() {
@@ -85,43 +103,59 @@ public final class FulcrumServer {
      *                        running in that case
      */
     public static FulcrumServer start(FulcrumConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * Starts every listener of {@code config}, read from {@code configFile} (null when built in code,
+     * as the demo does: then {@code POST /api/v1/reload} answers that there is no file to re-read).
+     */
+    public static FulcrumServer start(FulcrumConfig config, Path configFile) {
         Transport transport = Transport.create();
         ControlPlane control = ControlPlane.start(config, Clock.systemUTC());
         Registry registry = control.registry();
         List<ListenerRuntime> listeners = new ArrayList<>();
         java.util.Map<ListenerRuntime, Listener> configs = new java.util.HashMap<>();
         for (Listener l : config.listeners()) {
-            ListenerRuntime runtime = newListener(l, registry, transport, control.observer());
+            ListenerRuntime runtime = newListener(l, registry, transport, control.observer(),
+                    control.metrics().proxy());
             listeners.add(runtime);
             configs.put(runtime, l);
         }
         List<ListenerRuntime> bound = new ArrayList<>();
+        FulcrumServer[] self = new FulcrumServer[1];
+        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
+                new RuntimeHooks(() -> self[0], configFile));
         try {
             for (ListenerRuntime l : listeners) {
                 l.start().join();
                 bound.add(l);
             }
-        } catch (CompletionException | IllegalStateException e) {
+            admin.start();
+        } catch (CompletionException | IllegalStateException | StartException e) {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             bound.forEach(ListenerRuntime::stopAccepting);
             bound.forEach(l -> l.closeGracefully(Duration.ZERO));
+            admin.close();
             control.close();
             transport.close();
-            throw new StartException(cause.getMessage(), cause);
+            throw cause instanceof StartException se ? se : new StartException(cause.getMessage(), cause);
         }
         log.info("fulcrum {} started: {} listener(s), {} pool(s), transport {}", config.name(),
                 listeners.size(), config.pools().size(), transport.name());
-        FulcrumServer server = new FulcrumServer(config, transport, control,
+        FulcrumServer server = new FulcrumServer(config, transport, control, admin, configFile,
                 new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
         server.listenerConfigs.putAll(configs);
+        self[0] = server;
+        log.info("admin API, metrics and dashboard on http://{}/", config.admin().listen());
         return server;
     }
 
     private static ListenerRuntime newListener(Listener l, Registry registry, Transport transport,
-                                               ProxyObserver observer) {
+                                               ProxyObserver observer, ProxyMetrics metrics) {
         var pool = registry.pool(l.pool());
         return switch (l.protocol()) {
-            case HTTP -> new HttpListener(l, pool, transport, observer);
+            case HTTP -> new HttpListener(l, pool, transport, observer, metrics);
             case TCP -> new TcpListener(l, pool, transport, observer);
         };
     }
@@ -155,7 +189,7 @@ public final class FulcrumServer {
             running.closeGracefully(drainTimeout());
         }
         for (Listener l : wanted.values()) {
-            ListenerRuntime runtime = newListener(l, registry, transport, observer);
+            ListenerRuntime runtime = newListener(l, registry, transport, observer, metrics.proxy());
             try {
                 runtime.start().join();
                 listeners.add(runtime);
@@ -218,12 +252,74 @@ public final class FulcrumServer {
         } catch (CompletionException e) {
             log.warn("a listener did not close cleanly: {}", e.getCause() == null ? e : e.getCause().toString());
         }
+        admin.close();
         healthChecker.close();
         alerter.close();
         registry.close();
         transport.close();
         log.info("stopped");
         stopped.countDown();
+    }
+
+    /**
+     * Re-reads the config file and applies it ({@link #reload}); the running config stays when the
+     * file is invalid. Used by SIGHUP and {@code POST /api/v1/reload}.
+     *
+     * @return applied, or why not (the file's errors, one per line)
+     */
+    public Outcome reloadFromFile() {
+        if (configFile == null) {
+            return Outcome.failed("this instance was not started from a config file");
+        }
+        FulcrumConfig next;
+        try {
+            next = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            return Outcome.failed(e.getMessage());
+        }
+        try {
+            reload(next);
+            return Outcome.success();
+        } catch (StartException | IllegalStateException e) {
+            return Outcome.failed(e.getMessage());
+        }
+    }
+
+    /** {@code /healthz}: every listener accepting and every pool with a server up. */
+    public Outcome health() {
+        for (ListenerRuntime l : listeners) {
+            if (!l.isAccepting()) {
+                return Outcome.failed("listener " + l.name() + " is not accepting");
+            }
+        }
+        return AdminHooks.poolsHaveServerUp(registry);
+    }
+
+    /** The admin API's view of this instance. */
+    private record RuntimeHooks(java.util.function.Supplier<FulcrumServer> server, Path configFile)
+            implements AdminHooks {
+        @Override
+        public String instanceName() {
+            return server.get() == null ? "" : server.get().config().name();
+        }
+
+        @Override
+        public Outcome reload() {
+            FulcrumServer s = server.get();
+            return s == null ? Outcome.failed("starting") : s.reloadFromFile();
+        }
+
+        @Override
+        public Outcome healthz() {
+            FulcrumServer s = server.get();
+            return s == null ? Outcome.failed("starting") : s.health();
+        }
+
+        @Override
+        public CheckResult lastCheck(Server srv) {
+            FulcrumServer s = server.get();
+            return s == null ? null : s.healthChecker.lastCheck(srv).orElse(null);
+        }
     }
 
     /** Blocks until {@link #stop} has finished. */

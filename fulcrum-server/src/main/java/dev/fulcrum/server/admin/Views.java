@@ -1,5 +1,6 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.server.health.CheckResult;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.RegistryEvent;

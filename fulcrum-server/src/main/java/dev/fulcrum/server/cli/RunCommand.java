@@ -40,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
             ValidateCommand.printErrors(e);
             return Main.EXIT_USAGE;
         }
-        FulcrumServer server = FulcrumServer.start(first);
+        FulcrumServer server = FulcrumServer.start(first, config);
         AtomicReference<FulcrumConfig> current = new AtomicReference<>(first);
         StopSignals.onStop(() -> {
             Duration drain = longestDrain(current.get());
@@ -58,15 +58,12 @@ final class RunCommand implements Callable<Integer> {
 
     private void reload(FulcrumServer server, AtomicReference<FulcrumConfig> current) {
         log.info("SIGHUP: reloading {}", config);
-        try {
-            FulcrumConfig next = ConfigLoader.load(config);
-            server.reload(next);
-            current.set(next);
-        } catch (ConfigException e) {
-            ValidateCommand.printErrors(e);
-            log.warn("{} not reloaded: {} error(s); the running config is kept", config, e.errors().size());
-        } catch (RuntimeException e) {
-            log.warn("{} not reloaded: {}; the running config is kept", config, Main.oneLine(e));
+        var outcome = server.reloadFromFile();
+        if (outcome.ok()) {
+            current.set(server.config());
+        } else {
+            System.err.println(outcome.detail());
+            log.warn("{} not reloaded; the running config is kept", config);
         }
     }
 

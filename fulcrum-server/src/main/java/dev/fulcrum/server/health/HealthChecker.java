@@ -81,9 +81,23 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
+    /** Told of every check's result (metrics); called on the checker's loop, must be quick. */
+    @FunctionalInterface
+    public interface CheckListener {
+        void checked(String pool, Server server, boolean pass);
+    }
+
+    private volatile CheckListener onCheck = (pool, server, pass) -> { };
+
     /** A checker with a random spread; starts checking at once. */
     public HealthChecker(Registry registry, Clock clock) {
         this(registry, clock, RandomGenerator.of("L64X128MixRandom"));
+    }
+
+    /** A checker that reports every result to {@code onCheck} (e.g. the health-check counter). */
+    public HealthChecker(Registry registry, Clock clock, CheckListener onCheck) {
+        this(registry, clock, RandomGenerator.of("L64X128MixRandom"));
+        this.onCheck = onCheck;
     }
 
     /**
@@ -236,6 +250,7 @@ public final class HealthChecker implements AutoCloseable {
         }
         t.last = new CheckResult(clock.instant(), outcome.ok(), outcome.detail());
         (outcome.ok() ? t.passed : t.failed).increment();
+        onCheck.checked(t.pool.name(), t.server, outcome.ok());
         Optional<Transition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
         t.activeState = t.counter.state();
         transition.ifPresent(tr -> apply(t, tr));

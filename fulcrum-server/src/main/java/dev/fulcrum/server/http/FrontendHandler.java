@@ -186,10 +186,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Sends one of Fulcrum's own responses and closes; the connection takes no more requests. */
     void sendError(HttpResponseStatus status, String reason, boolean head) {
+        long elapsed = current == null ? 0 : current.elapsedNanos();
         finished = true;
         current = null;
         releasePending();
-        listener.stats().responded(null, status.code());
+        listener.stats().responded(null, status.code(), elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
         encoder.answeringHead(head);
         closeAfter(ctx.writeAndFlush(ErrorResponses.create(status, reason, head)), true);

@@ -2,6 +2,7 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -57,28 +58,31 @@ public final class HttpListener implements ListenerRuntime {
     private volatile boolean closing;
 
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
-        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, ProxyObserver.NONE);
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, ProxyObserver.NONE, null);
     }
 
+    /**
+     * @param observer told of every attempt's outcome (passive outlier detection)
+     * @param metrics  where the listener's Prometheus series live; null for none
+     */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
-                        ProxyObserver observer) {
-        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer);
+                        ProxyObserver observer, ProxyMetrics metrics) {
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics);
     }
 
     /** @param serverIdleTimeout how long idle keep-alive connections to servers are kept */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout) {
-        this(config, pool, transport, serverIdleTimeout, ProxyObserver.NONE);
+        this(config, pool, transport, serverIdleTimeout, ProxyObserver.NONE, null);
     }
 
-    /** @param observer told of every attempt's outcome (passive outlier detection) */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
-                        Duration serverIdleTimeout, ProxyObserver observer) {
+                        Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics) {
         this.config = config;
         this.observer = observer;
         this.pool = pool;
         this.transport = transport;
-        this.stats = new ProxyStats(pool.name());
+        this.stats = new ProxyStats(pool.name(), proxyMetrics, proxyMetrics == null ? null : proxyMetrics.listener(config.name()));
         Bootstrap template = new Bootstrap()
                 .channel(transport.socketChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
@@ -189,7 +193,11 @@ public final class HttpListener implements ListenerRuntime {
             connections.incrementAndGet();
         }
         clients.add(ch);
-        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+        stats.connectionOpened();
+        ch.closeFuture().addListener(f -> {
+            connections.decrementAndGet();
+            stats.connectionClosed();
+        });
         return true;
     }
 

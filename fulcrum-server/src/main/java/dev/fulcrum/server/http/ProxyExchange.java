@@ -61,6 +61,8 @@ final class ProxyExchange {
     private final boolean upgrade;
     /** The client's keep-alive wish, read before its headers were rewritten for the server. */
     private final boolean requestKeepAlive;
+    /** When the request head arrived, for the latency histogram. */
+    private final long startNanos = System.nanoTime();
     private final PoolConfig settings;
 
     private final ServerChoice choice;
@@ -110,6 +112,11 @@ final class ProxyExchange {
             return;
         }
         tryServer(choice.first());
+    }
+
+    /** Time since the request head arrived. */
+    long elapsedNanos() {
+        return System.nanoTime() - startNanos;
     }
 
     /** True when the next body part from the client can be written to the server now. */
@@ -270,7 +277,7 @@ final class ProxyExchange {
             out.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
         front.encoder().answeringHead(head);
-        listener.stats().responded(server, code);
+        listener.stats().responded(server, code, System.nanoTime() - startNanos);
         listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? Outcome.SERVER_5XX : Outcome.SUCCESS);
         lastClientWrite = front.channel().write(out);
     }
@@ -424,7 +431,7 @@ final class ProxyExchange {
         attemptOpen = false;
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
-        listener.stats().responded(server, 101);
+        listener.stats().responded(server, 101, System.nanoTime() - startNanos);
         front.switchToTunnel(ch, ForwardedHeaders.switchingProtocols(response));
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
         ch.pipeline().remove(BackendHandler.class);

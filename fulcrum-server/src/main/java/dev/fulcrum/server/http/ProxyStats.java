@@ -1,6 +1,8 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -20,13 +22,18 @@ public final class ProxyStats {
     public static final String NO_SERVER = "";
 
     private final String pool;
+    /** Where the Prometheus series live; null when the listener runs without metrics (tests). */
+    private final ListenerMetrics metrics;
+    private final ProxyMetrics proxyMetrics;
     private final LongAdder retries = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
     private final Map<String, LongAdder[]> responses = new ConcurrentHashMap<>();
 
-    ProxyStats(String pool) {
+    ProxyStats(String pool, ProxyMetrics proxyMetrics, ListenerMetrics metrics) {
         this.pool = pool;
+        this.proxyMetrics = proxyMetrics;
+        this.metrics = metrics;
     }
 
     /** The pool these counters are about. */
@@ -67,18 +74,46 @@ public final class ProxyStats {
 
     void retried() {
         retries.increment();
+        if (proxyMetrics != null) {
+            proxyMetrics.retry(pool);
+        }
     }
 
     void read(long bytes) {
         bytesIn.add(bytes);
+        if (metrics != null) {
+            metrics.bytes(bytes, 0);
+        }
     }
 
     void written(long bytes) {
         bytesOut.add(bytes);
+        if (metrics != null) {
+            metrics.bytes(0, bytes);
+        }
     }
 
-    /** A final response started towards the client; {@code server} null for Fulcrum's own. */
-    void responded(Server server, int status) {
+    void connectionOpened() {
+        if (metrics != null) {
+            metrics.connectionOpened();
+        }
+    }
+
+    void connectionClosed() {
+        if (metrics != null) {
+            metrics.connectionClosed();
+        }
+    }
+
+    /**
+     * A final response started towards the client; {@code server} null for Fulcrum's own.
+     * {@code durationNanos} runs from the request's arrival to the response head (time to first
+     * byte, what a balancer adds; a long download does not stretch it).
+     */
+    void responded(Server server, int status, long durationNanos) {
+        if (metrics != null) {
+            metrics.requestCompleted(pool, server, status, durationNanos);
+        }
         int statusClass = Math.min(5, Math.max(1, status / 100)) - 1;
         responses.computeIfAbsent(server == null ? NO_SERVER : server.id(), s -> newCounters())[statusClass]
                 .increment();

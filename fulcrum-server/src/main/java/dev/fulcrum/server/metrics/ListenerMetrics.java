@@ -27,6 +27,8 @@ public final class ListenerMetrics {
     private final CounterDataPoint bytesOut;
     private final GaugeDataPoint connections;
     private final Map<Server, ServerSeries> servers = new ConcurrentHashMap<>();
+    /** Answers Fulcrum made itself (400, 502, 503, 504...), by pool; server label "". */
+    private final Map<String, ServerSeries> ownAnswers = new ConcurrentHashMap<>();
 
     ListenerMetrics(String listener, Counter requests, Histogram duration, Counter bytes, io.prometheus.metrics.core.metrics.Gauge connections) {
         this.listener = listener;
@@ -46,10 +48,16 @@ public final class ListenerMetrics {
      * {@code fulcrum_requests_total} by status class and {@code fulcrum_request_duration_seconds}.
      *
      * @param pool          the pool's name, read only the first time this server is seen
+     * @param server        null for an answer Fulcrum made itself (label server="")
      * @param status        the status sent to the client
      * @param durationNanos from the request's first byte to the response's last, in nanoseconds
      */
     public void requestCompleted(String pool, Server server, int status, long durationNanos) {
+        if (server == null) {
+            ownAnswers.computeIfAbsent(pool, p -> new ServerSeries(requests, duration.labelValues(listener, p),
+                    listener, p, "")).completed(status, durationNanos);
+            return;
+        }
         ServerSeries series = servers.get(server);
         if (series == null) {
             if (server.isRemoved()) {

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.server.health.CheckResult;
 import dev.fulcrum.core.pool.Server;
 import org.junit.jupiter.api.Test;
 

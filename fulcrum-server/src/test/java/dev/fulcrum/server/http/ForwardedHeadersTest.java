@@ -37,7 +37,7 @@ class ForwardedHeadersTest {
         assertThat(out.headers().get("X-Forwarded-Proto")).isEqualTo("https");
         assertThat(out.headers().get("X-Forwarded-Host")).isEqualTo("h.example");
         assertThat(out.headers().get("Content-Length")).isEqualTo("3");
-        assertThat(in.headers().contains("X-Secret")).as("the client's request is left alone").isTrue();
+        assertThat(out.headers()).as("rewritten in place: no copy on the request path").isSameAs(in.headers());
     }
 
     @Test
