@@ -1,10 +1,10 @@
 package dev.fulcrum.server.cli;
 
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,12 +80,6 @@ class CliIT {
 
     private Path file(String name, String text) throws IOException {
         return Files.writeString(tmp.resolve(name), text);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private String goodConfig(int port) {
@@ -178,7 +172,7 @@ class CliIT {
 
     @Test
     void runStopsGracefullyOnSigtermWithExit0AndSurvivesABadReload() throws Exception {
-        Path config = file("fulcrum.yaml", goodConfig(freePort()));
+        Path config = file("fulcrum.yaml", goodConfig(Loopback.freePort()));
         Running run = start("run", "-c", config.toString());
         try {
             await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads"));
@@ -221,8 +215,8 @@ class CliIT {
 
     @Test
     void demoStartsThreeServersAndStopsEverythingOnSignal() throws Exception {
-        Running demo = start("demo", "--port", Integer.toString(freePort()), "--admin-port",
-                Integer.toString(freePort()));
+        Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
+                Integer.toString(Loopback.freePort()));
         try {
             await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
             assertThat(demo.out()).contains("http://127.0.0.1:9101/", "http://127.0.0.1:9102/",
