@@ -1,10 +1,13 @@
 package dev.fulcrum.server.cli;
 
+import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -189,6 +193,104 @@ class CliIT {
             assertThat(result.out()).contains("stopping");
         } finally {
             run.process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void runWithItsPortTakenExits1WithOneLineNamingTheListener() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = file("fulcrum.yaml", goodConfig(taken.getLocalPort()));
+            Result result = fulcrum("run", "-c", config.toString());
+            assertThat(result.exit()).isEqualTo(1);
+            assertThat(result.errLines()).singleElement().asString()
+                    .isEqualTo("fulcrum: listener web: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use");
+        }
+    }
+
+    /** {@code fulcrum run} in front of one demo server, its pools draining for up to 30 s. */
+    private Running runInFrontOf(int serverPort, int port) throws Exception {
+        Path config = file("fulcrum.yaml", """
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:%d
+                    pool: app
+                pools:
+                  - name: app
+                    drain-timeout: 30s
+                    servers:
+                      - address: 127.0.0.1:%d
+                    health-check:
+                      type: none
+                """.formatted(port, serverPort));
+        Running run = start("run", "-c", config.toString());
+        await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads") || !run.process.isAlive());
+        assertThat(run.process.isAlive()).as("run started: " + run.err()).isTrue();
+        return run;
+    }
+
+    /** Sends GET /work?ms=MS through the proxy and waits until the demo server is working on it. */
+    private static CompletableFuture<HttpResponse<String>> inFlightWork(HttpClient client, int port, int serverPort,
+            long ms) {
+        CompletableFuture<HttpResponse<String>> response = client.sendAsync(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/work?ms=" + ms)).timeout(BOUND).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serverPort + "/metrics"))
+                .timeout(BOUND).build();
+        await("the request at the server").atMost(BOUND).pollInterval(Duration.ofMillis(20))
+                .until(() -> client.send(metrics, HttpResponse.BodyHandlers.ofString()).body()
+                        .contains("\ndemo_work_busy 1\n"));
+        return response;
+    }
+
+    @Test
+    void gracefulStopLetsTheInFlightRequestFinishThenExits0() throws Exception {
+        int serverPort = Loopback.freePort();
+        int port = Loopback.freePort();
+        try (FulcrumProcess server = FulcrumProcess.demoServer(serverPort, "--name", "slow");
+             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            Running run = runInFrontOf(serverPort, port);
+            try {
+                CompletableFuture<HttpResponse<String>> response = inFlightWork(client, port, serverPort, 1500);
+
+                run.process.destroy(); // SIGTERM while the request runs
+
+                HttpResponse<String> r = response.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("server slow worked 1500 ms\n");
+                Result result = run.await();
+                assertThat(result.exit()).isZero();
+                assertThat(result.out()).contains("stopping");
+            } finally {
+                run.process.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void secondSigtermDuringAGracefulStopExitsAtOnce() throws Exception {
+        int serverPort = Loopback.freePort();
+        int port = Loopback.freePort();
+        try (FulcrumProcess server = FulcrumProcess.demoServer(serverPort, "--name", "slow");
+             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            Running run = runInFrontOf(serverPort, port);
+            try {
+                CompletableFuture<HttpResponse<String>> response = inFlightWork(client, port, serverPort, 3000);
+
+                run.process.destroy(); // first SIGTERM: drains for up to 30 s
+                await().atMost(BOUND).until(() -> run.out().contains("stopping"));
+                await("alive while the request runs").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                        .until(run.process::isAlive);
+                assertThat(response).isNotDone();
+
+                run.process.destroy(); // second SIGTERM
+                assertThat(run.process.waitFor(2, TimeUnit.SECONDS)).as("exited within 2 s").isTrue();
+                assertThat(run.process.exitValue()).isEqualTo(128 + 15);
+                assertThat(run.err()).contains("second SIGTERM, exiting now");
+                assertThat(response).failsWithin(BOUND); // cut off, never answered
+            } finally {
+                run.process.destroyForcibly();
+            }
         }
     }
 
