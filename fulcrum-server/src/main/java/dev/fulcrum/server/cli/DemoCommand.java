@@ -15,6 +15,7 @@ import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -31,9 +32,11 @@ import java.util.stream.Collectors;
  * admin API on {@code --admin-port}; prints the URLs and commands to try. Ctrl-C (or SIGTERM)
  * stops everything it started and exits 0.
  */
-@Command(name = "demo", description = "Starts 3 demo servers and a load balancer in front of them; Ctrl-C stops all.",
-        mixinStandardHelpOptions = true)
+@Command(name = "demo", description = "Starts 3 demo servers and a load balancer in front of them; Ctrl-C stops all.")
 final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     static final List<Integer> SERVER_PORTS = List.of(9101, 9102, 9103);
     private static final Path LOG_DIR = Path.of("demo-logs");

@@ -2,14 +2,17 @@ package dev.fulcrum.server.cli;
 
 import dev.fulcrum.server.demo.DemoServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
 /** {@code fulcrum demo-server --port N [--name NAME] [--cpus N]}: one demo backend until SIGTERM. */
-@Command(name = "demo-server", description = "Runs one demo backend server (used by the demo and by tests).",
-        mixinStandardHelpOptions = true)
+@Command(name = "demo-server", description = "Runs one demo backend server (used by the demo and by tests).")
 final class DemoServerCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Option(names = "--port", required = true, paramLabel = "N", description = "port to listen on (0 = any free)")
     int port;
@@ -32,7 +35,8 @@ final class DemoServerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DemoServer server = DemoServer.start(new DemoServer.Options(host, port, name, cpus, queue));
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "demo-server-stop"));
+        // like run and demo: the first SIGTERM/SIGINT closes and exits 0, a second exits at once
+        StopSignals.onStop(server::close);
         server.awaitClosed();
         return 0;
     }

@@ -19,6 +19,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "fulcrum", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A load balancer: one entry point in front of a pool of servers.",
+        footer = {"", "Exit codes: 0 success; 1 a failure while running (e.g. a port in use);"
+                + " 2 a usage error or a bad config file."},
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoServerCommand.class,
                 VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

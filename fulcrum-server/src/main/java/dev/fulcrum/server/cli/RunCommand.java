@@ -7,6 +7,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,9 +23,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link StopSignals}). SIGHUP re-reads the file: a bad file is reported and the running config
  * kept.
  */
-@Command(name = "run", description = "Runs the load balancer from a config file; SIGHUP re-reads it.",
-        mixinStandardHelpOptions = true)
+@Command(name = "run", description = {"Runs the load balancer from a config file.",
+        "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests get up to the "
+                + "longest drain-timeout of the pools, then exit 0; a second signal exits at once. "
+                + "SIGHUP re-reads the file (a bad file is reported and the running config kept)."})
 final class RunCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 

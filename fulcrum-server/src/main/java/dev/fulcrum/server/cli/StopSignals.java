@@ -5,7 +5,8 @@ import sun.misc.Signal;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * SIGTERM/SIGINT and SIGHUP handling for the long-running commands ({@code run}, {@code demo}).
+ * SIGTERM/SIGINT and SIGHUP handling for the long-running commands ({@code run}, {@code demo},
+ * {@code demo-server}).
  *
  * <p>Why signal handlers and not a shutdown hook: a shutdown hook runs while the JVM is already
  * exiting with status 143 (SIGTERM) or 130 (SIGINT), and it cannot tell a first signal from a

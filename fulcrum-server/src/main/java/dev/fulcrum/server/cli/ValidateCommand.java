@@ -4,6 +4,7 @@ import dev.fulcrum.server.config.ConfigError;
 import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -14,9 +15,11 @@ import java.util.concurrent.Callable;
  * {@code FILE: valid} on stdout; exit 2 and one {@code FILE:LINE:COLUMN: key: message} line per
  * error on stderr.
  */
-@Command(name = "validate", description = "Checks a config file without starting anything.",
-        mixinStandardHelpOptions = true)
+@Command(name = "validate", description = "Checks a config file without starting anything.")
 final class ValidateCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the config file")
     Path config;

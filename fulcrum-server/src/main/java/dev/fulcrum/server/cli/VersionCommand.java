@@ -1,12 +1,16 @@
 package dev.fulcrum.server.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 import java.util.concurrent.Callable;
 
 /** {@code fulcrum version}: prints {@code fulcrum VERSION}, exit 0. */
-@Command(name = "version", description = "Prints the version.", mixinStandardHelpOptions = true)
+@Command(name = "version", description = "Prints the version.")
 final class VersionCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Override
     public Integer call() {

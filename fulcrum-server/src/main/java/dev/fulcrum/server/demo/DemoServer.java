@@ -1,5 +1,6 @@
 package dev.fulcrum.server.demo;
 
+import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -78,10 +79,10 @@ public final class DemoServer implements AutoCloseable {
         DemoServer server = new DemoServer(options);
         try {
             server.bind(options.host(), options.port());
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // epoll's bind error is a checked exception, thrown sneakily
             server.close();
-            throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("demo server: cannot listen on " + options.host() + ":" + options.port()
+                    + ": " + BindFailure.describe(e), e);
         }
         log.info("demo server {} listening on {}:{}", server.name, options.host(), server.port());
         return server;

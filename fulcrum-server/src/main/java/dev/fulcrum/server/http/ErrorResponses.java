@@ -69,7 +69,9 @@ final class ErrorResponses {
     /** One line naming what the decoder found wrong. */
     static String reasonFor(DecoderResult result, int maxHeaderBytes) {
         HttpResponseStatus status = statusFor(result);
-        if (status.equals(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)) {
+        // the strict decoder's own 431s say what was too large (the head, or the trailers)
+        if (status.equals(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+                && !(result.cause() instanceof BadRequestException)) {
             return "request head larger than " + maxHeaderBytes + " bytes";
         }
         Throwable cause = result.cause();

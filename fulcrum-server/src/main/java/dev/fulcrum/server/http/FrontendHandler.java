@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.net.ByteRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -259,7 +260,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (p.get(HttpProxyInitializer.IDLE) != null) {
             p.remove(HttpProxyInitializer.IDLE);
         }
+        // bytes the decoder still held reach the relay as a read batch on removal; then ask for more
         p.remove(HttpProxyInitializer.DECODER);
+        p.channel().read();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ProxyObserver;
@@ -148,26 +149,13 @@ public final class HttpListener implements ListenerRuntime {
                 started.complete(null);
             } else {
                 started.completeExceptionally(new IllegalStateException(
-                        "listener " + name() + ": cannot listen on " + config.listen() + ": " + bindFailure(f.cause())));
+                        "listener " + name() + ": cannot listen on " + config.listen() + ": "
+                                + BindFailure.describe(f.cause())));
             }
         });
         return started;
     }
 
-    /** Why a bind failed, in words (epoll and NIO word their exceptions differently). */
-    private static String bindFailure(Throwable cause) {
-        String message = String.valueOf(cause.getMessage());
-        if (message.contains("Address already in use")) {
-            return "address already in use";
-        }
-        if (message.contains("Cannot assign requested address")) {
-            return "address not available on this machine";
-        }
-        if (message.contains("Permission denied")) {
-            return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
-        }
-        return ErrorResponses.oneLine(message);
-    }
 
     /** The bound address (useful with port 0 in tests); null before start. */
     public InetSocketAddress localAddress() {

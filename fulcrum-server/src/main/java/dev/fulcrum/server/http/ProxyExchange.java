@@ -4,6 +4,7 @@ import dev.fulcrum.core.health.Outcome;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.net.ByteRelay;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -436,6 +437,7 @@ final class ProxyExchange {
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
         ch.pipeline().remove(BackendHandler.class);
         ch.pipeline().remove("codec");
+        ch.read(); // the relay reads only when asked; bytes the codec held have reached it already
     }
 
     /** The client went away: drop the server connection unless the response already ended. */

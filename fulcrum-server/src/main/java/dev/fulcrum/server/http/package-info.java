@@ -6,7 +6,7 @@
  * time and hands each to a {@code ProxyExchange}, which chooses a server ({@code ServerChoice}),
  * borrows or opens a server connection ({@code BackendConnectionPool}, whose connections end in a
  * {@code BackendHandler}) and relays both ways. A {@code 101 Switching Protocols} turns both
- * connections into a {@code ByteRelay} tunnel.
+ * connections into a {@link dev.fulcrum.server.net.ByteRelay} tunnel.
  *
  * <p>Threads: a client connection, its exchanges and every server connection they use live on one
  * event loop (server connections are opened on the client's loop and pooled per loop), so nothing

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.net;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -29,7 +30,14 @@ import io.netty.util.ReferenceCountUtil;
  *       end of input closes the peer after its pending writes.</li>
  *   <li>A closed or failed side closes the other after its pending writes (a reset stays a close:
  *       Netty does not expose sending RST).</li>
+ *   <li>Messages: {@link ByteBuf}s are relayed as they are; a {@link ByteBufHolder} (what an HTTP
+ *       codec still hands on while it is taken out after a protocol switch, such as an empty last
+ *       content) is relayed as its bytes, or dropped when it holds none. Anything else is a bug of
+ *       the caller's pipeline and ends the tunnel.</li>
  * </ul>
+ *
+ * <p>The relay asks for no read itself: once both relays are installed, the caller reads each side
+ * (or fires the read batch it already holds through the pipeline).
  *
  * <p>Not thread-safe: both channels must be on the same event loop (the backend is bootstrapped on
  * the client's loop), so the two relays of a tunnel never race.
@@ -47,16 +55,28 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf)) {
-            ReferenceCountUtil.release(msg);
-            throw new IllegalArgumentException("ByteRelay relays ByteBuf only, got " + msg.getClass().getSimpleName());
+        ByteBuf bytes = switch (msg) {
+            case ByteBuf buf -> buf;
+            case ByteBufHolder holder -> {
+                ByteBuf content = holder.content().retain();
+                holder.release();
+                yield content;
+            }
+            default -> {
+                ReferenceCountUtil.release(msg);
+                throw new IllegalArgumentException("ByteRelay relays bytes only, got " + msg.getClass().getSimpleName());
+            }
+        };
+        if (!bytes.isReadable()) {
+            bytes.release(); // nothing to relay; the batch goes on
+            return;
         }
         if (!peer.isActive()) {
-            ReferenceCountUtil.release(msg);
+            bytes.release();
             ctx.close();
             return;
         }
-        lastWrite = peer.write(msg);
+        lastWrite = peer.write(bytes);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
@@ -94,7 +95,7 @@ public final class TcpListener implements ListenerRuntime {
                 started.complete(null);
             } else {
                 started.completeExceptionally(new IllegalStateException("listener " + config.name()
-                        + ": cannot listen on " + config.listen() + ": " + firstLine(f.cause().getMessage())));
+                        + ": cannot listen on " + config.listen() + ": " + BindFailure.describe(f.cause())));
             }
         });
         return started;

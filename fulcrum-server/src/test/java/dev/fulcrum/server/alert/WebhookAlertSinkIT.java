@@ -3,8 +3,9 @@ package dev.fulcrum.server.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.AfterEach;
+import dev.fulcrum.server.testing.CloseAfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,15 +31,9 @@ class WebhookAlertSinkIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-24T03:00:00Z"), ZoneOffset.UTC);
 
-    private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (AutoCloseable c : toClose.reversed()) {
-            c.close();
-        }
-    }
 
     /** A receiver that records every POSTed body (a JSON array) and answers 200. */
     private HttpServer receiver(int port) throws IOException {
@@ -53,7 +48,7 @@ class WebhookAlertSinkIT {
             exchange.close();
         });
         http.start();
-        toClose.add(() -> http.stop(0));
+        closer.add(() -> http.stop(0));
         return http;
     }
 
@@ -64,7 +59,7 @@ class WebhookAlertSinkIT {
     private WebhookAlertSink sink(int port, Duration timeout, int capacity) {
         WebhookAlertSink sink = new WebhookAlertSink(url(port), timeout, "http://127.0.0.1:9901/", capacity,
                 Duration.ofMillis(50), Duration.ofMillis(400), Duration.ofMinutes(5), Clock.systemUTC());
-        toClose.add(sink);
+        closer.add(sink);
         return sink;
     }
 
@@ -157,7 +152,7 @@ class WebhookAlertSinkIT {
     void aReceiverThatNeverAnswersDoesNotSlowFire() throws Exception {
         // Accepts connections (kernel backlog) but never reads or answers.
         ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        toClose.add(silent);
+        closer.add(silent);
         Alerter alerter = alerter(sink(silent.getLocalPort(), Duration.ofSeconds(5), 8));
         alerter.fire("FulcrumPoolDown", "critical", "app", "", "warm-up", "loads the classes involved");
         long worstNanos = 0;

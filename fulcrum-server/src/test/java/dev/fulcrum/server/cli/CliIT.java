@@ -1,9 +1,12 @@
 package dev.fulcrum.server.cli;
 
+import dev.fulcrum.server.testing.FulcrumProcess;
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -82,13 +86,12 @@ class CliIT {
         return Files.writeString(tmp.resolve(name), text);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    private static String goodConfig(int port) {
+        return proxyConfig(port, 9101, "");
     }
 
-    private String goodConfig(int port) {
+    /** Listener {@code web} on PORT in front of pool {@code app} of one server; more pool keys may follow. */
+    private static String proxyConfig(int port, int serverPort, String morePoolKeys) {
         return """
                 listeners:
                   - name: web
@@ -97,8 +100,8 @@ class CliIT {
                 pools:
                   - name: app
                     servers:
-                      - address: 127.0.0.1:9101
-                """.formatted(port);
+                      - address: 127.0.0.1:%d
+                """.formatted(port, serverPort) + morePoolKeys;
     }
 
     @Test
@@ -114,7 +117,14 @@ class CliIT {
     void helpListsTheCommands() throws Exception {
         Result help = fulcrum("--help");
         assertThat(help.exit()).isZero();
-        assertThat(help.out()).contains("run ", "validate ", "demo ", "demo-server ", "version ");
+        assertThat(help.out()).contains("run ", "validate ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
+        for (String command : List.of("run", "validate", "demo", "demo-server", "version")) {
+            Result commandHelp = fulcrum(command, "--help");
+            assertThat(commandHelp.exit()).as(command).isZero();
+            assertThat(commandHelp.out()).as(command).startsWith("Usage: fulcrum " + command)
+                    .contains("--help").doesNotContain("--version"); // the version is fulcrum's, not a command's
+        }
+        assertThat(fulcrum("run", "--help").out()).contains("-c, --config=FILE", "SIGHUP", "second signal");
     }
 
     @Test
@@ -178,7 +188,7 @@ class CliIT {
 
     @Test
     void runStopsGracefullyOnSigtermWithExit0AndSurvivesABadReload() throws Exception {
-        Path config = file("fulcrum.yaml", goodConfig(freePort()));
+        Path config = file("fulcrum.yaml", goodConfig(Loopback.freePort()));
         Running run = start("run", "-c", config.toString());
         try {
             await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads"));
@@ -199,6 +209,97 @@ class CliIT {
     }
 
     @Test
+    void runWithItsPortTakenExits1WithOneLineNamingTheListener() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = file("fulcrum.yaml", goodConfig(taken.getLocalPort()));
+            Result result = fulcrum("run", "-c", config.toString());
+            assertThat(result.exit()).isEqualTo(1);
+            assertThat(result.errLines()).singleElement().asString()
+                    .isEqualTo("fulcrum: listener web: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use");
+        }
+    }
+
+    /**
+     * {@code fulcrum run} in front of one demo server named {@code slow}, its pool draining for up to
+     * 30 s; closing kills what is left of both.
+     */
+    private final class RunInFrontOfADemoServer implements AutoCloseable {
+        final int serverPort = Loopback.freePort();
+        final int port = Loopback.freePort();
+        final FulcrumProcess server = FulcrumProcess.demoServer(serverPort, "--name", "slow");
+        final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        final Running run;
+
+        RunInFrontOfADemoServer() throws Exception {
+            Path config = file("fulcrum.yaml", proxyConfig(port, serverPort, """
+                        drain-timeout: 30s
+                        health-check:
+                          type: none
+                    """));
+            run = start("run", "-c", config.toString());
+            await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads") || !run.process.isAlive());
+            assertThat(run.process.isAlive()).as("run started: " + run.err()).isTrue();
+        }
+
+        /** Sends GET /work?ms=MS through the proxy and waits until the demo server is working on it. */
+        CompletableFuture<HttpResponse<String>> inFlightWork(long ms) {
+            CompletableFuture<HttpResponse<String>> response = client.sendAsync(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/work?ms=" + ms)).timeout(BOUND).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serverPort + "/metrics"))
+                    .timeout(BOUND).build();
+            await("the request at the server").atMost(BOUND).pollInterval(Duration.ofMillis(20))
+                    .until(() -> client.send(metrics, HttpResponse.BodyHandlers.ofString()).body()
+                            .contains("\ndemo_work_busy 1\n"));
+            return response;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            run.process.destroyForcibly();
+            client.close();
+            server.close();
+        }
+    }
+
+    @Test
+    void gracefulStopLetsTheInFlightRequestFinishThenExits0() throws Exception {
+        try (RunInFrontOfADemoServer f = new RunInFrontOfADemoServer()) {
+            CompletableFuture<HttpResponse<String>> response = f.inFlightWork(1500);
+
+            f.run.process.destroy(); // SIGTERM while the request runs
+
+            HttpResponse<String> r = response.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("server slow worked 1500 ms\n");
+            Result result = f.run.await();
+            assertThat(result.exit()).isZero();
+            assertThat(result.out()).contains("stopping");
+        }
+    }
+
+    @Test
+    void secondSigtermDuringAGracefulStopExitsAtOnce() throws Exception {
+        try (RunInFrontOfADemoServer f = new RunInFrontOfADemoServer()) {
+            CompletableFuture<HttpResponse<String>> response = f.inFlightWork(3000);
+            Process run = f.run.process;
+
+            run.destroy(); // first SIGTERM: drains for up to 30 s
+            await().atMost(BOUND).until(() -> f.run.out().contains("stopping"));
+            await("alive while the request runs").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(run::isAlive);
+            assertThat(response).isNotDone();
+
+            run.destroy(); // second SIGTERM
+            assertThat(run.waitFor(2, TimeUnit.SECONDS)).as("exited within 2 s").isTrue();
+            assertThat(run.exitValue()).isEqualTo(128 + 15);
+            assertThat(f.run.err()).contains("second SIGTERM, exiting now");
+            assertThat(response).failsWithin(BOUND); // cut off, never answered
+        }
+    }
+
+    @Test
     void demoServerServesUntilSigterm() throws Exception {
         Running server = start("demo-server", "--port", "0", "--name", "cli");
         try {
@@ -213,7 +314,7 @@ class CliIT {
                 assertThat(response.body()).isEqualTo("server cli\n");
             }
             server.process.destroy();
-            assertThat(server.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(server.await().exit()).isZero();
         } finally {
             server.process.destroyForcibly();
         }
@@ -221,8 +322,8 @@ class CliIT {
 
     @Test
     void demoStartsThreeServersAndStopsEverythingOnSignal() throws Exception {
-        Running demo = start("demo", "--port", Integer.toString(freePort()), "--admin-port",
-                Integer.toString(freePort()));
+        Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
+                Integer.toString(Loopback.freePort()));
         try {
             await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
             assertThat(demo.out()).contains("http://127.0.0.1:9101/", "http://127.0.0.1:9102/",

@@ -1,7 +1,8 @@
 package dev.fulcrum.server.http;
 
-import org.junit.jupiter.api.AfterEach;
+import dev.fulcrum.server.testing.CloseAfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,24 +23,15 @@ import static org.awaitility.Awaitility.await;
 /** Spreading requests over servers, keep-alive on both sides, sticky cookies. */
 class HttpProxyBalancingIT {
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables.reversed()) {
-            c.close();
-        }
-    }
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
 
     private TestBackend backend(String name) throws InterruptedException {
-        TestBackend b = TestBackend.start(name);
-        closeables.add(b);
-        return b;
+        return closer.add(TestBackend.start(name));
     }
 
     private ProxyFixture proxy(ProxyFixture f) throws Exception {
-        closeables.add(f);
-        return f.start();
+        return closer.add(f).start();
     }
 
     private static HttpClient client() {

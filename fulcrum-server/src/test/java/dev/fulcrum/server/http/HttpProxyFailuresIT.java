@@ -1,8 +1,10 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.core.HostPort;
-import org.junit.jupiter.api.AfterEach;
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -11,32 +13,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What clients see when servers fail: retries where safe, else 502/503/504 with a reason. */
 class HttpProxyFailuresIT {
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables.reversed()) {
-            c.close();
-        }
-    }
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
 
     private TestBackend backend(String name) throws InterruptedException {
-        TestBackend b = TestBackend.start(name);
-        closeables.add(b);
-        return b;
+        return closer.add(TestBackend.start(name));
     }
 
     private ProxyFixture proxy(ProxyFixture f) throws Exception {
-        closeables.add(f);
-        return f.start();
+        return closer.add(f).start();
     }
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -87,8 +78,8 @@ class HttpProxyFailuresIT {
 
     @Test
     void refusedConnectionsAreRetriedThenAnswered502() throws Exception {
-        HostPort dead1 = new HostPort("127.0.0.1", ProxyFixture.freePort());
-        HostPort dead2 = new HostPort("127.0.0.1", ProxyFixture.freePort());
+        HostPort dead1 = new HostPort("127.0.0.1", Loopback.freePort());
+        HostPort dead2 = new HostPort("127.0.0.1", Loopback.freePort());
         ProxyFixture f = new ProxyFixture();
         f.servers.add(dead1);
         f.servers.add(dead2);
@@ -108,11 +99,11 @@ class HttpProxyFailuresIT {
     void connectTimeoutIsAConnectFailureAndIsRetriedElsewhere() throws Exception {
         // a listening socket whose accept queue is full: the kernel drops further SYNs
         ServerSocket full = new ServerSocket();
-        closeables.add(full);
+        closer.add(full);
         full.bind(new InetSocketAddress("127.0.0.1", 0), 1);
         for (int i = 0; i < 8; i++) {
             SocketChannel filler = SocketChannel.open();
-            closeables.add(filler);
+            closer.add(filler);
             filler.configureBlocking(false);
             filler.connect(full.getLocalSocketAddress());
         }

@@ -1,7 +1,8 @@
 package dev.fulcrum.server.http;
 
-import org.junit.jupiter.api.AfterEach;
+import dev.fulcrum.server.testing.CloseAfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.InputStream;
 import java.net.http.HttpClient;
@@ -9,8 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -20,29 +19,20 @@ import static org.awaitility.Awaitility.await;
 /** What the proxy does to requests and client connections: headers, limits, timeouts, closing. */
 class HttpProxyRequestIT {
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables.reversed()) {
-            c.close();
-        }
-    }
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
 
     private TestBackend backend(String name) throws InterruptedException {
-        TestBackend b = TestBackend.start(name);
-        closeables.add(b);
-        return b;
+        return closer.add(TestBackend.start(name));
     }
 
     private ProxyFixture proxy(ProxyFixture f) throws Exception {
-        closeables.add(f);
-        return f.start();
+        return closer.add(f).start();
     }
 
     private RawHttp raw(ProxyFixture proxy) throws Exception {
         RawHttp r = new RawHttp(proxy.port, 5000);
-        closeables.add(r);
+        closer.add(r);
         return r;
     }
 

@@ -1,10 +1,11 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.testing.CloseAfterEach;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -36,20 +37,13 @@ class HttpProxyStreamingIT {
 
     private static final long MIB = 1024 * 1024;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closeables.reversed()) {
-            c.close();
-        }
-    }
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
 
     private ProxyFixture proxyTo(TestBackend backend) throws Exception {
-        closeables.add(backend);
+        closer.add(backend);
         ProxyFixture f = new ProxyFixture().servers(backend);
-        closeables.add(f);
-        return f.start();
+        return closer.add(f).start();
     }
 
     private static HttpClient client() {

@@ -15,8 +15,7 @@ import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.fulcrum.server.testing.Loopback;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,7 +64,7 @@ final class ProxyFixture implements AutoCloseable {
                 new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                         Duration.ofSeconds(1), 2, 3, 0.1),
                 OutlierDetection.DEFAULT);
-        port = freePort();
+        port = Loopback.freePort();
         Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", tls,
                 maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes);
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
@@ -91,13 +90,6 @@ final class ProxyFixture implements AutoCloseable {
         }
         if (transport != null) {
             transport.close();
-        }
-    }
-
-    /** A port nothing listens on right now (bound then released). */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }

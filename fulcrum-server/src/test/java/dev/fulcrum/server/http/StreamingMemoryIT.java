@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.testing.FulcrumProcess;
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,8 +40,8 @@ class StreamingMemoryIT {
 
     @BeforeAll
     static void start() throws Exception {
-        serverPort = FulcrumProcess.freePort();
-        proxyPort = FulcrumProcess.freePort();
+        serverPort = Loopback.freePort();
+        proxyPort = Loopback.freePort();
         server = FulcrumProcess.demoServer(serverPort);
         Path config = dir.resolve("fulcrum.yaml");
         Files.writeString(config, """
@@ -57,7 +58,7 @@ class StreamingMemoryIT {
                       - address: 127.0.0.1:%d
                     health-check:
                       type: none
-                """.formatted(FulcrumProcess.freePort(), proxyPort, serverPort));
+                """.formatted(Loopback.freePort(), proxyPort, serverPort));
         proxy = FulcrumProcess.start("streaming-proxy", List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m"),
                 "run", "-c", config.toString());
         proxy.awaitPort(proxyPort, Duration.ofSeconds(30));

@@ -15,6 +15,7 @@ import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -311,7 +312,7 @@ class TcpListenerIT {
                 OutlierDetection.DEFAULT);
         registry = new Registry(Clock.systemUTC());
         pool = registry.addPool(poolConfig);
-        Listener config = new Listener("tcp-test", new HostPort("127.0.0.1", TestBackend.freePort()), Protocol.TCP,
+        Listener config = new Listener("tcp-test", new HostPort("127.0.0.1", Loopback.freePort()), Protocol.TCP,
                 "app", null, maxConnections, idleTimeout, Duration.ofSeconds(10), 65536);
         listener = new TcpListener(config, pool, transport);
         listener.start().get(5, TimeUnit.SECONDS);

@@ -14,6 +14,7 @@ import dev.fulcrum.server.config.FulcrumConfig.Tls;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -112,7 +113,7 @@ class TcpListenerTlsIT {
         PoolRuntime pool = registry.addPool(new PoolConfig("app", Algorithm.ROUND_ROBIN, HashKey.SOURCE_IP, "",
                 List.of(new ServerEntry(server, 1)), Duration.ofSeconds(1), Duration.ofSeconds(5), 1, Duration.ZERO,
                 Duration.ofSeconds(5), 0, none, OutlierDetection.DEFAULT));
-        Listener config = new Listener("tls-test", new HostPort("127.0.0.1", TestBackend.freePort()), Protocol.TCP,
+        Listener config = new Listener("tls-test", new HostPort("127.0.0.1", Loopback.freePort()), Protocol.TCP,
                 "app", tls, 0, Duration.ofSeconds(30), Duration.ofSeconds(10), 65536);
         return new TcpListener(config, pool, transport);
     }

@@ -2,6 +2,7 @@ package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.core.HostPort;
 
+import dev.fulcrum.server.testing.Loopback;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -89,13 +90,7 @@ final class TestBackend implements AutoCloseable {
 
     /** A loopback address where nothing listens (a port just freed). */
     static HostPort deadAddress() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new HostPort("127.0.0.1", s.getLocalPort());
-        }
-    }
-
-    static int freePort() throws IOException {
-        return deadAddress().port();
+        return new HostPort("127.0.0.1", Loopback.freePort());
     }
 
     static byte[] readAll(InputStream in) throws IOException {
