@@ -50,6 +50,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -73,6 +74,7 @@ final class TestBackend implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final boolean resetting;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile HttpHeaders lastHeaders;
 
     private TestBackend(String name, boolean webSocket, boolean resetting) throws InterruptedException {
@@ -155,9 +157,12 @@ final class TestBackend implements AutoCloseable {
         return (byte) (i * 31 + (i >>> 9));
     }
 
-    /** Stops accepting and closes every connection (the "server killed" case). */
+    /** Stops accepting and closes every connection (the "server killed" case). Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         serverChannel.close().syncUninterruptibly();
         children.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
