@@ -239,6 +239,18 @@ class CliIT {
             }
             assertThat(tmp.resolve("demo-logs/9101.log")).content().contains("listening on 127.0.0.1:9101");
 
+            // the failover the welcome text suggests shows on the console
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                for (String action : List.of("fail", "recover")) {
+                    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9102/admin/" + action))
+                            .POST(HttpRequest.BodyPublishers.noBody()).timeout(BOUND).build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    String alert = (action.equals("fail") ? "ALERT FIRING" : "ALERT RESOLVED")
+                            + " FulcrumServerDown pool=app server=127.0.0.1:9102";
+                    await(alert).atMost(BOUND).until(() -> demo.out().contains(alert));
+                }
+            }
+
             // SIGTERM rather than SIGINT: a test run from a background shell job inherits an
             // ignored SIGINT, which the JVM then cannot catch. Both take the same path (StopSignals).
             demo.process.destroy();
