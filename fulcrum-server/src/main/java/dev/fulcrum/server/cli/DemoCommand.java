@@ -105,7 +105,7 @@ final class DemoCommand implements Callable<Integer> {
                 Try:
                   for i in 1 2 3 4 5 6; do curl -s %1$s/; done      # answers rotate over the servers
                   curl -X POST %5$s/admin/fail                      # %5$s fails its health check: within
-                                                                    #   2 s, server-down and ALERT FIRING here
+                                                                    #   3 s, server-down and ALERT FIRING here
                   curl -X POST %5$s/admin/recover                   # passes again: server-up, ALERT RESOLVED
                   for i in $(seq 100); do curl -s '%1$s/work?ms=20' >/dev/null & done; wait   # some CPU load
                   curl -s %6$s/metrics | grep process_cpu_usage
