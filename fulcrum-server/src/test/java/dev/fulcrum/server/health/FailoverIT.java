@@ -141,7 +141,11 @@ class FailoverIT {
         AlertReceiver.Received firing = s.alerts.first(Alerter.SERVER_DOWN, server3, false).orElseThrow();
         assertThat(firing.description()).isEqualTo(FALL + " checks failed: status 503");
 
-        // from the down event on, no request reaches it: its own count of answered requests stands still
+        // from the down event on, no request reaches it: its own count of answered requests stands
+        // still (counted from a moment after the alert, once anything in flight at the event ended)
+        long settle = System.nanoTime();
+        load.awaitServedAfter("s1", settle, 10, Duration.ofSeconds(10));
+        load.awaitServedAfter("s2", settle, 10, Duration.ofSeconds(10));
         long before = helloRequests(port3);
         long mark = System.nanoTime();
         load.awaitServedAfter("s1", mark, 100, Duration.ofSeconds(10));
