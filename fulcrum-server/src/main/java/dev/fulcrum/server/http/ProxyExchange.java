@@ -205,7 +205,8 @@ final class ProxyExchange {
         if (whole) {
             ch.write(toServer);
         }
-        ch.writeAndFlush(whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer).addListener((ChannelFutureListener) f -> {
+        Object last = whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer;
+        ch.writeAndFlush(last).addListener((ChannelFutureListener) f -> {
             if (ch != backend || done) {
                 return;
             }

@@ -14,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * that health-check and response timeouts are for. It counts and holds every connection it
  * accepted until {@link #close()}. Thread-safe.
  */
-public final class HangingServer implements AutoCloseable {
+final class HangingServer implements AutoCloseable {
 
     private final ServerSocket socket;
     private final List<Socket> held = new CopyOnWriteArrayList<>();

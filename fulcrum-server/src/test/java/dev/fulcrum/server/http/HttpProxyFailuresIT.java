@@ -111,7 +111,8 @@ class HttpProxyFailuresIT {
         long retries = proxy.listener.stats().retries();
         HttpResponse<String> timedOut = null;
         for (int i = 0; i < 4 && timedOut == null; i++) {
-            HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/")).POST(HttpRequest.BodyPublishers.noBody()));
+            HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/"))
+                    .POST(HttpRequest.BodyPublishers.noBody()));
             if (r.statusCode() == 504) {
                 timedOut = r;
             } else {
