@@ -28,8 +28,9 @@ import java.util.stream.Collectors;
 /**
  * {@code fulcrum demo}: the whole system on one machine. Starts 3 demo servers (child processes on
  * 127.0.0.1:9101..9103, logs in {@code demo-logs/}), a load balancer with listener {@code web}
- * on {@code --port} in front of pool {@code app} (round-robin, health checks every second) and the
- * admin API on {@code --admin-port}; prints the URLs and commands to try. Ctrl-C (or SIGTERM)
+ * on {@code --port} in front of pool {@code app} (round-robin, health checks every second, alerts
+ * logged on the console) and the admin API on {@code --admin-port}; prints the URLs and the
+ * commands to try, among them how to fail a demo server and watch the failover on the console. Ctrl-C (or SIGTERM)
  * stops everything it started and exits 0.
  */
 @Command(name = "demo", description = "Starts 3 demo servers and a load balancer in front of them; Ctrl-C stops all.")
@@ -106,8 +107,9 @@ final class DemoCommand implements Callable<Integer> {
 
                 Try:
                   for i in 1 2 3 4 5 6; do curl -s %1$s/; done      # answers rotate over the servers
-                  curl -X POST %5$s/admin/fail                      # %5$s fails its health check
-                  curl -X POST %5$s/admin/recover                   # and passes again
+                  curl -X POST %5$s/admin/fail                      # %5$s fails its health check: within
+                                                                    #   3 s, server-down and ALERT FIRING here
+                  curl -X POST %5$s/admin/recover                   # passes again: server-up, ALERT RESOLVED
                   for i in $(seq 100); do curl -s '%1$s/work?ms=20' >/dev/null & done; wait   # some CPU load
                   curl -s %6$s/metrics | grep process_cpu_usage
                 """.formatted(lb, adminPort, urls, LOG_DIR, second, servers.getFirst());

@@ -36,8 +36,11 @@ import java.util.random.RandomGenerator;
  *
  * <p>Scheduling: servers registered before the checker started are taken as up and get their first
  * check at a random offset within the interval; a server added later ({@code server-added}) starts
- * {@code checking} and is checked at once. Each next check comes {@code interval ± jitter} after
- * the previous one ended, so checks spread out and never pile up on a slow server. A removed
+ * {@code checking} and is checked at once. Each next check starts {@code interval ± jitter} after
+ * the previous one started, so a server that times out is still checked every interval and goes
+ * down within {@code interval × fall + timeout}; checks of one server never overlap (the next one
+ * is scheduled when the previous one ended, at once if that is already late), so they never
+ * pile up on a slow server, and the jitter spreads the servers' checks out. A removed
  * server stops being checked. Pools with {@code type: none} (or no health check) are not checked
  * and their servers stay up. A reload's new {@code health-check} applies from each server's next
  * check (a changed rise/fall restarts its counter at the edge of its current state); on
@@ -71,6 +74,8 @@ public final class HealthChecker implements AutoCloseable {
         volatile CheckResult last;
         volatile ServerState activeState;
         ScheduledFuture<?> next;
+        /** {@link System#nanoTime()} when the current check started. */
+        long checkStarted;
         boolean stopped;
 
         Target(PoolRuntime pool, Server server, HealthCounter counter) {
@@ -241,6 +246,7 @@ public final class HealthChecker implements AutoCloseable {
             // a reload changed rise/fall: keep the state, restart the counter at that state's edge
             t.counter = counter(t.counter.state(), check);
         }
+        t.checkStarted = System.nanoTime();
         Probe.run(loop, NioSocketChannel.class, t.server.address(), check, outcome -> onOutcome(t, outcome));
     }
 
@@ -256,7 +262,8 @@ public final class HealthChecker implements AutoCloseable {
         transition.ifPresent(tr -> apply(t, tr));
         HealthCheck check = t.pool.settings().healthCheck();
         if (check != null) {
-            schedule(t, nextDelay(check));
+            long took = System.nanoTime() - t.checkStarted;
+            schedule(t, Math.max(1, nextDelay(check) - took));
         }
     }
 

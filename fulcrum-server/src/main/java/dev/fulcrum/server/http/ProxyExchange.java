@@ -41,7 +41,8 @@ import java.net.ConnectException;
  * picks): when {@link RetryPolicy} allows it, i.e. after a failed connect, or after a close/reset
  * before any response byte when no body byte was sent and the method is idempotent (or not even the
  * head was written). The {@code response-timeout} runs from the request head and restarts whenever
- * the server takes a body part, until the response head starts; it ends in a 504, never retried.
+ * the server takes a body part, until the response head starts; when it fires, an idempotent
+ * request with no body byte sent is retried like a reset one, anything else gets a 504.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (when the server is chosen) and
  * {@link Server#requestFinished()} exactly once for it, when the response ends or the attempt
@@ -171,6 +172,7 @@ final class ProxyExchange {
         attempts++;
         attemptOpen = true;
         headWritten = false;
+        requestSent = false;
         s.requestStarted();
         Channel idle = listener.backendPool().takeIdle(loop, s);
         reused = idle != null;
@@ -207,12 +209,22 @@ final class ProxyExchange {
         backend = ch;
         backendHandler = ch.pipeline().get(BackendHandler.class);
         backendHandler.lend(this);
-        ch.writeAndFlush(toServer).addListener((ChannelFutureListener) f -> {
+        // A retry of a request the client already sent whole (so with no body: RetryPolicy allows
+        // no retry once body bytes went out): nothing more comes from the client, so this try ends
+        // the request itself. Without the end, the connection's encoder would still wait for a body
+        // and the connection could not be reused.
+        boolean whole = lastTaken;
+        if (whole) {
+            ch.write(toServer);
+        }
+        Object last = whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer;
+        ch.writeAndFlush(last).addListener((ChannelFutureListener) f -> {
             if (ch != backend || done) {
                 return;
             }
             if (f.isSuccess()) {
                 headWritten = true;
+                requestSent = whole;
                 responseTimer.progress();
                 front.resume();
             } else {
@@ -396,7 +408,11 @@ final class ProxyExchange {
         fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
-    /** No progress from the server for {@code response-timeout}: 504, never retried. */
+    /**
+     * No progress from the server for {@code response-timeout}: the try failed (a gateway failure
+     * for outlier detection). Retried on another server when {@link RetryPolicy#mayRetryAfterTimeout}
+     * allows it and tries are left; otherwise, or when no server is left, 504.
+     */
     private void responseTimedOut() {
         if (done || responseStarted) {
             return;
@@ -404,13 +420,27 @@ final class ProxyExchange {
         Channel ch = backend;
         detach();
         if (ch != null) {
-            ch.close();
+            ch.close(); // the server may still answer; that answer has no one to go to
         }
-        server.failed();
-        listener.observer().serverOutcome(listener.pool(), server, Outcome.GATEWAY_FAILURE);
-        String reason = "server " + server.id() + " did not answer within "
+        Server timedOut = server;
+        timedOut.failed();
+        listener.observer().serverOutcome(listener.pool(), timedOut, Outcome.GATEWAY_FAILURE);
+        finishAttempt();
+        String reason = "server " + timedOut.id() + " did not answer within "
                 + ErrorResponses.format(settings.responseTimeout());
-        log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.uri(), reason);
+        boolean retryable = RetryPolicy.mayRetryAfterTimeout(request.method(), bodyBytesSent)
+                && attempts <= settings.retries();
+        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), reason,
+                retryable ? "; retrying on another server if one is left" : "");
+        if (retryable) {
+            Server next = choice.next(timedOut);
+            if (next != null) {
+                lastFailure = reason;
+                listener.stats().retried();
+                tryServer(next);
+                return;
+            }
+        }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
     }
 

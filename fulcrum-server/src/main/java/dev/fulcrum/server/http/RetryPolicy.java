@@ -12,7 +12,11 @@ import java.util.Set;
  *   <li>a connection closed or reset before any response byte is retried for idempotent methods
  *       (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), and for others (POST, PATCH) only if not even
  *       the request head was written;</li>
- *   <li>once the response started, or on a response timeout, never (the server may have acted).</li>
+ *   <li>a {@code response-timeout} (no response byte in time) is retried for idempotent methods
+ *       when no body byte was sent, like Envoy's per-try timeout: a hung server then costs the
+ *       client one timeout, not the request; a POST or PATCH, or a request whose body started,
+ *       gets the 504 (the server may have acted);</li>
+ *   <li>once the response started, never.</li>
  * </ul>
  * Pure; the count of retries ({@code retries}) is the caller's business.
  */
@@ -36,5 +40,14 @@ final class RetryPolicy {
             return false;
         }
         return !connected || !headWritten || IDEMPOTENT.contains(method);
+    }
+
+    /**
+     * After a response timeout fired before any response byte (the request head reached the server).
+     *
+     * @param bodyBytesSent some request body bytes were written, on this try or an earlier one
+     */
+    static boolean mayRetryAfterTimeout(HttpMethod method, boolean bodyBytesSent) {
+        return !bodyBytesSent && IDEMPOTENT.contains(method);
     }
 }

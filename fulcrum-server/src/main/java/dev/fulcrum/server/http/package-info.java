@@ -19,7 +19,7 @@
  * <p>Errors Fulcrum answers itself ({@code ErrorResponses}): 400/413/431 for a request the decoder
  * rejects (never forwarded), 408 for a head that did not arrive within
  * {@code request-header-timeout}, 502 when the server failed, 503 when no server is up, 504 when it
- * did not answer within {@code response-timeout}; then the connection closes (lingering, so the
- * client reads the answer).
+ * did not answer within {@code response-timeout} (and the request could not be retried elsewhere);
+ * then the connection closes (lingering, so the client reads the answer).
  */
 package dev.fulcrum.server.http;

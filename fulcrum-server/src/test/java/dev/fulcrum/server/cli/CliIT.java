@@ -86,13 +86,18 @@ class CliIT {
         return Files.writeString(tmp.resolve(name), text);
     }
 
-    private static String goodConfig(int port) {
+    private static String goodConfig(int port) throws IOException {
         return proxyConfig(port, 9101, "");
     }
 
-    /** Listener {@code web} on PORT in front of pool {@code app} of one server; more pool keys may follow. */
-    private static String proxyConfig(int port, int serverPort, String morePoolKeys) {
+    /**
+     * Listener {@code web} on PORT in front of pool {@code app} of one server; more pool keys may
+     * follow. The admin API gets a free port of its own, so runs never fight over 9901.
+     */
+    private static String proxyConfig(int port, int serverPort, String morePoolKeys) throws IOException {
         return """
+                admin:
+                  listen: 127.0.0.1:%d
                 listeners:
                   - name: web
                     listen: 127.0.0.1:%d
@@ -101,7 +106,7 @@ class CliIT {
                   - name: app
                     servers:
                       - address: 127.0.0.1:%d
-                """.formatted(port, serverPort) + morePoolKeys;
+                """.formatted(Loopback.freePort(), port, serverPort) + morePoolKeys;
     }
 
     @Test
@@ -339,6 +344,18 @@ class CliIT {
                 }
             }
             assertThat(tmp.resolve("demo-logs/9101.log")).content().contains("listening on 127.0.0.1:9101");
+
+            // the failover the welcome text suggests shows on the console
+            try (HttpClient client = HttpClient.newHttpClient()) {
+                for (String action : List.of("fail", "recover")) {
+                    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9102/admin/" + action))
+                            .POST(HttpRequest.BodyPublishers.noBody()).timeout(BOUND).build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    String alert = (action.equals("fail") ? "ALERT FIRING" : "ALERT RESOLVED")
+                            + " FulcrumServerDown pool=app server=127.0.0.1:9102";
+                    await(alert).atMost(BOUND).until(() -> demo.out().contains(alert));
+                }
+            }
 
             // SIGTERM rather than SIGINT: a test run from a background shell job inherits an
             // ignored SIGINT, which the JVM then cannot catch. Both take the same path (StopSignals).

@@ -1,7 +1,5 @@
 package dev.fulcrum.server.health;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
@@ -11,6 +9,7 @@ import dev.fulcrum.server.alert.WebhookAlertSink;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.AlertReceiver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -34,14 +32,12 @@ import static org.awaitility.Awaitility.await;
  */
 class HealthAlertsIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long INTERVAL_MS = 250;
     private static final long TIMEOUT_MS = 200;
     private static final int RISE = 2;
     private static final int FALL = 3;
 
     private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
-    private final List<JsonNode> received = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void closeAll() throws Exception {
@@ -60,28 +56,10 @@ class HealthAlertsIT {
         return http;
     }
 
-    private List<JsonNode> alerts(String alertname, boolean resolved) {
-        List<JsonNode> out = new ArrayList<>();
-        for (JsonNode array : received) {
-            for (JsonNode a : array) {
-                if (a.path("labels").path("alertname").asText().equals(alertname) && a.has("endsAt") == resolved) {
-                    out.add(a);
-                }
-            }
-        }
-        return out;
-    }
-
     @Test
     void stoppedServerLeavesRotationAndAlertsThenComesBackResolved() throws Exception {
-        HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        receiver.createContext("/api/v2/alerts", ex -> {
-            received.add(JSON.readTree(ex.getRequestBody().readAllBytes()));
-            ex.sendResponseHeaders(200, -1);
-            ex.close();
-        });
-        receiver.start();
-        toClose.add(() -> receiver.stop(0));
+        AlertReceiver receiver = AlertReceiver.start();
+        toClose.add(receiver);
 
         HttpServer a = backend(0);
         HttpServer b = backend(0);
@@ -93,8 +71,7 @@ class HealthAlertsIT {
         toClose.add(registry);
         registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, INTERVAL_MS, TIMEOUT_MS, RISE, FALL),
                 new HostPort("127.0.0.1", a.getAddress().getPort()), addressB));
-        WebhookAlertSink webhook = new WebhookAlertSink(
-                URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/api/v2/alerts"),
+        WebhookAlertSink webhook = new WebhookAlertSink(URI.create(receiver.url()),
                 Duration.ofSeconds(2), "http://127.0.0.1:9901/", 64, Duration.ofMillis(100), Duration.ofSeconds(1),
                 Duration.ofMinutes(5), Clock.systemUTC());
         Alerter alerter = new Alerter("edge-1", Clock.systemUTC(), List.of(new LogAlertSink(), webhook)).attach(registry);
@@ -111,14 +88,12 @@ class HealthAlertsIT {
                 .until(() -> pool.snapshot().balancer().servers().stream().noneMatch(w -> w.server() == serverB));
         long outOfRotationMs = (System.nanoTime() - stopped) / 1_000_000;
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
-                .until(() -> !alerts("FulcrumServerDown", false).isEmpty());
-        long alertedMs = (System.nanoTime() - stopped) / 1_000_000;
-        JsonNode firing = alerts("FulcrumServerDown", false).getFirst();
-        assertThat(firing.path("labels").path("server").asText()).isEqualTo(addressB.toString());
-        assertThat(firing.path("annotations").path("description").asText())
-                .isEqualTo("3 checks failed: connection refused");
+                .until(() -> receiver.first(Alerter.SERVER_DOWN, addressB.toString(), false).isPresent());
+        AlertReceiver.Received firing = receiver.first(Alerter.SERVER_DOWN, addressB.toString(), false).orElseThrow();
+        long alertedMs = (firing.atNanos() - stopped) / 1_000_000;
+        assertThat(firing.description()).isEqualTo("3 checks failed: connection refused");
         // the other server is still up: no pool-down alert
-        assertThat(alerts("FulcrumPoolDown", false)).isEmpty();
+        assertThat(receiver.all()).noneMatch(r -> r.name().equals(Alerter.POOL_DOWN));
         // bound: interval × fall (+ jitter) + timeout, with a generous margin for a loaded machine
         long bound = (long) (INTERVAL_MS * 1.1) * FALL + TIMEOUT_MS + 2000;
         assertThat(outOfRotationMs).isLessThan(bound);
@@ -131,10 +106,11 @@ class HealthAlertsIT {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
                 .until(() -> pool.snapshot().balancer().servers().stream().anyMatch(w -> w.server() == serverB));
         long backMs = (System.nanoTime() - restarted) / 1_000_000;
-        await().atMost(Duration.ofSeconds(10)).until(() -> !alerts("FulcrumServerDown", true).isEmpty());
-        JsonNode resolved = alerts("FulcrumServerDown", true).getFirst();
-        assertThat(resolved.path("labels")).isEqualTo(firing.path("labels"));
-        assertThat(resolved.path("annotations").path("description").asText()).isEqualTo("2 checks passed");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> receiver.first(Alerter.SERVER_DOWN, addressB.toString(), true).isPresent());
+        AlertReceiver.Received resolved = receiver.first(Alerter.SERVER_DOWN, addressB.toString(), true).orElseThrow();
+        assertThat(resolved.alert().path("labels")).isEqualTo(firing.alert().path("labels"));
+        assertThat(resolved.description()).isEqualTo("2 checks passed");
         System.out.printf("measured: restart -> back in rotation %d ms (rise %d, interval %d ms)%n",
                 backMs, RISE, INTERVAL_MS);
     }

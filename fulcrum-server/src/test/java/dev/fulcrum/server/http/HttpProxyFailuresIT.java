@@ -3,6 +3,7 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.testing.Loopback;
+import dev.fulcrum.core.pool.Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -72,8 +73,62 @@ class HttpProxyFailuresIT {
                 + " did not answer within 500ms\n");
         assertThat(r.headers().firstValue("server")).hasValue("fulcrum");
         assertThat(ms).isBetween(450L, 3000L);
-        assertThat(a.requests("/never")).as("a timeout is not retried").isEqualTo(1);
+        assertThat(a.requests("/never")).as("no other server to retry on").isEqualTo(1);
         assertThat(proxy.pool.pool().servers().getFirst().activeRequests()).isZero();
+        assertThat(proxy.pool.pool().servers().getFirst().failures()).isEqualTo(1);
+    }
+
+    @Test
+    void responseTimeoutIsRetriedElsewhereForAGetButNotForAPost() throws Exception {
+        HangingServer hung = new HangingServer();
+        closer.add(hung);
+        TestBackend a = backend("a");
+        ProxyFixture f = new ProxyFixture();
+        f.servers.add(hung.address());
+        f.servers(a);
+        f.responseTimeout = Duration.ofMillis(500);
+        ProxyFixture proxy = proxy(f);
+        // whichever server round-robin starts a GET on, it ends on a
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/")));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("server a");
+        }
+        assertThat(hung.accepted()).as("GETs sent to the hung server").isPositive();
+        assertThat(proxy.listener.stats().retries()).as("each of them retried on a").isEqualTo(hung.accepted());
+        Server hungServer = proxy.registry.server(proxy.pool, hung.address().toString());
+        assertThat(hungServer.failures()).as("a timeout is a failed try").isEqualTo(hung.accepted());
+        // a POST that reached the hung server is not retried: the server may have acted on it
+        long retries = proxy.listener.stats().retries();
+        HttpResponse<String> timedOut = null;
+        for (int i = 0; i < 4 && timedOut == null; i++) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/"))
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            if (r.statusCode() == 504) {
+                timedOut = r;
+            } else {
+                assertThat(r.body()).isEqualTo("server a");
+            }
+        }
+        assertThat(timedOut).as("a POST sent to the hung server").isNotNull();
+        assertThat(timedOut.body()).isEqualTo("504 gateway timeout: server " + hung.address()
+                + " did not answer within 500ms\n");
+        assertThat(proxy.listener.stats().retries()).isEqualTo(retries);
+        assertThat(hungServer.activeRequests()).isZero();
+    }
+
+    @Test
+    void aGetRetriedAfterAResetLeavesTheNextConnectionReusable() throws Exception {
+        TestBackend bad = TestBackend.resetting("bad");
+        closer.add(bad);
+        TestBackend good = backend("good");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(bad, good));
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/")));
+            assertThat(r.statusCode()).as("request %d: %s", i, r.body()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("server good");
+        }
+        assertThat(good.connectionsAccepted()).as("the retried requests' connections were kept").isLessThan(5);
     }
 
     @Test

@@ -31,4 +31,16 @@ class RetryPolicyTest {
         assertThat(RetryPolicy.mayRetry(HttpMethod.PUT, true, true, true, false)).isFalse();
         assertThat(RetryPolicy.mayRetry(HttpMethod.GET, true, true, false, true)).isFalse();
     }
+
+    @Test
+    void responseTimeoutIsRetriedForIdempotentMethodsWithNoBodySent() {
+        for (HttpMethod m : new HttpMethod[] {HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
+                HttpMethod.DELETE, HttpMethod.TRACE}) {
+            assertThat(RetryPolicy.mayRetryAfterTimeout(m, false)).as(m.name()).isTrue();
+        }
+        assertThat(RetryPolicy.mayRetryAfterTimeout(HttpMethod.POST, false)).isFalse();
+        assertThat(RetryPolicy.mayRetryAfterTimeout(HttpMethod.PATCH, false)).isFalse();
+        // the server may be working on the part of the body it took
+        assertThat(RetryPolicy.mayRetryAfterTimeout(HttpMethod.PUT, true)).isFalse();
+    }
 }

@@ -50,6 +50,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -61,7 +62,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection, {@code /close} closes without answering, {@code /stall} stops reading the request body, {@code /bye}
  * answers with {@code Connection: close}. It counts accepted connections and requests
  * per path, and answers {@code Expect: 100-continue}. {@link #webSocket} makes a WebSocket echo
- * server on {@code /ws} instead.
+ * server on {@code /ws} instead; {@link #resetting} one that passes its health check
+ * ({@code /health} answers 200) but resets every other request once it has read it.
  */
 final class TestBackend implements AutoCloseable {
 
@@ -71,10 +73,13 @@ final class TestBackend implements AutoCloseable {
     private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final boolean resetting;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile HttpHeaders lastHeaders;
 
-    private TestBackend(String name, boolean webSocket) throws InterruptedException {
+    private TestBackend(String name, boolean webSocket, boolean resetting) throws InterruptedException {
         this.name = name;
+        this.resetting = resetting;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.serverChannel = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -99,11 +104,16 @@ final class TestBackend implements AutoCloseable {
     }
 
     static TestBackend start(String name) throws InterruptedException {
-        return new TestBackend(name, false);
+        return new TestBackend(name, false, false);
     }
 
     static TestBackend webSocket(String name) throws InterruptedException {
-        return new TestBackend(name, true);
+        return new TestBackend(name, true, false);
+    }
+
+    /** A server whose health check passes while it resets every other request (an outlier). */
+    static TestBackend resetting(String name) throws InterruptedException {
+        return new TestBackend(name, false, true);
     }
 
     String name() {
@@ -147,9 +157,12 @@ final class TestBackend implements AutoCloseable {
         return (byte) (i * 31 + (i >>> 9));
     }
 
-    /** Stops accepting and closes every connection (the "server killed" case). */
+    /** Stops accepting and closes every connection (the "server killed" case). Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         serverChannel.close().syncUninterruptibly();
         children.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -193,7 +206,8 @@ final class TestBackend implements AutoCloseable {
         private void respond(ChannelHandlerContext ctx) throws NoSuchAlgorithmException {
             QueryStringDecoder q = new QueryStringDecoder(request.uri());
             boolean keepAlive = HttpUtil.isKeepAlive(request);
-            switch (path) {
+            String route = resetting && !path.equals("/health") ? "/reset-after-body" : path;
+            switch (route) {
                 case "/never" -> {
                 }
                 case "/reset-after-body" -> {
