@@ -165,14 +165,13 @@ class CliIT {
 
     @Test
     void validateNamesTheKeyAndWhatWasExpected() throws Exception {
-        // Needs the real ConfigLoader (config helper's branch): the cli branch only has a placeholder
-        // that checks YAML syntax, so this test fails there by design.
+        // line 9: the algorithm key, after admin (2 lines), the listener (4) and "pools:" + name
         Path config = file("fulcrum.yaml", goodConfig(18080).replace("  - name: app\n",
                 "  - name: app\n    algorithm: round_robin\n"));
         Result result = fulcrum("validate", "-c", config.toString());
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.errLines()).singleElement().asString()
-                .startsWith(config + ":7:")
+                .startsWith(config + ":9:")
                 .contains("pools[0].algorithm", "round_robin", "round-robin");
     }
 
