@@ -2,7 +2,7 @@
 # Compares Fulcrum with HAProxy and nginx as HTTP/1.1 reverse proxies, and with no proxy at all,
 # on this machine, over loopback only. See bench/README.md.
 #
-#   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t WRK_THREADS] [-T "TARGETS"]
+#   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t WRK_THREADS] [-w WARMUP_SECONDS] [-T "TARGETS"]
 #
 # Every target sits in front of the same 3 backends (one nginx, 127.0.0.1:9201..9203). For each
 # round, path and target, wrk runs once; targets are interleaved so drift on a shared machine hits
@@ -12,6 +12,9 @@ set -euo pipefail
 
 DURATION=10
 ROUNDS=3
+# Each target gets this much load per path before measuring: the JVM's JIT compiles the hot
+# path in the first seconds, and a benchmark of a server measures it warm, as it runs for days.
+WARMUP=8
 CONNECTIONS=50
 WRK_THREADS=1
 TARGETS="direct haproxy nginx fulcrum"
@@ -20,23 +23,24 @@ FULCRUM_JAVA_OPTS=${FULCRUM_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:
 
 usage() {
   sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
-  echo "defaults: -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -T \"$TARGETS\""
+  echo "defaults: -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\""
 }
-while getopts "d:r:c:t:T:h" opt; do
+while getopts "d:r:c:t:w:T:h" opt; do
   case $opt in
     d) DURATION=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
     c) CONNECTIONS=$OPTARG ;;
     t) WRK_THREADS=$OPTARG ;;
+    w) WARMUP=$OPTARG ;;
     T) TARGETS=$OPTARG ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
-for n in "$DURATION" "$ROUNDS" "$CONNECTIONS" "$WRK_THREADS"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: -d, -r, -c and -t take positive whole numbers" >&2; exit 2; }
+for n in "$DURATION" "$ROUNDS" "$CONNECTIONS" "$WRK_THREADS" "$WARMUP"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: -d, -r, -c, -t and -w take positive whole numbers" >&2; exit 2; }
 done
-((DURATION <= 60 && ROUNDS <= 10)) || { echo "bench: at most -d 60 and -r 10, to keep the run bounded" >&2; exit 2; }
+((DURATION <= 60 && ROUNDS <= 10 && WARMUP <= 60)) || { echo "bench: at most -d 60 and -r 10, to keep the run bounded" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
@@ -271,11 +275,11 @@ measure() { # target path round
 
 java_version=$(JAVA_OPTS="" ./fulcrum --version 2>/dev/null || echo "fulcrum: not runnable")
 header() {
-  echo "Reproduce: \`bench/run.sh -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -T \"$TARGETS\"\`"
+  echo "Reproduce: \`bench/run.sh -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\"\`"
   echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -sr);" \
        "everything (backends, proxy, wrk) shares these CPUs, over loopback."
-  echo "Load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, keep-alive; $ROUNDS rounds, targets interleaved; medians shown."
+  echo "Load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, keep-alive, after ${WARMUP}s of warm-up per path; $ROUNDS rounds, targets interleaved; medians shown."
   echo "Backends: one nginx (1 worker) serving 127.0.0.1:9201..9203; direct = wrk straight at 127.0.0.1:9201, no proxy."
   echo "Proxies: $($HAPROXY -v | head -1 | awk '{print "HAProxy", $3}') (nbthread 2, roundrobin, http-reuse always);" \
        "$("$NGINX" -v 2>&1 | sed 's|nginx version: nginx/|nginx |') (2 workers, upstream keepalive 64);" \
@@ -285,10 +289,10 @@ header() {
 }
 
 header >&2
-echo "bench: warming up each target for 2 s per path" >&2
+echo "bench: warming up each target for $WARMUP s per path" >&2
 for t in $TARGETS; do
   [[ -n ${FAILED[$t]:-} ]] && continue
-  for path in "${PATHS[@]}"; do wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:${PORT[$t]}$path" >/dev/null 2>&1 || true; done
+  for path in "${PATHS[@]}"; do wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${PORT[$t]}$path" >/dev/null 2>&1 || true; done
 done
 for ((round = 1; round <= ROUNDS; round++)); do
   echo "bench: round $round of $ROUNDS" >&2
