@@ -159,6 +159,7 @@ class AdminRuntimeIT {
 
         // the file: a's weight 1 -> 3, b removed, c added
         f.writeConfig(Map.of(a, 3, c, 1), true);
+        long reloadStart = System.nanoTime();
         HttpResponse<String> reloaded = f.admin.post("/api/v1/reload", null, TOKEN);
         long reloadedAt = System.nanoTime();
         assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
@@ -177,13 +178,16 @@ class AdminRuntimeIT {
         await("the SIGHUP reload applied").atMost(Duration.ofSeconds(5))
                 .until(() -> f.weights().equals(Map.of(a, 1, b, 1, d, 1)));
         long cGoneAt = System.nanoTime();
+        int acrossPost = overlapping(load, reloadStart, reloadedAt);
+        int acrossHup = overlapping(load, hupAt, cGoneAt);
         assertThat(f.admin.get("/api/v1/pools/extra").statusCode()).isEqualTo(404);
         load.awaitAnswer(hupAt, from(b), Duration.ofSeconds(5));
         assertThat(load.awaitAnswers(cGoneAt, 30, BOUND)).as("c gets nothing once removed").noneMatch(from(c));
 
         f.assertNoFailure(load, 4);
-        System.out.printf("AdminRuntimeIT: %d requests over 4 keep-alive connections through 2 reloads, 0 failed%n",
-                load.exchanges().size());
+        System.out.printf("AdminRuntimeIT: %d requests over 4 keep-alive connections through 2 reloads "
+                        + "(%d in flight during POST /api/v1/reload, %d between SIGHUP and the change seen), 0 failed%n",
+                load.exchanges().size(), acrossPost, acrossHup);
     }
 
     @Test
@@ -325,7 +329,7 @@ class AdminRuntimeIT {
         }
 
         KeepAliveLoad load(int connections) {
-            return KeepAliveLoad.start(webPort, connections, Duration.ofMillis(10), 100_000, Duration.ofSeconds(45));
+            return KeepAliveLoad.start(webPort, connections, Duration.ofMillis(5), 100_000, Duration.ofSeconds(45));
         }
 
         URI webUri(String path) {
@@ -409,6 +413,12 @@ class AdminRuntimeIT {
     private static java.util.function.Predicate<Exchange> from(int port) {
         String body = "server " + port + "\n";
         return e -> e.body().equals(body);
+    }
+
+    /** Answered requests that were in flight at some moment between {@code from} and {@code to}. */
+    private static int overlapping(KeepAliveLoad load, long from, long to) {
+        return (int) load.exchanges().stream()
+                .filter(e -> e.sentNanos() - to < 0 && e.answeredNanos() - from > 0).count();
     }
 
     /** Waits until the demo server on {@code port} is working on a request. */
