@@ -156,7 +156,7 @@ public final class FulcrumServer {
         var pool = registry.pool(l.pool());
         return switch (l.protocol()) {
             case HTTP -> new HttpListener(l, pool, transport, observer, metrics);
-            case TCP -> new TcpListener(l, pool, transport, observer);
+            case TCP -> new TcpListener(l, pool, transport, observer, metrics);
         };
     }
 

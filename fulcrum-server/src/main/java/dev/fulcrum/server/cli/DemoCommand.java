@@ -29,8 +29,9 @@ import java.util.stream.Collectors;
  * {@code fulcrum demo}: the whole system on one machine. Starts 3 demo servers (child processes on
  * 127.0.0.1:9101..9103, logs in {@code demo-logs/}), a load balancer with listener {@code web}
  * on {@code --port} in front of pool {@code app} (round-robin, health checks every second, alerts
- * logged on the console) and the admin API on {@code --admin-port}; prints the URLs and the
- * commands to try, among them how to fail a demo server and watch the failover on the console. Ctrl-C (or SIGTERM)
+ * logged on the console) and the dashboard, admin API and metrics on {@code --admin-port}; prints
+ * the URLs and the commands to try, among them how to fail a demo server and watch the failover on
+ * the console. Ctrl-C (or SIGTERM)
  * stops everything it started and exits 0.
  */
 @Command(name = "demo", description = "Starts 3 demo servers and a load balancer in front of them; Ctrl-C stops all.")
@@ -48,7 +49,7 @@ final class DemoCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--admin-port", paramLabel = "N", defaultValue = "9901",
-            description = "port of the admin API (default: ${DEFAULT-VALUE})")
+            description = "port of the dashboard, admin API and metrics (default: ${DEFAULT-VALUE})")
     int adminPort;
 
     @Override
@@ -101,7 +102,9 @@ final class DemoCommand implements Callable<Integer> {
                 Fulcrum demo is running. Ctrl-C stops everything it started.
 
                   load balancer  http://%1$s/   (listener web -> pool app, round-robin)
-                  admin API      http://127.0.0.1:%2$d/
+                  dashboard      http://127.0.0.1:%2$d/   (open it in a browser)
+                  admin API      http://127.0.0.1:%2$d/api/v1/pools
+                  metrics        http://127.0.0.1:%2$d/metrics
                   demo servers   %3$s
                   server logs    %4$s/
 
@@ -112,6 +115,7 @@ final class DemoCommand implements Callable<Integer> {
                   curl -X POST %5$s/admin/recover                   # passes again: server-up, ALERT RESOLVED
                   for i in $(seq 100); do curl -s '%1$s/work?ms=20' >/dev/null & done; wait   # some CPU load
                   curl -s %6$s/metrics | grep process_cpu_usage
+                  curl -X POST 127.0.0.1:%2$d/api/v1/pools/app/servers/%5$s/drain   # out of rotation; /enable brings it back
                 """.formatted(lb, adminPort, urls, LOG_DIR, second, servers.getFirst());
     }
 

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.http.codec.HttpCodecs;
+import dev.fulcrum.server.net.ByteCounter;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -30,7 +31,7 @@ final class HttpProxyInitializer extends ChannelInitializer<SocketChannel> {
     HttpProxyInitializer(HttpListener listener, SslContext ssl) {
         this.listener = listener;
         this.ssl = ssl;
-        this.byteCounter = new ByteCounter(listener.stats());
+        this.byteCounter = new ByteCounter(listener.stats()::read, listener.stats()::written);
     }
 
     @Override

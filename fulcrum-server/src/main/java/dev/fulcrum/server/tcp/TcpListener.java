@@ -1,6 +1,8 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
@@ -35,6 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>With {@code tls} set, the listener terminates TLS (certificate and key in PEM) and relays the
  * plain bytes; the end of a TLS session is a full close (close_notify), not a half-close.
  *
+ * <p>With {@link ProxyMetrics}, the listener reports its open client connections
+ * ({@code fulcrum_connections_active}) and the bytes on its client sockets
+ * ({@code fulcrum_bytes_total}, TLS records included); a TCP session has no requests to count.
+ *
  * <p>A graceful close stops accepting and lets sessions end on their own until the timeout, then
  * closes the rest: a TCP session has no request boundary at which to stop it earlier.
  *
@@ -46,6 +52,8 @@ public final class TcpListener implements ListenerRuntime {
     private final PoolRuntime pool;
     private final Transport transport;
     private final ProxyObserver observer;
+    /** Null when the listener runs without metrics (tests). */
+    private final ListenerMetrics metrics;
     private final AtomicInteger clients = new AtomicInteger();
     /** Client and backend channels; closed channels leave it by themselves. */
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -57,10 +65,20 @@ public final class TcpListener implements ListenerRuntime {
 
     /** @param observer told of every connect's outcome (passive outlier detection) */
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer) {
+        this(config, pool, transport, observer, null);
+    }
+
+    /**
+     * @param observer told of every connect's outcome (passive outlier detection)
+     * @param metrics  where the listener's connection and byte series live; null for none
+     */
+    public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
+                       ProxyMetrics metrics) {
         this.config = config;
         this.pool = pool;
         this.transport = transport;
         this.observer = observer;
+        this.metrics = metrics == null ? null : metrics.listener(config.name());
     }
 
     @Override
@@ -87,7 +105,7 @@ public final class TcpListener implements ListenerRuntime {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients));
+                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients, metrics));
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
         bootstrap.bind(address).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {

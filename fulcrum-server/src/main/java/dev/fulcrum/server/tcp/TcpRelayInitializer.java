@@ -1,6 +1,8 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Sets up each accepted client channel of a TCP listener: refuses it when the listener already has
  * {@code max-connections} open (closed at once), else counts it, tracks it for a graceful stop and
- * adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
+ * reports it and its bytes to the listener's metrics (when given), adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
  *
  * <p>Thread-safe: shared by all accepted channels; the counter is atomic.
  */
@@ -29,9 +31,15 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final SslContext tls;
     private final ChannelGroup channels;
     private final AtomicInteger clients;
+    /** Null without metrics; else shared by all connections, like the listener's series. */
+    private final ListenerMetrics metrics;
+    private final ByteCounter byteCounter;
 
     TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
-                        SslContext tls, ChannelGroup channels, AtomicInteger clients) {
+                        SslContext tls, ChannelGroup channels, AtomicInteger clients, ListenerMetrics metrics) {
+        this.metrics = metrics;
+        this.byteCounter = metrics == null ? null
+                : new ByteCounter(n -> metrics.bytes(n, 0), n -> metrics.bytes(0, n));
         this.config = config;
         this.pool = pool;
         this.transport = transport;
@@ -54,6 +62,11 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         }
         client.closeFuture().addListener(f -> clients.decrementAndGet());
         channels.add(client);
+        if (metrics != null) {
+            metrics.connectionOpened();
+            client.closeFuture().addListener(f -> metrics.connectionClosed());
+            client.pipeline().addLast("bytes", byteCounter); // first: TLS records count too
+        }
         if (tls != null) {
             client.pipeline().addLast("tls", tls.newHandler(client.alloc()));
         }

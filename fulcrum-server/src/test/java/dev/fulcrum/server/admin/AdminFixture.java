@@ -28,7 +28,7 @@ import java.util.function.Function;
 /**
  * A real {@link Registry} with pool {@code app} (round-robin, servers 127.0.0.1:9101..9103, no
  * health checks so they start up), {@link FulcrumMetrics} and an {@link AdminServer} on a free
- * loopback port, plus an HTTP client. Nothing listens on the servers' ports: the admin side never
+ * loopback port, plus an {@link AdminClient} of it. Nothing listens on the servers' ports: the admin side never
  * connects to them.
  */
 final class AdminFixture implements AutoCloseable {
@@ -39,8 +39,9 @@ final class AdminFixture implements AutoCloseable {
     final PoolRuntime pool;
     final FulcrumMetrics metrics;
     final AdminServer admin;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    final ObjectMapper json = new ObjectMapper();
+    final AdminClient client;
+    final HttpClient http;
+    final ObjectMapper json;
     final URI base;
 
     AdminFixture(String token) {
@@ -54,7 +55,10 @@ final class AdminFixture implements AutoCloseable {
         admin = new AdminServer(new FulcrumConfig.Admin(new HostPort("127.0.0.1", freePort()), token), registry, metrics,
                 hooks.apply(registry));
         admin.start();
-        base = URI.create("http://127.0.0.1:" + admin.localAddress().getPort());
+        client = new AdminClient(admin.localAddress().getPort());
+        http = client.http;
+        json = client.json;
+        base = client.base;
     }
 
     /** A port free on loopback now (HostPort has no port 0). */
@@ -75,46 +79,37 @@ final class AdminFixture implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return send(request(path).GET().build());
+        return client.get(path);
     }
 
     HttpResponse<String> post(String path, String body, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder b = request(path).header("Content-Type", "application/json")
-                .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        return send(b.build());
+        return client.post(path, body, token);
     }
 
     HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
-        return post(path, body, null);
+        return client.post(path, body);
     }
 
     HttpResponse<String> delete(String path, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder b = request(path).DELETE();
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        return send(b.build());
+        return client.delete(path, token);
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5));
+        return client.request(path);
     }
 
     HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+        return client.send(request);
     }
 
     JsonNode parse(HttpResponse<String> response) throws IOException {
-        return json.readTree(response.body());
+        return client.parse(response);
     }
 
     @Override
     public void close() {
         admin.close();
         registry.close();
-        http.close();
+        client.close();
     }
 }

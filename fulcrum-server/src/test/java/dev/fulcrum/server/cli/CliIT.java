@@ -326,15 +326,28 @@ class CliIT {
 
     @Test
     void demoStartsThreeServersAndStopsEverythingOnSignal() throws Exception {
+        int adminPort = Loopback.freePort();
         Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
-                Integer.toString(Loopback.freePort()));
+                Integer.toString(adminPort));
         try {
             await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
             assertThat(demo.out()).contains("http://127.0.0.1:9101/", "http://127.0.0.1:9102/",
                     "http://127.0.0.1:9103/", "curl -X POST 127.0.0.1:9102/admin/fail");
+            Matcher dashboard = Pattern.compile("dashboard +(http://\\S+)").matcher(demo.out());
+            Matcher metrics = Pattern.compile("metrics +(http://\\S+)").matcher(demo.out());
+            assertThat(dashboard.find()).as(demo.out()).isTrue();
+            assertThat(metrics.find()).as(demo.out()).isTrue();
+            assertThat(dashboard.group(1)).isEqualTo("http://127.0.0.1:" + adminPort + "/");
             List<ProcessHandle> children = demo.process.descendants().toList();
             assertThat(children).hasSize(3);
             try (HttpClient client = HttpClient.newHttpClient()) {
+                HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(dashboard.group(1)))
+                        .timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(
+                        type -> assertThat(type).startsWith("text/html"));
+                HttpResponse<String> scrape = client.send(HttpRequest.newBuilder(URI.create(metrics.group(1)))
+                        .timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(scrape.body()).contains("fulcrum_server_up{pool=\"app\",server=\"127.0.0.1:9101\"}");
                 for (int port : DemoCommand.SERVER_PORTS) {
                     HttpResponse<String> response = client.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/")).timeout(BOUND).build(),

@@ -1,4 +1,4 @@
-package dev.fulcrum.server.http;
+package dev.fulcrum.server.net;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
@@ -7,29 +7,35 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 
+import java.util.function.LongConsumer;
+
 /**
  * Counts the bytes a client connection reads and writes, first in its pipeline (so TLS records and
- * tunnelled bytes count too), into the listener's {@link ProxyStats}. Shared by all connections of
- * a listener; stateless apart from the counters, which are thread-safe.
+ * tunnelled or relayed bytes count too), and hands each count to the listener's counters (HTTP:
+ * its {@code ProxyStats}; TCP: its {@code ListenerMetrics}). Shared by all connections of a
+ * listener: stateless, thread-safe as long as the two consumers are.
  */
 @ChannelHandler.Sharable
-final class ByteCounter extends ChannelDuplexHandler {
+public final class ByteCounter extends ChannelDuplexHandler {
 
-    private final ProxyStats stats;
+    private final LongConsumer read;
+    private final LongConsumer written;
 
-    ByteCounter(ProxyStats stats) {
-        this.stats = stats;
+    /** @param read told the size of every message read; {@code written}, of every message written */
+    public ByteCounter(LongConsumer read, LongConsumer written) {
+        this.read = read;
+        this.written = written;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        stats.read(size(msg));
+        read.accept(size(msg));
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        stats.written(size(msg));
+        written.accept(size(msg));
         ctx.write(msg, promise);
     }
 
