@@ -172,6 +172,11 @@ public final class FulcrumServer {
         if (stopping) {
             throw new IllegalStateException("stopping");
         }
+        if (!next.admin().equals(config.admin())) {
+            // the admin server is the one answering this reload: it is not rebound under its caller
+            log.warn("admin: a changed admin section takes effect at the next start; still on {}",
+                    config.admin().listen());
+        }
         registry.applyPools(next.pools());
         java.util.Map<String, Listener> wanted = new java.util.LinkedHashMap<>();
         next.listeners().forEach(l -> wanted.put(l.name(), l));
