@@ -3,7 +3,9 @@ package dev.fulcrum.server.health;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.net.Transport;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,6 +66,9 @@ final class Probe {
     }
 
     /** Starts a probe; must be called on {@code loop}. */
+    /** Resolves server names without blocking the checker's (NIO) loop. */
+    private static final AddressResolverGroup<InetSocketAddress> RESOLVER = Transport.dnsResolver(false);
+
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
                     Consumer<Outcome> done) {
         new Probe(loop, channelClass, target, check, done).start();
@@ -76,6 +81,7 @@ final class Probe {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
+                .resolver(RESOLVER)
                 // the whole-check timer above reports first; this only stops the socket trying
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMs + 100))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -87,7 +93,7 @@ final class Probe {
                         }
                     }
                 });
-        ChannelFuture connect = b.connect(new InetSocketAddress(target.host(), target.port()));
+        ChannelFuture connect = b.connect(InetSocketAddress.createUnresolved(target.host(), target.port()));
         channel = connect.channel();
         connect.addListener(f -> {
             if (!f.isSuccess()) {

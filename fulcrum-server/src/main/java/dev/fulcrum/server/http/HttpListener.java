@@ -86,6 +86,7 @@ public final class HttpListener implements ListenerRuntime {
         this.stats = new ProxyStats(pool.name(), proxyMetrics, proxyMetrics == null ? null : proxyMetrics.listener(config.name()));
         Bootstrap template = new Bootstrap()
                 .channel(transport.socketChannelClass())
+                .resolver(transport.resolver())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true);
         this.backendPool = new BackendConnectionPool(template, serverIdleTimeout);

@@ -93,6 +93,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
         PoolConfig settings = pool.settings();
         Bootstrap bootstrap = new Bootstrap().group(client.eventLoop())
                 .channel(transport.socketChannelClass())
+                .resolver(transport.resolver())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         settings.connectTimeout().toMillis()))
                 .option(ChannelOption.AUTO_READ, false)
