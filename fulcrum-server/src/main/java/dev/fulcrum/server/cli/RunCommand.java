@@ -11,9 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code fulcrum run -c FILE}: loads the config (exit 2 with its errors when bad), starts the load
@@ -47,14 +45,11 @@ final class RunCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
         FulcrumServer server = FulcrumServer.start(first, config);
-        AtomicReference<FulcrumConfig> current = new AtomicReference<>(first);
         StopSignals.onStop(() -> {
-            Duration drain = longestDrain(current.get());
-            log.info("stopping: no new connections, in-flight requests get up to {} (signal again to exit now)",
-                    drain);
-            server.stop(drain);
+            log.info("stopping (signal again to exit now)");
+            server.stop(server.drainTimeout()); // of the config in force, reloads included
         });
-        StopSignals.onHangup(() -> reload(server, current));
+        StopSignals.onHangup(() -> reload(server));
         log.info("running {} (pid {}); SIGTERM or SIGINT stops it, SIGHUP re-reads {}", first.name(),
                 ProcessHandle.current().pid(), config);
         server.awaitStopped();
@@ -62,20 +57,12 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void reload(FulcrumServer server, AtomicReference<FulcrumConfig> current) {
+    private void reload(FulcrumServer server) {
         log.info("SIGHUP: reloading {}", config);
         var outcome = server.reloadFromFile();
-        if (outcome.ok()) {
-            current.set(server.config());
-        } else {
+        if (!outcome.ok()) {
             System.err.println(outcome.detail());
             log.warn("{} not reloaded; the running config is kept", config);
         }
-    }
-
-    /** The longest {@code drain-timeout} of the pools; zero without pools. */
-    static Duration longestDrain(FulcrumConfig config) {
-        return config.pools().stream().map(FulcrumConfig.PoolConfig::drainTimeout)
-                .max(Duration::compareTo).orElse(Duration.ZERO);
     }
 }
