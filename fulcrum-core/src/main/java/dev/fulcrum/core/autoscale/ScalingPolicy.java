@@ -13,9 +13,10 @@ import java.util.Set;
  *
  * <p>The rules, in order:
  * <ol>
- *   <li><b>Bounds</b> win over everything, cooldown included: fewer servers than
- *       {@code min-servers} → out to the minimum; more than {@code max-servers} → in to the maximum.</li>
- *   <li><b>Cooldown</b>: within {@code cooldown} of the last action (a failed one included), hold.</li>
+ *   <li><b>Cooldown</b>: within {@code cooldown} of the last action (a failed one included), hold,
+ *       whatever else holds: a failing provisioner is retried once per cooldown, not every step.</li>
+ *   <li><b>Bounds</b> come next, with or without samples: fewer servers than {@code min-servers} →
+ *       out to the minimum; more than {@code max-servers} → in to the maximum.</li>
  *   <li><b>Average</b>: each server's samples taken in {@code (now - window, now]} are averaged, then
  *       the pool's average is the mean of those per-server averages (each server counts once, however
  *       many scrapes succeeded). Servers still starting are left out: their load is not yet
@@ -66,6 +67,9 @@ public final class ScalingPolicy {
             throw new IllegalArgumentException(starting.size() + " starting out of " + servers + " servers");
         }
         Double average = windowAverage(samples, now, starting);
+        if (lastAction != null && now.isBefore(lastAction.plus(rules.cooldown()))) {
+            return Decision.hold(average, "cooldown until " + lastAction.plus(rules.cooldown()));
+        }
         if (servers < rules.minServers()) {
             return Decision.out(rules.minServers() - servers, average,
                     servers + " servers, below min-servers " + rules.minServers());
@@ -73,9 +77,6 @@ public final class ScalingPolicy {
         if (servers > rules.maxServers()) {
             return Decision.in(servers - rules.maxServers(), average,
                     servers + " servers, above max-servers " + rules.maxServers());
-        }
-        if (lastAction != null && now.isBefore(lastAction.plus(rules.cooldown()))) {
-            return Decision.hold(average, "cooldown until " + lastAction.plus(rules.cooldown()));
         }
         if (average == null) {
             return Decision.hold(null, "no fresh sample in the last " + seconds(rules.window()));

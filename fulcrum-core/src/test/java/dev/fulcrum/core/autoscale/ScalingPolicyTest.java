@@ -116,13 +116,15 @@ class ScalingPolicyTest {
     }
 
     @Test
-    void boundsWinOverCooldownAndMissingSamples() {
+    void boundsApplyWithoutSamplesOnceTheCooldownIsOver() {
         Instant justActed = now.minusSeconds(1);
-        Decision below = policy.decide(List.of(), now, 0, Set.of(), justActed);
+        assertThat(policy.decide(List.of(), now, 0, Set.of(), justActed).direction()).isEqualTo(Direction.HOLD);
+        Instant longAgo = now.minusSeconds(60);
+        Decision below = policy.decide(List.of(), now, 0, Set.of(), longAgo);
         assertThat(below.direction()).isEqualTo(Direction.OUT);
         assertThat(below.count()).isEqualTo(2);
         assertThat(below.reason()).isEqualTo("0 servers, below min-servers 2");
-        Decision above = policy.decide(List.of(), now, 13, Set.of(), justActed);
+        Decision above = policy.decide(List.of(), now, 13, Set.of(), null);
         assertThat(above.direction()).isEqualTo(Direction.IN);
         assertThat(above.count()).isEqualTo(3);
     }

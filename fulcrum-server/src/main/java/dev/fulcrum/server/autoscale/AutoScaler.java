@@ -104,8 +104,9 @@ public final class AutoScaler implements AutoCloseable {
 
     /**
      * Starts the auto-scaler of {@code config} with the provisioner its config names; the process
-     * provisioner logs to {@code logDir}. The first evaluation runs at once (so a pool below
-     * {@code min-servers} grows right away), then every {@code metric.interval}.
+     * provisioner logs to {@code logDir}. The first scrape runs at once, the first evaluation
+     * one {@code metric.interval} later (a pool below {@code min-servers} grows then), and both
+     * every {@code metric.interval} after that.
      */
     public static AutoScaler start(Autoscale config, Registry registry, ControlMetrics metrics, Alerter alerter,
                                    Clock clock, Path logDir) {
@@ -121,7 +122,10 @@ public final class AutoScaler implements AutoCloseable {
     AutoScaler start() {
         registry.onEvent(this::onEvent);
         long every = config.metric().interval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::tick, 0, every, TimeUnit.MILLISECONDS);
+        // The first step comes one interval after the start, once the instance is up and the
+        // first scrape (started at once) has had time to answer.
+        scheduler.execute(() -> scraper.scrape(view().active().stream().map(Server::address).toList()));
+        scheduler.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -193,7 +197,7 @@ public final class AutoScaler implements AutoCloseable {
 
     private void scaleOut(Decision decision, Instant now) {
         lastAction = now;
-        String why = config.metric().name() + " " + decision.reason();
+        String why = detail(decision);
         for (int i = 0; i < decision.count(); i++) {
             provisioningNow.incrementAndGet();
             provisioning.execute(() -> provisionOne(why));
@@ -247,7 +251,7 @@ public final class AutoScaler implements AutoCloseable {
             return;
         }
         lastAction = now;
-        String why = config.metric().name() + " " + decision.reason();
+        String why = detail(decision);
         for (Server s : candidates) {
             registry.removeServer(pool.name(), s.id());
             lastActionText = "in: " + s.id() + " at " + now + " (" + why + ")";
@@ -255,6 +259,12 @@ public final class AutoScaler implements AutoCloseable {
             metrics.autoscaleAction(config.pool(), "in");
         }
         alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled in");
+    }
+
+    /** The event's detail: the reason, naming the metric when the reason is its value. */
+    private String detail(Decision decision) {
+        return decision.reason().startsWith("average ")
+                ? config.metric().name() + " " + decision.reason() : decision.reason();
     }
 
     /** A server it started left the pool (scale-in, or removed through the API): stop it. */
