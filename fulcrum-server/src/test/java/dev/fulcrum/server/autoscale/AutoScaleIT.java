@@ -157,17 +157,13 @@ class AutoScaleIT {
         assertThat(auto.path("maxServers").asInt()).isEqualTo(3);
         assertThat(auto.path("lastAction").asText()).startsWith("out: ");
 
-        loading.set(false);
-        for (Future<?> f : clients) {
-            f.get();
-        }
-        assertThat(statuses.keySet()).as("statuses under load").containsOnly(200);
-        Instant quiet = Instant.now();
-
-        // a slow request in flight on every server the auto-scaler started: one of them will drain
-        await("no server starting").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        // Still under load, the pool grows to max-servers, where no further scale-out can start;
+        // then a slow request goes in flight on every server the auto-scaler started, so that
+        // whichever it drains later has one.
+        await("max-servers, all up").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> fulcrum.registry().pool("app").pool().servers().stream()
-                        .allMatch(s -> s.state().wireName().equals("up")));
+                        .filter(s -> s.state().wireName().equals("up")).count() == 3);
+        System.out.printf("pool at max-servers 3, all up: +%d ms%n", ms(loadStart, Instant.now()));
         List<Socket> slow = new ArrayList<>();
         closer.add(() -> {
             for (Socket s : slow) {
@@ -180,6 +176,13 @@ class AutoScaleIT {
                     .until(() -> inFlight(fulcrum) >= slow.size());
         }
         assertThat(everyAddedServerBusy(fulcrum, seedPort)).as("a slow request on every added server").isTrue();
+
+        loading.set(false);
+        for (Future<?> f : clients) {
+            f.get();
+        }
+        assertThat(statuses.keySet()).as("statuses under load").containsOnly(200);
+        Instant quiet = Instant.now();
 
         RegistryEvent in = await("a scale-in").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> first("scale-in"), Optional::isPresent).orElseThrow();
