@@ -82,8 +82,8 @@ public final class ScalingPolicy {
             return Decision.hold(null, "no fresh sample in the last " + seconds(rules.window()));
         }
         PerServer measured = perServer(samples, now, starting);
-        // three decimals: "0.80 above 0.80" would read as a bug when the average is 0.8004
-        String avg = "average " + String.format(Locale.ROOT, "%.3f", average) + " over " + seconds(rules.window()) + " of " + measured.count()
+        // four decimals, as precise as a typical gauge: "0.80 above 0.80" would read as a bug
+        String avg = "average " + String.format(Locale.ROOT, "%.4f", average) + " over " + seconds(rules.window()) + " of " + measured.count()
                 + " server" + (measured.count() == 1 ? "" : "s");
         if (average > rules.scaleOutAbove()) {
             int desired = Math.min(rules.maxServers(), ceil(measured.sum() / rules.scaleOutAbove()));

@@ -38,7 +38,7 @@ class ScalingPolicyTest {
         assertThat(d.direction()).isEqualTo(Direction.OUT);
         assertThat(d.count()).isEqualTo(1);
         assertThat(d.average()).isEqualTo(1.0);
-        assertThat(d.reason()).isEqualTo("average 1.000 over 30s of 2 servers above 0.80: 2 -> 3 servers");
+        assertThat(d.reason()).isEqualTo("average 1.0000 over 30s of 2 servers above 0.80: 2 -> 3 servers");
 
         // 4 servers at 0.96: ceil(4 × 0.96 / 0.8) = ceil(4.8) = 5 → out 1; at 1.0: ceil(5.0) = 5
         assertThat(policy.decide(steady(0.96, "a:1", "b:1", "c:1", "d:1"), now, 4, Set.of(), null).count()).isEqualTo(1);
@@ -70,7 +70,7 @@ class ScalingPolicyTest {
         Decision d = policy.decide(samples, now, 2, Set.of(), null);
         assertThat(d.average()).isEqualTo(0.5);
         assertThat(d.direction()).isEqualTo(Direction.HOLD);
-        assertThat(d.reason()).isEqualTo("average 0.500 over 30s of 2 servers within 0.30..0.80");
+        assertThat(d.reason()).isEqualTo("average 0.5000 over 30s of 2 servers within 0.30..0.80");
     }
 
     @Test
@@ -91,7 +91,7 @@ class ScalingPolicyTest {
         Decision d = policy.decide(steady(0.2, "a:1", "b:1", "c:1", "d:1", "e:1", "f:1"), now, 6, Set.of(), null);
         assertThat(d.direction()).isEqualTo(Direction.IN);
         assertThat(d.count()).isEqualTo(4);
-        assertThat(d.reason()).isEqualTo("average 0.200 over 30s of 6 servers below 0.30: 6 -> 2 servers");
+        assertThat(d.reason()).isEqualTo("average 0.2000 over 30s of 6 servers below 0.30: 6 -> 2 servers");
         // 8 servers at 0.25: ceil(2.5) = 3 → in 5; the 3 left average 0.67: no out follows
         assertThat(policy.decide(steady(0.25, "a", "b", "c", "d", "e", "f", "g", "h"), now, 8, Set.of(), null).count())
                 .isEqualTo(5);
@@ -153,7 +153,7 @@ class ScalingPolicyTest {
         // b failed every scrape: the average is a's 0.2 alone, not (0.2 + 0) / 2 = 0.1
         Decision d = policy.decide(steady(0.2, "a:1"), now, 2, Set.of(), null);
         assertThat(d.average()).isCloseTo(0.2, org.assertj.core.data.Offset.offset(1e-12));
-        assertThat(d.reason()).startsWith("average 0.200 over 30s of 1 server below 0.30");
+        assertThat(d.reason()).startsWith("average 0.2000 over 30s of 1 server below 0.30");
     }
 
     @Test
@@ -162,7 +162,7 @@ class ScalingPolicyTest {
         Decision d = policy.decide(steady(1.0, "a:1", "b:1"), now, 3, Set.of("c:1"), null);
         assertThat(d.direction()).isEqualTo(Direction.HOLD);
         assertThat(d.reason()).isEqualTo(
-                "average 1.000 over 30s of 2 servers above 0.80 but 1 server(s) starting or without a reading count as capacity");
+                "average 1.0000 over 30s of 2 servers above 0.80 but 1 server(s) starting or without a reading count as capacity");
         // 2 at 1.6 want ceil(4) = 4; 1 starting → out 1 more
         Decision more = policy.decide(steady(1.6, "a:1", "b:1"), now, 3, Set.of("provisioning-1"), null);
         assertThat(more.direction()).isEqualTo(Direction.OUT);

@@ -64,7 +64,8 @@ public final class AutoScaler implements AutoCloseable {
 
     /** Alert fired when a provisioner fails; not in the spec's list, which has no failure alert. */
     public static final String SCALE_FAILED = "FulcrumScaleFailed";
-    private static final Duration CLOSE_BOUND = Duration.ofSeconds(30);
+    /** How long close() lets a provisioning task in progress finish before interrupting it. */
+    private static final Duration CLOSE_BOUND = Duration.ofSeconds(12);
 
     private final Autoscale config;
     private final Registry registry;
@@ -340,10 +341,16 @@ public final class AutoScaler implements AutoCloseable {
         }
         closed = true;
         scheduler.shutdownNow();
-        provisioning.shutdownNow(); // interrupts a provisioning in progress; the provisioner cleans it up
+        // Queued tasks see `closed` and return at once; a stop in progress is let finish (a demo
+        // server exits within a second of SIGTERM); a start in progress is interrupted after the
+        // bound, and the provisioner stops what it had started in close() below.
+        provisioning.shutdown();
         try {
             if (!provisioning.awaitTermination(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("pool {}: provisioning did not stop within {} ms", config.pool(), CLOSE_BOUND.toMillis());
+                provisioning.shutdownNow();
+                if (!provisioning.awaitTermination(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("pool {}: provisioning did not stop", config.pool());
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -97,9 +97,9 @@ public final class ProcessProvisioner implements Provisioner {
 
     @Override
     public void close() {
-        List<Integer> ports = List.copyOf(running.keySet());
-        ports.forEach(port -> running.get(port).destroy()); // SIGTERM to all first, then wait for each
-        ports.forEach(this::stop);
+        List<Process> all = List.copyOf(running.values());
+        all.forEach(Process::destroy); // SIGTERM to all first, then wait for each
+        List.copyOf(running.keySet()).forEach(this::stop);
     }
 
     private int freePort() throws ProvisionException {
@@ -143,13 +143,17 @@ public final class ProcessProvisioner implements Provisioner {
                 + startTimeout.toMillis() + " ms; see " + logFile);
     }
 
-    /** SIGTERM, then SIGKILL after the stop timeout; forgets the port once the process is gone. */
+    /**
+     * SIGTERM, then SIGKILL after the stop timeout; forgets the port only once the process is
+     * gone, so that a stop cut short (interrupted) is finished by {@link #close()}.
+     */
     private void stop(int port) {
         Process p = running.get(port);
         if (p == null) {
             return;
         }
         p.destroy();
+        boolean interrupted = false;
         try {
             if (!p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("server {}:{} (pid {}) ignored SIGTERM for {} ms; killing it", HOST, port, p.pid(),
@@ -157,10 +161,15 @@ public final class ProcessProvisioner implements Provisioner {
                 p.destroyForcibly().waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
             p.destroyForcibly();
         }
-        running.remove(port);
-        log.info("stopped server {}:{} (pid {}) of pool {}", HOST, port, p.pid(), pool);
+        if (!p.isAlive()) {
+            running.remove(port, p);
+            log.info("stopped server {}:{} (pid {}) of pool {}", HOST, port, p.pid(), pool);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

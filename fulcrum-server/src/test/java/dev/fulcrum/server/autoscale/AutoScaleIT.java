@@ -70,7 +70,11 @@ class AutoScaleIT {
     private static final Duration WINDOW = Duration.ofSeconds(3);
     private static final Duration COOLDOWN = Duration.ofSeconds(3);
     private static final Duration CHECK_INTERVAL = Duration.ofMillis(500);
-    private static final long SLOW_BODY_BYTES = 64L << 20;
+    /**
+     * Far more than every buffer on the way can hold (client 128 KiB, the proxy's socket buffers,
+     * which autotune up to 32 MiB here, the backend's), so an unread response stays in flight.
+     */
+    private static final long SLOW_BODY_BYTES = 256L << 20;
 
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
@@ -187,6 +191,7 @@ class AutoScaleIT {
         RegistryEvent in = await("a scale-in").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> first("scale-in"), Optional::isPresent).orElseThrow();
         assertThat(in.detail()).startsWith("process_cpu_usage average ").contains("below 0.30");
+        assertThat(in.detail()).as("drained with a request in flight").doesNotEndWith("in-flight 0");
         assertThat(first("server-removed", in.server())).as("still draining its slow request").isEmpty();
         for (Socket s : slow) {
             assertThat(readResponse(s)).isEqualTo(SLOW_BODY_BYTES);
@@ -346,6 +351,7 @@ class AutoScaleIT {
     /** Asks for a large body and reads none of it yet: the request stays in flight (backpressure). */
     private static Socket startSlowRequest(int port) throws IOException {
         Socket socket = new Socket();
+        socket.setReceiveBufferSize(128 << 10);
         socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
         socket.setSoTimeout(20_000);
         OutputStream out = socket.getOutputStream();
