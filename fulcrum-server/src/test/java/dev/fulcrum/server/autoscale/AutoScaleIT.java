@@ -74,7 +74,7 @@ class AutoScaleIT {
      * Far more than every buffer on the way can hold (client 128 KiB, the proxy's socket buffers,
      * which autotune up to 32 MiB here, the backend's), so an unread response stays in flight.
      */
-    private static final long SLOW_BODY_BYTES = 256L << 20;
+    private static final long SLOW_BODY_BYTES = 128L << 20;
 
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
@@ -161,9 +161,10 @@ class AutoScaleIT {
         assertThat(auto.path("maxServers").asInt()).isEqualTo(3);
         assertThat(auto.path("lastAction").asText()).startsWith("out: ");
 
-        // Still under load, the pool grows to max-servers, where no further scale-out can start;
-        // then a slow request goes in flight on every server the auto-scaler started, so that
-        // whichever it drains later has one.
+        // Still under load, the pool grows to max-servers, where no further scale-out can start.
+        // Slow requests go out while the load still runs (so no scale-in can come first) and are
+        // counted once it has stopped (so the load's own requests do not count): every server
+        // the auto-scaler started must hold one, so that whichever it drains has one in flight.
         await("max-servers, all up").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> fulcrum.registry().pool("app").pool().servers().stream()
                         .filter(s -> s.state().wireName().equals("up")).count() == 3);
@@ -174,19 +175,28 @@ class AutoScaleIT {
                 s.close();
             }
         });
-        for (int i = 0; i < 12 && !everyAddedServerBusy(fulcrum, seedPort); i++) {
+        for (int i = 0; i < 6; i++) {
             slow.add(startSlowRequest(lbPort));
-            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
-                    .until(() -> inFlight(fulcrum) >= slow.size());
         }
-        assertThat(everyAddedServerBusy(fulcrum, seedPort)).as("a slow request on every added server").isTrue();
+        await("slow requests in flight").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> inFlight(fulcrum) >= slow.size());
 
         loading.set(false);
         for (Future<?> f : clients) {
             f.get();
         }
-        assertThat(statuses.keySet()).as("statuses under load").containsOnly(200);
         Instant quiet = Instant.now();
+        assertThat(statuses.keySet()).as("statuses under load").containsOnly(200);
+        await("load requests done").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> inFlight(fulcrum) == slow.size());
+        // round-robin between the load's requests rarely leaves an added server without one; top up
+        for (int i = 0; i < 6 && !everyAddedServerBusy(fulcrum, seedPort); i++) {
+            slow.add(startSlowRequest(lbPort));
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> inFlight(fulcrum) >= slow.size());
+        }
+        assertThat(everyAddedServerBusy(fulcrum, seedPort)).as("a slow request on every added server").isTrue();
+        assertThat(first("scale-in")).as("no scale-in before the slow requests were in place").isEmpty();
 
         RegistryEvent in = await("a scale-in").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> first("scale-in"), Optional::isPresent).orElseThrow();
