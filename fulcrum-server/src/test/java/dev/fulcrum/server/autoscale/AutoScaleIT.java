@@ -160,6 +160,7 @@ class AutoScaleIT {
         assertThat(auto.path("minServers").asInt()).isEqualTo(1);
         assertThat(auto.path("maxServers").asInt()).isEqualTo(3);
         assertThat(auto.path("lastAction").asText()).startsWith("out: ");
+        assertThat(metricsText(adminPort)).contains("fulcrum_autoscale_actions_total{direction=\"out\",pool=\"app\"}");
 
         // Still under load, the pool grows to max-servers, where no further scale-out can start.
         // Slow requests go out while the load still runs (so no scale-in can come first) and are
@@ -349,6 +350,12 @@ class AutoScaleIT {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/status"))
                 .timeout(Duration.ofSeconds(2)).build();
         return json.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private String metricsText(int adminPort) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static int inFlight(FulcrumServer fulcrum) {
