@@ -235,6 +235,9 @@ public final class AutoScaler implements AutoCloseable {
             registry.emit("scale-out", registry.pool(config.pool()), server, why);
             metrics.autoscaleAction(config.pool(), "out");
             alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + server.id());
+        } catch (RuntimeException e) {
+            // e.g. the pool went away in a reload meanwhile; the executor would print a stack trace
+            log.warn("pool {}: scale-out step failed: {}", config.pool(), e.toString());
         } finally {
             provisioningNow.decrementAndGet();
         }
@@ -286,6 +289,8 @@ public final class AutoScaler implements AutoCloseable {
         try {
             provisioner.deprovision(address);
             toStop.remove(address.toString());
+        } catch (RuntimeException e) {
+            log.warn("pool {}: stopping {} failed: {}", config.pool(), address, e.toString());
         } catch (Provisioner.ProvisionException e) {
             toStop.put(address.toString(), address);
             failed("scale-in-failed", address.toString(), "could not stop " + address + ": " + e.getMessage()
