@@ -3,8 +3,10 @@ package dev.fulcrum.server;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.admin.AdminHooks;
 import dev.fulcrum.server.admin.AdminServer;
+import dev.fulcrum.server.admin.AutoscaleStatus;
 import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.autoscale.AutoScaler;
 import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.health.CheckResult;
@@ -54,6 +56,7 @@ public final class FulcrumServer {
     /** The file the config came from; null when built in code. */
     private final Path configFile;
     private final Alerter alerter;
+    private final List<AutoScaler> autoscalers;
     private final List<ListenerRuntime> listeners;
     /** The config entry each running listener was built from, to tell what a reload changed. */
     private final ProxyObserver observer;
@@ -71,13 +74,17 @@ public final class FulcrumServer {
         this.registry = control.registry();
         this.healthChecker = control.healthChecker();
         this.alerter = control.alerter();
+        this.autoscalers = control.autoscalers();
         this.observer = control.observer();
         this.listeners = listeners;
     }
 
-    /** The registry and what watches it: health checks, passive ejection, slow start, alerts. */
+    /** Where the auto-scaler's {@code process} provisioner writes its servers' output. */
+    private static final Path AUTOSCALE_LOGS = Path.of("autoscale-logs");
+
+    /** The registry and what watches it: health checks, passive ejection, slow start, alerts, auto-scaling. */
     private record ControlPlane(Registry registry, HealthChecker healthChecker, Alerter alerter,
-                                ProxyObserver observer, FulcrumMetrics metrics) {
+                                ProxyObserver observer, FulcrumMetrics metrics, List<AutoScaler> autoscalers) {
 
         static ControlPlane start(FulcrumConfig config, Clock clock) {
             Registry registry = Registry.fromConfig(config, clock);
@@ -86,10 +93,15 @@ public final class FulcrumServer {
             HealthChecker checker = new HealthChecker(registry, clock, metrics.control()::healthCheck);
             OutlierEjector ejector = OutlierEjector.on(registry, clock, checker);
             new SlowStartRamp(registry, clock, checker.controlExecutor());
-            return new ControlPlane(registry, checker, alerter, ejector::onResult, metrics);
+            // after the checker: servers the auto-scaler adds must wait in checking for a passing check
+            List<AutoScaler> autoscalers = config.autoscale().stream()
+                    .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, clock, AUTOSCALE_LOGS))
+                    .toList();
+            return new ControlPlane(registry, checker, alerter, ejector::onResult, metrics, autoscalers);
         }
 
         void close() {
+            autoscalers.forEach(AutoScaler::close);
             healthChecker.close();
             alerter.close();
             registry.close();
@@ -177,6 +189,10 @@ public final class FulcrumServer {
             log.warn("admin: a changed admin section takes effect at the next start; still on {}",
                     config.admin().listen());
         }
+        if (!next.autoscale().equals(config.autoscale())) {
+            // An auto-scaler owns running servers; swapping it live is not worth the risk yet.
+            log.warn("autoscale changes take effect after a restart; the running auto-scaling is unchanged");
+        }
         registry.applyPools(next.pools());
         java.util.Map<String, Listener> wanted = new java.util.LinkedHashMap<>();
         next.listeners().forEach(l -> wanted.put(l.name(), l));
@@ -257,6 +273,8 @@ public final class FulcrumServer {
         } catch (CompletionException e) {
             log.warn("a listener did not close cleanly: {}", e.getCause() == null ? e : e.getCause().toString());
         }
+        // after the listeners drained, before the registry closes: stops the servers it started
+        autoscalers.forEach(AutoScaler::close);
         admin.close();
         healthChecker.close();
         alerter.close();
@@ -324,6 +342,12 @@ public final class FulcrumServer {
         public CheckResult lastCheck(Server srv) {
             FulcrumServer s = server.get();
             return s == null ? null : s.healthChecker.lastCheck(srv).orElse(null);
+        }
+
+        @Override
+        public List<AutoscaleStatus> autoscale() {
+            FulcrumServer s = server.get();
+            return s == null ? List.of() : s.autoscalers.stream().map(AutoScaler::status).toList();
         }
     }
 

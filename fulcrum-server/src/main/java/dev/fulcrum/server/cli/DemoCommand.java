@@ -7,6 +7,10 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Admin;
 import dev.fulcrum.server.config.FulcrumConfig.Alert;
 import dev.fulcrum.server.config.FulcrumConfig.AlertType;
+import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
+import dev.fulcrum.server.config.FulcrumConfig.Metric;
+import dev.fulcrum.server.config.FulcrumConfig.Provisioner;
+import dev.fulcrum.server.config.FulcrumConfig.ProvisionerType;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
@@ -27,20 +31,25 @@ import java.util.stream.Collectors;
 
 /**
  * {@code fulcrum demo}: the whole system on one machine. Starts 3 demo servers (child processes on
- * 127.0.0.1:9101..9103, logs in {@code demo-logs/}), a load balancer with listener {@code web}
- * on {@code --port} in front of pool {@code app} (round-robin, health checks every second, alerts
- * logged on the console) and the dashboard, admin API and metrics on {@code --admin-port}; prints
- * the URLs and the commands to try, among them how to fail a demo server and watch the failover on
- * the console. Ctrl-C (or SIGTERM)
- * stops everything it started and exits 0.
+ * 127.0.0.1:9101..9103 by default, logs in {@code demo-logs/}), a load balancer with listener
+ * {@code web} on {@code --port} in front of pool {@code app} (round-robin, health checks every
+ * second, alerts logged on the console), auto-scaling of {@code app} between 2 and 6 servers (more
+ * demo servers on 9111..9199, logs in {@code autoscale-logs/}; scale-in only stops servers the
+ * auto-scaler started) and the dashboard, admin API and metrics on {@code --admin-port}; prints the
+ * URLs and the commands to try: how to fail a demo server and watch the failover on the console,
+ * and a bounded load that makes the pool scale out. Ctrl-C (or SIGTERM) stops everything it
+ * started and exits 0.
  */
-@Command(name = "demo", description = "Starts 3 demo servers and a load balancer in front of them; Ctrl-C stops all.")
+@Command(name = "demo", description = "Starts 2 demo servers, a load balancer in front of them and auto-scaling up to 6; Ctrl-C stops all.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     HelpOption help;
 
-    static final List<Integer> SERVER_PORTS = List.of(9101, 9102, 9103);
+    static final int DEMO_SERVERS = 3;
+    /** Where the auto-scaler's demo servers listen. */
+    static final int AUTOSCALE_PORT_LOW = 9111;
+    static final int AUTOSCALE_PORT_HIGH = 9199;
     private static final Path LOG_DIR = Path.of("demo-logs");
     private static final Duration DRAIN = Duration.ofSeconds(5);
 
@@ -48,13 +57,19 @@ final class DemoCommand implements Callable<Integer> {
             description = "port of the load balancer's listener (default: ${DEFAULT-VALUE})")
     int port;
 
+    @Option(names = "--server-port", paramLabel = "N", defaultValue = "9101",
+            description = "port of the first demo server; the others take the next ports (default: ${DEFAULT-VALUE})")
+    int serverPort;
+
     @Option(names = "--admin-port", paramLabel = "N", defaultValue = "9901",
             description = "port of the dashboard, admin API and metrics (default: ${DEFAULT-VALUE})")
     int adminPort;
 
     @Override
     public Integer call() {
-        DemoBackends backends = DemoBackends.start(SERVER_PORTS, LOG_DIR);
+        List<Integer> serverPorts = java.util.stream.IntStream.range(serverPort, serverPort + DEMO_SERVERS)
+                .boxed().toList();
+        DemoBackends backends = DemoBackends.start(serverPorts, LOG_DIR);
         // Safety net for exits that bypass the signal path (an error below, System.exit elsewhere).
         Runtime.getRuntime().addShutdownHook(new Thread(backends::close, "demo-backends-stop"));
         FulcrumServer server;
@@ -90,7 +105,25 @@ final class DemoCommand implements Callable<Integer> {
                 Duration.ofSeconds(2), Duration.ofSeconds(30), 2, Duration.ZERO, DRAIN, 0, check,
                 OutlierDetection.DEFAULT);
         return new FulcrumConfig("demo", new Admin(new HostPort("127.0.0.1", adminPort), ""), List.of(web),
-                List.of(app), List.of(new Alert(AlertType.LOG, null, Duration.ofSeconds(5))), List.of(), null, null);
+                List.of(app), List.of(new Alert(AlertType.LOG, null, Duration.ofSeconds(5))), List.of(autoscale()),
+                null, null);
+    }
+
+    /**
+     * 2..6 servers on {@code process_cpu_usage}, scraped every second, averaged over 10 s, 10 s
+     * cooldown; new servers are demo servers run by this same java and class path, as
+     * {@link DemoBackends} runs the first ones.
+     */
+    static Autoscale autoscale() {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xms32m", "-Xmx128m",
+                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "demo-server", "--port", "{port}");
+        return new Autoscale("app", new Metric("/metrics", "process_cpu_usage", 1, Duration.ofSeconds(1)),
+                0.80, 0.30, Duration.ofSeconds(10), Duration.ofSeconds(10), 2, 6,
+                new Provisioner(ProvisionerType.PROCESS, command, AUTOSCALE_PORT_LOW, AUTOSCALE_PORT_HIGH,
+                        List.of(), List.of()));
     }
 
     static String welcome(int port, int adminPort, List<HostPort> servers) {
@@ -102,18 +135,19 @@ final class DemoCommand implements Callable<Integer> {
                 Fulcrum demo is running. Ctrl-C stops everything it started.
 
                   load balancer  http://%1$s/   (listener web -> pool app, round-robin)
-                  dashboard      http://127.0.0.1:%2$d/   (open it in a browser)
+                  dashboard      http://127.0.0.1:%2$d/   (open it in a browser; auto-scaling panel)
                   admin API      http://127.0.0.1:%2$d/api/v1/pools
                   metrics        http://127.0.0.1:%2$d/metrics
                   demo servers   %3$s
-                  server logs    %4$s/
+                  server logs    %4$s/   (servers added by auto-scaling: autoscale-logs/)
+                  auto-scaling   2..6 servers; out above 0.80 CPU, in below 0.30 (10 s window)
 
                 Try:
                   for i in 1 2 3 4 5 6; do curl -s %1$s/; done      # answers rotate over the servers
                   curl -X POST %5$s/admin/fail                      # %5$s fails its health check: within
                                                                     #   3 s, server-down and ALERT FIRING here
                   curl -X POST %5$s/admin/recover                   # passes again: server-up, ALERT RESOLVED
-                  for i in $(seq 100); do curl -s '%1$s/work?ms=20' >/dev/null & done; wait   # some CPU load
+                  for i in $(seq 1200); do curl -s -o /dev/null '%1$s/work?ms=150' & sleep 0.05; done; wait   # 60 s of CPU load: watch the pool scale out, then back in
                   curl -s %6$s/metrics | grep process_cpu_usage
                   curl -X POST 127.0.0.1:%2$d/api/v1/pools/app/servers/%5$s/drain   # out of rotation; /enable brings it back
                 """.formatted(lb, adminPort, urls, LOG_DIR, second, servers.getFirst());

@@ -327,12 +327,16 @@ class CliIT {
     @Test
     void demoStartsThreeServersAndStopsEverythingOnSignal() throws Exception {
         int adminPort = Loopback.freePort();
+        int base = Loopback.freeConsecutivePorts(3); // not the default 9101..9103: another demo may run
+        List<Integer> serverPorts = List.of(base, base + 1, base + 2);
+        String second = "127.0.0.1:" + (base + 1);
         Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
-                Integer.toString(adminPort));
+                Integer.toString(adminPort), "--server-port", Integer.toString(base));
         try {
             await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
-            assertThat(demo.out()).contains("http://127.0.0.1:9101/", "http://127.0.0.1:9102/",
-                    "http://127.0.0.1:9103/", "curl -X POST 127.0.0.1:9102/admin/fail");
+            assertThat(demo.out()).contains("http://127.0.0.1:" + base + "/", "http://" + second + "/",
+                    "http://127.0.0.1:" + (base + 2) + "/", "curl -X POST " + second + "/admin/fail",
+                    "auto-scaling   2..6 servers");
             Matcher dashboard = Pattern.compile("dashboard +(http://\\S+)").matcher(demo.out());
             Matcher metrics = Pattern.compile("metrics +(http://\\S+)").matcher(demo.out());
             assertThat(dashboard.find()).as(demo.out()).isTrue();
@@ -347,24 +351,24 @@ class CliIT {
                         type -> assertThat(type).startsWith("text/html"));
                 HttpResponse<String> scrape = client.send(HttpRequest.newBuilder(URI.create(metrics.group(1)))
                         .timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(scrape.body()).contains("fulcrum_server_up{pool=\"app\",server=\"127.0.0.1:9101\"}");
-                for (int port : DemoCommand.SERVER_PORTS) {
+                assertThat(scrape.body()).contains("fulcrum_server_up{pool=\"app\",server=\"127.0.0.1:" + base + "\"}");
+                for (int port : serverPorts) {
                     HttpResponse<String> response = client.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/")).timeout(BOUND).build(),
                             HttpResponse.BodyHandlers.ofString());
                     assertThat(response.body()).isEqualTo("server " + port + "\n");
                 }
             }
-            assertThat(tmp.resolve("demo-logs/9101.log")).content().contains("listening on 127.0.0.1:9101");
+            assertThat(tmp.resolve("demo-logs/" + base + ".log")).content().contains("listening on 127.0.0.1:" + base);
 
             // the failover the welcome text suggests shows on the console
             try (HttpClient client = HttpClient.newHttpClient()) {
                 for (String action : List.of("fail", "recover")) {
-                    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9102/admin/" + action))
+                    client.send(HttpRequest.newBuilder(URI.create("http://" + second + "/admin/" + action))
                             .POST(HttpRequest.BodyPublishers.noBody()).timeout(BOUND).build(),
                             HttpResponse.BodyHandlers.discarding());
                     String alert = (action.equals("fail") ? "ALERT FIRING" : "ALERT RESOLVED")
-                            + " FulcrumServerDown pool=app server=127.0.0.1:9102";
+                            + " FulcrumServerDown pool=app server=" + second;
                     await(alert).atMost(BOUND).until(() -> demo.out().contains(alert));
                 }
             }

@@ -1,0 +1,373 @@
+package dev.fulcrum.server.autoscale;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.autoscale.Decision;
+import dev.fulcrum.core.autoscale.Sample;
+import dev.fulcrum.core.autoscale.ScalingPolicy;
+import dev.fulcrum.core.autoscale.ScalingRules;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.admin.AutoscaleStatus;
+import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
+import dev.fulcrum.server.metrics.ControlMetrics;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.registry.RegistryEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The auto-scaler of one {@code autoscale} entry. Every {@code metric.interval} it scrapes the
+ * pool's servers ({@link MetricScraper}) and asks the {@link ScalingPolicy}; then:
+ * <ul>
+ *   <li><b>out k</b>: k times, on the provisioning thread: provision → {@link Registry#addServer}
+ *       (weight 1; {@code checking} until its first passing health check, then traffic, with slow
+ *       start if the pool has it) → event {@code scale-out} with the metric's value and the reason,
+ *       which the {@link Alerter} turns into a {@code FulcrumScaledOut} notice, and
+ *       {@code fulcrum_autoscale_actions_total{direction="out"}}.</li>
+ *   <li><b>in k</b>: the k servers with the fewest active requests among those this auto-scaler
+ *       started that are not starting → {@link Registry#removeServer} (drain) → event
+ *       {@code scale-in}; when the registry reports {@code server-removed} (in-flight requests
+ *       ended, or {@code drain-timeout} passed) the provisioner stops it. Servers listed in the
+ *       config file or added through the admin API are the operator's: they are never scaled in,
+ *       so the pool's floor is those servers even when {@code min-servers} is lower.</li>
+ * </ul>
+ * A provisioner failure is an event ({@code scale-out-failed} or {@code scale-in-failed}) and a
+ * {@value #SCALE_FAILED} alert (warning, resolved by the next successful action); it counts as an
+ * action for the cooldown, so it is retried after {@code cooldown}. It never stops the scaler.
+ *
+ * <p>Threads: decisions run on one scheduler thread, provisioning (which blocks) on another, so
+ * scraping goes on while a server starts. {@link #status()} may be called from any thread.
+ * {@link #close()} stops both and then every server this auto-scaler started.
+ */
+public final class AutoScaler implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AutoScaler.class);
+
+    /** Alert fired when a provisioner fails; not in the spec's list, which has no failure alert. */
+    public static final String SCALE_FAILED = "FulcrumScaleFailed";
+    /** How long close() lets a provisioning task in progress finish before interrupting it. */
+    private static final Duration CLOSE_BOUND = Duration.ofSeconds(12);
+
+    private final Autoscale config;
+    private final Registry registry;
+    private final Provisioner provisioner;
+    private final ControlMetrics metrics;
+    private final Alerter alerter;
+    private final Clock clock;
+    private final ScalingPolicy policy;
+    private final MetricScraper scraper;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService provisioning;
+
+    /** Servers this auto-scaler started and registered, by id ({@code host:port}). */
+    private final Map<String, HostPort> started = new ConcurrentHashMap<>();
+    /** Servers out of the pool whose stop failed; retried after the cooldown. */
+    private final Map<String, HostPort> toStop = new ConcurrentHashMap<>();
+    /** Provisionings submitted and not yet registered: capacity that is coming, without an address. */
+    private final AtomicInteger provisioningNow = new AtomicInteger();
+    private volatile Instant lastAction;
+    private volatile String lastActionText = "";
+    private volatile boolean closed;
+
+    AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter,
+               Clock clock) {
+        this.config = config;
+        this.registry = registry;
+        this.provisioner = provisioner;
+        this.metrics = metrics;
+        this.alerter = alerter;
+        this.clock = clock;
+        this.policy = new ScalingPolicy(new ScalingRules(config.scaleOutAbove(), config.scaleInBelow(),
+                config.window(), config.cooldown(), config.minServers(), config.maxServers()));
+        this.scraper = new MetricScraper(config.metric(), config.window(), clock);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fulcrum-autoscale-" + config.pool()));
+        this.provisioning = Executors.newSingleThreadExecutor(r -> daemon(r, "fulcrum-provision-" + config.pool()));
+    }
+
+    /**
+     * Starts the auto-scaler of {@code config} with the provisioner its config names; the process
+     * provisioner logs to {@code logDir}. The first scrape runs at once, the first evaluation
+     * one {@code metric.interval} later (a pool below {@code min-servers} grows then), and both
+     * every {@code metric.interval} after that.
+     */
+    public static AutoScaler start(Autoscale config, Registry registry, ControlMetrics metrics, Alerter alerter,
+                                   Clock clock, Path logDir) {
+        var p = config.provisioner();
+        Provisioner provisioner = switch (p.type()) {
+            case PROCESS -> new ProcessProvisioner(config.pool(), p.command(), p.portLow(), p.portHigh(), logDir,
+                    Duration.ofSeconds(60), Duration.ofSeconds(10));
+            case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
+        };
+        return new AutoScaler(config, registry, provisioner, metrics, alerter, clock).start();
+    }
+
+    AutoScaler start() {
+        registry.onEvent(this::onEvent);
+        long every = config.metric().interval().toMillis();
+        // The first step comes one interval after the start, once the instance is up and the
+        // first scrape (started at once) has had time to answer.
+        scheduler.execute(() -> scraper.scrape(view().active().stream().map(Server::address).toList()));
+        scheduler.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public String pool() {
+        return config.pool();
+    }
+
+    /** The dashboard's view: servers now (starting ones included), bounds, the window average, the last action. */
+    public AutoscaleStatus status() {
+        View view = view();
+        Double value = policy.windowAverage(scraper.samples(), clock.instant(), view.starting());
+        return new AutoscaleStatus(config.pool(), view.servers(), config.minServers(), config.maxServers(),
+                config.metric().name(), value, config.scaleOutAbove(), config.scaleInBelow(), lastActionText);
+    }
+
+    /** The pool as the policy sees it: servers not being removed, plus those being provisioned. */
+    private record View(List<Server> active, int servers, Set<String> starting) {
+    }
+
+    private View view() {
+        List<Server> active;
+        try {
+            active = registry.pool(config.pool()).pool().servers().stream()
+                    .filter(s -> !registry.isBeingRemoved(s)).toList();
+        } catch (NoSuchElementException gone) {
+            active = List.of();
+        }
+        Set<String> starting = new HashSet<>();
+        for (Server s : active) {
+            if (s.health() == ServerState.CHECKING) {
+                starting.add(s.id());
+            }
+        }
+        int coming = provisioningNow.get();
+        for (int i = 0; i < coming; i++) {
+            starting.add("(provisioning " + (i + 1) + ")");
+        }
+        return new View(active, active.size() + coming, starting);
+    }
+
+    private void tick() {
+        try {
+            PoolRuntime pool;
+            try {
+                pool = registry.pool(config.pool());
+            } catch (NoSuchElementException gone) {
+                log.debug("pool {} is gone; auto-scaling holds", config.pool());
+                return;
+            }
+            Instant now = clock.instant();
+            retryStops(now);
+            View view = view();
+            List<Sample> samples = scraper.samples();
+            Decision decision = policy.decide(samples, now, view.servers(), view.starting(), lastAction);
+            log.debug("pool {}: {} {} ({})", config.pool(), decision.direction().wireName(), decision.count(),
+                    decision.reason());
+            switch (decision.direction()) {
+                case OUT -> scaleOut(decision, now);
+                case IN -> scaleIn(pool, view, decision, now);
+                case HOLD -> {
+                }
+            }
+            scraper.scrape(view.active().stream().map(Server::address).toList());
+        } catch (RuntimeException e) {
+            // the scheduler would silently stop on a throw; a bug here must not end auto-scaling
+            log.warn("pool {}: auto-scaling step failed: {}", config.pool(), e.toString());
+        }
+    }
+
+    private void scaleOut(Decision decision, Instant now) {
+        lastAction = now;
+        String why = detail(decision);
+        for (int i = 0; i < decision.count(); i++) {
+            provisioningNow.incrementAndGet();
+            provisioning.execute(() -> provisionOne(why));
+        }
+    }
+
+    private void provisionOne(String why) {
+        try {
+            if (closed) {
+                return;
+            }
+            HostPort address;
+            try {
+                address = provisioner.provision();
+            } catch (Provisioner.ProvisionException e) {
+                failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
+                return;
+            }
+            Server server;
+            try {
+                server = registry.addServer(config.pool(), address, 1);
+            } catch (IllegalStateException duplicate) {
+                // the provisioner returned an address already in the pool: not ours to stop
+                failed("scale-out-failed", null, "new server " + address + " is already in the pool");
+                return;
+            } catch (NoSuchElementException gone) {
+                stopQuietly(address);
+                return;
+            }
+            // Until the finally below, the server counts twice (registered and provisioning): an
+            // overcount for a moment only holds a scale-out back; it never causes one.
+            started.put(server.id(), address);
+            lastActionText = "out: " + server.id() + " at " + clock.instant() + " (" + why + ")";
+            registry.emit("scale-out", registry.pool(config.pool()), server, why);
+            metrics.autoscaleAction(config.pool(), "out");
+            alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + server.id());
+        } catch (RuntimeException e) {
+            // e.g. the pool went away in a reload meanwhile; the executor would print a stack trace
+            log.warn("pool {}: scale-out step failed: {}", config.pool(), e.toString());
+        } finally {
+            provisioningNow.decrementAndGet();
+        }
+    }
+
+    private void scaleIn(PoolRuntime pool, View view, Decision decision, Instant now) {
+        List<Server> candidates = view.active().stream()
+                .filter(s -> started.containsKey(s.id()))
+                .filter(s -> s.health() != ServerState.CHECKING)
+                .sorted(Comparator.comparingInt(Server::activeRequests))
+                .limit(decision.count())
+                .toList();
+        if (candidates.isEmpty()) {
+            log.debug("pool {}: would scale in, but no server it started is left", config.pool());
+            return;
+        }
+        lastAction = now;
+        String why = detail(decision);
+        for (Server s : candidates) {
+            registry.removeServer(pool.name(), s.id());
+            lastActionText = "in: " + s.id() + " at " + now + " (" + why + ")";
+            registry.emit("scale-in", pool, s, why + "; draining, in-flight " + s.activeRequests());
+            metrics.autoscaleAction(config.pool(), "in");
+        }
+        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled in");
+    }
+
+    /** The event's detail: the reason, naming the metric when the reason is its value. */
+    private String detail(Decision decision) {
+        return decision.reason().startsWith("average ")
+                ? config.metric().name() + " " + decision.reason() : decision.reason();
+    }
+
+    /** A server it started left the pool (scale-in, or removed through the API): stop it. */
+    private void onEvent(RegistryEvent e) {
+        if (closed || !e.type().equals("server-removed") || !e.pool().equals(config.pool())) {
+            return;
+        }
+        HostPort address = started.remove(e.server());
+        if (address != null) {
+            provisioning.execute(() -> stop(address));
+        }
+    }
+
+    private void stop(HostPort address) {
+        if (closed) {
+            return; // close() stops every server still running
+        }
+        try {
+            provisioner.deprovision(address);
+            toStop.remove(address.toString());
+        } catch (RuntimeException e) {
+            log.warn("pool {}: stopping {} failed: {}", config.pool(), address, e.toString());
+        } catch (Provisioner.ProvisionException e) {
+            toStop.put(address.toString(), address);
+            failed("scale-in-failed", address.toString(), "could not stop " + address + ": " + e.getMessage()
+                    + " (retry after cooldown)");
+        }
+    }
+
+    private void retryStops(Instant now) {
+        if (toStop.isEmpty() || (lastAction != null && now.isBefore(lastAction.plus(config.cooldown())))) {
+            return;
+        }
+        lastAction = now;
+        for (HostPort address : List.copyOf(toStop.values())) {
+            provisioning.execute(() -> stop(address));
+        }
+    }
+
+    private void failed(String type, String server, String detail) {
+        if (closed) {
+            log.info("pool {}: {} while stopping: {}", config.pool(), type, detail);
+            return;
+        }
+        lastAction = clock.instant();
+        lastActionText = type + " at " + lastAction + ": " + detail;
+        PoolRuntime pool = null;
+        try {
+            pool = registry.pool(config.pool());
+        } catch (NoSuchElementException gone) {
+            // report it pool-wide by name only
+        }
+        registry.emit(type, pool, null, server == null ? detail : server + ": " + detail);
+        alerter.fire(SCALE_FAILED, "warning", config.pool(), "", "pool " + config.pool() + " could not "
+                + (type.startsWith("scale-out") ? "scale out" : "scale in"), detail);
+    }
+
+    private void stopQuietly(HostPort address) {
+        try {
+            provisioner.deprovision(address);
+        } catch (Provisioner.ProvisionException e) {
+            log.warn("pool {}: could not stop {}: {}", config.pool(), address, e.getMessage());
+        }
+    }
+
+    /**
+     * Stops scaling and then every server this auto-scaler started (SIGTERM then SIGKILL for
+     * {@code process}; the scale-in program for {@code exec}). Call after the listeners have
+     * drained. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scheduler.shutdownNow();
+        // Queued tasks see `closed` and return at once; a stop in progress is let finish (a demo
+        // server exits within a second of SIGTERM); a start in progress is interrupted after the
+        // bound, and the provisioner stops what it had started in close() below.
+        provisioning.shutdown();
+        try {
+            if (!provisioning.awaitTermination(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                provisioning.shutdownNow();
+                if (!provisioning.awaitTermination(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("pool {}: provisioning did not stop", config.pool());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        scraper.close();
+        provisioner.close();
+        started.clear();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}
