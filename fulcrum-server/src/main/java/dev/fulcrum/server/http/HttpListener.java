@@ -3,6 +3,7 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
@@ -15,7 +16,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,11 +127,9 @@ public final class HttpListener implements ListenerRuntime {
         CompletableFuture<Void> started = new CompletableFuture<>();
         SslContext ssl;
         try {
-            ssl = config.tls() == null ? null
-                    : SslContextBuilder.forServer(config.tls().cert().toFile(), config.tls().key().toFile()).build();
-        } catch (Exception | Error e) {
-            started.completeExceptionally(new IllegalStateException("listener " + name()
-                    + ": cannot load the TLS certificate or key: " + ErrorResponses.oneLine(String.valueOf(e.getMessage()))));
+            ssl = ListenerTls.load(config);
+        } catch (IllegalStateException e) {
+            started.completeExceptionally(e);
             return started;
         }
         ServerBootstrap b = new ServerBootstrap()

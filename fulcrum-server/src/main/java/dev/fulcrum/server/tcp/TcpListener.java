@@ -5,6 +5,7 @@ import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -16,7 +17,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -91,11 +91,9 @@ public final class TcpListener implements ListenerRuntime {
         CompletableFuture<Void> started = new CompletableFuture<>();
         SslContext tls;
         try {
-            tls = config.tls() == null ? null
-                    : SslContextBuilder.forServer(config.tls().cert().toFile(), config.tls().key().toFile()).build();
-        } catch (Exception | Error e) {
-            started.completeExceptionally(new IllegalStateException("listener " + config.name()
-                    + ": cannot load the TLS certificate or key: " + firstLine(e.getMessage())));
+            tls = ListenerTls.load(config);
+        } catch (IllegalStateException e) {
+            started.completeExceptionally(e);
             return started;
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -149,14 +147,6 @@ public final class TcpListener implements ListenerRuntime {
             closed.complete(null);
         });
         return closed;
-    }
-
-    private static String firstLine(String text) {
-        if (text == null) {
-            return "unknown error";
-        }
-        int eol = text.indexOf('\n');
-        return (eol < 0 ? text : text.substring(0, eol)).strip();
     }
 
     @Override
