@@ -6,7 +6,9 @@ import dev.fulcrum.server.admin.AdminServer;
 import dev.fulcrum.server.admin.AutoscaleStatus;
 import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.autoscale.AutoScaler;
+import dev.fulcrum.server.ha.HaSpeaker;
 import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.health.CheckResult;
@@ -63,6 +65,8 @@ public final class FulcrumServer {
     private final java.util.Map<ListenerRuntime, Listener> listenerConfigs = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean stopping;
+    /** The VRRP speaker; null without {@code ha}. Set once, right after start. */
+    private volatile HaSpeaker ha;
 
     private FulcrumServer(FulcrumConfig config, Transport transport, ControlPlane control, AdminServer admin,
                           Path configFile, List<ListenerRuntime> listeners) {
@@ -159,8 +163,28 @@ public final class FulcrumServer {
                 new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
         server.listenerConfigs.putAll(configs);
         self[0] = server;
+        if (config.ha() != null) {
+            try {
+                // after the listeners: this instance takes the virtual IPs only once it can serve
+                server.ha = HaSpeaker.start(config.ha(), registry, control.metrics().control(), server::health,
+                        haStartupGrace(config));
+            } catch (StartException e) {
+                server.stop(Duration.ZERO);
+                throw e;
+            }
+        }
         log.info("admin API, metrics and dashboard on http://{}/", config.admin().listen());
         return server;
+    }
+
+    /**
+     * How long the speaker waits for {@code /healthz} to pass before it joins as FAULT: the
+     * slowest pool's first passing checks ({@code rise} intervals plus a timeout), plus 2 s.
+     */
+    private static Duration haStartupGrace(FulcrumConfig config) {
+        return config.pools().stream()
+                .map(p -> p.healthCheck().interval().multipliedBy(p.healthCheck().rise()).plus(p.healthCheck().timeout()))
+                .max(Duration::compareTo).orElse(Duration.ZERO).plusSeconds(2);
     }
 
     private static ListenerRuntime newListener(Listener l, Registry registry, Transport transport,
@@ -188,6 +212,9 @@ public final class FulcrumServer {
             // the admin server is the one answering this reload: it is not rebound under its caller
             log.warn("admin: a changed admin section takes effect at the next start; still on {}",
                     config.admin().listen());
+        }
+        if (!java.util.Objects.equals(next.ha(), config.ha())) {
+            log.warn("ha changes take effect after a restart; the running virtual router is unchanged");
         }
         if (!next.autoscale().equals(config.autoscale())) {
             // An auto-scaler owns running servers; swapping it live is not worth the risk yet.
@@ -264,6 +291,10 @@ public final class FulcrumServer {
             }
             stopping = true;
         }
+        if (ha != null) {
+            // first: a MASTER hands the virtual IPs over (priority-0 advert) while it still serves
+            ha.close();
+        }
         log.info("stopping: no new connections; waiting up to {} ms for in-flight requests", drainTimeout.toMillis());
         listeners.forEach(ListenerRuntime::stopAccepting);
         CompletableFuture<?>[] closing = listeners.stream()
@@ -330,6 +361,12 @@ public final class FulcrumServer {
         public Outcome reload() {
             FulcrumServer s = server.get();
             return s == null ? Outcome.failed("starting") : s.reloadFromFile();
+        }
+
+        @Override
+        public HaStatus ha() {
+            FulcrumServer s = server.get();
+            return s == null || s.ha == null ? null : s.ha.status();
         }
 
         @Override
