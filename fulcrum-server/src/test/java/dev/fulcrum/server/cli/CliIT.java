@@ -1,5 +1,6 @@
 package dev.fulcrum.server.cli;
 
+import dev.fulcrum.linux.Privileges;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
 /** The command line as a user runs it: the shaded jar (and the ./fulcrum launcher) as processes. */
@@ -188,6 +190,41 @@ class CliIT {
         Result result = fulcrum("run", "-c", config.toString());
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.errLines()).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith(config + ":"));
+    }
+
+    private static String haSection(String networkInterface) {
+        return """
+                ha:
+                  interface: %s
+                  virtual-router-id: 51
+                  virtual-ips: ["10.0.0.100/24"]
+                """.formatted(networkInterface);
+    }
+
+    @Test
+    void runWithHaOnAnUnknownInterfaceExits2WithOneLine() throws Exception {
+        assumeTrue(Privileges.isLinux() && Privileges.missingNetworkCapabilities().isEmpty(),
+                "skipped: needs root to get past the capability check to the interface check");
+        Path config = file("ha.yaml", goodConfig(Loopback.freePort()) + haSection("nope0"));
+        Result result = fulcrum("run", "-c", config.toString());
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.errLines()).containsExactly("fulcrum: ha.interface: no network interface nope0 on this host");
+    }
+
+    @Test
+    void runWithHaWithoutNetworkCapabilitiesExits2WithOneLine() throws Exception {
+        assumeTrue(Privileges.isLinux() && Privileges.missingNetworkCapabilities().isEmpty()
+                        && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "skipped: needs root and setpriv to run fulcrum as an unprivileged user");
+        Path config = file("ha.yaml", goodConfig(Loopback.freePort()) + haSection("lo"));
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        // the user nobody: no capabilities at all, as an operator who forgot sudo
+        Result result = new Running(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                JAVA, "-jar", JAR.toString(), "run", "-c", config.toString())).await();
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.errLines()).containsExactly(
+                "fulcrum: ha needs root, or CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN");
     }
 
     @Test
