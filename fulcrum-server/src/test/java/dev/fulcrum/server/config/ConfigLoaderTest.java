@@ -321,6 +321,20 @@ class ConfigLoaderTest {
                 new HostPort("127.0.0.1", 9101), new HostPort("127.0.0.1", 9102), new HostPort("127.0.0.1", 9103));
     }
 
+    /** The README's HA pair: the same listeners and pools, priorities 150 and 100. */
+    @Test
+    void theHaPairExamplesLoadAndDifferOnlyInNameAndPriority() {
+        FulcrumConfig lb1 = ConfigLoader.load(Path.of("../examples/ha/lb1.yaml"), Map.of());
+        FulcrumConfig lb2 = ConfigLoader.load(Path.of("../examples/ha/lb2.yaml"), Map.of());
+
+        assertThat(lb1.ha().priority()).isEqualTo(150);
+        assertThat(lb2.ha().priority()).isEqualTo(100);
+        assertThat(lb1.ha().advertInterval()).isEqualTo(java.time.Duration.ofMillis(100));
+        assertThat(lb1.ha().virtualIps()).containsExactly("10.0.0.100/24").isEqualTo(lb2.ha().virtualIps());
+        assertThat(lb1.listeners()).isEqualTo(lb2.listeners());
+        assertThat(lb1.pools()).isEqualTo(lb2.pools());
+    }
+
     /** The reference's "complete file" is the spec example: it must stay valid and mean the same. */
     @Test
     void theReferencesCompleteFileIsTheSpecExample(@TempDir Path dir) throws IOException {
