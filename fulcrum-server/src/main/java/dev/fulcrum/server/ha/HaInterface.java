@@ -16,6 +16,16 @@ import java.util.Optional;
  */
 record HaInterface(String name, int index, byte[] mac, Inet4Address primaryAddress) {
 
+    /** Whether the interface is up and has a carrier (IFF_UP and IFF_RUNNING); false when it is gone. */
+    boolean isRunning() {
+        try {
+            NetworkInterface now = NetworkInterface.getByIndex(index);
+            return now != null && now.isUp();
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
     /**
      * Why {@code ha} cannot run on this host, in one line, or empty: not Linux, missing
      * capabilities, unknown interface, no IPv4 address on it.

@@ -219,7 +219,7 @@ public final class HaSpeaker implements AutoCloseable {
                 }
                 if (now - nextHealth >= 0) {
                     nextHealth = now + HEALTH_POLL_NANOS;
-                    Outcome h = health.get();
+                    Outcome h = canServe();
                     if (!joined) {
                         if (h.ok()) {
                             joined = true;
@@ -247,6 +247,18 @@ public final class HaSpeaker implements AutoCloseable {
             arp.close();
             addresses.close();
         }
+    }
+
+    /**
+     * Whether this instance can serve: its interface up with a carrier (a master whose link went
+     * down must not keep MASTER, or when the link returns no gratuitous ARP would move clients
+     * back to it), then {@code /healthz}.
+     */
+    private Outcome canServe() {
+        if (!nic.isRunning()) {
+            return Outcome.failed("interface " + nic.name() + " is down (no carrier)");
+        }
+        return health.get();
     }
 
     private void execute(List<Action> actions, long now) throws NativeException {
