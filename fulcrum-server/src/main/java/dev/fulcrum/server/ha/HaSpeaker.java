@@ -209,6 +209,7 @@ public final class HaSpeaker implements AutoCloseable {
                         execute(machine.advertReceived(now, advert, source(packet)), now);
                     } else if (decoded instanceof Invalid invalid) {
                         invalidAdverts.incrementAndGet();
+                        metrics.haAdvertDropped(invalid.reason().name().toLowerCase(java.util.Locale.ROOT));
                         log.debug("ha: dropped an advert: {}", invalid);
                     }
                 }

@@ -18,6 +18,7 @@ public final class ControlMetrics {
     private final Counter healthChecks;
     private final Counter autoscaleActions;
     private final Gauge haMaster;
+    private final Counter haAdvertsDropped;
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint dsrForwarded;
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint dsrDropped;
 
@@ -38,6 +39,12 @@ public final class ControlMetrics {
                 .name("fulcrum_ha_master")
                 .help("1 while this instance is the VRRP master of the virtual router, else 0.")
                 .labelNames("virtual_router_id")
+                .withoutExemplars()
+                .register(registry);
+        haAdvertsDropped = Counter.builder()
+                .name("fulcrum_ha_adverts_dropped_total")
+                .help("VRRP packets received and dropped as invalid, by reason (ttl_not_255, bad_checksum, wrong_vrid, ...).")
+                .labelNames("reason")
                 .withoutExemplars()
                 .register(registry);
         Counter dsr = Counter.builder()
@@ -71,6 +78,11 @@ public final class ControlMetrics {
     /** This instance became master ({@code true}) or left that state for the virtual router. */
     public void haMaster(int virtualRouterId, boolean master) {
         haMaster.labelValues(Integer.toString(virtualRouterId)).set(master ? 1 : 0);
+    }
+
+    /** A received VRRP packet dropped as invalid; {@code reason} in snake case. */
+    public void haAdvertDropped(String reason) {
+        haAdvertsDropped.labelValues(reason).inc();
     }
 
     /** @param result {@code "forwarded"} or {@code "dropped"} */
