@@ -1,0 +1,183 @@
+package dev.fulcrum.core.dsr;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A reusable, allocation-free view of one received Ethernet II frame carrying IPv4: {@link #parse}
+ * reads the headers in place (no copy) and fills this object's fields, which stay valid until the
+ * next {@code parse}. One instance per forwarder thread; not thread-safe.
+ *
+ * <p>What is accepted, and why:
+ * <ul>
+ *   <li>Ethernet II with EtherType 0x0800 right after the MAC addresses. Any other EtherType is
+ *       {@link PacketResult#NOT_IPV4}; an in-frame 802.1Q/802.1ad tag is
+ *       {@link PacketResult#VLAN_TAGGED} (Linux strips the tag before a packet socket sees the
+ *       frame, so a tag here is QinQ or traffic of another VLAN; DSR serves the untagged network of
+ *       its interface — bind the socket to the VLAN interface, e.g. {@code eth0.100}, instead).</li>
+ *   <li>IPv4 with a sane header length (options allowed) and a total length that fits in the frame
+ *       (Ethernet padding after it is fine). The IP header checksum is not checked: the packet is
+ *       passed on unchanged and the server's kernel checks it.</li>
+ *   <li>For TCP and UDP the ports are read when the packet carries them: unfragmented packets and
+ *       first fragments, which must hold at least 8 bytes of transport header.</li>
+ * </ul>
+ *
+ * <p><b>Fragments.</b> Only the first fragment carries the ports, so every fragmented packet (MF set
+ * or a non-zero offset) is keyed by addresses and protocol alone — ports 0 in {@link #keyLow()} —
+ * as LVS and Katran do: all fragments of one datagram then reach the same server, which reassembles
+ * it. The price: a flow that sends some datagrams fragmented and some not may see the two kinds on
+ * different servers. TCP (DF set, MSS-sized) and QUIC (DF set) do not fragment; it matters for
+ * large-datagram UDP only.
+ */
+public final class Ipv4Frame {
+
+    /** Destination MAC, source MAC, EtherType. */
+    public static final int ETHERNET_HEADER_LENGTH = 14;
+    public static final int TCP = 6;
+    public static final int UDP = 17;
+
+    static final int ETHERTYPE_IPV4 = 0x0800;
+    static final int ETHERTYPE_VLAN = 0x8100;
+    static final int ETHERTYPE_QINQ = 0x88A8;
+    private static final int MIN_IP_HEADER = 20;
+    /** Bytes of transport header a first fragment must carry: the ports and UDP's whole header. */
+    private static final int MIN_TRANSPORT_HEADER = 8;
+    private static final int MORE_FRAGMENTS = 0x2000;
+    private static final int FRAGMENT_OFFSET = 0x1FFF;
+
+    private PacketResult failure = PacketResult.MALFORMED;
+    private long destinationMac;
+    private int sourceAddress;
+    private int destinationAddress;
+    private int protocol;
+    private int sourcePort;
+    private int destinationPort;
+    private boolean fragmented;
+    private boolean hasPorts;
+    private int packetEnd;
+
+    /**
+     * Reads the frame in {@code frame[start, end)} (absolute indices; the buffer's position and
+     * limit are not used or changed).
+     *
+     * @param frame a big-endian buffer (the default order, that of the wire)
+     * @return true when the frame is well-formed IPv4 (any protocol); false with
+     *         {@link #failure()} telling why
+     * @throws IllegalArgumentException when the buffer is little-endian or the range lies outside it
+     */
+    public boolean parse(ByteBuffer frame, int start, int end) {
+        if (frame.order() != ByteOrder.BIG_ENDIAN) {
+            throw new IllegalArgumentException("frame buffers must be big-endian");
+        }
+        if (start < 0 || end > frame.limit() || start > end) {
+            throw new IllegalArgumentException("frame [" + start + ", " + end + ") outside the buffer's [0, " + frame.limit() + ")");
+        }
+        if (end - start < ETHERNET_HEADER_LENGTH) {
+            return fail(PacketResult.MALFORMED);
+        }
+        destinationMac = MacAddress.read(frame, start);
+        int etherType = frame.getShort(start + 12) & 0xFFFF;
+        if (etherType != ETHERTYPE_IPV4) {
+            return fail(etherType == ETHERTYPE_VLAN || etherType == ETHERTYPE_QINQ
+                    ? PacketResult.VLAN_TAGGED : PacketResult.NOT_IPV4);
+        }
+        int ip = start + ETHERNET_HEADER_LENGTH;
+        if (end - ip < MIN_IP_HEADER) {
+            return fail(PacketResult.MALFORMED);
+        }
+        int versionAndLength = frame.get(ip) & 0xFF;
+        int headerLength = (versionAndLength & 0x0F) * 4;
+        int totalLength = frame.getShort(ip + 2) & 0xFFFF;
+        if (versionAndLength >>> 4 != 4 || headerLength < MIN_IP_HEADER
+                || totalLength < headerLength || totalLength > end - ip) {
+            return fail(PacketResult.MALFORMED);
+        }
+        packetEnd = ip + totalLength;
+        int fragment = frame.getShort(ip + 6) & 0xFFFF;
+        int offset = fragment & FRAGMENT_OFFSET;
+        fragmented = offset != 0 || (fragment & MORE_FRAGMENTS) != 0;
+        protocol = frame.get(ip + 9) & 0xFF;
+        sourceAddress = frame.getInt(ip + 12);
+        destinationAddress = frame.getInt(ip + 16);
+        hasPorts = offset == 0 && (protocol == TCP || protocol == UDP);
+        if (hasPorts) {
+            int transport = ip + headerLength;
+            if (totalLength - headerLength < MIN_TRANSPORT_HEADER) {
+                return fail(PacketResult.MALFORMED);
+            }
+            sourcePort = frame.getShort(transport) & 0xFFFF;
+            destinationPort = frame.getShort(transport + 2) & 0xFFFF;
+        } else {
+            sourcePort = 0;
+            destinationPort = 0;
+        }
+        return true;
+    }
+
+    private boolean fail(PacketResult why) {
+        failure = why;
+        return false;
+    }
+
+    /** Why the last {@link #parse} returned false. */
+    public PacketResult failure() {
+        return failure;
+    }
+
+    public long destinationMac() {
+        return destinationMac;
+    }
+
+    /** The IPv4 source address as a big-endian int ({@code 10.0.0.1} is {@code 0x0A000001}). */
+    public int sourceAddress() {
+        return sourceAddress;
+    }
+
+    public int destinationAddress() {
+        return destinationAddress;
+    }
+
+    public int protocol() {
+        return protocol;
+    }
+
+    /** The index just past the IP packet (absolute): where Ethernet padding, if any, starts. */
+    public int packetEnd() {
+        return packetEnd;
+    }
+
+    /** True for TCP and UDP packets that carry their ports: unfragmented, or a first fragment. */
+    public boolean hasPorts() {
+        return hasPorts;
+    }
+
+    /** The source port, when {@link #hasPorts()}; else 0. */
+    public int sourcePort() {
+        return sourcePort;
+    }
+
+    /** The destination port, when {@link #hasPorts()}; else 0. */
+    public int destinationPort() {
+        return destinationPort;
+    }
+
+    /** True for any fragment, the first included (MF set or a non-zero offset). */
+    public boolean fragmented() {
+        return fragmented;
+    }
+
+    /** The flow key's first half: the addresses (see {@code FlowKey}). */
+    public long keyHigh() {
+        return FlowKey.high(sourceAddress, destinationAddress);
+    }
+
+    /** The flow key's second half: ports (0 for fragments) and protocol. */
+    public long keyLow() {
+        return fragmented ? FlowKey.low(0, 0, protocol) : FlowKey.low(sourcePort, destinationPort, protocol);
+    }
+
+    /** The pinned flow hash of {@link #keyHigh()} and {@link #keyLow()}. */
+    public long flowHash() {
+        return FlowKey.hash(keyHigh(), keyLow());
+    }
+}
