@@ -22,6 +22,7 @@ import java.io.PrintWriter;
         footer = {"", "Exit codes: 0 success; 1 a failure while running (e.g. a port in use);"
                 + " 2 a usage error or a bad config file."},
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoServerCommand.class,
+                DsrServerSetupCommand.class,
                 VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

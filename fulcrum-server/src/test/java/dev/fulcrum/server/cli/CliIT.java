@@ -125,7 +125,7 @@ class CliIT {
         Result help = fulcrum("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("run ", "validate ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
-        for (String command : List.of("run", "validate", "demo", "demo-server", "version")) {
+        for (String command : List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version")) {
             Result commandHelp = fulcrum(command, "--help");
             assertThat(commandHelp.exit()).as(command).isZero();
             assertThat(commandHelp.out()).as(command).startsWith("Usage: fulcrum " + command)
@@ -225,6 +225,52 @@ class CliIT {
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.errLines()).containsExactly(
                 "fulcrum: ha needs root, or CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN");
+    }
+
+    @Test
+    void dsrServerSetupPrintsTheServerSideCommands() throws Exception {
+        Result result = fulcrum("dsr-server-setup", "--vip", "10.0.0.100");
+        assertThat(result.exit()).isZero();
+        assertThat(result.out().lines().filter(l -> !l.startsWith("#"))).containsExactly(
+                "sysctl -w net.ipv4.conf.all.arp_ignore=1",
+                "sysctl -w net.ipv4.conf.all.arp_announce=2",
+                "sysctl -w net.ipv4.conf.lo.arp_ignore=1",
+                "sysctl -w net.ipv4.conf.lo.arp_announce=2",
+                "ip addr add 10.0.0.100/32 dev lo");
+
+        Result bad = fulcrum("dsr-server-setup", "--vip", "example.com");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.errLines()).containsExactly(
+                "fulcrum: --vip: \"example.com\" is not an IPv4 address like 10.0.0.100");
+    }
+
+    @Test
+    void dsrServerSetupApplyConfiguresAServerOnceInItsOwnNamespace() throws Exception {
+        assumeTrue(Privileges.isLinux() && Privileges.missingNetworkCapabilities().isEmpty(),
+                "skipped: needs root to create a network namespace");
+        String ns = "fxcli" + Long.toHexString(System.nanoTime() & 0xFFFFF);
+        assertThat(new ProcessBuilder("ip", "netns", "add", ns).start().waitFor()).isZero();
+        try {
+            List<String> inNs = List.of("ip", "netns", "exec", ns, JAVA, "-jar", JAR.toString(),
+                    "dsr-server-setup", "--vip", "10.99.0.100", "--apply");
+            Result first = new Running(inNs).await();
+            assertThat(first.exit()).as(first.err()).isZero();
+            assertThat(first.out()).contains("10.99.0.100/32 added to lo");
+            Result again = new Running(inNs).await();
+            assertThat(again.exit()).isZero();
+            assertThat(again.out()).contains("10.99.0.100/32 already on lo");
+
+            Result addr = new Running(List.of("ip", "-n", ns, "-4", "addr", "show", "dev", "lo")).await();
+            assertThat(addr.out()).contains("inet 10.99.0.100/32");
+            for (String key : List.of("all.arp_ignore=1", "all.arp_announce=2", "lo.arp_ignore=1")) {
+                String[] kv = key.split("=");
+                Result value = new Running(List.of("ip", "netns", "exec", ns, "sysctl", "-n",
+                        "net.ipv4.conf." + kv[0])).await();
+                assertThat(value.out().strip()).as(key).isEqualTo(kv[1]);
+            }
+        } finally {
+            new ProcessBuilder("ip", "netns", "del", ns).start().waitFor();
+        }
     }
 
     @Test
