@@ -47,7 +47,7 @@ import java.util.function.Supplier;
  *
  * <p>It joins the election only once this instance can serve ({@code /healthz} ok), or after
  * {@code startupGrace} as FAULT; it gives up MASTER with a priority-0 advert when {@code /healthz}
- * fails and on {@link #close()}. Each transition is an event ({@code ha-master}, {@code ha-backup},
+ * fails and on {@link #close()} (where it keeps the addresses until a backup has taken over). Each transition is an event ({@code ha-master}, {@code ha-backup},
  * {@code ha-fault}, which the alerter turns into alerts), the {@code fulcrum_ha_master} gauge and
  * a run of {@code ha.notify}.
  *
@@ -236,7 +236,7 @@ public final class HaSpeaker implements AutoCloseable {
                     }
                 }
             }
-            execute(machine.shutdown(System.nanoTime()), System.nanoTime());
+            handOver(packet, view);
         } catch (NativeException | RuntimeException e) {
             log.error("ha: speaker stopped: {}", e.toString());
             removeVirtualIps();
@@ -248,6 +248,37 @@ public final class HaSpeaker implements AutoCloseable {
             arp.close();
             addresses.close();
         }
+    }
+
+    /**
+     * Leaves the group. A MASTER sends its priority-0 advert but keeps the virtual IPs — and this
+     * instance keeps accepting on them — until a backup's advert shows it has taken over (its skew
+     * time, tens of milliseconds at 100 ms adverts), at most one master-down interval; only then
+     * are the addresses removed. Removing them first, as RFC 5798 §6.4.3 reads, drops the
+     * connections clients open in between, while their ARP entry still points here.
+     */
+    private void handOver(byte[] packet, ByteBuffer view) throws NativeException {
+        long now = System.nanoTime();
+        if (machine.state() != VrrpState.MASTER) {
+            execute(machine.shutdown(now), now);
+            return;
+        }
+        List<Action> leaving = machine.shutdown(now);
+        List<Action> adverts = leaving.stream().filter(a -> a instanceof Action.SendAdvert).toList();
+        execute(adverts, now);
+        long deadline = now + machine.masterDownIntervalNanos();
+        boolean takenOver = false;
+        while (!takenOver && deadline - System.nanoTime() > 0) {
+            int n = socket.receive(packet, Math.max(0, deadline - System.nanoTime()));
+            if (n > 0) {
+                view.clear().limit(n);
+                takenOver = validator.validateIpPacket(view) instanceof VrrpPacket advert && advert.priority() > 0;
+            }
+        }
+        log.info("ha: {}; removing the virtual IPs", takenOver
+                ? "a backup took over after " + (System.nanoTime() - now) / 1_000_000 + " ms"
+                : "no backup answered within the master-down interval");
+        execute(leaving.stream().filter(a -> !(a instanceof Action.SendAdvert)).toList(), System.nanoTime());
     }
 
     /**
@@ -372,15 +403,16 @@ public final class HaSpeaker implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: a MASTER sends a priority-0 advert and removes the virtual IPs, so a BACKUP
-     * takes over after its skew time. Waits up to 3 s for the speaker to finish.
+     * Graceful stop: a MASTER sends a priority-0 advert, so a BACKUP takes over after its skew
+     * time, and removes the virtual IPs once it has (see {@link #handOver}). Waits for the speaker
+     * to finish: at most one master-down interval plus 3 s.
      */
     @Override
     public void close() {
         running = false;
         socket.wakeup();
         try {
-            thread.join(Duration.ofSeconds(3));
+            thread.join(config.advertInterval().multipliedBy(4).plusSeconds(3));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
