@@ -67,6 +67,20 @@ abstract sealed class HaMember permits HaMember.FulcrumMember, HaMember.Keepaliv
      */
     static HaMember start(Kind kind, HaTopology topology, Node node, int priority, Duration advert, Path dir,
                           String name, CloseAfterEach closer) throws IOException {
+        return start(kind, topology, node, new Options(priority, advert, List.of(), SERVER_PORT), dir, name, closer);
+    }
+
+    /**
+     * What a member is started with: {@code unicastPeers} empty = multicast; {@code serverPort} of
+     * the demo server on the server node that its pool uses.
+     */
+    record Options(int priority, Duration advert, List<Node> unicastPeers, int serverPort) {
+    }
+
+    static HaMember start(Kind kind, HaTopology topology, Node node, Options options, Path dir,
+                          String name, CloseAfterEach closer) throws IOException {
+        int priority = options.priority();
+        Duration advert = options.advert();
         Path home = Files.createDirectories(dir.resolve(name));
         HaMember member;
         if (kind == Kind.FULCRUM) {
@@ -78,14 +92,22 @@ abstract sealed class HaMember permits HaMember.FulcrumMember, HaMember.Keepaliv
                       priority: %d
                       advert-interval: %dms
                       virtual-ips: ["%s"]
+                      unicast-peers: [%s]
                       notify: %s
                     """.formatted(HaTopology.INTERFACE, VIRTUAL_ROUTER_ID, priority, advert.toMillis(),
-                    HaTopology.VIRTUAL_IP_CIDR, notify)));
+                    HaTopology.VIRTUAL_IP_CIDR, String.join(", ", options.unicastPeers().stream().map(Node::address)
+                            .toList()), notify), options.serverPort()));
             member = new FulcrumMember(node, name, fulcrum, VrrpStates.in(name, home, fulcrum.process()::isAlive));
         } else {
-            FulcrumProcess proxy = closer.add(startFulcrum(topology, node, home, name + "-proxy", ""));
+            FulcrumProcess proxy = closer.add(startFulcrum(topology, node, home, name + "-proxy", "",
+                    options.serverPort()));
+            KeepalivedProcess.Config config = KeepalivedProcess.Config.of(VIRTUAL_ROUTER_ID, priority, advert);
+            if (!options.unicastPeers().isEmpty()) {
+                config = config.withUnicast(node.address(),
+                        options.unicastPeers().stream().map(Node::address).toArray(String[]::new));
+            }
             KeepalivedProcess keepalived = closer.add(KeepalivedProcess.start(topology.netns(node),
-                    name + "-keepalived", KeepalivedProcess.Config.of(VIRTUAL_ROUTER_ID, priority, advert)));
+                    name + "-keepalived", config));
             member = new KeepalivedMember(node, name, proxy, keepalived);
         }
         member.proxy().awaitReady("serving on " + node.address(), () -> answers(topology, node), START_BOUND);
@@ -95,8 +117,8 @@ abstract sealed class HaMember permits HaMember.FulcrumMember, HaMember.Keepaliv
     abstract FulcrumProcess proxy();
 
     /** Fulcrum on {@code node}: port 80 to the demo server, then {@code more} (an {@code ha} section or nothing). */
-    private static FulcrumProcess startFulcrum(HaTopology topology, Node node, Path home, String name, String more)
-            throws IOException {
+    private static FulcrumProcess startFulcrum(HaTopology topology, Node node, Path home, String name, String more,
+                                               int serverPort) throws IOException {
         Path config = home.resolve("fulcrum.yaml");
         Files.writeString(config, """
                 name: %s
@@ -111,7 +133,7 @@ abstract sealed class HaMember permits HaMember.FulcrumMember, HaMember.Keepaliv
                     health-check:
                       interval: 500ms
                       timeout: 400ms
-                """.formatted(node.label(), PORT, SERVER.address(), SERVER_PORT) + more);
+                """.formatted(node.label(), PORT, SERVER.address(), serverPort) + more);
         return FulcrumProcess.start(name, topology.netns(node).commandPrefix(), JVM, "run", "-c", config.toString());
     }
 

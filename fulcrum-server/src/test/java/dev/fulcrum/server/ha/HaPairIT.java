@@ -9,6 +9,7 @@ import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.server.testing.EpochNanos;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.HaTopology;
+import dev.fulcrum.server.testing.HaTopology.Node;
 import dev.fulcrum.server.testing.ItLogs;
 import dev.fulcrum.server.testing.Netns;
 import dev.fulcrum.server.testing.VrrpStates.Transition;
@@ -259,6 +260,65 @@ class HaPairIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}/{1}, advert {2} ms")
+    @MethodSource("unicastPairs")
+    void unicastPeersTakeOverToo(Kind one, Kind two, int advertMillis) throws Exception {
+        Duration advert = Duration.ofMillis(advertMillis);
+        Pair pair = startPair(one, two, "unicast", advert, List.of(LB2), List.of(LB1), HaMember.SERVER_PORT);
+
+        long killed = EpochNanos.now();
+        pair.lb1.crash();
+
+        Outage outage = awaitOutage(pair, killed, Duration.ofSeconds(3));
+        Transition master = pair.lb2.states().awaitEntered(MASTER, killed, Duration.ofSeconds(5));
+        record(pair, "kill -9 master, unicast", advert, master, killed, outage, "adverts to the peer's address");
+        assertThat(outage.atMost()).as("client outage, unicast adverts").isLessThan(Duration.ofSeconds(3));
+    }
+
+    static Stream<Arguments> unicastPairs() {
+        return Stream.of(Arguments.of(FULCRUM, FULCRUM, 100), Arguments.of(KEEPALIVED, FULCRUM, 100));
+    }
+
+    /**
+     * lb1's pool uses a server of its own (port 8081) that dies: lb1's {@code /healthz} fails, it
+     * gives the address up (FAULT) and lb2, whose server (8080) lives, serves; when lb1's server
+     * comes back lb1 rejoins and, preempting, takes the address back.
+     */
+    @ParameterizedTest(name = "{0}/{1}, advert {2} ms")
+    @MethodSource("fulcrumPair")
+    void masterThatCannotServeGivesTheVirtualIpUp(Kind one, Kind two, int advertMillis) throws Exception {
+        Duration advert = Duration.ofMillis(advertMillis);
+        int lb1Port = HaMember.SERVER_PORT + 1;
+        String name = "ha-fault";
+        HaTopology topology = closer.add(HaTopology.create());
+        FulcrumProcess own = startServer(topology, name + "-server-" + lb1Port, lb1Port);
+        Pair pair = startPair(one, two, "fault", advert, List.of(), List.of(), lb1Port, topology);
+
+        long failed = EpochNanos.now();
+        own.kill();
+        Transition fault = pair.lb1.states().awaitEntered(FAULT, failed, Duration.ofSeconds(10));
+        Transition master = pair.lb2.states().awaitEntered(MASTER, failed, Duration.ofSeconds(10));
+        Outage outage = awaitOutage(pair, failed, Duration.ofSeconds(10));
+        assertThat(pair.topology.vipHolders()).containsExactly(LB2);
+        assertThat(((FulcrumMember) pair.lb1).admin(topology.netns(LB1), "/api/v1/status"))
+                .contains("\"state\":\"fault\"");
+        String notes = "lb1 FAULT %.0f ms after its server died".formatted(
+                EpochNanos.millisBetween(failed, fault.epochNanos()));
+
+        long back = EpochNanos.now();
+        startServer(topology, name + "-server-" + lb1Port + "-again", lb1Port);
+        Transition again = pair.lb1.states().awaitEntered(MASTER, back, Duration.ofSeconds(15));
+        pair.client.awaitSuccesses(again.epochNanos(), 5, Duration.ofSeconds(10));
+        assertThat(pair.topology.vipHolders()).containsExactly(LB1);
+        record(pair, "master's pool down (fault)", advert, master, failed, outage,
+                notes + "; MASTER again %.0f ms after it returned".formatted(
+                        EpochNanos.millisBetween(back, again.epochNanos())));
+    }
+
+    static Stream<Arguments> fulcrumPair() {
+        return Stream.of(Arguments.of(FULCRUM, FULCRUM, 100));
+    }
+
     static Stream<Arguments> busyPairs() {
         return Stream.of(Arguments.of(FULCRUM, FULCRUM, 100), Arguments.of(KEEPALIVED, KEEPALIVED, 100));
     }
@@ -273,18 +333,37 @@ class HaPairIT {
     }
 
     private Pair startPair(Kind one, Kind two, String scenario, Duration advert) throws Exception {
+        return startPair(one, two, scenario, advert, List.of(), List.of(), HaMember.SERVER_PORT);
+    }
+
+    private Pair startPair(Kind one, Kind two, String scenario, Duration advert, List<Node> lb1Peers,
+                           List<Node> lb2Peers, int lb1ServerPort) throws Exception {
+        return startPair(one, two, scenario, advert, lb1Peers, lb2Peers, lb1ServerPort, closer.add(HaTopology.create()));
+    }
+
+    private FulcrumProcess startServer(HaTopology topology, String name, int port) throws Exception {
+        FulcrumProcess server = closer.add(FulcrumProcess.start(name, topology.netns(SERVER).commandPrefix(),
+                HaMember.JVM, "demo-server", "--port", Integer.toString(port), "--name", "server-" + port,
+                "--host", SERVER.address()));
+        server.awaitReady("listening on " + port, () -> topology.netns(SERVER).listening(port), HaMember.START_BOUND);
+        return server;
+    }
+
+    /**
+     * Starts the demo server (port 8080), lb1 (priority 150, its pool on {@code lb1ServerPort}),
+     * waits for it to be MASTER, then lb2 (100, port 8080) and the client loop.
+     */
+    private Pair startPair(Kind one, Kind two, String scenario, Duration advert, List<Node> lb1Peers,
+                           List<Node> lb2Peers, int lb1ServerPort, HaTopology topology) throws Exception {
         String name = "ha-" + one.label() + "-" + two.label() + "-" + scenario + "-" + advert.toMillis() + "ms";
-        HaTopology topology = closer.add(HaTopology.create());
-        FulcrumProcess server = closer.add(FulcrumProcess.start(name + "-server",
-                topology.netns(SERVER).commandPrefix(), HaMember.JVM, "demo-server", "--port",
-                Integer.toString(HaMember.SERVER_PORT), "--name", "server", "--host", SERVER.address()));
-        server.awaitReady("listening on " + HaMember.SERVER_PORT,
-                () -> topology.netns(SERVER).listening(HaMember.SERVER_PORT), HaMember.START_BOUND);
-        HaMember lb1 = HaMember.start(one, topology, LB1, 150, advert, dir, name + "-lb1", closer);
+        startServer(topology, name + "-server", HaMember.SERVER_PORT);
+        HaMember lb1 = HaMember.start(one, topology, LB1, new HaMember.Options(150, advert, lb1Peers, lb1ServerPort),
+                dir, name + "-lb1", closer);
         // lb2 only once lb1 is master: started together, both would time out before either's
         // first advert whenever they start further apart than their master-down intervals differ
         lb1.states().awaitState(MASTER, HaMember.START_BOUND);
-        HaMember lb2 = HaMember.start(two, topology, LB2, 100, advert, dir, name + "-lb2", closer);
+        HaMember lb2 = HaMember.start(two, topology, LB2, new HaMember.Options(100, advert, lb2Peers,
+                HaMember.SERVER_PORT), dir, name + "-lb2", closer);
         lb2.states().awaitState(BACKUP, HaMember.START_BOUND);
 
         ClientLoop client = closer.add(ClientLoop.start(topology.netns(CLIENT), name + "-client",
