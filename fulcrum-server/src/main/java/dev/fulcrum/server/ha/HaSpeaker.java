@@ -19,6 +19,7 @@ import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;
 import dev.fulcrum.server.metrics.ControlMetrics;
+import dev.fulcrum.server.net.LinkInterface;
 import dev.fulcrum.server.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class HaSpeaker implements AutoCloseable {
     static final int REALTIME_PRIORITY = 10;
 
     private final Ha config;
-    private final HaInterface nic;
+    private final LinkInterface nic;
     private final List<VirtualIp> virtualIps;
     private final VrrpSettings settings;
     private final VrrpStateMachine machine;
@@ -89,7 +90,7 @@ public final class HaSpeaker implements AutoCloseable {
     private boolean garpRepeatPending;
     private String lastSendError = "";
 
-    private HaSpeaker(Ha config, HaInterface nic, List<VirtualIp> virtualIps, Registry registry,
+    private HaSpeaker(Ha config, LinkInterface nic, List<VirtualIp> virtualIps, Registry registry,
                       ControlMetrics metrics, Supplier<Outcome> health, Duration startupGrace,
                       VrrpSocket socket, ArpSocket arp, InterfaceAddresses addresses) {
         this.config = config;
@@ -124,10 +125,11 @@ public final class HaSpeaker implements AutoCloseable {
     public static HaSpeaker start(Ha config, Registry registry, ControlMetrics metrics, Supplier<Outcome> health,
                                   Duration startupGrace) {
         List<VirtualIp> vips = config.virtualIps().stream().map(VirtualIp::parse).toList();
-        HaInterface.problem(config.networkInterface(), vips).ifPresent(p -> {
+        List<Inet4Address> vipAddresses = vips.stream().map(VirtualIp::address).toList();
+        LinkInterface.problem("ha", "ha.interface", config.networkInterface(), vipAddresses).ifPresent(p -> {
             throw new StartException(p);
         });
-        HaInterface nic = HaInterface.find(config.networkInterface(), vips);
+        LinkInterface nic = LinkInterface.find("ha.interface", config.networkInterface(), vipAddresses);
         List<Inet4Address> peers = config.unicastPeers().stream().map(HaSpeaker::ipv4).toList();
         VrrpSocket socket = null;
         ArpSocket arp = null;
@@ -156,8 +158,8 @@ public final class HaSpeaker implements AutoCloseable {
      * CAP_NET_ADMIN, unknown interface), or empty. {@code fulcrum run} checks it first and exits 2.
      */
     public static java.util.Optional<String> problem(Ha config) {
-        return HaInterface.problem(config.networkInterface(),
-                config.virtualIps().stream().map(VirtualIp::parse).toList());
+        return LinkInterface.problem("ha", "ha.interface", config.networkInterface(),
+                config.virtualIps().stream().map(v -> VirtualIp.parse(v).address()).toList());
     }
 
     /** The dashboard's and {@code /api/v1/status}'s view. */

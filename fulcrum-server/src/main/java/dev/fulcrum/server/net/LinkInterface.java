@@ -1,4 +1,4 @@
-package dev.fulcrum.server.ha;
+package dev.fulcrum.server.net;
 
 import dev.fulcrum.linux.Privileges;
 
@@ -10,14 +10,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The interface {@code ha.interface} names, as the speaker needs it: index, MAC, and this host's
- * primary IPv4 address there (the adverts' source and the tie-break between equal priorities;
- * never one of the virtual IPs, which a killed instance may have left behind).
+ * A network interface as HA and DSR need it: index, MAC, and this host's primary IPv4 address
+ * there (VRRP adverts' source and tie-break; never one of {@code excluded}, the virtual IPs a killed
+ * instance may have left behind). {@code key} names the config key in messages ({@code ha.interface}).
  */
-record HaInterface(String name, int index, byte[] mac, Inet4Address primaryAddress) {
+public record LinkInterface(String name, int index, byte[] mac, Inet4Address primaryAddress) {
 
     /** Whether the interface is up and has a carrier (IFF_UP and IFF_RUNNING); false when it is gone. */
-    boolean isRunning() {
+    public boolean isRunning() {
         try {
             NetworkInterface now = NetworkInterface.getByIndex(index);
             return now != null && now.isUp();
@@ -30,17 +30,18 @@ record HaInterface(String name, int index, byte[] mac, Inet4Address primaryAddre
      * Why {@code ha} cannot run on this host, in one line, or empty: not Linux, missing
      * capabilities, unknown interface, no IPv4 address on it.
      */
-    static Optional<String> problem(String interfaceName, Collection<VirtualIp> virtualIps) {
+    public static Optional<String> problem(String feature, String key, String interfaceName,
+                                           Collection<Inet4Address> excluded) {
         if (!Privileges.isLinux()) {
-            return Optional.of("ha needs Linux; this is " + System.getProperty("os.name"));
+            return Optional.of(feature + " needs Linux; this is " + System.getProperty("os.name"));
         }
         List<String> missing = Privileges.missingNetworkCapabilities();
         if (!missing.isEmpty()) {
-            return Optional.of("ha needs root, or CAP_NET_RAW and CAP_NET_ADMIN; this process lacks "
+            return Optional.of(feature + " needs root, or CAP_NET_RAW and CAP_NET_ADMIN; this process lacks "
                     + String.join(" and ", missing));
         }
         try {
-            find(interfaceName, virtualIps);
+            find(key, interfaceName, excluded);
             return Optional.empty();
         } catch (IllegalStateException e) {
             return Optional.of(e.getMessage());
@@ -48,16 +49,16 @@ record HaInterface(String name, int index, byte[] mac, Inet4Address primaryAddre
     }
 
     /** @throws IllegalStateException with a one-line reason */
-    static HaInterface find(String interfaceName, Collection<VirtualIp> virtualIps) {
+    public static LinkInterface find(String key, String interfaceName, Collection<Inet4Address> excluded) {
         NetworkInterface nic;
         try {
             nic = NetworkInterface.getByName(interfaceName);
         } catch (SocketException e) {
-            throw new IllegalStateException("ha.interface: cannot read interface " + interfaceName + ": "
+            throw new IllegalStateException(key + ": cannot read interface " + interfaceName + ": "
                     + e.getMessage());
         }
         if (nic == null) {
-            throw new IllegalStateException("ha.interface: no network interface " + interfaceName + " on this host");
+            throw new IllegalStateException(key + ": no network interface " + interfaceName + " on this host");
         }
         byte[] mac;
         try {
@@ -66,15 +67,15 @@ record HaInterface(String name, int index, byte[] mac, Inet4Address primaryAddre
             mac = null;
         }
         if (mac == null || mac.length != 6) {
-            throw new IllegalStateException("ha.interface: " + interfaceName + " has no Ethernet address");
+            throw new IllegalStateException(key + ": " + interfaceName + " has no Ethernet address");
         }
         Inet4Address primary = nic.inetAddresses()
                 .filter(a -> a instanceof Inet4Address)
                 .map(a -> (Inet4Address) a)
-                .filter(a -> virtualIps.stream().noneMatch(v -> v.address().equals(a)))
+                .filter(a -> !excluded.contains(a))
                 .findFirst()
-                .orElseThrow(() -> new IllegalStateException("ha.interface: " + interfaceName
+                .orElseThrow(() -> new IllegalStateException(key + ": " + interfaceName
                         + " has no IPv4 address of its own (the adverts' source)"));
-        return new HaInterface(interfaceName, nic.getIndex(), mac, primary);
+        return new LinkInterface(interfaceName, nic.getIndex(), mac, primary);
     }
 }
