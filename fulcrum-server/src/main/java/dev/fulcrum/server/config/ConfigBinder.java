@@ -103,8 +103,9 @@ final class ConfigBinder {
         List<Listener> out = new ArrayList<>();
         FirstSeen<String> names = new FirstSeen<>("listener name");
         FirstSeen<HostPort> addresses = new FirstSeen<>("listen address");
-        if (!root.has("listeners") || root.isEmptyList("listeners")) {
-            root.error("listeners", "at least one listener is required");
+        if ((!root.has("listeners") || root.isEmptyList("listeners")) && !root.has("dsr")) {
+            // an instance that only forwards DSR packets needs no listener
+            root.error("listeners", "at least one listener is required (or a dsr section)");
         }
         List<Node> items = root.list("listeners");
         for (int i = 0; i < items.size(); i++) {

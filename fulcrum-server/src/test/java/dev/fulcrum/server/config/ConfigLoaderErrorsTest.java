@@ -335,17 +335,33 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void aDsrOnlyInstanceNeedsNoListener() {
+        FulcrumConfig config = ConfigLoader.parse("""
+                pools:
+                  - name: web
+                    servers:
+                      - address: 10.0.0.21:80
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: web
+                """, "fulcrum.yaml", java.util.Map.of());
+        assertThat(config.listeners()).isEmpty();
+        assertThat(config.dsr().pool()).isEqualTo("web");
+    }
+
+    @Test
     void atLeastOneListenerIsRequired() {
         assertErrors("""
                 pools:
                   - name: app
                 """,
-                "fulcrum.yaml:1:1: listeners: at least one listener is required");
+                "fulcrum.yaml:1:1: listeners: at least one listener is required (or a dsr section)");
         assertErrors("""
                 listeners: []
                 pools: []
                 """,
-                "fulcrum.yaml:1:1: listeners: at least one listener is required");
+                "fulcrum.yaml:1:1: listeners: at least one listener is required (or a dsr section)");
         assertErrors("# nothing here\n",
                 "fulcrum.yaml:1:1: the file is empty; at least one listener and its pool are required");
     }
