@@ -246,7 +246,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         Instant now = clock.instant();
         List<AutoscaleStatus> autoscale = hooks.autoscale();
         return new Views.Status(hooks.instanceName(), version, startedAt.toString(),
-                Duration.between(startedAt, now).toSeconds(), autoscale.isEmpty() ? null : autoscale, hooks.ha());
+                Duration.between(startedAt, now).toSeconds(), autoscale.isEmpty() ? null : autoscale, hooks.ha(),
+                hooks.dsr());
     }
 
     private Answer metrics() throws IOException {

@@ -38,6 +38,11 @@ public interface AdminHooks {
         return List.of();
     }
 
+    /** Direct Server Return's state; null when {@code dsr} is not configured. */
+    default dev.fulcrum.server.dsr.DsrStatus dsr() {
+        return null;
+    }
+
     /** HA state; null when {@code ha} is not configured. */
     default HaStatus ha() {
         return null;

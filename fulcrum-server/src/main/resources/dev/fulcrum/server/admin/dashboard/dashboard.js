@@ -283,7 +283,7 @@ function drawChart(now) {
   line((p) => p.p99, p99Max, css.getPropertyValue('--p99'));
 }
 
-// ---- status: auto-scaling, HA ----
+// ---- status: auto-scaling, HA, DSR ----
 
 function kv(pairs) {
   return el('div', { class: 'kv' }, ...pairs.flatMap(([k, v]) => [el('span', { class: 'k' }, k), el('span', {}, v)]));
@@ -318,6 +318,20 @@ function renderStatus(status) {
       ['virtual router', status.ha.virtualRouterId + ' on ' + status.ha.networkInterface],
       ['priority', status.ha.priority],
       ['virtual IPs', status.ha.virtualIps.join(', ')],
+    ]));
+  }
+  const dsr = $('dsr');
+  if (!status.dsr) {
+    dsr.className = 'muted';
+    dsr.replaceChildren('not configured');
+  } else {
+    const d = status.dsr;
+    dsr.className = '';
+    dsr.replaceChildren(kv([
+      ['virtual IP', d.virtualIp + ' ports ' + d.ports.join(', ') + ' on ' + d.networkInterface],
+      ['pool', d.pool + '  (' + d.forwarders + ' forwarder threads)'],
+      ['packets', d.forwarded + ' forwarded, ' + d.dropped + ' dropped'],
+      ...d.servers.map((t) => [t.server, (t.mac || 'MAC unknown') + (t.newFlows ? '' : '  (no new flows)')]),
     ]));
   }
 }
