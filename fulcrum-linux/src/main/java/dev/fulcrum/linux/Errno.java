@@ -17,6 +17,7 @@ public final class Errno {
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
     public static final int EMSGSIZE = 90;
+    public static final int ENOPROTOOPT = 92;
     public static final int EADDRNOTAVAIL = 99;
     public static final int ENETDOWN = 100;
     public static final int ENETUNREACH = 101;
@@ -40,7 +41,7 @@ public final class Errno {
             entry(34, "ERANGE", "Numerical result out of range"),
             entry(88, "ENOTSOCK", "Socket operation on non-socket"),
             entry(EMSGSIZE, "EMSGSIZE", "Message too long"),
-            entry(92, "ENOPROTOOPT", "Protocol not available"),
+            entry(ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available"),
             entry(93, "EPROTONOSUPPORT", "Protocol not supported"),
             entry(95, "EOPNOTSUPP", "Operation not supported"),
             entry(97, "EAFNOSUPPORT", "Address family not supported by protocol"),

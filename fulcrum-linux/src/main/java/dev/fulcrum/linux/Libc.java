@@ -33,6 +33,19 @@ final class Libc {
     static final int SOL_SOCKET = 1;
     static final int SO_RCVBUF = 8;
     static final int SO_BINDTODEVICE = 25;
+    static final int SO_ATTACH_FILTER = 26;
+    static final int SO_RCVBUFFORCE = 33;
+    static final int SOL_PACKET = 263;
+    static final int PACKET_RX_RING = 5;
+    static final int PACKET_STATISTICS = 6;
+    static final int PACKET_COPY_THRESH = 7;
+    static final int PACKET_VERSION = 10;
+    static final int PACKET_VNET_HDR = 15;
+    static final int PACKET_FANOUT = 18;
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int TPACKET_V2 = 1;
+    static final int PACKET_FANOUT_HASH = 0;
+    static final int ETH_P_IP = 0x0800;
     static final int IPPROTO_IP = 0;
     static final int IP_TTL = 2;
     static final int IP_MULTICAST_IF = 32;
@@ -40,7 +53,12 @@ final class Libc {
     static final int IP_MULTICAST_LOOP = 34;
     static final int IP_ADD_MEMBERSHIP = 35;
     static final int NETLINK_ROUTE = 0;
+    static final int MSG_TRUNC = 0x20;
     static final int MSG_DONTWAIT = 0x40;
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+    static final int MAP_POPULATE = 0x8000;
     static final int EFD_CLOEXEC = 0x80000;
     static final int EFD_NONBLOCK = 0x800;
     static final short POLLIN = 1;
@@ -56,6 +74,12 @@ final class Libc {
     private static final MethodHandle BIND = downcall("bind", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle SENDTO =
             downcall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+    private static final MethodHandle GETSOCKOPT =
+            downcall("getsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+    private static final MethodHandle SENDMMSG = downcall("sendmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+    private static final MethodHandle MMAP =
+            downcall("mmap", ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+    private static final MethodHandle MUNMAP = downcall("munmap", JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle RECV = downcall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle PPOLL = downcall("ppoll", JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS);
     private static final MethodHandle CLOSE = downcall("close", JAVA_INT, JAVA_INT);
@@ -120,6 +144,42 @@ final class Libc {
     static long sendto(MemorySegment st, int fd, MemorySegment buf, long length, int flags, MemorySegment address) {
         try {
             return (long) SENDTO.invokeExact(st, fd, buf, length, flags, address, (int) address.byteSize());
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code value}'s size goes in and the kernel's length comes out through {@code length} (a C int). */
+    static int getsockopt(MemorySegment st, int fd, int level, int name, MemorySegment value, MemorySegment length) {
+        length.set(JAVA_INT, 0, (int) value.byteSize());
+        try {
+            return (int) GETSOCKOPT.invokeExact(st, fd, level, name, value, length);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** Sends {@code count} messages of a {@code struct mmsghdr} array; the number sent, or -1. */
+    static int sendmmsg(MemorySegment st, int fd, MemorySegment messages, int count, int flags) {
+        try {
+            return (int) SENDMMSG.invokeExact(st, fd, messages, count, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** A shared mapping of {@code length} bytes of {@code fd}; the address, or -1 (MAP_FAILED). */
+    static long mmap(MemorySegment st, long length, int protection, int flags, int fd) {
+        try {
+            return ((MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, length, protection, flags, fd, 0L)).address();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int munmap(MemorySegment st, long address, long length) {
+        try {
+            return (int) MUNMAP.invokeExact(st, MemorySegment.ofAddress(address), length);
         } catch (Throwable t) {
             throw unexpected(t);
         }

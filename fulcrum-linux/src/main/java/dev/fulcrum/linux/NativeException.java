@@ -15,6 +15,12 @@ public final class NativeException extends IOException {
         this.errno = errno;
     }
 
+    /** The same, with what the errno means here, e.g. {@code ...: ENOPROTOOPT (...); needs Linux 4.20 or later}. */
+    public NativeException(String call, int errno, String hint) {
+        super(call + ": " + Errno.describe(errno) + "; " + hint);
+        this.errno = errno;
+    }
+
     /** The raw errno value. */
     public int errno() {
         return errno;

@@ -10,9 +10,6 @@ import java.util.List;
 import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A raw IPv4 socket for IP protocol 112 (VRRP) on one interface: it receives every VRRP packet
@@ -37,17 +34,12 @@ public final class VrrpSocket implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment callState = Libc.callState(arena);
-    private final MemorySegment wakeState = Libc.callState(arena);
-    private final MemorySegment pollFds = arena.allocate(16, 8);
-    private final MemorySegment timeout = arena.allocate(16, 8);
     private final MemorySegment receiveBuffer = arena.allocate(MAX_PACKET, 8);
     private final MemorySegment sendBuffer = arena.allocate(MAX_PACKET, 8);
-    private final MemorySegment eventValue = arena.allocate(8, 8);
-    private final MemorySegment wakeValue = arena.allocate(8, 8);
     private final Map<Inet4Address, MemorySegment> destinations = new HashMap<>();
     private final String interfaceName;
     private int fd = -1;
-    private int eventFd = -1;
+    private ReadinessWait readiness;
     private boolean closed;
 
     private VrrpSocket(String interfaceName) {
@@ -77,8 +69,7 @@ public final class VrrpSocket implements AutoCloseable {
             throws NativeException {
         fd = (int) Libc.check(Libc.socket(callState, Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, IP_PROTOCOL),
                 callState, "socket(AF_INET, SOCK_RAW, 112)");
-        eventFd = (int) Libc.check(Libc.eventfd(callState, 0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK),
-                callState, "eventfd");
+        readiness = new ReadinessWait(arena, fd, "vrrp socket");
         option(Libc.SOL_SOCKET, Libc.SO_BINDTODEVICE, SocketAddresses.cString(arena, interfaceName),
                 "SO_BINDTODEVICE " + interfaceName);
         option(Libc.IPPROTO_IP, Libc.IP_TTL, SocketAddresses.intValue(arena, 255), "IP_TTL 255");
@@ -97,10 +88,6 @@ public final class VrrpSocket implements AutoCloseable {
                 destinations.put(peer, SocketAddresses.inet(arena, peer));
             }
         }
-        pollFds.set(JAVA_INT, 0, fd);
-        pollFds.set(JAVA_SHORT, 4, Libc.POLLIN);
-        pollFds.set(JAVA_INT, 8, eventFd);
-        pollFds.set(JAVA_SHORT, 12, Libc.POLLIN);
     }
 
     private void option(int level, int name, MemorySegment value, String what) throws NativeException {
@@ -120,26 +107,7 @@ public final class VrrpSocket implements AutoCloseable {
      *         signal interrupted the wait
      */
     public int receive(byte[] into, long timeoutNanos) throws NativeException {
-        MemorySegment wait = MemorySegment.NULL;
-        if (timeoutNanos != Long.MAX_VALUE) {
-            long t = Math.max(0, timeoutNanos);
-            timeout.set(JAVA_LONG, 0, t / 1_000_000_000L);
-            timeout.set(JAVA_LONG, 8, t % 1_000_000_000L);
-            wait = timeout;
-        }
-        pollFds.set(JAVA_SHORT, 6, (short) 0);
-        pollFds.set(JAVA_SHORT, 14, (short) 0);
-        int ready = Libc.ppoll(callState, pollFds, 2, wait);
-        if (ready < 0) {
-            if (Libc.errno(callState) == Errno.EINTR) {
-                return 0;
-            }
-            throw new NativeException("ppoll(vrrp socket)", Libc.errno(callState));
-        }
-        if (pollFds.get(JAVA_SHORT, 14) != 0) {
-            Libc.read(callState, eventFd, eventValue); // resets the counter; EAGAIN is harmless
-        }
-        if (pollFds.get(JAVA_SHORT, 6) == 0) {
+        if (!readiness.await(timeoutNanos)) {
             return 0;
         }
         long n = Libc.recv(callState, fd, receiveBuffer, Libc.MSG_DONTWAIT);
@@ -171,11 +139,9 @@ public final class VrrpSocket implements AutoCloseable {
 
     /** Ends a {@link #receive} wait early (now or, if none runs, the next one). Any thread. */
     public synchronized void wakeup() {
-        if (closed || eventFd < 0) {
-            return;
+        if (!closed && readiness != null) {
+            readiness.wakeup();
         }
-        wakeValue.set(JAVA_LONG, 0, 1L);
-        Libc.write(wakeState, eventFd, wakeValue);
     }
 
     @Override
@@ -184,11 +150,11 @@ public final class VrrpSocket implements AutoCloseable {
             return;
         }
         closed = true;
+        if (readiness != null) {
+            readiness.close();
+        }
         if (fd >= 0) {
             Libc.close(callState, fd);
-        }
-        if (eventFd >= 0) {
-            Libc.close(callState, eventFd);
         }
         arena.close();
     }
