@@ -8,6 +8,7 @@ import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.alert.Alerter;
 import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.autoscale.AutoScaler;
+import dev.fulcrum.server.dsr.DsrService;
 import dev.fulcrum.server.ha.HaSpeaker;
 import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
@@ -67,6 +68,8 @@ public final class FulcrumServer {
     private boolean stopping;
     /** The VRRP speaker; null without {@code ha}. Set once, right after start. */
     private volatile HaSpeaker ha;
+    /** The DSR forwarder; null without {@code dsr}. Set once, right after start. */
+    private volatile DsrService dsr;
 
     private FulcrumServer(FulcrumConfig config, Transport transport, ControlPlane control, AdminServer admin,
                           Path configFile, List<ListenerRuntime> listeners) {
@@ -163,6 +166,14 @@ public final class FulcrumServer {
                 new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
         server.listenerConfigs.putAll(configs);
         self[0] = server;
+        if (config.dsr() != null) {
+            try {
+                server.dsr = DsrService.start(config.dsr(), registry, control.metrics().control());
+            } catch (StartException e) {
+                server.stop(Duration.ZERO);
+                throw e;
+            }
+        }
         if (config.ha() != null) {
             try {
                 // after the listeners: this instance takes the virtual IPs only once it can serve
@@ -212,6 +223,9 @@ public final class FulcrumServer {
             // the admin server is the one answering this reload: it is not rebound under its caller
             log.warn("admin: a changed admin section takes effect at the next start; still on {}",
                     config.admin().listen());
+        }
+        if (!java.util.Objects.equals(next.dsr(), config.dsr())) {
+            log.warn("dsr changes take effect after a restart; the running forwarder is unchanged");
         }
         if (!java.util.Objects.equals(next.ha(), config.ha())) {
             log.warn("ha changes take effect after a restart; the running virtual router is unchanged");
@@ -296,6 +310,9 @@ public final class FulcrumServer {
             ha.close();
         }
         log.info("stopping: no new connections; waiting up to {} ms for in-flight requests", drainTimeout.toMillis());
+        if (dsr != null) {
+            dsr.close(); // its flows are the servers' connections: nothing here to drain
+        }
         listeners.forEach(ListenerRuntime::stopAccepting);
         CompletableFuture<?>[] closing = listeners.stream()
                 .map(l -> l.closeGracefully(drainTimeout)).toArray(CompletableFuture[]::new);
@@ -361,6 +378,12 @@ public final class FulcrumServer {
         public Outcome reload() {
             FulcrumServer s = server.get();
             return s == null ? Outcome.failed("starting") : s.reloadFromFile();
+        }
+
+        @Override
+        public dev.fulcrum.server.dsr.DsrStatus dsr() {
+            FulcrumServer s = server.get();
+            return s == null || s.dsr == null ? null : s.dsr.status();
         }
 
         @Override

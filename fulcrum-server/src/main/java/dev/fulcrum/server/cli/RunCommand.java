@@ -1,6 +1,7 @@
 package dev.fulcrum.server.cli;
 
 import dev.fulcrum.server.FulcrumServer;
+import dev.fulcrum.server.dsr.DsrService;
 import dev.fulcrum.server.ha.HaSpeaker;
 import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
@@ -20,14 +21,14 @@ import java.util.concurrent.Callable;
  * SIGINT: a graceful stop that lets in-flight requests finish for up to the longest
  * {@code drain-timeout} of the pools, then exit 0; a second signal exits at once (see
  * {@link StopSignals}). SIGHUP re-reads the file: a bad file is reported and the running config
- * kept. With {@code ha}, a host that cannot run it (not Linux, no CAP_NET_RAW and CAP_NET_ADMIN,
- * unknown interface) is reported in one line, exit 2.
+ * kept. With {@code ha} or {@code dsr}, a host that cannot run them (not Linux, no CAP_NET_RAW
+ * and CAP_NET_ADMIN, unknown interface) is reported in one line, exit 2.
  */
 @Command(name = "run", description = {"Runs the load balancer from a config file.",
         "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests get up to the "
                 + "longest drain-timeout of the pools, then exit 0; a second signal exits at once. "
                 + "SIGHUP re-reads the file (a bad file is reported and the running config kept).",
-        "With ha: needs Linux and root (or CAP_NET_RAW and CAP_NET_ADMIN) and the named interface; "
+        "With ha or dsr: needs Linux and root (or CAP_NET_RAW and CAP_NET_ADMIN) and the named interface; "
                 + "otherwise one line and exit 2."})
 final class RunCommand implements Callable<Integer> {
 
@@ -48,12 +49,16 @@ final class RunCommand implements Callable<Integer> {
             ValidateCommand.printErrors(e);
             return Main.EXIT_USAGE;
         }
+        java.util.Optional<String> problem = java.util.Optional.empty();
         if (first.ha() != null) {
-            java.util.Optional<String> problem = HaSpeaker.problem(first.ha());
-            if (problem.isPresent()) {
-                System.err.println("fulcrum: " + problem.get());
-                return Main.EXIT_USAGE;
-            }
+            problem = HaSpeaker.problem(first.ha());
+        }
+        if (problem.isEmpty() && first.dsr() != null) {
+            problem = DsrService.problem(first.dsr());
+        }
+        if (problem.isPresent()) {
+            System.err.println("fulcrum: " + problem.get());
+            return Main.EXIT_USAGE;
         }
         FulcrumServer server = FulcrumServer.start(first, config);
         StopSignals.onStop(() -> {

@@ -1,0 +1,218 @@
+package dev.fulcrum.server.dsr;
+
+import dev.fulcrum.core.dsr.DsrCounters;
+import dev.fulcrum.core.dsr.DsrServer;
+import dev.fulcrum.core.dsr.DsrSettings;
+import dev.fulcrum.core.dsr.DsrTargets;
+import dev.fulcrum.core.dsr.MacAddress;
+import dev.fulcrum.core.dsr.PacketResult;
+import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.linux.BpfFilter;
+import dev.fulcrum.linux.NativeException;
+import dev.fulcrum.linux.PacketSocket;
+import dev.fulcrum.server.StartException;
+import dev.fulcrum.server.config.FulcrumConfig.Dsr;
+import dev.fulcrum.server.metrics.ControlMetrics;
+import dev.fulcrum.server.net.LinkInterface;
+import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.registry.RegistryEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Direct Server Return ({@code dsr} in the config): forwarder threads that move the client's
+ * packets for the virtual IP to the pool's servers at layer 2, and the control side that keeps
+ * their view of the pool current — servers, health (the pool's checks), MACs from the kernel's
+ * neighbour table — and reports counts to {@code /metrics}.
+ *
+ * <p>Thread-safety: {@link #close()} and {@link #status()} from any thread.
+ */
+public final class DsrService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DsrService.class);
+    /** How often MACs are re-read and counters published. */
+    static final long REFRESH_MILLIS = 500;
+    static final int MAX_FORWARDERS = 4;
+
+    private final Dsr config;
+    private final LinkInterface nic;
+    private final PoolRuntime pool;
+    private final ControlMetrics metrics;
+    private final AtomicReference<DsrTargets> targets;
+    private final List<DsrForwarder> forwarders;
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("fulcrum-dsr-control").daemon(true).factory());
+    /** Server address → MAC, as last read; confined to {@link #refresh()} (synchronized). */
+    private Map<String, Long> macs = Map.of();
+    private long forwardedReported;
+    private long droppedReported;
+
+    private DsrService(Dsr config, LinkInterface nic, PoolRuntime pool, ControlMetrics metrics,
+                       AtomicReference<DsrTargets> targets, List<DsrForwarder> forwarders) {
+        this.config = config;
+        this.nic = nic;
+        this.pool = pool;
+        this.metrics = metrics;
+        this.targets = targets;
+        this.forwarders = forwarders;
+    }
+
+    /** Why {@code dsr} cannot run on this host, in one line, or empty. {@code fulcrum run} exits 2 on it. */
+    public static Optional<String> problem(Dsr config) {
+        return LinkInterface.problem("dsr", "dsr.interface", config.networkInterface(),
+                List.of(ipv4(config.virtualIp())));
+    }
+
+    /**
+     * Opens one packet socket per forwarder (up to {@link #MAX_FORWARDERS}, one per core) in one
+     * fanout group and starts forwarding.
+     *
+     * @throws StartException one line: {@link #problem}, a pool server that is not an IPv4
+     *                        address, a socket that cannot be opened
+     */
+    public static DsrService start(Dsr config, Registry registry, ControlMetrics metrics) {
+        problem(config).ifPresent(p -> {
+            throw new StartException(p);
+        });
+        Inet4Address vip = ipv4(config.virtualIp());
+        LinkInterface nic = LinkInterface.find("dsr.interface", config.networkInterface(), List.of(vip));
+        PoolRuntime pool = registry.pool(config.pool());
+        for (Server s : pool.pool().servers()) {
+            if (!s.address().host().matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+                throw new StartException("dsr.pool: server " + s.id() + " must be an IPv4 address: DSR reaches "
+                        + "servers by their MAC on " + nic.name());
+            }
+        }
+        DsrSettings settings = DsrSettings.of(vip, new HashSet<>(config.ports()), MacAddress.of(nic.mac()),
+                mtu(nic), true);
+        BpfFilter filter = BpfFilter.ipv4To(vip, nic.mac());
+        // one group per process: the kernel hashes each flow to one member socket, so one thread
+        int group = (int) (ProcessHandle.current().pid() % 65_535) + 1;
+        int count = Math.max(1, Math.min(MAX_FORWARDERS, Runtime.getRuntime().availableProcessors()));
+        AtomicReference<DsrTargets> targets = new AtomicReference<>(DsrTargets.empty());
+        List<DsrForwarder> forwarders = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                PacketSocket socket = PacketSocket.open(PacketSocket.Options.of(nic.name(), nic.index(), filter)
+                        .withFanoutGroup(group));
+                forwarders.add(new DsrForwarder(i, socket, settings, targets));
+            }
+        } catch (NativeException e) {
+            forwarders.forEach(f -> f.socket().close());
+            throw new StartException("dsr: " + e.getMessage(), e);
+        }
+        DsrService service = new DsrService(config, nic, pool, metrics, targets, List.copyOf(forwarders));
+        registry.onEvent(service::onEvent);
+        service.refresh();
+        forwarders.forEach(DsrForwarder::start);
+        service.control.scheduleWithFixedDelay(service::tick, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+        log.info("dsr: {}:{} on {} (MAC {}) to pool {}, {} forwarder thread(s)", vip.getHostAddress(),
+                config.ports(), nic.name(), MacAddress.format(MacAddress.of(nic.mac())), config.pool(), count);
+        return service;
+    }
+
+    /** A pool change (health, added, removed, drained) reaches the forwarders at once. */
+    private void onEvent(RegistryEvent e) {
+        if (e.pool().equals(pool.name()) && e.type().startsWith("server-")) {
+            control.execute(this::refresh);
+        }
+    }
+
+    private void tick() {
+        try {
+            macs = NeighbourTable.read(NeighbourTable.PROC, nic.name());
+        } catch (IOException e) {
+            log.warn("dsr: cannot read the neighbour table: {}", e.getMessage());
+        }
+        refresh();
+        report();
+    }
+
+    /** Publishes the pool's servers, with their MACs and state, to the forwarders. */
+    private synchronized void refresh() {
+        Map<String, Long> known = macs;
+        List<DsrServer> servers = DsrServer.of(pool.snapshot(),
+                s -> known.getOrDefault(s.address().host(), MacAddress.UNKNOWN));
+        targets.set(targets.get().update(servers));
+    }
+
+    /** Adds what the forwarders counted since the last report to {@code fulcrum_dsr_packets_total}. */
+    private synchronized void report() {
+        long forwarded = 0;
+        long dropped = 0;
+        for (DsrForwarder f : forwarders) {
+            DsrCounters c = f.router().counters();
+            for (PacketResult r : PacketResult.values()) {
+                if (r.forwarded()) {
+                    forwarded += c.packets(r);
+                } else if (r.dropped()) {
+                    dropped += c.packets(r);
+                }
+            }
+        }
+        metrics.dsrPackets("forwarded", forwarded - forwardedReported);
+        metrics.dsrPackets("dropped", dropped - droppedReported);
+        forwardedReported = forwarded;
+        droppedReported = dropped;
+    }
+
+    /** Counts and servers for the dashboard and {@code /api/v1/status}. */
+    public DsrStatus status() {
+        long forwarded = 0;
+        long dropped = 0;
+        for (DsrForwarder f : forwarders) {
+            DsrCounters c = f.router().counters();
+            for (PacketResult r : PacketResult.values()) {
+                forwarded += r.forwarded() ? c.packets(r) : 0;
+                dropped += r.dropped() ? c.packets(r) : 0;
+            }
+        }
+        List<DsrStatus.Target> servers = targets.get().servers().stream()
+                .map(s -> new DsrStatus.Target(s.name(), MacAddress.isKnown(s.mac()) ? MacAddress.format(s.mac()) : "",
+                        s.acceptsNewFlows()))
+                .toList();
+        return new DsrStatus(config.virtualIp(), config.ports(), nic.name(), config.pool(), forwarders.size(),
+                forwarded, dropped, servers);
+    }
+
+    @Override
+    public void close() {
+        forwarders.forEach(DsrForwarder::stop);
+        control.shutdownNow();
+        report();
+    }
+
+    private static int mtu(LinkInterface nic) {
+        try {
+            NetworkInterface n = NetworkInterface.getByIndex(nic.index());
+            return n == null ? 1500 : n.getMTU();
+        } catch (SocketException e) {
+            return 1500;
+        }
+    }
+
+    private static Inet4Address ipv4(String text) {
+        try {
+            return (Inet4Address) InetAddress.getByName(text);
+        } catch (UnknownHostException | ClassCastException e) {
+            throw new IllegalArgumentException("not an IPv4 address: " + text, e);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package dev.fulcrum.server.dsr;
+
+import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.FulcrumProcess;
+import dev.fulcrum.server.testing.Netns;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Issue 7 end to end: client, balancer and three servers in namespaces of the test's own on a
+ * Linux bridge (offloads left on). The client routes the virtual IP 10.88.0.100 to the balancer
+ * (as an upstream router would); the balancer runs {@code fulcrum run} with a {@code dsr} section;
+ * each server ran {@code fulcrum dsr-server-setup --apply} and serves {@code fulcrum demo-server}
+ * on port 80. Requests go through the balancer, responses straight to the client.
+ */
+class DsrIT {
+
+    private static final String VIP = "10.88.0.100";
+    private static final List<String> SERVERS = List.of("10.88.0.21", "10.88.0.22", "10.88.0.23");
+    private static final List<String> JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void needsNetns() {
+        assumeTrue(Netns.unavailableReason().isEmpty(), () -> "skipped: " + Netns.unavailableReason().orElse(""));
+    }
+
+    @AfterAll
+    static void noNamespaceLeft() throws IOException {
+        if (Netns.unavailableReason().isEmpty()) {
+            assertThat(Netns.leftovers()).as("network namespaces left behind").isEmpty();
+        }
+    }
+
+    /** The LAN: bridge, client .2, balancer .10, servers .21-.23, all /24 on eth0. */
+    private final class Lan implements AutoCloseable {
+        final List<Netns> all = new ArrayList<>();
+        final Netns bridge;
+        final Netns client;
+        final Netns balancer;
+        final List<Netns> servers = new ArrayList<>();
+
+        Lan() throws IOException {
+            String prefix = Netns.uniquePrefix();
+            bridge = open(prefix + "-br");
+            bridge.run("ip", "link", "add", "br0", "type", "bridge");
+            bridge.run("ip", "link", "set", "br0", "up");
+            client = node(prefix, "client", "10.88.0.2");
+            balancer = node(prefix, "lb", "10.88.0.10");
+            for (int i = 0; i < SERVERS.size(); i++) {
+                servers.add(node(prefix, "s" + (i + 1), SERVERS.get(i)));
+            }
+            // the upstream router's part: the virtual IP is reached through the balancer
+            client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
+        }
+
+        private Netns open(String name) throws IOException {
+            Netns ns = Netns.create(name);
+            all.add(ns);
+            return ns;
+        }
+
+        private Netns node(String prefix, String role, String address) throws IOException {
+            Netns ns = open(prefix + "-" + role);
+            bridge.run("ip", "link", "add", "v-" + role, "type", "veth", "peer", "name", "eth0", "netns", ns.name());
+            bridge.run("ip", "link", "set", "v-" + role, "master", "br0", "up");
+            ns.run("ip", "addr", "add", address + "/24", "dev", "eth0");
+            ns.run("ip", "link", "set", "eth0", "up");
+            return ns;
+        }
+
+        long balancerBytes() throws IOException {
+            String rx = balancer.run("cat", "/sys/class/net/eth0/statistics/rx_bytes").strip();
+            String tx = balancer.run("cat", "/sys/class/net/eth0/statistics/tx_bytes").strip();
+            return Long.parseLong(rx) + Long.parseLong(tx);
+        }
+
+        @Override
+        public void close() throws Exception {
+            Exception first = null;
+            for (Netns ns : all.reversed()) {
+                try {
+                    ns.close();
+                } catch (Exception e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
+    private Lan start() throws Exception {
+        Lan lan = closer.add(new Lan());
+        String jar = System.getProperty("fulcrum.jar");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        for (int i = 0; i < SERVERS.size(); i++) {
+            Netns server = lan.servers.get(i);
+            server.run(java, "-jar", jar, "dsr-server-setup", "--vip", VIP, "--apply");
+            String name = "s" + (i + 1);
+            FulcrumProcess p = closer.add(FulcrumProcess.start("dsr-" + name, server.commandPrefix(), JVM,
+                    "demo-server", "--port", "80", "--host", "0.0.0.0", "--name", name));
+            p.awaitReady("listening on 80", () -> server.listening(80), Duration.ofSeconds(40));
+        }
+        Path config = dir.resolve("lb.yaml");
+        Files.writeString(config, """
+                name: dsr-lb
+                pools:
+                  - name: web
+                    servers:
+                      - address: %s:80
+                      - address: %s:80
+                      - address: %s:80
+                    health-check:
+                      interval: 500ms
+                      timeout: 400ms
+                dsr:
+                  interface: eth0
+                  virtual-ip: %s
+                  ports: [80]
+                  pool: web
+                """.formatted(SERVERS.get(0), SERVERS.get(1), SERVERS.get(2), VIP));
+        FulcrumProcess lb = closer.add(FulcrumProcess.start("dsr-lb", lan.balancer.commandPrefix(), JVM,
+                "run", "-c", config.toString()));
+        // ready when every server has a MAC and takes flows (admin status, inside the namespace)
+        lb.awaitReady("forwarding to 3 servers", () -> {
+            String status = lan.balancer.exec(Duration.ofSeconds(5),
+                    List.of("curl", "-s", "-m", "1", "http://127.0.0.1:9901/api/v1/status")).stdout();
+            return status.split("\"newFlows\":true", -1).length - 1 == 3;
+        }, Duration.ofSeconds(40));
+        return lan;
+    }
+
+    @Test
+    void requestsSpreadOverTheServersAndLargeResponsesBypassTheBalancer() throws Exception {
+        Lan lan = start();
+
+        // 200 requests, each a new connection from a new source port: a new flow each
+        String out = lan.client.exec(Duration.ofSeconds(120), List.of("bash", "-c",
+                "for i in $(seq 200); do echo $(curl -s -m 2 -w ' %{http_code}' http://" + VIP + "/); done")).stdout();
+        Map<String, Integer> perServer = new TreeMap<>();
+        int ok = 0;
+        for (String line : out.lines().toList()) {
+            if (line.endsWith(" 200")) {
+                ok++;
+                perServer.merge(line.split(" ")[1], 1, Integer::sum); // "server s1 200"
+            }
+        }
+        assertThat(ok).as("requests answered 200 of 200; " + out.lines().filter(l -> !l.endsWith(" 200")).toList())
+                .isEqualTo(200);
+        assertThat(perServer.keySet()).containsExactly("s1", "s2", "s3");
+        assertThat(perServer.values()).allSatisfy(n -> assertThat(n).isBetween(30, 110));
+
+        System.out.println("DsrIT: 200 requests over the servers " + perServer);
+
+        // 10 MiB down: right bytes, and the balancer's interface carried at most 2% of them
+        long before = lan.balancerBytes();
+        String sha = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "curl -s -m 30 http://" + VIP + "/bytes?n=10485760 | sha256sum")).stdout().split(" ")[0];
+        long carried = lan.balancerBytes() - before;
+        String direct = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "curl -s -m 30 http://" + SERVERS.get(0) + "/bytes?n=10485760 | sha256sum")).stdout().split(" ")[0];
+        assertThat(sha).as("sha256 through DSR vs straight from a server").isEqualTo(direct).hasSize(64);
+        System.out.printf("DsrIT: 10 MiB response, balancer interface carried %d bytes (%.2f%%)%n", carried,
+                100.0 * carried / (10L << 20));
+        assertThat(carried).as("bytes through the balancer's interface for a 10 MiB response")
+                .isLessThanOrEqualTo((10L << 20) / 50);
+
+        // 2 MiB up: arrives intact
+        String up = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "head -c 2097152 /dev/urandom > /tmp/dsr-up-$$ && sha256sum /tmp/dsr-up-$$ | cut -d' ' -f1 && "
+                        + "curl -s -m 30 --data-binary @/tmp/dsr-up-$$ http://" + VIP + "/upload; rm -f /tmp/dsr-up-$$"))
+                .stdout();
+        List<String> lines = up.lines().toList();
+        assertThat(lines.get(1)).isEqualTo("received 2097152 bytes sha256 " + lines.get(0));
+    }
+
+    /**
+     * Six slow downloads (each from its own client port) run while server 1 fails its health
+     * check: the downloads on the other servers finish whole, and no new request reaches server 1.
+     */
+    @Test
+    void aServerFailedByItsHealthCheckGetsNoNewFlowsAndOthersAreUndisturbed() throws Exception {
+        Lan lan = start();
+        int downloads = 6;
+        int size = 1_500_000;
+        StringBuilder script = new StringBuilder();
+        for (int i = 0; i < downloads; i++) {
+            script.append("curl -s --local-port ").append(41000 + i).append(" --limit-rate 300k -m 60 -o /dev/null")
+                    .append(" -w '").append(41000 + i).append(" %{size_download} %{http_code}\\n' http://")
+                    .append(VIP).append("/bytes?n=").append(size).append(" &\n");
+        }
+        script.append("wait\n");
+        Path clientOut = dir.resolve("downloads.txt");
+        Process clients = new ProcessBuilder(concat(lan.client.commandPrefix(), List.of("bash", "-c", script.toString())))
+                .redirectErrorStream(true).redirectOutput(clientOut.toFile()).start();
+        closer.add(clients::destroyForcibly);
+
+        // which server holds which download: its established connections from the client's ports
+        Map<Integer, String> serverOfPort = new TreeMap<>();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            StringBuilder seen = new StringBuilder();
+            for (int i = 0; i < SERVERS.size(); i++) {
+                String ss = lan.servers.get(i).run("ss", "-Htn");
+                seen.append("s").append(i + 1).append(": ").append(ss);
+                for (int port = 41000; port < 41000 + downloads; port++) {
+                    // the demo server's socket is dual-stack: [::ffff:10.88.0.2]:41000
+                    if (ss.contains("10.88.0.2:" + port) || ss.contains("10.88.0.2]:" + port)) {
+                        serverOfPort.put(port, "s" + (i + 1));
+                    }
+                }
+            }
+            assertThat(serverOfPort).as("client ports seen on the servers; " + seen + "; downloads: "
+                    + Files.readString(clientOut) + "; script: " + script).hasSize(downloads);
+        });
+
+        // server 1 fails its health check (asked directly, not through the virtual IP)
+        lan.client.run("curl", "-s", "-m", "2", "-X", "POST", "http://" + SERVERS.get(0) + "/admin/fail");
+        // down after fall (3) failed checks at 500 ms: then 2 servers take new flows
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() ->
+                lan.balancer.exec(Duration.ofSeconds(5), List.of("curl", "-s", "-m", "1",
+                        "http://127.0.0.1:9901/api/v1/status")).stdout().split("\"newFlows\":true", -1).length - 1 == 2);
+
+        String fresh = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "for i in $(seq 60); do echo $(curl -s -m 2 -w ' %{http_code}' http://" + VIP + "/); done")).stdout();
+        assertThat(fresh.lines()).as("new requests after server 1 went down").hasSize(60)
+                .allSatisfy(l -> assertThat(l).endsWith(" 200").doesNotContain("server s1"));
+
+        assertThat(clients.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)).as("downloads finished").isTrue();
+        Map<Integer, String> results = new TreeMap<>();
+        for (String line : Files.readString(clientOut).lines().toList()) {
+            String[] f = line.split(" ");
+            results.put(Integer.parseInt(f[0]), f[1] + " " + f[2]);
+        }
+        System.out.println("DsrIT: downloads by server " + serverOfPort + " -> " + results);
+        long others = serverOfPort.values().stream().filter(srv -> !srv.equals("s1")).count();
+        assertThat(others).as("downloads on servers 2 and 3").isPositive();
+        serverOfPort.forEach((port, srv) -> {
+            if (!srv.equals("s1")) {
+                assertThat(results.get(port)).as("download from port " + port + " on " + srv)
+                        .isEqualTo(size + " 200");
+            }
+        });
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
