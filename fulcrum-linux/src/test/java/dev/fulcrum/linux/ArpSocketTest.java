@@ -60,4 +60,48 @@ class ArpSocketTest {
             });
         }
     }
+
+    /**
+     * A listening socket sees the neighbour's request for an address nobody holds and answers it:
+     * the neighbour's kernel then sends to that address at our MAC (what DSR's answer-arp does).
+     */
+    @Test
+    void answersARequestForAnAddressItDoesNotHold() throws Exception {
+        int index = a.index("va");
+        byte[] mac = {0x02, 0, 0, 0, 0, 0x0a};
+        byte[] vip = {10, 99, 2, 100};
+        try (ArpSocket socket = a.call(() -> ArpSocket.openListening("va", index))) {
+            // b's kernel asks who has 10.99.2.100 when something there is tried
+            Process asking = new ProcessBuilder("ip", "netns", "exec", b.name, "curl", "-s", "-m", "3",
+                    "http://10.99.2.100:9/").start();
+            try {
+                byte[] request = a.call(() -> {
+                    byte[] buf = new byte[256];
+                    long until = System.nanoTime() + 5_000_000_000L;
+                    while (System.nanoTime() < until) {
+                        int n = socket.receive(buf, 200_000_000L);
+                        // operation 1 (request) for the target address at bytes 24..27
+                        if (n >= 28 && buf[7] == 1 && buf[24] == 10 && buf[25] == 99 && buf[26] == 2 && buf[27] == 100) {
+                            return java.util.Arrays.copyOf(buf, n);
+                        }
+                    }
+                    return null;
+                });
+                assertThat(request).as("b's ARP request for 10.99.2.100").isNotNull();
+                byte[] askerMac = java.util.Arrays.copyOfRange(request, 8, 14);
+                byte[] askerIp = java.util.Arrays.copyOfRange(request, 14, 18);
+                byte[] reply = new byte[28];
+                java.nio.ByteBuffer.wrap(reply).putShort((short) 1).putShort((short) 0x0800).put((byte) 6)
+                        .put((byte) 4).putShort((short) 2).put(mac).put(vip).put(askerMac).put(askerIp);
+                a.call(() -> {
+                    socket.send(reply, askerMac);
+                    return null;
+                });
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                        assertThat(b.ip("neigh", "show", "10.99.2.100")).contains("lladdr 02:00:00:00:00:0a"));
+            } finally {
+                asking.destroyForcibly();
+            }
+        }
+    }
 }

@@ -25,6 +25,43 @@ public final class ArpMessage {
         return message(REQUEST, mac, address, new byte[6], address);
     }
 
+    /** A reply telling {@code requesterMac}/{@code requester} that {@code address} is at {@code mac}. */
+    public static byte[] reply(byte[] mac, Inet4Address address, byte[] requesterMac, Inet4Address requester) {
+        return message(REPLY, mac, address, requesterMac, requester);
+    }
+
+    /** One decoded Ethernet/IPv4 ARP message. */
+    public record Decoded(int operation, byte[] senderMac, Inet4Address sender, Inet4Address target) {
+        public boolean isRequest() {
+            return operation == REQUEST;
+        }
+    }
+
+    /**
+     * Decodes {@code length} bytes of an ARP message; empty when it is not Ethernet/IPv4 ARP or
+     * is too short.
+     */
+    public static java.util.Optional<Decoded> decode(byte[] message, int length) {
+        if (length < LENGTH) {
+            return java.util.Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(message, 0, length);
+        if (b.getShort(0) != 1 || b.getShort(2) != 0x0800 || b.get(4) != 6 || b.get(5) != 4) {
+            return java.util.Optional.empty();
+        }
+        byte[] senderMac = java.util.Arrays.copyOfRange(message, 8, 14);
+        return java.util.Optional.of(new Decoded(b.getShort(6) & 0xFFFF, senderMac, inet4(message, 14),
+                inet4(message, 24)));
+    }
+
+    private static Inet4Address inet4(byte[] bytes, int at) {
+        try {
+            return (Inet4Address) java.net.InetAddress.getByAddress(java.util.Arrays.copyOfRange(bytes, at, at + 4));
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** A request asking who has {@code target}, from {@code senderMac}/{@code sender}. */
     public static byte[] request(byte[] senderMac, Inet4Address sender, Inet4Address target) {
         return message(REQUEST, senderMac, sender, new byte[6], target);

@@ -35,4 +35,23 @@ class ArpMessageTest {
         assertThatThrownBy(() -> ArpMessage.announcement(new byte[4], (Inet4Address) InetAddress.getByName("10.0.0.1")))
                 .hasMessage("a MAC address has 6 bytes, got 4");
     }
+
+    @Test
+    void aRequestDecodesAndIsAnsweredToItsSender() throws Exception {
+        byte[] asker = HexFormat.ofDelimiter(":").parseHex("02:00:00:00:00:02");
+        Inet4Address client = (Inet4Address) InetAddress.getByName("10.88.0.2");
+        Inet4Address vip = (Inet4Address) InetAddress.getByName("10.88.0.100");
+        byte[] request = ArpMessage.request(asker, client, vip);
+
+        ArpMessage.Decoded d = ArpMessage.decode(request, request.length).orElseThrow();
+        assertThat(d.isRequest()).isTrue();
+        assertThat(d.senderMac()).isEqualTo(asker);
+        assertThat(d.sender()).isEqualTo(client);
+        assertThat(d.target()).isEqualTo(vip);
+
+        byte[] reply = ArpMessage.reply(MAC, vip, d.senderMac(), d.sender());
+        assertThat(HexFormat.of().formatHex(reply)).isEqualTo("0001080006040002" + "02420a4d000b" + "0a580064"
+                + "020000000002" + "0a580002");
+        assertThat(ArpMessage.decode(reply, 27)).isEmpty();
+    }
 }

@@ -40,7 +40,7 @@ final class ConfigBinder {
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
             "preempt", "virtual-ips", "unicast-peers", "notify");
-    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool");
+    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool", "answer-arp");
 
     /** VRRPv3 counts the advertisement interval in centiseconds in 12 bits (RFC 5798 5.2.7). */
     static final Duration MIN_ADVERT = Duration.ofMillis(10);
@@ -194,7 +194,8 @@ final class ConfigBinder {
         }
         String pool = s.require("pool", ConfigValues::name);
         poolRefs.add(pool, s, "pool");
-        return new Dsr(networkInterface, virtualIp, ports, pool);
+        boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
+        return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
     }
 
     private static Duration advertInterval(String text) {

@@ -122,8 +122,12 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
         }
     }
 
-    /** {@code dsr}: Direct Server Return for {@code virtualIp} on {@code ports}, servers of {@code pool}. */
-    public record Dsr(String networkInterface, String virtualIp, List<Integer> ports, String pool) {
+    /**
+     * {@code dsr}: Direct Server Return for {@code virtualIp} on {@code ports}, servers of
+     * {@code pool}; {@code answerArp}: this instance answers ARP for the virtual IP (instead of a
+     * route to it).
+     */
+    public record Dsr(String networkInterface, String virtualIp, List<Integer> ports, String pool, boolean answerArp) {
         public Dsr {
             ports = List.copyOf(ports);
         }

@@ -57,6 +57,8 @@ public final class DsrService implements AutoCloseable {
     private final ControlMetrics metrics;
     private final AtomicReference<DsrTargets> targets;
     private final List<DsrForwarder> forwarders;
+    /** With {@code answer-arp}; else null. */
+    private ArpResponder arpResponder;
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("fulcrum-dsr-control").daemon(true).factory());
     /** Server address → MAC, as last read; confined to {@link #refresh()} (synchronized). */
@@ -119,12 +121,23 @@ public final class DsrService implements AutoCloseable {
             throw new StartException("dsr: " + e.getMessage(), e);
         }
         DsrService service = new DsrService(config, nic, pool, metrics, targets, List.copyOf(forwarders));
+        if (config.answerArp()) {
+            try {
+                service.arpResponder = ArpResponder.start(nic, vip);
+            } catch (NativeException e) {
+                forwarders.forEach(f -> f.socket().close());
+                throw new StartException("dsr: answer-arp: " + e.getMessage(), e);
+            }
+        }
         registry.onEvent(service::onEvent);
         service.refresh();
         forwarders.forEach(DsrForwarder::start);
         service.control.scheduleWithFixedDelay(service::tick, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
         log.info("dsr: {}:{} on {} (MAC {}) to pool {}, {} forwarder thread(s)", vip.getHostAddress(),
                 config.ports(), nic.name(), MacAddress.format(MacAddress.of(nic.mac())), config.pool(), count);
+        if (config.answerArp()) {
+            log.info("dsr: answering ARP for {} on {}", vip.getHostAddress(), nic.name());
+        }
         return service;
     }
 
@@ -194,6 +207,9 @@ public final class DsrService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (arpResponder != null) {
+            arpResponder.close();
+        }
         forwarders.forEach(DsrForwarder::stop);
         control.shutdownNow();
         report();

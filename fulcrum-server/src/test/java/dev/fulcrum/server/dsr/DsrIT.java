@@ -61,7 +61,7 @@ class DsrIT {
         final Netns balancer;
         final List<Netns> servers = new ArrayList<>();
 
-        Lan() throws IOException {
+        Lan(boolean routed) throws IOException {
             String prefix = Netns.uniquePrefix();
             bridge = open(prefix + "-br");
             bridge.run("ip", "link", "add", "br0", "type", "bridge");
@@ -71,8 +71,10 @@ class DsrIT {
             for (int i = 0; i < SERVERS.size(); i++) {
                 servers.add(node(prefix, "s" + (i + 1), SERVERS.get(i)));
             }
-            // the upstream router's part: the virtual IP is reached through the balancer
-            client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
+            if (routed) {
+                // the upstream router's part: the virtual IP is reached through the balancer
+                client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
+            }
         }
 
         private Netns open(String name) throws IOException {
@@ -115,7 +117,12 @@ class DsrIT {
     }
 
     private Lan start() throws Exception {
-        Lan lan = closer.add(new Lan());
+        return start(false);
+    }
+
+    /** The LAN with servers and balancer running; {@code answerArp}: no route, the balancer answers ARP. */
+    private Lan start(boolean answerArp) throws Exception {
+        Lan lan = closer.add(new Lan(!answerArp));
         String jar = System.getProperty("fulcrum.jar");
         String java = ProcessHandle.current().info().command().orElse("java");
         for (int i = 0; i < SERVERS.size(); i++) {
@@ -143,7 +150,8 @@ class DsrIT {
                   virtual-ip: %s
                   ports: [80]
                   pool: web
-                """.formatted(SERVERS.get(0), SERVERS.get(1), SERVERS.get(2), VIP));
+                  answer-arp: %s
+                """.formatted(SERVERS.get(0), SERVERS.get(1), SERVERS.get(2), VIP, answerArp));
         FulcrumProcess lb = closer.add(FulcrumProcess.start("dsr-lb", lan.balancer.commandPrefix(), JVM,
                 "run", "-c", config.toString()));
         // ready when every server has a MAC and takes flows (admin status, inside the namespace)
@@ -265,6 +273,18 @@ class DsrIT {
                         .isEqualTo(size + " 200");
             }
         });
+    }
+
+    /** Without a route: the client ARPs for the virtual IP on its network and the balancer answers. */
+    @Test
+    void withAnswerArpTheClientReachesTheVirtualIpWithoutARoute() throws Exception {
+        Lan lan = start(true);
+        String out = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "for i in $(seq 30); do echo $(curl -s -m 2 -w ' %{http_code}' http://" + VIP + "/); done")).stdout();
+        assertThat(out.lines()).hasSize(30).allSatisfy(l -> assertThat(l).endsWith(" 200"));
+        assertThat(out.lines().map(l -> l.split(" ")[1]).distinct()).hasSizeGreaterThan(1);
+        String balancerMac = lan.balancer.run("cat", "/sys/class/net/eth0/address").strip();
+        assertThat(lan.client.run("ip", "neigh", "show", VIP)).contains("lladdr " + balancerMac);
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
