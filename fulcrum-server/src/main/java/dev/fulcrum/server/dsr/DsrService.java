@@ -155,7 +155,27 @@ public final class DsrService implements AutoCloseable {
             log.warn("dsr: cannot read the neighbour table: {}", e.getMessage());
         }
         refresh();
+        resolveUnknown();
         report();
+    }
+
+    /**
+     * Makes the kernel ARP for servers whose MAC is not known yet (a pool without health checks,
+     * or a server just added): a one-byte datagram to its discard port starts the resolution,
+     * and the next read of the neighbour table finds the answer.
+     */
+    private void resolveUnknown() {
+        for (DsrServer s : targets.get().servers()) {
+            if (MacAddress.isKnown(s.mac())) {
+                continue;
+            }
+            String host = s.name().substring(0, s.name().lastIndexOf(':'));
+            try (java.nio.channels.DatagramChannel udp = java.nio.channels.DatagramChannel.open()) {
+                udp.send(java.nio.ByteBuffer.wrap(new byte[1]), new java.net.InetSocketAddress(host, 9));
+            } catch (IOException e) {
+                log.debug("dsr: cannot prompt ARP for {}: {}", host, e.getMessage());
+            }
+        }
     }
 
     /** Publishes the pool's servers, with their MACs and state, to the forwarders. */
