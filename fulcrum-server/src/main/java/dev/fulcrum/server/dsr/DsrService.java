@@ -54,6 +54,7 @@ public final class DsrService implements AutoCloseable {
     private final Dsr config;
     private final LinkInterface nic;
     private final PoolRuntime pool;
+    private final Registry registry;
     private final ControlMetrics metrics;
     private final AtomicReference<DsrTargets> targets;
     private final List<DsrForwarder> forwarders;
@@ -66,11 +67,12 @@ public final class DsrService implements AutoCloseable {
     private long forwardedReported;
     private long droppedReported;
 
-    private DsrService(Dsr config, LinkInterface nic, PoolRuntime pool, ControlMetrics metrics,
+    private DsrService(Dsr config, LinkInterface nic, PoolRuntime pool, Registry registry, ControlMetrics metrics,
                        AtomicReference<DsrTargets> targets, List<DsrForwarder> forwarders) {
         this.config = config;
         this.nic = nic;
         this.pool = pool;
+        this.registry = registry;
         this.metrics = metrics;
         this.targets = targets;
         this.forwarders = forwarders;
@@ -120,7 +122,7 @@ public final class DsrService implements AutoCloseable {
             forwarders.forEach(f -> f.socket().close());
             throw new StartException("dsr: " + e.getMessage(), e);
         }
-        DsrService service = new DsrService(config, nic, pool, metrics, targets, List.copyOf(forwarders));
+        DsrService service = new DsrService(config, nic, pool, registry, metrics, targets, List.copyOf(forwarders));
         if (config.answerArp()) {
             try {
                 service.arpResponder = ArpResponder.start(nic, vip);
@@ -183,7 +185,32 @@ public final class DsrService implements AutoCloseable {
         Map<String, Long> known = macs;
         List<DsrServer> servers = DsrServer.of(pool.snapshot(),
                 s -> known.getOrDefault(s.address().host(), MacAddress.UNKNOWN));
-        targets.set(targets.get().update(servers));
+        DsrTargets before = targets.get();
+        targets.set(before.update(servers));
+        reportMacChanges(before.servers(), servers);
+    }
+
+    /**
+     * Events when the forwarders learn a server's MAC ({@code dsr-mac-learned}: it can take
+     * flows) or lose it ({@code dsr-mac-lost}: its packets are dropped until it is learned again).
+     */
+    private void reportMacChanges(List<DsrServer> before, List<DsrServer> after) {
+        Map<String, Long> old = new java.util.HashMap<>();
+        before.forEach(s -> old.put(s.name(), s.mac()));
+        for (DsrServer s : after) {
+            long was = old.getOrDefault(s.name(), MacAddress.UNKNOWN);
+            if (was == s.mac()) {
+                continue;
+            }
+            Server server = pool.pool().servers().stream().filter(x -> x.id().equals(s.name())).findFirst()
+                    .orElse(null);
+            if (MacAddress.isKnown(s.mac())) {
+                registry.emit("dsr-mac-learned", pool, server, "at " + MacAddress.format(s.mac()));
+            } else if (MacAddress.isKnown(was)) {
+                registry.emit("dsr-mac-lost", pool, server, "was " + MacAddress.format(was)
+                        + "; its packets are dropped until it answers ARP again");
+            }
+        }
     }
 
     /** Adds what the forwarders counted since the last report to {@code fulcrum_dsr_packets_total}. */

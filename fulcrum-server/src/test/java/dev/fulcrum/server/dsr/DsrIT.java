@@ -185,6 +185,12 @@ class DsrIT {
         assertThat(perServer.values()).allSatisfy(n -> assertThat(n).isBetween(30, 110));
 
         System.out.println("DsrIT: 200 requests over the servers " + perServer);
+        // the event feed said when each server became reachable (the SSE replay, then curl's timeout)
+        String events = lan.balancer.exec(Duration.ofSeconds(10), List.of("curl", "-s", "-N", "-m", "2",
+                "http://127.0.0.1:9901/api/v1/events")).stdout();
+        for (String server : SERVERS) {
+            assertThat(events).contains("\"type\":\"dsr-mac-learned\",\"pool\":\"web\",\"server\":\"" + server + ":80\"");
+        }
 
         // 10 MiB down: right bytes, and the balancer's interface carried at most 2% of them
         long before = lan.balancerBytes();
