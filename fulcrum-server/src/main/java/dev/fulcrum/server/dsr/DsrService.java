@@ -115,7 +115,7 @@ public final class DsrService implements AutoCloseable {
         try {
             for (int i = 0; i < count; i++) {
                 PacketSocket socket = PacketSocket.open(PacketSocket.Options.of(nic.name(), nic.index(), filter)
-                        .withFanoutGroup(group));
+                        .withFanoutGroup(group).withModerationNanos(Long.getLong("fulcrum.dsr.moderationNanos", 0)));
                 forwarders.add(new DsrForwarder(i, socket, settings, targets));
             }
         } catch (NativeException e) {
