@@ -109,7 +109,8 @@ class FailoverIT {
 
         LoadLoop.Result result = load.stop();
         assertThat(result.failures()).as("failed client requests").isEmpty();
-        assertThat(result.perSecond()).as("client requests per second").isGreaterThanOrEqualTo(200);
+        // a floor that shows the load was real, low enough for a busy 2-core CI machine
+        assertThat(result.perSecond()).as("client requests per second").isGreaterThanOrEqualTo(100);
         assertThat(again.process().isAlive()).isTrue();
         System.out.printf("""
                         FailoverIT kill -9 (interval %dms timeout %dms fall %d rise %d): %d requests in %.1f s \
