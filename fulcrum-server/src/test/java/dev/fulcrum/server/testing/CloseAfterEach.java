@@ -29,20 +29,6 @@ public final class CloseAfterEach implements AfterEachCallback {
             toClose = List.copyOf(open.reversed());
             open.clear();
         }
-        Exception first = null;
-        for (AutoCloseable c : toClose) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Closing.all(toClose);
     }
 }

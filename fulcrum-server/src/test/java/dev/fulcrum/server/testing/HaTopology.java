@@ -81,13 +81,10 @@ public final class HaTopology implements AutoCloseable {
         HaTopology t = new HaTopology(Netns.uniquePrefix());
         try {
             t.build();
-        } catch (IOException | RuntimeException e) {
-            try {
-                t.close();
-            } catch (Exception suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+        } catch (IOException e) {
+            throw Closing.afterFailure(e, t);
+        } catch (RuntimeException e) {
+            throw Closing.afterFailure(e, t);
         }
         return t;
     }
@@ -204,20 +201,6 @@ public final class HaTopology implements AutoCloseable {
             toClose = List.copyOf(opened.reversed());
             opened.clear();
         }
-        Exception first = null;
-        for (Netns ns : toClose) {
-            try {
-                ns.close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Closing.all(toClose);
     }
 }

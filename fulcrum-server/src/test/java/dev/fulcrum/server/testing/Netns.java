@@ -104,13 +104,10 @@ public final class Netns implements AutoCloseable {
         Netns ns = new Netns(name);
         try {
             ns.run("ip", "link", "set", "lo", "up");
-        } catch (IOException | RuntimeException e) {
-            try {
-                ns.close();
-            } catch (Exception suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+        } catch (IOException e) {
+            throw Closing.afterFailure(e, ns);
+        } catch (RuntimeException e) {
+            throw Closing.afterFailure(e, ns);
         }
         return ns;
     }
