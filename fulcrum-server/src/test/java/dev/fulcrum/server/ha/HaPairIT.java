@@ -225,7 +225,14 @@ class HaPairIT {
                 Integer.toString(failed.size()), "of " + pair.client.between(restarted, settled).size()
                 + " requests from the restart to 1 s after the take-back"));
         if (one == FULCRUM && two == FULCRUM) {
-            assertThat(failed).as("failed requests while the master came back").isEmpty();
+            // nothing fails before or after the instant the address moves; a connection open on
+            // lb2 at that instant breaks (its next segment reaches lb1, which has no such
+            // connection): seen once in several runs, the one loss VRRP cannot avoid
+            long moved = master.epochNanos();
+            assertThat(failed).as("failed requests while the master came back").hasSizeLessThanOrEqualTo(1)
+                    .allSatisfy(r -> assertThat(r.startEpochNanos() <= moved + 50_000_000L
+                            && r.endEpochNanos() >= moved - 50_000_000L)
+                            .as("a failed request spans the takeover instant: " + r).isTrue());
         }
     }
 
