@@ -88,20 +88,7 @@ public final class ArpSocket implements AutoCloseable {
         if (readiness == null) {
             throw new IllegalStateException("this ARP socket only sends; open it with openListening");
         }
-        if (!readiness.await(timeoutNanos)) {
-            return 0;
-        }
-        long n = Libc.recv(receiveState, fd, receiveBuffer, Libc.MSG_DONTWAIT);
-        if (n < 0) {
-            int errno = Libc.errno(receiveState);
-            if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
-                return 0;
-            }
-            throw new NativeException("recv(ARP socket)", errno);
-        }
-        int length = (int) Math.min(n, into.length);
-        MemorySegment.copy(receiveBuffer, JAVA_BYTE, 0, into, 0, length);
-        return length;
+        return Sockets.receive(readiness, receiveState, fd, receiveBuffer, into, timeoutNanos, "ARP socket");
     }
 
     /** Ends a {@link #receive} wait early. Any thread. */
@@ -136,12 +123,6 @@ public final class ArpSocket implements AutoCloseable {
             return;
         }
         closed = true;
-        if (readiness != null) {
-            readiness.close();
-        }
-        if (fd >= 0) {
-            Libc.close(callState, fd);
-        }
-        arena.close();
+        Sockets.release(readiness, callState, fd, arena);
     }
 }

@@ -145,9 +145,6 @@ public final class InterfaceAddresses implements AutoCloseable {
             return;
         }
         closed = true;
-        if (fd >= 0) {
-            Libc.close(callState, fd);
-        }
-        arena.close();
+        Sockets.release(null, callState, fd, arena);
     }
 }

@@ -405,16 +405,10 @@ public final class PacketSocket implements AutoCloseable {
             return;
         }
         closed = true;
-        if (readiness != null) {
-            readiness.close();
-        }
         if (ringAddress != 0) {
             Libc.munmap(callState, ringAddress, ringLength);
         }
-        if (fd >= 0) {
-            Libc.close(callState, fd);
-        }
-        arena.close();
+        Sockets.release(readiness, callState, fd, arena);
     }
 
     /**

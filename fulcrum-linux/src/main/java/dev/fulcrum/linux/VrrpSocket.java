@@ -107,20 +107,7 @@ public final class VrrpSocket implements AutoCloseable {
      *         signal interrupted the wait
      */
     public int receive(byte[] into, long timeoutNanos) throws NativeException {
-        if (!readiness.await(timeoutNanos)) {
-            return 0;
-        }
-        long n = Libc.recv(callState, fd, receiveBuffer, Libc.MSG_DONTWAIT);
-        if (n < 0) {
-            int errno = Libc.errno(callState);
-            if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
-                return 0;
-            }
-            throw new NativeException("recv(vrrp socket)", errno);
-        }
-        int length = (int) Math.min(n, into.length);
-        MemorySegment.copy(receiveBuffer, JAVA_BYTE, 0, into, 0, length);
-        return length;
+        return Sockets.receive(readiness, callState, fd, receiveBuffer, into, timeoutNanos, "vrrp socket");
     }
 
     /**
@@ -150,13 +137,7 @@ public final class VrrpSocket implements AutoCloseable {
             return;
         }
         closed = true;
-        if (readiness != null) {
-            readiness.close();
-        }
-        if (fd >= 0) {
-            Libc.close(callState, fd);
-        }
-        arena.close();
+        Sockets.release(readiness, callState, fd, arena);
     }
 
     private static Inet4Address address(int a, int b, int c, int d) {
