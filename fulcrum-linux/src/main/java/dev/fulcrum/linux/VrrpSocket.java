@@ -37,6 +37,8 @@ public final class VrrpSocket implements AutoCloseable {
     private final MemorySegment receiveBuffer = arena.allocate(MAX_PACKET, 8);
     private final MemorySegment sendBuffer = arena.allocate(MAX_PACKET, 8);
     private final Map<Inet4Address, MemorySegment> destinations = new HashMap<>();
+    /** {@link #destinations}' keys, fixed once configured: the speaker asks at every advert. */
+    private List<Inet4Address> destinationList = List.of();
     private final String interfaceName;
     private int fd = -1;
     private ReadinessWait readiness;
@@ -88,6 +90,7 @@ public final class VrrpSocket implements AutoCloseable {
                 destinations.put(peer, SocketAddresses.inet(arena, peer));
             }
         }
+        destinationList = List.copyOf(destinations.keySet());
     }
 
     private void option(int level, int name, MemorySegment value, String what) throws NativeException {
@@ -96,7 +99,7 @@ public final class VrrpSocket implements AutoCloseable {
 
     /** Where {@link #send} may send: 224.0.0.18, or the unicast peers. */
     public List<Inet4Address> destinations() {
-        return List.copyOf(destinations.keySet());
+        return destinationList;
     }
 
     /**

@@ -166,23 +166,18 @@ public final class FulcrumServer {
                 new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
         server.listenerConfigs.putAll(configs);
         self[0] = server;
-        if (config.dsr() != null) {
-            try {
+        try {
+            if (config.dsr() != null) {
                 server.dsr = DsrService.start(config.dsr(), registry, control.metrics().control());
-            } catch (StartException e) {
-                server.stop(Duration.ZERO);
-                throw e;
             }
-        }
-        if (config.ha() != null) {
-            try {
+            if (config.ha() != null) {
                 // after the listeners: this instance takes the virtual IPs only once it can serve
                 server.ha = HaSpeaker.start(config.ha(), registry, control.metrics().control(), server::health,
                         haStartupGrace(config));
-            } catch (StartException e) {
-                server.stop(Duration.ZERO);
-                throw e;
             }
+        } catch (StartException e) {
+            server.stop(Duration.ZERO);
+            throw e;
         }
         log.info("admin API, metrics and dashboard on http://{}/", config.admin().listen());
         return server;

@@ -27,14 +27,26 @@ public final class ServerSetup {
         this.virtualIp = virtualIp;
     }
 
+    /** One ARP setting: {@code net.ipv4.conf.DEVICE.KEY = VALUE}. */
+    private record Sysctl(String device, String key, String value) {
+        String command() {
+            return "sysctl -w net.ipv4.conf." + device + "." + key + "=" + value;
+        }
+    }
+
+    private static final List<Sysctl> ARP_SETTINGS = List.of(
+            new Sysctl("all", "arp_ignore", "1"), new Sysctl("all", "arp_announce", "2"),
+            new Sysctl("lo", "arp_ignore", "1"), new Sysctl("lo", "arp_announce", "2"));
+
     /** The commands, one per line, in the order {@link #apply} runs them. */
     public List<String> commands() {
-        return List.of(
-                "sysctl -w net.ipv4.conf.all.arp_ignore=1",
-                "sysctl -w net.ipv4.conf.all.arp_announce=2",
-                "sysctl -w net.ipv4.conf.lo.arp_ignore=1",
-                "sysctl -w net.ipv4.conf.lo.arp_announce=2",
-                "ip addr add " + virtualIp.getHostAddress() + "/32 dev lo");
+        List<String> commands = new java.util.ArrayList<>(ARP_SETTINGS.stream().map(Sysctl::command).toList());
+        commands.add(addressCommand());
+        return commands;
+    }
+
+    private String addressCommand() {
+        return "ip addr add " + virtualIp.getHostAddress() + "/32 dev lo";
     }
 
     /**
@@ -44,26 +56,25 @@ public final class ServerSetup {
      * @throws IOException with the step that failed (e.g. not root)
      */
     public List<String> apply() throws IOException {
-        sysctl("all", "arp_ignore", "1");
-        sysctl("all", "arp_announce", "2");
-        sysctl("lo", "arp_ignore", "1");
-        sysctl("lo", "arp_announce", "2");
+        for (Sysctl setting : ARP_SETTINGS) {
+            write(setting);
+        }
         boolean added;
         try (InterfaceAddresses addresses = InterfaceAddresses.open()) {
             added = addresses.add(loopbackIndex(), virtualIp, 32);
         } catch (NativeException e) {
-            throw new IOException("ip addr add " + virtualIp.getHostAddress() + "/32 dev lo: " + e.getMessage(), e);
+            throw new IOException(addressCommand() + ": " + e.getMessage(), e);
         }
         return List.of("arp_ignore=1 and arp_announce=2 set for all and lo",
                 virtualIp.getHostAddress() + "/32 " + (added ? "added to" : "already on") + " lo");
     }
 
-    private static void sysctl(String device, String key, String value) throws IOException {
-        Path file = SYSCTL.resolve(device).resolve(key);
+    private static void write(Sysctl setting) throws IOException {
+        Path file = SYSCTL.resolve(setting.device()).resolve(setting.key());
         try {
-            Files.writeString(file, value);
+            Files.writeString(file, setting.value());
         } catch (IOException e) {
-            throw new IOException("sysctl -w net.ipv4.conf." + device + "." + key + "=" + value + ": "
+            throw new IOException(setting.command() + ": "
                     + (e instanceof java.nio.file.AccessDeniedException ? "permission denied (run as root)"
                     : e.getMessage()), e);
         }

@@ -33,7 +33,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -82,7 +81,6 @@ public final class HaSpeaker implements AutoCloseable {
     private final Thread thread;
     /** Encoded adverts per (advert, destination): the machine hands out the same two adverts. */
     private final Map<VrrpPacket, Map<Inet4Address, byte[]>> encoded = new IdentityHashMap<>();
-    private final AtomicLong invalidAdverts = new AtomicLong();
 
     private volatile VrrpState state = VrrpState.INITIALIZE;
     private volatile boolean running = true;
@@ -177,11 +175,6 @@ public final class HaSpeaker implements AutoCloseable {
         return state;
     }
 
-    /** Adverts received and dropped as invalid (wrong TTL, checksum, VRID, ...). */
-    public long invalidAdverts() {
-        return invalidAdverts.get();
-    }
-
     private void run() {
         try {
             ThreadScheduling.roundRobinRealtime(REALTIME_PRIORITY);
@@ -210,7 +203,6 @@ public final class HaSpeaker implements AutoCloseable {
                     if (decoded instanceof VrrpPacket advert) {
                         execute(machine.advertReceived(now, advert, source(packet)), now);
                     } else if (decoded instanceof Invalid invalid) {
-                        invalidAdverts.incrementAndGet();
                         metrics.haAdvertDropped(invalid.reason().name().toLowerCase(java.util.Locale.ROOT));
                         log.debug("ha: dropped an advert: {}", invalid);
                     }
