@@ -266,8 +266,11 @@ public final class PacketSocket implements AutoCloseable {
         int taken = 0;
         boolean oversizeUsed = false;
         int slot = head;
+        // slots go back to the kernel only after the send: a batch that wrapped round the ring
+        // would find its own first slots, still marked for user space, and read them again
+        int batch = Math.min(options.batchSize(), slots.length);
         try {
-            while (handled < options.batchSize()) {
+            while (taken < batch) {
                 long at = slots[slot];
                 int status = (int) STATUS.getAcquire(ring, at);
                 if ((status & TP_STATUS_USER) == 0) {
@@ -366,8 +369,11 @@ public final class PacketSocket implements AutoCloseable {
         }
     }
 
-    /** Adds the kernel's ring drops since the last read ({@code PACKET_STATISTICS} resets them). */
-    private void refreshRingDrops() {
+    /**
+     * Adds the kernel's ring drops since the last read ({@code PACKET_STATISTICS} resets them).
+     * The owner thread (package-private for tests that fill the ring without reading it).
+     */
+    void refreshRingDrops() {
         if (Libc.getsockopt(callState, fd, Libc.SOL_PACKET, Libc.PACKET_STATISTICS, statistics, statisticsLength) == 0) {
             int drops = statistics.get(JAVA_INT, 4); // struct tpacket_stats {tp_packets, tp_drops}
             if (drops != 0) {

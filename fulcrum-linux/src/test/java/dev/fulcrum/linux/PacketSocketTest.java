@@ -258,6 +258,43 @@ class PacketSocketTest {
         return seen;
     }
 
+    /**
+     * Frames that arrive while the ring is full are lost, and counted: with a ring of one block
+     * (32 slots) and nobody reading, 100 datagrams leave 32 to read and 68 ring drops, so the
+     * forwarder's loss shows in its counters, not only in the client's missing answers.
+     */
+    @Test
+    void framesArrivingAtAFullRingAreCountedAsRingDrops() throws Exception {
+        FrameHandler none = (buffer, vnet, start, end) -> false;
+        try (PacketSocket socket = lan.balancer.call(() -> PacketSocket.open(lan.forwarderOptions().withRing(2048, 32)));
+             DatagramSocket client = lan.client.call(() -> new DatagramSocket(new InetSocketAddress(DsrLan.CLIENT_IP, 0)))) {
+            assertThat(socket.ringFrames()).isEqualTo(32);
+            InetSocketAddress vip = new InetSocketAddress(DsrLan.VIP, UDP_PORT);
+            // one frame first, read at once: the client's neighbour entry for the path is settled
+            await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ZERO).until(() -> {
+                client.send(new DatagramPacket(new byte[8], 8, vip));
+                return socket.receive(none, 100_000_000L) > 0;
+            });
+            while (socket.receive(none, 50_000_000L) > 0) {
+                // frames the first tries left behind the neighbour resolution
+            }
+            long before = socket.counters().framesReceived();
+            for (int i = 0; i < 100; i++) {
+                client.send(new DatagramPacket(new byte[8], 8, vip));
+            }
+            // nobody reads until the kernel has delivered all 100 (delivery may lag the sends)
+            await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ZERO).until(() -> {
+                socket.refreshRingDrops();
+                return socket.counters().ringDrops() >= 68;
+            });
+            while (socket.receive(none, 50_000_000L) > 0) {
+                // the 32 frames the ring held, each once (a batch is at most the ring)
+            }
+            assertThat(socket.counters().framesReceived() - before).isEqualTo(32);
+            assertThat(socket.counters().ringDrops()).isEqualTo(68);
+        }
+    }
+
     @Test
     void receiveReturnsOnTimeoutAndOnWakeup() throws Exception {
         try (PacketSocket socket = lan.balancer.call(() -> PacketSocket.open(lan.forwarderOptions()))) {

@@ -10,6 +10,7 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.linux.BpfFilter;
 import dev.fulcrum.linux.NativeException;
 import dev.fulcrum.linux.PacketSocket;
+import dev.fulcrum.linux.PacketSocketCounters;
 import dev.fulcrum.server.StartException;
 import dev.fulcrum.server.config.FulcrumConfig.Dsr;
 import dev.fulcrum.server.metrics.ControlMetrics;
@@ -215,41 +216,46 @@ public final class DsrService implements AutoCloseable {
 
     /** Adds what the forwarders counted since the last report to {@code fulcrum_dsr_packets_total}. */
     private synchronized void report() {
-        long forwarded = 0;
-        long dropped = 0;
+        long[] now = totals();
+        metrics.dsrPackets("forwarded", now[0] - forwardedReported);
+        metrics.dsrPackets("dropped", now[1] - droppedReported);
+        forwardedReported = now[0];
+        droppedReported = now[1];
+    }
+
+    /**
+     * Packets forwarded and dropped by all forwarders so far: {forwarded, dropped}. Dropped adds to
+     * the routers' decisions the packets lost at the socket: frames the kernel dropped because the
+     * ring was full (the forwarder fell behind), frames too large to read whole, and frames the
+     * router forwarded but the kernel refused to send (those leave the forwarded count).
+     */
+    private long[] totals() {
+        long[] sums = new long[2];
         for (DsrForwarder f : forwarders) {
             DsrCounters c = f.router().counters();
             for (PacketResult r : PacketResult.values()) {
                 if (r.forwarded()) {
-                    forwarded += c.packets(r);
+                    sums[0] += c.packets(r);
                 } else if (r.dropped()) {
-                    dropped += c.packets(r);
+                    sums[1] += c.packets(r);
                 }
             }
+            PacketSocketCounters s = f.socket().counters();
+            sums[0] -= s.sendErrors();
+            sums[1] += s.sendErrors() + s.ringDrops() + s.framesTruncated();
         }
-        metrics.dsrPackets("forwarded", forwarded - forwardedReported);
-        metrics.dsrPackets("dropped", dropped - droppedReported);
-        forwardedReported = forwarded;
-        droppedReported = dropped;
+        return sums;
     }
 
     /** Counts and servers for the dashboard and {@code /api/v1/status}. */
     public DsrStatus status() {
-        long forwarded = 0;
-        long dropped = 0;
-        for (DsrForwarder f : forwarders) {
-            DsrCounters c = f.router().counters();
-            for (PacketResult r : PacketResult.values()) {
-                forwarded += r.forwarded() ? c.packets(r) : 0;
-                dropped += r.dropped() ? c.packets(r) : 0;
-            }
-        }
+        long[] sums = totals();
         List<DsrStatus.Target> servers = targets.get().servers().stream()
                 .map(s -> new DsrStatus.Target(s.name(), MacAddress.isKnown(s.mac()) ? MacAddress.format(s.mac()) : "",
                         s.acceptsNewFlows()))
                 .toList();
         return new DsrStatus(config.virtualIp(), config.ports(), nic.name(), config.pool(), forwarders.size(),
-                forwarded, dropped, servers);
+                sums[0], sums[1], servers);
     }
 
     @Override
