@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link DsrCounters}; reads the shared {@link DsrTargets} once per frame (one volatile load).
  *
  * <p>For each frame, in this order: parse ({@link Ipv4Frame}); addressed to the interface's MAC,
- * to the virtual IP, TCP or UDP, to a DSR port (fragments after the first carry no port and pass);
+ * to the virtual IP, TCP or UDP, to a DSR port (fragments after the first carry no port and pass)
+ * — or an ICMP error about a packet a server sent from the virtual IP, see {@link #routeIcmpError};
  * can be sent (size, checksum, see {@link VnetHeader}); then the server — the flow's entry in the
  * table while its server keeps flows, else the Maglev pick among servers taking new flows, stored
  * for the next packets — and the MAC rewrite ({@link FrameRewrite}). The result is counted.
@@ -96,10 +97,13 @@ public final class DsrRouter {
             return PacketResult.NOT_FOR_VIP;
         }
         int protocol = f.protocol();
+        if (protocol == Ipv4Frame.ICMP && f.hasQuotedFlow()) {
+            return routeIcmpError(buffer, vnetHeaderAt, frameStart, frameEnd, nowNanos);
+        }
         if (protocol != Ipv4Frame.TCP && protocol != Ipv4Frame.UDP) {
             return PacketResult.NOT_TCP_UDP;
         }
-        if (f.hasPorts() && (ports[f.destinationPort() >>> 6] & 1L << f.destinationPort()) == 0) {
+        if (f.hasPorts() && !isDsrPort(f.destinationPort())) {
             return PacketResult.NOT_DSR_PORT;
         }
         PacketResult sendable = checkSendable(buffer, vnetHeaderAt, frameStart, frameEnd, f.packetEnd());
@@ -130,6 +134,51 @@ public final class DsrRouter {
                 counters.newFlow();
             }
         }
+        return rewriteFor(t, slot, buffer, frameStart);
+    }
+
+    /**
+     * An ICMP error about a packet a server sent from the virtual IP (a router on the way to the
+     * client could not forward it: "fragmentation needed" is what path MTU discovery lives on) goes
+     * to that server, or its connection would stall on a path with a smaller MTU. The server is the
+     * flow's entry in this thread's table; the kernel's fanout hashes the ICMP packet, not the flow,
+     * so it may reach another forwarder thread, whose table lacks the flow: then the Maglev pick,
+     * which names the same server unless the pool changed since the flow began. Nothing is stored.
+     */
+    private PacketResult routeIcmpError(ByteBuffer buffer, int vnetHeaderAt, int frameStart, int frameEnd,
+                                        long nowNanos) {
+        Ipv4Frame f = frame;
+        if (f.quotedSourceAddress() != virtualIp) {
+            return PacketResult.NOT_TCP_UDP; // about a packet the servers did not send as DSR
+        }
+        if (!isDsrPort(f.quotedSourcePort())) {
+            return PacketResult.NOT_DSR_PORT;
+        }
+        PacketResult sendable = checkSendable(buffer, vnetHeaderAt, frameStart, frameEnd, f.packetEnd());
+        if (sendable != PacketResult.FORWARDED) {
+            return sendable;
+        }
+        DsrTargets t = targets.get();
+        long keyHigh = f.quotedKeyHigh();
+        long keyLow = f.quotedKeyLow();
+        long hash = FlowKey.hash(keyHigh, keyLow);
+        int entry = flows.find(keyHigh, keyLow, hash, nowNanos);
+        int slot = entry >= 0 ? t.slotKeeping(flows.target(entry)) : -1;
+        if (slot < 0) {
+            slot = t.pick(hash);
+            if (slot < 0) {
+                return PacketResult.NO_SERVER;
+            }
+        }
+        return rewriteFor(t, slot, buffer, frameStart);
+    }
+
+    private boolean isDsrPort(int port) {
+        return (ports[port >>> 6] & 1L << port) != 0;
+    }
+
+    /** Addresses the frame to the slot's server, or {@link PacketResult#NO_MAC} while its MAC is unknown. */
+    private PacketResult rewriteFor(DsrTargets t, int slot, ByteBuffer buffer, int frameStart) {
         long serverMac = t.mac(slot);
         if (!MacAddress.isKnown(serverMac)) {
             return PacketResult.NO_MAC;

@@ -119,8 +119,8 @@ public final class FlowTable {
         return claim(free, keyHigh, keyLow, nowNanos + idleNanos);
     }
 
-    /** The entry of a live flow, or -1; changes nothing (for tests and diagnostics). */
-    int find(long keyHigh, long keyLow, long flowHash, long nowNanos) {
+    /** The entry of a live flow, or -1; changes nothing (an ICMP error looking up its flow, tests). */
+    public int find(long keyHigh, long keyLow, long flowHash, long nowNanos) {
         int home = (int) (flowHash >>> homeShift);
         for (int i = 0; i < WINDOW; i++) {
             int at = ((home + i) & mask) * STRIDE;

@@ -28,6 +28,13 @@ import java.nio.ByteOrder;
  * it. The price: a flow that sends some datagrams fragmented and some not may see the two kinds on
  * different servers. TCP (DF set, MSS-sized) and QUIC (DF set) do not fragment; it matters for
  * large-datagram UDP only.
+ *
+ * <p><b>ICMP errors</b> (destination unreachable, time exceeded) quote the head of the packet they
+ * are about: its IP header and first 8 bytes, which hold the ports. When that quoted packet is TCP
+ * or UDP, {@link #hasQuotedFlow()} is true and {@link #quotedKeyHigh()} / {@link #quotedKeyLow()}
+ * give the key of the flow it belongs to, seen from the client's side. For DSR the quoted packet is
+ * one a server sent from the virtual IP to the client (a router on the way could not forward it,
+ * "fragmentation needed" for path MTU discovery above all), so the error belongs with that server.
  */
 public final class Ipv4Frame {
 
@@ -35,6 +42,7 @@ public final class Ipv4Frame {
     public static final int ETHERNET_HEADER_LENGTH = 14;
     public static final int TCP = 6;
     public static final int UDP = 17;
+    public static final int ICMP = 1;
 
     static final int ETHERTYPE_IPV4 = 0x0800;
     static final int ETHERTYPE_VLAN = 0x8100;
@@ -44,6 +52,10 @@ public final class Ipv4Frame {
     private static final int MIN_TRANSPORT_HEADER = 8;
     private static final int MORE_FRAGMENTS = 0x2000;
     private static final int FRAGMENT_OFFSET = 0x1FFF;
+    private static final int ICMP_DESTINATION_UNREACHABLE = 3;
+    private static final int ICMP_TIME_EXCEEDED = 11;
+    /** Type, code, checksum and 4 bytes that depend on the type (the next-hop MTU, ...). */
+    private static final int ICMP_HEADER = 8;
 
     private PacketResult failure = PacketResult.MALFORMED;
     private long destinationMac;
@@ -55,6 +67,12 @@ public final class Ipv4Frame {
     private boolean fragmented;
     private boolean hasPorts;
     private int packetEnd;
+    private boolean hasQuotedFlow;
+    private int quotedSourceAddress;
+    private int quotedDestinationAddress;
+    private int quotedSourcePort;
+    private int quotedDestinationPort;
+    private int quotedProtocol;
 
     /**
      * Reads the frame in {@code frame[start, end)} (absolute indices; the buffer's position and
@@ -100,6 +118,7 @@ public final class Ipv4Frame {
         sourceAddress = frame.getInt(ip + 12);
         destinationAddress = frame.getInt(ip + 16);
         hasPorts = offset == 0 && (protocol == TCP || protocol == UDP);
+        hasQuotedFlow = protocol == ICMP && !fragmented && readQuotedFlow(frame, ip + headerLength, packetEnd);
         if (hasPorts) {
             int transport = ip + headerLength;
             if (totalLength - headerLength < MIN_TRANSPORT_HEADER) {
@@ -111,6 +130,36 @@ public final class Ipv4Frame {
             sourcePort = 0;
             destinationPort = 0;
         }
+        return true;
+    }
+
+    /**
+     * Reads the packet an ICMP error quotes: an IPv4 header and at least the 8 bytes that hold TCP's
+     * or UDP's ports, of a packet that was not a later fragment. False for any other ICMP message.
+     */
+    private boolean readQuotedFlow(ByteBuffer frame, int icmp, int end) {
+        if (end - icmp < ICMP_HEADER + MIN_IP_HEADER + MIN_TRANSPORT_HEADER) {
+            return false;
+        }
+        int type = frame.get(icmp) & 0xFF;
+        if (type != ICMP_DESTINATION_UNREACHABLE && type != ICMP_TIME_EXCEEDED) {
+            return false;
+        }
+        int quoted = icmp + ICMP_HEADER;
+        int versionAndLength = frame.get(quoted) & 0xFF;
+        int headerLength = (versionAndLength & 0x0F) * 4;
+        int quotedProtocolField = frame.get(quoted + 9) & 0xFF;
+        if (versionAndLength >>> 4 != 4 || headerLength < MIN_IP_HEADER
+                || end - quoted < headerLength + MIN_TRANSPORT_HEADER
+                || (frame.getShort(quoted + 6) & FRAGMENT_OFFSET) != 0
+                || (quotedProtocolField != TCP && quotedProtocolField != UDP)) {
+            return false;
+        }
+        quotedProtocol = quotedProtocolField;
+        quotedSourceAddress = frame.getInt(quoted + 12);
+        quotedDestinationAddress = frame.getInt(quoted + 16);
+        quotedSourcePort = frame.getShort(quoted + headerLength) & 0xFFFF;
+        quotedDestinationPort = frame.getShort(quoted + headerLength + 2) & 0xFFFF;
         return true;
     }
 
@@ -174,6 +223,35 @@ public final class Ipv4Frame {
     /** The flow key's second half: ports (0 for fragments) and protocol. */
     public long keyLow() {
         return fragmented ? FlowKey.low(0, 0, protocol) : FlowKey.low(sourcePort, destinationPort, protocol);
+    }
+
+    /** True for an ICMP error that quotes the head of a TCP or UDP packet (see the class comment). */
+    public boolean hasQuotedFlow() {
+        return hasQuotedFlow;
+    }
+
+    /** The source address of the quoted packet (for DSR: the virtual IP), when {@link #hasQuotedFlow()}. */
+    public int quotedSourceAddress() {
+        return quotedSourceAddress;
+    }
+
+    /** The source port of the quoted packet (for DSR: the service's port), when {@link #hasQuotedFlow()}. */
+    public int quotedSourcePort() {
+        return quotedSourcePort;
+    }
+
+    /**
+     * The first half of the key of the flow the quoted packet belongs to, seen from the other end
+     * (the quoted packet went server → client; the key is that of client → server), so it is the
+     * key {@link #keyHigh()} gave the flow's own packets.
+     */
+    public long quotedKeyHigh() {
+        return FlowKey.high(quotedDestinationAddress, quotedSourceAddress);
+    }
+
+    /** The second half of the quoted flow's key, client → server (see {@link #quotedKeyHigh()}). */
+    public long quotedKeyLow() {
+        return FlowKey.low(quotedDestinationPort, quotedSourcePort, quotedProtocol);
     }
 
     /** The pinned flow hash of {@link #keyHigh()} and {@link #keyLow()}. */

@@ -32,7 +32,10 @@ public enum PacketResult {
     NOT_OUR_MAC(Kind.IGNORED),
     /** IPv4, but to another address than {@code dsr.virtual-ip}. */
     NOT_FOR_VIP(Kind.IGNORED),
-    /** To the virtual IP but neither TCP nor UDP (ICMP, ...). */
+    /**
+     * To the virtual IP but neither TCP nor UDP, nor an ICMP error about a packet a server sent from
+     * the virtual IP (those are forwarded to that server): pings, other protocols.
+     */
     NOT_TCP_UDP(Kind.DROPPED),
     /** TCP or UDP to the virtual IP on a port not in {@code dsr.ports}. */
     NOT_DSR_PORT(Kind.DROPPED),

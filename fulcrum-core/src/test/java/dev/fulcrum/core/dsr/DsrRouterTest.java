@@ -208,6 +208,66 @@ class DsrRouterTest {
         assertThat(fresh.values().stream().filter(D::equals).count()).isBetween(600L, 900L);
     }
 
+    /** Routes the ICMP frame and answers the server it went to, or the result. */
+    private String sendIcmp(DsrRouter through, byte[] frame) {
+        PacketResult result = through.route(ByteBuffer.wrap(frame), 0, frame.length, 1);
+        if (result != PacketResult.FORWARDED) {
+            return result.label();
+        }
+        long mac = MacAddress.read(ByteBuffer.wrap(frame), 0);
+        return List.of(A, B, C, D).stream().filter(h -> mac(h) == mac).findFirst()
+                .orElseThrow(() -> new AssertionError("unknown MAC " + MacAddress.format(mac)));
+    }
+
+    /** "Fragmentation needed" about flow i's answer (VIP:80 → the client of {@link #send}). */
+    private static byte[] fragmentationNeeded(int flow) {
+        return Frames.icmpAbout(Frames.ICMP_FRAGMENTATION_NEEDED, Frames.bits(Frames.VIP), 80,
+                0x0a010000 + (flow >>> 8), 1024 + (flow & 0xFF));
+    }
+
+    /**
+     * Path MTU discovery through DSR: a router that cannot forward a server's answer to the client
+     * sends "fragmentation needed" to the virtual IP; it must reach the server that sent the answer
+     * — the flow's server from the table even after the pool changed, and, on a forwarder thread
+     * whose table lacks the flow, the Maglev pick, which names the same server while the pool stays.
+     */
+    @Test
+    void fragmentationNeededReachesTheServerOfTheFlowItIsAbout() {
+        Map<Integer, String> flows = sendFlows(400, 0);
+        DsrRouter otherThread = router(false);
+        for (int flow = 0; flow < 400; flow++) {
+            assertThat(sendIcmp(router, fragmentationNeeded(flow))).as("flow %d", flow).isEqualTo(flows.get(flow));
+            assertThat(sendIcmp(otherThread, fragmentationNeeded(flow))).as("flow %d", flow).isEqualTo(flows.get(flow));
+        }
+
+        pool(up(A), up(B), up(C), up(D));
+
+        int movedByMaglev = 0;
+        for (int flow = 0; flow < 400; flow++) {
+            assertThat(sendIcmp(router, fragmentationNeeded(flow))).as("flow %d", flow).isEqualTo(flows.get(flow));
+            if (!sendIcmp(otherThread, fragmentationNeeded(flow)).equals(flows.get(flow))) {
+                movedByMaglev++;
+            }
+        }
+        assertThat(movedByMaglev).as("errors the pick alone would send elsewhere").isBetween(50, 150);
+        assertThat(router.counters().newFlows()).as("an ICMP error starts no flow").isEqualTo(400);
+        assertThat(otherThread.counters().newFlows()).isZero();
+    }
+
+    @Test
+    void icmpThatIsNotAnErrorAboutADsrAnswerIsDropped() {
+        int client = 0x0a010000;
+        assertThat(sendIcmp(router, Frames.icmpAbout(Frames.ICMP_ECHO_REQUEST, Frames.bits(Frames.VIP), 80, client, 1024)))
+                .as("a ping to the virtual IP").isEqualTo("not-tcp-udp");
+        assertThat(sendIcmp(router, Frames.icmpAbout(Frames.ICMP_FRAGMENTATION_NEEDED, 0x0a630063, 80, client, 1024)))
+                .as("about a packet from another address").isEqualTo("not-tcp-udp");
+        assertThat(sendIcmp(router, Frames.icmpAbout(Frames.ICMP_FRAGMENTATION_NEEDED, Frames.bits(Frames.VIP), 443,
+                client, 1024))).as("about a port DSR does not serve").isEqualTo("not-dsr-port");
+        byte[] truncated = java.util.Arrays.copyOf(fragmentationNeeded(0), 14 + 20 + 8 + 20 + 4);
+        ByteBuffer.wrap(truncated).putShort(16, (short) (truncated.length - 14));
+        assertThat(sendIcmp(router, truncated)).as("quoting too little to hold the ports").isEqualTo("not-tcp-udp");
+    }
+
     @Test
     void aDrainingServerKeepsItsFlowsButGetsNoNewOnes() {
         Map<Integer, String> before = sendFlows(3000, 0);

@@ -105,6 +105,32 @@ final class Frames {
         return frame;
     }
 
+    /** A router on the client's side of the network, which sends ICMP errors. */
+    static final long ROUTER_MAC = 0x02_00_00_00_00_01L;
+    static final int ICMP_FRAGMENTATION_NEEDED = 3 << 8 | 4;
+    static final int ICMP_ECHO_REQUEST = 8 << 8;
+
+    /**
+     * An ICMP message from a router (10.99.0.1) to the virtual IP, as a router sends it about a
+     * server's TCP segment {@code quotedSource:quotedSourcePort → clientAddress:clientPort} (1500
+     * bytes, DF) it could not forward: type and code as {@code typeAndCode} (type << 8 | code),
+     * next-hop MTU 1400, quoting the segment's IP header and first 8 bytes (RFC 792). Checksums
+     * are not filled in: nothing here checks them.
+     */
+    static byte[] icmpAbout(int typeAndCode, int quotedSource, int quotedSourcePort, int clientAddress, int clientPort) {
+        ByteBuffer b = ByteBuffer.allocate(14 + 20 + 8 + 20 + 8);
+        MacAddress.write(b, 0, BALANCER_MAC);
+        MacAddress.write(b, 6, ROUTER_MAC);
+        b.putShort(12, (short) 0x0800);
+        b.put(14, (byte) 0x45).putShort(16, (short) (20 + 8 + 28)).put(22, (byte) 64).put(23, (byte) 1);
+        b.putInt(26, 0x0a630001).putInt(30, bits(VIP));
+        b.putShort(34, (short) typeAndCode).putShort(40, (short) 1400);
+        b.put(42, (byte) 0x45).putShort(44, (short) 1500).putShort(48, (short) 0x4000).put(50, (byte) 63)
+                .put(51, (byte) 6).putInt(54, quotedSource).putInt(58, clientAddress);
+        b.putShort(62, (short) quotedSourcePort).putShort(64, (short) clientPort).putInt(66, 0x12345678);
+        return b.array();
+    }
+
     /** The frame with an 802.1Q tag (VLAN {@code vid}) inserted after the MAC addresses. */
     static byte[] withVlanTag(byte[] frame, int vid) {
         byte[] out = new byte[frame.length + 4];

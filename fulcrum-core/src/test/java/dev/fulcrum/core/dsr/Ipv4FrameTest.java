@@ -163,4 +163,27 @@ class Ipv4FrameTest {
         ByteBuffer little = ByteBuffer.wrap(hex(Frames.SYN)).order(ByteOrder.LITTLE_ENDIAN);
         assertThatThrownBy(() -> frame.parse(little, 0, 74)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anIcmpErrorGivesTheKeyOfTheFlowItQuotes() {
+        Ipv4Frame syn = new Ipv4Frame();
+        assertThat(syn.parse(ByteBuffer.wrap(Frames.hex(Frames.SYN)), 0, Frames.hex(Frames.SYN).length)).isTrue();
+        byte[] error = Frames.icmpAbout(Frames.ICMP_FRAGMENTATION_NEEDED, Frames.bits(Frames.VIP), 80,
+                Frames.bits(Frames.CLIENT), 40000);
+        Ipv4Frame f = new Ipv4Frame();
+
+        assertThat(f.parse(ByteBuffer.wrap(error), 0, error.length)).isTrue();
+
+        assertThat(f.protocol()).isEqualTo(Ipv4Frame.ICMP);
+        assertThat(f.hasPorts()).isFalse();
+        assertThat(f.hasQuotedFlow()).isTrue();
+        assertThat(f.quotedSourceAddress()).isEqualTo(Frames.bits(Frames.VIP));
+        assertThat(f.quotedSourcePort()).isEqualTo(80);
+        assertThat(f.quotedKeyHigh()).isEqualTo(syn.keyHigh());
+        assertThat(f.quotedKeyLow()).isEqualTo(syn.keyLow());
+
+        byte[] echo = Frames.icmpAbout(Frames.ICMP_ECHO_REQUEST, Frames.bits(Frames.VIP), 80, Frames.bits(Frames.CLIENT), 40000);
+        assertThat(f.parse(ByteBuffer.wrap(echo), 0, echo.length)).isTrue();
+        assertThat(f.hasQuotedFlow()).isFalse();
+    }
 }

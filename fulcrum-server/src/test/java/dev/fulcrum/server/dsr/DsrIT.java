@@ -92,6 +92,31 @@ class DsrIT {
             return ns;
         }
 
+        /**
+         * A client on another network (10.77.0.2) behind a router (10.88.0.1 on the LAN,
+         * 10.77.0.1 towards the client) whose link to the client has a smaller MTU than the LAN —
+         * on the router's side only, so the client still announces an MSS for 1500. The router
+         * routes the virtual IP to the balancer; the servers route the client's network through it.
+         */
+        Netns farClientBehindRouter(int mtu) throws IOException {
+            String prefix = balancer.name().substring(0, balancer.name().lastIndexOf('-'));
+            Netns router = node(prefix, "rt", "10.88.0.1");
+            Netns far = open(prefix + "-far");
+            router.run("ip", "link", "add", "r-far", "type", "veth", "peer", "name", "eth0", "netns", far.name());
+            router.run("ip", "addr", "add", "10.77.0.1/24", "dev", "r-far");
+            router.run("ip", "link", "set", "r-far", "mtu", String.valueOf(mtu), "up");
+            router.run("sysctl", "-qw", "net.ipv4.ip_forward=1");
+            router.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
+            far.run("ip", "link", "set", "lo", "up");
+            far.run("ip", "addr", "add", "10.77.0.2/24", "dev", "eth0");
+            far.run("ip", "link", "set", "eth0", "up");
+            far.run("ip", "route", "add", "default", "via", "10.77.0.1");
+            for (Netns server : servers) {
+                server.run("ip", "route", "add", "10.77.0.0/24", "via", "10.88.0.1");
+            }
+            return far;
+        }
+
         long balancerBytes() throws IOException {
             String rx = balancer.run("cat", "/sys/class/net/eth0/statistics/rx_bytes").strip();
             String tx = balancer.run("cat", "/sys/class/net/eth0/statistics/tx_bytes").strip();
@@ -280,6 +305,30 @@ class DsrIT {
                         .isEqualTo(size + " 200");
             }
         });
+    }
+
+    /**
+     * Path MTU discovery works through DSR: a server's 1500-byte answers cannot cross the router's
+     * 1400-byte link to a client on another network; the router's "fragmentation needed" goes to
+     * the virtual IP, i.e. to the balancer, which must hand it to the server that sent them, or the
+     * download stalls (a PMTU black hole: Linux does not probe by default).
+     */
+    @Test
+    void fragmentationNeededFromARouterReachesTheServerAndTheDownloadCompletes() throws Exception {
+        Lan lan = start();
+        Netns far = lan.farClientBehindRouter(1400);
+
+        String out = far.exec(Duration.ofSeconds(60), List.of("bash", "-c",
+                "curl -s -m 20 -w ' %{size_download} %{http_code}\\n' -o /dev/null http://" + VIP + "/bytes?n=1048576"))
+                .stdout();
+
+        assertThat(out.strip()).as("1 MiB from behind the 1400-byte link").isEqualTo("1048576 200");
+        // the servers learned the smaller path MTU for the client
+        StringBuilder routes = new StringBuilder();
+        for (Netns server : lan.servers) {
+            routes.append(server.run("ip", "route", "get", "10.77.0.2", "from", VIP));
+        }
+        assertThat(routes.toString()).as("servers' routes to the far client").contains("mtu 1400");
     }
 
     /**
