@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # DSR benchmark: packets per second forwarded and balancer CPU per packet, in network namespaces
 # of its own (client, balancer, 3 servers on a bridge; removed on exit). Needs root.
-#   bench/dsr.sh [-d SECONDS] [-g trafgen|java] [-r PPS] [-t JAVA_THREADS] [-f FLOWS]
+#   bench/dsr.sh [-d SECONDS] [-g trafgen|java] [-r PPS] [-t JAVA_THREADS] [-f FLOWS] [-n]
 # -g: the UDP generator in the client namespace. trafgen (netsniff-ng; installed with apt-get when
 #     missing) writes frames through a packet socket's TX ring from one process, pinned to CPU 0;
 #     java is bench/UdpFlood.java (DatagramChannel.send on -t threads), the fallback.
 # -r: trafgen's rate in packets/s (0 = as fast as it goes; a rate makes trafgen use sendto).
+# -n: the bridge without netfilter (bridge-nf-call-iptables=0 in its namespace), as a hardware
+#     switch: with br_netfilter loaded, the bridge runs iptables for every frame, and for the frames
+#     the balancer sends that work is charged to the balancer's CPU.
 # Two rows: the balancer on all cores, then pinned to CPU 1 (`taskset`), away from the generator.
+# Then 1 MiB downloads: straight to a server, through DSR, and through Fulcrum, HAProxy and nginx
+# as proxies (apt-get installs haproxy and nginx when missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-DURATION=10 GEN=trafgen RATE=0 THREADS=1 FLOWS=256
-usage() { sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'; }
-while getopts "d:g:r:t:f:h" o; do
+source bench/lib.sh
+DURATION=10 GEN=trafgen RATE=0 THREADS=1 FLOWS=256 NO_BRIDGE_NF=0
+usage() { sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; }
+while getopts "d:g:r:t:f:nh" o; do
   case $o in
     d) DURATION=$OPTARG ;; g) GEN=$OPTARG ;; r) RATE=$OPTARG ;; t) THREADS=$OPTARG ;; f) FLOWS=$OPTARG ;;
+    n) NO_BRIDGE_NF=1 ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
   esac
 done
@@ -25,11 +32,20 @@ done
 [[ $GEN == trafgen || $GEN == java ]] || { echo "dsr: -g trafgen or -g java" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "dsr: needs root (network namespaces)" >&2; exit 1; }
 
+install() { # package...: apt-get install what is missing; fails when it cannot
+  local missing=() pkg
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  echo "dsr: installing ${missing[*]}" >&2
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } >&2
+}
 if [[ $GEN == trafgen ]] && ! command -v trafgen >/dev/null; then
-  echo "dsr: installing netsniff-ng (trafgen)" >&2
-  { apt-get install -y -q --no-install-recommends netsniff-ng || { apt-get update -q && apt-get install -y -q --no-install-recommends netsniff-ng; }; } >&2 \
-    || { echo "dsr: no trafgen; using the Java generator (-g java)" >&2; GEN=java; }
+  install netsniff-ng || { echo "dsr: no trafgen; using the Java generator (-g java)" >&2; GEN=java; }
 fi
+install haproxy nginx curl || { echo "dsr: haproxy, nginx and curl are needed for the download comparison" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
@@ -40,6 +56,7 @@ VIP=10.88.0.100
 UDP_PORT=9000
 PIDS=()
 WORK=$(mktemp -d /tmp/fulcrum-dsr-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers run as nobody and must reach their files
 cleanup() {
   local pid i
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -60,6 +77,11 @@ trap 'exit 130' INT TERM
 ip netns add $P-br
 ip -n $P-br link add br0 type bridge
 ip -n $P-br link set br0 up
+if ((NO_BRIDGE_NF)); then
+  for t in iptables ip6tables arptables; do
+    ip netns exec $P-br sysctl -qw net.bridge.bridge-nf-call-$t=0 2>/dev/null || true
+  done
+fi
 node() { # name address
   ip netns add $P-$1
   ip -n $P-$1 link set lo up
@@ -79,8 +101,11 @@ for s in 1 2 3; do
   ip netns exec $P-s$s $JAVA -Xmx128m -XX:TieredStopAtLevel=1 -jar $JAR demo-server --port 80 --host 0.0.0.0 --name s$s \
     >"$WORK/s$s.log" 2>&1 & PIDS+=($!)
 done
+# the same balancer also proxies (port 8080), for the download comparison with proxy mode
 cat >"$WORK/lb.yaml" <<YAML
 name: dsr-bench
+listeners:
+  - {name: web, listen: 10.88.0.10:8080, protocol: http, pool: web}
 pools:
   - name: web
     servers: [{address: 10.88.0.21:80}, {address: 10.88.0.22:80}, {address: 10.88.0.23:80}]
@@ -99,6 +124,22 @@ for _ in $(seq 120); do
   [[ $n -eq 3 ]] && break; sleep 0.5
 done
 [[ $n -eq 3 ]] || { echo "dsr: balancer not forwarding to 3 servers: $(tail -5 "$WORK/lb.log")" >&2; exit 1; }
+
+# --- proxies for the download comparison, in the balancer's namespace ----------------------------
+# HAProxy on :8081 and nginx on :8082 in front of the same 3 servers, as in bench/run.sh.
+SERVERS=(10.88.0.21:80 10.88.0.22:80 10.88.0.23:80)
+haproxy_config 10.88.0.10:8081 "${SERVERS[@]}" >"$WORK/haproxy.cfg"
+ip netns exec $P-lb "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & HAPROXY_PID=$!; PIDS+=($HAPROXY_PID)
+mkdir -p "$WORK/nginx"
+nginx_proxy_config "$WORK/nginx" 10.88.0.10:8082 "${SERVERS[@]}" >"$WORK/nginx/nginx.conf"
+ip netns exec $P-lb "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx.log" 2>&1 & NGINX_PID=$!; PIDS+=($NGINX_PID)
+for target in 10.88.0.10:8080 10.88.0.10:8081 10.88.0.10:8082; do
+  for _ in $(seq 50); do
+    ip netns exec $P-client curl -s -m 1 -o /dev/null "http://$target/" && continue 2
+    sleep 0.2
+  done
+  echo "dsr: nothing answers on $target: $(tail -3 "$WORK/haproxy.log" "$WORK/nginx.log" "$WORK/nginx/error.log" 2>/dev/null)" >&2; exit 1
+done
 
 # --- the generator -----------------------------------------------------------------------------
 # 64-byte frames (14 + 20 + 8 + 22) from FLOWS source ports, so flows spread over the servers
@@ -130,7 +171,7 @@ cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$LB/stat; } # u
 user_ticks() { awk '{ sub(/^.*\) /, ""); print $12 }' /proc/$LB/stat; }
 metrics() { ip netns exec $P-lb curl -s -m 2 http://127.0.0.1:9901/metrics; }
 forwarded() { awk '/^fulcrum_dsr_packets_total\{.*result="forwarded"/ { n += $NF } END { printf "%d", n }'; }
-others() { # every other fulcrum_dsr_packets_total series (drops by reason, ignored frames)
+others() { # every other fulcrum_dsr_packets_total series (the dropped ones: ring full, no server, ...)
   awk '/^fulcrum_dsr_packets_total\{/ && !/result="forwarded"/ { split($0, a, " "); print a[1], a[2] }'
 }
 TCK=$(getconf CLK_TCK)
@@ -150,28 +191,45 @@ run() { # label
     s = cpu / tck
     printf "| %s | %d | %d | %d | %d | %.2f | %.0f%% | %.2f | %.0f%% |\n", label, off / d, arr / d, fw / d, ltx / d,
       s * 1e6 / (fw > 0 ? fw : 1), (cpu > 0 ? 100 * user / cpu : 0), s / d, (off > 0 ? 100 * fw / off : 0) }'
-  diff <(others <<<"$m0") <(others <<<"$m1") | awk '/^>/ { sub(/^> /, ""); print "    (after this row) " $0 }' >&2 || true
+  # what changed during this row, e.g. packets dropped because the ring was full
+  awk 'NR == FNR { before[$1] = $2; next } $2 != before[$1] { printf "    (in this row) %s +%d\n", $1, $2 - before[$1] }' \
+    <(others <<<"$m0") <(others <<<"$m1") >&2 || true
 }
 
-# 1 MiB responses over TCP through the virtual IP (one connection each, for DURATION seconds):
-# the balancer sees only the client's side (SYN, request, ACKs); the servers answer directly.
-downloads() {
-  local c0 c1 u0 u1 i0 i1 b0 b1 k0 k1 t0 t1 sizes
-  i0=$(cpu_ticks); sleep 3; i1=$(cpu_ticks) # the idle balancer's own CPU (health checks, JVM), to subtract
-  c0=$(cpu_ticks); u0=$(user_ticks); t0=$(date +%s%N)
+curl_loops() { # url seconds: 4 clients in parallel, each a loop of new connections; bounded in time and count
+  ip netns exec $P-client bash -c "for c in 1 2 3 4; do (end=\$((SECONDS + $2)); n=0
+    while ((SECONDS < end && n < 5000)); do curl -s -m 5 -o /dev/null -w '%{size_download}\n' '$1' || true; n=\$((n + 1)); done) & done; wait"
+}
+download_row() { # label url pid|-
+  local label=$1 url=$2 pid=$3 i0=0 i1=0 c0=0 c1=0 b0 b1 k0 k1 t0 t1 sizes
+  if [[ $pid != - ]]; then
+    curl_loops "$url" 3 >/dev/null # warm-up, unmeasured: the JVM compiles its proxy path in the first seconds
+    i0=$(tree_ticks "$pid"); sleep 3; i1=$(tree_ticks "$pid"); c0=$(tree_ticks "$pid")
+  fi
+  t0=$(date +%s%N)
   b0=$(($(counter lb rx_bytes) + $(counter lb tx_bytes))); k0=$(($(counter lb rx_packets) + $(counter lb tx_packets)))
-  # 4 clients in parallel, each a loop of new connections (a new flow each); bounded in time and count
-  sizes=$(ip netns exec $P-client bash -c "for c in 1 2 3 4; do (end=\$((SECONDS + $DURATION)); n=0
-    while ((SECONDS < end && n < 5000)); do curl -s -m 5 -o /dev/null -w '%{size_download}\n' http://$VIP/bytes?n=1048576 || true; n=\$((n + 1)); done) & done; wait")
+  sizes=$(curl_loops "$url" "$DURATION")
   b1=$(($(counter lb rx_bytes) + $(counter lb tx_bytes))); k1=$(($(counter lb rx_packets) + $(counter lb tx_packets)))
-  c1=$(cpu_ticks); u1=$(user_ticks); t1=$(date +%s%N)
-  awk -v cpu=$((c1 - c0)) -v user=$((u1 - u0)) -v idle=$((i1 - i0)) -v tck="$TCK" -v wall=$(((t1 - t0) / 1000000)) -v bytes=$((b1 - b0)) \
-      -v pkts=$((k1 - k0)) '{ got += $1; if ($1 == 1048576) ok++; n++ } END {
-    mib = got / 1048576; if (mib == 0) mib = 1
-    s = cpu / tck; net = s - idle / tck / 3 * wall / 1000; if (net < 0) net = 0
-    printf "| dsr, 1 MiB responses | %d of %d | %.1f | %.3f | %.3f | %.3f | %d | %d |\n", ok, n, mib / (wall / 1000),
-      s * 1000 / mib, user / tck * 1000 / mib, net * 1000 / mib, bytes / mib, pkts / mib
-    printf "\n(idle balancer: %.1f ms of CPU per second, measured over 3 s before the downloads)\n", idle / tck / 3 * 1000 }' <<<"$sizes"
+  [[ $pid != - ]] && c1=$(tree_ticks "$pid")
+  t1=$(date +%s%N)
+  awk -v label="$label" -v measured="$([[ $pid != - ]] && echo 1 || echo 0)" -v cpu=$((c1 - c0)) -v idle=$((i1 - i0)) -v tck="$TCK" \
+      -v wall=$(((t1 - t0) / 1000000)) -v bytes=$((b1 - b0)) -v pkts=$((k1 - k0)) '
+    { got += $1; if ($1 == 1048576) ok++; n++ }
+    END {
+      mib = got / 1048576; if (mib == 0) mib = 1
+      s = cpu / tck; idle_per_s = idle / tck / 3; net = s - idle_per_s * wall / 1000; if (net < 0) net = 0
+      if (measured) cols = sprintf("%.2f | %.1f | %.2f", s * 1000 / mib, idle_per_s * 1000, net * 1000 / mib)
+      else cols = "— | — | —"
+      printf "| %s | %d of %d | %.1f | %s | %d | %d |\n", label, ok, n, mib / (wall / 1000), cols, bytes / mib, pkts / mib }' <<<"$sizes"
+}
+
+downloads() {
+  local q="bytes?n=1048576"
+  download_row "direct to one server (no balancer)" "http://10.88.0.21/$q" -
+  download_row "fulcrum dsr (virtual IP)" "http://$VIP/$q" $LB
+  download_row "fulcrum proxy" "http://10.88.0.10:8080/$q" $LB
+  download_row "haproxy $("$HAPROXY" -v | awk 'NR == 1 { print $3 }') (nbthread 2)" "http://10.88.0.10:8081/$q" $HAPROXY_PID
+  download_row "nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||') (2 workers)" "http://10.88.0.10:8082/$q" $NGINX_PID
 }
 
 gen_desc() {
@@ -183,7 +241,7 @@ gen_desc() {
 }
 echo "DSR: 64-byte UDP frames from $FLOWS source ports to $VIP:$UDP_PORT, ${DURATION}s per row; generator: $(gen_desc)"
 echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -sr); generator and balancer share them."
-echo "Balancer JVM: -Xmx256m ${LB_JAVA_OPTS:-}"
+echo "Balancer JVM: -Xmx256m ${LB_JAVA_OPTS:-}; bridge netfilter (bridge-nf-call-iptables): $(ip netns exec $P-br sysctl -n net.bridge.bridge-nf-call-iptables 2>/dev/null || echo absent)"
 echo
 echo "| balancer | offered pps | at balancer pps | forwarded pps | balancer tx pps | balancer CPU µs/packet | of it user | balancer cores busy | forwarded/offered |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -192,12 +250,15 @@ DURATION_SAVED=$DURATION; DURATION=3; generate; DURATION=$DURATION_SAVED; sleep 
 run "fulcrum dsr, all cores"
 taskset -a -p -c 1 $LB >/dev/null
 run "fulcrum dsr, one core (taskset -c 1)"
+taskset -a -p -c 0-$(($(nproc) - 1)) $LB >/dev/null # the proxies below may use every core too
 echo
-echo "| 1 MiB downloads (curl, TCP port 80) | complete | MiB/s | balancer CPU ms/MiB | of it user | total less idle CPU | balancer eth0 bytes per MiB | balancer eth0 packets per MiB |"
+echo "| 1 MiB downloads, 4 curl loops of new connections | complete | MiB/s | its CPU ms/MiB | its idle CPU ms/s | CPU less idle, ms/MiB | balancer eth0 bytes per MiB | balancer eth0 packets per MiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 downloads
 echo
-echo "Reproduce: sudo ${LB_JAVA_OPTS:+LB_JAVA_OPTS=\"$LB_JAVA_OPTS\" }bench/dsr.sh -d $DURATION -g $GEN -r $RATE -t $THREADS -f $FLOWS"
+echo "Reproduce: sudo ${LB_JAVA_OPTS:+LB_JAVA_OPTS=\"$LB_JAVA_OPTS\" }bench/dsr.sh -d $DURATION -g $GEN -r $RATE -t $THREADS -f $FLOWS$( ((NO_BRIDGE_NF)) && echo " -n")"
 echo "Columns: offered = client eth0 tx_packets; at balancer = its eth0 rx_packets; forwarded = fulcrum_dsr_packets_total{result=\"forwarded\"};"
 echo "balancer tx = its eth0 tx_packets; CPU = utime+stime of the balancer JVM (/proc/PID/stat) per forwarded packet; per second of the window."
+echo "Downloads: its CPU = utime+stime of the process tree that carries the row (the one balancer JVM for both fulcrum rows; nginx with"
+echo "its workers) per MiB received by the clients; idle = that tree's CPU over 3 s before the row (after 3 s of warm-up); eth0 = the balancer namespace's interface."
 if [[ -n ${DSR_BENCH_DEBUG:-} ]]; then tail -n 20 "$WORK/gen.log" "$WORK/lb.log" >&2; fi

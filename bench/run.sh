@@ -44,6 +44,7 @@ done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
+source bench/lib.sh
 
 # Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214).
 declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213)
@@ -100,26 +101,6 @@ mkdir -p "$work/www" "$work/backends" "$work/nginx-proxy" "$work/logs"
 printf 'hello from a backend\n' > "$work/www/tiny.txt"
 head -c 1048576 /dev/zero | tr '\0' 'x' > "$work/www/1mib.bin"
 
-nginx_common() { # $1 = prefix dir
-  cat <<EOF
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-EOF
-}
-nginx_http_common() { # $1 = prefix dir
-  cat <<EOF
-  access_log off;
-  client_body_temp_path $1/client_temp;
-  proxy_temp_path $1/proxy_temp;
-  fastcgi_temp_path $1/fastcgi_temp;
-  uwsgi_temp_path $1/uwsgi_temp;
-  scgi_temp_path $1/scgi_temp;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-EOF
-}
 {
   nginx_common "$work/backends"
   echo "worker_processes 1;"
@@ -137,51 +118,14 @@ done
 
 # --- proxies ---------------------------------------------------------------------------------
 start_haproxy() {
-  cat > "$work/haproxy.cfg" <<EOF
-global
-  nbthread 2
-  maxconn 4096
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-frontend web
-  bind 127.0.0.1:${PORT[haproxy]}
-  default_backend app
-backend app
-  balance roundrobin
-  server s1 127.0.0.1:9201
-  server s2 127.0.0.1:9202
-  server s3 127.0.0.1:9203
-EOF
+  haproxy_config 127.0.0.1:${PORT[haproxy]} 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$work/haproxy.cfg"
   "$HAPROXY" -db -f "$work/haproxy.cfg" >"$work/logs/haproxy.log" 2>&1 &
   PID[haproxy]=$!
 }
 
 start_nginx() {
   local d=$work/nginx-proxy
-  {
-    nginx_common "$d"
-    echo "worker_processes 2;"
-    echo "http {"
-    nginx_http_common "$d"
-    cat <<EOF
-  upstream app { server 127.0.0.1:9201; server 127.0.0.1:9202; server 127.0.0.1:9203; keepalive 64; }
-  server {
-    listen 127.0.0.1:${PORT[nginx]};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_max_temp_file_size 0;
-    }
-  }
-}
-EOF
-  } > "$d/nginx.conf"
+  nginx_proxy_config "$d" 127.0.0.1:${PORT[nginx]} 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$d/nginx.conf"
   "$NGINX" -p "$d" -c "$d/nginx.conf" >"$work/logs/nginx.log" 2>&1 &
   PID[nginx]=$!
 }
@@ -230,17 +174,6 @@ done
 
 # --- measuring -------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
-
-# utime+stime (clock ticks) of a process and all its descendants, from /proc.
-tree_ticks() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ");
-      ppid[pid] = f[2]; ticks[pid] = f[12] + f[13] }
-    END { n = 1; q[1] = root; total = 0;
-          for (i = 1; i <= n; i++) { p = q[i]; total += ticks[p];
-            for (c in ppid) if (ppid[c] == p) q[++n] = c }
-          print total }'
-}
 
 # wrk latency "1.23ms" / "850.00us" / "1.02s" -> milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/^[0-9.]+/, "", u); x = v + 0;

@@ -1,0 +1,86 @@
+# Shared by the benchmark scripts (sourced): the HAProxy and nginx proxy configurations they
+# compare Fulcrum with, and the CPU time of a process tree. Both scripts configure the anchors
+# alike, so their figures can be read side by side.
+
+# haproxy_config BIND SERVER...: HTTP round-robin over the servers, 2 threads, keep-alive and
+# connection reuse to the servers.
+haproxy_config() {
+  local bind=$1 i=0 s; shift
+  cat <<CFG
+global
+  nbthread 2
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+frontend web
+  bind $bind
+  default_backend app
+backend app
+  balance roundrobin
+CFG
+  for s in "$@"; do i=$((i + 1)); echo "  server s$i $s"; done
+}
+
+# nginx_common DIR: the top of an nginx.conf whose files all live under DIR (the nginx -p prefix)
+nginx_common() {
+  cat <<CFG
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+CFG
+}
+
+# nginx_http_common DIR: the start of an http block (no access log, temp files under DIR)
+nginx_http_common() {
+  cat <<CFG
+  access_log off;
+  client_body_temp_path $1/client_temp;
+  proxy_temp_path $1/proxy_temp;
+  fastcgi_temp_path $1/fastcgi_temp;
+  uwsgi_temp_path $1/uwsgi_temp;
+  scgi_temp_path $1/scgi_temp;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+CFG
+}
+
+# nginx_proxy_config DIR LISTEN SERVER...: 2 workers, round-robin over the servers with upstream
+# keep-alive, responses streamed (never spooled to disk).
+nginx_proxy_config() {
+  local dir=$1 listen=$2 s; shift 2
+  nginx_common "$dir"
+  echo "worker_processes 2;"
+  echo "http {"
+  nginx_http_common "$dir"
+  echo -n "  upstream app {"
+  for s in "$@"; do echo -n " server $s;"; done
+  echo " keepalive 64; }"
+  cat <<CFG
+  server {
+    listen $listen;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+CFG
+}
+
+# tree_ticks PID: utime+stime (clock ticks) of a process and all its descendants, from /proc
+# (nginx's and HAProxy's workers, all JVM threads).
+tree_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); ppid[pid] = f[2]; ticks[pid] = f[12] + f[13] }
+    END { n = 1; q[1] = root; total = 0
+          for (i = 1; i <= n; i++) { p = q[i]; total += ticks[p]; for (c in ppid) if (ppid[c] == p) q[++n] = c }
+          print total }'
+}
