@@ -56,6 +56,24 @@ public record HostPort(String host, int port) {
         return new HostPort(host, port);
     }
 
+    /**
+     * Whether the host is a dotted-quad IPv4 address ({@code 10.0.0.21}), not a name or IPv6: DSR
+     * reaches its servers by their IPv4 neighbour entries, so its pool takes only these.
+     */
+    public boolean isIpv4() {
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')
+                    || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public String toString() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;

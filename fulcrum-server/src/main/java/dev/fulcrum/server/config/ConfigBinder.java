@@ -75,6 +75,9 @@ final class ConfigBinder {
         Section dsrSection = s.section("dsr", DSR_KEYS);
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
         poolRefs.check(poolBinder.names());
+        if (dsr != null) {
+            dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
+        }
         if (source.hasErrors()) {
             return null;
         }
@@ -196,6 +199,25 @@ final class ConfigBinder {
         poolRefs.add(pool, s, "pool");
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
         return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
+    }
+
+    /**
+     * DSR hands packets to its servers by their MAC, which it finds from their IPv4 address in the
+     * neighbour table: its pool takes only IPv4 addresses (no names, no IPv6).
+     */
+    private static void dsrServersAreIpv4(Section dsr, String poolName, List<PoolConfig> pools) {
+        for (PoolConfig pool : pools) {
+            if (!pool.name().equals(poolName)) {
+                continue;
+            }
+            for (FulcrumConfig.ServerEntry server : pool.servers()) {
+                if (!server.address().isIpv4()) {
+                    dsr.error("pool", "pool " + ConfigValues.quote(poolName) + " has server "
+                            + ConfigValues.quote(server.address().toString()) + ", which is not an IPv4 address; "
+                            + "DSR reaches its servers by IPv4 address and MAC on the local network");
+                }
+            }
+        }
     }
 
     private static Duration advertInterval(String text) {

@@ -100,7 +100,7 @@ public final class DsrService implements AutoCloseable {
         LinkInterface nic = LinkInterface.find("dsr.interface", config.networkInterface(), List.of(vip));
         PoolRuntime pool = registry.pool(config.pool());
         for (Server s : pool.pool().servers()) {
-            if (!s.address().host().matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            if (!s.address().isIpv4()) {
                 throw new StartException("dsr.pool: server " + s.id() + " must be an IPv4 address: DSR reaches "
                         + "servers by their MAC on " + nic.name());
             }

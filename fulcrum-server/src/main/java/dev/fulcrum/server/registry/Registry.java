@@ -50,6 +50,8 @@ public final class Registry implements AutoCloseable {
      * first passing check. Without one it would never leave {@code checking}.
      */
     private volatile boolean healthChecking;
+    /** The pool DSR forwards to (its servers must be IPv4 addresses), or null without DSR. */
+    private volatile String dsrPool;
 
     private record Removal(PoolRuntime pool, Instant deadline, String reason) {
     }
@@ -67,6 +69,9 @@ public final class Registry implements AutoCloseable {
     /** Builds the pools of a config, with their servers. */
     public static Registry fromConfig(FulcrumConfig config, Clock clock) {
         Registry registry = new Registry(clock);
+        if (config.dsr() != null) {
+            registry.dsrPool = config.dsr().pool();
+        }
         for (PoolConfig pc : config.pools()) {
             registry.addPool(pc);
         }
@@ -104,6 +109,14 @@ public final class Registry implements AutoCloseable {
      * Servers added through the API or the auto-scaler stay unless their pool goes.
      */
     public synchronized void applyPools(List<PoolConfig> configs) {
+        // checked before anything changes: a reload applies whole or not at all
+        for (PoolConfig pc : configs) {
+            for (FulcrumConfig.ServerEntry entry : pc.servers()) {
+                dsrAddressProblem(pc.name(), entry.address()).ifPresent(p -> {
+                    throw new IllegalStateException(p);
+                });
+            }
+        }
         java.util.Set<String> names = new java.util.HashSet<>();
         for (PoolConfig pc : configs) {
             names.add(pc.name());
@@ -148,6 +161,18 @@ public final class Registry implements AutoCloseable {
         }
     }
 
+    /**
+     * Why {@code address} cannot join {@code poolName}, in one line: DSR finds its servers' MACs
+     * by IPv4 address, so the pool it forwards to takes no names or IPv6 addresses.
+     */
+    private java.util.Optional<String> dsrAddressProblem(String poolName, HostPort address) {
+        if (!poolName.equals(dsrPool) || address.isIpv4()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("pool " + poolName + " is the dsr pool: " + address
+                + " must be an IPv4 address, like 10.0.0.21:80 (DSR reaches servers by IPv4 address and MAC)");
+    }
+
     /** The pool named {@code name}. @throws NoSuchElementException when there is none */
     public PoolRuntime pool(String name) {
         PoolRuntime pool = pools.get(name);
@@ -167,9 +192,13 @@ public final class Registry implements AutoCloseable {
      * otherwise it is {@code up} at once.
      *
      * @throws IllegalStateException when the address is already registered in the pool
+     * @throws IllegalArgumentException when the pool is DSR's and the address is not IPv4
      */
     public Server addServer(String poolName, HostPort address, int weight) {
         PoolRuntime pool = pool(poolName);
+        dsrAddressProblem(poolName, address).ifPresent(p -> {
+            throw new IllegalArgumentException(p);
+        });
         boolean checked = healthChecking && pool.settings().healthCheck() != null
                 && pool.settings().healthCheck().type() != CheckType.NONE;
         Server server = pool.pool().add(address, weight, checked ? ServerState.CHECKING : ServerState.UP);

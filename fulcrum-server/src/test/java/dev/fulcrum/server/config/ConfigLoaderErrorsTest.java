@@ -335,6 +335,26 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void theDsrPoolTakesOnlyIpv4Servers() {
+        assertErrors("""
+                pools:
+                  - name: web
+                    servers:
+                      - address: 10.0.0.21:80
+                      - address: backend.local:80
+                      - address: "[fd00::22]:80"
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: web
+                """,
+                "fulcrum.yaml:10:3: dsr.pool: pool \"web\" has server \"backend.local:80\", which is not an IPv4 address; "
+                        + "DSR reaches its servers by IPv4 address and MAC on the local network",
+                "fulcrum.yaml:10:3: dsr.pool: pool \"web\" has server \"[fd00::22]:80\", which is not an IPv4 address; "
+                        + "DSR reaches its servers by IPv4 address and MAC on the local network");
+    }
+
+    @Test
     void aDsrOnlyInstanceNeedsNoListener() {
         FulcrumConfig config = ConfigLoader.parse("""
                 pools:

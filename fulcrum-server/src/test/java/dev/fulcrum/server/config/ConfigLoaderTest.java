@@ -201,6 +201,8 @@ class ConfigLoaderTest {
                     servers:
                       - address: "[::1]:9101"
                         weight: 0
+                  - name: video
+                    servers: [{address: 10.0.0.21:80}]
                 autoscale:
                   - pool: app
                     provisioner:
@@ -215,7 +217,7 @@ class ConfigLoaderTest {
                 dsr:
                   interface: eth1
                   virtual-ip: 10.0.0.100
-                  pool: app
+                  pool: video
                 """, "fulcrum.yaml", Map.of());
 
         PoolConfig pool = config.pool("app");
@@ -230,7 +232,7 @@ class ConfigLoaderTest {
                         List.of("./in.sh", "{address}"))));
         assertThat(config.ha()).isEqualTo(new Ha("eth0", 7, 100, Duration.ofSeconds(1), true,
                 List.of("10.0.0.100/24", "10.0.0.101/32"), List.of("192.168.1.2"), ""));
-        assertThat(config.dsr()).isEqualTo(new Dsr("eth1", "10.0.0.100", List.of(80), "app", false));
+        assertThat(config.dsr()).isEqualTo(new Dsr("eth1", "10.0.0.100", List.of(80), "video", false));
     }
 
     @Test

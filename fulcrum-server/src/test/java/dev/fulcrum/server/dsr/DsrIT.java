@@ -237,6 +237,16 @@ class DsrIT {
                 .stdout();
         List<String> lines = up.lines().toList();
         assertThat(lines.get(1)).isEqualTo("received 2097152 bytes sha256 " + lines.get(0));
+
+        // the dsr pool takes only IPv4 servers (DSR finds their MACs by IPv4 address): the admin
+        // API refuses a name with one sentence, and the pool is unchanged
+        String refused = lan.balancer.exec(Duration.ofSeconds(10), List.of("curl", "-s", "-m", "2", "-w", " %{http_code}",
+                "-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"address\":\"backend.local:80\"}",
+                "http://127.0.0.1:9901/api/v1/pools/web/servers")).stdout();
+        assertThat(refused).contains("\"error\":\"pool web is the dsr pool: backend.local:80 must be an IPv4 address")
+                .endsWith(" 400");
+        assertThat(lan.balancer.exec(Duration.ofSeconds(10), List.of("curl", "-s", "-m", "2",
+                "http://127.0.0.1:9901/api/v1/pools/web/servers")).stdout()).doesNotContain("backend.local");
     }
 
     /**
