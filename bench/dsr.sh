@@ -11,7 +11,7 @@
 #     the balancer sends that work is charged to the balancer's CPU.
 # Two rows: the balancer on all cores, then pinned to CPU 1 (`taskset`), away from the generator.
 # Then 1 MiB downloads: straight to a server, through DSR, and through Fulcrum, HAProxy and nginx
-# as proxies (apt-get installs haproxy and nginx when missing).
+# as proxies (apt-get installs haproxy, nginx and wrk when missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -43,7 +43,7 @@ install() { # package...: apt-get install what is missing; fails when it cannot
 if [[ $GEN == trafgen ]] && ! command -v trafgen >/dev/null; then
   install netsniff-ng || { echo "dsr: no trafgen; using the Java generator (-g java)" >&2; GEN=java; }
 fi
-install haproxy nginx curl || { echo "dsr: haproxy, nginx and curl are needed for the download comparison" >&2; exit 1; }
+install haproxy nginx curl wrk || { echo "dsr: haproxy, nginx, curl and wrk are needed for the download comparison" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
@@ -203,7 +203,11 @@ curl_loops() { # url seconds: 4 clients in parallel, each a loop of new connecti
 download_row() { # label url pid|-
   local label=$1 url=$2 pid=$3 i0=0 i1=0 c0=0 c1=0 b0 b1 k0 k1 t0 t1 sizes
   if [[ $pid != - ]]; then
-    curl_loops "$url" 3 >/dev/null # warm-up, unmeasured: the JVM compiles its proxy path in the first seconds
+    # Warm-up, unmeasured. A JVM compiles its hot paths only after thousands of calls: at ~60
+    # downloads/s that takes a minute, and the compiler's CPU would count as the proxy's. So: 5 s
+    # of small requests at full speed (wrk, keep-alive), then 5 s of the downloads themselves.
+    ip netns exec $P-client wrk -t1 -c8 -d5s "${url%/*}/" >/dev/null 2>&1 || true
+    curl_loops "$url" 5 >/dev/null
     i0=$(tree_ticks "$pid"); sleep 3; i1=$(tree_ticks "$pid"); c0=$(tree_ticks "$pid")
   fi
   t0=$(date +%s%N)
@@ -260,5 +264,5 @@ echo "Reproduce: sudo ${LB_JAVA_OPTS:+LB_JAVA_OPTS=\"$LB_JAVA_OPTS\" }bench/dsr.
 echo "Columns: offered = client eth0 tx_packets; at balancer = its eth0 rx_packets; forwarded = fulcrum_dsr_packets_total{result=\"forwarded\"};"
 echo "balancer tx = its eth0 tx_packets; CPU = utime+stime of the balancer JVM (/proc/PID/stat) per forwarded packet; per second of the window."
 echo "Downloads: its CPU = utime+stime of the process tree that carries the row (the one balancer JVM for both fulcrum rows; nginx with"
-echo "its workers) per MiB received by the clients; idle = that tree's CPU over 3 s before the row (after 3 s of warm-up); eth0 = the balancer namespace's interface."
+echo "its workers) per MiB received by the clients; idle = that tree's CPU over 3 s before the row (after a 10 s warm-up); eth0 = the balancer namespace's interface."
 if [[ -n ${DSR_BENCH_DEBUG:-} ]]; then tail -n 20 "$WORK/gen.log" "$WORK/lb.log" >&2; fi
