@@ -129,14 +129,21 @@ public final class ProcessProvisioner implements Provisioner {
             }
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress(HOST, port), 200);
-                return;
-            } catch (IOException notYet) {
-                try {
-                    Thread.sleep(50); // poll while the child starts; bounded by the deadline
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ProvisionException("interrupted while starting the server on port " + port);
+                // A connect to a port nobody listens on can succeed by connecting to itself when
+                // the kernel picks that same port as the probe's source port (the port is in the
+                // ephemeral range): that is not the server.
+                if (socket.getLocalPort() != port) {
+                    return;
                 }
+                log.debug("probe of port {} connected to itself; the server is not listening yet", port);
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            try {
+                Thread.sleep(50); // poll while the child starts; bounded by the deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProvisionException("interrupted while starting the server on port " + port);
             }
         }
         throw new ProvisionException("server on port " + port + " did not listen within "

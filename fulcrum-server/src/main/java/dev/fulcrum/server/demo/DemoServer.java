@@ -92,6 +92,8 @@ public final class DemoServer implements AutoCloseable {
         channel = new ServerBootstrap()
                 .group(transport.acceptors(), transport.workers())
                 .channel(transport.serverChannelClass())
+                // a restarted server takes its port back while old connections sit in TIME_WAIT
+                .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -87,11 +87,13 @@ class AutoScaleIT {
     void loadScalesOutAndQuietScalesInWithoutLosingARequest() throws Exception {
         int seedPort = Loopback.freePort();
         FulcrumProcess seed = closer.add(FulcrumProcess.demoServer(seedPort, "--cpus", "1"));
-        int firstAutoPort = Loopback.freePort();
+        // below the ephemeral range, as the config reference advises: under this test's load, any
+        // port in that range may be some connection's source port when a server needs it
+        int firstAutoPort = Loopback.freeConsecutivePortsBelowEphemeral(50);
         List<String> command = List.of(java(), "-Xmx128m", "-XX:+UseSerialGC", "-jar", jar(),
                 "demo-server", "--port", "{port}", "--cpus", "1");
         Provisioner provisioner = new Provisioner(ProvisionerType.PROCESS, command, firstAutoPort,
-                Math.min(65535, firstAutoPort + 50), List.of(), List.of());
+                firstAutoPort + 49, List.of(), List.of());
         int lbPort = Loopback.freePort();
         int adminPort = Loopback.freePort();
         FulcrumServer fulcrum = startFulcrum(lbPort, adminPort, seedPort, provisioner, 1, 3);
@@ -237,7 +239,7 @@ class AutoScaleIT {
     void execProvisionerRunsTheUsersScripts(@TempDir Path dir) throws Exception {
         int seedPort = Loopback.freePort();
         closer.add(FulcrumProcess.demoServer(seedPort));
-        int newPort = Loopback.freePort();
+        int newPort = Loopback.freeConsecutivePortsBelowEphemeral(1); // used later, by the script
         Files.writeString(dir.resolve("port"), Integer.toString(newPort));
         Path out = script(dir, "scale-out.sh", """
                 #!/bin/sh

@@ -115,8 +115,9 @@ class SmugglingIT {
         assertOneErrorThenClose(c);
 
         assertThat(backend.requests("/next")).isZero();
-        assertThat(backend.totalRequests()).as("requests other than the broken POST /")
-                .isEqualTo(backend.requests("/"));
+        // The broken POST / itself may reach the server at any time, even after the client's 400
+        // (the proxy may have begun passing it on): so the check is on paths, not on counts.
+        assertThat(backend.paths()).as("paths requested other than the broken POST /").isSubsetOf("/");
     }
 
     private static void assertOneErrorThenClose(FramingCase c) throws Exception {

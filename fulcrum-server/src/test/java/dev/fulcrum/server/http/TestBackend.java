@@ -148,6 +148,11 @@ final class TestBackend implements AutoCloseable {
         return requests.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
+    /** The paths of every request received so far. */
+    java.util.Set<String> paths() {
+        return java.util.Set.copyOf(requests.keySet());
+    }
+
     HttpHeaders lastHeaders() {
         return lastHeaders;
     }

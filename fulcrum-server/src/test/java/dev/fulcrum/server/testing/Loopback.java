@@ -41,4 +41,43 @@ public final class Loopback {
         }
         throw new IOException("no " + count + " consecutive free ports found on 127.0.0.1");
     }
+
+    /**
+     * The first of {@code count} consecutive free ports below the kernel's ephemeral range
+     * ({@code net.ipv4.ip_local_port_range}), for servers started later: a port inside that range
+     * can be taken meanwhile by the source port of any outgoing connection (or its TIME_WAIT).
+     */
+    public static int freeConsecutivePortsBelowEphemeral(int count) throws IOException {
+        int low = 32768;
+        try {
+            // a line reader: Files.readString returned only the first byte of this /proc file here
+            try (var reader = java.nio.file.Files.newBufferedReader(
+                    java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+                low = Integer.parseInt(reader.readLine().trim().split("\\s+")[0]);
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            // not Linux, or no /proc: the usual default
+        }
+        int first = 10_000;
+        int span = low - count - first;
+        if (span <= 0) {
+            throw new IOException("no room below the ephemeral range (starts at " + low + ") for " + count + " ports");
+        }
+        int start = first + java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = first + Math.floorMod(start - first + attempt * count, span);
+            boolean allFree = true;
+            for (int p = base; p < base + count && allFree; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    allFree = s.getLocalPort() == p;
+                } catch (IOException taken) {
+                    allFree = false;
+                }
+            }
+            if (allFree) {
+                return base;
+            }
+        }
+        throw new IOException("no " + count + " consecutive free ports found below " + low + " on 127.0.0.1");
+    }
 }
