@@ -27,15 +27,7 @@ public final class Loopback {
             if (base + count > 65535) {
                 continue;
             }
-            boolean allFree = true;
-            for (int p = base + 1; p < base + count && allFree; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    allFree = s.getLocalPort() == p;
-                } catch (IOException taken) {
-                    allFree = false;
-                }
-            }
-            if (allFree) {
+            if (allFree(base + 1, count - 1)) {
                 return base;
             }
         }
@@ -66,18 +58,24 @@ public final class Loopback {
         int start = first + java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = first + Math.floorMod(start - first + attempt * count, span);
-            boolean allFree = true;
-            for (int p = base; p < base + count && allFree; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    allFree = s.getLocalPort() == p;
-                } catch (IOException taken) {
-                    allFree = false;
-                }
-            }
-            if (allFree) {
+            if (allFree(base, count)) {
                 return base;
             }
         }
         throw new IOException("no " + count + " consecutive free ports found below " + low + " on 127.0.0.1");
+    }
+
+    /** Whether {@code count} ports from {@code first} on can each be bound on 127.0.0.1 now. */
+    private static boolean allFree(int first, int count) {
+        for (int p = first; p < first + count; p++) {
+            try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                if (s.getLocalPort() != p) {
+                    return false;
+                }
+            } catch (IOException taken) {
+                return false;
+            }
+        }
+        return true;
     }
 }
