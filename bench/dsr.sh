@@ -32,18 +32,10 @@ done
 [[ $GEN == trafgen || $GEN == java ]] || { echo "dsr: -g trafgen or -g java" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "dsr: needs root (network namespaces)" >&2; exit 1; }
 
-install() { # package...: apt-get install what is missing; fails when it cannot
-  local missing=() pkg
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  ((${#missing[@]})) || return 0
-  echo "dsr: installing ${missing[*]}" >&2
-  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } >&2
-}
 if [[ $GEN == trafgen ]] && ! command -v trafgen >/dev/null; then
-  install netsniff-ng || { echo "dsr: no trafgen; using the Java generator (-g java)" >&2; GEN=java; }
+  install_missing netsniff-ng || { echo "dsr: no trafgen; using the Java generator (-g java)" >&2; GEN=java; }
 fi
-install haproxy nginx curl wrk || { echo "dsr: haproxy, nginx, curl and wrk are needed for the download comparison" >&2; exit 1; }
+install_missing haproxy nginx curl wrk || { echo "dsr: haproxy, nginx, curl and wrk are needed for the download comparison" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
@@ -201,8 +193,9 @@ curl_loops() { # url seconds: 4 clients in parallel, each a loop of new connecti
     while ((SECONDS < end && n < 5000)); do curl -s -m 5 -o /dev/null -w '%{size_download}\n' '$1' || true; n=\$((n + 1)); done) & done; wait"
 }
 download_row() { # label url pid|-
-  local label=$1 url=$2 pid=$3 i0=0 i1=0 c0=0 c1=0 b0 b1 k0 k1 t0 t1 sizes
-  if [[ $pid != - ]]; then
+  local label=$1 url=$2 pid=$3 measured=0 i0=0 i1=0 c0=0 c1=0 b0 b1 k0 k1 t0 t1 sizes
+  [[ $pid != - ]] && measured=1
+  if ((measured)); then
     # Warm-up, unmeasured. A JVM compiles its hot paths only after thousands of calls: at ~60
     # downloads/s that takes a minute, and the compiler's CPU would count as the proxy's. So: 5 s
     # of small requests at full speed (wrk, keep-alive), then 5 s of the downloads themselves.
@@ -214,9 +207,9 @@ download_row() { # label url pid|-
   b0=$(($(counter lb rx_bytes) + $(counter lb tx_bytes))); k0=$(($(counter lb rx_packets) + $(counter lb tx_packets)))
   sizes=$(curl_loops "$url" "$DURATION")
   b1=$(($(counter lb rx_bytes) + $(counter lb tx_bytes))); k1=$(($(counter lb rx_packets) + $(counter lb tx_packets)))
-  [[ $pid != - ]] && c1=$(tree_ticks "$pid")
+  ((measured)) && c1=$(tree_ticks "$pid")
   t1=$(date +%s%N)
-  awk -v label="$label" -v measured="$([[ $pid != - ]] && echo 1 || echo 0)" -v cpu=$((c1 - c0)) -v idle=$((i1 - i0)) -v tck="$TCK" \
+  awk -v label="$label" -v measured=$measured -v cpu=$((c1 - c0)) -v idle=$((i1 - i0)) -v tck="$TCK" \
       -v wall=$(((t1 - t0) / 1000000)) -v bytes=$((b1 - b0)) -v pkts=$((k1 - k0)) '
     { got += $1; if ($1 == 1048576) ok++; n++ }
     END {

@@ -1,6 +1,18 @@
-# Shared by the benchmark scripts (sourced): the HAProxy and nginx proxy configurations they
-# compare Fulcrum with, and the CPU time of a process tree. Both scripts configure the anchors
-# alike, so their figures can be read side by side.
+# Shared by the benchmark scripts (sourced): installing their tools, the HAProxy and nginx proxy
+# configurations they compare Fulcrum with, and the CPU time of a process tree. Both scripts
+# configure the anchors alike, so their figures can be read side by side.
+
+# install_missing PACKAGE...: apt-get installs the packages that are not installed (with sudo
+# when not root; `apt-get update` first only if the install fails); fails when it cannot.
+install_missing() {
+  local missing=() pkg sudo=""
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  echo "bench: installing ${missing[*]}" >&2
+  { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } >&2
+}
 
 # haproxy_config BIND SERVER...: HTTP round-robin over the servers, 2 threads, keep-alive and
 # connection reuse to the servers.

@@ -51,14 +51,7 @@ declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213)
 PATHS=(/tiny.txt /1mib.bin)
 
 # --- tools -----------------------------------------------------------------------------------
-missing=()
-for pkg in "${PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-if ((${#missing[@]})); then
-  sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
-  echo "bench: installing ${missing[*]}" >&2
-  $sudo apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
-fi
+install_missing "${PACKAGES[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 

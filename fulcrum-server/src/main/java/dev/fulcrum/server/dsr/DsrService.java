@@ -89,8 +89,7 @@ public final class DsrService implements AutoCloseable {
      * Opens one packet socket per forwarder (up to {@link #MAX_FORWARDERS}, one per core) in one
      * fanout group and starts forwarding.
      *
-     * @throws StartException one line: {@link #problem}, a pool server that is not an IPv4
-     *                        address, a socket that cannot be opened
+     * @throws StartException one line: {@link #problem}, a socket that cannot be opened
      */
     public static DsrService start(Dsr config, Registry registry, ControlMetrics metrics) {
         problem(config).ifPresent(p -> {
@@ -98,13 +97,8 @@ public final class DsrService implements AutoCloseable {
         });
         Inet4Address vip = ipv4(config.virtualIp());
         LinkInterface nic = LinkInterface.find("dsr.interface", config.networkInterface(), List.of(vip));
+        // the registry keeps this pool to IPv4 servers (Registry#addServer), as DSR needs
         PoolRuntime pool = registry.pool(config.pool());
-        for (Server s : pool.pool().servers()) {
-            if (!s.address().isIpv4()) {
-                throw new StartException("dsr.pool: server " + s.id() + " must be an IPv4 address: DSR reaches "
-                        + "servers by their MAC on " + nic.name());
-            }
-        }
         DsrSettings settings = DsrSettings.of(vip, new HashSet<>(config.ports()), MacAddress.of(nic.mac()),
                 mtu(nic), true);
         BpfFilter filter = BpfFilter.ipv4To(vip, nic.mac());
