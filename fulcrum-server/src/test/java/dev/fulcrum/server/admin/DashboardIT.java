@@ -2,6 +2,7 @@ package dev.fulcrum.server.admin;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -145,6 +146,59 @@ class DashboardIT {
         assertThat(f.pool.pool().find("127.0.0.1:9103").orElseThrow().state()).isEqualTo(ServerState.DRAINING);
         assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('fulcrum.token')"))
                 .isEqualTo("dash-token");
+    }
+
+    /** The DSR panel shows what {@code /api/v1/status} says of DSR, and follows it as it changes. */
+    @Test
+    void showsDirectServerReturnStateAndFollowsIt() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<DsrStatus> dsr = new java.util.concurrent.atomic.AtomicReference<>(
+                new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 1000, 2, List.of(
+                        new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
+                        new DsrStatus.Target("10.0.0.22:80", null, false))));
+        f = new AdminFixture("", registry -> new AdminHooks() {
+            private final AdminHooks basic = AdminHooks.basic("dsr-test", registry);
+
+            @Override
+            public String instanceName() {
+                return basic.instanceName();
+            }
+
+            @Override
+            public Outcome reload() {
+                return basic.reload();
+            }
+
+            @Override
+            public Outcome healthz() {
+                return basic.healthz();
+            }
+
+            @Override
+            public dev.fulcrum.server.health.CheckResult lastCheck(Server server) {
+                return null;
+            }
+
+            @Override
+            public DsrStatus dsr() {
+                return dsr.get();
+            }
+        });
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> dsrPanel().contains("1000 forwarded"));
+        assertThat(dsrPanel()).contains("10.0.0.100 ports 80, 443 on eth0", "app", "2 forwarder threads",
+                "1000 forwarded, 2 dropped", "02:00:00:00:00:21", "MAC unknown", "(no new flows)");
+
+        dsr.set(new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 5000, 3, List.of(
+                new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
+                new DsrStatus.Target("10.0.0.22:80", "02:00:00:00:00:22", true))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> dsrPanel().contains("5000 forwarded, 3 dropped"));
+        assertThat(dsrPanel()).contains("02:00:00:00:00:22").doesNotContain("no new flows");
+    }
+
+    private String dsrPanel() {
+        return browser.findElement(By.id("dsr")).getText();
     }
 
     private List<WebElement> rows() {
