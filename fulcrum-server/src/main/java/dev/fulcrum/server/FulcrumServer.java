@@ -137,7 +137,7 @@ public final class FulcrumServer {
         java.util.Map<ListenerRuntime, Listener> configs = new java.util.HashMap<>();
         for (Listener l : config.listeners()) {
             ListenerRuntime runtime = newListener(l, registry, transport, control.observer(),
-                    control.metrics().proxy());
+                    control.metrics().proxy(), config.name());
             listeners.add(runtime);
             configs.put(runtime, l);
         }
@@ -194,10 +194,10 @@ public final class FulcrumServer {
     }
 
     private static ListenerRuntime newListener(Listener l, Registry registry, Transport transport,
-                                               ProxyObserver observer, ProxyMetrics metrics) {
+                                               ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
         var pool = registry.pool(l.pool());
         return switch (l.protocol()) {
-            case HTTP -> new HttpListener(l, pool, transport, observer, metrics);
+            case HTTP -> new HttpListener(l, pool, transport, observer, metrics, instanceName);
             case TCP -> new TcpListener(l, pool, transport, observer, metrics);
         };
     }
@@ -246,7 +246,7 @@ public final class FulcrumServer {
             running.closeGracefully(drainTimeout());
         }
         for (Listener l : wanted.values()) {
-            ListenerRuntime runtime = newListener(l, registry, transport, observer, metrics.proxy());
+            ListenerRuntime runtime = newListener(l, registry, transport, observer, metrics.proxy(), next.name());
             try {
                 runtime.start().join();
                 listeners.add(runtime);

@@ -35,7 +35,8 @@ final class ConfigBinder {
             "ha", "dsr");
     static final List<String> ADMIN_KEYS = List.of("listen", "token");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
-            "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes");
+            "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
+            "request-body-min-rate");
     static final List<String> TLS_KEYS = List.of("cert", "key");
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
@@ -133,8 +134,12 @@ final class ConfigBinder {
             Duration headerTimeout = s.get("request-header-timeout", Duration.ofSeconds(10),
                     ConfigValues::positiveDuration);
             int maxHeaderBytes = s.integer("max-header-bytes", 65_536, 1024, 1_048_576);
+            Duration bodyTimeout = s.get("request-body-timeout", Listener.DEFAULT_REQUEST_BODY_TIMEOUT,
+                    ConfigValues::positiveDuration);
+            int bodyMinRate = s.integer("request-body-min-rate", (int) Listener.DEFAULT_REQUEST_BODY_MIN_RATE, 0,
+                    1_000_000_000);
             out.add(new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, headerTimeout,
-                    maxHeaderBytes));
+                    maxHeaderBytes, bodyTimeout, bodyMinRate));
         }
         return out;
     }

@@ -40,9 +40,23 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     public enum Protocol { HTTP, TCP }
 
     /** One {@code listeners[]} entry. {@code tls} is null when TLS is not terminated here. */
+    /**
+     * One {@code listeners[]} entry. {@code requestBodyTimeout} and {@code requestBodyMinRate}
+     * (bytes per second, 0 = no rate) bound how slowly a client may send a request body.
+     */
     public record Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls,
                            int maxConnections, Duration idleTimeout, Duration requestHeaderTimeout,
-                           int maxHeaderBytes) {
+                           int maxHeaderBytes, Duration requestBodyTimeout, long requestBodyMinRate) {
+
+        public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofSeconds(30);
+        public static final long DEFAULT_REQUEST_BODY_MIN_RATE = 500;
+
+        /** A listener with the default body timeout and rate. */
+        public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,
+                        Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes) {
+            this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
+                    DEFAULT_REQUEST_BODY_TIMEOUT, DEFAULT_REQUEST_BODY_MIN_RATE);
+        }
     }
 
     public record Tls(Path cert, Path key) {

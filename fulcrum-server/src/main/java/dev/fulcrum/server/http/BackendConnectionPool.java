@@ -8,8 +8,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * response that allows keep-alive; it leaves when reused (most recent first), when the server
  * closes it, after {@code idleTimeout}, or when its server is removed from the pool.
  *
- * <p>New connections are made here too ({@link #connect}), with the HTTP client codec and a
+ * <p>New connections are made here too ({@link #connect}), with a {@link ServerResponseDecoder} (it
+ * tells whether a connection may come back after a response), a request encoder and a
  * {@link BackendHandler}, and counted on the {@link Server} (opened/closed).
  *
  * <p>Thread-safety: {@link #connect}, {@link #takeIdle}, {@link #park} and {@link #hasIdle} must be
@@ -56,11 +57,10 @@ final class BackendConnectionPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                                .setMaxInitialLineLength(MAX_RESPONSE_HEAD_BYTES)
-                                .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES);
-                        ch.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
-                        ch.pipeline().addLast("backend", new BackendHandler(server));
+                        ServerResponseDecoder decoder = new ServerResponseDecoder(MAX_RESPONSE_HEAD_BYTES);
+                        ch.pipeline().addLast("codec",
+                                new CombinedChannelDuplexHandler<>(decoder, new HttpRequestEncoder()));
+                        ch.pipeline().addLast("backend", new BackendHandler(server, decoder));
                     }
                 });
         ChannelFuture f = b.connect(server.address().host(), server.address().port());

@@ -20,27 +20,42 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
     private final Server server;
+    private final ServerResponseDecoder decoder;
     /** The request using this connection; null while pooled. */
     private ProxyExchange exchange;
     private long idleSinceNanos;
     private boolean reset;
 
-    BackendHandler(Server server) {
+    BackendHandler(Server server, ServerResponseDecoder decoder) {
         this.server = server;
+        this.decoder = decoder;
     }
 
     Server server() {
         return server;
     }
 
-    void lend(ProxyExchange exchange) {
+    /** Lent to {@code exchange}, whose request (a HEAD request when {@code head}) goes out next. */
+    void lend(ProxyExchange exchange, boolean head) {
         this.exchange = exchange;
+        decoder.expect(head);
     }
 
-    /** Back to the pool: later events concern no request. */
+    /** The request is done with the connection (it goes to the pool, closes, or becomes a tunnel). */
+    void release() {
+        this.exchange = null;
+    }
+
+    /** Back to the pool: later events concern no request, and any byte from the server closes it. */
     void park(long nowNanos) {
         this.exchange = null;
         this.idleSinceNanos = nowNanos;
+        decoder.idle();
+    }
+
+    /** After a response's last part: whether the connection's bytes were framed exactly (see {@link ServerResponseDecoder}). */
+    boolean reusable() {
+        return decoder.reusable();
     }
 
     long idleSinceNanos() {

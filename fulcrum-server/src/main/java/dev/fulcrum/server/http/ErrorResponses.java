@@ -41,6 +41,9 @@ final class ErrorResponses {
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
+            // 405 must say what is allowed (RFC 9110 15.5.6): every method but CONNECT is proxied
+            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE");
         }
         return response;
     }

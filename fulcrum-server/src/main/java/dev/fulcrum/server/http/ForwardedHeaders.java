@@ -5,33 +5,101 @@ import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
- * Rewrites message heads as they cross the proxy (RFC 9110 7.6.1): hop-by-hop headers (Connection,
- * Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade and every header the
- * Connection header names) are removed, framing is re-declared for the next hop, and requests get
- * {@code X-Forwarded-For}/{@code -Proto}/{@code -Host}. Host is kept as the client sent it.
+ * Rewrites message heads as they cross the proxy (RFC 9110 7.6.1) — the one place that decides
+ * what is hop-by-hop: Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+ * Upgrade, HTTP2-Settings and the headers the Connection header names are removed, framing is
+ * re-declared for the next hop, and requests get {@code X-Forwarded-For}/{@code -Proto}/{@code -Host}
+ * and a {@code Via} entry naming this instance (loop detection). Host is kept as the client sent it.
+ *
+ * <p>A peer may name any header in Connection, but not every header may go: the ones that frame
+ * the message (Content-Length), route it (Host) or that Fulcrum itself sets ({@link #PROTECTED})
+ * are never removed that way — framing was decided from them before the rewrite, and a head sent
+ * on without them would frame the body differently at the next hop (request smuggling, response
+ * splitting). HAProxy and nginx keep them too.
+ *
+ * <p>Trailers lose the fields that must not be trailers (RFC 9110 6.5.1): {@link #filterTrailers}.
  * Stateless.
  */
 final class ForwardedHeaders {
 
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
             HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TE,
-            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
+            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,
+            "HTTP2-Settings");
+
+    /** Never removed because Connection names them (lower case). */
+    private static final Set<String> PROTECTED = Set.of("content-length", "host", "x-forwarded-for",
+            "x-forwarded-proto", "x-forwarded-host", "via", "forwarded", "x-request-id", "set-cookie");
+
+    /**
+     * Fields dropped from trailers (lower case), RFC 9110 6.5.1: framing, routing, authentication,
+     * request modifiers, response control and content format are decided from the head; a trailer
+     * carrying one would be read by a lenient peer as if it had been in the head.
+     */
+    private static final Set<String> NOT_TRAILERS = Set.of("host", "content-length", "transfer-encoding",
+            "trailer", "te", "connection", "keep-alive", "proxy-connection", "upgrade", "http2-settings",
+            "content-type", "content-encoding", "content-range", "content-location", "content-language",
+            "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie",
+            "set-cookie", "expect", "max-forwards", "range", "if-match", "if-none-match", "if-modified-since",
+            "if-unmodified-since", "if-range", "cache-control", "pragma", "age", "expires", "date", "location",
+            "retry-after", "vary", "via", "forwarded", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "x-request-id");
 
     private ForwardedHeaders() {
     }
 
-    /** True when the client asks to switch protocols (WebSocket): {@code Connection: upgrade} + {@code Upgrade}. */
+    /**
+     * True when the client asks to switch to WebSocket: a GET with {@code Connection: upgrade} and
+     * {@code Upgrade: websocket}. No other protocol is passed on: an {@code Upgrade: h2c} that a
+     * server accepted would turn the connection into a tunnel of raw bytes that bypass every check
+     * of Fulcrum's (h2c smuggling); such a request goes on as a plain request without its Upgrade.
+     */
     static boolean isUpgrade(HttpRequest request) {
-        return request.headers().contains(HttpHeaderNames.UPGRADE)
+        return HttpMethod.GET.equals(request.method())
+                && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * True when the request already passed through the instance called {@code name}: a {@code Via}
+     * entry received by that name (RFC 9110 7.6.3: {@code protocol received-by [comment]}). A pool
+     * that lists one of the instance's own listeners would otherwise send the request round until a
+     * limit stops it, one connection per turn.
+     */
+    static boolean hasLooped(HttpRequest request, String name) {
+        for (String via : request.headers().getAll(HttpHeaderNames.VIA)) {
+            for (String entry : via.split(",")) {
+                String[] parts = entry.strip().split("[ \t]+", 3);
+                if (parts.length >= 2 && parts[1].equalsIgnoreCase(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The {@code received-by} pseudonym of an instance name: a token (RFC 9110 5.6.2), so a name
+     * with other characters cannot break the Via syntax.
+     */
+    static String viaName(String instanceName) {
+        StringBuilder b = new StringBuilder(instanceName.length());
+        for (int i = 0; i < instanceName.length(); i++) {
+            char c = instanceName.charAt(i);
+            b.append(c < 128 && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) ? c : '-');
+        }
+        return b.isEmpty() ? "fulcrum" : b.toString();
     }
 
     /**
@@ -40,12 +108,13 @@ final class ForwardedHeaders {
      * Rewrites {@code in}'s headers in place (no copy on the request path): read what you need from
      * them (keep-alive, hash keys) before calling this.
      */
-    static HttpRequest toServer(HttpRequest in, String clientIp, boolean tls) {
+    static HttpRequest toServer(HttpRequest in, String clientIp, boolean tls, String viaName) {
         HttpHeaders h = in.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(in);
         boolean upgrade = isUpgrade(in);
         String upgradeTo = h.get(HttpHeaderNames.UPGRADE);
         List<String> before = h.getAll("X-Forwarded-For");
+        List<String> via = h.getAll(HttpHeaderNames.VIA);
         removeHopByHop(h);
         if (chunked) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -61,6 +130,8 @@ final class ForwardedHeaders {
         if (host != null) {
             h.set("X-Forwarded-Host", host);
         }
+        String viaEntry = "1.1 " + viaName;
+        h.set("Via", via.isEmpty() ? viaEntry : String.join(", ", via) + ", " + viaEntry);
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, in.method(), in.uri(), h);
     }
 
@@ -107,11 +178,20 @@ final class ForwardedHeaders {
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, in.status(), h);
     }
 
+    /** Removes, in place, the trailer fields that must not be trailers; the rest pass on. */
+    static void filterTrailers(HttpHeaders trailers) {
+        if (trailers.isEmpty()) {
+            return;
+        }
+        trailers.names().stream().filter(n -> NOT_TRAILERS.contains(n.toLowerCase(Locale.ROOT))).toList()
+                .forEach(trailers::remove);
+    }
+
     private static void removeHopByHop(HttpHeaders h) {
         for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String name : connection.split(",")) {
                 String n = name.strip();
-                if (!n.isEmpty()) {
+                if (!n.isEmpty() && !PROTECTED.contains(n.toLowerCase(Locale.ROOT))) {
                     h.remove(n);
                 }
             }

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -57,6 +58,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private RequestHeadGuard guard;
     private ClientResponseEncoder encoder;
+    private RequestBodyTimer bodyTimer;
     private String clientIp;
     private ProxyExchange current;
     /** No more requests on this connection: an error was sent, or a close was asked for. */
@@ -91,6 +93,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.guard = ctx.pipeline().get(RequestHeadGuard.class);
         this.encoder = ctx.pipeline().get(ClientResponseEncoder.class);
+        var config = listener.config();
+        this.bodyTimer = new RequestBodyTimer(ctx.executor(), config.requestBodyTimeout().toNanos(),
+                config.requestBodyMinRate(), this::bodyTimedOut);
     }
 
     @Override
@@ -104,6 +109,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpObject o && !finished) {
+            if (o instanceof HttpContent c && !(o instanceof HttpRequest)) {
+                bodyTimer.received(c.content().readableBytes());
+                if (o instanceof LastHttpContent) {
+                    bodyTimer.stop();
+                }
+            }
             pending.add(o);
             process();
         } else {
@@ -141,6 +152,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     current = new ProxyExchange(this, listener, request);
+                    bodyTimer.start();
                     current.start();
                 } else {
                     // body parts of a request that was already answered
@@ -175,8 +187,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (finished || !pending.isEmpty() || !ctx.channel().isActive()) {
             return;
         }
-        if (current == null || current.wantsBody()) {
+        if (current == null) {
             ctx.read();
+        } else if (current.wantsBody()) {
+            bodyTimer.waiting();
+            ctx.read();
+        }
+    }
+
+    /** The client sent its body too slowly ({@link RequestBodyTimer}): 408, and the server connection closes. */
+    private void bodyTimedOut() {
+        ProxyExchange e = current;
+        if (e == null || finished || !e.wantsBody()) {
+            return;
+        }
+        var config = listener.config();
+        String reason = "request body too slow (request-body-timeout " + ErrorResponses.format(config.requestBodyTimeout())
+                + ", request-body-min-rate " + config.requestBodyMinRate() + " bytes/s)";
+        boolean answered = e.responseStarted();
+        e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
+        if (answered) {
+            closeNow();
+        } else {
+            sendError(HttpResponseStatus.REQUEST_TIMEOUT, reason, e.isHead());
         }
     }
 
@@ -189,6 +222,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     void sendError(HttpResponseStatus status, String reason, boolean head) {
         long elapsed = current == null ? 0 : current.elapsedNanos();
         finished = true;
+        bodyTimer.stop();
         current = null;
         releasePending();
         listener.stats().responded(null, status.code(), elapsed);
@@ -200,6 +234,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */
     void exchangeEnded(boolean keepAlive, boolean requestComplete, ChannelFuture lastWrite) {
         current = null;
+        bodyTimer.stop();
         if (!keepAlive || closing || listener.isClosing()) {
             closeAfter(lastWrite, !requestComplete);
             return;
@@ -236,6 +271,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Closes at once: a response was broken off, the client must see it truncated. */
     void closeNow() {
         finished = true;
+        bodyTimer.stop();
         current = null;
         releasePending();
         ctx.close();
@@ -299,6 +335,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        bodyTimer.stop();
         if (current != null) {
             current.clientClosed();
             current = null;

@@ -51,6 +51,7 @@ public final class HttpListener implements ListenerRuntime {
     private final Transport transport;
     private final ProxyStats stats;
     private final ProxyObserver observer;
+    private final String viaName;
     private final BackendConnectionPool backendPool;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connections = new AtomicInteger();
@@ -58,28 +59,35 @@ public final class HttpListener implements ListenerRuntime {
     private volatile Channel serverChannel;
     private volatile boolean closing;
 
+    /** The instance name of listeners made without one (tests): what {@code Via} says. */
+    public static final String DEFAULT_INSTANCE_NAME = "fulcrum";
+
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
-        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, ProxyObserver.NONE, null);
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, ProxyObserver.NONE, null, DEFAULT_INSTANCE_NAME);
     }
 
     /**
-     * @param observer told of every attempt's outcome (passive outlier detection)
-     * @param metrics  where the listener's Prometheus series live; null for none
+     * @param observer     told of every attempt's outcome (passive outlier detection)
+     * @param metrics      where the listener's Prometheus series live; null for none
+     * @param instanceName the config's {@code name}: the {@code Via} entry this listener adds to
+     *                     requests, and the one that marks a request loop
      */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
-                        ProxyObserver observer, ProxyMetrics metrics) {
-        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics);
+                        ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName);
     }
 
     /** @param serverIdleTimeout how long idle keep-alive connections to servers are kept */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout) {
-        this(config, pool, transport, serverIdleTimeout, ProxyObserver.NONE, null);
+        this(config, pool, transport, serverIdleTimeout, ProxyObserver.NONE, null, DEFAULT_INSTANCE_NAME);
     }
 
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
-                        Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics) {
+                        Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
+                        String instanceName) {
         this.config = config;
+        this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
         this.pool = pool;
         this.transport = transport;
@@ -111,6 +119,11 @@ public final class HttpListener implements ListenerRuntime {
 
     ProxyObserver observer() {
         return observer;
+    }
+
+    /** This instance in {@code Via}: the config's name as a token. */
+    String viaName() {
+        return viaName;
     }
 
     /** Retries and other counters of this listener's pool traffic. */

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -53,6 +54,7 @@ import java.net.ConnectException;
 final class ProxyExchange {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
 
     private final FrontendHandler front;
     private final HttpListener listener;
@@ -63,6 +65,10 @@ final class ProxyExchange {
     private final boolean upgrade;
     /** The client's keep-alive wish, read before its headers were rewritten for the server. */
     private final boolean requestKeepAlive;
+    /** The request already passed through this instance (its Via names it): answered 508. */
+    private final boolean looped;
+    /** An HTTP/1.0 request without Host: each try sets its server's address as Host. */
+    private final boolean hostMissing;
     /** When the request head arrived, for the latency histogram. */
     private final long startNanos = System.nanoTime();
     private final PoolConfig settings;
@@ -103,17 +109,30 @@ final class ProxyExchange {
                 this::responseTimedOut);
         this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
+        this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
+        this.hostMissing = !request.headers().contains(HttpHeaderNames.HOST);
         // last: rewrites the request's headers in place, after keep-alive and hash keys were read
-        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null);
+        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null,
+                listener.viaName());
     }
 
     /** Picks the first server and starts connecting. */
     void start() {
+        if (looped) {
+            fail(LOOP_DETECTED, "request loop: the request already passed through " + listener.viaName()
+                    + " (a pool lists one of its own listeners?)");
+            return;
+        }
         if (!choice.anyServerUp()) {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + choice.poolName() + " is up");
             return;
         }
         tryServer(choice.first());
+    }
+
+    /** True for a HEAD request: its answers carry no body. */
+    boolean isHead() {
+        return head;
     }
 
     /** Time since the request head arrived. */
@@ -137,6 +156,9 @@ final class ProxyExchange {
         lastTaken |= last;
         bodyBytesSent |= content.content().isReadable();
         writePending = true;
+        if (last) {
+            ForwardedHeaders.filterTrailers(((LastHttpContent) content).trailingHeaders());
+        }
         Channel ch = backend;
         ch.writeAndFlush(content).addListener((ChannelFutureListener) f -> {
             if (ch != backend || done) {
@@ -208,7 +230,10 @@ final class ProxyExchange {
     private void attach(Channel ch) {
         backend = ch;
         backendHandler = ch.pipeline().get(BackendHandler.class);
-        backendHandler.lend(this);
+        backendHandler.lend(this, head);
+        if (hostMissing) {
+            toServer.headers().set(HttpHeaderNames.HOST, server.address().toString());
+        }
         // A retry of a request the client already sent whole (so with no body: RetryPolicy allows
         // no retry once body bytes went out): nothing more comes from the client, so this try ends
         // the request itself. Without the end, the connection's encoder would still wait for a body
@@ -259,8 +284,10 @@ final class ProxyExchange {
         }
         int code = response.status().code();
         if (code == 101) {
-            if (upgrade) {
+            if (upgrade && response.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
                 switchToTunnel(response);
+            } else if (upgrade) {
+                invalidResponse("switched to a protocol other than the websocket asked for");
             } else {
                 invalidResponse("switched protocols without being asked to");
             }
@@ -312,6 +339,9 @@ final class ProxyExchange {
                     String.valueOf(content.decoderResult().cause().getMessage())) + ")");
             return;
         }
+        if (content instanceof LastHttpContent last) {
+            ForwardedHeaders.filterTrailers(last.trailingHeaders());
+        }
         lastClientWrite = front.channel().write(content);
         if (content instanceof LastHttpContent) {
             responseEnded();
@@ -342,9 +372,11 @@ final class ProxyExchange {
         done = true;
         finishAttempt();
         Channel ch = backend;
+        // checked before detaching: bytes left over after the response would poison the next request
+        boolean reusable = serverReusable && requestSent && backendHandler.reusable();
         detach();
         front.channel().flush();
-        if (serverReusable && requestSent) {
+        if (reusable) {
             listener.backendPool().park(ch);
         } else {
             ch.close();
@@ -487,7 +519,7 @@ final class ProxyExchange {
 
     private void detach() {
         if (backendHandler != null) {
-            backendHandler.park(System.nanoTime());
+            backendHandler.release();
         }
         backend = null;
         backendHandler = null;

@@ -41,6 +41,10 @@ final class ProxyFixture implements AutoCloseable {
     Duration idleTimeout = Duration.ofSeconds(60);
     Duration requestHeaderTimeout = Duration.ofSeconds(10);
     int maxHeaderBytes = 65536;
+    /** Event loops; 1 makes every client share one pool of server connections. */
+    int workerThreads = 2;
+    Duration requestBodyTimeout = Listener.DEFAULT_REQUEST_BODY_TIMEOUT;
+    long requestBodyMinRate = Listener.DEFAULT_REQUEST_BODY_MIN_RATE;
     Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
     FulcrumConfig.Tls tls;
 
@@ -48,6 +52,7 @@ final class ProxyFixture implements AutoCloseable {
     Registry registry;
     PoolRuntime pool;
     HttpListener listener;
+    /** The listener's port: a free one at start unless a test chose it before. */
     int port;
 
     ProxyFixture servers(TestBackend... backends) {
@@ -64,13 +69,16 @@ final class ProxyFixture implements AutoCloseable {
                 new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                         Duration.ofSeconds(1), 2, 3, 0.1),
                 OutlierDetection.DEFAULT);
-        port = Loopback.freePort();
+        if (port == 0) {
+            port = Loopback.freePort();
+        }
         Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", tls,
-                maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes);
+                maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout,
+                requestBodyMinRate);
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
         pool = registry.pool("app");
-        transport = Transport.create(2);
+        transport = Transport.create(workerThreads);
         listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout);
         listener.start().get();
         return this;

@@ -35,6 +35,48 @@ final class RawHttp implements AutoCloseable {
         return all.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * One response: its head and its body, framed by Content-Length or chunked (a response to HEAD,
+     * or a 1xx/204/304, has none when {@code bodyless}). Leaves the connection open for the next.
+     */
+    String readResponse(boolean bodyless) throws IOException {
+        InputStream in = socket.getInputStream();
+        String head = readThrough(in, "\r\n\r\n");
+        StringBuilder all = new StringBuilder(head);
+        java.util.regex.Matcher cl = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+        if (bodyless) {
+            return all.toString();
+        }
+        if (cl.find()) {
+            byte[] body = in.readNBytes(Integer.parseInt(cl.group(1)));
+            all.append(new String(body, StandardCharsets.ISO_8859_1));
+        } else if (head.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+            while (true) {
+                String size = readThrough(in, "\r\n");
+                all.append(size);
+                int n = Integer.parseInt(size.strip(), 16);
+                if (n == 0) {
+                    all.append(readThrough(in, "\r\n")); // no trailers in these tests: the blank line
+                    break;
+                }
+                all.append(new String(in.readNBytes(n + 2), StandardCharsets.ISO_8859_1));
+            }
+        }
+        return all.toString();
+    }
+
+    private static String readThrough(InputStream in, String end) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0) {
+            b.append((char) c);
+            if (b.length() >= end.length() && b.lastIndexOf(end) == b.length() - end.length()) {
+                return b.toString();
+            }
+        }
+        throw new java.io.EOFException("connection closed after: " + b);
+    }
+
     /** True when the server closed the connection (EOF) before the socket timeout. */
     boolean closedByServer() throws IOException {
         try {

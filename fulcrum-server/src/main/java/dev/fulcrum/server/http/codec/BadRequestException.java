@@ -13,13 +13,14 @@ public final class BadRequestException extends RuntimeException {
     private final int status;
 
     /**
-     * @param status  400 (malformed or ambiguous), 413 (body too large) or 431 (head too large)
+     * @param status  400 (malformed or ambiguous), 405 (a method Fulcrum does not proxy, CONNECT),
+     *                413 (body too large) or 431 (head too large)
      * @param message one line naming the problem, e.g. "both Content-Length and Transfer-Encoding"
      */
     public BadRequestException(int status, String message) {
         super(message, null, false, false);
-        if (status != 400 && status != 413 && status != 431) {
-            throw new IllegalArgumentException("status " + status + " is not 400, 413 or 431");
+        if (status != 400 && status != 405 && status != 413 && status != 431) {
+            throw new IllegalArgumentException("status " + status + " is not 400, 405, 413 or 431");
         }
         this.status = status;
     }
@@ -28,7 +29,7 @@ public final class BadRequestException extends RuntimeException {
         return new BadRequestException(400, message);
     }
 
-    /** The HTTP status to answer with: 400, 413 or 431. */
+    /** The HTTP status to answer with: 400, 405, 413 or 431. */
     public int status() {
         return status;
     }

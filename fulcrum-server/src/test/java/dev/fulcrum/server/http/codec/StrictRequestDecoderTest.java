@@ -96,6 +96,20 @@ class StrictRequestDecoderTest {
     }
 
     @Test
+    void absoluteFormBecomesOriginFormWithItsAuthorityAsHost() {
+        channel.writeInbound(bytes("GET HTTP://Other.Example:8080?q=1 HTTP/1.1\r\nHost: example\r\n\r\n"
+                + "OPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"));
+        List<HttpObject> objects = readAll();
+        assertThat(objects).hasSize(4).allSatisfy(o -> assertThat(o.decoderResult().isSuccess()).isTrue());
+        HttpRequest absolute = (HttpRequest) objects.get(0);
+        assertThat(absolute.uri()).isEqualTo("/?q=1");
+        assertThat(absolute.headers().getAll("Host")).containsExactly("Other.Example:8080");
+        HttpRequest asterisk = (HttpRequest) objects.get(2);
+        assertThat(asterisk.uri()).isEqualTo("*");
+        release(objects);
+    }
+
+    @Test
     void http10WithoutHostPasses() {
         channel.writeInbound(bytes("\r\nGET / HTTP/1.0\r\n\r\n"));
         List<HttpObject> objects = readAll();
@@ -192,6 +206,7 @@ class StrictRequestDecoderTest {
     @Test
     void exceptionHasNoStackTraceAndOnlyKnownStatuses() {
         assertThat(new BadRequestException(413, "body too large").getStackTrace()).isEmpty();
+        assertThat(new BadRequestException(405, "CONNECT is not supported").status()).isEqualTo(405);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BadRequestException(500, "x"))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -1,0 +1,107 @@
+package dev.fulcrum.server.http;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code request-body-timeout} with {@code request-body-min-rate}: how slowly a client may send a
+ * request body while a server connection waits for it (a slow body pins that connection; HAProxy's
+ * {@code timeout http-request}, nginx's {@code client_body_timeout}, Apache's
+ * {@code RequestReadTimeout body=...,MinRate=...}).
+ *
+ * <p>The client has an allowance of time, at most {@code timeout}: waiting for its body bytes
+ * spends it, and each read gives back one second per {@code minRate} bytes received (all of it when
+ * {@code minRate} is 0). So a client never stays silent longer than {@code timeout}, and a client
+ * that trickles bytes slower than {@code minRate} runs out after about {@code timeout} too. Only
+ * time spent waiting on the client counts: while the server is not taking the body (backpressure,
+ * no read is asked of the client) the clock stands still. When the allowance is gone,
+ * {@code onTimeout} runs (the frontend answers 408).
+ *
+ * <p>A lazy timer, as in {@link RequestHeadGuard}: one scheduled task at a time, which checks the
+ * deadline when it fires. Confined to the client channel's event loop.
+ */
+final class RequestBodyTimer {
+
+    private final EventExecutor executor;
+    private final long timeoutNanos;
+    private final long minRate;
+    private final Runnable onTimeout;
+    private long allowanceNanos;
+    /** When the current wait for the client began ({@link System#nanoTime()}); -1 = not waiting. */
+    private long waitingSinceNanos = -1;
+    private ScheduledFuture<?> task;
+    private long taskAtNanos;
+
+    /**
+     * @param minRate bytes per second that keep the allowance full; 0 = silence alone is bounded
+     */
+    RequestBodyTimer(EventExecutor executor, long timeoutNanos, long minRate, Runnable onTimeout) {
+        this.executor = executor;
+        this.timeoutNanos = timeoutNanos;
+        this.minRate = minRate;
+        this.onTimeout = onTimeout;
+    }
+
+    /** A request with a body begins: a full allowance, not waiting yet. */
+    void start() {
+        allowanceNanos = timeoutNanos;
+        waitingSinceNanos = -1;
+    }
+
+    /** A read of body bytes was asked of the client: the clock runs until {@link #received}. */
+    void waiting() {
+        if (waitingSinceNanos >= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        waitingSinceNanos = now;
+        long deadline = now + allowanceNanos;
+        if (task == null || taskAtNanos - deadline > 0) {
+            if (task != null) {
+                task.cancel(false);
+            }
+            schedule(deadline, Math.max(0, allowanceNanos));
+        }
+    }
+
+    /** {@code bytes} of body arrived: the wait ends, and they earn time back. */
+    void received(int bytes) {
+        if (waitingSinceNanos >= 0) {
+            allowanceNanos -= System.nanoTime() - waitingSinceNanos;
+            waitingSinceNanos = -1;
+        }
+        long credit = minRate == 0 ? timeoutNanos : (long) (bytes * (1e9 / minRate));
+        allowanceNanos = Math.min(timeoutNanos, allowanceNanos + credit);
+    }
+
+    /** The body is complete, or the request is gone. */
+    void stop() {
+        waitingSinceNanos = -1;
+        if (task != null) {
+            task.cancel(false);
+            task = null;
+        }
+    }
+
+    private void schedule(long atNanos, long delayNanos) {
+        taskAtNanos = atNanos;
+        task = executor.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void check() {
+        task = null;
+        if (waitingSinceNanos < 0) {
+            return; // not waiting on the client now; the next wait schedules again
+        }
+        long deadline = waitingSinceNanos + allowanceNanos;
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            schedule(deadline, left);
+        } else {
+            waitingSinceNanos = -1;
+            onTimeout.run();
+        }
+    }
+}
