@@ -1,6 +1,9 @@
 package dev.fulcrum.server.http;
 
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -66,7 +69,7 @@ final class ForwardedHeaders {
      * of Fulcrum's (h2c smuggling); such a request goes on as a plain request without its Upgrade.
      */
     static boolean isUpgrade(HttpRequest request) {
-        return HttpMethod.GET.equals(request.method())
+        return HttpMethod.GET.equals(request.method()) && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
@@ -164,6 +167,14 @@ final class ForwardedHeaders {
     /** An HTTP/1.0 client cannot take chunked: a response of unknown length is ended by closing. */
     static boolean needsCloseDelimiting(HttpResponse in, HttpVersion clientVersion, boolean bodyFollows) {
         return bodyFollows && !HttpUtil.isContentLengthSet(in) && !clientVersion.isKeepAliveDefault();
+    }
+
+    /** An interim (1xx) response for the client: its hop-by-hop headers go, like a final response's. */
+    static HttpResponse interim(HttpResponse in) {
+        HttpHeaders h = in.headers().copy();
+        removeHopByHop(h);
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, in.status(), Unpooled.EMPTY_BUFFER, h,
+                EmptyHttpHeaders.INSTANCE);
     }
 
     /** A {@code 101 Switching Protocols} for the client: hop-by-hop headers go, the upgrade stays. */

@@ -5,14 +5,11 @@ import dev.fulcrum.core.health.Outcome;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.net.ByteRelay;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -299,8 +296,7 @@ final class ProxyExchange {
             if (!request.protocolVersion().isKeepAliveDefault()) {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
             }
-            front.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
-                    Unpooled.EMPTY_BUFFER, response.headers().copy(), EmptyHttpHeaders.INSTANCE));
+            front.channel().writeAndFlush(ForwardedHeaders.interim(response));
             return;
         }
         responseTimer.stop();

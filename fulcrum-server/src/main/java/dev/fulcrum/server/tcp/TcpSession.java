@@ -24,6 +24,7 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,14 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
         Server server = snapshot.pick(pick);
         if (server == null || !client.isActive()) {
             client.close();
+            return;
+        }
+        if (isThisListener(server, client)) {
+            // a pool that lists this listener would connect to itself, again and again, one connection
+            // per turn until file descriptors run out: skip that server (the HTTP path has Via for this)
+            log.warn("listener {}: server {} of pool {} is this listener's own address; not connecting to it "
+                    + "(a loop)", listenerName, server.id(), pool.name());
+            connect(client, snapshot, pick.excluding(server), retriesLeft);
             return;
         }
         PoolConfig settings = pool.settings();
@@ -184,6 +193,22 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
+    }
+
+    /** True when {@code server} is the address this client connected to (an IP literal, or localhost). */
+    private static boolean isThisListener(Server server, Channel client) {
+        if (!(client.localAddress() instanceof InetSocketAddress local) || local.getPort() != server.address().port()) {
+            return false;
+        }
+        String host = server.address().host();
+        if (host.equalsIgnoreCase("localhost")) {
+            return local.getAddress().isLoopbackAddress();
+        }
+        try {
+            return InetAddress.ofLiteral(host).equals(local.getAddress());
+        } catch (IllegalArgumentException notALiteral) {
+            return false; // a host name: not resolved here, on the connection's event loop
+        }
     }
 
     private static String sourceIp(Channel client) {
