@@ -18,35 +18,26 @@ class ConnectionHeaderSmugglingIT {
 
     private static final String HIDDEN = "GET /smuggled HTTP/1.1\r\nHost: example\r\n\r\n";
 
+    private RawBackendProxy setup;
     private RawBackend backend;
     private ProxyFixture proxy;
 
-    /** Answers each request with its own path as the body. */
-    static String echoPath(String head) {
-        String path = head.split(" ", 3)[1];
-        return "HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path;
-    }
-
     private void start(Function<String, String> responder) throws Exception {
-        backend = new RawBackend(responder);
-        proxy = new ProxyFixture();
-        proxy.servers.add(backend.address());
-        proxy.start();
+        setup = RawBackendProxy.start(responder);
+        backend = setup.backend;
+        proxy = setup.proxy;
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (backend != null) {
-            backend.close();
+        if (setup != null) {
+            setup.close();
         }
     }
 
     @Test
     void connectionNamingContentLengthDoesNotStripIt() throws Exception {
-        start(ConnectionHeaderSmugglingIT::echoPath);
+        start(RawBackend::echoPath);
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
             String response = client.send("POST /upload HTTP/1.1\r\nHost: example\r\nConnection: Content-Length\r\n"
                     + "Content-Length: " + HIDDEN.length() + "\r\n\r\n" + HIDDEN).readResponse(false);
@@ -63,7 +54,7 @@ class ConnectionHeaderSmugglingIT {
 
     @Test
     void connectionNamingHostOrFulcrumsHeadersDoesNotStripThem() throws Exception {
-        start(ConnectionHeaderSmugglingIT::echoPath);
+        start(RawBackend::echoPath);
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
             client.send("GET /a HTTP/1.1\r\nHost: example\r\nConnection: Host, X-Forwarded-For, Via, X-Secret\r\n"
                     + "X-Secret: s\r\n\r\n").readResponse(false);
@@ -77,7 +68,7 @@ class ConnectionHeaderSmugglingIT {
     void aServerNamingContentLengthInConnectionKeepsItsResponseFramed() throws Exception {
         start(head -> head.startsWith("GET /first ")
                 ? "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"
-                : echoPath(head));
+                : RawBackend.echoPath(head));
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
             String first = client.send("GET /first HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false);
             assertThat(first).containsIgnoringCase("content-length: 5\r\n").endsWith("\r\n\r\nhello");

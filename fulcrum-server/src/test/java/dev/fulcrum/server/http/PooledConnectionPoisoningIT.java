@@ -30,25 +30,23 @@ class PooledConnectionPoisoningIT {
      */
     private static final String POISON = "poison";
 
+    private RawBackendProxy setup;
     private RawBackend backend;
     private ProxyFixture proxy;
 
     private void start(Function<String, String> responder) throws Exception {
-        backend = new RawBackend(responder);
-        proxy = new ProxyFixture();
-        proxy.servers.add(backend.address());
-        proxy.retries = 0; // a poisoned answer must show as such, not be retried away
-        proxy.workerThreads = 1; // one event loop: every client takes its server connection from one pool
-        proxy.start();
+        setup = RawBackendProxy.start(responder, p -> {
+            p.retries = 0; // a poisoned answer must show as such, not be retried away
+            p.workerThreads = 1; // one event loop: every client takes its server connection from one pool
+        });
+        backend = setup.backend;
+        proxy = setup.proxy;
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (backend != null) {
-            backend.close();
+        if (setup != null) {
+            setup.close();
         }
     }
 
@@ -71,7 +69,7 @@ class PooledConnectionPoisoningIT {
     @MethodSource("responsesThatLeaveBytesBehind")
     void aResponseThatCannotBeFramedExactlyClosesItsConnection(String name, String method, String firstAnswer,
                                                                String firstStatus) throws Exception {
-        start(head -> head.contains(" /first ") ? firstAnswer : ConnectionHeaderSmugglingIT.echoPath(head));
+        start(head -> head.contains(" /first ") ? firstAnswer : RawBackend.echoPath(head));
         try (RawHttp first = new RawHttp(proxy.port, 10_000)) {
             String response = first.send(method + " /first HTTP/1.1\r\nHost: example\r\n\r\n")
                     .readResponse(method.equals("HEAD") || firstStatus.startsWith("2") && !firstStatus.equals("200")
@@ -92,7 +90,7 @@ class PooledConnectionPoisoningIT {
 
     @Test
     void aCleanResponseKeepsItsConnectionForTheNextClient() throws Exception {
-        start(ConnectionHeaderSmugglingIT::echoPath);
+        start(RawBackend::echoPath);
         for (String path : new String[] {"/first", "/second"}) {
             try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
                 assertThat(client.send("GET " + path + " HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false))
@@ -104,7 +102,7 @@ class PooledConnectionPoisoningIT {
 
     @Test
     void connectIsRefusedWithoutReachingTheServer() throws Exception {
-        start(ConnectionHeaderSmugglingIT::echoPath);
+        start(RawBackend::echoPath);
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
             client.send("GET /a HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false);
             String refused = client.send("CONNECT example:443 HTTP/1.1\r\nHost: example:443\r\n\r\n").readUntilClose();
@@ -124,7 +122,7 @@ class PooledConnectionPoisoningIT {
         // a server that would switch to h2c if asked
         start(head -> head.toLowerCase().contains("upgrade: h2c")
                 ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
-                : ConnectionHeaderSmugglingIT.echoPath(head));
+                : RawBackend.echoPath(head));
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
             String response = client.send("GET /h2 HTTP/1.1\r\nHost: example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                     + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n").readResponse(false);

@@ -30,6 +30,12 @@ final class RawBackend implements AutoCloseable {
     private static final Pattern CONTENT_LENGTH = Pattern.compile("(?im)^content-length:[ \\t]*(\\d+)[ \\t]*$");
     private static final Pattern CHUNKED = Pattern.compile("(?im)^transfer-encoding:.*chunked");
 
+    /** A responder: answers each request with its own path as the body. */
+    static String echoPath(String head) {
+        String path = head.split(" ", 3)[1];
+        return "HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path;
+    }
+
     /** In a response: write what comes before, wait 200 ms, then write the rest. */
     static final String PAUSE = "<pause>";
 

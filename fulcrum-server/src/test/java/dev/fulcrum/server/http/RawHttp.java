@@ -56,7 +56,11 @@ final class RawHttp implements AutoCloseable {
                 all.append(size);
                 int n = Integer.parseInt(size.strip(), 16);
                 if (n == 0) {
-                    all.append(readThrough(in, "\r\n")); // no trailers in these tests: the blank line
+                    String trailer;
+                    do { // trailer lines through the blank line
+                        trailer = readThrough(in, "\r\n");
+                        all.append(trailer);
+                    } while (!trailer.equals("\r\n"));
                     break;
                 }
                 all.append(new String(in.readNBytes(n + 2), StandardCharsets.ISO_8859_1));
