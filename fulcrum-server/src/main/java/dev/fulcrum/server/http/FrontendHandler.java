@@ -190,7 +190,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (current == null) {
             ctx.read();
         } else if (current.wantsBody()) {
-            bodyTimer.waiting();
+            if (!current.awaitingContinue()) {
+                bodyTimer.waiting();
+            }
             ctx.read();
         }
     }

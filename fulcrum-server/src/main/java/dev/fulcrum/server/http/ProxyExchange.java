@@ -66,6 +66,8 @@ final class ProxyExchange {
     private final boolean looped;
     /** An HTTP/1.0 request without Host: each try sets its server's address as Host. */
     private final boolean hostMissing;
+    /** {@code Expect: 100-continue} and no interim response yet: the client holds its body back. */
+    private boolean expectContinue;
     /** When the request head arrived, for the latency histogram. */
     private final long startNanos = System.nanoTime();
     private final PoolConfig settings;
@@ -108,6 +110,7 @@ final class ProxyExchange {
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
         this.hostMissing = !request.headers().contains(HttpHeaderNames.HOST);
+        this.expectContinue = HttpUtil.is100ContinueExpected(request);
         // last: rewrites the request's headers in place, after keep-alive and hash keys were read
         this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null,
                 listener.viaName());
@@ -140,6 +143,14 @@ final class ProxyExchange {
     /** True when the next body part from the client can be written to the server now. */
     boolean wantsBody() {
         return !done && backend != null && headWritten && !writePending && !lastTaken;
+    }
+
+    /**
+     * True while the client may rightly hold its body back: it asked for {@code 100 Continue} and
+     * none was passed on yet (the server's wait, not the client's).
+     */
+    boolean awaitingContinue() {
+        return expectContinue && !responseStarted;
     }
 
     /** True once the server's final response head was received (it may be on its way to the client). */
@@ -297,6 +308,10 @@ final class ProxyExchange {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
             }
             front.channel().writeAndFlush(ForwardedHeaders.interim(response));
+            if (expectContinue) {
+                expectContinue = false;
+                front.resume(); // the client sends its body now: its body clock starts
+            }
             return;
         }
         responseTimer.stop();

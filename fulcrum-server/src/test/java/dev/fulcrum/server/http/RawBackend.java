@@ -41,6 +41,8 @@ final class RawBackend implements AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
     private final ServerSocket socket;
+    /** Answers {@code Expect: 100-continue} with a 100 after this long; 0 = never sends a 100. */
+    volatile long continueDelayMillis;
     private final Function<String, String> responder;
     private final List<ByteArrayOutputStream> connections = new CopyOnWriteArrayList<>();
     private final List<String> heads = new CopyOnWriteArrayList<>();
@@ -117,6 +119,11 @@ final class RawBackend implements AutoCloseable {
                     return;
                 }
                 heads.add(head);
+                if (continueDelayMillis > 0 && head.toLowerCase(Locale.ROOT).contains("expect: 100-continue")) {
+                    Thread.sleep(continueDelayMillis); // a slow server: the client rightly holds its body
+                    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                }
                 reader.body(head);
                 String response = responder.apply(head);
                 if (response == null) {

@@ -85,6 +85,22 @@ class RequestBodyTimeoutIT {
     }
 
     @Test
+    void waitingForAServersSlow100ContinueIsNotTheClientsDelay() throws Exception {
+        try (RawBackendProxy slow = RawBackendProxy.start(RawBackend::echoPath, p -> {
+            p.requestBodyTimeout = Duration.ofSeconds(1);
+            p.requestBodyMinRate = 100;
+        })) {
+            slow.backend.continueDelayMillis = 1500; // longer than the client's body allowance
+            try (RawHttp client = slow.client()) {
+                client.send("POST /up HTTP/1.1\r\nHost: example\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+                assertThat(client.readResponse(true)).startsWith("HTTP/1.1 100 ");
+                String answer = client.send("hello").readResponse(false);
+                assertThat(answer).startsWith("HTTP/1.1 200 ").endsWith("/up");
+            }
+        }
+    }
+
+    @Test
     void aBodySentAtANormalPaceIsServed() throws Exception {
         byte[] body = "b".repeat(3000).getBytes(StandardCharsets.ISO_8859_1);
         try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
