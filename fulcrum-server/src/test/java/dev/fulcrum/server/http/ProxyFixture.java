@@ -11,6 +11,9 @@ import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -43,6 +46,10 @@ final class ProxyFixture implements AutoCloseable {
     int maxHeaderBytes = 65536;
     Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
     FulcrumConfig.Tls tls;
+    /** The proxy's event loops. */
+    int workerThreads = 2;
+    /** Whether the listener counts into Prometheus series, as in production (off: faster, fewer moving parts). */
+    boolean metrics;
 
     Transport transport;
     Registry registry;
@@ -70,8 +77,10 @@ final class ProxyFixture implements AutoCloseable {
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
         pool = registry.pool("app");
-        transport = Transport.create(2);
-        listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout);
+        transport = Transport.create(workerThreads);
+        ProxyMetrics proxyMetrics = metrics ? new FulcrumMetrics(registry).proxy() : null;
+        listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout, ProxyObserver.NONE,
+                proxyMetrics);
         listener.start().get();
         return this;
     }
