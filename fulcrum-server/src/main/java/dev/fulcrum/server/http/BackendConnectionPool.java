@@ -67,10 +67,28 @@ final class BackendConnectionPool {
         f.addListener((ChannelFutureListener) cf -> {
             if (cf.isSuccess()) {
                 server.connectionOpened();
-                cf.channel().closeFuture().addListener(c -> server.connectionClosed());
+                Channel ch = cf.channel();
+                // once per connection: a listener added at each park would pile up on a keep-alive
+                // connection, one per request, until it closes (issue 12)
+                ch.closeFuture().addListener(c -> closed(ch, server));
             }
         });
         return f;
+    }
+
+    /**
+     * A connection of {@code server} closed (on its loop): counted, and out of the idle deque when it
+     * idled there. {@code remove} is a scan, once per connection, of one loop's idle connections to
+     * one server (no more than its peak of concurrent requests there); it starts at the oldest end,
+     * where the connections the sweeper expires sit.
+     */
+    private void closed(Channel ch, Server server) {
+        server.connectionClosed();
+        LoopPool lp = loops.get(ch.eventLoop());
+        ArrayDeque<Channel> idle = lp == null ? null : lp.idle.get(server);
+        if (idle != null) {
+            idle.remove(ch);
+        }
     }
 
     /** An open idle connection to {@code server} of this loop, or null. */
@@ -113,8 +131,7 @@ final class BackendConnectionPool {
         handler.park(System.nanoTime());
         LoopPool lp = loops.computeIfAbsent((EventLoop) ch.eventLoop(), LoopPool::new);
         ArrayDeque<Channel> idle = lp.idle.computeIfAbsent(server, s -> new ArrayDeque<>());
-        idle.addLast(ch);
-        ch.closeFuture().addListener(f -> idle.remove(ch));
+        idle.addLast(ch); // leaves on close, see connect()
         ch.read();
     }
 

@@ -264,9 +264,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             lingering = true;
             duplex.shutdownOutput().addListener(done -> ctx.read());
-            ctx.executor().schedule(() -> {
+            var linger = ctx.executor().schedule(() -> {
                 ctx.close();
             }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            // a client that closes first must not keep this connection's handlers for the linger time
+            ctx.channel().closeFuture().addListener(closed -> linger.cancel(false));
         });
     }
 

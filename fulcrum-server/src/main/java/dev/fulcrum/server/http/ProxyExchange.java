@@ -258,7 +258,9 @@ final class ProxyExchange {
             if (f.isSuccess()) {
                 headWritten = true;
                 requestSent = whole;
-                responseTimer.progress();
+                if (!responseStarted) {
+                    responseTimer.progress(); // (a server may answer before the head's write completes)
+                }
                 front.resume();
             } else {
                 ch.close(); // channelInactive reports the failure

@@ -1,6 +1,9 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -126,6 +129,30 @@ class HttpProxyBalancingIT {
         assertThat(a.openConnections()).isEqualTo(1);
         await().atMost(Duration.ofSeconds(3)).until(() -> a.openConnections() == 0);
         assertThat(proxy.pool.pool().servers().getFirst().activeConnections()).isZero();
+    }
+
+    @Test
+    void aPooledConnectionTheServerClosesLeavesThePool() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a));
+        Server server = proxy.pool.pool().servers().getFirst();
+        assertThat(get(client(), proxy, "/").statusCode()).isEqualTo(200);
+        assertThat(hasIdle(proxy, server)).as("pooled after its response").isTrue();
+
+        a.close(); // the server goes, closing the idle connection from its side
+        await().atMost(Duration.ofSeconds(3)).until(() -> !hasIdle(proxy, server));
+        assertThat(server.activeConnections()).isZero();
+    }
+
+    /** Whether an event loop of the proxy keeps an idle connection to {@code server} (asked on each loop). */
+    private static boolean hasIdle(ProxyFixture proxy, Server server) throws Exception {
+        for (EventExecutor e : proxy.transport.workers()) {
+            EventLoop loop = (EventLoop) e;
+            if (loop.submit(() -> proxy.listener.backendPool().hasIdle(loop, server)).get(2, TimeUnit.SECONDS)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test

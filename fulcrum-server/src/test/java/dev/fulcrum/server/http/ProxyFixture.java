@@ -11,6 +11,9 @@ import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -41,12 +44,14 @@ final class ProxyFixture implements AutoCloseable {
     Duration idleTimeout = Duration.ofSeconds(60);
     Duration requestHeaderTimeout = Duration.ofSeconds(10);
     int maxHeaderBytes = 65536;
-    /** Event loops; 1 makes every client share one pool of server connections. */
-    int workerThreads = 2;
     Duration requestBodyTimeout = Listener.DEFAULT_REQUEST_BODY_TIMEOUT;
     long requestBodyMinRate = Listener.DEFAULT_REQUEST_BODY_MIN_RATE;
     Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
     FulcrumConfig.Tls tls;
+    /** The proxy's event loops; 1 makes every client share one pool of server connections. */
+    int workerThreads = 2;
+    /** Whether the listener counts into Prometheus series, as in production (off: faster, fewer moving parts). */
+    boolean metrics;
 
     Transport transport;
     Registry registry;
@@ -79,7 +84,9 @@ final class ProxyFixture implements AutoCloseable {
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
         pool = registry.pool("app");
         transport = Transport.create(workerThreads);
-        listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout);
+        ProxyMetrics proxyMetrics = metrics ? new FulcrumMetrics(registry).proxy() : null;
+        listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout, ProxyObserver.NONE,
+                proxyMetrics, HttpListener.DEFAULT_INSTANCE_NAME);
         listener.start().get();
         return this;
     }
