@@ -2,6 +2,7 @@ package dev.fulcrum.server.autoscale;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.autoscale.Sample;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +107,7 @@ public final class MetricScraper implements AutoCloseable {
     }
 
     private void failed(String id, String why) {
+        why = Escape.text(why); // may quote the scraped text
         if (failing.put(id, Boolean.TRUE) == null) {
             log.warn("cannot read {} from {}{}: {} (unknown until it answers)", metric.name(), id, metric.path(), why);
         }

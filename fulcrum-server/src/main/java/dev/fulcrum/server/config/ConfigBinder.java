@@ -33,7 +33,7 @@ final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
             "ha", "dsr");
-    static final List<String> ADMIN_KEYS = List.of("listen", "token");
+    static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes");
     static final List<String> TLS_KEYS = List.of("cert", "key");
@@ -99,7 +99,8 @@ final class ConfigBinder {
     private static Admin admin(Section s) {
         HostPort listen = s.get("listen", Admin.DEFAULT.listen(), HostPort::parse);
         String token = s.string("token", Admin.DEFAULT.token());
-        return new Admin(listen, token);
+        List<String> allowedHosts = s.values("allowed-hosts", Admin.DEFAULT.allowedHosts(), ConfigValues::hostName);
+        return new Admin(listen, token, allowedHosts);
     }
 
     private List<Listener> listeners(Section root, Admin admin) {
