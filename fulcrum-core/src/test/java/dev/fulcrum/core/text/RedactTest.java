@@ -21,6 +21,14 @@ class RedactTest {
     }
 
     @Test
+    void hidesSecretQueryParameters() {
+        assertThat(Redact.urls("https://hooks.example/x?channel=ops&token=abc123&api_key=k1#top"))
+                .isEqualTo("https://hooks.example/x?channel=ops&token=***&api_key=***#top");
+        assertThat(Redact.urls("http://h/?Signature=s1&X-Amz-Credential=c&password=p w"))
+                .isEqualTo("http://h/?Signature=***&X-Amz-Credential=c&password=*** w");
+    }
+
+    @Test
     void leavesTextWithoutCredentialsAlone() {
         String plain = "http://127.0.0.1:9093/api/v2/alerts";
         assertThat(Redact.urls(plain)).isSameAs(plain);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.core.text.Redact;
+import dev.fulcrum.server.net.BoundedBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -224,7 +225,7 @@ public final class WebhookAlertSink implements AlertSink {
         }
         HttpRequest request = builder.build();
         try {
-            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request, BoundedBody.cut(4096));
             int status = response.statusCode();
             if (status / 100 == 2) {
                 return Result.DELIVERED;

@@ -512,4 +512,16 @@ class ConfigLoaderErrorsTest {
         assertThat(e.errors()).hasSize(4);
         assertThat(e.getMessage()).doesNotContain("hunter2").contains("am:***@example.org");
     }
+
+    @Test
+    void theInstanceNameAndTheTokenAreOneLineOfText() {
+        assertErrors("""
+                name: "edge-1\\r\\nINFO forged"
+                admin:
+                  token: "s3cret with space"
+                """ + LISTENER_AND_POOL,
+                "fulcrum.yaml:1:1: name: \"edge-1\\r\\nINFO forged\" has a control character",
+                "fulcrum.yaml:3:3: admin.token: the token may only have visible ASCII characters, without spaces"
+                        + " (character 7 is not one)");
+    }
 }
