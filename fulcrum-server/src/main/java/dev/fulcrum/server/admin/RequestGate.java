@@ -96,7 +96,6 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
         HttpResponseStatus status = null;
         boolean change = isChange(head.method());
         String host = head.headers().get(HttpHeaderNames.HOST);
-        long declared = HttpUtil.getContentLength(head, -1L);
         bodyLimit = change ? limits.maxBody() : 0;
         if (!head.decoderResult().isSuccess()) {
             status = HttpResponseStatus.BAD_REQUEST;
@@ -112,7 +111,8 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
         } else if (change && !token.allows(head.headers().get(HttpHeaderNames.AUTHORIZATION))) {
             status = HttpResponseStatus.UNAUTHORIZED;
             refusal = "this call needs the header Authorization: Bearer <admin token>";
-        } else if (declared > bodyLimit || (declared < 0 && !change && HttpUtil.isTransferEncodingChunked(head))) {
+        } else if (declaredLength(head) > bodyLimit
+                || (!change && HttpUtil.isTransferEncodingChunked(head))) {
             status = HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
             refusal = tooLarge(bodyLimit);
         }
@@ -124,6 +124,15 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
         bodyBytes = 0;
         phase = Phase.BODY;
         ctx.fireChannelRead(head);
+    }
+
+    /** The {@code Content-Length}, or -1 without one (the decoder refused a malformed one already). */
+    private static long declaredLength(HttpRequest head) {
+        try {
+            return HttpUtil.getContentLength(head, -1L);
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** Anything but a read: deny by default, so a method added later is guarded from the start. */

@@ -434,13 +434,7 @@ class ConfigLoaderErrorsTest {
     /** Issue 12, item 8: a server address is host:port and nothing else, and the error cannot forge a line. */
     @Test
     void serverAddressesAreHostAndPortOnly() {
-        assertErrors("""
-                listeners:
-                  - name: web
-                    listen: 127.0.0.1:8080
-                    pool: app
-                pools:
-                  - name: app
+        assertErrors(LISTENER_AND_POOL + """
                     servers:
                       - address: "evil\\r\\nINFO forged:80"
                       - address: "<img src=x>:80"

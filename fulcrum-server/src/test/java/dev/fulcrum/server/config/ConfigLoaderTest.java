@@ -320,13 +320,7 @@ class ConfigLoaderTest {
                 admin:
                   listen: 0.0.0.0:9901
                   allowed-hosts: [Admin.Example.org, "[::1]", 10.0.0.5]
-                listeners:
-                  - name: web
-                    listen: 127.0.0.1:8080
-                    pool: app
-                pools:
-                  - name: app
-                """, "fulcrum.yaml", Map.of());
+                """ + MINIMAL, "fulcrum.yaml", Map.of());
         assertThat(config.admin().allowedHosts()).containsExactly("admin.example.org", "::1", "10.0.0.5");
     }
 
@@ -336,12 +330,7 @@ class ConfigLoaderTest {
         FulcrumConfig config = ConfigLoader.parse("""
                 admin:
                   token: s3cret-token
-                listeners:
-                  - name: web
-                    listen: 127.0.0.1:8080
-                    pool: app
-                pools:
-                  - name: app
+                """ + MINIMAL + """
                 alerts:
                   - type: webhook
                     url: https://am:hunter2@alerts.example/api/v2/alerts
