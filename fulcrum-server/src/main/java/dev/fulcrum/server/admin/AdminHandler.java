@@ -3,6 +3,7 @@ package dev.fulcrum.server.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -36,14 +37,14 @@ import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
- * Routes one admin request (already aggregated) to its answer, per admin-api.md. Registry calls
- * are quick and run on the admin event loop; a reload may read files and bind sockets, so it runs
- * on a virtual thread and answers when done.
+ * Routes one admin request (already aggregated, and already let through by {@link RequestGate}:
+ * host, origin and token are checked there, on the head) to its answer, per admin-api.md.
+ * Registry calls are quick and run on the admin event loop; a reload may read files and bind
+ * sockets, so it runs on a virtual thread and answers when done.
  *
- * <p>Errors are {@code {"error":"one sentence"}}: 400 for a bad body, 401 without the token on a
- * POST/PUT/DELETE when one is set, 403 for a POST/PUT/DELETE sent by a browser page of another
- * origin (so a web page cannot drive the admin API through the operator's browser), 404 for an unknown pool/server/path, 405 for a wrong method, 409
- * for a conflict (duplicate server, enabling a server being removed).
+ * <p>Errors are {@code {"error":"one sentence"}}: 400 for a bad body, 404 for an unknown
+ * pool/server/path, 405 for a wrong method, 409 for a conflict (duplicate server, enabling a
+ * server being removed). What a message quotes of the request is escaped ({@link Escape}).
  *
  * <p>Sharable and thread-safe: it holds no per-connection state.
  */
@@ -58,20 +59,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final FulcrumMetrics metrics;
     private final EventStream events;
     private final DashboardAssets assets;
-    private final BearerToken token;
     private final ObjectMapper json;
     private final Clock clock;
     private final Instant startedAt;
     private final String version;
 
     AdminHandler(Registry registry, AdminHooks hooks, FulcrumMetrics metrics, EventStream events,
-                 DashboardAssets assets, BearerToken token, ObjectMapper json, Clock clock, String version) {
+                 DashboardAssets assets, ObjectMapper json, Clock clock, String version) {
         this.registry = registry;
         this.hooks = hooks;
         this.metrics = metrics;
         this.events = events;
         this.assets = assets;
-        this.token = token;
         this.json = json;
         this.clock = clock;
         this.startedAt = clock.instant();
@@ -106,7 +105,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (IllegalArgumentException e) {
             answer = error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
         } catch (RuntimeException | IOException e) {
-            log.warn("admin {} {} failed: {}", request.method(), request.uri(), e.toString());
+            log.warn("admin {} {} failed: {}", request.method(), Escape.text(request.uri()), e.toString());
             answer = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getMessage());
         }
         if (answer != null) {
@@ -119,15 +118,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the request is not valid HTTP");
         }
         HttpMethod method = request.method();
-        boolean mutating = method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT)
-                || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.PATCH);
-        if (mutating && !token.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-            throw new HttpError(HttpResponseStatus.UNAUTHORIZED, "this call needs the header Authorization: Bearer <admin token>");
-        }
-        if (mutating && !sameOrigin(request)) {
-            // a page of another site open in the operator's browser must not drain servers
-            throw new HttpError(HttpResponseStatus.FORBIDDEN, "a page from another origin may not change the balancer");
-        }
         String[] p = segments(request.uri());
         if (p.length == 0) {
             allow(method, HttpMethod.GET);
@@ -259,7 +249,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private Answer asset(String name) {
         DashboardAssets.Asset asset = assets.get(name);
         if (asset == null) {
-            throw new HttpError(HttpResponseStatus.NOT_FOUND, "no dashboard file " + name);
+            throw new HttpError(HttpResponseStatus.NOT_FOUND, "no dashboard file " + Escape.quote(name));
         }
         return new Answer(HttpResponseStatus.OK, asset.contentType(), asset.body());
     }
@@ -269,11 +259,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Answer error(HttpResponseStatus status, String message) {
-        try {
-            return json(status, new Views.Error(message));
-        } catch (JsonProcessingException e) {
-            return new Answer(status, JSON, "{\"error\":\"error\"}".getBytes(StandardCharsets.UTF_8));
-        }
+        return new Answer(status, JSON, ErrorResponse.body(message));
     }
 
     private void send(ChannelHandlerContext ctx, Answer answer, boolean keepAlive) {
@@ -283,9 +269,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-        if (answer.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
-            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-        }
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);
@@ -313,24 +296,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return out.toArray(String[]::new);
     }
 
-    /**
-     * False when a browser says the request comes from a page of another origin ({@code Origin}
-     * differs from {@code Host}); tools like curl send no {@code Origin} and pass.
-     */
-    private static boolean sameOrigin(FullHttpRequest request) {
-        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin == null) {
-            return true;
-        }
-        String host = request.headers().get(HttpHeaderNames.HOST);
-        try {
-            String authority = java.net.URI.create(origin).getRawAuthority();
-            return authority != null && host != null && authority.equalsIgnoreCase(host);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
     private static boolean is(String[] p, String... expected) {
         return java.util.Arrays.equals(p, expected);
     }
@@ -341,7 +306,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return;
             }
         }
-        throw new HttpError(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " is not allowed here");
+        throw new HttpError(HttpResponseStatus.METHOD_NOT_ALLOWED, Escape.quote(method.name()) + " is not allowed here");
     }
 
     private static void requireLength(String[] p, int length, FullHttpRequest request) {
@@ -351,6 +316,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static HttpError notFound(FullHttpRequest request) {
-        return new HttpError(HttpResponseStatus.NOT_FOUND, "no such path: " + new QueryStringDecoder(request.uri()).path());
+        return new HttpError(HttpResponseStatus.NOT_FOUND,
+                "no such path: " + Escape.quote(new QueryStringDecoder(request.uri()).path()));
     }
 }

@@ -19,6 +19,9 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -32,7 +35,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>It runs on one event-loop thread of its own (NIO; the admin side carries little traffic), so
  * a busy dashboard or a slow scrape never takes time from the data plane's loops, and a busy data
- * plane never delays a drain. Request bodies are limited to {@link #MAX_BODY} bytes.
+ * plane never delays a drain.
+ *
+ * <p>Each connection's pipeline: {@link ConnectionLimit} (at most {@link AdminLimits#maxConnections()}
+ * open), the clocks of {@link ConnectionTimeouts}, the HTTP codec, {@link RequestGate} (host, origin,
+ * token and body size decided on the head, before a body byte is kept), the aggregator (bodies up to
+ * {@link AdminLimits#maxBody()}), then {@link AdminHandler}.
  *
  * <p>Wiring: {@code new AdminServer(config.admin(), registry, metrics, hooks).start()} after the
  * registry is built, {@link #close()} at shutdown. A reload that changes {@code admin} needs a
@@ -40,11 +48,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AdminServer implements AutoCloseable {
 
-    /** The largest request body accepted (a server to add is a few dozen bytes). */
-    public static final int MAX_BODY = 1024 * 1024;
     private static final long KEEP_ALIVE_SECONDS = 15;
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
     private final FulcrumConfig.Admin config;
+    private final AdminLimits limits;
+    private final AllowedHosts hosts;
+    private final BearerToken token;
+    private final ConnectionLimit connectionLimit;
     private final EventLoopGroup group;
     private final EventStream events;
     private final AdminHandler handler;
@@ -52,12 +63,21 @@ public final class AdminServer implements AutoCloseable {
     private volatile Channel serverChannel;
 
     public AdminServer(FulcrumConfig.Admin config, Registry registry, FulcrumMetrics metrics, AdminHooks hooks) {
+        this(config, registry, metrics, hooks, AdminLimits.DEFAULT);
+    }
+
+    AdminServer(FulcrumConfig.Admin config, Registry registry, FulcrumMetrics metrics, AdminHooks hooks,
+                AdminLimits limits) {
         this.config = config;
         this.metrics = metrics;
+        this.limits = limits;
+        this.hosts = new AllowedHosts(config.listen(), config.allowedHosts());
+        this.token = new BearerToken(config.token());
+        this.connectionLimit = new ConnectionLimit(limits.maxConnections());
         ObjectMapper json = new ObjectMapper();
         this.events = new EventStream(json);
-        this.handler = new AdminHandler(registry, hooks, metrics, events, new DashboardAssets(),
-                new BearerToken(config.token()), json, Clock.systemUTC(), version());
+        this.handler = new AdminHandler(registry, hooks, metrics, events, new DashboardAssets(), json,
+                Clock.systemUTC(), version());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fulcrum-admin", true),
                 NioIoHandler.newFactory());
         registry.onEvent(events::publish);
@@ -78,9 +98,15 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ConnectionTimeouts timeouts = new ConnectionTimeouts(limits);
                         ch.pipeline()
+                                .addLast(connectionLimit)
+                                .addLast(timeouts.byteSpy())
                                 .addLast(new HttpServerCodec())
-                                .addLast(new HttpObjectAggregator(MAX_BODY))
+                                .addLast(timeouts)
+                                .addLast(new RequestGate(hosts, token, limits))
+                                // the gate refused larger bodies already; this bound is the backstop
+                                .addLast(new HttpObjectAggregator(limits.maxBody()))
                                 .addLast(handler);
                     }
                 });
@@ -91,9 +117,22 @@ public final class AdminServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new StartException("admin: cannot listen on " + config.listen() + ": " + e.getMessage());
         }
+        warnWhenOpen();
         group.scheduleAtFixedRate(events::keepAlive, KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
         // the dashboard's chart starts from five minutes of history: sample even when nobody looks
         group.scheduleAtFixedRate(metrics::tick, 0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Without a token, whoever reaches the admin address may drain servers and reload: fine on
+     * loopback, where only this host's users can, not anywhere else.
+     */
+    private void warnWhenOpen() {
+        InetSocketAddress bound = localAddress();
+        if (!token.required() && bound != null && !bound.getAddress().isLoopbackAddress()) {
+            log.warn("admin API on {} is reachable from other hosts and admin.token is not set: anyone who can "
+                    + "connect can drain servers and reload; set admin.token", config.listen());
+        }
     }
 
     /** The bound address (the real port when the config asked for port 0); null before start. */

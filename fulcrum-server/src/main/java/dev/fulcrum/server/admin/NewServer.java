@@ -4,13 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.text.Escape;
 
 import java.util.Iterator;
 
 /**
  * The body of {@code POST /api/v1/pools/{pool}/servers}: {@code {"address":"127.0.0.1:9104","weight":1}},
  * weight 0..256, 1 when absent. Strict: an unknown field is refused (a typo such as {@code wieght}
- * must not silently give weight 1). Immutable.
+ * must not silently give weight 1). The address passes {@link HostPort#parse}, the rule every way
+ * in shares. Immutable.
  */
 record NewServer(HostPort address, int weight) {
 
@@ -29,7 +31,7 @@ record NewServer(HostPort address, int weight) {
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!name.equals("address") && !name.equals("weight")) {
-                throw new IllegalArgumentException("unknown field \"" + name + "\" (expected address and weight)");
+                throw new IllegalArgumentException("unknown field " + Escape.quote(name) + " (expected address and weight)");
             }
         }
         JsonNode address = body.get("address");

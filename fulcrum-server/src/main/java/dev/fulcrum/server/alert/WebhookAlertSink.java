@@ -3,6 +3,9 @@ package dev.fulcrum.server.alert;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fulcrum.core.text.Escape;
+import dev.fulcrum.core.text.Redact;
+import dev.fulcrum.server.net.BoundedBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +58,12 @@ public final class WebhookAlertSink implements AlertSink {
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
     public static final Duration DEFAULT_GIVE_UP = Duration.ofMinutes(5);
 
+    /** Where to POST, without userinfo: credentials go in the Authorization header, not the URL. */
     private final URI url;
+    /** The URL as logs show it: userinfo password hidden. */
+    private final String shown;
+    /** {@code Basic ...} from the configured URL's userinfo, or null when it has none. */
+    private final String authorization;
     private final Duration timeout;
     private final String generatorUrl;
     private final int capacity;
@@ -83,7 +91,9 @@ public final class WebhookAlertSink implements AlertSink {
 
     public WebhookAlertSink(URI url, Duration timeout, String generatorUrl, int capacity, Duration firstBackoff,
                             Duration maxBackoff, Duration giveUpAfter, Clock clock) {
-        this.url = url;
+        this.url = withoutUserInfo(url);
+        this.shown = Redact.urls(url.toString());
+        this.authorization = basicAuthorization(url);
         this.timeout = timeout;
         this.generatorUrl = generatorUrl;
         this.capacity = capacity;
@@ -150,7 +160,7 @@ public final class WebhookAlertSink implements AlertSink {
                 }
                 long lost = dropped.getAndSet(0);
                 if (lost > 0) {
-                    log.warn("alert queue for {} was full ({}); dropped the {} oldest alert(s)", url, capacity, lost);
+                    log.warn("alert queue for {} was full ({}); dropped the {} oldest alert(s)", shown, capacity, lost);
                 }
                 List<Queued> more = new ArrayList<>();
                 queue.drainTo(more);
@@ -166,7 +176,7 @@ public final class WebhookAlertSink implements AlertSink {
                 switch (result) {
                     case DELIVERED, REFUSED -> {
                         if (failing) {
-                            log.info("alert webhook {} is answering again", url);
+                            log.info("alert webhook {} is answering again", shown);
                         }
                         pending.clear();
                         backoff = firstBackoff;
@@ -181,7 +191,7 @@ public final class WebhookAlertSink implements AlertSink {
             } catch (InterruptedException e) {
                 return; // closing
             } catch (RuntimeException e) {
-                log.warn("alert webhook {}: {}", url, e.toString());
+                log.warn("alert webhook {}: {}", shown, e.toString());
             }
         }
     }
@@ -192,43 +202,70 @@ public final class WebhookAlertSink implements AlertSink {
             Queued q = it.next();
             if (!now.isBefore(q.queuedAt().plus(giveUpAfter))) {
                 it.remove();
-                log.warn("gave up delivering to {} after {}: {}", url, giveUpAfter, LogAlertSink.line(q.alert()));
+                log.warn("gave up delivering to {} after {}: {}", shown, giveUpAfter, LogAlertSink.line(q.alert()));
             }
         }
         while (pending.size() > capacity) {
             Iterator<Queued> it = pending.values().iterator();
             Queued q = it.next();
             it.remove();
-            log.warn("alert backlog for {} is full ({}); dropped {}", url, capacity, LogAlertSink.line(q.alert()));
+            log.warn("alert backlog for {} is full ({}); dropped {}", shown, capacity, LogAlertSink.line(q.alert()));
         }
     }
 
     private enum Result { DELIVERED, REFUSED, RETRY }
 
     private Result post(List<Alert> alerts) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(url)
+        HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(payload(alerts, generatorUrl)))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload(alerts, generatorUrl)));
+        if (authorization != null) {
+            builder.header("Authorization", authorization);
+        }
+        HttpRequest request = builder.build();
         try {
-            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request, BoundedBody.cut(4096));
             int status = response.statusCode();
             if (status / 100 == 2) {
                 return Result.DELIVERED;
             }
             if (status / 100 == 4 && status != 408 && status != 429) {
-                log.warn("alert webhook {} refused {} alert(s) with status {}: {}", url, alerts.size(), status,
+                log.warn("alert webhook {} refused {} alert(s) with status {}: {}", shown, alerts.size(), status,
                         oneLine(response.body()));
                 return Result.REFUSED;
             }
-            retryLog("alert webhook {} answered {}; will retry with backoff", url, status);
+            retryLog("alert webhook {} answered {}; will retry with backoff", shown, status);
             return Result.RETRY;
         } catch (java.io.IOException e) {
-            retryLog("alert webhook {} unreachable ({}); will retry with backoff", url,
-                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            retryLog("alert webhook {} unreachable ({}); will retry with backoff", shown,
+                    e.getMessage() == null ? e.getClass().getSimpleName() : Redact.urls(e.getMessage()));
             return Result.RETRY;
         }
+    }
+
+    /** {@code url} without its userinfo (the JDK client would not send it anyway). */
+    private static URI withoutUserInfo(URI url) {
+        if (url.getRawUserInfo() == null) {
+            return url;
+        }
+        String authority = url.getRawAuthority();
+        String rest = url.toString().substring(url.toString().indexOf(authority) + authority.length());
+        return URI.create(url.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1) + rest);
+    }
+
+    /** HTTP Basic credentials from {@code user:password@} in the URL (percent-decoded), or null. */
+    private static String basicAuthorization(URI url) {
+        String userInfo = url.getUserInfo();
+        if (userInfo == null) {
+            return null;
+        }
+        return "Basic " + java.util.Base64.getEncoder().encodeToString(userInfo.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String toString() {
+        return "webhook " + shown;
     }
 
     private void retryLog(String format, Object a, Object b) {
@@ -241,7 +278,7 @@ public final class WebhookAlertSink implements AlertSink {
 
     private static String oneLine(String body) {
         String s = body == null ? "" : body.replaceAll("\\s+", " ").trim();
-        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return Escape.text(s.length() > 200 ? s.substring(0, 200) + "..." : s); // the receiver's text
     }
 
     @Override

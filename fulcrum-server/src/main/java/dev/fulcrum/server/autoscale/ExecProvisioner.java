@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 public final class ExecProvisioner implements Provisioner {
 
     private static final Logger log = LoggerFactory.getLogger(ExecProvisioner.class);
+    /** How much of the end of scale-out's stdout is read. */
+    private static final int MAX_OUTPUT = 64 * 1024;
 
     private final String pool;
     private final List<String> scaleOut;
@@ -81,6 +83,22 @@ public final class ExecProvisioner implements Provisioner {
         }
     }
 
+    /**
+     * The end of the program's stdout, at most {@link #MAX_OUTPUT} bytes: only its last line
+     * counts, and a program that prints without end must not fill the heap.
+     */
+    private static String tail(Path file) throws IOException {
+        try (var channel = Files.newByteChannel(file)) {
+            long size = channel.size();
+            channel.position(Math.max(0, size - MAX_OUTPUT));
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.min(size, MAX_OUTPUT));
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                // read the tail whole
+            }
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+        }
+    }
+
     private String run(List<String> command, String what) throws ProvisionException {
         Path stdout = null;
         try {
@@ -100,7 +118,7 @@ public final class ExecProvisioner implements Provisioner {
             if (p.exitValue() != 0) {
                 throw new ProvisionException(what + " exited with code " + p.exitValue() + "; see " + stderr);
             }
-            return Files.readString(stdout, StandardCharsets.UTF_8);
+            return tail(stdout);
         } catch (IOException e) {
             throw new ProvisionException("cannot run " + what + " " + String.join(" ", command) + ": " + e.getMessage());
         } catch (InterruptedException e) {

@@ -2,14 +2,15 @@ package dev.fulcrum.server.autoscale;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.autoscale.Sample;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
+import dev.fulcrum.server.net.BoundedBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MetricScraper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MetricScraper.class);
+    /** The largest metrics page read (a server's page is a few KiB); a larger one fails the scrape. */
+    static final int MAX_PAGE = 4 * 1024 * 1024;
 
     private final Metric metric;
     private final Duration window;
@@ -69,7 +72,7 @@ public final class MetricScraper implements AutoCloseable {
                 failed(server.toString(), "bad address: " + e.getMessage());
                 continue;
             }
-            http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+            http.sendAsync(request, BoundedBody.failing(MAX_PAGE)).whenComplete((response, error) -> {
                 String id = server.toString();
                 if (error != null) {
                     failed(id, error.getCause() == null ? error.toString() : error.getCause().toString());
@@ -106,6 +109,7 @@ public final class MetricScraper implements AutoCloseable {
     }
 
     private void failed(String id, String why) {
+        why = Escape.text(why); // may quote the scraped text
         if (failing.put(id, Boolean.TRUE) == null) {
             log.warn("cannot read {} from {}{}: {} (unknown until it answers)", metric.name(), id, metric.path(), why);
         }

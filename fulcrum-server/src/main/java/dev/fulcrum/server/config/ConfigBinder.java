@@ -1,6 +1,7 @@
 package dev.fulcrum.server.config;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.Admin;
 import dev.fulcrum.server.config.FulcrumConfig.Alert;
 import dev.fulcrum.server.config.FulcrumConfig.AlertType;
@@ -33,7 +34,7 @@ final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
             "ha", "dsr");
-    static final List<String> ADMIN_KEYS = List.of("listen", "token");
+    static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
             "request-body-min-rate");
@@ -63,7 +64,7 @@ final class ConfigBinder {
         if (s == null) {
             return null;
         }
-        String name = s.get("name", null, ConfigBinder::nonEmpty);
+        String name = s.get("name", null, ConfigBinder::instanceName);
         Section adminSection = s.section("admin", ADMIN_KEYS);
         Admin admin = adminSection == null ? Admin.DEFAULT : admin(adminSection);
         List<Listener> listeners = listeners(s, admin);
@@ -99,8 +100,9 @@ final class ConfigBinder {
 
     private static Admin admin(Section s) {
         HostPort listen = s.get("listen", Admin.DEFAULT.listen(), HostPort::parse);
-        String token = s.string("token", Admin.DEFAULT.token());
-        return new Admin(listen, token);
+        String token = s.get("token", Admin.DEFAULT.token(), ConfigBinder::token);
+        List<String> allowedHosts = s.values("allowed-hosts", Admin.DEFAULT.allowedHosts(), ConfigValues::hostName);
+        return new Admin(listen, token, allowedHosts);
     }
 
     private List<Listener> listeners(Section root, Admin admin) {
@@ -244,9 +246,31 @@ final class ConfigBinder {
         return text;
     }
 
-    private static String nonEmpty(String text) {
+    /** The instance's name goes into alert labels, log lines and the dashboard: one short line of text. */
+    private static String instanceName(String text) {
         if (text.isBlank()) {
             throw new IllegalArgumentException("must not be empty");
+        }
+        if (!Escape.isSafe(text)) {
+            throw new IllegalArgumentException(ConfigValues.quote(text) + " has a control character");
+        }
+        if (text.length() > 253) {
+            throw new IllegalArgumentException("is " + text.length() + " characters long; at most 253");
+        }
+        return text;
+    }
+
+    /**
+     * The token travels in an {@code Authorization} header: visible ASCII without spaces, or no
+     * client could send it. Never echoed: a mistake says what is wrong, not the token.
+     */
+    private static String token(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                throw new IllegalArgumentException("the token may only have visible ASCII characters, without spaces"
+                        + " (character " + (i + 1) + " is not one)");
+            }
         }
         return text;
     }

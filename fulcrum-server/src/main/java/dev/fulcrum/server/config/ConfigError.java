@@ -1,5 +1,7 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.core.text.Escape;
+
 /**
  * One mistake in a config file, where it is and what is wrong, printed as
  * {@code FILE:LINE:COLUMN: key: message}, for example
@@ -20,9 +22,10 @@ public record ConfigError(String file, int line, int column, String key, String 
             out.append(':').append(line).append(':').append(column);
         }
         out.append(": ");
+        // a key or message may quote the file's text: one error stays one line whatever it holds
         if (!key.isEmpty()) {
-            out.append(key).append(": ");
+            out.append(Escape.text(key)).append(": ");
         }
-        return out.append(message).toString();
+        return out.append(Escape.text(message)).toString();
     }
 }

@@ -1,5 +1,9 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.text.Escape;
+import dev.fulcrum.core.text.Redact;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -224,6 +228,33 @@ final class ConfigValues {
         return text;
     }
 
+    /**
+     * A host name or IP address without a port ({@code admin.example.org}, {@code 10.0.0.5},
+     * {@code ::1}), by the rule of {@link HostPort}; returned in lower case (names compare without
+     * case). Brackets around an IPv6 address are allowed and dropped.
+     */
+    static String hostName(String text) {
+        String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+        String problem = HostPort.hostProblem(host);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return host.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A {@code Host} header value: "" (none), a host name or address, or one with a port. */
+    static String hostHeader(String text) {
+        if (text.isEmpty()) {
+            return text;
+        }
+        if (text.lastIndexOf(':') > text.lastIndexOf(']')) {
+            HostPort.parse(text);
+        } else {
+            hostName(text);
+        }
+        return text;
+    }
+
     /** A file that exists and can be read now (TLS certificates and keys). */
     static Path readableFile(String text) {
         Path path;
@@ -233,11 +264,11 @@ final class ConfigValues {
             throw new IllegalArgumentException("invalid path " + quote(text));
         }
         if (text.isEmpty() || !Files.exists(path)) {
-            throw new IllegalArgumentException("cannot read " + text + ": no such file");
+            throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": no such file");
         } else if (Files.isDirectory(path)) {
-            throw new IllegalArgumentException("cannot read " + text + ": is a directory");
+            throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": is a directory");
         } else if (!Files.isReadable(path)) {
-            throw new IllegalArgumentException("cannot read " + text + ": permission denied");
+            throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": permission denied");
         }
         return path;
     }
@@ -263,8 +294,12 @@ final class ConfigValues {
         return constant.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
+    /**
+     * A config value echoed in an error: quoted, control characters escaped (a value cannot forge a
+     * second error line), cut when long, and any URL password hidden (a webhook URL's userinfo).
+     */
     static String quote(String text) {
-        return "\"" + text + "\"";
+        return Escape.quote(Redact.urls(text));
     }
 
     /** {@code 2} for 2.0, {@code 0.8} for 0.8: numbers in messages as an operator writes them. */

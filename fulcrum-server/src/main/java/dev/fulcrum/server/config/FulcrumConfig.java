@@ -3,6 +3,7 @@ package dev.fulcrum.server.config;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.text.Redact;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -33,8 +34,27 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     }
 
     /** {@code admin}: where the admin API listens and the token mutations need ("" = none). */
-    public record Admin(HostPort listen, String token) {
-        public static final Admin DEFAULT = new Admin(new HostPort("127.0.0.1", 9901), "");
+    /**
+     * {@code admin}: where the admin API listens, the token mutations need ("" = none), and the
+     * extra host names its {@code Host} header may carry (lower case; see {@code admin.allowed-hosts}).
+     * {@link #toString()} never shows the token.
+     */
+    public record Admin(HostPort listen, String token, List<String> allowedHosts) {
+        public static final Admin DEFAULT = new Admin(new HostPort("127.0.0.1", 9901), "", List.of());
+
+        public Admin {
+            allowedHosts = List.copyOf(allowedHosts);
+        }
+
+        /** Without extra host names, as code that builds an admin section by hand wants it. */
+        public Admin(HostPort listen, String token) {
+            this(listen, token, List.of());
+        }
+
+        @Override
+        public String toString() {
+            return "Admin[listen=" + listen + ", token=" + Redact.secret(token) + ", allowedHosts=" + allowedHosts + "]";
+        }
     }
 
     public enum Protocol { HTTP, TCP }
@@ -99,8 +119,16 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
 
     public enum AlertType { LOG, WEBHOOK }
 
-    /** One {@code alerts[]} entry; {@code url} is null for {@code log}. */
+    /**
+     * One {@code alerts[]} entry; {@code url} is null for {@code log}. {@link #toString()} hides
+     * the password of the URL's userinfo.
+     */
     public record Alert(AlertType type, URI url, Duration timeout) {
+        @Override
+        public String toString() {
+            return "Alert[type=" + type + ", url=" + (url == null ? null : Redact.urls(url.toString()))
+                    + ", timeout=" + timeout + "]";
+        }
     }
 
     /** One {@code autoscale[]} entry. */

@@ -105,7 +105,7 @@ final class PoolBinder {
             }
         }
         String path = s.get("path", d.path(), ConfigValues::urlPath);
-        String host = s.string("host", d.host());
+        String host = s.get("host", d.host(), ConfigValues::hostHeader);
         int[] status = s.get("expect-status", new int[] {d.expectStatusLow(), d.expectStatusHigh()},
                 ConfigValues::statusRange);
         Duration interval = s.get("interval", d.interval(), ConfigValues::positiveDuration);

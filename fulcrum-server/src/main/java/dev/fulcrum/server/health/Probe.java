@@ -1,6 +1,7 @@
 package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.net.Transport;
@@ -144,6 +145,8 @@ final class Probe {
     }
 
     private void finish(boolean ok, String detail) {
+        // the detail may quote the server's bytes (a decoder's complaint); it goes to logs, events, alerts
+        detail = Escape.text(detail);
         if (finished) {
             return;
         }

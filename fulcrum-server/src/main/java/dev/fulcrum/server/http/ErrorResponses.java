@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.http.codec.BadRequestException;
 
 import io.netty.buffer.Unpooled;
@@ -82,9 +83,10 @@ final class ErrorResponses {
         return oneLine(message);
     }
 
+    /** A decoder's complaint may quote the client's bytes: one line, control characters escaped. */
     static String oneLine(String text) {
         String line = text.replaceAll("[\\r\\n]+", " ").strip();
-        return line.length() > 200 ? line.substring(0, 200) : line;
+        return Escape.text(line.length() > 200 ? line.substring(0, 200) : line);
     }
 
     /** {@code 30s}, {@code 250ms}: durations as the config spells them. */

@@ -5,6 +5,7 @@ import dev.fulcrum.core.balance.HashKey;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
@@ -177,7 +178,7 @@ public final class Registry implements AutoCloseable {
     public PoolRuntime pool(String name) {
         PoolRuntime pool = pools.get(name);
         if (pool == null) {
-            throw new NoSuchElementException("no pool named " + name);
+            throw new NoSuchElementException("no pool named " + Escape.quote(name));
         }
         return pool;
     }
@@ -237,7 +238,7 @@ public final class Registry implements AutoCloseable {
         PoolRuntime pool = pool(poolName);
         Server server = server(pool, address);
         if (removals.containsKey(server)) {
-            throw new IllegalStateException("server " + address + " is being removed");
+            throw new IllegalStateException("server " + Escape.quote(address) + " is being removed");
         }
         if (pool.pool().setDraining(server, false)) {
             emit("server-enabled", pool, server, "enabled; state " + server.state());
@@ -256,7 +257,7 @@ public final class Registry implements AutoCloseable {
 
     public Server server(PoolRuntime pool, String address) {
         return pool.pool().find(address).orElseThrow(
-                () -> new NoSuchElementException("no server " + address + " in pool " + pool.name()));
+                () -> new NoSuchElementException("no server " + Escape.quote(address) + " in pool " + pool.name()));
     }
 
     /** Servers that are draining towards removal. */

@@ -98,6 +98,34 @@ class AdminApiIT {
         assertThat(f.pool.pool().servers()).hasSize(3);
     }
 
+    /** Issue 12, item 8: what an adversarial pass sent as an address; none becomes a server. */
+    @Test
+    void refusesAddressesThatAreNotHostAndPortWith400() throws Exception {
+        for (String address : List.of("evil.example\r\nINFO forged:80", "nul\u0000:80", "<img src=x onerror=alert(1)>:80",
+                "host/path:80", "user@host:80", "my host:80", "under_score:80", "[::1]:80x", "10.0.0.256:80")) {
+            HttpResponse<String> r = f.post("/api/v1/pools/app/servers",
+                    f.json.writeValueAsString(java.util.Map.of("address", address)));
+            assertThat(r.statusCode()).as(address).isEqualTo(400);
+            String error = f.parse(r).get("error").asText();
+            assertThat(error).as(address).doesNotContain("\r", "\n", "\u0000").containsAnyOf("host", "port", "IPv4");
+        }
+        HttpResponse<String> r = f.post("/api/v1/pools/app/servers", "{\"address\":\"127.0.0.1:9104\",\"x\\r\\ny\":1}");
+        assertThat(f.parse(r).get("error").asText()).isEqualTo("unknown field \"x\\r\\ny\" (expected address and weight)");
+        assertThat(f.pool.pool().servers()).hasSize(3);
+    }
+
+    /** An error that quotes the request (a path, an address in it) quotes it escaped. */
+    @Test
+    void errorsQuoteThePathEscaped() throws Exception {
+        HttpResponse<String> r = f.get("/api/v1/x%0d%0aINFO%20forged");
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(f.parse(r).get("error").asText()).isEqualTo("no such path: \"/api/v1/x\\r\\nINFO forged\"");
+        r = f.delete("/api/v1/pools/app/servers/a%0d%0ab%1b", null);
+        assertThat(f.parse(r).get("error").asText()).isEqualTo("no server \"a\\r\\nb\\u001b\" in pool app");
+        r = f.get("/api/v1/pools/%3Cscript%3E");
+        assertThat(f.parse(r).get("error").asText()).isEqualTo("no pool named \"<script>\"");
+    }
+
     @Test
     void deleteDrainsAndTheServerGoesOnlyWhenItsInFlightRequestEnds() throws Exception {
         Server server = f.pool.pool().find("127.0.0.1:9101").orElseThrow();

@@ -85,7 +85,7 @@ class AdminEventsIT {
         try (Socket slow = new Socket()) {
             slow.setReceiveBufferSize(4096);
             slow.connect(f.admin.localAddress(), 2000);
-            slow.getOutputStream().write("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n"
+            slow.getOutputStream().write("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             await().atMost(Duration.ofSeconds(2)).until(() -> f.admin.eventSubscribers() == 1);
 

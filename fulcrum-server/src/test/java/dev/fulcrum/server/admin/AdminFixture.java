@@ -49,11 +49,20 @@ final class AdminFixture implements AutoCloseable {
     }
 
     AdminFixture(String token, Function<Registry, AdminHooks> hooks) {
+        this(token, List.of(), AdminLimits.DEFAULT, hooks);
+    }
+
+    /** With extra {@code admin.allowed-hosts} and the given limits. */
+    AdminFixture(String token, List<String> allowedHosts, AdminLimits limits) {
+        this(token, allowedHosts, limits, registry -> AdminHooks.basic("edge-test", registry));
+    }
+
+    AdminFixture(String token, List<String> allowedHosts, AdminLimits limits, Function<Registry, AdminHooks> hooks) {
         registry = new Registry(Clock.systemUTC());
         pool = registry.addPool(poolConfig("app", SERVERS, Duration.ofSeconds(30)));
         metrics = new FulcrumMetrics(registry);
-        admin = new AdminServer(new FulcrumConfig.Admin(new HostPort("127.0.0.1", freePort()), token), registry, metrics,
-                hooks.apply(registry));
+        admin = new AdminServer(new FulcrumConfig.Admin(new HostPort("127.0.0.1", freePort()), token, allowedHosts),
+                registry, metrics, hooks.apply(registry), limits);
         admin.start();
         client = new AdminClient(admin.localAddress().getPort());
         http = client.http;
@@ -104,6 +113,15 @@ final class AdminFixture implements AutoCloseable {
 
     JsonNode parse(HttpResponse<String> response) throws IOException {
         return client.parse(response);
+    }
+
+    int port() {
+        return admin.localAddress().getPort();
+    }
+
+    /** A raw connection to the admin port. */
+    RawClient raw() throws IOException {
+        return new RawClient(port());
     }
 
     @Override

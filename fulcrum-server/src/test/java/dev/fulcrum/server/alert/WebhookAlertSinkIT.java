@@ -165,4 +165,44 @@ class WebhookAlertSinkIT {
         assertThat(worstNanos / 1_000_000).isLessThan(10);
         assertThat(alerter.firing()).hasSize(201);
     }
+
+    /** Issue 12, item 7: a webhook URL's password is sent as Basic auth and never printed. */
+    @Test
+    void aUrlPasswordIsSentAsBasicAuthAndNeverLogged() throws Exception {
+        List<String> authorizations = new CopyOnWriteArrayList<>();
+        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        http.createContext("/api/v2/alerts", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            authorizations.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+            // a receiver that refuses, with a body that tries to forge a log line
+            byte[] body = "bad\r\nINFO forged\u001b[2J".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(400, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        http.start();
+        closer.add(() -> http.stop(0));
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        try (dev.fulcrum.server.testing.LogCapture log = new dev.fulcrum.server.testing.LogCapture(WebhookAlertSink.class)) {
+            URI withPassword = URI.create("http://am:hun%40ter2@127.0.0.1:" + http.getAddress().getPort() + "/api/v2/alerts");
+            WebhookAlertSink sink = closer.add(new WebhookAlertSink(withPassword, Duration.ofSeconds(2),
+                    "http://127.0.0.1:9901/"));
+            WebhookAlertSink unreachable = closer.add(new WebhookAlertSink(
+                    URI.create("http://am:hunter2@127.0.0.1:" + dead + "/api/v2/alerts"), Duration.ofSeconds(2),
+                    "http://127.0.0.1:9901/"));
+            alerter(sink).fire("FulcrumServerDown", "critical", "app", "127.0.0.1:9102", "down", "refused");
+            alerter(unreachable).fire("FulcrumServerDown", "critical", "app", "127.0.0.1:9102", "down", "refused");
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> log.messages().stream().anyMatch(m -> m.contains("refused"))
+                    && log.messages().stream().anyMatch(m -> m.contains("unreachable")));
+            assertThat(authorizations.getFirst()).isEqualTo("Basic " + java.util.Base64.getEncoder()
+                    .encodeToString("am:hun@ter2".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertThat(log.messages()).allSatisfy(m -> assertThat(m).doesNotContain("hunter2", "hun%40ter2", "\r", "\n", "\u001b"));
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("http://am:***@127.0.0.1:"));
+            assertThat(sink).hasToString("webhook http://am:***@127.0.0.1:" + http.getAddress().getPort() + "/api/v2/alerts");
+        }
+    }
 }

@@ -32,6 +32,21 @@ class ProvisionerIT {
         assertThat(fine.provision()).isEqualTo(new HostPort("127.0.0.1", 9999));
     }
 
+    /** Issue 12, item 8: the program's output is outside text; it names a server only by the address rule. */
+    @Test
+    void execScaleOutOutputIsHeldToTheAddressRule() throws Exception {
+        for (String printed : List.of("user@10.0.0.1:80", "10.0.0.1/x:80", "<img src=x>:80", "a b:80",
+                "evil\\033[2J:80", "10.0.0.1:80\\000")) {
+            ExecProvisioner p = exec(List.of("sh", "-c", "printf '" + printed + "\\n'"));
+            assertThatThrownBy(p::provision).as(printed).isInstanceOf(ProvisionException.class)
+                    .hasMessageStartingWith("scale-out printed no host:port as its last line: ")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\u001b", "\u0000", "\r", "\n"));
+        }
+        // a program that prints without end: only the end of its output is read
+        ExecProvisioner chatty = exec(List.of("sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo 127.0.0.1:9999"));
+        assertThat(chatty.provision()).isEqualTo(new HostPort("127.0.0.1", 9999));
+    }
+
     @Test
     void execFailuresAndTimeoutsAreOneLine() {
         ExecProvisioner failing = exec(List.of("sh", "-c", "echo no quota >&2; exit 4"));

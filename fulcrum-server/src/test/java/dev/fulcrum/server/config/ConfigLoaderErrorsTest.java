@@ -430,4 +430,92 @@ class ConfigLoaderErrorsTest {
                 "fulcrum.yaml:8:5: pools[0].hash-key: unknown value \"header\"; expected one of source-ip,"
                         + " header:NAME, cookie:NAME, path");
     }
+
+    /** Issue 12, item 8: a server address is host:port and nothing else, and the error cannot forge a line. */
+    @Test
+    void serverAddressesAreHostAndPortOnly() {
+        assertErrors(LISTENER_AND_POOL + """
+                    servers:
+                      - address: "evil\\r\\nINFO forged:80"
+                      - address: "<img src=x>:80"
+                      - address: host/path:80
+                      - address: user@host:80
+                      - address: "my host:80"
+                      - address: "nul\\0:80"
+                """,
+                "fulcrum.yaml:8:9: pools[0].servers[0].address: host \"evil\\r\\nINFO forged\" has the character"
+                        + " U+000D; a host name has letters, digits, '-' and '.' only in \"evil\\r\\nINFO forged:80\"",
+                "fulcrum.yaml:9:9: pools[0].servers[1].address: host \"<img src=x>\" has '<'; a host name has"
+                        + " letters, digits, '-' and '.' only in \"<img src=x>:80\"",
+                "fulcrum.yaml:10:9: pools[0].servers[2].address: host \"host/path\" has '/'; a host name has"
+                        + " letters, digits, '-' and '.' only in \"host/path:80\"",
+                "fulcrum.yaml:11:9: pools[0].servers[3].address: host \"user@host\" has '@'; a host name has"
+                        + " letters, digits, '-' and '.' only in \"user@host:80\"",
+                "fulcrum.yaml:12:9: pools[0].servers[4].address: host \"my host\" has a space; a host name has"
+                        + " letters, digits, '-' and '.' only in \"my host:80\"",
+                "fulcrum.yaml:13:9: pools[0].servers[5].address: host \"nul\\u0000\" has the character U+0000;"
+                        + " a host name has letters, digits, '-' and '.' only in \"nul\\u0000:80\"");
+    }
+
+    @Test
+    void anErrorThatQuotesTheFileStaysOneLine() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse("""
+                "list\\neners": []
+                name: "\\u001b[2J"
+                admin: "x\\r\\ny"
+                """, "fulcrum.yaml", Map.of()));
+        assertThat(e.errors()).allSatisfy(error -> assertThat(error.toString()).doesNotContain("\n", "\r", "\u001b"));
+        assertThat(e.getMessage().lines()).hasSize(e.errors().size());
+    }
+
+    @Test
+    void healthCheckHostIsAHostName() {
+        assertErrors(LISTENER_AND_POOL + """
+                    health-check:
+                      host: "api.example\\r\\nX-Injected"
+                """,
+                "fulcrum.yaml:8:7: pools[0].health-check.host: host \"api.example\\r\\nX-Injected\" has the"
+                        + " character U+000D; a host name has letters, digits, '-' and '.' only");
+    }
+
+    @Test
+    void allowedHostsAreHostNames() {
+        assertErrors(LISTENER_AND_POOL + """
+                admin:
+                  allowed-hosts: [admin.example.org, "evil.example/x", "10.0.0.256"]
+                """,
+                "fulcrum.yaml:8:38: admin.allowed-hosts[1]: host \"evil.example/x\" has '/'; a host name has"
+                        + " letters, digits, '-' and '.' only",
+                "fulcrum.yaml:8:56: admin.allowed-hosts[2]: host \"10.0.0.256\" is not an IPv4 address (four"
+                        + " numbers 0..255 with dots)");
+    }
+
+    /** Issue 12, item 7: a webhook URL's password never reaches an error message. */
+    @Test
+    void aWebhookUrlPasswordIsHiddenInErrors() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(LISTENER_AND_POOL + """
+                alerts:
+                  - type: webhook
+                    url: "ftp://am:hunter2@example.org/alerts"
+                  - type: webhook
+                    url: "http://am:hunter2@exa mple.org/alerts"
+                  - type: log
+                    url: http://am:hunter2@example.org/alerts
+                  - http://am:hunter2@example.org/alerts
+                """, "fulcrum.yaml", Map.of()));
+        assertThat(e.errors()).hasSize(4);
+        assertThat(e.getMessage()).doesNotContain("hunter2").contains("am:***@example.org");
+    }
+
+    @Test
+    void theInstanceNameAndTheTokenAreOneLineOfText() {
+        assertErrors("""
+                name: "edge-1\\r\\nINFO forged"
+                admin:
+                  token: "s3cret with space"
+                """ + LISTENER_AND_POOL,
+                "fulcrum.yaml:1:1: name: \"edge-1\\r\\nINFO forged\" has a control character",
+                "fulcrum.yaml:3:3: admin.token: the token may only have visible ASCII characters, without spaces"
+                        + " (character 7 is not one)");
+    }
 }

@@ -315,6 +315,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void allowedHostsAreKeptInLowerCase() {
+        FulcrumConfig config = ConfigLoader.parse("""
+                admin:
+                  listen: 0.0.0.0:9901
+                  allowed-hosts: [Admin.Example.org, "[::1]", 10.0.0.5]
+                """ + MINIMAL, "fulcrum.yaml", Map.of());
+        assertThat(config.admin().allowedHosts()).containsExactly("admin.example.org", "::1", "10.0.0.5");
+    }
+
+    /** Issue 12, item 7: printing a config (a debug line, a failed assertion) shows no secret. */
+    @Test
+    void printingTheConfigShowsNoSecret() {
+        FulcrumConfig config = ConfigLoader.parse("""
+                admin:
+                  token: s3cret-token
+                """ + MINIMAL + """
+                alerts:
+                  - type: webhook
+                    url: https://am:hunter2@alerts.example/api/v2/alerts
+                """, "fulcrum.yaml", Map.of());
+        assertThat(config.toString()).doesNotContain("s3cret-token", "hunter2")
+                .contains("token=***", "https://am:***@alerts.example/api/v2/alerts");
+        assertThat(config.alerts().getFirst().url().getUserInfo()).as("the sink still gets it").isEqualTo("am:hunter2");
+    }
+
+    @Test
     void theExampleFileLoads() {
         FulcrumConfig config = ConfigLoader.load(Path.of("../examples/fulcrum.yaml"), Map.of());
 

@@ -1,0 +1,41 @@
+package dev.fulcrum.server.log;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The last line of defence of the log: one event, one line, no URL password (issue 12, items 7 and 8). */
+class SafeMessageConverterTest {
+
+    private static String converted(String format, Object... args) {
+        LoggerContext context = new LoggerContext();
+        Logger logger = context.getLogger("test");
+        LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.WARN, format, null, args);
+        return new SafeMessageConverter().convert(event);
+    }
+
+    @Test
+    void anArgumentCannotForgeALine() {
+        assertThat(converted("admin GET {} failed", "/x\r\n12:00:00.000 INFO  forged"))
+                .isEqualTo("admin GET /x\\r\\n12:00:00.000 INFO  forged failed");
+        assertThat(converted("detail {}", "\u001b[2Jgone")).isEqualTo("detail \\u001b[2Jgone");
+    }
+
+    @Test
+    void aUrlPasswordIsHidden() {
+        assertThat(converted("posting to {}", "https://am:hunter2@alerts.example/api/v2/alerts"))
+                .isEqualTo("posting to https://am:***@alerts.example/api/v2/alerts");
+    }
+
+    @Test
+    void theProductionPatternUsesIt() throws Exception {
+        try (var in = SafeMessageConverter.class.getResourceAsStream("/logback.xml")) {
+            String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(xml).contains("SafeMessageConverter").contains("%safeMsg").doesNotContain("%msg");
+        }
+    }
+}
