@@ -1,6 +1,6 @@
 # Shared by the benchmark scripts (sourced): installing their tools, the HAProxy and nginx proxy
-# configurations they compare Fulcrum with, and the CPU time of a process tree. Both scripts
-# configure the anchors alike, so their figures can be read side by side.
+# configurations they compare Fulcrum with, the CPU time and memory of a process tree, the JDK.
+# Both scripts configure the anchors alike, so their figures can be read side by side.
 
 # install_missing PACKAGE...: apt-get installs the packages that are not installed (with sudo
 # when not root; `apt-get update` first only if the install fails); fails when it cannot.
@@ -21,7 +21,7 @@ haproxy_config() {
   cat <<CFG
 global
   nbthread 2
-  maxconn 4096
+  maxconn 9500
 defaults
   mode http
   option http-keep-alive
@@ -44,7 +44,7 @@ nginx_common() {
 pid $1/nginx.pid;
 error_log $1/error.log warn;
 daemon off;
-events { worker_connections 4096; }
+events { worker_connections 10240; }
 CFG
 }
 
@@ -87,12 +87,32 @@ nginx_proxy_config() {
 CFG
 }
 
+# tree_pids PID: the process and all its descendants, one PID a line, from /proc.
+tree_pids() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); ppid[pid] = f[2] }
+    END { n = 1; q[1] = root
+          for (i = 1; i <= n; i++) { p = q[i]; print p; for (c in ppid) if (ppid[c] == p) q[++n] = c } }'
+}
+
 # tree_ticks PID: utime+stime (clock ticks) of a process and all its descendants, from /proc
 # (nginx's and HAProxy's workers, all JVM threads).
 tree_ticks() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); ppid[pid] = f[2]; ticks[pid] = f[12] + f[13] }
-    END { n = 1; q[1] = root; total = 0
-          for (i = 1; i <= n; i++) { p = q[i]; total += ticks[p]; for (c in ppid) if (ppid[c] == p) q[++n] = c }
-          print total }'
+  local p
+  for p in $(tree_pids "$1"); do cat "/proc/$p/stat" 2>/dev/null || true; done |
+    awk '{ rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); t += f[12] + f[13] } END { print t + 0 }'
+}
+
+# tree_rss_kib PID: the sum of VmRSS (KiB) over a process and its descendants (pages that
+# nginx's master and workers share count once per process).
+tree_rss_kib() {
+  local p
+  for p in $(tree_pids "$1"); do cat "/proc/$p/status" 2>/dev/null || true; done |
+    awk '$1 == "VmRSS:" { k += $2 } END { print k + 0 }'
+}
+
+# bench_jdk: the JDK that ./fulcrum runs on (the launcher's own search; it builds the jar when
+# missing), printed as its java.home.
+bench_jdk() {
+  JAVA_OPTS=-XshowSettings:properties ./fulcrum --version 2>&1 | awk '$1 == "java.home" { print $3; exit }'
 }

@@ -3,11 +3,13 @@
 # on this machine, over loopback only. See bench/README.md.
 #
 #   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t WRK_THREADS] [-w WARMUP_SECONDS] [-T "TARGETS"]
+#                [-W "WORKLOADS"] [-R RATE] [-n IDLE_CONNECTIONS] [-s STARTUP_RUNS]
 #
-# Every target sits in front of the same 3 backends (one nginx, 127.0.0.1:9201..9203). For each
-# round, path and target, wrk runs once; targets are interleaved so drift on a shared machine hits
-# them alike. The table shows the median over rounds, and the proxy's CPU time per request read
-# from /proc (its whole process tree: nginx and HAProxy workers, all JVM threads).
+# Workloads (-W): keepalive newconn rate idle startup (all by default). Every target sits in front
+# of the same 3 backends (one nginx, 127.0.0.1:9201..9203). For each round, row and target, the
+# load runs once; targets are interleaved so drift on a shared machine hits them alike. The tables
+# show the median over rounds, and the proxy's CPU time per request read from /proc (its whole
+# process tree: nginx and HAProxy workers, all JVM threads).
 set -euo pipefail
 
 DURATION=10
@@ -18,14 +20,19 @@ WARMUP=8
 CONNECTIONS=50
 WRK_THREADS=1
 TARGETS="direct haproxy nginx fulcrum"
+WORKLOADS="keepalive newconn rate idle startup"
+RATE=5000            # requests per second of the fixed-rate row
+IDLE_CONNECTIONS=5000
+STARTUP_RUNS=3
 PACKAGES=(wrk haproxy nginx)
 FULCRUM_JAVA_OPTS=${FULCRUM_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:ActiveProcessorCount=2 -XX:+AlwaysPreTouch}
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
-  echo "defaults: -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\""
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  echo "defaults: -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\"" \
+       "-W \"$WORKLOADS\" -R $RATE -n $IDLE_CONNECTIONS -s $STARTUP_RUNS"
 }
-while getopts "d:r:c:t:w:T:h" opt; do
+while getopts "d:r:c:t:w:T:W:R:n:s:h" opt; do
   case $opt in
     d) DURATION=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
@@ -33,27 +40,47 @@ while getopts "d:r:c:t:w:T:h" opt; do
     t) WRK_THREADS=$OPTARG ;;
     w) WARMUP=$OPTARG ;;
     T) TARGETS=$OPTARG ;;
+    W) WORKLOADS=$OPTARG ;;
+    R) RATE=$OPTARG ;;
+    n) IDLE_CONNECTIONS=$OPTARG ;;
+    s) STARTUP_RUNS=$OPTARG ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
-for n in "$DURATION" "$ROUNDS" "$CONNECTIONS" "$WRK_THREADS" "$WARMUP"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: -d, -r, -c, -t and -w take positive whole numbers" >&2; exit 2; }
+for n in "$DURATION" "$ROUNDS" "$CONNECTIONS" "$WRK_THREADS" "$WARMUP" "$RATE" "$IDLE_CONNECTIONS" "$STARTUP_RUNS"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: -d, -r, -c, -t, -w, -R, -n and -s take positive whole numbers" >&2; exit 2; }
 done
-((DURATION <= 60 && ROUNDS <= 10 && WARMUP <= 60)) || { echo "bench: at most -d 60 and -r 10, to keep the run bounded" >&2; exit 2; }
+((DURATION <= 60 && ROUNDS <= 10 && WARMUP <= 60 && RATE <= 50000 && IDLE_CONNECTIONS <= 9000 && STARTUP_RUNS <= 10)) ||
+  { echo "bench: at most -d 60, -r 10, -w 60, -R 50000, -n 9000 and -s 10, to keep the run bounded" >&2; exit 2; }
+for w in $WORKLOADS; do
+  [[ " keepalive newconn rate idle startup " == *" $w "* ]] || { echo "bench: unknown workload $w (known: keepalive newconn rate idle startup)" >&2; exit 2; }
+done
+has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 source bench/lib.sh
 
-# Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214).
+# Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214); the
+# instances started for the start-up time 9221, 9222, 9223 (+ admin 9224).
 declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213)
-PATHS=(/tiny.txt /1mib.bin)
+declare -A STARTUP_PORT=([haproxy]=9221 [nginx]=9222 [fulcrum]=9223)
+# The wrk rows: keep-alive to each path, and a new connection per request (wrk reconnects after
+# every response to "Connection: close"; each of its requests is a connection).
+ROWS=()
+has keepalive && ROWS+=(/tiny.txt /1mib.bin)
+has newconn && ROWS+=("/tiny.txt new conn")
+row_path() { echo "${1%% *}"; }
+row_args() { [[ $1 == *" new conn" ]] && echo "-H Connection:close" || true; }
 
 # --- tools -----------------------------------------------------------------------------------
 install_missing "${PACKAGES[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+
+# The idle connections need a descriptor each, in the client and in the target
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- processes we start, and their cleanup ---------------------------------------------------
 work=$(mktemp -d /tmp/fulcrum-bench.XXXXXX)
@@ -74,23 +101,24 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 9201 9202 9203 9211 9212 9213 9214; do
+for p in 9201 9202 9203 9211 9212 9213 9214 9221 9222 9223 9224; do
   if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
 done
 
-# Waits until GET /tiny.txt on the port answers 200, while the process lives; bounded.
+# Waits until GET /tiny.txt on the port answers 200, while the process lives; polls every
+# INTERVAL seconds (default 0.1), for at most 20 s.
 await_ready() {
-  local port=$1 pid=$2 i
-  for ((i = 0; i < 200; i++)); do
+  local port=$1 pid=$2 interval=${3:-0.1} deadline=$((SECONDS + 20))
+  while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null || return 1
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/tiny.txt" || true) == 200 ]] && return 0
-    sleep 0.1
+    sleep "$interval"
   done
   return 1
 }
 
 # --- backends: one nginx, 3 servers ----------------------------------------------------------
-mkdir -p "$work/www" "$work/backends" "$work/nginx-proxy" "$work/logs"
+mkdir -p "$work/www" "$work/backends" "$work/logs"
 printf 'hello from a backend\n' > "$work/www/tiny.txt"
 head -c 1048576 /dev/zero | tr '\0' 'x' > "$work/www/1mib.bin"
 
@@ -110,27 +138,32 @@ for p in 9201 9202 9203; do
 done
 
 # --- proxies ---------------------------------------------------------------------------------
+# start_TARGET NAME PORT: starts an instance listening on PORT; its PID goes to PID[NAME], its
+# files to $work/NAME*, its output to $work/logs/NAME.log.
 start_haproxy() {
-  haproxy_config 127.0.0.1:${PORT[haproxy]} 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$work/haproxy.cfg"
-  "$HAPROXY" -db -f "$work/haproxy.cfg" >"$work/logs/haproxy.log" 2>&1 &
-  PID[haproxy]=$!
+  local name=$1 port=$2
+  haproxy_config "127.0.0.1:$port" 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$work/$name.cfg"
+  "$HAPROXY" -db -f "$work/$name.cfg" >"$work/logs/$name.log" 2>&1 &
+  PID[$name]=$!
 }
 
 start_nginx() {
-  local d=$work/nginx-proxy
-  nginx_proxy_config "$d" 127.0.0.1:${PORT[nginx]} 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$d/nginx.conf"
-  "$NGINX" -p "$d" -c "$d/nginx.conf" >"$work/logs/nginx.log" 2>&1 &
-  PID[nginx]=$!
+  local name=$1 port=$2 d=$work/$1
+  mkdir -p "$d"
+  nginx_proxy_config "$d" "127.0.0.1:$port" 127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203 > "$d/nginx.conf"
+  "$NGINX" -p "$d" -c "$d/nginx.conf" >"$work/logs/$name.log" 2>&1 &
+  PID[$name]=$!
 }
 
 start_fulcrum() {
-  cat > "$work/fulcrum.yaml" <<EOF
+  local name=$1 port=$2
+  cat > "$work/$name.yaml" <<EOF
 name: bench
 admin:
-  listen: 127.0.0.1:9214
+  listen: 127.0.0.1:$((port + 1))
 listeners:
   - name: web
-    listen: 127.0.0.1:${PORT[fulcrum]}
+    listen: 127.0.0.1:$port
     protocol: http
     pool: app
 pools:
@@ -144,8 +177,8 @@ pools:
       type: none
 EOF
   # The launcher finds the JDK 25 and builds the jar if needed; it execs java, so $! is the JVM.
-  JAVA_OPTS=$FULCRUM_JAVA_OPTS ./fulcrum run -c "$work/fulcrum.yaml" >"$work/logs/fulcrum.log" 2>&1 &
-  PID[fulcrum]=$!
+  JAVA_OPTS=$FULCRUM_JAVA_OPTS ./fulcrum run -c "$work/$name.yaml" >"$work/logs/$name.log" 2>&1 &
+  PID[$name]=$!
 }
 
 declare -A FAILED=()
@@ -156,7 +189,7 @@ fi
 for t in $TARGETS; do
   [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum)" >&2; exit 2; }
   [[ $t == direct || -n ${FAILED[$t]:-} ]] && continue
-  "start_$t"
+  "start_$t" "$t" "${PORT[$t]}"
   if ! await_ready "${PORT[$t]}" "${PID[$t]}"; then
     echo "bench: $t did not answer on 127.0.0.1:${PORT[$t]}; its rows will say failed. Its log:" >&2
     tail -n 5 "$work/logs/$t.log" >&2 || true
@@ -167,20 +200,35 @@ done
 
 # --- measuring -------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
+# The paced and idle clients (bench/HttpLoad.java), compiled once on the JDK ./fulcrum runs on
+if has rate || has idle; then
+  jdk=$(bench_jdk)
+  "$jdk/bin/javac" -d "$work/classes" bench/HttpLoad.java || { echo "bench: bench/HttpLoad.java does not compile" >&2; exit 1; }
+fi
+HTTP_LOAD=("${jdk:-}/bin/java" -Xms64m -Xmx512m -XX:+UseParallelGC -cp "$work/classes" HttpLoad)
+
+# The process tree a target's memory and CPU are read from (direct: the backends' nginx)
+target_pid() { [[ $1 == direct ]] && echo "${PID[backends]}" || echo "${PID[$1]}"; }
+
+declare -A RSS_IDLE=() RSS_LOADED=()
+for t in $TARGETS; do [[ -n ${FAILED[$t]:-} ]] || RSS_IDLE[$t]=$(tree_rss_kib "$(target_pid "$t")"); done
 
 # wrk latency "1.23ms" / "850.00us" / "1.02s" -> milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/^[0-9.]+/, "", u); x = v + 0;
   if (u == "us") x /= 1000; else if (u == "s") x *= 1000; else if (u == "m") x *= 60000; printf "%.3f", x }'; }
 
-results=$work/results.tsv # target path round rps p50 p99 requests errors cpu_us_per_req
+results=$work/results.tsv # target row round rps p50 p99 requests errors cpu_us_per_req
+rate_results=$work/rate.tsv # target round requests errors rate p50 p99 p99.9 p99.99 max cpu_us_per_req
 : > "$results"
+: > "$rate_results"
 
-measure() { # target path round
-  local t=$1 path=$2 round=$3 out before after requests rps p50 p99 errors cpu
+measure() { # target row round
+  local t=$1 row=$2 round=$3 out before after requests rps p50 p99 errors cpu
   if [[ -n ${FAILED[$t]:-} ]]; then return; fi
   before=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency \
-        "http://127.0.0.1:${PORT[$t]}$path" 2>&1) || true
+  # shellcheck disable=SC2046 # row_args is split into wrk's arguments on purpose
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency $(row_args "$row") \
+        "http://127.0.0.1:${PORT[$t]}$(row_path "$row")" 2>&1) || true
   after=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
   requests=$(awk '/requests in/ {print $1; exit}' <<<"$out")
   rps=$(awk '/^Requests\/sec/ {print $2; exit}' <<<"$out")
@@ -188,72 +236,203 @@ measure() { # target path round
   p99=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/[^0-9 ]/, " "); n += $1 + $2 + $3 + $4} END {print n + 0}' <<<"$out")
   if [[ -z $requests || $requests == 0 || -z $rps ]]; then
-    printf '  %-8s %-10s round %d: failed\n' "$t" "$path" "$round" >&2
-    printf '%s\t%s\t%s\tfailed\n' "$t" "$path" "$round" >> "$results"
+    printf '  %-8s %-18s round %d: failed\n' "$t" "$row" "$round" >&2
+    printf '%s\t%s\t%s\tfailed\n' "$t" "$row" "$round" >> "$results"
     return
   fi
   cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$path" "$round" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$row" "$round" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
     "$requests" "$errors" "$cpu" >> "$results"
-  printf '  %-8s %-10s round %d: %10s req/s  p50 %s  p99 %s  errors %s  cpu %s us/req\n' \
-    "$t" "$path" "$round" "$rps" "$p50" "$p99" "$errors" "$cpu" >&2
+  printf '  %-8s %-18s round %d: %10s req/s  p50 %s  p99 %s  errors %s  cpu %s us/req\n' \
+    "$t" "$row" "$round" "$rps" "$p50" "$p99" "$errors" "$cpu" >&2
+}
+
+# The fixed-rate row: RATE requests/s of /tiny.txt over CONNECTIONS keep-alive connections for
+# DURATION s after 2 s unmeasured, latency from each request's scheduled time.
+measure_rate() { # target round
+  local t=$1 round=$2 out before after
+  if [[ -n ${FAILED[$t]:-} ]]; then return; fi
+  before=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
+  out=$(timeout $((DURATION + 30)) "${HTTP_LOAD[@]}" paced 127.0.0.1 "${PORT[$t]}" /tiny.txt "$RATE" "$DURATION" "$CONNECTIONS" 2 \
+        2>&1 | tail -n 1) || true
+  after=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
+  if [[ $out != requests* ]] || [[ $(awk '{print $2}' <<<"$out") == 0 ]]; then
+    printf '  %-8s %-18s round %d: failed (%s)\n' "$t" "rate $RATE/s" "$round" "$out" >&2
+    return
+  fi
+  awk -v t="$t" -v r="$round" -v d=$((after - before)) -v hz="$CLK_TCK" -v direct=$([[ $t == direct ]] && echo 1 || echo 0) '
+    { cpu = direct ? "-" : sprintf("%.1f", d / hz * 1e6 / $2)
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, r, $2, $4, $6, $8, $10, $12, $14, $16, cpu }' <<<"$out" >> "$rate_results"
+  printf '  %-8s %-18s round %d: %s\n' "$t" "rate $RATE/s" "$round" "$out" >&2
+}
+
+# Start-up: exec of a fresh instance (on its own port) to its first proxied 200, polled every
+# 10 ms; stopped at once. Appends milliseconds to STARTUP_MS[target].
+declare -A STARTUP_MS=()
+measure_startup() { # target
+  local t=$1 name=startup-$1 t0 t1
+  t0=$(date +%s%N)
+  "start_$t" "$name" "${STARTUP_PORT[$t]}"
+  if await_ready "${STARTUP_PORT[$t]}" "${PID[$name]}" 0.01; then
+    t1=$(date +%s%N)
+    STARTUP_MS[$t]+="$(((t1 - t0) / 1000000)) "
+  else
+    echo "bench: $t started for the start-up time did not answer; see its log:" >&2
+    tail -n 5 "$work/logs/$name.log" >&2 || true
+  fi
+  stop_pid "${PID[$name]}"; unset "PID[$name]"
+}
+
+# Live Java heap (KiB) of a JVM after a full GC: jcmd GC.run, then the "used" of GC.heap_info's
+# heap lines (not Metaspace).
+java_heap_kib() {
+  "$jdk/bin/jcmd" "$1" GC.run >/dev/null 2>&1 || true
+  "$jdk/bin/jcmd" "$1" GC.heap_info 2>/dev/null | awk '!/Metaspace|class space/ {
+      while (match($0, /used [0-9]+K/)) { k += substr($0, RSTART + 5, RLENGTH - 6); $0 = substr($0, RSTART + RLENGTH) } }
+    END { print k + 0 }'
+}
+
+# Idle keep-alive connections: IDLE_CONNECTIONS connections each make one request and stay open;
+# the target's RSS (and Fulcrum's live heap after a full GC) before and after, per connection.
+declare -A IDLE_RSS=() IDLE_HEAP=() IDLE_HELD=()
+measure_idle() { # target
+  local t=$1 pid rss0 rss1 heap0="" heap1="" client ready="" deadline
+  if [[ -n ${FAILED[$t]:-} ]]; then return; fi
+  pid=$(target_pid "$t")
+  [[ $t == fulcrum ]] && heap0=$(java_heap_kib "$pid")
+  rss0=$(tree_rss_kib "$pid")
+  "${HTTP_LOAD[@]}" idle 127.0.0.1 "${PORT[$t]}" /tiny.txt "$IDLE_CONNECTIONS" 120 >"$work/idle-$t.out" 2>"$work/logs/idle-$t.log" &
+  client=$!; PID[idle-client]=$client
+  deadline=$((SECONDS + 90))
+  while ((SECONDS < deadline)) && kill -0 "$client" 2>/dev/null; do
+    ready=$(awk '$1 == "ready" {print $2}' "$work/idle-$t.out")
+    [[ -n $ready ]] && break
+    sleep 0.2
+  done
+  if [[ -z $ready || $ready == 0 ]]; then
+    echo "  $t idle connections: failed; $(tail -n 2 "$work/logs/idle-$t.log" 2>/dev/null)" >&2
+  else
+    sleep 1 # let the target settle (nginx and HAProxy free per-request buffers when a connection idles)
+    [[ $t == fulcrum ]] && heap1=$(java_heap_kib "$pid")
+    rss1=$(tree_rss_kib "$pid")
+    IDLE_HELD[$t]=$ready
+    IDLE_RSS[$t]=$(awk -v a="$rss0" -v b="$rss1" -v n="$ready" 'BEGIN { printf "%.2f", (b - a) / n }')
+    [[ -n $heap0 && -n $heap1 ]] && IDLE_HEAP[$t]=$(awk -v a="$heap0" -v b="$heap1" -v n="$ready" 'BEGIN { printf "%.2f", (b - a) / n }')
+    printf '  %-8s %d idle connections: RSS %s -> %s KiB (%s KiB each)%s\n' "$t" "$ready" "$rss0" "$rss1" "${IDLE_RSS[$t]}" \
+      "$([[ -n ${IDLE_HEAP[$t]:-} ]] && echo ", live heap $heap0 -> $heap1 KiB (${IDLE_HEAP[$t]} KiB each)")" >&2
+  fi
+  stop_pid "$client"; unset "PID[idle-client]"
 }
 
 java_version=$(JAVA_OPTS="" ./fulcrum --version 2>/dev/null || echo "fulcrum: not runnable")
 header() {
-  echo "Reproduce: \`bench/run.sh -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\"\`"
+  echo "Reproduce: \`bench/run.sh -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\" -W \"$WORKLOADS\" -R $RATE -n $IDLE_CONNECTIONS -s $STARTUP_RUNS\`"
   echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -sr);" \
-       "everything (backends, proxy, wrk) shares these CPUs, over loopback."
-  echo "Load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, keep-alive, after ${WARMUP}s of warm-up per path; $ROUNDS rounds, targets interleaved; medians shown."
-  echo "Backends: one nginx (1 worker) serving 127.0.0.1:9201..9203; direct = wrk straight at 127.0.0.1:9201, no proxy."
+       "everything (backends, proxy, load generators) shares these CPUs, over loopback."
+  echo "Load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, keep-alive (\"new conn\": with Connection: close, a new connection per request), after ${WARMUP}s of warm-up per row; $ROUNDS rounds, targets interleaved; medians shown."
+  echo "Backends: one nginx (1 worker) serving 127.0.0.1:9201..9203; direct = the load straight at 127.0.0.1:9201, no proxy."
   echo "Proxies: $($HAPROXY -v | head -1 | awk '{print "HAProxy", $3}') (nbthread 2, roundrobin, http-reuse always);" \
        "$("$NGINX" -v 2>&1 | sed 's|nginx version: nginx/|nginx |') (2 workers, upstream keepalive 64);" \
        "$java_version (2 event loops via -XX:ActiveProcessorCount=2; JAVA_OPTS: $FULCRUM_JAVA_OPTS)."
-  echo "Proxy CPU: utime+stime of the proxy's process tree from /proc, per request (and per MiB for the 1 MiB file)."
+  echo "Proxy CPU: utime+stime of the proxy's process tree from /proc, per request (\"new conn\": per connection; and per MiB for the 1 MiB file)."
   echo
 }
 
 header >&2
-echo "bench: warming up each target for $WARMUP s per path" >&2
-for t in $TARGETS; do
-  [[ -n ${FAILED[$t]:-} ]] && continue
-  for path in "${PATHS[@]}"; do wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${PORT[$t]}$path" >/dev/null 2>&1 || true; done
-done
-for ((round = 1; round <= ROUNDS; round++)); do
-  echo "bench: round $round of $ROUNDS" >&2
-  for path in "${PATHS[@]}"; do
-    for t in $TARGETS; do measure "$t" "$path" "$round"; done
+if has startup; then
+  echo "bench: start-up time, $STARTUP_RUNS runs per target" >&2
+  for ((run = 1; run <= STARTUP_RUNS; run++)); do
+    for t in $TARGETS; do [[ $t == direct || -n ${FAILED[$t]:-} ]] || measure_startup "$t"; done
   done
-done
+fi
+WARM_ROWS=("${ROWS[@]}")
+if ((${#WARM_ROWS[@]} == 0)) && { has rate || has idle; }; then WARM_ROWS=(/tiny.txt); fi
+if ((${#WARM_ROWS[@]})); then
+  echo "bench: warming up each target for $WARMUP s per row" >&2
+  for t in $TARGETS; do
+    [[ -n ${FAILED[$t]:-} ]] && continue
+    for row in "${WARM_ROWS[@]}"; do
+      # shellcheck disable=SC2046
+      wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" $(row_args "$row") "http://127.0.0.1:${PORT[$t]}$(row_path "$row")" >/dev/null 2>&1 || true
+    done
+  done
+fi
+if ((${#ROWS[@]})) || has rate; then
+  for ((round = 1; round <= ROUNDS; round++)); do
+    echo "bench: round $round of $ROUNDS" >&2
+    for row in "${ROWS[@]}"; do
+      for t in $TARGETS; do measure "$t" "$row" "$round"; done
+    done
+    if has rate; then for t in $TARGETS; do measure_rate "$t" "$round"; done; fi
+  done
+  for t in $TARGETS; do [[ -n ${FAILED[$t]:-} ]] || RSS_LOADED[$t]=$(tree_rss_kib "$(target_pid "$t")"); done
+fi
+if has idle; then
+  echo "bench: $IDLE_CONNECTIONS idle keep-alive connections per target" >&2
+  for t in $TARGETS; do measure_idle "$t"; done
+fi
 
-# --- the table -------------------------------------------------------------------------------
+# --- the tables ------------------------------------------------------------------------------
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-col() { # target path column -> median over rounds that did not fail
+col() { # target row column -> median over rounds that did not fail
   awk -F'\t' -v t="$1" -v p="$2" -v c="$3" '$1 == t && $2 == p && $4 != "failed" { print $c }' "$results" | median
 }
+rate_col() { # target column -> median over rounds
+  awk -F'\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$rate_results" | median
+}
+mib() { [[ -n ${1:-} ]] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || echo "-"; }
 
 table=$work/table.md
 {
   header
-  echo "| target | path | req/s | p50 ms | p99 ms | vs direct | errors | proxy CPU µs/req | proxy CPU ms/MiB |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for path in "${PATHS[@]}"; do
-    direct_rps=$(col direct "$path" 4)
-    for t in $TARGETS; do
-      rps=$(col "$t" "$path" 4)
-      if [[ -z $rps ]]; then
-        echo "| $t | $path | failed | | | | | | |"
-        continue
-      fi
-      ratio=$([[ -n $direct_rps ]] && awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }' || echo "")
-      cpu=$(col "$t" "$path" 9); cpu_mib=""
-      [[ $path == /1mib.bin ]] && cpu_mib=$(awk -v c="$cpu" 'BEGIN { printf "%.2f", c / 1000 }')
-      if [[ $t == direct ]]; then cpu="-"; cpu_mib=$([[ -n $cpu_mib ]] && echo "-" || echo ""); fi
-      errors=$(awk -F'\t' -v t="$t" -v p="$path" '$1 == t && $2 == p && $4 != "failed" { n += $8 } END { print n + 0 }' "$results")
-      printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' "$t" "$path" "$rps" "$(col "$t" "$path" 5)" \
-        "$(col "$t" "$path" 6)" "$ratio" "$errors" "$cpu" "$cpu_mib"
+  if ((${#ROWS[@]})); then
+    echo "| target | path | req/s | p50 ms | p99 ms | vs direct | errors | proxy CPU µs/req | proxy CPU ms/MiB |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for row in "${ROWS[@]}"; do
+      direct_rps=$(col direct "$row" 4)
+      for t in $TARGETS; do
+        rps=$(col "$t" "$row" 4)
+        if [[ -z $rps ]]; then
+          echo "| $t | $row | failed | | | | | | |"
+          continue
+        fi
+        ratio=$([[ -n $direct_rps ]] && awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }' || echo "")
+        cpu=$(col "$t" "$row" 9); cpu_mib=""
+        [[ $row == /1mib.bin ]] && cpu_mib=$(awk -v c="$cpu" 'BEGIN { printf "%.2f", c / 1000 }')
+        if [[ $t == direct ]]; then cpu="-"; cpu_mib=$([[ -n $cpu_mib ]] && echo "-" || echo ""); fi
+        errors=$(awk -F'\t' -v t="$t" -v p="$row" '$1 == t && $2 == p && $4 != "failed" { n += $8 } END { print n + 0 }' "$results")
+        printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' "$t" "$row" "$rps" "$(col "$t" "$row" 5)" \
+          "$(col "$t" "$row" 6)" "$ratio" "$errors" "$cpu" "$cpu_mib"
+      done
     done
+    echo
+  fi
+  if has rate; then
+    echo "Fixed rate: $RATE req/s of /tiny.txt paced over $CONNECTIONS keep-alive connections (bench/HttpLoad.java), ${DURATION}s measured after 2 s; latency from each request's scheduled send time (no coordinated omission); medians over rounds."
+    echo
+    echo "| target | req/s done | p50 ms | p99 ms | p99.9 ms | p99.99 ms | max ms | errors | proxy CPU µs/req |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for t in $TARGETS; do
+      if [[ -z $(rate_col "$t" 3) ]]; then echo "| $t | failed | | | | | | | |"; continue; fi
+      errors=$(awk -F'\t' -v t="$t" '$1 == t { n += $4 } END { print n + 0 }' "$rate_results")
+      cpu=$([[ $t == direct ]] && echo "-" || rate_col "$t" 11)
+      printf '| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n' "$t" "$(rate_col "$t" 5)" "$(rate_col "$t" 6)" \
+        "$(rate_col "$t" 7)" "$(rate_col "$t" 8)" "$(rate_col "$t" 9)" "$(rate_col "$t" 10)" "$errors" "$cpu"
+    done
+    echo
+  fi
+  echo "Memory: RSS = the sum of VmRSS over the target's process tree (direct: the backends' nginx); idle = just after start, after load = after the rows above;" \
+       "per idle connection = growth with $IDLE_CONNECTIONS idle keep-alive connections open, each after one request; Java heap = Fulcrum's live heap after a full GC (jcmd GC.run, GC.heap_info)." \
+       "Start-up = exec to the first proxied 200 of a fresh instance (curl every 10 ms), median of $STARTUP_RUNS."
+  echo
+  echo "| target | start-up ms | RSS idle MiB | RSS after load MiB | idle connections held | RSS KiB per idle connection | Java heap KiB per idle connection |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for t in $TARGETS; do
+    if [[ -n ${FAILED[$t]:-} ]]; then echo "| $t | failed | | | | | |"; continue; fi
+    startup=$([[ -n ${STARTUP_MS[$t]:-} ]] && tr ' ' '\n' <<<"${STARTUP_MS[$t]}" | grep . | median | xargs printf '%.0f' || echo "-")
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$startup" "$(mib "${RSS_IDLE[$t]:-}")" "$(mib "${RSS_LOADED[$t]:-}")" \
+      "${IDLE_HELD[$t]:--}" "${IDLE_RSS[$t]:--}" "${IDLE_HEAP[$t]:--}"
   done
 } > "$table"
 
