@@ -3,6 +3,7 @@ package dev.fulcrum.server.alert;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fulcrum.server.net.BoundedHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,12 @@ public final class WebhookAlertSink implements AlertSink {
     public static final Duration DEFAULT_GIVE_UP = Duration.ofMinutes(5);
 
     private final URI url;
+    /**
+     * The most of a receiver's answer read (only its first line is logged, on a refusal): a
+     * receiver that answers endlessly or slowly cannot hold the sender past {@code timeout}.
+     */
+    private static final int MAX_ANSWER_BYTES = 64 * 1024;
+
     private final Duration timeout;
     private final String generatorUrl;
     private final int capacity;
@@ -212,7 +219,7 @@ public final class WebhookAlertSink implements AlertSink {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(payload(alerts, generatorUrl)))
                 .build();
         try {
-            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = await(BoundedHttp.send(client, request, MAX_ANSWER_BYTES, timeout));
             int status = response.statusCode();
             if (status / 100 == 2) {
                 return Result.DELIVERED;
@@ -228,6 +235,22 @@ public final class WebhookAlertSink implements AlertSink {
             retryLog("alert webhook {} unreachable ({}); will retry with backoff", url,
                     e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
             return Result.RETRY;
+        }
+    }
+
+    /** The sender thread waits for the bounded exchange; its failure comes out as the IOException it is. */
+    private static HttpResponse<String> await(java.util.concurrent.CompletableFuture<HttpResponse<String>> exchange)
+            throws java.io.IOException, InterruptedException {
+        try {
+            return exchange.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.io.IOException io) {
+                throw io;
+            }
+            throw new java.io.IOException(e.getCause());
+        } catch (InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.autoscale;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.server.io.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,9 @@ import java.util.concurrent.TimeUnit;
 public final class ExecProvisioner implements Provisioner {
 
     private static final Logger log = LoggerFactory.getLogger(ExecProvisioner.class);
+
+    /** The most of a program's stdout read: it prints one host:port, perhaps after a few lines of chatter. */
+    private static final int MAX_STDOUT_BYTES = BoundedFile.ONE_MIB;
 
     private final String pool;
     private final List<String> scaleOut;
@@ -100,7 +104,12 @@ public final class ExecProvisioner implements Provisioner {
             if (p.exitValue() != 0) {
                 throw new ProvisionException(what + " exited with code " + p.exitValue() + "; see " + stderr);
             }
-            return Files.readString(stdout, StandardCharsets.UTF_8);
+            try {
+                return new String(BoundedFile.read(stdout, MAX_STDOUT_BYTES), StandardCharsets.UTF_8);
+            } catch (BoundedFile.RefusedException e) {
+                throw new ProvisionException(what + " printed too much on stdout (" + e.getMessage()
+                        + "); it must print the new server's host:port");
+            }
         } catch (IOException e) {
             throw new ProvisionException("cannot run " + what + " " + String.join(" ", command) + ": " + e.getMessage());
         } catch (InterruptedException e) {

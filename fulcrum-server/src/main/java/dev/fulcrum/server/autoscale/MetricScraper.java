@@ -3,13 +3,13 @@ package dev.fulcrum.server.autoscale;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.autoscale.Sample;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
+import dev.fulcrum.server.net.BoundedHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,12 +29,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * answer becomes a {@link Sample}, kept for {@code window}. A scrape that fails (refused, timed
  * out, not 200, malformed, gauge absent or NaN) adds nothing: the server is unknown, not zero.
  *
- * <p>Each request times out after the scrape interval (at most 5 s), so a hung server never
- * piles up requests. Thread-safe: answers arrive on the HTTP client's threads.
+ * <p>Each request, body included, is cut after the scrape interval (at most 5 s), so a hung or
+ * trickling server never piles up requests, and a page larger than {@link #MAX_BODY_BYTES} is cut
+ * there: a scraped server is not trusted with this process's memory. Thread-safe: answers arrive on the HTTP client's threads.
  */
 public final class MetricScraper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MetricScraper.class);
+
+    /** The largest metrics page read: a server's page is KiBs; a bigger one fails the scrape. */
+    public static final int MAX_BODY_BYTES = 4 << 20;
 
     private final Metric metric;
     private final Duration window;
@@ -69,10 +73,10 @@ public final class MetricScraper implements AutoCloseable {
                 failed(server.toString(), "bad address: " + e.getMessage());
                 continue;
             }
-            http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+            BoundedHttp.send(http, request, MAX_BODY_BYTES, timeout).whenComplete((response, error) -> {
                 String id = server.toString();
                 if (error != null) {
-                    failed(id, error.getCause() == null ? error.toString() : error.getCause().toString());
+                    failed(id, error.getMessage() == null ? error.toString() : error.getMessage());
                 } else if (response.statusCode() != 200) {
                     failed(id, "status " + response.statusCode());
                 } else {

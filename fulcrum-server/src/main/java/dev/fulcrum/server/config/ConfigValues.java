@@ -1,5 +1,7 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.server.io.BoundedFile;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -224,7 +226,7 @@ final class ConfigValues {
         return text;
     }
 
-    /** A file that exists and can be read now (TLS certificates and keys). */
+    /** A regular file of at most {@link FulcrumConfig.Tls#MAX_PEM_BYTES} that exists and can be read now (TLS certificates and keys). */
     static Path readableFile(String text) {
         Path path;
         try {
@@ -239,6 +241,9 @@ final class ConfigValues {
         } else if (!Files.isReadable(path)) {
             throw new IllegalArgumentException("cannot read " + text + ": permission denied");
         }
+        BoundedFile.problem(path, FulcrumConfig.Tls.MAX_PEM_BYTES).ifPresent(problem -> {
+            throw new IllegalArgumentException("cannot read " + text + ": " + problem);
+        });
         return path;
     }
 

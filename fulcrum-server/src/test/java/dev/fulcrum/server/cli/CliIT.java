@@ -295,6 +295,67 @@ class CliIT {
         }
     }
 
+    /** A sparse file of {@code mib} MiB: as long as a huge config, but nothing is written. */
+    private Path hugeFile(String name, int mib) throws IOException {
+        Path huge = tmp.resolve(name);
+        try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength((long) mib << 20);
+        }
+        return huge;
+    }
+
+    /**
+     * {@code validate -c /dev/zero} once read until OutOfMemoryError and printed a stack trace; a
+     * device or a huge file is now one line naming it, exit 2, for validate and run alike.
+     */
+    @Test
+    void aConfigThatIsADeviceOrHugeIsOneLineAndExit2() throws Exception {
+        Path huge = hugeFile("huge.yaml", 50);
+        for (String command : List.of("validate", "run")) {
+            Result device = fulcrum(command, "-c", "/dev/zero");
+            assertThat(device.exit()).as(command).isEqualTo(2);
+            assertThat(device.errLines()).as(command).singleElement().asString()
+                    .isEqualTo("/dev/zero: cannot read: not a regular file (a device, pipe or socket)");
+
+            Result big = fulcrum(command, "-c", huge.toString());
+            assertThat(big.exit()).as(command).isEqualTo(2);
+            assertThat(big.errLines()).as(command).singleElement().asString()
+                    .isEqualTo(huge + ": cannot read: is 50 MiB, larger than the 1 MiB allowed");
+        }
+    }
+
+    /** A reload (SIGHUP or the API) of a file swapped for a huge one keeps the running config: one line. */
+    @Test
+    void aReloadOfAHugeFileKeepsTheRunningConfig() throws Exception {
+        int adminPort = Loopback.freePort();
+        int port = Loopback.freePort();
+        Path config = file("fulcrum.yaml", goodConfig(port).replaceFirst("listen: 127.0.0.1:\\d+",
+                "listen: 127.0.0.1:" + adminPort));
+        Running run = start("run", "-c", config.toString());
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads") || !run.process.isAlive());
+            assertThat(run.process.isAlive()).as("run started: " + run.err()).isTrue();
+            Files.delete(config);
+            hugeFile("fulcrum.yaml", 50);
+
+            new ProcessBuilder("kill", "-HUP", Long.toString(run.process.pid())).start().waitFor();
+            await().atMost(BOUND).until(() -> run.out().contains("not reloaded"));
+            String tooLarge = config + ": cannot read: is 50 MiB, larger than the 1 MiB allowed";
+            assertThat(run.err().lines().toList()).containsExactly(tooLarge);
+
+            HttpResponse<String> api = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + adminPort + "/api/v1/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(BOUND).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(api.statusCode()).isEqualTo(400);
+            assertThat(api.body()).contains(tooLarge);
+            assertThat(run.process.isAlive()).isTrue();
+            assertThat(run.out()).doesNotContain("Exception", "\tat ");
+        } finally {
+            run.process.destroyForcibly();
+        }
+    }
+
     @Test
     void runWithItsPortTakenExits1WithOneLineNamingTheListener() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
