@@ -528,6 +528,45 @@ class CliIT {
         }
     }
 
+    /**
+     * Ctrl-C in a terminal signals the demo's whole process group, so its demo servers may stop before
+     * the demo does: that is expected and no warning. A demo server that dies on its own (SIGKILL
+     * here) is one.
+     */
+    @Test
+    void demoWarnsOnlyOfADemoServerThatDiedOnItsOwn() throws Exception {
+        int base = Loopback.freeConsecutivePorts(3);
+        Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
+                Integer.toString(Loopback.freePort()), "--server-port", Integer.toString(base));
+        try {
+            await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
+            ProcessHandle signalled = demoServer(demo, base);
+            ProcessHandle killed = demoServer(demo, base + 1);
+
+            signalled.destroy(); // SIGTERM, as the terminal's SIGINT would reach it
+            killed.destroyForcibly();
+            await().atMost(BOUND).until(() -> demo.out().contains("demo server " + (base + 1) + " (pid "
+                    + killed.pid() + ") exited with code 137"));
+            await().atMost(BOUND).until(() -> demo.out().contains("demo server " + base + " (pid "
+                    + signalled.pid() + ") stopped by a signal"));
+
+            demo.process.destroy();
+            assertThat(demo.await().exit()).isZero();
+            assertThat(demo.out().lines().filter(line -> line.contains("WARN") && line.contains("demo server")))
+                    .singleElement().asString().contains("demo server " + (base + 1) + " ");
+        } finally {
+            demo.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            demo.process.destroyForcibly();
+        }
+    }
+
+    /** The demo's child serving {@code port}. */
+    private static ProcessHandle demoServer(Running demo, int port) {
+        return demo.process.children()
+                .filter(p -> p.info().commandLine().orElse("").endsWith("demo-server --port " + port))
+                .findFirst().orElseThrow(() -> new AssertionError("no demo server on " + port));
+    }
+
     @Test
     void launcherRunsTheJarFromAnotherDirectory() throws Exception {
         Running launcher = new Running(List.of(ROOT.resolve("fulcrum").toString(), "version"));
