@@ -136,6 +136,14 @@ final class DemoBackends implements AutoCloseable {
                 + " ms; see " + logFile);
     }
 
+    /**
+     * The demo is stopping: from now on a demo server's exit is expected and not logged (on Ctrl-C
+     * the terminal signals them too, so they may exit while the load balancer drains).
+     */
+    void stopping() {
+        closing = true;
+    }
+
     /** SIGTERM to every child, then SIGKILL to those still alive after 5 s. */
     @Override
     public synchronized void close() {

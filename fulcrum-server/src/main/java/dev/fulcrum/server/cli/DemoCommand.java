@@ -82,6 +82,7 @@ final class DemoCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         StopSignals.onStop(() -> {
             System.out.println("stopping the demo (Ctrl-C again to exit now)");
+            backends.stopping();
             try {
                 server.stop(DRAIN);
             } finally {
