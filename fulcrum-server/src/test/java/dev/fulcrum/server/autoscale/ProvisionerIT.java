@@ -32,6 +32,15 @@ class ProvisionerIT {
         assertThat(fine.provision()).isEqualTo(new HostPort("127.0.0.1", 9999));
     }
 
+    /** A scale-out program's stdout is read up to 1 MiB, not into the heap whatever its size. */
+    @Test
+    void execScaleOutThatPrintsTooMuchFailsInOneLine() {
+        ExecProvisioner flood = exec(List.of("sh", "-c", "head -c 2097152 /dev/zero; echo; echo 127.0.0.1:9999"));
+        assertThatThrownBy(flood::provision).isInstanceOf(ProvisionException.class)
+                .hasMessage("scale-out printed too much on stdout (is 2 MiB, larger than the 1 MiB allowed);"
+                        + " it must print the new server's host:port");
+    }
+
     @Test
     void execFailuresAndTimeoutsAreOneLine() {
         ExecProvisioner failing = exec(List.of("sh", "-c", "echo no quota >&2; exit 4"));
