@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.core.text.Redact;
-import dev.fulcrum.server.net.BoundedBody;
+import dev.fulcrum.server.net.BoundedHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +64,12 @@ public final class WebhookAlertSink implements AlertSink {
     private final String shown;
     /** {@code Basic ...} from the configured URL's userinfo, or null when it has none. */
     private final String authorization;
+    /**
+     * The most of a receiver's answer read (only its first line is logged, on a refusal): a
+     * receiver that answers endlessly or slowly cannot hold the sender past {@code timeout}.
+     */
+    private static final int MAX_ANSWER_BYTES = 64 * 1024;
+
     private final Duration timeout;
     private final String generatorUrl;
     private final int capacity;
@@ -225,7 +231,7 @@ public final class WebhookAlertSink implements AlertSink {
         }
         HttpRequest request = builder.build();
         try {
-            HttpResponse<String> response = client.send(request, BoundedBody.cut(4096));
+            HttpResponse<String> response = await(BoundedHttp.send(client, request, MAX_ANSWER_BYTES, timeout));
             int status = response.statusCode();
             if (status / 100 == 2) {
                 return Result.DELIVERED;
@@ -266,6 +272,22 @@ public final class WebhookAlertSink implements AlertSink {
     @Override
     public String toString() {
         return "webhook " + shown;
+    }
+
+    /** The sender thread waits for the bounded exchange; its failure comes out as the IOException it is. */
+    private static HttpResponse<String> await(java.util.concurrent.CompletableFuture<HttpResponse<String>> exchange)
+            throws java.io.IOException, InterruptedException {
+        try {
+            return exchange.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.io.IOException io) {
+                throw io;
+            }
+            throw new java.io.IOException(e.getCause());
+        } catch (InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
+        }
     }
 
     private void retryLog(String format, Object a, Object b) {

@@ -4,7 +4,7 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.autoscale.Sample;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
-import dev.fulcrum.server.net.BoundedBody;
+import dev.fulcrum.server.net.BoundedHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,14 +30,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * answer becomes a {@link Sample}, kept for {@code window}. A scrape that fails (refused, timed
  * out, not 200, malformed, gauge absent or NaN) adds nothing: the server is unknown, not zero.
  *
- * <p>Each request times out after the scrape interval (at most 5 s), so a hung server never
- * piles up requests. Thread-safe: answers arrive on the HTTP client's threads.
+ * <p>Each request, body included, is cut after the scrape interval (at most 5 s), so a hung or
+ * trickling server never piles up requests, and a page larger than {@link #MAX_BODY_BYTES} is cut
+ * there: a scraped server is not trusted with this process's memory. Thread-safe: answers arrive on the HTTP client's threads.
  */
 public final class MetricScraper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MetricScraper.class);
-    /** The largest metrics page read (a server's page is a few KiB); a larger one fails the scrape. */
-    static final int MAX_PAGE = 4 * 1024 * 1024;
+
+    /** The largest metrics page read: a server's page is KiBs; a bigger one fails the scrape. */
+    public static final int MAX_BODY_BYTES = 4 << 20;
 
     private final Metric metric;
     private final Duration window;
@@ -72,10 +74,10 @@ public final class MetricScraper implements AutoCloseable {
                 failed(server.toString(), "bad address: " + e.getMessage());
                 continue;
             }
-            http.sendAsync(request, BoundedBody.failing(MAX_PAGE)).whenComplete((response, error) -> {
+            BoundedHttp.send(http, request, MAX_BODY_BYTES, timeout).whenComplete((response, error) -> {
                 String id = server.toString();
                 if (error != null) {
-                    failed(id, error.getCause() == null ? error.toString() : error.getCause().toString());
+                    failed(id, error.getMessage() == null ? error.toString() : error.getMessage());
                 } else if (response.statusCode() != 200) {
                     failed(id, "status " + response.statusCode());
                 } else {

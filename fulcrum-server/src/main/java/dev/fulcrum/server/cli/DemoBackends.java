@@ -82,10 +82,26 @@ final class DemoBackends implements AutoCloseable {
         processes.add(process);
         addresses.add(new HostPort("127.0.0.1", port));
         process.onExit().thenAccept(p -> {
-            if (!closing) {
+            if (closing) {
+                return; // the demo stopped it
+            }
+            if (stoppedBySignal(p.exitValue())) {
+                // Ctrl-C in a terminal signals the whole process group: the demo servers may exit
+                // before the demo's own handler runs and sets closing. Expected, so not a warning.
+                log.info("demo server {} (pid {}) stopped by a signal", port, p.pid());
+            } else {
                 log.warn("demo server {} (pid {}) exited with code {}; see {}", port, p.pid(), p.exitValue(), logFile);
             }
         });
+    }
+
+    /**
+     * Whether a demo server's exit code means someone stopped it with SIGINT or SIGTERM: 0 after its
+     * graceful stop, 128 + the signal (130, 143) when the signal came before its handler was set.
+     * Anything else (an error, SIGKILL's 137) is a death of its own.
+     */
+    static boolean stoppedBySignal(int exitCode) {
+        return exitCode == 0 || exitCode == 128 + 2 || exitCode == 128 + 15;
     }
 
     /** A port taken by another program would make the readiness check below pass for the wrong server. */
@@ -118,6 +134,14 @@ final class DemoBackends implements AutoCloseable {
         }
         throw new IllegalStateException("demo server " + port + " did not listen within " + READY_TIMEOUT_MS
                 + " ms; see " + logFile);
+    }
+
+    /**
+     * The demo is stopping: from now on a demo server's exit is expected and not logged (on Ctrl-C
+     * the terminal signals them too, so they may exit while the load balancer drains).
+     */
+    void stopping() {
+        closing = true;
     }
 
     /** SIGTERM to every child, then SIGKILL to those still alive after 5 s. */

@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
  * and a bounded load that makes the pool scale out. Ctrl-C (or SIGTERM) stops everything it
  * started and exits 0.
  */
-@Command(name = "demo", description = "Starts 2 demo servers, a load balancer in front of them and auto-scaling up to 6; Ctrl-C stops all.")
+@Command(name = "demo", description = "Starts 3 demo servers, a load balancer in front of them and auto-scaling up to 6; Ctrl-C stops all.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
@@ -82,6 +82,7 @@ final class DemoCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         StopSignals.onStop(() -> {
             System.out.println("stopping the demo (Ctrl-C again to exit now)");
+            backends.stopping();
             try {
                 server.stop(DRAIN);
             } finally {

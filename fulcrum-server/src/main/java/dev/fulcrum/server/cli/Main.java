@@ -43,18 +43,38 @@ public final class Main implements Runnable {
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
         }
+        Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         System.exit(execute(args));
     }
 
-    /** Runs one command line and returns its exit code (no {@code System.exit}). */
+    /**
+     * Runs one command line and returns its exit code (no {@code System.exit}). Whatever a command
+     * throws, an {@link Error} such as {@link OutOfMemoryError} included, ends as one line on stderr
+     * and exit 1: picocli's handler only sees {@link Exception}s, so the rest is caught here.
+     */
     static int execute(String... args) {
-        return new CommandLine(new Main())
-                .setParameterExceptionHandler(Main::usageError)
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("fulcrum: " + oneLine(e));
-                    return EXIT_FAILURE;
-                })
-                .execute(args);
+        try {
+            return new CommandLine(new Main())
+                    .setParameterExceptionHandler(Main::usageError)
+                    .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                        cmd.getErr().println("fulcrum: " + oneLine(e));
+                        return EXIT_FAILURE;
+                    })
+                    .execute(args);
+        } catch (Throwable e) {
+            System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
+            return EXIT_FAILURE;
+        }
+    }
+
+    /**
+     * A thread that dies of an exception nobody caught: one line on stderr (its name and the
+     * exception), not the JVM's default stack trace; the trace stays available at DEBUG.
+     */
+    private static void uncaught(Thread thread, Throwable e) {
+        System.err.println("fulcrum: thread " + thread.getName() + " failed: " + e.getClass().getSimpleName()
+                + ": " + oneLine(e));
+        org.slf4j.LoggerFactory.getLogger(Main.class).debug("thread {} failed", thread.getName(), e);
     }
 
     /** Without a subcommand. */

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.server.io.BoundedFile;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -9,9 +10,10 @@ import org.yaml.snakeyaml.nodes.Node;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,20 +38,29 @@ public final class ConfigLoader {
         return load(file, System.getenv());
     }
 
+    /**
+     * The largest config file read: a real one is a few KiB. A bigger file, or one that is not a
+     * regular file ({@code /dev/zero}, a FIFO), is refused before it can fill the heap.
+     */
+    public static final int MAX_FILE_BYTES = BoundedFile.ONE_MIB;
+
     /** Loads {@code file}, substituting {@code ${NAME}} from {@code env}. */
     public static FulcrumConfig load(Path file, Map<String, String> env) {
         String name = file.toString();
         String text;
         try {
-            text = Files.readString(file);
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .decode(ByteBuffer.wrap(BoundedFile.read(file, MAX_FILE_BYTES))).toString();
         } catch (NoSuchFileException e) {
             throw unreadable(name, "no such file");
         } catch (AccessDeniedException e) {
             throw unreadable(name, "permission denied");
         } catch (CharacterCodingException e) {
             throw unreadable(name, "not UTF-8 text");
+        } catch (BoundedFile.RefusedException e) {
+            throw unreadable(name, e.getMessage());
         } catch (IOException e) {
-            throw unreadable(name, Files.isDirectory(file) ? "is a directory" : String.valueOf(e.getMessage()));
+            throw unreadable(name, String.valueOf(e.getMessage()));
         }
         return parse(text, name, env);
     }

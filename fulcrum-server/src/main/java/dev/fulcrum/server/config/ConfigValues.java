@@ -3,6 +3,7 @@ package dev.fulcrum.server.config;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.core.text.Redact;
+import dev.fulcrum.server.io.BoundedFile;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -255,7 +256,7 @@ final class ConfigValues {
         return text;
     }
 
-    /** A file that exists and can be read now (TLS certificates and keys). */
+    /** A regular file of at most {@link FulcrumConfig.Tls#MAX_PEM_BYTES} that exists and can be read now (TLS certificates and keys). */
     static Path readableFile(String text) {
         Path path;
         try {
@@ -270,6 +271,9 @@ final class ConfigValues {
         } else if (!Files.isReadable(path)) {
             throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": permission denied");
         }
+        BoundedFile.problem(path, FulcrumConfig.Tls.MAX_PEM_BYTES).ifPresent(problem -> {
+            throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": " + problem);
+        });
         return path;
     }
 

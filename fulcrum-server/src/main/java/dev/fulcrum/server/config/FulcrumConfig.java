@@ -80,6 +80,8 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     }
 
     public record Tls(Path cert, Path key) {
+        /** The largest PEM file (certificate chain or key) read; a long chain is a few KiB. */
+        public static final int MAX_PEM_BYTES = dev.fulcrum.server.io.BoundedFile.ONE_MIB;
     }
 
     /** One {@code pools[]} entry. */

@@ -2,6 +2,7 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.BindFailure;
+import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.metrics.ProxyMetrics;
@@ -25,7 +26,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An HTTP/1.1 listener: accepts client connections on its address and proxies their requests to
@@ -55,7 +55,6 @@ public final class HttpListener implements ListenerRuntime {
     private final BackendConnectionPool backendPool;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connections = new AtomicInteger();
-    private final AtomicLong lastRejectLogNanos = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(2));
     private volatile Channel serverChannel;
     private volatile boolean closing;
 
@@ -150,6 +149,7 @@ public final class HttpListener implements ListenerRuntime {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(ConnectionLimit.of(name(), config.maxConnections()))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpProxyInitializer(this, ssl));
@@ -175,23 +175,16 @@ public final class HttpListener implements ListenerRuntime {
         return ch == null ? null : (InetSocketAddress) ch.localAddress();
     }
 
-    /** Admits a new client connection unless {@code max-connections} are open; counts it. */
+    /**
+     * Admits a new client connection unless the listener is closing; counts it. {@code max-connections}
+     * is kept before this, by the server channel's {@link ConnectionLimit}: a connection over it is
+     * not accepted yet.
+     */
     boolean admit(Channel ch) {
-        int max = config.maxConnections();
-        if (closing || (max > 0 && connections.incrementAndGet() > max)) {
-            if (!closing) {
-                connections.decrementAndGet();
-            }
-            long now = System.nanoTime();
-            long last = lastRejectLogNanos.get();
-            if (now - last >= TimeUnit.SECONDS.toNanos(1) && lastRejectLogNanos.compareAndSet(last, now)) {
-                log.warn("listener {}: max-connections {} reached; closing new connections", name(), max);
-            }
+        if (closing) {
             return false;
         }
-        if (max <= 0) {
-            connections.incrementAndGet();
-        }
+        connections.incrementAndGet();
         clients.add(ch);
         stats.connectionOpened();
         ch.closeFuture().addListener(f -> {

@@ -12,7 +12,13 @@ public final class BindFailure {
 
     /** One line naming the reason, e.g. {@code address already in use}. */
     public static String describe(Throwable cause) {
-        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof java.nio.channels.UnresolvedAddressException) {
+            return "unknown host"; // it has no message at all
+        }
+        if (cause.getMessage() == null || cause.getMessage().isBlank()) {
+            return cause.getClass().getSimpleName();
+        }
+        String message = cause.getMessage();
         if (message.contains("Address already in use")) {
             return "address already in use";
         }

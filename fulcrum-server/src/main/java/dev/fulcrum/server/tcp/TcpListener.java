@@ -4,6 +4,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.BindFailure;
+import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.net.ProxyObserver;
@@ -100,6 +101,7 @@ public final class TcpListener implements ListenerRuntime {
                 .group(transport.acceptors(), transport.workers())
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(ConnectionLimit.of(config.name(), config.maxConnections()))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

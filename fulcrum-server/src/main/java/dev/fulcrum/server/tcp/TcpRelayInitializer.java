@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Sets up each accepted client channel of a TCP listener: refuses it when the listener already has
- * {@code max-connections} open (closed at once), else counts it, tracks it for a graceful stop and
+ * Sets up each accepted client channel of a TCP listener ({@code max-connections} is kept before
+ * this, by the server channel's {@link dev.fulcrum.server.net.ConnectionLimit}): counts it, tracks it for a graceful stop and
  * reports it and its bytes to the listener's metrics (when given), adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
  *
  * <p>Thread-safe: shared by all accepted channels; the counter is atomic.
@@ -51,15 +51,7 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel client) {
-        int max = config.maxConnections();
-        if (max > 0 && clients.incrementAndGet() > max) {
-            clients.decrementAndGet();
-            client.close();
-            return;
-        }
-        if (max <= 0) {
-            clients.incrementAndGet();
-        }
+        clients.incrementAndGet();
         client.closeFuture().addListener(f -> clients.decrementAndGet());
         channels.add(client);
         if (metrics != null) {

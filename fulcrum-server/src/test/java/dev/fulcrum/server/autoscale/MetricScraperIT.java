@@ -24,7 +24,7 @@ class MetricScraperIT {
 
     @Test
     void aHugeOrHostilePageFailsTheScrapeAndIsNotKept() throws Exception {
-        byte[] huge = ("process_cpu_usage 0.5\n" + "# " + "x".repeat(MetricScraper.MAX_PAGE) + "\n")
+        byte[] huge = ("process_cpu_usage 0.5\n" + "# " + "x".repeat(MetricScraper.MAX_BODY_BYTES) + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         byte[] hostile = "process_cpu_usage 0.5 \u001b[2J\r\n".getBytes(StandardCharsets.UTF_8);
         HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
@@ -53,7 +53,7 @@ class MetricScraperIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> log.messages().size() >= 2);
             assertThat(huge1.samples()).isEmpty();
             assertThat(hostile1.samples()).isEmpty();
-            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("larger than " + MetricScraper.MAX_PAGE));
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("larger than " + MetricScraper.MAX_BODY_BYTES));
             assertThat(log.messages()).allSatisfy(m -> assertThat(m).doesNotContain("\u001b", "\r", "\n"));
         } finally {
             http.stop(0);

@@ -295,6 +295,67 @@ class CliIT {
         }
     }
 
+    /** A sparse file of {@code mib} MiB: as long as a huge config, but nothing is written. */
+    private Path hugeFile(String name, int mib) throws IOException {
+        Path huge = tmp.resolve(name);
+        try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength((long) mib << 20);
+        }
+        return huge;
+    }
+
+    /**
+     * {@code validate -c /dev/zero} once read until OutOfMemoryError and printed a stack trace; a
+     * device or a huge file is now one line naming it, exit 2, for validate and run alike.
+     */
+    @Test
+    void aConfigThatIsADeviceOrHugeIsOneLineAndExit2() throws Exception {
+        Path huge = hugeFile("huge.yaml", 50);
+        for (String command : List.of("validate", "run")) {
+            Result device = fulcrum(command, "-c", "/dev/zero");
+            assertThat(device.exit()).as(command).isEqualTo(2);
+            assertThat(device.errLines()).as(command).singleElement().asString()
+                    .isEqualTo("/dev/zero: cannot read: not a regular file (a device, pipe or socket)");
+
+            Result big = fulcrum(command, "-c", huge.toString());
+            assertThat(big.exit()).as(command).isEqualTo(2);
+            assertThat(big.errLines()).as(command).singleElement().asString()
+                    .isEqualTo(huge + ": cannot read: is 50 MiB, larger than the 1 MiB allowed");
+        }
+    }
+
+    /** A reload (SIGHUP or the API) of a file swapped for a huge one keeps the running config: one line. */
+    @Test
+    void aReloadOfAHugeFileKeepsTheRunningConfig() throws Exception {
+        int adminPort = Loopback.freePort();
+        int port = Loopback.freePort();
+        Path config = file("fulcrum.yaml", goodConfig(port).replaceFirst("listen: 127.0.0.1:\\d+",
+                "listen: 127.0.0.1:" + adminPort));
+        Running run = start("run", "-c", config.toString());
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            await().atMost(BOUND).until(() -> run.out().contains("SIGHUP re-reads") || !run.process.isAlive());
+            assertThat(run.process.isAlive()).as("run started: " + run.err()).isTrue();
+            Files.delete(config);
+            hugeFile("fulcrum.yaml", 50);
+
+            new ProcessBuilder("kill", "-HUP", Long.toString(run.process.pid())).start().waitFor();
+            await().atMost(BOUND).until(() -> run.out().contains("not reloaded"));
+            String tooLarge = config + ": cannot read: is 50 MiB, larger than the 1 MiB allowed";
+            assertThat(run.err().lines().toList()).containsExactly(tooLarge);
+
+            HttpResponse<String> api = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + adminPort + "/api/v1/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(BOUND).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(api.statusCode()).isEqualTo(400);
+            assertThat(api.body()).contains(tooLarge);
+            assertThat(run.process.isAlive()).isTrue();
+            assertThat(run.out()).doesNotContain("Exception", "\tat ");
+        } finally {
+            run.process.destroyForcibly();
+        }
+    }
+
     @Test
     void runWithItsPortTakenExits1WithOneLineNamingTheListener() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -465,6 +526,45 @@ class CliIT {
             demo.process.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.process.destroyForcibly();
         }
+    }
+
+    /**
+     * Ctrl-C in a terminal signals the demo's whole process group, so its demo servers may stop before
+     * the demo does: that is expected and no warning. A demo server that dies on its own (SIGKILL
+     * here) is one.
+     */
+    @Test
+    void demoWarnsOnlyOfADemoServerThatDiedOnItsOwn() throws Exception {
+        int base = Loopback.freeConsecutivePorts(3);
+        Running demo = start("demo", "--port", Integer.toString(Loopback.freePort()), "--admin-port",
+                Integer.toString(Loopback.freePort()), "--server-port", Integer.toString(base));
+        try {
+            await().atMost(BOUND).until(() -> demo.out().contains("Try:") || !demo.process.isAlive());
+            ProcessHandle signalled = demoServer(demo, base);
+            ProcessHandle killed = demoServer(demo, base + 1);
+
+            signalled.destroy(); // SIGTERM, as the terminal's SIGINT would reach it
+            killed.destroyForcibly();
+            await().atMost(BOUND).until(() -> demo.out().contains("demo server " + (base + 1) + " (pid "
+                    + killed.pid() + ") exited with code 137"));
+            await().atMost(BOUND).until(() -> demo.out().contains("demo server " + base + " (pid "
+                    + signalled.pid() + ") stopped by a signal"));
+
+            demo.process.destroy();
+            assertThat(demo.await().exit()).isZero();
+            assertThat(demo.out().lines().filter(line -> line.contains("WARN") && line.contains("demo server")))
+                    .singleElement().asString().contains("demo server " + (base + 1) + " ");
+        } finally {
+            demo.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            demo.process.destroyForcibly();
+        }
+    }
+
+    /** The demo's child serving {@code port}. */
+    private static ProcessHandle demoServer(Running demo, int port) {
+        return demo.process.children()
+                .filter(p -> p.info().commandLine().orElse("").endsWith("demo-server --port " + port))
+                .findFirst().orElseThrow(() -> new AssertionError("no demo server on " + port));
     }
 
     @Test

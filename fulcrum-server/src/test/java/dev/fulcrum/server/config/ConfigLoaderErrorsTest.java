@@ -326,6 +326,48 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void tlsFilesMustBeSmallRegularFiles(@TempDir Path dir) throws IOException {
+        Path key = Files.writeString(dir.resolve("key.pem"), "key");
+        Path huge = dir.resolve("huge.pem");
+        try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength(50L << 20); // sparse: 50 MiB long, nothing written
+        }
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      cert: /dev/zero
+                      key: %s
+                  - name: web2
+                    listen: 127.0.0.1:8081
+                    pool: app
+                    tls:
+                      cert: %s
+                      key: %s
+                """.formatted(key, huge, key)),
+                "fulcrum.yaml:6:7: listeners[0].tls.cert: cannot read /dev/zero: not a regular file (a device, pipe or socket)",
+                "fulcrum.yaml:12:7: listeners[1].tls.cert: cannot read " + huge
+                        + ": is 50 MiB, larger than the 1 MiB allowed");
+    }
+
+    /** {@code -c /dev/zero} once read until the heap ran out; a 50 MB file cost 410 MiB of it. */
+    @Test
+    void aConfigFileThatIsADeviceOrHugeIsRefusedBeforeReading(@TempDir Path dir) throws IOException {
+        assertUnreadable(Path.of("/dev/zero"), "/dev/zero: cannot read: not a regular file (a device, pipe or socket)");
+        Path huge = dir.resolve("huge.yaml");
+        try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength(50L << 20);
+        }
+        assertUnreadable(huge, huge + ": cannot read: is 50 MiB, larger than the 1 MiB allowed");
+        assertUnreadable(dir, dir + ": cannot read: is a directory");
+    }
+
+    private static void assertUnreadable(Path file, String expected) {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
+        assertThat(e).as("a ConfigException").isNotNull();
+        assertThat(e.getMessage()).isEqualTo(expected);
+    }
+
+    @Test
     void duplicateKeyPointsAtTheSecond() {
         assertErrors(LISTENER_AND_POOL + """
                     retries: 1
