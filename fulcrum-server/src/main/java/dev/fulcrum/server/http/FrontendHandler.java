@@ -320,7 +320,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             boolean idleBetweenRequests = current == null && pending.isEmpty() && !guard.headStarted();
             // waiting on the client for body bytes it does not send: as idle as no request at all
             boolean stalledUpload = current != null && pending.isEmpty() && current.wantsBody();
-            if (idleBetweenRequests || stalledUpload) {
+            // a client that does not take its response holds the server connection just the same
+            boolean stalledDownload = current != null && current.stalledOnClient();
+            if (idleBetweenRequests || stalledUpload || stalledDownload) {
                 log.debug("listener {}: closing idle connection from {}", listener.name(), clientIp);
                 if (current != null) {
                     current.clientClosed();

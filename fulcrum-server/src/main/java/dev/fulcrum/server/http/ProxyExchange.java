@@ -93,6 +93,8 @@ final class ProxyExchange {
     private boolean clientKeepAlive;
     private boolean done;
     private ChannelFuture lastClientWrite;
+    /** A flushed write to the client has not completed: the server is read again once it does. */
+    private boolean clientWritePending;
     private final ResponseTimer responseTimer;
 
     ProxyExchange(FrontendHandler front, HttpListener listener, HttpRequest request) {
@@ -374,11 +376,22 @@ final class ProxyExchange {
             return;
         }
         front.channel().flush();
+        clientWritePending = true;
         w.addListener((ChannelFutureListener) f -> {
+            clientWritePending = false;
             if (f.isSuccess() && ch == backend && !done) {
                 ch.read();
             }
         });
+    }
+
+    /**
+     * True while response bytes wait for the client to take them (the server is not read meanwhile):
+     * a client that stops reading holds its server connection this way, so the idle timeout
+     * treats it like a client that stops sending.
+     */
+    boolean stalledOnClient() {
+        return !done && clientWritePending;
     }
 
     private void responseEnded() {

@@ -235,4 +235,27 @@ class HttpProxyStreamingIT {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3))
                 .until(() -> server.activeRequests() == 0 && server.activeConnections() == 0);
     }
+
+    /** A client that stops taking its response is as idle as one that stops sending: idle-timeout frees both connections. */
+    @Test
+    void aClientThatStopsReadingIsClosedAfterIdleTimeout() throws Exception {
+        TestBackend backend = TestBackend.start("a");
+        ProxyFixture proxy = new ProxyFixture().servers(backend);
+        proxy.idleTimeout = java.time.Duration.ofSeconds(1);
+        proxy.start();
+        try {
+            var server = proxy.pool.pool().servers().getFirst();
+            try (RawHttp client = new RawHttp(proxy.port, 5000)) {
+                client.send("GET /bytes?n=" + 256 * MIB + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(client.socket.getInputStream().readNBytes((int) MIB)).hasSize((int) MIB);
+                // the client reads no more but stays connected
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(6))
+                        .until(() -> server.activeRequests() == 0 && server.activeConnections() == 0
+                                && backend.openConnections() == 0);
+            }
+        } finally {
+            proxy.close();
+            backend.close();
+        }
+    }
 }
