@@ -143,7 +143,10 @@ class FailoverIT {
         await("FulcrumServerDown for " + server3).atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(5))
                 .until(() -> s.alerts.first(Alerter.SERVER_DOWN, server3, false).isPresent());
         AlertReceiver.Received firing = s.alerts.first(Alerter.SERVER_DOWN, server3, false).orElseThrow();
-        assertThat(firing.description()).isEqualTo(FALL + " checks failed: status 503");
+        // the detail is the last failed check's: 503, or a timeout when the demo server (a process of
+        // its own under the test's load) was starved past the 300 ms check timeout on a busy machine;
+        // HealthCheckerIT pins the 503 detail without load
+        assertThat(firing.description()).matches(FALL + " checks failed: (status 503|timeout after " + TIMEOUT_MS + "ms)");
 
         // from the down event on, no request reaches it: its own count of answered requests stands
         // still (counted from a moment after the alert, once anything in flight at the event ended)
