@@ -1,10 +1,8 @@
 package dev.fulcrum.server.http;
 
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,27 +16,13 @@ class ConnectionHeaderSmugglingIT {
 
     private static final String HIDDEN = "GET /smuggled HTTP/1.1\r\nHost: example\r\n\r\n";
 
-    private RawBackendProxy setup;
-    private RawBackend backend;
-    private ProxyFixture proxy;
-
-    private void start(Function<String, String> responder) throws Exception {
-        setup = RawBackendProxy.start(responder);
-        backend = setup.backend;
-        proxy = setup.proxy;
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        if (setup != null) {
-            setup.close();
-        }
-    }
+    @RegisterExtension
+    final RawBackendProxy raw = new RawBackendProxy();
 
     @Test
     void connectionNamingContentLengthDoesNotStripIt() throws Exception {
-        start(RawBackend::echoPath);
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(RawBackend::echoPath);
+        try (RawHttp client = raw.client()) {
             String response = client.send("POST /upload HTTP/1.1\r\nHost: example\r\nConnection: Content-Length\r\n"
                     + "Content-Length: " + HIDDEN.length() + "\r\n\r\n" + HIDDEN).readResponse(false);
             assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\n/upload");
@@ -46,30 +30,30 @@ class ConnectionHeaderSmugglingIT {
             assertThat(client.send("GET /after HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false))
                     .endsWith("\r\n\r\n/after");
         }
-        assertThat(backend.heads()).as("heads the server read").hasSize(2)
+        assertThat(raw.backend.heads()).as("heads the server read").hasSize(2)
                 .noneMatch(h -> h.contains("/smuggled"));
-        assertThat(backend.heads().getFirst()).containsIgnoringCase("content-length: " + HIDDEN.length() + "\r\n");
-        assertThat(backend.received()).contains("\r\n\r\n" + HIDDEN + "GET /after ");
+        assertThat(raw.backend.heads().getFirst()).containsIgnoringCase("content-length: " + HIDDEN.length() + "\r\n");
+        assertThat(raw.backend.received()).contains("\r\n\r\n" + HIDDEN + "GET /after ");
     }
 
     @Test
     void connectionNamingHostOrFulcrumsHeadersDoesNotStripThem() throws Exception {
-        start(RawBackend::echoPath);
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(RawBackend::echoPath);
+        try (RawHttp client = raw.client()) {
             client.send("GET /a HTTP/1.1\r\nHost: example\r\nConnection: Host, X-Forwarded-For, Via, X-Secret\r\n"
                     + "X-Secret: s\r\n\r\n").readResponse(false);
         }
-        String head = backend.heads().getFirst();
+        String head = raw.backend.heads().getFirst();
         assertThat(head).containsIgnoringCase("host: example\r\n").containsIgnoringCase("x-forwarded-for: 127.0.0.1\r\n")
                 .containsIgnoringCase("via: 1.1 fulcrum\r\n").doesNotContainIgnoringCase("x-secret");
     }
 
     @Test
     void aServerNamingContentLengthInConnectionKeepsItsResponseFramed() throws Exception {
-        start(head -> head.startsWith("GET /first ")
+        raw.start(head -> head.startsWith("GET /first ")
                 ? "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello"
                 : RawBackend.echoPath(head));
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        try (RawHttp client = raw.client()) {
             String first = client.send("GET /first HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false);
             assertThat(first).containsIgnoringCase("content-length: 5\r\n").endsWith("\r\n\r\nhello");
             assertThat(client.send("GET /second HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false))

@@ -1,14 +1,12 @@
 package dev.fulcrum.server.http;
 
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
 import java.time.Duration;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,25 +28,11 @@ class PooledConnectionPoisoningIT {
      */
     private static final String POISON = "poison";
 
-    private RawBackendProxy setup;
-    private RawBackend backend;
-    private ProxyFixture proxy;
-
-    private void start(Function<String, String> responder) throws Exception {
-        setup = RawBackendProxy.start(responder, p -> {
-            p.retries = 0; // a poisoned answer must show as such, not be retried away
-            p.workerThreads = 1; // one event loop: every client takes its server connection from one pool
-        });
-        backend = setup.backend;
-        proxy = setup.proxy;
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        if (setup != null) {
-            setup.close();
-        }
-    }
+    @RegisterExtension
+    final RawBackendProxy raw = new RawBackendProxy(p -> {
+        p.retries = 0; // a poisoned answer must show as such, not be retried away
+        p.workerThreads = 1; // one event loop: every client takes its server connection from one pool
+    });
 
     static Stream<Arguments> responsesThatLeaveBytesBehind() {
         return Stream.of(
@@ -69,77 +53,77 @@ class PooledConnectionPoisoningIT {
     @MethodSource("responsesThatLeaveBytesBehind")
     void aResponseThatCannotBeFramedExactlyClosesItsConnection(String name, String method, String firstAnswer,
                                                                String firstStatus) throws Exception {
-        start(head -> head.contains(" /first ") ? firstAnswer : RawBackend.echoPath(head));
-        try (RawHttp first = new RawHttp(proxy.port, 10_000)) {
+        raw.start(head -> head.contains(" /first ") ? firstAnswer : RawBackend.echoPath(head));
+        try (RawHttp first = raw.client()) {
             String response = first.send(method + " /first HTTP/1.1\r\nHost: example\r\n\r\n")
                     .readResponse(method.equals("HEAD") || firstStatus.startsWith("2") && !firstStatus.equals("200")
                             || firstStatus.equals("304"));
             assertThat(response).startsWith("HTTP/1.1 " + firstStatus + " ");
         }
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(backend.answered()).isEqualTo(1);
-            assertThat(backend.openConnections()).as("the first server connection was closed").isZero();
+            assertThat(raw.backend.answered()).isEqualTo(1);
+            assertThat(raw.backend.openConnections()).as("the first server connection was closed").isZero();
         });
 
-        try (RawHttp second = new RawHttp(proxy.port, 10_000)) {
+        try (RawHttp second = raw.client()) {
             String response = second.send("GET /second HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false);
             assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\n/second");
         }
-        assertThat(backend.connectionsAccepted()).isEqualTo(2);
+        assertThat(raw.backend.connectionsAccepted()).isEqualTo(2);
     }
 
     @Test
     void aCleanResponseKeepsItsConnectionForTheNextClient() throws Exception {
-        start(RawBackend::echoPath);
+        raw.start(RawBackend::echoPath);
         for (String path : new String[] {"/first", "/second"}) {
-            try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+            try (RawHttp client = raw.client()) {
                 assertThat(client.send("GET " + path + " HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false))
                         .endsWith("\r\n\r\n" + path);
             }
         }
-        assertThat(backend.connectionsAccepted()).as("one pooled connection served both").isEqualTo(1);
+        assertThat(raw.backend.connectionsAccepted()).as("one pooled connection served both").isEqualTo(1);
     }
 
     @Test
     void connectIsRefusedWithoutReachingTheServer() throws Exception {
-        start(RawBackend::echoPath);
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(RawBackend::echoPath);
+        try (RawHttp client = raw.client()) {
             client.send("GET /a HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false);
             String refused = client.send("CONNECT example:443 HTTP/1.1\r\nHost: example:443\r\n\r\n").readUntilClose();
             assertThat(refused).startsWith("HTTP/1.1 405 ").containsIgnoringCase("allow: GET,")
                     .contains("CONNECT is not supported");
         }
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        try (RawHttp client = raw.client()) {
             assertThat(client.send("GET /b HTTP/1.1\r\nHost: example\r\n\r\n").readResponse(false))
                     .endsWith("\r\n\r\n/b");
         }
-        assertThat(backend.heads()).hasSize(2).noneMatch(h -> h.startsWith("CONNECT"));
-        assertThat(backend.connectionsAccepted()).isEqualTo(1);
+        assertThat(raw.backend.heads()).hasSize(2).noneMatch(h -> h.startsWith("CONNECT"));
+        assertThat(raw.backend.connectionsAccepted()).isEqualTo(1);
     }
 
     @Test
     void anH2cUpgradeIsNotPassedOn() throws Exception {
         // a server that would switch to h2c if asked
-        start(head -> head.toLowerCase().contains("upgrade: h2c")
+        raw.start(head -> head.toLowerCase().contains("upgrade: h2c")
                 ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
                 : RawBackend.echoPath(head));
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        try (RawHttp client = raw.client()) {
             String response = client.send("GET /h2 HTTP/1.1\r\nHost: example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                     + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n").readResponse(false);
             assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("/h2");
         }
-        assertThat(backend.heads().getFirst()).doesNotContainIgnoringCase("upgrade")
+        assertThat(raw.backend.heads().getFirst()).doesNotContainIgnoringCase("upgrade")
                 .doesNotContainIgnoringCase("http2-settings");
     }
 
     @Test
     void aSwitchNobodyAskedForIsAnInvalidResponseNotATunnel() throws Exception {
-        start(head -> "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(head -> "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+        try (RawHttp client = raw.client()) {
             String response = client.send("GET /x HTTP/1.1\r\nHost: example\r\n\r\n"
                     + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").readUntilClose();
             assertThat(response).startsWith("HTTP/1.1 502 ").contains("switched protocols without being asked to");
         }
-        assertThat(backend.received()).doesNotContain("PRI * HTTP/2.0");
+        assertThat(raw.backend.received()).doesNotContain("PRI * HTTP/2.0");
     }
 }

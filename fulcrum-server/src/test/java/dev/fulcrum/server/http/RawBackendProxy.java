@@ -1,41 +1,40 @@
 package dev.fulcrum.server.http;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.io.IOException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * A {@link ProxyFixture} whose pool is one {@link RawBackend}: the smuggling and poisoning tests'
- * set-up, one per test.
+ * set-up. Register it with {@code @RegisterExtension}; each test calls {@link #start} with its
+ * responder, and both are closed after the test.
  */
-final class RawBackendProxy implements AutoCloseable {
+final class RawBackendProxy implements AfterEachCallback, AutoCloseable {
 
-    final RawBackend backend;
-    final ProxyFixture proxy;
+    private final Consumer<ProxyFixture> settings;
+    RawBackend backend;
+    ProxyFixture proxy;
 
-    private RawBackendProxy(RawBackend backend, ProxyFixture proxy) {
-        this.backend = backend;
-        this.proxy = proxy;
+    /** @param settings applied to the proxy before it starts */
+    RawBackendProxy(Consumer<ProxyFixture> settings) {
+        this.settings = settings;
     }
 
-    /** Starts the backend with {@code responder}, then the proxy with {@code settings} applied. */
-    static RawBackendProxy start(Function<String, String> responder, Consumer<ProxyFixture> settings)
-            throws Exception {
-        RawBackend backend = new RawBackend(responder);
-        ProxyFixture proxy = new ProxyFixture();
+    RawBackendProxy() {
+        this(p -> { });
+    }
+
+    /** Starts the backend with {@code responder}, then the proxy in front of it. */
+    RawBackendProxy start(Function<String, String> responder) throws Exception {
+        backend = new RawBackend(responder);
+        proxy = new ProxyFixture();
         proxy.servers.add(backend.address());
         settings.accept(proxy);
-        try {
-            proxy.start();
-        } catch (Exception e) {
-            backend.close();
-            throw e;
-        }
-        return new RawBackendProxy(backend, proxy);
-    }
-
-    static RawBackendProxy start(Function<String, String> responder) throws Exception {
-        return start(responder, p -> { });
+        proxy.start();
+        return this;
     }
 
     /** A client connection to the proxy. */
@@ -44,8 +43,17 @@ final class RawBackendProxy implements AutoCloseable {
     }
 
     @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+    }
+
+    @Override
     public void close() throws IOException {
-        proxy.close();
-        backend.close();
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (backend != null) {
+            backend.close();
+        }
     }
 }

@@ -86,10 +86,10 @@ class RequestBodyTimeoutIT {
 
     @Test
     void waitingForAServersSlow100ContinueIsNotTheClientsDelay() throws Exception {
-        try (RawBackendProxy slow = RawBackendProxy.start(RawBackend::echoPath, p -> {
+        try (RawBackendProxy slow = new RawBackendProxy(p -> {
             p.requestBodyTimeout = Duration.ofSeconds(1);
             p.requestBodyMinRate = 100;
-        })) {
+        }).start(RawBackend::echoPath)) {
             slow.backend.continueDelayMillis = 1500; // longer than the client's body allowance
             try (RawHttp client = slow.client()) {
                 client.send("POST /up HTTP/1.1\r\nHost: example\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");

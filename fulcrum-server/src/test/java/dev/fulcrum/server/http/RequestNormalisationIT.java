@@ -2,11 +2,9 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.testing.Loopback;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,53 +17,39 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RequestNormalisationIT {
 
-    private RawBackendProxy setup;
-    private RawBackend backend;
-    private ProxyFixture proxy;
-
-    private void start(Function<String, String> responder) throws Exception {
-        setup = RawBackendProxy.start(responder);
-        backend = setup.backend;
-        proxy = setup.proxy;
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        if (setup != null) {
-            setup.close();
-        }
-    }
+    @RegisterExtension
+    final RawBackendProxy raw = new RawBackendProxy();
 
     @Test
     void absoluteFormBecomesOriginFormAndItsAuthorityWinsOverHost() throws Exception {
-        start(RawBackend::echoPath);
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(RawBackend::echoPath);
+        try (RawHttp client = raw.client()) {
             String response = client.send("GET http://Other.Example:8080/p?q=1 HTTP/1.1\r\nHost: example\r\n\r\n")
                     .readResponse(false);
             assertThat(response).endsWith("\r\n\r\n/p?q=1");
         }
-        String head = backend.heads().getFirst();
+        String head = raw.backend.heads().getFirst();
         assertThat(head).startsWith("GET /p?q=1 HTTP/1.1\r\n").containsIgnoringCase("host: Other.Example:8080\r\n")
                 .containsIgnoringCase("x-forwarded-host: Other.Example:8080\r\n").doesNotContain("Host: example\r\n");
     }
 
     @Test
     void http10WithoutHostReachesTheServerAsValidHttp11() throws Exception {
-        start(RawBackend::echoPath);
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        raw.start(RawBackend::echoPath);
+        try (RawHttp client = raw.client()) {
             String response = client.send("GET /old HTTP/1.0\r\n\r\n").readUntilClose();
             assertThat(response).startsWith("HTTP/1.0 200 ").endsWith("\r\n\r\n/old");
         }
-        String head = backend.heads().getFirst();
+        String head = raw.backend.heads().getFirst();
         assertThat(head).startsWith("GET /old HTTP/1.1\r\n")
-                .containsIgnoringCase("host: " + backend.address() + "\r\n");
+                .containsIgnoringCase("host: " + raw.backend.address() + "\r\n");
     }
 
     @Test
     void trailersThatMustNotBeTrailersAreDroppedBothWays() throws Exception {
-        start(head -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+        raw.start(head -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
                 + "Set-Cookie: session=evil\r\nLocation: http://evil.example/\r\nX-Checksum: r1\r\n\r\n");
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
+        try (RawHttp client = raw.client()) {
             client.send("POST /up HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
                     + "Host: evil.example\r\nAuthorization: Basic eDp5\r\nX-Forwarded-For: 6.6.6.6\r\n"
                     + "Content-Type: text/evil\r\nX-Checksum: c1\r\n\r\n");
@@ -73,7 +57,7 @@ class RequestNormalisationIT {
             assertThat(response).endsWith("\r\n0\r\nX-Checksum: r1\r\n\r\n").doesNotContainIgnoringCase("set-cookie")
                     .doesNotContainIgnoringCase("location");
         }
-        String sent = backend.received(0);
+        String sent = raw.backend.received(0);
         String trailers = sent.substring(sent.indexOf("\r\n0\r\n") + 5);
         assertThat(trailers).contains("X-Checksum: c1\r\n").doesNotContainIgnoringCase("evil")
                 .doesNotContainIgnoringCase("authorization").doesNotContain("6.6.6.6");
