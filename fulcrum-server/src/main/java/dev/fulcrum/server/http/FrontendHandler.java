@@ -53,6 +53,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     };
 
+    /** Closes a tunnel's client channel (and so, through the relay, its server channel) when idle. */
+    private static final ChannelInboundHandlerAdapter CLOSE_WHEN_IDLE = new IdleClose();
+
     private final HttpListener listener;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -298,7 +301,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         p.remove(RequestHeadGuard.class);
         p.remove(ClientResponseEncoder.class);
         if (p.get(HttpProxyInitializer.IDLE) != null) {
-            p.remove(HttpProxyInitializer.IDLE);
+            // an idle tunnel (no byte either way for idle-timeout) closes, as nginx's
+            // proxy_read_timeout closes an idle WebSocket: otherwise idle tunnels pin server connections
+            p.addAfter(HttpProxyInitializer.IDLE, "idle-close", CLOSE_WHEN_IDLE);
         }
         // bytes the decoder still held reach the relay as a read batch on removal; then ask for more
         p.remove(HttpProxyInitializer.DECODER);
@@ -365,6 +370,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         HttpObject o;
         while ((o = pending.poll()) != null) {
             ReferenceCountUtil.release(o);
+        }
+    }
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class IdleClose extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
         }
     }
 }

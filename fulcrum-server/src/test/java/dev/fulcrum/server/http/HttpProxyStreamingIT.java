@@ -258,4 +258,33 @@ class HttpProxyStreamingIT {
             backend.close();
         }
     }
+
+    /** An idle WebSocket tunnel (no byte either way for idle-timeout) closes and frees its server connection. */
+    @Test
+    void anIdleWebSocketTunnelClosesAfterIdleTimeout() throws Exception {
+        TestBackend backend = closer.add(TestBackend.webSocket("ws"));
+        ProxyFixture proxy = new ProxyFixture().servers(backend);
+        proxy.idleTimeout = java.time.Duration.ofSeconds(1);
+        closer.add(proxy).start();
+        CompletableFuture<Integer> closed = new CompletableFuture<>();
+        WebSocket ws = client().newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + proxy.port + "/ws"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                        closed.complete(statusCode);
+                        return null;
+                    }
+
+                    @Override
+                    public void onError(WebSocket webSocket, Throwable error) {
+                        closed.complete(-1); // the connection went away without a close frame
+                    }
+                }).get(5, TimeUnit.SECONDS);
+        var server = proxy.pool.pool().servers().getFirst();
+        assertThat(server.activeRequests()).as("the open tunnel").isEqualTo(1);
+        closed.get(6, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3))
+                .until(() -> server.activeRequests() == 0 && server.activeConnections() == 0);
+        ws.abort();
+    }
 }
