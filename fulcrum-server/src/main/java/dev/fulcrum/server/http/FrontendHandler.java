@@ -62,6 +62,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private RequestHeadGuard guard;
     private ClientResponseEncoder encoder;
     private RequestBodyTimer bodyTimer;
+    private ResponseTimer responseTimer;
     private String clientIp;
     private ProxyExchange current;
     /** No more requests on this connection: an error was sent, or a close was asked for. */
@@ -82,6 +83,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return clientIp;
     }
 
+    /** The connection's response timer, bound to each exchange in turn. */
+    ResponseTimer responseTimer() {
+        return responseTimer;
+    }
+
     ClientResponseEncoder encoder() {
         return encoder;
     }
@@ -97,6 +103,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.guard = ctx.pipeline().get(RequestHeadGuard.class);
         this.encoder = ctx.pipeline().get(ClientResponseEncoder.class);
         var config = listener.config();
+        this.responseTimer = new ResponseTimer(ctx.channel().eventLoop());
         this.bodyTimer = new RequestBodyTimer(ctx.executor(), config.requestBodyTimeout().toNanos(),
                 config.requestBodyMinRate(), this::bodyTimedOut);
     }
@@ -346,14 +353,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        bodyTimer.stop();
+        bodyTimer.close();
         if (current != null) {
             current.clientClosed();
             current = null;
         }
         finished = true;
         releasePending();
+        responseTimer.close();
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        bodyTimer.close(); // the connection became a tunnel: nothing of this handler's is timed any more
+        responseTimer.close();
     }
 
     @Override

@@ -106,8 +106,8 @@ final class ProxyExchange {
         this.upgrade = ForwardedHeaders.isUpgrade(request);
         this.requestKeepAlive = HttpUtil.isKeepAlive(request);
         this.settings = listener.pool().settings();
-        this.responseTimer = new ResponseTimer(loop, settings.responseTimeout(), this::wantsBody,
-                this::responseTimedOut);
+        this.responseTimer = front.responseTimer();
+        responseTimer.bind(this, settings.responseTimeout().toNanos());
         this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
@@ -471,7 +471,7 @@ final class ProxyExchange {
      * for outlier detection). Retried on another server when {@link RetryPolicy#mayRetryAfterTimeout}
      * allows it and tries are left; otherwise, or when no server is left, 504.
      */
-    private void responseTimedOut() {
+    void responseTimedOut() {
         if (done || responseStarted) {
             return;
         }

@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * no read is asked of the client) the clock stands still. When the allowance is gone,
  * {@code onTimeout} runs (the frontend answers 408).
  *
- * <p>A lazy timer, as in {@link RequestHeadGuard}: one scheduled task at a time, which checks the
- * deadline when it fires. Confined to the client channel's event loop.
+ * <p>A lazy timer, as in {@link RequestHeadGuard}: one scheduled task at a time per connection,
+ * which checks the deadline when it fires; starting and stopping only write fields. Confined to the
+ * client channel's event loop.
  */
 final class RequestBodyTimer {
 
@@ -76,8 +77,13 @@ final class RequestBodyTimer {
         allowanceNanos = Math.min(timeoutNanos, allowanceNanos + credit);
     }
 
-    /** The body is complete, or the request is gone. */
+    /** The body is complete, or the request is gone: nothing to time until the next wait (lazy: no cancel). */
     void stop() {
+        waitingSinceNanos = -1;
+    }
+
+    /** The connection is gone: drop the task too. */
+    void close() {
         waitingSinceNanos = -1;
         if (task != null) {
             task.cancel(false);
