@@ -8,6 +8,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The {@code fulcrum} command line: {@code run}, {@code validate}, {@code demo},
@@ -20,11 +23,27 @@ import java.io.PrintWriter;
 @Command(name = "fulcrum", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A load balancer: one entry point in front of a pool of servers.",
         footer = {"", "Exit codes: 0 success; 1 a failure while running (e.g. a port in use);"
-                + " 2 a usage error or a bad config file."},
-        subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoServerCommand.class,
-                DsrServerSetupCommand.class,
-                VersionCommand.class, CommandLine.HelpCommand.class})
+                + " 2 a usage error or a bad config file."})
 public final class Main implements Runnable {
+
+    /**
+     * The subcommands, in the order {@code --help} lists them. Added in code rather than through
+     * {@code @Command(subcommands = ...)} so that a command line naming one gets only that one
+     * (see {@link #commandLine}).
+     */
+    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
+        commands.put("run", RunCommand::new);
+        commands.put("validate", ValidateCommand::new);
+        commands.put("demo", DemoCommand::new);
+        commands.put("demo-server", DemoServerCommand::new);
+        commands.put("dsr-server-setup", DsrServerSetupCommand::new);
+        commands.put("version", VersionCommand::new);
+        commands.put("help", CommandLine.HelpCommand::new);
+        return commands;
+    }
 
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
@@ -34,6 +53,8 @@ public final class Main implements Runnable {
 
     /** Netty's buffer leak detector; see {@link #main}. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+    static final String NETTY_JFR = "io.netty.jfr.enabled";
+    static final String NETTY_MACHINE_ID = "io.netty.machineId";
 
     public static void main(String[] args) {
         // Netty samples buffers for leak reports by default, which costs ~1 µs of a ~27 µs proxied
@@ -42,6 +63,19 @@ public final class Main implements Runnable {
         // JAVA_OPTS=-Dio.netty.leakDetection.level=simple (or paranoid). Set before Netty loads.
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
+        }
+        // Start-up (issue 13): Netty's buffer allocator registers its JFR events on the first
+        // request, ~60-200 ms on the event loop (JFR metadata, annotation proxies, none of which
+        // the AOT cache can hold); and channel ids look up a MAC address by listing the network
+        // interfaces. Neither matters to a balancer: its JFR events are off by default even in a
+        // recording (-Dio.netty.jfr.enabled=true brings them back), and a random machine id is
+        // what Netty uses when no MAC is found.
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
+        }
+        if (System.getProperty(NETTY_MACHINE_ID) == null) {
+            System.setProperty(NETTY_MACHINE_ID, java.util.HexFormat.ofDelimiter(":")
+                    .formatHex(java.nio.ByteBuffer.allocate(8).putLong(new java.util.Random().nextLong()).array()));
         }
         Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         System.exit(execute(args));
@@ -54,7 +88,7 @@ public final class Main implements Runnable {
      */
     static int execute(String... args) {
         try {
-            return new CommandLine(new Main())
+            return commandLine(args)
                     .setParameterExceptionHandler(Main::usageError)
                     .setExecutionExceptionHandler((e, cmd, parsed) -> {
                         cmd.getErr().println("fulcrum: " + oneLine(e));
@@ -65,6 +99,24 @@ public final class Main implements Runnable {
             System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
             return EXIT_FAILURE;
         }
+    }
+
+    /**
+     * The command line for {@code args}. Picocli builds each command's model from its annotations
+     * by reflection, which on a fresh JVM costs start-up time for every command (issue 13): when
+     * the first argument names a command, only that one is added — its parsing, usage errors and
+     * help read the same — and otherwise ({@code --help}, {@code help}, none, an unknown word)
+     * all of them.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cmd = new CommandLine(new Main());
+        Supplier<Object> named = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        if (named != null) {
+            cmd.addSubcommand(args[0], named.get());
+        } else {
+            COMMANDS.forEach((name, command) -> cmd.addSubcommand(name, command.get()));
+        }
+        return cmd;
     }
 
     /**
