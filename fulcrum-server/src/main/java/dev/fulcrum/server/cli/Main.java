@@ -8,9 +8,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
 
 /**
  * The {@code fulcrum} command line: {@code run}, {@code validate}, {@code demo},
@@ -31,18 +29,22 @@ public final class Main implements Runnable {
      * {@code @Command(subcommands = ...)} so that a command line naming one gets only that one
      * (see {@link #commandLine}).
      */
-    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+    private static final List<String> COMMANDS =
+            List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version", "help");
 
-    private static Map<String, Supplier<Object>> commands() {
-        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
-        commands.put("run", RunCommand::new);
-        commands.put("validate", ValidateCommand::new);
-        commands.put("demo", DemoCommand::new);
-        commands.put("demo-server", DemoServerCommand::new);
-        commands.put("dsr-server-setup", DsrServerSetupCommand::new);
-        commands.put("version", VersionCommand::new);
-        commands.put("help", CommandLine.HelpCommand::new);
-        return commands;
+    // A switch, not a map of constructor references: with method references held in a static
+    // field, the JDK 25.0.3 AOT cache assembly (-XX:AOTCacheOutput) crashed (archiveHeapWriter).
+    private static Object newCommand(String name) {
+        return switch (name) {
+            case "run" -> new RunCommand();
+            case "validate" -> new ValidateCommand();
+            case "demo" -> new DemoCommand();
+            case "demo-server" -> new DemoServerCommand();
+            case "dsr-server-setup" -> new DsrServerSetupCommand();
+            case "version" -> new VersionCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 
     static final int EXIT_FAILURE = 1;
@@ -54,7 +56,6 @@ public final class Main implements Runnable {
     /** Netty's buffer leak detector; see {@link #main}. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
     static final String NETTY_JFR = "io.netty.jfr.enabled";
-    static final String NETTY_MACHINE_ID = "io.netty.machineId";
 
     public static void main(String[] args) {
         // Netty samples buffers for leak reports by default, which costs ~1 µs of a ~27 µs proxied
@@ -66,16 +67,10 @@ public final class Main implements Runnable {
         }
         // Start-up (issue 13): Netty's buffer allocator registers its JFR events on the first
         // request, ~60-200 ms on the event loop (JFR metadata, annotation proxies, none of which
-        // the AOT cache can hold); and channel ids look up a MAC address by listing the network
-        // interfaces. Neither matters to a balancer: its JFR events are off by default even in a
-        // recording (-Dio.netty.jfr.enabled=true brings them back), and a random machine id is
-        // what Netty uses when no MAC is found.
+        // the AOT cache can hold). A balancer does not need them: they are off by default even in
+        // a recording, and -Dio.netty.jfr.enabled=true brings them back.
         if (System.getProperty(NETTY_JFR) == null) {
             System.setProperty(NETTY_JFR, "false");
-        }
-        if (System.getProperty(NETTY_MACHINE_ID) == null) {
-            System.setProperty(NETTY_MACHINE_ID, java.util.HexFormat.ofDelimiter(":")
-                    .formatHex(java.nio.ByteBuffer.allocate(8).putLong(new java.util.Random().nextLong()).array()));
         }
         Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         System.exit(execute(args));
@@ -110,11 +105,12 @@ public final class Main implements Runnable {
      */
     static CommandLine commandLine(String... args) {
         CommandLine cmd = new CommandLine(new Main());
-        Supplier<Object> named = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
-        if (named != null) {
-            cmd.addSubcommand(args[0], named.get());
+        if (args.length > 0 && !args[0].equals("help") && COMMANDS.contains(args[0])) {
+            cmd.addSubcommand(args[0], newCommand(args[0]));
         } else {
-            COMMANDS.forEach((name, command) -> cmd.addSubcommand(name, command.get()));
+            for (String name : COMMANDS) {
+                cmd.addSubcommand(name, newCommand(name));
+            }
         }
         return cmd;
     }

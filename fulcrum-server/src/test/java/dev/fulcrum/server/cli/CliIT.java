@@ -600,12 +600,12 @@ class CliIT {
                 launcher, "version")).await();
         assertThat(defaults.exit()).isZero();
         assertThat(defaults.out()).contains("-XX:MaxHeapSize=536870912", "-XX:InitialHeapSize=67108864",
-                "-XX:+UseParallelGC").endsWith("fulcrum 0.1.0-SNAPSHOT\n");
+                "-XX:+UseSerialGC").endsWith("fulcrum 0.1.0-SNAPSHOT\n");
 
         Result own = new Running(List.of("env", "FULCRUM_AOT=off",
-                "JAVA_OPTS=-Xmx256m -XX:+UseSerialGC -XX:+PrintCommandLineFlags", launcher, "version")).await();
-        assertThat(own.out()).contains("-XX:MaxHeapSize=268435456", "-XX:+UseSerialGC")
-                .doesNotContain("UseParallelGC");
+                "JAVA_OPTS=-Xmx256m -XX:+UseParallelGC -XX:+PrintCommandLineFlags", launcher, "version")).await();
+        assertThat(own.out()).contains("-XX:MaxHeapSize=268435456", "-XX:+UseParallelGC")
+                .doesNotContain("UseSerialGC");
 
         Result none = new Running(List.of("env", "FULCRUM_AOT=off", "FULCRUM_JVM_DEFAULTS=0",
                 "JAVA_OPTS=-XX:+PrintCommandLineFlags", launcher, "version")).await();
