@@ -143,24 +143,19 @@ public final class FulcrumServer {
         }
         List<ListenerRuntime> bound = new ArrayList<>();
         FulcrumServer[] self = new FulcrumServer[1];
-        AdminServer admin = null;
+        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
+                new RuntimeHooks(() -> self[0], configFile));
         try {
             for (ListenerRuntime l : listeners) {
                 l.start().join();
                 bound.add(l);
             }
-            // After the listeners: the admin API's set-up (Jackson, the dashboard) then runs while
-            // the first requests are served instead of before (issue 13, start-up).
-            admin = new AdminServer(config.admin(), registry, control.metrics(),
-                    new RuntimeHooks(() -> self[0], configFile));
             admin.start();
         } catch (CompletionException | IllegalStateException | StartException e) {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             bound.forEach(ListenerRuntime::stopAccepting);
             bound.forEach(l -> l.closeGracefully(Duration.ZERO));
-            if (admin != null) {
-                admin.close();
-            }
+            admin.close();
             control.close();
             transport.close();
             throw cause instanceof StartException se ? se : new StartException(cause.getMessage(), cause);
