@@ -8,6 +8,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
  * The {@code fulcrum} command line: {@code run}, {@code validate}, {@code demo},
@@ -20,11 +21,31 @@ import java.io.PrintWriter;
 @Command(name = "fulcrum", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A load balancer: one entry point in front of a pool of servers.",
         footer = {"", "Exit codes: 0 success; 1 a failure while running (e.g. a port in use);"
-                + " 2 a usage error or a bad config file."},
-        subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoServerCommand.class,
-                DsrServerSetupCommand.class,
-                VersionCommand.class, CommandLine.HelpCommand.class})
+                + " 2 a usage error or a bad config file."})
 public final class Main implements Runnable {
+
+    /**
+     * The subcommands, in the order {@code --help} lists them. Added in code rather than through
+     * {@code @Command(subcommands = ...)} so that a command line naming one gets only that one
+     * (see {@link #commandLine}).
+     */
+    private static final List<String> COMMANDS =
+            List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version", "help");
+
+    // A switch, not a map of constructor references: with method references held in a static
+    // field, the JDK 25.0.3 AOT cache assembly (-XX:AOTCacheOutput) crashed (archiveHeapWriter).
+    private static Object newCommand(String name) {
+        return switch (name) {
+            case "run" -> new RunCommand();
+            case "validate" -> new ValidateCommand();
+            case "demo" -> new DemoCommand();
+            case "demo-server" -> new DemoServerCommand();
+            case "dsr-server-setup" -> new DsrServerSetupCommand();
+            case "version" -> new VersionCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
 
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
@@ -34,6 +55,7 @@ public final class Main implements Runnable {
 
     /** Netty's buffer leak detector; see {@link #main}. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+    static final String NETTY_JFR = "io.netty.jfr.enabled";
 
     public static void main(String[] args) {
         // Netty samples buffers for leak reports by default, which costs ~1 µs of a ~27 µs proxied
@@ -42,6 +64,13 @@ public final class Main implements Runnable {
         // JAVA_OPTS=-Dio.netty.leakDetection.level=simple (or paranoid). Set before Netty loads.
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
+        }
+        // Start-up (issue 13): Netty's buffer allocator registers its JFR events on the first
+        // request, ~60-200 ms on the event loop (JFR metadata, annotation proxies, none of which
+        // the AOT cache can hold). A balancer does not need them: they are off by default even in
+        // a recording, and -Dio.netty.jfr.enabled=true brings them back.
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
         }
         Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         System.exit(execute(args));
@@ -54,7 +83,7 @@ public final class Main implements Runnable {
      */
     static int execute(String... args) {
         try {
-            return new CommandLine(new Main())
+            return commandLine(args)
                     .setParameterExceptionHandler(Main::usageError)
                     .setExecutionExceptionHandler((e, cmd, parsed) -> {
                         cmd.getErr().println("fulcrum: " + oneLine(e));
@@ -65,6 +94,25 @@ public final class Main implements Runnable {
             System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
             return EXIT_FAILURE;
         }
+    }
+
+    /**
+     * The command line for {@code args}. Picocli builds each command's model from its annotations
+     * by reflection, which on a fresh JVM costs start-up time for every command (issue 13): when
+     * the first argument names a command, only that one is added — its parsing, usage errors and
+     * help read the same — and otherwise ({@code --help}, {@code help}, none, an unknown word)
+     * all of them.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cmd = new CommandLine(new Main());
+        if (args.length > 0 && !args[0].equals("help") && COMMANDS.contains(args[0])) {
+            cmd.addSubcommand(args[0], newCommand(args[0]));
+        } else {
+            for (String name : COMMANDS) {
+                cmd.addSubcommand(name, newCommand(name));
+            }
+        }
+        return cmd;
     }
 
     /**

@@ -66,9 +66,13 @@ class CliIT {
         }
 
         Result await() throws Exception {
-            if (!process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)) {
+            return await(BOUND);
+        }
+
+        Result await(Duration bound) throws Exception {
+            if (!process.waitFor(bound.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new AssertionError("did not exit within " + BOUND + "; stdout: " + out());
+                throw new AssertionError("did not exit within " + bound + "; stdout: " + out());
             }
             return new Result(process.exitValue(), out(), err());
         }
@@ -587,5 +591,67 @@ class CliIT {
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.out()).isEmpty();
         assertThat(result.errLines()).singleElement().asString().startsWith("fulcrum: no JDK 25").contains("install");
+    }
+
+    @Test
+    void launcherGivesJvmDefaultsThatJavaOptsOverride() throws Exception {
+        String launcher = ROOT.resolve("fulcrum").toString();
+        Result defaults = new Running(List.of("env", "FULCRUM_AOT=off", "JAVA_OPTS=-XX:+PrintCommandLineFlags",
+                launcher, "version")).await();
+        assertThat(defaults.exit()).isZero();
+        assertThat(defaults.out()).contains("-XX:MaxHeapSize=536870912", "-XX:InitialHeapSize=67108864",
+                "-XX:+UseSerialGC").endsWith("fulcrum 0.1.0-SNAPSHOT\n");
+
+        Result own = new Running(List.of("env", "FULCRUM_AOT=off",
+                "JAVA_OPTS=-Xmx256m -XX:+UseParallelGC -XX:+PrintCommandLineFlags", launcher, "version")).await();
+        assertThat(own.out()).contains("-XX:MaxHeapSize=268435456", "-XX:+UseParallelGC")
+                .doesNotContain("UseSerialGC");
+
+        Result none = new Running(List.of("env", "FULCRUM_AOT=off", "FULCRUM_JVM_DEFAULTS=0",
+                "JAVA_OPTS=-XX:+PrintCommandLineFlags", launcher, "version")).await();
+        assertThat(none.out()).doesNotContain("-XX:InitialHeapSize=67108864 -XX:MaxHeapSize=536870912");
+    }
+
+    /**
+     * The start-up cache, in a copy of the launcher and the jar: a training run builds it; a broken
+     * cache or one older than the jar is never an error and prints nothing; only run and demo train.
+     */
+    @Test
+    void launcherBuildsTheStartUpCacheAndABadOneNeverStopsAStart() throws Exception {
+        Path home = Files.createDirectory(tmp.resolve("home"));
+        Path launcher = Files.copy(ROOT.resolve("fulcrum"), home.resolve("fulcrum"));
+        Path target = Files.createDirectories(home.resolve("fulcrum-server/target"));
+        Path jar = Files.copy(JAR, target.resolve("fulcrum.jar"));
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+
+        Result built = new Running(List.of("env", "FULCRUM_AOT=build", launcher.toString(), "version"))
+                .await(Duration.ofSeconds(120));
+        assertThat(built.exit()).isZero();
+        assertThat(built.out()).isEqualTo("fulcrum 0.1.0-SNAPSHOT\n");
+        assertThat(built.err()).contains("building the start-up cache").doesNotContain("could not");
+        List<Path> caches;
+        try (var files = Files.list(target)) {
+            caches = files.filter(f -> f.getFileName().toString().matches("fulcrum-\\d+\\.aot")).toList();
+        }
+        assertThat(caches).hasSize(1);
+        assertThat(Files.size(caches.getFirst())).isGreaterThan(1_000_000);
+        try (var files = Files.list(target)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.startsWith("aot-training"));
+        }
+
+        Result warm = new Running(List.of(launcher.toString(), "version")).await();
+        assertThat(warm.out()).isEqualTo("fulcrum 0.1.0-SNAPSHOT\n");
+        assertThat(warm.err()).isEmpty();
+
+        Files.write(caches.getFirst(), new byte[4096]); // broken, and newer than the jar
+        Result broken = new Running(List.of(launcher.toString(), "version")).await();
+        assertThat(broken.exit()).isZero();
+        assertThat(broken.out()).isEqualTo("fulcrum 0.1.0-SNAPSHOT\n");
+        assertThat(broken.err()).isEmpty();
+
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        Result stale = new Running(List.of(launcher.toString(), "validate", "--help")).await();
+        assertThat(stale.exit()).isZero();
+        assertThat(stale.err()).isEmpty(); // not rebuilt: only run and demo wait for a training run
     }
 }

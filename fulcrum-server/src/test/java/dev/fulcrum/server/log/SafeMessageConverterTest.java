@@ -3,7 +3,11 @@ package dev.fulcrum.server.log;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,10 +36,26 @@ class SafeMessageConverterTest {
     }
 
     @Test
-    void theProductionPatternUsesIt() throws Exception {
-        try (var in = SafeMessageConverter.class.getResourceAsStream("/logback.xml")) {
-            String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(xml).contains("SafeMessageConverter").contains("%safeMsg").doesNotContain("%msg");
+    void theProductionLayoutUsesIt() throws Exception {
+        LoggerContext context = new LoggerContext();
+        LogConfigurator.install(context);
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        assertThat(root.getLevel()).isEqualTo(Level.INFO);
+        assertThat(context.getLogger("io.netty").getLevel()).isEqualTo(Level.WARN);
+        var console = (ConsoleAppender<ILoggingEvent>) root.getAppender("CONSOLE");
+        var layout = ((LayoutWrappingEncoder<ILoggingEvent>) console.getEncoder()).getLayout();
+        LoggingEvent event = new LoggingEvent(Logger.class.getName(), context.getLogger("dev.fulcrum.Test"), Level.WARN,
+                "admin GET {} failed, posting to {}", null,
+                new Object[] {"/x\r\n12:00:00.000 INFO  forged", "https://am:hunter2@alerts.example/"});
+        assertThat(layout.doLayout(event)).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  Test admin GET "
+                + "/x\\\\r\\\\n12:00:00\\.000 INFO  forged failed, posting to https://am:\\*\\*\\*@alerts\\.example/\n");
+    }
+
+    @Test
+    void logbackFindsTheConfigurator() throws Exception {
+        try (var in = LogConfigurator.class.getResourceAsStream("/META-INF/services/" + Configurator.class.getName())) {
+            assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip())
+                    .isEqualTo(LogConfigurator.class.getName());
         }
     }
 }
