@@ -1,7 +1,6 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerSockets;
@@ -149,17 +148,15 @@ public final class HttpListener implements ListenerRuntime {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpProxyInitializer(this, ssl));
-        ListenerSockets.bind(transport, b, ConnectionLimit.of(name(), config.maxConnections()),
-                config.listen().host(), config.listen().port()).whenComplete((bound, failure) -> {
+        ListenerSockets.bind(transport, b, ConnectionLimit.of(name(), config.maxConnections()), name(),
+                config.listen()).whenComplete((bound, failure) -> {
             if (failure == null) {
                 sockets = bound;
                 log.info("listener {} accepting http on {} ({}, {} socket(s)), pool {}", name(), config.listen(),
                         transport.name(), bound.size(), pool.name());
                 started.complete(null);
             } else {
-                started.completeExceptionally(new IllegalStateException(
-                        "listener " + name() + ": cannot listen on " + config.listen() + ": "
-                                + BindFailure.describe(failure)));
+                started.completeExceptionally(failure);
             }
         });
         return started;

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.net;
 
+import dev.fulcrum.core.HostPort;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -46,15 +47,31 @@ public final class ListenerSockets {
     }
 
     /**
-     * Binds {@code host:port} on every worker loop (or once, with NIO).
+     * Binds the listener's address on every worker loop (or once, with NIO).
      *
      * @param template the listener's bootstrap without group, channel or handler: its options,
      *                 child options and child handler, the same for every socket
-     * @return completes when all are bound; exceptionally with the bind's cause (nothing left
-     *         bound), which {@link BindFailure#describe} words for the operator
+     * @return completes when all are bound; else exceptionally, nothing left bound, with an
+     *         {@link IllegalStateException} of one line for the operator:
+     *         {@code listener web: cannot listen on 127.0.0.1:8080: address already in use}
      */
     public static CompletableFuture<ListenerSockets> bind(Transport transport, ServerBootstrap template,
-                                                          ConnectionLimit limit, String host, int port) {
+                                                          ConnectionLimit limit, String listener, HostPort listen) {
+        CompletableFuture<ListenerSockets> bound = new CompletableFuture<>();
+        bind(transport, template, limit, listen.host(), listen.port()).whenComplete((sockets, failure) -> {
+            if (failure == null) {
+                bound.complete(sockets);
+            } else {
+                bound.completeExceptionally(new IllegalStateException("listener " + listener + ": cannot listen on "
+                        + listen + ": " + BindFailure.describe(failure)));
+            }
+        });
+        return bound;
+    }
+
+    /** As above; fails with the bind's own cause. */
+    static CompletableFuture<ListenerSockets> bind(Transport transport, ServerBootstrap template,
+                                                   ConnectionLimit limit, String host, int port) {
         CompletableFuture<ListenerSockets> bound = new CompletableFuture<>();
         InetSocketAddress address;
         try {

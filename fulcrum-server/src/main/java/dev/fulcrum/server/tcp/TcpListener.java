@@ -3,7 +3,6 @@ package dev.fulcrum.server.tcp;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
-import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerSockets;
@@ -101,13 +100,12 @@ public final class TcpListener implements ListenerRuntime {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients, metrics));
         ListenerSockets.bind(transport, bootstrap, ConnectionLimit.of(config.name(), config.maxConnections()),
-                config.listen().host(), config.listen().port()).whenComplete((bound, failure) -> {
+                config.name(), config.listen()).whenComplete((bound, failure) -> {
             if (failure == null) {
                 sockets = bound;
                 started.complete(null);
             } else {
-                started.completeExceptionally(new IllegalStateException("listener " + config.name()
-                        + ": cannot listen on " + config.listen() + ": " + BindFailure.describe(failure)));
+                started.completeExceptionally(failure);
             }
         });
         return started;

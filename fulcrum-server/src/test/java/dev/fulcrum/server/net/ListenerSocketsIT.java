@@ -9,6 +9,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.InputStream;
 import java.net.BindException;
@@ -59,7 +61,13 @@ class ListenerSocketsIT {
 
     /** Sockets whose connections answer each byte with one byte and record their loops. */
     private ListenerSockets bind(Transport transport, ConnectionLimit limit, int port) {
-        ServerBootstrap template = new ServerBootstrap().childHandler(new ChannelInitializer<Channel>() {
+        ListenerSockets sockets = ListenerSockets.bind(transport, template(), limit, "127.0.0.1", port).join();
+        toClose.add(sockets::close);
+        return sockets;
+    }
+
+    private ServerBootstrap template() {
+        return new ServerBootstrap().childHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 loops.add(List.of(ch.eventLoop(), ch.parent().eventLoop()));
@@ -77,9 +85,6 @@ class ListenerSocketsIT {
                 });
             }
         });
-        ListenerSockets sockets = ListenerSockets.bind(transport, template, limit, "127.0.0.1", port).join();
-        toClose.add(sockets::close);
-        return sockets;
     }
 
     private static void exchangeOneByte(InetSocketAddress address) throws Exception {
@@ -92,10 +97,11 @@ class ListenerSocketsIT {
         }
     }
 
-    @Test
-    void withEpollEveryLoopAcceptsAndServesWhatItAccepted() throws Exception {
-        Transport transport = transport(Transport.Kind.EPOLL, 2);
-        assumeThat(transport.acceptsOnEveryLoop()).as("epoll loads here").isTrue();
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "IO_URING"})
+    void withANativeTransportEveryLoopAcceptsAndServesWhatItAccepted(Transport.Kind kind) throws Exception {
+        assumeThat(kind.isAvailable()).as(kind.label() + " loads here").isTrue();
+        Transport transport = transport(kind, 2);
         ListenerSockets sockets = bind(transport, ConnectionLimit.of("web", 0), 0);
         assertThat(sockets.size()).isEqualTo(2);
         for (int i = 0; i < 64; i++) { // the kernel spreads connections by their source port
@@ -104,7 +110,6 @@ class ListenerSocketsIT {
         assertThat(loops).as("(serving loop, accepting loop) pairs").containsExactlyInAnyOrder(
                 List.of(transport.workerLoops().get(0), transport.workerLoops().get(0)),
                 List.of(transport.workerLoops().get(1), transport.workerLoops().get(1)));
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("fulcrum-accept"));
     }
 
     @Test
@@ -119,13 +124,14 @@ class ListenerSocketsIT {
                 && transport.workerLoops().contains(pair.get(0)));
     }
 
-    @Test
-    void aPortThatAnotherReusePortSocketListensOnIsInUse() throws Exception {
-        Transport transport = transport(Transport.Kind.EPOLL, 2);
+    @ParameterizedTest
+    @EnumSource(Transport.Kind.class)
+    void aPortThatAnotherReusePortSocketListensOnIsInUse(Transport.Kind kind) throws Exception {
+        Transport transport = transport(kind, 2); // (falls back to what loads here)
         try (ServerSocket other = new ServerSocket()) {
             other.setOption(StandardSocketOptions.SO_REUSEPORT, true); // would share with ours if ours did not probe
             other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            assertThat(ListenerSockets.bind(transport, new ServerBootstrap(), ConnectionLimit.of("web", 0),
+            assertThat(ListenerSockets.bind(transport, template(), ConnectionLimit.of("web", 0),
                     "127.0.0.1", other.getLocalPort()))
                     .failsWithin(Duration.ofSeconds(5)).withThrowableThat().havingRootCause()
                     .isInstanceOf(BindException.class).withMessageContaining("Address already in use");
@@ -136,7 +142,7 @@ class ListenerSocketsIT {
     void aSecondListenerOnTheSamePortFailsAndTheFirstGoesOn() throws Exception {
         Transport transport = transport(Transport.Kind.EPOLL, 2);
         ListenerSockets first = bind(transport, ConnectionLimit.of("web", 0), 0);
-        assertThat(ListenerSockets.bind(transport, new ServerBootstrap(), ConnectionLimit.of("web", 0),
+        assertThat(ListenerSockets.bind(transport, template(), ConnectionLimit.of("web", 0),
                 "127.0.0.1", first.localAddress().getPort()))
                 .failsWithin(Duration.ofSeconds(5)).withThrowableThat()
                 .satisfies(e -> assertThat(BindFailure.describe(e.getCause())).isEqualTo("address already in use"));
@@ -154,9 +160,11 @@ class ListenerSocketsIT {
      * Many clients at once, each a short connection, against a limit of 3 over two sockets: never
      * more than 3 open, and every client is served in the end (no socket stays paused).
      */
-    @Test
-    void maxConnectionsHoldsOverAllTheSocketsOfAListener() throws Exception {
-        Transport transport = transport(Transport.Kind.EPOLL, 2);
+    @ParameterizedTest
+    @EnumSource(Transport.Kind.class)
+    void maxConnectionsHoldsOverAllTheSocketsOfAListener(Transport.Kind kind) throws Exception {
+        assumeThat(kind.isAvailable()).as(kind.label() + " loads here").isTrue();
+        Transport transport = transport(kind, 2);
         ListenerSockets sockets = bind(transport, ConnectionLimit.of("web", 3), 0);
         ExecutorService clients = Executors.newFixedThreadPool(12);
         try {
