@@ -145,7 +145,7 @@ class HttpProxyBalancingIT {
     }
 
     /**
-     * New client connections are spread over both event loops (with epoll: each loop accepts on its
+     * New client connections are spread over both event loops (with a native transport: each loop accepts on its
      * own socket and the kernel spreads connections over them), and each loop keeps its own pool
      * of server connections: one-request connections in a row leave the server with exactly one
      * connection per loop, each pooled, idle, on its loop.
