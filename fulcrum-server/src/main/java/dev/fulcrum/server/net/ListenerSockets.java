@@ -28,10 +28,11 @@ import java.util.concurrent.CompletableFuture;
  * sockets of the same user share a port: before binding a fixed port, a probe socket binds it
  * <em>without</em> {@code SO_REUSEPORT} and is closed at once. The kernel refuses that bind while
  * any listening socket holds the address — another program's, or a second Fulcrum's reuse-port
- * group — so the port is reported in use. What the probe cannot see is a second instance that
- * binds in the microseconds between the probe's close and the first real bind (two instances
- * started at the same instant); the probe, not a later check, is what keeps the common case (a
- * second instance, or another server, started on a taken port) failing at start. Port 0 (tests)
+ * group — so the port is reported in use. (The kernel lets only sockets of the same user share a
+ * port; the probe is for those.) What it cannot see is a second instance binding in the
+ * microseconds between the probe's close and the first real bind (two instances started at the
+ * same instant); a second instance or another server started on a taken port fails as before.
+ * Port 0 (tests)
  * needs no probe: the kernel picks a port no socket holds; the other sockets then bind the port
  * the first one got.
  *
