@@ -5,6 +5,7 @@ import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.net.Transport;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.channel.Channel;
@@ -68,7 +69,7 @@ final class Probe {
 
     /** Starts a probe; must be called on {@code loop}. */
     /** Resolves server names without blocking the checker's (NIO) loop. */
-    private static final AddressResolverGroup<InetSocketAddress> RESOLVER = Transport.dnsResolver(false);
+    private static final AddressResolverGroup<InetSocketAddress> RESOLVER = Transport.dnsResolver(NioDatagramChannel.class);
 
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
                     Consumer<Outcome> done) {

@@ -1,9 +1,9 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ListenerSockets;
 import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ProxyObserver;
@@ -12,7 +12,6 @@ import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -55,7 +54,7 @@ public final class HttpListener implements ListenerRuntime {
     private final BackendConnectionPool backendPool;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connections = new AtomicInteger();
-    private volatile Channel serverChannel;
+    private volatile ListenerSockets sockets;
     private volatile boolean closing;
 
     /** The instance name of listeners made without one (tests): what {@code Via} says. */
@@ -145,24 +144,19 @@ public final class HttpListener implements ListenerRuntime {
             return started;
         }
         ServerBootstrap b = new ServerBootstrap()
-                .group(transport.acceptors(), transport.workers())
-                .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(ConnectionLimit.of(name(), config.maxConnections()))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpProxyInitializer(this, ssl));
-        b.bind(config.listen().host(), config.listen().port()).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                serverChannel = f.channel();
-                log.info("listener {} accepting http on {} ({}), pool {}", name(), config.listen(),
-                        transport.name(), pool.name());
+        ListenerSockets.bind(transport, b, ConnectionLimit.of(name(), config.maxConnections()), name(),
+                config.listen()).whenComplete((bound, failure) -> {
+            if (failure == null) {
+                sockets = bound;
+                log.info("listener {} accepting http on {} ({}, {} socket(s)), pool {}", name(), config.listen(),
+                        transport.name(), bound.size(), pool.name());
                 started.complete(null);
             } else {
-                started.completeExceptionally(new IllegalStateException(
-                        "listener " + name() + ": cannot listen on " + config.listen() + ": "
-                                + BindFailure.describe(f.cause())));
+                started.completeExceptionally(failure);
             }
         });
         return started;
@@ -171,13 +165,13 @@ public final class HttpListener implements ListenerRuntime {
 
     /** The bound address (useful with port 0 in tests); null before start. */
     public InetSocketAddress localAddress() {
-        Channel ch = serverChannel;
-        return ch == null ? null : (InetSocketAddress) ch.localAddress();
+        ListenerSockets s = sockets;
+        return s == null ? null : s.localAddress();
     }
 
     /**
      * Admits a new client connection unless the listener is closing; counts it. {@code max-connections}
-     * is kept before this, by the server channel's {@link ConnectionLimit}: a connection over it is
+     * is kept before this, by the listening sockets' {@link ConnectionLimit}: a connection over it is
      * not accepted yet.
      */
     boolean admit(Channel ch) {
@@ -196,12 +190,9 @@ public final class HttpListener implements ListenerRuntime {
 
     @Override
     public void stopAccepting() {
-        Channel ch = serverChannel;
-        if (ch != null) {
-            var closed = ch.close();
-            if (!ch.eventLoop().inEventLoop()) {
-                closed.syncUninterruptibly();
-            }
+        ListenerSockets s = sockets;
+        if (s != null) {
+            s.close();
         }
     }
 
@@ -236,7 +227,7 @@ public final class HttpListener implements ListenerRuntime {
 
     @Override
     public boolean isAccepting() {
-        Channel ch = serverChannel;
-        return ch != null && ch.isOpen();
+        ListenerSockets s = sockets;
+        return s != null && s.isAccepting();
     }
 }

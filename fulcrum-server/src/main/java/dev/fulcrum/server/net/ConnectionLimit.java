@@ -1,6 +1,7 @@
 package dev.fulcrum.server.net;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -8,8 +9,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A listener's {@code max-connections}, the way HAProxy's {@code maxconn} works: at the limit the
@@ -17,30 +22,40 @@ import java.util.concurrent.TimeUnit;
  * done, their request unread), and it accepts again as soon as an open connection closes. Nothing
  * is reset; a client over the limit is served late, not refused.
  *
- * <p>Sits in the server channel's pipeline, in front of the bootstrap's acceptor, and sees each
- * accepted connection before it is registered. Accepting is paused by turning the server channel's
+ * <p>One instance per listener, one limit for all its listening sockets (one per event loop with
+ * {@code SO_REUSEPORT}, see {@link ListenerSockets}). Each socket's pipeline has a gate
+ * ({@link #newHandler()}), in front of the bootstrap's acceptor, that sees each accepted
+ * connection before it is registered. The open count is one atomic shared by the gates: a gate
+ * passes a connection only if it can take a slot below the limit (a compare-and-set), and a
+ * connection's close gives its slot back. Accepting is paused by turning a socket's
  * {@code autoRead} off. A transport may accept a few connections in one batch before the pause
- * takes effect (NIO does); those past the limit are held here, unregistered and unread, and passed
- * on one by one as slots free, so the limit is exact on every transport.
+ * takes effect; those that found no slot are held by their gate, unregistered and unread, and
+ * passed on as slots free, so the limit is exact.
  *
- * <p>Thread confinement: every field is touched only on the server channel's event loop. A
- * connection's close (on its own child event loop) is handed over to that loop, so counting up and
- * counting down are one sequence on one thread; a close that races with reaching the limit is
- * simply the next step of it and cannot leave the listener paused with a free slot.
+ * <p>Thread confinement and the invariant: a gate's own state (its held connections, its
+ * socket's {@code autoRead}) is touched only on its socket's event loop. The count crosses the
+ * limit in two ways, each seen by exactly one thread: a slot taken that makes it reach the limit,
+ * a slot given back that takes it below. Each crossing asks every gate, on its own loop, to
+ * {@linkplain Gate#recheck() recheck}: read the count at that moment, pass held connections while
+ * slots are free, then pause if none is left, resume otherwise. A recheck runs after the crossing
+ * that asked for it and reads the count as it is then, so the last recheck of each gate follows
+ * the last crossing and sees the side of the limit the count stays on: a socket cannot stay
+ * paused below the limit, nor accept on past it. Between crossings nothing is exchanged between
+ * loops: below the limit a connection costs one compare-and-set to open and one decrement to close.
  */
-public final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+public final class ConnectionLimit {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectionLimit.class);
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String listener;
     private final int max;
-    /** Connections passed on and not yet closed; 0..max. */
-    private int open;
-    /** Accepted in the batch that reached the limit; passed on as slots free. */
-    private final ArrayDeque<Channel> waiting = new ArrayDeque<>();
-    private long lastWarnNanos = System.nanoTime() - WARN_EVERY_NANOS;
-    private ChannelHandlerContext ctx;
+    /** Connections passed on and not yet closed, over all sockets; 0..max. */
+    private final AtomicInteger open = new AtomicInteger();
+    private final List<Gate> gates = new CopyOnWriteArrayList<>();
+    private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    /** One listener for all connections: gives the slot back. */
+    private final ChannelFutureListener release = f -> release();
 
     private ConnectionLimit(String listener, int max) {
         this.listener = listener;
@@ -48,84 +63,131 @@ public final class ConnectionLimit extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The handler for one listener's server channel ({@code ServerBootstrap.handler}); a new one per
-     * bind, it is not sharable.
+     * The limit of one listener; a new one per start (it counts that start's connections).
      *
-     * @param max the most connections open at once; 0 or less: no limit (a handler that passes all)
+     * @param max the most connections open at once; 0 or less: no limit (gates that pass all)
      */
-    public static ChannelHandler of(String listener, int max) {
-        return max > 0 ? new ConnectionLimit(listener, max) : new ChannelInboundHandlerAdapter();
+    public static ConnectionLimit of(String listener, int max) {
+        return new ConnectionLimit(listener, max);
     }
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
+    /** The gate for one listening socket ({@code ServerBootstrap.handler}); not sharable. */
+    public ChannelHandler newHandler() {
+        return max > 0 ? new Gate() : new ChannelInboundHandlerAdapter();
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof Channel child)) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
-        if (open >= max) {
-            waiting.add(child);
-            pause();
-            return;
-        }
-        pass(child);
-    }
-
-    private void pass(Channel child) {
-        open++;
-        child.closeFuture().addListener(f -> closed());
-        if (open >= max) {
-            pause();
-        }
-        ctx.fireChannelRead(child);
-    }
-
-    private void pause() {
-        if (ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(false);
-            long now = System.nanoTime();
-            if (now - lastWarnNanos >= WARN_EVERY_NANOS) {
-                lastWarnNanos = now;
-                log.warn("listener {}: max-connections {} reached; new connections wait in the backlog until one closes",
-                        listener, max);
+    /** Takes a slot if one is free; any thread. */
+    private boolean tryAcquire() {
+        for (int n = open.get(); n < max; n = open.get()) {
+            if (open.compareAndSet(n, n + 1)) {
+                if (n + 1 == max) {
+                    reachedLimit();
+                }
+                return true;
             }
         }
+        return false;
     }
 
-    /** On the closed connection's event loop: hands the count-down to the server channel's loop. */
-    private void closed() {
-        if (ctx.executor().inEventLoop()) {
-            release();
-            return;
-        }
-        try {
-            ctx.executor().execute(this::release);
-        } catch (RejectedExecutionException e) {
-            // the acceptor loop is shut down: the listener is gone, nothing left to resume
-        }
-    }
-
+    /** A passed connection closed, on its own event loop. */
     private void release() {
-        open--;
-        Channel next = waiting.poll();
-        if (next != null) {
-            pass(next);
-        } else if (open < max && ctx.channel().isOpen() && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true); // reads the backlog again
+        if (open.getAndDecrement() == max) {
+            recheckAll(); // below the limit again
         }
     }
 
-    /** The listener stopped: connections still held here are closed, never served. */
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        for (Channel child; (child = waiting.poll()) != null; ) {
-            child.unsafe().closeForcibly();
+    private void reachedLimit() {
+        long now = System.nanoTime();
+        long last = lastWarnNanos.get();
+        if (now - last >= WARN_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+            log.warn("listener {}: max-connections {} reached; new connections wait in the backlog until one closes",
+                    listener, max);
         }
-        ctx.fireChannelInactive();
+        recheckAll();
+    }
+
+    private void recheckAll() {
+        for (Gate gate : gates) {
+            gate.recheckOnItsLoop();
+        }
+    }
+
+    /** One listening socket's side of the limit; see the class comment. */
+    private final class Gate extends ChannelInboundHandlerAdapter {
+
+        /** Accepted when no slot was free; passed on as slots free. Loop-confined. */
+        private final ArrayDeque<Channel> waiting = new ArrayDeque<>();
+        private final Runnable recheck = this::recheck;
+        private ChannelHandlerContext ctx;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+            gates.add(this); // after ctx is set: other loops read it through the list
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            gates.remove(this);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof Channel child)) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            if (waiting.isEmpty() && tryAcquire()) {
+                pass(child);
+                return;
+            }
+            waiting.add(child);
+            // the count was at the limit just now: a later crossing below it rechecks this gate
+            setAccepting(false);
+        }
+
+        private void pass(Channel child) {
+            child.closeFuture().addListener(release);
+            ctx.fireChannelRead(child);
+        }
+
+        void recheckOnItsLoop() {
+            if (ctx.executor().inEventLoop()) {
+                recheck();
+                return;
+            }
+            try {
+                ctx.executor().execute(recheck);
+            } catch (RejectedExecutionException e) {
+                // the socket's loop is shut down: the socket is gone, nothing to pause or resume
+            }
+        }
+
+        /** On the socket's loop: passes held connections while slots are free, then pauses or resumes. */
+        private void recheck() {
+            if (!ctx.channel().isOpen()) {
+                return;
+            }
+            for (Channel next; !waiting.isEmpty() && tryAcquire(); ) {
+                next = waiting.poll();
+                pass(next);
+            }
+            setAccepting(waiting.isEmpty() && open.get() < max);
+        }
+
+        private void setAccepting(boolean accepting) {
+            if (ctx.channel().config().isAutoRead() != accepting) {
+                ctx.channel().config().setAutoRead(accepting); // on: reads the backlog again
+            }
+        }
+
+        /** The socket stopped: connections still held here are closed, never served. */
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            for (Channel child; (child = waiting.poll()) != null; ) {
+                child.unsafe().closeForcibly();
+            }
+            ctx.fireChannelInactive();
+        }
     }
 }

@@ -3,17 +3,14 @@ package dev.fulcrum.server.tcp;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
-import dev.fulcrum.server.net.BindFailure;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerRuntime;
+import dev.fulcrum.server.net.ListenerSockets;
 import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -58,7 +55,7 @@ public final class TcpListener implements ListenerRuntime {
     private final AtomicInteger clients = new AtomicInteger();
     /** Client and backend channels; closed channels leave it by themselves. */
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private volatile Channel serverChannel;
+    private volatile ListenerSockets sockets;
 
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
         this(config, pool, transport, ProxyObserver.NONE);
@@ -98,22 +95,17 @@ public final class TcpListener implements ListenerRuntime {
             return started;
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(transport.acceptors(), transport.workers())
-                .channel(transport.serverChannelClass())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(ConnectionLimit.of(config.name(), config.maxConnections()))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients, metrics));
-        InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
-        bootstrap.bind(address).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                serverChannel = f.channel();
+        ListenerSockets.bind(transport, bootstrap, ConnectionLimit.of(config.name(), config.maxConnections()),
+                config.name(), config.listen()).whenComplete((bound, failure) -> {
+            if (failure == null) {
+                sockets = bound;
                 started.complete(null);
             } else {
-                started.completeExceptionally(new IllegalStateException("listener " + config.name()
-                        + ": cannot listen on " + config.listen() + ": " + BindFailure.describe(f.cause())));
+                started.completeExceptionally(failure);
             }
         });
         return started;
@@ -121,18 +113,15 @@ public final class TcpListener implements ListenerRuntime {
 
     /** The bound address (the real port when the config asked for port 0); null before start. */
     public InetSocketAddress localAddress() {
-        Channel ch = serverChannel;
-        return ch == null ? null : (InetSocketAddress) ch.localAddress();
+        ListenerSockets s = sockets;
+        return s == null ? null : s.localAddress();
     }
 
     @Override
     public void stopAccepting() {
-        Channel ch = serverChannel;
-        if (ch != null) {
-            ChannelFuture closed = ch.close();
-            if (!ch.eventLoop().inEventLoop()) {
-                closed.syncUninterruptibly(); // callers expect the port free on return
-            }
+        ListenerSockets s = sockets;
+        if (s != null) {
+            s.close(); // callers expect the port free on return
         }
     }
 
@@ -158,7 +147,7 @@ public final class TcpListener implements ListenerRuntime {
 
     @Override
     public boolean isAccepting() {
-        Channel ch = serverChannel;
-        return ch != null && ch.isActive();
+        ListenerSockets s = sockets;
+        return s != null && s.isAccepting();
     }
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sets up each accepted client channel of a TCP listener ({@code max-connections} is kept before
- * this, by the server channel's {@link dev.fulcrum.server.net.ConnectionLimit}): counts it, tracks it for a graceful stop and
+ * this, by the listening sockets' {@link dev.fulcrum.server.net.ConnectionLimit}): counts it, tracks it for a graceful stop and
  * reports it and its bytes to the listener's metrics (when given), adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
  *
  * <p>Thread-safe: shared by all accepted channels; the counter is atomic.

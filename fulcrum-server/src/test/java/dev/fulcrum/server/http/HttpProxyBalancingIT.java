@@ -144,6 +144,31 @@ class HttpProxyBalancingIT {
         assertThat(server.activeConnections()).isZero();
     }
 
+    /**
+     * New client connections are spread over both event loops (with a native transport: each loop accepts on its
+     * own socket and the kernel spreads connections over them), and each loop keeps its own pool
+     * of server connections: one-request connections in a row leave the server with exactly one
+     * connection per loop, each pooled, idle, on its loop.
+     */
+    @Test
+    void newConnectionsAreServedOnEveryEventLoop() throws Exception {
+        TestBackend a = backend("a");
+        ProxyFixture proxy = proxy(new ProxyFixture().servers(a)); // 2 event loops
+        Server server = proxy.pool.pool().servers().getFirst();
+        for (int i = 0; i < 40; i++) {
+            try (RawHttp c = new RawHttp(proxy.port, 5000)) {
+                assertThat(c.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").readUntilClose())
+                        .startsWith("HTTP/1.1 200").endsWith("server a");
+            }
+        }
+        assertThat(a.connectionsAccepted()).as("one server connection per event loop").isEqualTo(2);
+        for (EventExecutor e : proxy.transport.workers()) {
+            EventLoop loop = (EventLoop) e;
+            assertThat(loop.submit(() -> proxy.listener.backendPool().hasIdle(loop, server)).get(2, TimeUnit.SECONDS))
+                    .as("%s keeps a server connection", loop).isTrue();
+        }
+    }
+
     /** Whether an event loop of the proxy keeps an idle connection to {@code server} (asked on each loop). */
     private static boolean hasIdle(ProxyFixture proxy, Server server) throws Exception {
         for (EventExecutor e : proxy.transport.workers()) {

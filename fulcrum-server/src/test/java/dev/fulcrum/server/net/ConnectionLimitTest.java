@@ -12,12 +12,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * max-connections step by step on a stand-in server channel: accepted connections pass until the
  * limit, then accepting pauses; connections a transport accepted in the same batch are held, not
- * closed, and pass one per close; accepting resumes once a slot is free and nothing is held.
+ * closed, and pass one per close; accepting resumes once a slot is free and nothing is held; one
+ * limit holds over several sockets.
  */
 class ConnectionLimitTest {
 
     private final List<Object> passed = new ArrayList<>();
-    private final EmbeddedChannel server = new EmbeddedChannel(ConnectionLimit.of("web", 2),
+    private final EmbeddedChannel server = new EmbeddedChannel(ConnectionLimit.of("web", 2).newHandler(),
             new io.netty.channel.ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
@@ -74,10 +75,50 @@ class ConnectionLimitTest {
         assertThat(held.isOpen()).isFalse();
     }
 
+    /** One listener's limit over two listening sockets (one per event loop with SO_REUSEPORT). */
+    @Test
+    void oneLimitHoldsOverAllTheSocketsOfAListener() {
+        ConnectionLimit limit = ConnectionLimit.of("web", 2);
+        List<Object> seen = new ArrayList<>();
+        EmbeddedChannel first = socket(limit, seen);
+        EmbeddedChannel second = socket(limit, seen);
+        Channel a = accept(first);
+        assertThat(second.config().isAutoRead()).isTrue();
+        Channel b = accept(second);
+        assertThat(seen).containsExactly(a, b);
+        assertThat(first.config().isAutoRead()).as("every socket paused at the limit").isFalse();
+        assertThat(second.config().isAutoRead()).isFalse();
+        Channel c = accept(first); // in the batch that reached the limit: held
+
+        b.close(); // a slot frees on the other socket: the held one takes it
+        assertThat(seen).containsExactly(a, b, c);
+        assertThat(first.config().isAutoRead()).isFalse();
+        assertThat(second.config().isAutoRead()).isFalse();
+        a.close();
+        assertThat(first.config().isAutoRead()).as("below the limit: every socket accepts again").isTrue();
+        assertThat(second.config().isAutoRead()).isTrue();
+        assertThat(c.isOpen()).isTrue();
+    }
+
+    private static EmbeddedChannel socket(ConnectionLimit limit, List<Object> seen) {
+        return new EmbeddedChannel(limit.newHandler(), new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                seen.add(msg);
+            }
+        });
+    }
+
+    private static Channel accept(EmbeddedChannel socket) {
+        EmbeddedChannel child = new EmbeddedChannel();
+        socket.writeInbound(child);
+        return child;
+    }
+
     @Test
     void withoutALimitEveryConnectionPasses() {
         List<Object> seen = new ArrayList<>();
-        EmbeddedChannel unlimited = new EmbeddedChannel(ConnectionLimit.of("web", 0),
+        EmbeddedChannel unlimited = new EmbeddedChannel(ConnectionLimit.of("web", 0).newHandler(),
                 new io.netty.channel.ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
