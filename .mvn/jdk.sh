@@ -1,4 +1,5 @@
-# Finding a JDK 25, shared by ./fulcrum and ./mvnw: POSIX sh, sourced.
+# Finding a JDK 25 for ./mvnw: POSIX sh, sourced. The same search as ./fulcrum's (which keeps its own
+# copy so that the launcher works when copied alone next to a jar): change both together.
 #   find_jdk        prints the home of the first JDK of version >= 25: JAVA_HOME, then the usual
 #                   install folders (FULCRUM_JDK_SEARCH, space-separated, replaces them); returns 1
 #                   when there is none
