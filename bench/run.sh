@@ -309,6 +309,7 @@ measure_idle() { # target
   pid=$(target_pid "$t")
   [[ $t == fulcrum ]] && heap0=$(java_heap_kib "$pid")
   rss0=$(tree_rss_kib "$pid")
+  : >"$work/idle-$t.out" # exists before the poll below reads it (the client opens it only once forked)
   "${HTTP_LOAD[@]}" idle 127.0.0.1 "${PORT[$t]}" /tiny.txt "$IDLE_CONNECTIONS" 120 >"$work/idle-$t.out" 2>"$work/logs/idle-$t.log" &
   client=$!; PID[idle-client]=$client
   deadline=$((SECONDS + 90))
