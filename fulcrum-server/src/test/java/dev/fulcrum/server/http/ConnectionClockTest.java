@@ -1,0 +1,99 @@
+package dev.fulcrum.server.http;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ConnectionClockTest {
+
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+    private final ConnectionClock clock = new ConnectionClock(channel.eventLoop());
+    private final List<String> fired = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    /** A part that fires once at its due time. */
+    private final class Part implements ConnectionClock.Timed {
+        final String name;
+        long due = ConnectionClock.NONE;
+
+        Part(String name) {
+            this.name = name;
+            clock.add(this);
+        }
+
+        void armIn(long millis) {
+            due = clock.now() + TimeUnit.MILLISECONDS.toNanos(millis);
+            clock.armed(due);
+        }
+
+        @Override
+        public long dueNanos() {
+            return due;
+        }
+
+        @Override
+        public void expire(long nowNanos) {
+            due = ConnectionClock.NONE;
+            fired.add(name);
+        }
+    }
+
+    private void advance(long millis) {
+        channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+    }
+
+    @Test
+    void firesEachPartAtItsOwnTime() {
+        Part header = new Part("header");
+        Part idle = new Part("idle");
+        idle.armIn(300);
+        header.armIn(100); // earlier than the task: the task moves
+
+        advance(99);
+        assertThat(fired).isEmpty();
+        advance(1);
+        assertThat(fired).containsExactly("header");
+        advance(199);
+        assertThat(fired).containsExactly("header");
+        advance(1);
+        assertThat(fired).containsExactly("header", "idle");
+    }
+
+    @Test
+    void aDeadlinePushedLaterIsCheckedAgainNotFired() {
+        Part response = new Part("response");
+        response.armIn(100);
+        advance(50);
+        response.due = clock.now() + TimeUnit.MILLISECONDS.toNanos(100); // progress: later, no re-schedule
+        clock.armed(response.due);
+        advance(50);
+        assertThat(fired).isEmpty(); // the task fired at 100, found 150 and went back to sleep
+        advance(50);
+        assertThat(fired).containsExactly("response");
+    }
+
+    @Test
+    void aDisarmedPartNeverFiresAndAClosedClockNothing() {
+        Part body = new Part("body");
+        Part idle = new Part("idle");
+        body.armIn(10);
+        body.due = ConnectionClock.NONE;
+        idle.armIn(20);
+        advance(15);
+        assertThat(fired).isEmpty();
+        clock.close();
+        advance(100);
+        assertThat(fired).isEmpty();
+    }
+}
