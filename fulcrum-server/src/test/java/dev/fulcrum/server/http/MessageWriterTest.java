@@ -186,4 +186,42 @@ class MessageWriterTest {
         counting.flush(); // unflushed void writes would fail on close, into exceptionCaught
         counting.finishAndReleaseAll();
     }
+
+    @Test
+    void sizeLinesAreLowerCaseHexOfThePart() {
+        writer.writeRequest(TestHeads.request("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"), v());
+        writer.writeBody(part("x".repeat(300)), v());
+        writer.writeBody(part("y".repeat(4096)), v());
+        writer.writeEnd(MessageEnd.NO_TRAILERS, v());
+        assertThat(wire()).isEqualTo("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n12c\r\n" + "x".repeat(300)
+                + "\r\n1000\r\n" + "y".repeat(4096) + "\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aContentLengthThatIsNotANumberIsRefusedBeforeAnythingIsWritten() {
+        assertThatThrownBy(() -> writer.writeRequest(TestHeads.request("POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n"),
+                v())).isInstanceOf(IllegalStateException.class);
+        assertThat(ch.outboundMessages()).isEmpty();
+        assertThat(writer.framing()).isNull();
+    }
+
+    @Test
+    void aWriterOfAHandlerWritesFromItsPlaceInThePipeline() {
+        List<String> seen = new ArrayList<>();
+        ChannelOutboundHandlerAdapter outer = new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                seen.add("outer");
+                ctx.write(msg, promise);
+            }
+        };
+        ChannelOutboundHandlerAdapter inner = new ChannelOutboundHandlerAdapter();
+        EmbeddedChannel pipeline = new EmbeddedChannel(outer, inner);
+        MessageWriter w = new MessageWriter(pipeline.pipeline().context(inner));
+        w.writeResponse(TestHeads.response("HTTP/1.1 204 No Content\r\n"), 1, false, w.voidPromise());
+        pipeline.flush();
+        assertThat(TestHeads.text(pipeline.readOutbound())).isEqualTo("HTTP/1.1 204 No Content\r\n\r\n");
+        assertThat(seen).containsExactly("outer");
+        pipeline.finishAndReleaseAll();
+    }
 }
