@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpUtil;
@@ -149,7 +148,7 @@ public class RequestHeadBenchmark {
     @Benchmark
     public void bytesRewriteEncode(Blackhole bh) {
         MessageHead request = index(wire.readerIndex(0));
-        bh.consume(!request.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)); // keep-alive, HTTP/1.1
+        bh.consume(ForwardedHeaders.isKeepAlive(request));
         bh.consume(ForwardedHeaders.hasLooped(request, "fulcrum"));
         ForwardedHeaders.toServer(request, "203.0.113.7", true, "fulcrum");
         writer.writeRequest(request, writer.voidPromise());

@@ -234,6 +234,16 @@ final class ForwardedHeaders {
 
     // ---- the same rules on heads as bytes ----------------------------------------------------
 
+    /**
+     * {@code HttpUtil.isKeepAlive} on a head as bytes, request or response: no {@code close} in
+     * Connection, and for HTTP/1.0 a {@code keep-alive} there. Read it before the rewrite removes
+     * Connection.
+     */
+    static boolean isKeepAlive(MessageHead head) {
+        return !head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                && (head.minorVersion() >= 1 || head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE));
+    }
+
     /** {@link #isUpgrade(HttpRequest)} on a head as bytes. */
     static boolean isUpgrade(MessageHead request) {
         return request.method() == HttpMethod.GET && request.minorVersion() == 1

@@ -304,6 +304,20 @@ class ForwardedHeadersTest {
                 + "Sec-WebSocket-Accept: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
     }
 
+    @Test
+    void bytesKeepAliveIsReadAsNettyReadsIt() {
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.1\r\n"))).isTrue();
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.1\r\nConnection: foo, Close\r\n")))
+                .isFalse();
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.0\r\n"))).isFalse();
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n")))
+                .isTrue();
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.response("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n")))
+                .isTrue();
+        assertThat(ForwardedHeaders.isKeepAlive(TestHeads.response("HTTP/1.1 200 OK\r\nConnection: close\r\n")))
+                .isFalse();
+    }
+
     /** The typical browser request: no String, list or array per field when the head has room. */
     @Test
     void bytesRewriteOfABrowserRequestAllocatesNothing() {
@@ -321,11 +335,12 @@ class ForwardedHeadersTest {
         for (int round = 0; round < 2000; round++) {
             MessageHead h = TestHeads.request(text, 256);
             long before = threads.getCurrentThreadAllocatedBytes();
+            boolean keepAlive = ForwardedHeaders.isKeepAlive(h);
             boolean looped = ForwardedHeaders.hasLooped(h, "fulcrum");
             boolean upgrade = ForwardedHeaders.isUpgrade(h);
             ForwardedHeaders.toServer(h, "203.0.113.7", true, "fulcrum");
             allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            assertThat(looped || upgrade).isFalse();
+            assertThat(keepAlive && !looped && !upgrade).isTrue();
             if (allocated == 0) {
                 break;
             }
