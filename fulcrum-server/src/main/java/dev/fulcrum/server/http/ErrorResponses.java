@@ -2,7 +2,10 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.http.codec.BadRequestException;
+import dev.fulcrum.server.http.message.MessageHead;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -29,10 +32,12 @@ final class ErrorResponses {
     private ErrorResponses() {
     }
 
+    /** 405 must say what is allowed (RFC 9110 15.5.6): every method but CONNECT is proxied. */
+    private static final String ALLOWED = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
+
     /** A full response; {@code head} leaves the body out (answer to a HEAD request). */
     static FullHttpResponse create(HttpResponseStatus status, String reason, boolean head) {
-        String text = status.code() + " " + status.reasonPhrase().toLowerCase() + ": " + reason + "\n";
-        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        byte[] body = body(status, reason);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
         response.headers()
@@ -43,10 +48,39 @@ final class ErrorResponses {
         if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
-            // 405 must say what is allowed (RFC 9110 15.5.6): every method but CONNECT is proxied
-            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE");
+            response.headers().set(HttpHeaderNames.ALLOW, ALLOWED);
         }
         return response;
+    }
+
+    /**
+     * {@link #create} as bytes, for the data path without Netty's encoders: the same response,
+     * byte for byte as {@code HttpResponseEncoder} writes {@code create}'s (lower-case field
+     * names included), in one buffer from {@code alloc} that the caller writes and so releases.
+     */
+    static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head) {
+        byte[] body = body(status, reason);
+        MessageHead h = MessageHead.newResponse(status.code(), status.reasonPhrase());
+        h.add(HttpHeaderNames.SERVER, "fulcrum");
+        h.add(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        h.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
+        h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
+            h.add(HttpHeaderNames.RETRY_AFTER, "1");
+        } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
+            h.add(HttpHeaderNames.ALLOW, ALLOWED);
+        }
+        ByteBuf out = alloc.buffer(h.encodedLengthBound() + (head ? 0 : body.length));
+        h.writeResponse(out, 1);
+        if (!head) {
+            out.writeBytes(body);
+        }
+        return out;
+    }
+
+    private static byte[] body(HttpResponseStatus status, String reason) {
+        String text = status.code() + " " + status.reasonPhrase().toLowerCase() + ": " + reason + "\n";
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /**

@@ -13,6 +13,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import dev.fulcrum.server.http.message.MessageHead;
 
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +35,13 @@ import java.util.Set;
  * splitting). HAProxy and nginx keep them too.
  *
  * <p>Trailers lose the fields that must not be trailers (RFC 9110 6.5.1): {@link #filterTrailers}.
- * Stateless.
+ *
+ * <p>Each rule exists twice while the data path moves to heads as bytes: on Netty's
+ * {@code HttpRequest}/{@code HttpResponse}, and on {@link MessageHead}, where it reads the index
+ * and edits by splicing, without a String, list or split per field (no allocation for a typical
+ * request when the head's arrays have room for the appended fields). Framing is read from the
+ * head's fields (as {@code HttpUtil} does) or from what the decoder recorded
+ * ({@link MessageHead#isChunked()}, {@link MessageHead#contentLength()}). Stateless.
  */
 final class ForwardedHeaders {
 
@@ -58,6 +67,17 @@ final class ForwardedHeaders {
             "if-unmodified-since", "if-range", "cache-control", "pragma", "age", "expires", "date", "location",
             "retry-after", "vary", "via", "forwarded", "x-forwarded-for", "x-forwarded-proto",
             "x-forwarded-host", "x-request-id");
+
+    // the same sets as lower-case names for MessageHead's index
+    private static final AsciiString[] HOP_BY_HOP_NAMES = HOP_BY_HOP.stream()
+            .map(n -> AsciiString.cached(n.toString().toLowerCase(Locale.ROOT))).toArray(AsciiString[]::new);
+    private static final AsciiString[] PROTECTED_NAMES = PROTECTED.stream().map(AsciiString::cached)
+            .toArray(AsciiString[]::new);
+    private static final AsciiString[] NOT_TRAILER_NAMES = NOT_TRAILERS.stream().map(AsciiString::cached)
+            .toArray(AsciiString[]::new);
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
 
     private ForwardedHeaders() {
     }
@@ -210,5 +230,237 @@ final class ForwardedHeaders {
         for (CharSequence name : HOP_BY_HOP) {
             h.remove(name);
         }
+    }
+
+    // ---- the same rules on heads as bytes ----------------------------------------------------
+
+    /**
+     * {@code HttpUtil.isKeepAlive} on a head as bytes, request or response: no {@code close} in
+     * Connection, and for HTTP/1.0 a {@code keep-alive} there. Read it before the rewrite removes
+     * Connection.
+     */
+    static boolean isKeepAlive(MessageHead head) {
+        return !head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                && (head.minorVersion() >= 1 || head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE));
+    }
+
+    /** {@link #isUpgrade(HttpRequest)} on a head as bytes. */
+    static boolean isUpgrade(MessageHead request) {
+        return request.method() == HttpMethod.GET && request.minorVersion() == 1
+                && request.hasToken(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+                && request.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    }
+
+    /**
+     * {@link #hasLooped(HttpRequest, String)} on a head as bytes: each Via list element is read in
+     * place ({@code protocol received-by [comment]}, words split by spaces and tabs), the
+     * {@code received-by} compared with {@code name} ignoring ASCII case.
+     */
+    static boolean hasLooped(MessageHead request, String name) {
+        for (int v = request.indexOf(HttpHeaderNames.VIA); v >= 0; v = request.indexOf(HttpHeaderNames.VIA, v + 1)) {
+            for (long t = request.nextToken(v, request.valueStart(v)); t >= 0;
+                 t = request.nextToken(v, MessageHead.tokenEnd(t))) {
+                int end = MessageHead.tokenEnd(t);
+                int p = MessageHead.tokenStart(t);
+                while (p < end && !isSpace(request.byteAt(p))) {
+                    p++; // the protocol
+                }
+                while (p < end && isSpace(request.byteAt(p))) {
+                    p++;
+                }
+                int by = p;
+                while (p < end && !isSpace(request.byteAt(p))) {
+                    p++;
+                }
+                if (p > by && equalsIgnoreAsciiCase(request, by, p, name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@link #toServer(HttpRequest, String, boolean, String)} on a head as bytes, edited in place:
+     * hop-by-hop fields removed, chunked re-declared, a WebSocket upgrade kept, X-Forwarded-For
+     * (the values received joined with {@code clientIp}), X-Forwarded-Proto, X-Forwarded-Host
+     * (when there is a Host) and Via set; the new fields are appended after the kept ones. The
+     * head is then written as HTTP/1.1 ({@link MessageHead#writeRequest}), which keeps the server
+     * connection alive whatever the client asked. Read what you need from the head (keep-alive,
+     * hash keys, {@link #isUpgrade(MessageHead)}, {@link #hasLooped(MessageHead, String)}, whether
+     * it has a Host) before calling this.
+     */
+    static void toServer(MessageHead request, String clientIp, boolean tls, String viaName) {
+        boolean chunked = declaresChunked(request);
+        boolean upgrade = isUpgrade(request);
+        int upgradeTo = request.indexOf(HttpHeaderNames.UPGRADE);
+        removeHopByHop(request);
+        if (chunked) {
+            request.removeAll(HttpHeaderNames.CONTENT_LENGTH);
+            request.add("Transfer-Encoding", "chunked");
+        }
+        if (upgrade) {
+            request.add("Connection", "upgrade");
+            request.beginField("Upgrade");
+            request.appendValueOf(upgradeTo); // removed above, its bytes are still there
+            request.endField();
+        }
+        request.beginField("X-Forwarded-For");
+        appendListAndRemove(request, X_FORWARDED_FOR);
+        request.appendText(clientIp);
+        request.endField();
+        request.set(X_FORWARDED_PROTO, "X-Forwarded-Proto", tls ? "https" : "http");
+        int host = request.indexOf(HttpHeaderNames.HOST);
+        if (host >= 0) {
+            request.removeAll(X_FORWARDED_HOST);
+            request.beginField("X-Forwarded-Host");
+            request.appendValueOf(host);
+            request.endField();
+        }
+        request.beginField("Via");
+        appendListAndRemove(request, HttpHeaderNames.VIA);
+        request.appendText("1.1 ");
+        request.appendText(viaName);
+        request.endField();
+    }
+
+    /**
+     * Sets the Host of a request that came without one (HTTP/1.0) to the address of the server it
+     * goes to, once per try: a retry on another server replaces the previous try's. Whether the
+     * client sent a Host must be read before the first call.
+     */
+    static void setServerHost(MessageHead request, CharSequence serverAddress) {
+        request.set(HttpHeaderNames.HOST, "Host", serverAddress);
+    }
+
+    /**
+     * {@link #toClient(HttpResponse, HttpVersion, boolean, boolean)} on a head as bytes, edited in
+     * place; write it with {@code MessageHead.writeResponse(out, clientMinorVersion)} (or
+     * {@link MessageWriter}, which frames the body as the head now declares).
+     *
+     * @param clientMinorVersion 0 for an HTTP/1.0 client, 1 for HTTP/1.1
+     * @param bodyFollows        the response carries a body on the wire to the client (not HEAD, 1xx, 204, 304)
+     * @param keepAlive          the client connection stays open after it
+     */
+    static void toClient(MessageHead response, int clientMinorVersion, boolean bodyFollows, boolean keepAlive) {
+        boolean chunked = declaresChunked(response);
+        boolean hasLength = declaresLength(response);
+        removeHopByHop(response);
+        if (!hasLength && (chunked || bodyFollows) && clientMinorVersion >= 1) {
+            response.add("Transfer-Encoding", "chunked");
+        }
+        if (!keepAlive) {
+            response.add("Connection", "close");
+        } else if (clientMinorVersion == 0) {
+            response.add("Connection", "keep-alive");
+        }
+    }
+
+    /** {@link #needsCloseDelimiting(HttpResponse, HttpVersion, boolean)} on a head as bytes. */
+    static boolean needsCloseDelimiting(MessageHead response, int clientMinorVersion, boolean bodyFollows) {
+        return bodyFollows && !declaresLength(response) && clientMinorVersion == 0;
+    }
+
+    /** {@link #interim(HttpResponse)} on a head as bytes, in place: its hop-by-hop fields go. Written as HTTP/1.1. */
+    static void interim(MessageHead response) {
+        removeHopByHop(response);
+    }
+
+    /** {@link #switchingProtocols(HttpResponse)} on a head as bytes, in place: hop-by-hop fields go, the upgrade stays. */
+    static void switchingProtocols(MessageHead response) {
+        int upgradeTo = response.indexOf(HttpHeaderNames.UPGRADE);
+        removeHopByHop(response);
+        response.add("Connection", "upgrade");
+        if (upgradeTo >= 0) {
+            response.beginField("Upgrade");
+            response.appendValueOf(upgradeTo);
+            response.endField();
+        }
+    }
+
+    /** {@link #filterTrailers(HttpHeaders)} on a trailer section as bytes: removes, in place, the fields that must not be trailers. */
+    static void filterTrailers(MessageHead trailers) {
+        for (int i = 0; i < trailers.size(); i++) {
+            for (AsciiString name : NOT_TRAILER_NAMES) {
+                if (trailers.nameIs(i, name)) {
+                    trailers.remove(i);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Transfer-Encoding with the element chunked, as {@code HttpUtil.isTransferEncodingChunked}, or the decoder's framing. */
+    static boolean declaresChunked(MessageHead head) {
+        return head.isChunked() || head.hasToken(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+
+    /** A Content-Length field, as {@code HttpUtil.isContentLengthSet}, or the decoder's framing. */
+    static boolean declaresLength(MessageHead head) {
+        return head.contentLength() >= 0 || head.contains(HttpHeaderNames.CONTENT_LENGTH);
+    }
+
+    private static void removeHopByHop(MessageHead h) {
+        for (int c = h.indexOf(HttpHeaderNames.CONNECTION); c >= 0; c = h.indexOf(HttpHeaderNames.CONNECTION, c + 1)) {
+            for (long t = h.nextToken(c, h.valueStart(c)); t >= 0; t = h.nextToken(c, MessageHead.tokenEnd(t))) {
+                // hop-by-hop names go below anyway (and removing Connection here would hide the
+                // next Connection field's names from this loop); protected ones stay
+                if (!tokenIsOneOf(h, t, HOP_BY_HOP_NAMES) && !tokenIsOneOf(h, t, PROTECTED_NAMES)) {
+                    for (int i = 0; i < h.size(); i++) {
+                        if (h.nameEqualsToken(i, t)) {
+                            h.remove(i);
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < h.size(); i++) {
+            for (AsciiString name : HOP_BY_HOP_NAMES) {
+                if (h.nameIs(i, name)) {
+                    h.remove(i);
+                    break;
+                }
+            }
+        }
+    }
+
+    private static boolean tokenIsOneOf(MessageHead h, long token, AsciiString[] names) {
+        for (AsciiString name : names) {
+            if (h.tokenIs(token, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Appends each live {@code lowerName} field's value and ", " to the field being built, and removes the field. */
+    private static void appendListAndRemove(MessageHead h, AsciiString lowerName) {
+        for (int i = h.indexOf(lowerName); i >= 0; i = h.indexOf(lowerName, i + 1)) {
+            h.appendValueOf(i);
+            h.appendText(", ");
+            h.remove(i);
+        }
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    private static boolean equalsIgnoreAsciiCase(MessageHead h, int start, int end, String s) {
+        if (end - start != s.length()) {
+            return false;
+        }
+        for (int k = 0; k < s.length(); k++) {
+            int a = h.byteAt(start + k) & 0xff;
+            int b = s.charAt(k);
+            if (a != b && lowerAscii(a) != lowerAscii(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int lowerAscii(int c) {
+        return c >= 'A' && c <= 'Z' ? c + 32 : c;
     }
 }

@@ -6,6 +6,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -59,5 +63,37 @@ class ErrorResponsesTest {
     void durationsAreSpelledLikeTheConfig() {
         assertThat(ErrorResponses.format(Duration.ofSeconds(30))).isEqualTo("30s");
         assertThat(ErrorResponses.format(Duration.ofMillis(250))).isEqualTo("250ms");
+    }
+
+    /** What today's pipeline puts on the wire for {@code create}'s response. */
+    private static String nettyEncoded(HttpResponseStatus status, String reason, boolean head) {
+        EmbeddedChannel ch = new EmbeddedChannel(new HttpResponseEncoder());
+        ch.writeOutbound(ErrorResponses.create(status, reason, head));
+        StringBuilder b = new StringBuilder();
+        for (ByteBuf buf; (buf = ch.readOutbound()) != null; ) {
+            b.append(TestHeads.text(buf));
+        }
+        ch.finishAndReleaseAll();
+        return b.toString();
+    }
+
+    @Test
+    void bytesAreTheSameAsNettysEncodingOfCreate() {
+        for (HttpResponseStatus status : new HttpResponseStatus[] {HttpResponseStatus.BAD_GATEWAY,
+                HttpResponseStatus.SERVICE_UNAVAILABLE, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                HttpResponseStatus.BAD_REQUEST, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                HttpResponseStatus.GATEWAY_TIMEOUT, new HttpResponseStatus(508, "Loop Detected")}) {
+            for (boolean head : new boolean[] {false, true}) {
+                String reason = "server 127.0.0.1:9102 closed the connection \u00e9";
+                assertThat(TestHeads.text(ErrorResponses.encode(ByteBufAllocator.DEFAULT, status, reason, head)))
+                        .as(status + (head ? " to HEAD" : ""))
+                        .isEqualTo(nettyEncoded(status, reason, head));
+            }
+        }
+        assertThat(TestHeads.text(ErrorResponses.encode(ByteBufAllocator.DEFAULT,
+                HttpResponseStatus.SERVICE_UNAVAILABLE, "no server", false)))
+                .isEqualTo("HTTP/1.1 503 Service Unavailable\r\nserver: fulcrum\r\n"
+                        + "content-type: text/plain; charset=utf-8\r\ncontent-length: 35\r\nconnection: close\r\n"
+                        + "retry-after: 1\r\n\r\n503 service unavailable: no server\n");
     }
 }

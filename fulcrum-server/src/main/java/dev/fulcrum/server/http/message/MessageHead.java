@@ -384,6 +384,18 @@ public final class MessageHead {
         return fields[i * FIELD_INTS + VALUE_START];
     }
 
+    /**
+     * The head's byte at {@code offset}, an offset as {@link #nextToken} and {@link #valueStart}
+     * give them: for rules that read inside a list element (a Via entry's {@code received-by})
+     * without a String.
+     */
+    public byte byteAt(int offset) {
+        if (offset < 0 || offset >= length) {
+            throw new IndexOutOfBoundsException(offset);
+        }
+        return bytes[offset];
+    }
+
     public static int tokenStart(long token) {
         return (int) (token >>> 32);
     }

@@ -130,4 +130,13 @@ class MessageHeadTest {
         }
         assertThat(tokens).containsExactly("a", "b");
     }
+
+    @Test
+    void readsBytesInsideAValueByOffset() {
+        MessageHead h = parse("GET / HTTP/1.1\r\nVia: 1.1 edge\r\n");
+        long t = h.nextToken(0, h.valueStart(0));
+        assertThat((char) h.byteAt(MessageHead.tokenStart(t))).isEqualTo('1');
+        assertThat((char) h.byteAt(MessageHead.tokenEnd(t) - 1)).isEqualTo('e');
+        assertThatThrownBy(() -> h.byteAt(-1)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
 }
