@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * response that allows keep-alive; it leaves when reused (most recent first), when the server
  * closes it, after {@code idleTimeout}, or when its server is removed from the pool.
  *
- * <p>New connections are made here too ({@link #connect}), with a {@link ServerResponseDecoder} (it
+ * <p>The production {@link ServerConnector}. New connections are made here too ({@link #connect}),
+ * with the pipeline of {@link #initServerPipeline}: a {@link ServerResponseDecoder} (it
  * tells whether a connection may come back after a response), a request encoder and a
  * {@link BackendHandler}, and counted on the {@link Server} (opened/closed).
  *

@@ -213,10 +213,6 @@ final class ProxyExchange {
         phase = next;
     }
 
-    Phase phase() {
-        return phase;
-    }
-
     /** Picks the first server and starts connecting. */
     void start() {
         if (looped) {
@@ -604,7 +600,10 @@ final class ProxyExchange {
         ch.read(); // the relay reads only when asked; bytes the codec held have reached it already
     }
 
-    /** The client went away (or broke its request off): drop the server connection unless the response already ended. */
+    /**
+     * The client went away (or broke its request off): drop the server connection unless the
+     * response already ended.
+     */
     void clientClosed() {
         if (phase.isFinal()) {
             return;
