@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -155,6 +156,31 @@ class ProxyExchangeTest {
     }
 
     @Test
+    void refusedConnectIsRetriedEvenForAPost() {
+        start(2);
+        servers.refuseNext = 1;
+        send("POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
+        EmbeddedChannel second = servers.only();
+        assertThat(received(second)).startsWith("POST /order HTTP/1.1\r\n").endsWith("\r\n\r\nhello");
+        answer(second, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(listener.stats().retries()).isEqualTo(1);
+        assertThat(server(0).failures() + server(1).failures()).isEqualTo(1);
+        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+    }
+
+    @Test
+    void everyServerRefusingIsA502NamingTheLastFailure() {
+        start(2);
+        servers.refuseNext = 2;
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        assertThat(servers.opened).isEmpty();
+        assertThat(response()).startsWith("HTTP/1.1 502 ").contains("refused the connection");
+        assertThat(server(0).requests() + server(1).requests()).isEqualTo(2);
+        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+    }
+
+    @Test
     void responseTimeoutRetriesAnIdempotentRequestOnTheOtherServer() {
         EmbeddedChannel first = forward(2, "GET /slow HTTP/1.1\r\nHost: app\r\n\r\n");
         assertThat(received(first)).startsWith("GET /slow ");
@@ -197,6 +223,18 @@ class ProxyExchangeTest {
         assertThat(received(s)).isEqualTo("hello");
         answer(s, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
         assertThat(response()).startsWith("HTTP/1.1 201 Created\r\n");
+        assertThat(servers.idle).containsExactly(s);
+    }
+
+    @Test
+    void earlyHintsReachTheClientBeforeTheResponse() {
+        EmbeddedChannel s = forward(1, "GET /page HTTP/1.1\r\nHost: app\r\n\r\n");
+        received(s);
+        answer(s, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        String response = response();
+        assertThat(response).startsWith("HTTP/1.1 103 Early Hints\r\n").contains("</style.css>")
+                .contains("\r\n\r\nHTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok");
         assertThat(servers.idle).containsExactly(s);
     }
 
@@ -380,14 +418,16 @@ class ProxyExchangeTest {
     }
 
     /**
-     * Server connections as {@link EmbeddedChannel}s with the real server pipeline; every connect
-     * succeeds at once. Keeps what a test asks about: every connection opened, to which server, and
-     * the idle ones.
+     * Server connections as {@link EmbeddedChannel}s with the real server pipeline; each connect
+     * succeeds at once unless a test asks for refusals. Keeps what a test asks about: every
+     * connection opened, to which server, and the idle ones.
      */
     private static final class EmbeddedServers implements ServerConnector {
         final List<EmbeddedChannel> opened = new ArrayList<>();
         final Map<Channel, Server> serverOf = new HashMap<>();
         final ArrayDeque<Channel> idle = new ArrayDeque<>();
+        /** How many of the next connects are refused (a {@link ConnectException}, as from a closed port). */
+        int refuseNext;
 
         EmbeddedChannel only() {
             assertThat(opened).hasSize(1);
@@ -413,6 +453,11 @@ class ProxyExchangeTest {
         @Override
         public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
             EmbeddedChannel ch = new EmbeddedChannel();
+            if (refuseNext > 0) {
+                refuseNext--;
+                ch.close();
+                return ch.newFailedFuture(new ConnectException("Connection refused"));
+            }
             BackendConnectionPool.initServerPipeline(ch, server);
             server.connectionOpened();
             ch.closeFuture().addListener(f -> {
