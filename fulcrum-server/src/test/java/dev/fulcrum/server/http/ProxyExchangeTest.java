@@ -139,7 +139,7 @@ class ProxyExchangeTest {
         answer(second, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
         assertThat(listener.stats().retries()).isEqualTo(1);
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
         assertThat(servers.serverOf.get(first).failures()).isEqualTo(1);
     }
 
@@ -152,32 +152,26 @@ class ProxyExchangeTest {
         assertThat(servers.opened).hasSize(1);
         assertThat(response()).startsWith("HTTP/1.1 502 ").contains("reset the connection");
         assertThat(client.isOpen()).isFalse();
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
     }
 
     @Test
     void refusedConnectIsRetriedEvenForAPost() {
-        start(2);
-        servers.refuseNext = 1;
-        send("POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
-        EmbeddedChannel second = servers.only();
+        EmbeddedChannel second = refusing(1, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
         assertThat(received(second)).startsWith("POST /order HTTP/1.1\r\n").endsWith("\r\n\r\nhello");
         answer(second, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n");
         assertThat(listener.stats().retries()).isEqualTo(1);
         assertThat(server(0).failures() + server(1).failures()).isEqualTo(1);
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
     }
 
     @Test
     void everyServerRefusingIsA502NamingTheLastFailure() {
-        start(2);
-        servers.refuseNext = 2;
-        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
-        assertThat(servers.opened).isEmpty();
+        assertThat(refusing(2, "GET / HTTP/1.1\r\nHost: app\r\n\r\n")).isNull();
         assertThat(response()).startsWith("HTTP/1.1 502 ").contains("refused the connection");
         assertThat(server(0).requests() + server(1).requests()).isEqualTo(2);
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
     }
 
     @Test
@@ -205,7 +199,7 @@ class ProxyExchangeTest {
         assertThat(servers.opened).hasSize(1);
         assertThat(first.isOpen()).isFalse();
         assertThat(response()).startsWith("HTTP/1.1 504 ").contains("did not answer within 5s");
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
     }
 
     // ---- 100-continue, interim responses, upgrade ------------------------------------------------
@@ -290,7 +284,7 @@ class ProxyExchangeTest {
         assertThat(client.isOpen()).isFalse(); // the client sees fewer bytes than announced, then the close
         assertThat(servers.opened).hasSize(1);
         assertThat(listener.stats().retries()).isZero();
-        assertThat(server(0).activeRequests() + server(1).activeRequests()).isZero();
+        assertThat(activeRequests()).isZero();
     }
 
     // ---- the transition table -------------------------------------------------------------------
@@ -370,6 +364,23 @@ class ProxyExchangeTest {
         start(n);
         send(request);
         return servers.only();
+    }
+
+    /**
+     * {@link #start}s with 2 servers whose next {@code refusals} connects are refused, sends
+     * {@code request}: the one server connection it then opened, or null.
+     */
+    private EmbeddedChannel refusing(int refusals, String request) {
+        start(2);
+        servers.refuseNext = refusals;
+        send(request);
+        assertThat(servers.opened).hasSizeLessThanOrEqualTo(1);
+        return servers.opened.isEmpty() ? null : servers.opened.getFirst();
+    }
+
+    /** Requests the pool's servers count as in progress: 0 once every try finished. */
+    private int activeRequests() {
+        return registry.pool("app").pool().servers().stream().mapToInt(Server::activeRequests).sum();
     }
 
     private Server server(int i) {
