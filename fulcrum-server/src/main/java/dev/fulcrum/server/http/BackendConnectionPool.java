@@ -29,14 +29,15 @@ import java.util.concurrent.TimeUnit;
  * response that allows keep-alive; it leaves when reused (most recent first), when the server
  * closes it, after {@code idleTimeout}, or when its server is removed from the pool.
  *
- * <p>New connections are made here too ({@link #connect}), with a {@link ServerResponseDecoder} (it
+ * <p>The production {@link ServerConnector}. New connections are made here too ({@link #connect}),
+ * with the pipeline of {@link #initServerPipeline}: a {@link ServerResponseDecoder} (it
  * tells whether a connection may come back after a response), a request encoder and a
  * {@link BackendHandler}, and counted on the {@link Server} (opened/closed).
  *
  * <p>Thread-safety: {@link #connect}, {@link #takeIdle}, {@link #park} and {@link #hasIdle} must be
  * called on {@code loop}; {@link #closeAll} from any thread.
  */
-final class BackendConnectionPool {
+final class BackendConnectionPool implements ServerConnector {
 
     private static final int MAX_RESPONSE_HEAD_BYTES = 65536;
 
@@ -50,17 +51,24 @@ final class BackendConnectionPool {
         this.idleTimeoutNanos = idleTimeout.toNanos();
     }
 
-    /** Opens a new connection to {@code server} on {@code loop}; the future fails on refusal or timeout. */
-    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+    /**
+     * A server connection's pipeline: {@code bytes -> codec (response decoder, request encoder) ->
+     * backend}. The {@code codec} name is what a WebSocket upgrade removes.
+     */
+    static void initServerPipeline(Channel ch, Server server) {
+        ServerResponseDecoder decoder = new ServerResponseDecoder(MAX_RESPONSE_HEAD_BYTES);
+        ch.pipeline().addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpRequestEncoder()));
+        ch.pipeline().addLast("backend", new BackendHandler(server, decoder));
+    }
+
+    @Override
+    public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
         Bootstrap b = template.clone(loop)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ServerResponseDecoder decoder = new ServerResponseDecoder(MAX_RESPONSE_HEAD_BYTES);
-                        ch.pipeline().addLast("codec",
-                                new CombinedChannelDuplexHandler<>(decoder, new HttpRequestEncoder()));
-                        ch.pipeline().addLast("backend", new BackendHandler(server, decoder));
+                        initServerPipeline(ch, server);
                     }
                 });
         ChannelFuture f = b.connect(server.address().host(), server.address().port());
@@ -91,8 +99,8 @@ final class BackendConnectionPool {
         }
     }
 
-    /** An open idle connection to {@code server} of this loop, or null. */
-    Channel takeIdle(EventLoop loop, Server server) {
+    @Override
+    public Channel takeIdle(EventLoop loop, Server server) {
         LoopPool lp = loops.get(loop);
         if (lp == null) {
             return null;
@@ -107,7 +115,8 @@ final class BackendConnectionPool {
         return null;
     }
 
-    boolean hasIdle(EventLoop loop, Server server) {
+    @Override
+    public boolean hasIdle(EventLoop loop, Server server) {
         LoopPool lp = loops.get(loop);
         if (lp == null) {
             return false;
@@ -120,7 +129,8 @@ final class BackendConnectionPool {
      * Keeps a connection whose response completed with keep-alive. A read stays pending on it so
      * that the server closing it is noticed at once (and any byte it sends closes it).
      */
-    void park(Channel ch) {
+    @Override
+    public void park(Channel ch) {
         BackendHandler handler = ch.pipeline().get(BackendHandler.class);
         Server server = handler.server();
         if (closed || server.isRemoved() || !ch.isActive()) {
@@ -136,7 +146,8 @@ final class BackendConnectionPool {
     }
 
     /** Closes every idle connection and stops the sweepers. */
-    void closeAll() {
+    @Override
+    public void closeAll() {
         closed = true;
         for (LoopPool lp : loops.values()) {
             lp.loop.execute(lp::closeAll);

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An HTTP/1.1 listener: accepts client connections on its address and proxies their requests to
  * its pool, with keep-alive on both sides, streamed bodies under backpressure, retries on another
  * server, and WebSocket tunnels. The data path is {@link HttpProxyInitializer} ->
- * {@link FrontendHandler} -> {@link ProxyExchange} -> {@link BackendConnectionPool} /
+ * {@link FrontendHandler} -> {@link ProxyExchange} -> {@link ServerConnector} ({@link BackendConnectionPool}) /
  * {@link BackendHandler}, each client connection and its server connections on one event loop.
  *
  * <p>Life cycle as {@link ListenerRuntime} says; {@link #closeGracefully} stops accepting, closes
@@ -51,7 +51,7 @@ public final class HttpListener implements ListenerRuntime {
     private final ProxyStats stats;
     private final ProxyObserver observer;
     private final String viaName;
-    private final BackendConnectionPool backendPool;
+    private final ServerConnector backendPool;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connections = new AtomicInteger();
     private volatile ListenerSockets sockets;
@@ -84,18 +84,32 @@ public final class HttpListener implements ListenerRuntime {
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
                         String instanceName) {
+        this(config, pool, transport, new BackendConnectionPool(new Bootstrap()
+                .channel(transport.socketChannelClass())
+                .resolver(transport.resolver())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName);
+    }
+
+    /**
+     * A listener whose requests take their server connections from {@code connector}. Tests give a
+     * connector of {@code EmbeddedChannel}s and a null {@code transport} (the listener is then never
+     * started: its client connections are built with {@link #clientInitializer()}).
+     */
+    HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ServerConnector connector,
+                 ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName) {
         this.config = config;
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
         this.pool = pool;
         this.transport = transport;
         this.stats = new ProxyStats(pool.name(), proxyMetrics, proxyMetrics == null ? null : proxyMetrics.listener(config.name()));
-        Bootstrap template = new Bootstrap()
-                .channel(transport.socketChannelClass())
-                .resolver(transport.resolver())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true);
-        this.backendPool = new BackendConnectionPool(template, serverIdleTimeout);
+        this.backendPool = connector;
+    }
+
+    /** The pipeline builder of this listener's client connections (plain HTTP). */
+    HttpProxyInitializer clientInitializer() {
+        return new HttpProxyInitializer(this, null);
     }
 
     @Override
@@ -111,7 +125,8 @@ public final class HttpListener implements ListenerRuntime {
         return pool;
     }
 
-    BackendConnectionPool backendPool() {
+    /** Where this listener's requests get their server connections. */
+    ServerConnector backendPool() {
         return backendPool;
     }
 

@@ -3,10 +3,10 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.server.http.codec.HttpCodecs;
 import dev.fulcrum.server.net.ByteCounter;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 
@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * place, {@link #requestDecoder(int)}, so that a stricter one can replace Netty's.
  * Shared by all connections of a listener; stateless apart from the listener it serves.
  */
-final class HttpProxyInitializer extends ChannelInitializer<SocketChannel> {
+final class HttpProxyInitializer extends ChannelInitializer<Channel> {
 
     static final String DECODER = "decoder";
     static final String IDLE = "idle";
@@ -35,7 +35,7 @@ final class HttpProxyInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel ch) {
+    protected void initChannel(Channel ch) {
         if (!listener.admit(ch)) {
             ch.close();
             return;

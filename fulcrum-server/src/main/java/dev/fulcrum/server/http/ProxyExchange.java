@@ -31,6 +31,41 @@ import java.net.ConnectException;
  * new), forwards the head and streams the body, relays the response back, and retries on another
  * server when that is safe. Reads the pool's snapshot and settings once, at the start.
  *
+ * <p>Its life is one {@link Phase}, and every change goes through {@link #moveTo}, which refuses
+ * a transition the table does not list ({@link Phase#checkTransition}):
+ * <pre>
+ *   NEW ─► CONNECTING ─► SENDING_HEAD ─► BODY_STREAMING ─► AWAITING_RESPONSE ─► RESPONSE_STREAMING ─► DONE
+ *              ▲              └────────────────┴──────────────────┴─► RESPONSE_STREAMING or TUNNEL
+ *              └──── RETRYING ◄── the try failed before any response byte (from CONNECTING..AWAITING_RESPONSE)
+ *   any phase that is not final ─► FAILED;  TUNNEL, DONE and FAILED are final
+ * </pre>
+ * <table>
+ *   <caption>Phases; an attempt is open (its server counts the request) from CONNECTING to RESPONSE_STREAMING</caption>
+ *   <tr><th>phase</th><th>meaning</th><th>may move to</th></tr>
+ *   <tr><td>NEW</td><td>made, no server chosen</td><td>CONNECTING, FAILED</td></tr>
+ *   <tr><td>CONNECTING</td><td>a server chosen ({@link Server#requestStarted()}), no connection yet</td>
+ *       <td>SENDING_HEAD, RETRYING, FAILED</td></tr>
+ *   <tr><td>SENDING_HEAD</td><td>connection attached, head written, its write not confirmed</td>
+ *       <td>BODY_STREAMING, AWAITING_RESPONSE (a retry of a request the client sent whole),
+ *       RESPONSE_STREAMING, TUNNEL, RETRYING, FAILED</td></tr>
+ *   <tr><td>BODY_STREAMING</td><td>head confirmed; the client's body parts go out one at a time</td>
+ *       <td>AWAITING_RESPONSE, RESPONSE_STREAMING, TUNNEL, RETRYING, FAILED</td></tr>
+ *   <tr><td>AWAITING_RESPONSE</td><td>the whole request went out; waiting for the final response head
+ *       (1xx interim responses pass without a change)</td><td>RESPONSE_STREAMING, TUNNEL, RETRYING, FAILED</td></tr>
+ *   <tr><td>RESPONSE_STREAMING</td><td>final response head received; its body is relayed (the request
+ *       body may still be streaming: a server may answer early)</td><td>DONE, FAILED</td></tr>
+ *   <tr><td>RETRYING</td><td>the try failed before any response byte and may go to another server</td>
+ *       <td>CONNECTING, FAILED</td></tr>
+ *   <tr><td>TUNNEL</td><td>101 to a WebSocket: bytes relayed both ways; the server counts the request
+ *       until the tunnel closes</td><td>(final)</td></tr>
+ *   <tr><td>DONE</td><td>the response ended; the connection went back to the pool or closed</td><td>(final)</td></tr>
+ *   <tr><td>FAILED</td><td>Fulcrum answered with its own error, broke a response off, or the client
+ *       went away</td><td>(final)</td></tr>
+ * </table>
+ * Facts that are not phases stay fields: whether some body byte was sent (it forbids a retry), whether
+ * the client's last body part was taken, a write to the server in flight (flow control), the client's
+ * {@code 100-continue} and keep-alive wishes, whether the try used a pooled connection.
+ *
  * <p>Flow control: a body part is written to the server only after the previous one flushed
  * (the frontend asks {@link #wantsBody()} before each), and the server connection is read again
  * only once the response bytes of the last read were flushed to the client.
@@ -42,13 +77,58 @@ import java.net.ConnectException;
  * the server takes a body part, until the response head starts; when it fires, an idempotent
  * request with no body byte sent is retried like a reset one, anything else gets a 504.
  *
- * <p>Counting: {@link Server#requestStarted()} once per attempt (when the server is chosen) and
- * {@link Server#requestFinished()} exactly once for it, when the response ends or the attempt
- * fails; a WebSocket tunnel counts as one request until it closes.
+ * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
+ * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
+ * {@link #moveTo}); a WebSocket tunnel counts as one request until it closes.
  *
  * <p>Confined to the client channel's event loop, as is every server connection it uses.
  */
 final class ProxyExchange {
+
+    /** The phases of one request; the class comment has the transition table. */
+    enum Phase {
+        NEW, CONNECTING, SENDING_HEAD, BODY_STREAMING, AWAITING_RESPONSE, RESPONSE_STREAMING, RETRYING,
+        TUNNEL, DONE, FAILED;
+
+        /** A try is under way: its server counts the request. */
+        boolean attemptOpen() {
+            return this == CONNECTING || this == SENDING_HEAD || this == BODY_STREAMING || this == AWAITING_RESPONSE
+                    || this == RESPONSE_STREAMING;
+        }
+
+        /** Nothing more happens to the request. */
+        boolean isFinal() {
+            return this == TUNNEL || this == DONE || this == FAILED;
+        }
+
+        /** The current try's server confirmed taking the request head. */
+        boolean headWritten() {
+            return this == BODY_STREAMING || this == AWAITING_RESPONSE || this == RESPONSE_STREAMING;
+        }
+
+        boolean allows(Phase next) {
+            return switch (this) {
+                case NEW -> next == CONNECTING || next == FAILED;
+                case CONNECTING -> next == SENDING_HEAD || next == RETRYING || next == FAILED;
+                case SENDING_HEAD -> next == BODY_STREAMING || next == AWAITING_RESPONSE || next == RESPONSE_STREAMING
+                        || next == TUNNEL || next == RETRYING || next == FAILED;
+                case BODY_STREAMING -> next == AWAITING_RESPONSE || next == RESPONSE_STREAMING || next == TUNNEL
+                        || next == RETRYING || next == FAILED;
+                case AWAITING_RESPONSE -> next == RESPONSE_STREAMING || next == TUNNEL || next == RETRYING
+                        || next == FAILED;
+                case RESPONSE_STREAMING -> next == DONE || next == FAILED;
+                case RETRYING -> next == CONNECTING || next == FAILED;
+                case TUNNEL, DONE, FAILED -> false;
+            };
+        }
+
+        /** @throws IllegalStateException when the table has no {@code this -> next}: a bug, never a network event */
+        void checkTransition(Phase next) {
+            if (!allows(next)) {
+                throw new IllegalStateException("illegal transition of a proxied request: " + this + " -> " + next);
+            }
+        }
+    }
 
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
     private static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
@@ -73,25 +153,25 @@ final class ProxyExchange {
     private final PoolConfig settings;
 
     private final ServerChoice choice;
+    private Phase phase = Phase.NEW;
     private int attempts;
     private Server server;
-    private boolean attemptOpen;
-    /** The current attempt uses a pooled keep-alive connection. */
+    /** The current try uses a pooled keep-alive connection. */
     private boolean reused;
     private Channel backend;
     private BackendHandler backendHandler;
     private String lastFailure;
 
-    private boolean headWritten;
+    /** Some body byte went to a server, on this try or an earlier one: no retry any more. */
     private boolean bodyBytesSent;
-    private boolean lastTaken;
-    private boolean requestSent;
+    /** The client's last body part was taken: the request is whole on our side. */
+    private boolean bodyEnded;
+    /** A write to the current server (head or body part) has not completed: the next part waits. */
     private boolean writePending;
-    private boolean interim;
-    private boolean responseStarted;
+    /** Decided at the response head: the server connection may be kept after the response. */
     private boolean serverReusable;
+    /** Decided at the response head: the client connection stays open after the response. */
     private boolean clientKeepAlive;
-    private boolean done;
     private ChannelFuture lastClientWrite;
     /** A flushed write to the client has not completed: the server is read again once it does. */
     private boolean clientWritePending;
@@ -118,6 +198,21 @@ final class ProxyExchange {
                 listener.viaName());
     }
 
+    /**
+     * The one place the phase changes. Counts the request on the try's server: started on entering
+     * CONNECTING, finished on leaving the open-attempt phases (except into TUNNEL, which finishes
+     * when the tunnel closes).
+     */
+    private void moveTo(Phase next) {
+        phase.checkTransition(next);
+        if (next == Phase.CONNECTING) {
+            server.requestStarted();
+        } else if (phase.attemptOpen() && !next.attemptOpen() && next != Phase.TUNNEL) {
+            server.requestFinished();
+        }
+        phase = next;
+    }
+
     /** Picks the first server and starts connecting. */
     void start() {
         if (looped) {
@@ -129,7 +224,13 @@ final class ProxyExchange {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server of pool " + choice.poolName() + " is up");
             return;
         }
-        tryServer(choice.first());
+        Server first = choice.first();
+        if (first == null) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "every server of pool " + choice.poolName()
+                    + " is at max-connections-per-server");
+            return;
+        }
+        tryServer(first);
     }
 
     /** True for a HEAD request: its answers carry no body. */
@@ -144,7 +245,7 @@ final class ProxyExchange {
 
     /** True when the next body part from the client can be written to the server now. */
     boolean wantsBody() {
-        return !done && backend != null && headWritten && !writePending && !lastTaken;
+        return (phase == Phase.BODY_STREAMING || phase == Phase.RESPONSE_STREAMING) && !writePending && !bodyEnded;
     }
 
     /**
@@ -152,60 +253,59 @@ final class ProxyExchange {
      * none was passed on yet (the server's wait, not the client's).
      */
     boolean awaitingContinue() {
-        return expectContinue && !responseStarted;
+        return expectContinue && !responseStarted();
     }
 
     /** True once the server's final response head was received (it may be on its way to the client). */
     boolean responseStarted() {
-        return responseStarted;
+        return phase == Phase.RESPONSE_STREAMING || phase == Phase.DONE || phase == Phase.TUNNEL;
     }
 
     /** Writes one part of the client's body to the server; reading resumes when it flushed. */
     void sendBody(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
-        lastTaken |= last;
+        bodyEnded |= last;
         bodyBytesSent |= content.content().isReadable();
-        writePending = true;
         if (last) {
             ForwardedHeaders.filterTrailers(((LastHttpContent) content).trailingHeaders());
         }
-        Channel ch = backend;
-        ch.writeAndFlush(content).addListener((ChannelFutureListener) f -> {
-            if (ch != backend || done) {
-                return;
-            }
-            writePending = false;
-            if (!f.isSuccess()) {
-                ch.close(); // channelInactive reports the failure
-                return;
-            }
-            if (!responseStarted) {
-                responseTimer.progress(); // the server took this part: the wait starts again
-            }
-            if (last) {
-                requestSent = true;
-            } else {
+        writeToServer(content, () -> {
+            if (!last) {
                 front.resume();
+            } else if (phase == Phase.BODY_STREAMING) {
+                moveTo(Phase.AWAITING_RESPONSE);
             }
         });
     }
 
-    private void tryServer(Server s) {
-        if (s == null) {
-            if (attempts == 0) {
-                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "every server of pool " + choice.poolName()
-                        + " is at max-connections-per-server");
-            } else {
-                fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
+    /**
+     * Writes {@code msg} (head or body part) to the current server; once it completed, still on
+     * the same try: {@code written} after a success, or the connection closes (its channelInactive
+     * reports the failure). No further part goes out meanwhile ({@link #writePending}).
+     */
+    private void writeToServer(Object msg, Runnable written) {
+        writePending = true;
+        Channel ch = backend;
+        ch.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+            if (ch != backend || phase.isFinal()) {
+                return;
             }
-            return;
-        }
+            if (!f.isSuccess()) {
+                ch.close(); // writePending stays: nothing more goes to a broken connection
+                return;
+            }
+            writePending = false;
+            if (!responseStarted()) {
+                responseTimer.progress(); // the server took this part: the wait starts again
+            }
+            written.run();
+        });
+    }
+
+    private void tryServer(Server s) {
         server = s;
         attempts++;
-        attemptOpen = true;
-        headWritten = false;
-        requestSent = false;
-        s.requestStarted();
+        moveTo(Phase.CONNECTING);
         Channel idle = listener.backendPool().takeIdle(loop, s);
         reused = idle != null;
         if (reused) {
@@ -215,7 +315,7 @@ final class ProxyExchange {
         int attempt = attempts;
         listener.backendPool().connect(loop, s, settings.connectTimeout())
                 .addListener((ChannelFutureListener) f -> {
-                    if (done || attempt != attempts) {
+                    if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
                             listener.backendPool().park(f.channel()); // fresh and unused: keep it
                         }
@@ -238,6 +338,7 @@ final class ProxyExchange {
     }
 
     private void attach(Channel ch) {
+        moveTo(Phase.SENDING_HEAD);
         backend = ch;
         backendHandler = ch.pipeline().get(BackendHandler.class);
         backendHandler.lend(this, head);
@@ -248,25 +349,15 @@ final class ProxyExchange {
         // no retry once body bytes went out): nothing more comes from the client, so this try ends
         // the request itself. Without the end, the connection's encoder would still wait for a body
         // and the connection could not be reused.
-        boolean whole = lastTaken;
+        boolean whole = bodyEnded;
         if (whole) {
             ch.write(toServer);
         }
-        Object last = whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer;
-        ch.writeAndFlush(last).addListener((ChannelFutureListener) f -> {
-            if (ch != backend || done) {
-                return;
+        writeToServer(whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer, () -> {
+            if (phase == Phase.SENDING_HEAD) { // (a server may answer before the head's write completes)
+                moveTo(whole ? Phase.AWAITING_RESPONSE : Phase.BODY_STREAMING);
             }
-            if (f.isSuccess()) {
-                headWritten = true;
-                requestSent = whole;
-                if (!responseStarted) {
-                    responseTimer.progress(); // (a server may answer before the head's write completes)
-                }
-                front.resume();
-            } else {
-                ch.close(); // channelInactive reports the failure
-            }
+            front.resume();
         });
         ch.read();
     }
@@ -274,7 +365,7 @@ final class ProxyExchange {
     // ---- server side -------------------------------------------------------------------------
 
     void onServerMessage(Object msg) {
-        if (done) {
+        if (phase.isFinal()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -290,7 +381,7 @@ final class ProxyExchange {
 
     private void onResponseHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
-            invalidResponse("sent an invalid response ("
+            serverFailed("sent an invalid response ("
                     + ErrorResponses.oneLine(String.valueOf(response.decoderResult().cause().getMessage())) + ")");
             return;
         }
@@ -299,15 +390,14 @@ final class ProxyExchange {
             if (upgrade && response.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
                 switchToTunnel(response);
             } else if (upgrade) {
-                invalidResponse("switched to a protocol other than the websocket asked for");
+                serverFailed("switched to a protocol other than the websocket asked for");
             } else {
-                invalidResponse("switched protocols without being asked to");
+                serverFailed("switched protocols without being asked to");
             }
             return;
         }
         if (code >= 100 && code < 200) {
             // 100 Continue (the client waits for it before sending its body), 103 Early Hints...
-            interim = true;
             if (!request.protocolVersion().isKeepAliveDefault()) {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
             }
@@ -319,7 +409,7 @@ final class ProxyExchange {
             return;
         }
         responseTimer.stop();
-        responseStarted = true;
+        moveTo(Phase.RESPONSE_STREAMING);
         boolean bodyFollows = !head && code != 204 && code != 304;
         boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
         serverReusable = HttpUtil.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
@@ -338,12 +428,9 @@ final class ProxyExchange {
     }
 
     private void onResponseContent(HttpContent content) {
-        if (interim) {
-            interim = !(content instanceof LastHttpContent);
-            content.release();
-            return;
-        }
-        if (!responseStarted) {
+        if (phase != Phase.RESPONSE_STREAMING) {
+            // the end of an interim (1xx) response, which the decoder always sends, or what followed
+            // a response head that failed this try
             content.release();
             return;
         }
@@ -365,7 +452,7 @@ final class ProxyExchange {
 
     /** End of one read from the server: flush to the client, read again once that flushed. */
     void onServerReadComplete() {
-        if (done || backend == null) {
+        if (phase.isFinal() || backend == null) {
             return;
         }
         Channel ch = backend;
@@ -379,7 +466,7 @@ final class ProxyExchange {
         clientWritePending = true;
         w.addListener((ChannelFutureListener) f -> {
             clientWritePending = false;
-            if (f.isSuccess() && ch == backend && !done) {
+            if (f.isSuccess() && ch == backend && !phase.isFinal()) {
                 ch.read();
             }
         });
@@ -391,13 +478,14 @@ final class ProxyExchange {
      * treats it like a client that stops sending.
      */
     boolean stalledOnClient() {
-        return !done && clientWritePending;
+        return !phase.isFinal() && clientWritePending;
     }
 
     private void responseEnded() {
-        done = true;
-        finishAttempt();
+        moveTo(Phase.DONE);
         Channel ch = backend;
+        // the whole request reached this server (a server may answer before it took all of it)
+        boolean requestSent = bodyEnded && !writePending;
         // checked before detaching: bytes left over after the response would poison the next request
         boolean reusable = serverReusable && requestSent && backendHandler.reusable();
         detach();
@@ -409,19 +497,15 @@ final class ProxyExchange {
         }
         ChannelFuture w = lastClientWrite;
         lastClientWrite = null;
-        front.exchangeEnded(clientKeepAlive && lastTaken, lastTaken, w);
+        front.exchangeEnded(clientKeepAlive && bodyEnded, bodyEnded, w);
     }
 
     /** The server connection closed while this request used it. */
     void onServerClosed(BackendHandler handler) {
-        if (done || handler != backendHandler) {
+        if (phase.isFinal() || handler != backendHandler) {
             return;
         }
         serverFailed(handler.closeReason());
-    }
-
-    private void invalidResponse(String reason) {
-        serverFailed(reason);
     }
 
     /** The current attempt failed on an open (or just closed) server connection. */
@@ -435,35 +519,12 @@ final class ProxyExchange {
     }
 
     private void attemptFailed(String reason, Channel ch) {
-        responseTimer.stop();
-        Server failed = server;
-        if (!(reused && !headWritten)) {
-            // a pooled connection that died before it took our request is the keep-alive race
-            // (the server timed it out), not a failure of the server
-            failed.failed();
-            listener.observer().serverOutcome(listener.pool(), failed, Outcome.GATEWAY_FAILURE);
-        }
-        finishAttempt();
-        lastFailure = "server " + failed.id() + " " + reason;
-        boolean retryable = RetryPolicy.mayRetry(request.method(), ch != null, headWritten, bodyBytesSent,
-                responseStarted);
-        boolean triesLeft = attempts <= settings.retries();
-        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), lastFailure,
-                retryable && triesLeft ? "; retrying on another server if one is left" : "");
-        if (responseStarted) {
-            done = true;
-            front.closeNow();
-            return;
-        }
-        if (retryable && triesLeft) {
-            Server next = choice.next(failed);
-            if (next != null) {
-                listener.stats().retried();
-                tryServer(next);
-                return;
-            }
-        }
-        fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
+        boolean headWritten = phase.headWritten();
+        // a pooled connection that died before it took our request is the keep-alive race (the
+        // server timed it out), not a failure of the server
+        boolean serversFault = !(reused && !headWritten);
+        tryFailed(reason, serversFault, HttpResponseStatus.BAD_GATEWAY, RetryPolicy.mayRetry(request.method(),
+                ch != null, headWritten, bodyBytesSent, phase == Phase.RESPONSE_STREAMING));
     }
 
     /**
@@ -472,7 +533,7 @@ final class ProxyExchange {
      * allows it and tries are left; otherwise, or when no server is left, 504.
      */
     void responseTimedOut() {
-        if (done || responseStarted) {
+        if (!phase.attemptOpen() || phase == Phase.RESPONSE_STREAMING) {
             return;
         }
         Channel ch = backend;
@@ -480,44 +541,55 @@ final class ProxyExchange {
         if (ch != null) {
             ch.close(); // the server may still answer; that answer has no one to go to
         }
-        Server timedOut = server;
-        timedOut.failed();
-        listener.observer().serverOutcome(listener.pool(), timedOut, Outcome.GATEWAY_FAILURE);
-        finishAttempt();
-        String reason = "server " + timedOut.id() + " did not answer within "
-                + ErrorResponses.format(settings.responseTimeout());
-        boolean retryable = RetryPolicy.mayRetryAfterTimeout(request.method(), bodyBytesSent)
-                && attempts <= settings.retries();
-        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), reason,
-                retryable ? "; retrying on another server if one is left" : "");
-        if (retryable) {
-            Server next = choice.next(timedOut);
+        tryFailed("did not answer within " + ErrorResponses.format(settings.responseTimeout()), true,
+                HttpResponseStatus.GATEWAY_TIMEOUT, RetryPolicy.mayRetryAfterTimeout(request.method(), bodyBytesSent));
+    }
+
+    /**
+     * The current try failed (its connection is detached already): counted against the server when
+     * {@code serversFault}, then the response is broken off if it had started, else the request goes
+     * to another server when {@code retryable} and tries are left, else the client gets {@code status}.
+     */
+    private void tryFailed(String reason, boolean serversFault, HttpResponseStatus status, boolean retryable) {
+        responseTimer.stop();
+        Server failed = server;
+        if (serversFault) {
+            failed.failed();
+            listener.observer().serverOutcome(listener.pool(), failed, Outcome.GATEWAY_FAILURE);
+        }
+        lastFailure = "server " + failed.id() + " " + reason;
+        boolean retry = retryable && attempts <= settings.retries();
+        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), lastFailure,
+                retry ? "; retrying on another server if one is left" : "");
+        if (phase == Phase.RESPONSE_STREAMING) {
+            moveTo(Phase.FAILED);
+            front.closeNow();
+            return;
+        }
+        if (retry) {
+            moveTo(Phase.RETRYING);
+            Server next = choice.next(failed);
             if (next != null) {
-                lastFailure = reason;
                 listener.stats().retried();
                 tryServer(next);
                 return;
             }
         }
-        fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
+        fail(status, lastFailure);
     }
 
     /** Answers the client with an error of Fulcrum's own, then the connection closes. */
     private void fail(HttpResponseStatus status, String reason) {
-        done = true;
+        moveTo(Phase.FAILED);
         responseTimer.stop();
-        finishAttempt();
         front.sendError(status, reason, head);
     }
 
     private void switchToTunnel(HttpResponse response) {
         responseTimer.stop();
-        responseStarted = true;
-        done = true;
+        moveTo(Phase.TUNNEL); // the tunnel is one long request for the drain logic: finished when it closes
         Channel ch = backend;
         detach();
-        // the tunnel is one long request for the drain logic: finished when it closes
-        attemptOpen = false;
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
         listener.stats().responded(server, 101, System.nanoTime() - startNanos);
@@ -528,19 +600,21 @@ final class ProxyExchange {
         ch.read(); // the relay reads only when asked; bytes the codec held have reached it already
     }
 
-    /** The client went away: drop the server connection unless the response already ended. */
+    /**
+     * The client went away (or broke its request off): drop the server connection unless the
+     * response already ended.
+     */
     void clientClosed() {
-        if (done) {
+        if (phase.isFinal()) {
             return;
         }
-        done = true;
+        moveTo(Phase.FAILED);
         responseTimer.stop();
         Channel ch = backend;
         detach();
         if (ch != null) {
             ch.close();
         }
-        finishAttempt();
     }
 
     private void detach() {
@@ -550,12 +624,5 @@ final class ProxyExchange {
         backend = null;
         backendHandler = null;
         writePending = false;
-    }
-
-    private void finishAttempt() {
-        if (attemptOpen) {
-            attemptOpen = false;
-            server.requestFinished();
-        }
     }
 }

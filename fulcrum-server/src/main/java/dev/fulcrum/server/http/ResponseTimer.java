@@ -26,7 +26,7 @@ final class ResponseTimer {
     private boolean armed;
     private long lastProgressNanos;
     private ScheduledFuture<?> task;
-    /** When {@link #task} fires ({@link System#nanoTime()}). */
+    /** When {@link #task} fires (the loop's {@link io.netty.util.concurrent.Ticker}: simulated in tests). */
     private long taskAtNanos;
 
     ResponseTimer(EventLoop loop) {
@@ -45,7 +45,7 @@ final class ResponseTimer {
         if (windowNanos <= 0) {
             return;
         }
-        long now = System.nanoTime();
+        long now = loop.ticker().nanoTime();
         lastProgressNanos = now;
         armed = true;
         long due = now + windowNanos;
@@ -82,7 +82,7 @@ final class ResponseTimer {
         if (!armed) {
             return; // the next progress() schedules again
         }
-        long now = System.nanoTime();
+        long now = loop.ticker().nanoTime();
         if (exchange.wantsBody()) {
             lastProgressNanos = now; // the client is slow, not the server (the body timeout's business)
         }

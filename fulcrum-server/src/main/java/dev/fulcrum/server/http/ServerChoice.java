@@ -24,13 +24,13 @@ final class ServerChoice {
 
     private final PoolSnapshot snapshot;
     private final PoolConfig settings;
-    private final BackendConnectionPool connections;
+    private final ServerConnector connections;
     private final EventLoop loop;
     private final String stickyName;
     private final String stickyValue;
     private Pick pick;
 
-    ServerChoice(PoolSnapshot snapshot, PoolConfig settings, BackendConnectionPool connections, EventLoop loop,
+    ServerChoice(PoolSnapshot snapshot, PoolConfig settings, ServerConnector connections, EventLoop loop,
                  HttpRequest request, String clientIp) {
         this.snapshot = snapshot;
         this.settings = settings;
