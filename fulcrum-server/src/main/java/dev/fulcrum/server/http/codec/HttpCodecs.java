@@ -32,6 +32,22 @@ public final class HttpCodecs {
         return new StrictRequestDecoder(maxHeaderBytes);
     }
 
+    /**
+     * The request decoder on heads as bytes ({@link RequestDecoder}): per request a
+     * {@code MessageHead}, body parts, a {@code MessageEnd}, or once a {@code MessageFailure}.
+     *
+     * @param maxHeaderBytes the largest request head, blank line included (larger gets 431); also
+     *                       bounds the trailers of a chunked body
+     */
+    public static RequestDecoder messageRequestDecoder(int maxHeaderBytes) {
+        return new RequestDecoder(maxHeaderBytes);
+    }
+
+    /** The response decoder of one pooled server connection ({@link ResponseDecoder}). */
+    public static ResponseDecoder messageResponseDecoder() {
+        return new ResponseDecoder();
+    }
+
     /** Adds {@link #requestDecoder(int)} at the end of {@code pipeline}, named {@code baseName}. */
     public static void addRequestDecoding(ChannelPipeline pipeline, String baseName, int maxHeaderBytes) {
         pipeline.addLast(baseName, requestDecoder(maxHeaderBytes));

@@ -1,10 +1,13 @@
 package dev.fulcrum.server.http.codec;
 
+import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+
+import io.netty.util.AsciiString;
 
 import java.util.List;
 
@@ -26,6 +29,8 @@ import java.util.List;
  * Stateless.
  */
 final class RequestHeadRules {
+
+    private static final AsciiString HOST = AsciiString.cached("host");
 
     private RequestHeadRules() {
     }
@@ -58,16 +63,75 @@ final class RequestHeadRules {
         }
     }
 
+    /**
+     * The same rules on a head's index, with the framing rules the old decoder left to Netty
+     * ({@link FramingFields}, and no Transfer-Encoding in HTTP/1.0), in the order that decoder
+     * applied them: framing first, then method, Host, target. An absolute-form target is normalised
+     * with {@link MessageHead#setTarget} and Host replaced by its authority. Allocates nothing for
+     * an origin-form request.
+     *
+     * @return the body's framing: its Content-Length, {@link MessageDecoder#CHUNKED} or
+     *         {@link MessageDecoder#NO_BODY}
+     * @throws BadRequestException naming the first rule the head breaks
+     */
+    static long check(MessageHead head) {
+        String framing = FramingFields.check(head);
+        if (framing != null) {
+            throw BadRequestException.badRequest(framing);
+        }
+        if (head.isChunked() && head.minorVersion() == 0) {
+            throw BadRequestException.badRequest("Transfer-Encoding in an HTTP/1.0 request");
+        }
+        if (head.method() == HttpMethod.CONNECT) {
+            throw new BadRequestException(405, "CONNECT is not supported: this listener is not a tunnel");
+        }
+        int host = head.indexOf(HOST);
+        if (host >= 0 && head.indexOf(HOST, host + 1) >= 0) {
+            throw BadRequestException.badRequest("more than one Host header");
+        }
+        if (host < 0 && head.minorVersion() == 1) {
+            throw BadRequestException.badRequest("missing Host header");
+        }
+        if (head.targetLength() == 0 || head.targetByte(0) != '/') {
+            String[] normalised = normaliseTarget(head.target(), head.method() == HttpMethod.OPTIONS);
+            if (normalised != null) {
+                head.setTarget(normalised[0]);
+                head.set(HOST, "Host", normalised[1]);
+                return framing(head); // the authority was checked
+            }
+        }
+        if (host >= 0 && !HostSyntax.isValid(head.value(host))) {
+            throw BadRequestException.badRequest("invalid Host header (not host[:port])");
+        }
+        return framing(head);
+    }
+
+    private static long framing(MessageHead head) {
+        return head.isChunked() ? MessageDecoder.CHUNKED
+                : head.contentLength() >= 0 ? head.contentLength() : MessageDecoder.NO_BODY;
+    }
+
     private static void checkTarget(HttpRequest request) {
-        String target = request.uri();
+        String[] normalised = normaliseTarget(request.uri(), HttpMethod.OPTIONS.equals(request.method()));
+        if (normalised != null) {
+            request.setUri(normalised[0]);
+            request.headers().set(HttpHeaderNames.HOST, normalised[1]);
+        }
+    }
+
+    /**
+     * Checks the form of {@code target}: null for origin-form and {@code *} (with OPTIONS), or for
+     * absolute-form the origin-form target and the authority that replaces Host.
+     */
+    private static String[] normaliseTarget(String target, boolean options) {
         if (target.startsWith("/")) {
-            return;
+            return null;
         }
         if (target.equals("*")) {
-            if (!HttpMethod.OPTIONS.equals(request.method())) {
+            if (!options) {
                 throw BadRequestException.badRequest("request-target * is only for OPTIONS");
             }
-            return;
+            return null;
         }
         int schemeEnd = target.indexOf("://");
         String scheme = schemeEnd < 0 ? "" : target.substring(0, schemeEnd);
@@ -87,8 +151,7 @@ final class RequestHeadRules {
             throw BadRequestException.badRequest("invalid host in the request-target");
         }
         String rest = target.substring(authorityEnd);
-        request.setUri(rest.startsWith("/") ? rest : "/" + rest);
-        request.headers().set(HttpHeaderNames.HOST, authority);
+        return new String[] {rest.startsWith("/") ? rest : "/" + rest, authority};
     }
 
     private static void checkTransferEncoding(List<String> values) {
