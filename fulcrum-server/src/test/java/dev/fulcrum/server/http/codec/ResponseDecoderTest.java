@@ -21,7 +21,7 @@ import java.util.List;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertFailedWith;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertWellFormed;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.body;
-import static dev.fulcrum.server.http.codec.RequestDecoderTest.bytes;
+import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertAllReleased;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ResponseDecoderTest {
@@ -40,10 +40,17 @@ class ResponseDecoderTest {
     });
     private final List<Object> events = new ArrayList<>();
 
+    private final List<ByteBuf> inputs = new ArrayList<>();
+
     @AfterEach
     void finish() {
         events.forEach(ReferenceCountUtil::release);
         channel.finishAndReleaseAll();
+        assertAllReleased(inputs);
+    }
+
+    private ByteBuf bytes(String text) {
+        return RequestDecoderTest.input(inputs, text);
     }
 
     @Test
