@@ -170,13 +170,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
                     }
                 }
                 case LENGTH -> {
-                    int n = (int) Math.min(remaining, in.readableBytes());
-                    if (n == 0) {
-                        return;
-                    }
-                    out.add(in.readRetainedSlice(n));
-                    remaining -= n;
-                    if (remaining == 0) {
+                    if (slice(in, out)) {
                         end(out, MessageEnd.NO_TRAILERS);
                     }
                     return;
@@ -193,13 +187,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
                     }
                 }
                 case CHUNK_DATA -> {
-                    int n = (int) Math.min(remaining, in.readableBytes());
-                    if (n == 0) {
-                        return;
-                    }
-                    out.add(in.readRetainedSlice(n));
-                    remaining -= n;
-                    if (remaining > 0) {
+                    if (!slice(in, out)) {
                         return;
                     }
                     state = State.CHUNK_DATA_CR;
@@ -232,6 +220,16 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
                 }
             }
         }
+    }
+
+    /** Passes on what arrived of the {@link #remaining} body bytes, as a slice; true when none remain. */
+    private boolean slice(ByteBuf in, List<Object> out) {
+        int n = (int) Math.min(remaining, in.readableBytes());
+        if (n > 0) {
+            out.add(in.readRetainedSlice(n));
+            remaining -= n;
+        }
+        return remaining == 0;
     }
 
     /** True when a head with a body was emitted and decoding goes on; false to return. */

@@ -26,20 +26,7 @@ import io.netty.util.ByteProcessor;
  */
 final class RequestHeadScanner implements ByteProcessor {
 
-    private static final boolean[] TCHAR = new boolean[256];
-
-    static {
-        for (int c = '0'; c <= '9'; c++) {
-            TCHAR[c] = true;
-        }
-        for (int c = 'a'; c <= 'z'; c++) {
-            TCHAR[c] = true;
-            TCHAR[c - 'a' + 'A'] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TCHAR[c] = true;
-        }
-    }
+    private static final boolean[] TCHAR = HeadParser.TCHAR;
 
     private static final byte[] VERSION_PREFIX = {'H', 'T', 'T', 'P', '/', '1', '.'};
     private static final byte CR = '\r';

@@ -32,21 +32,11 @@ class RequestDecoderTest {
     private static final String GET_OK = "GET /next HTTP/1.1\r\n" + FramingCase.HOST + "\r\n";
     private static final AsciiString HOST = AsciiString.cached("host");
 
-    private EmbeddedChannel channel = new EmbeddedChannel(HttpCodecs.messageRequestDecoder(MAX_HEAD));
-    private final List<Object> events = new ArrayList<>();
-
-    /** Every buffer written in: after the events are released, none may be referenced (no slice leaked). */
-    private final List<ByteBuf> inputs = new ArrayList<>();
+    private DecoderProbe probe = new DecoderProbe(HttpCodecs.messageRequestDecoder(MAX_HEAD));
 
     @AfterEach
     void finish() {
-        events.forEach(ReferenceCountUtil::release);
-        channel.finishAndReleaseAll();
-        assertAllReleased(inputs);
-    }
-
-    static void assertAllReleased(List<ByteBuf> inputs) {
-        assertThat(inputs).as("input buffers still referenced").allSatisfy(b -> assertThat(b.refCnt()).isZero());
+        probe.close();
     }
 
     static Stream<Arguments> rejected() {
@@ -57,9 +47,9 @@ class RequestDecoderTest {
     @MethodSource("rejected")
     void rejectsAndEmitsNothingAfterTheFailure(String name, String raw, int status, String message) {
         // a valid request follows in the same packet and in a later one: neither may come out
-        channel.writeInbound(bytes(raw + GET_OK));
-        channel.writeInbound(bytes(GET_OK));
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes(raw + GET_OK));
+        probe.channel().writeInbound(probe.bytes(GET_OK));
+        List<Object> events = probe.readAll();
 
         assertFailedWith(events, status, message);
     }
@@ -67,16 +57,16 @@ class RequestDecoderTest {
     @ParameterizedTest(name = "{0}, byte by byte")
     @MethodSource("rejected")
     void rejectsTheSameWhenBytesTrickleIn(String name, String raw, int status, String message) {
-        trickle(raw + GET_OK);
+        probe.trickle(raw + GET_OK);
 
-        assertFailedWith(events, status, message);
+        assertFailedWith(probe.readAll(), status, message);
     }
 
     @Test
     void getWithKeepAlivePassesUnchanged() {
-        channel.writeInbound(bytes("GET /a?b=c HTTP/1.1\r\nHost: example\r\nConnection: keep-alive\r\nX-Tab: a\tb\r\n"
+        probe.channel().writeInbound(probe.bytes("GET /a?b=c HTTP/1.1\r\nHost: example\r\nConnection: keep-alive\r\nX-Tab: a\tb\r\n"
                 + "X-Latin: caf\u00e9\r\nX-Empty:\r\nX-Spaces:  v  \r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertThat(events).hasSize(2);
         MessageHead head = (MessageHead) events.get(0);
         assertThat(head.kind()).isEqualTo(MessageHead.Kind.REQUEST);
@@ -98,8 +88,8 @@ class RequestDecoderTest {
 
     @Test
     void theHeadHasRoomForAppendedFields() {
-        channel.writeInbound(bytes("GET / HTTP/1.1\r\nHost: example\r\n\r\n"));
-        MessageHead head = (MessageHead) readAll().getFirst();
+        probe.channel().writeInbound(probe.bytes("GET / HTTP/1.1\r\nHost: example\r\n\r\n"));
+        MessageHead head = (MessageHead) probe.readAll().getFirst();
         head.add("X-Forwarded-For", "203.0.113.7");
         head.add("Via", "1.1 fulcrum");
         assertThat(head.toString()).isEqualTo("GET / HTTP/1.1\r\nHost: example\r\nX-Forwarded-For: 203.0.113.7\r\n"
@@ -108,9 +98,9 @@ class RequestDecoderTest {
 
     @Test
     void absoluteFormBecomesOriginFormWithItsAuthorityAsHost() {
-        channel.writeInbound(bytes("GET HTTP://Other.Example:8080?q=1 HTTP/1.1\r\nHost: example\r\n\r\n"
+        probe.channel().writeInbound(probe.bytes("GET HTTP://Other.Example:8080?q=1 HTTP/1.1\r\nHost: example\r\n\r\n"
                 + "OPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(events).hasSize(4);
         MessageHead absolute = (MessageHead) events.get(0);
@@ -125,8 +115,8 @@ class RequestDecoderTest {
 
     @Test
     void http10WithoutHostAndLeadingEmptyLinesPass() {
-        channel.writeInbound(bytes("\r\n\r\nGET / HTTP/1.0\r\n\r\n"));
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes("\r\n\r\nGET / HTTP/1.0\r\n\r\n"));
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(events).hasSize(2);
         assertThat(((MessageHead) events.getFirst()).minorVersion()).isZero();
@@ -134,9 +124,9 @@ class RequestDecoderTest {
 
     @Test
     void postWithContentLengthStreamsTheBodyAsSlicesOfTheInput() {
-        ByteBuf input = bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 11\r\n\r\nhello world");
-        channel.writeInbound(input);
-        List<Object> events = readAll();
+        ByteBuf input = probe.bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 11\r\n\r\nhello world");
+        probe.channel().writeInbound(input);
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(((MessageHead) events.getFirst()).contentLength()).isEqualTo(11);
         assertThat(body(events)).isEqualTo("hello world");
@@ -147,10 +137,10 @@ class RequestDecoderTest {
 
     @Test
     void contentLengthBodyInPiecesAndZeroLength() {
-        channel.writeInbound(bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 6\r\n\r\nabc"));
-        channel.writeInbound(bytes("de"));
-        channel.writeInbound(bytes("f" + "POST /z HTTP/1.1\r\nHost: example\r\nContent-Length: 0\r\n\r\n"));
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 6\r\n\r\nabc"));
+        probe.channel().writeInbound(probe.bytes("de"));
+        probe.channel().writeInbound(probe.bytes("f" + "POST /z HTTP/1.1\r\nHost: example\r\nContent-Length: 0\r\n\r\n"));
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(body(events)).isEqualTo("abcdef");
         assertThat(heads(events)).extracting(MessageHead::target).containsExactly("/up", "/z");
@@ -159,9 +149,9 @@ class RequestDecoderTest {
 
     @Test
     void chunkedPostWithExtensionsAndTrailers() {
-        channel.writeInbound(bytes("POST /up HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: Chunked\r\n\r\n"
+        probe.channel().writeInbound(probe.bytes("POST /up HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: Chunked\r\n\r\n"
                 + "5;name=value\r\nhello\r\n6 ; a ; b = \"q\\\"x\" ;c=d\r\n world\r\n0;last\r\nX-Checksum: abc\r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(((MessageHead) events.getFirst()).isChunked()).isTrue();
         assertThat(body(events)).isEqualTo("hello world");
@@ -173,9 +163,9 @@ class RequestDecoderTest {
 
     @Test
     void framingFieldsInTrailersAreDropped() {
-        channel.writeInbound(bytes(POST_CHUNKED + "0\r\nContent-Length: 5\r\nX-T: 1\r\nTrailer: X\r\n\r\n"
+        probe.channel().writeInbound(probe.bytes(POST_CHUNKED + "0\r\nContent-Length: 5\r\nX-T: 1\r\nTrailer: X\r\n\r\n"
                 + POST_CHUNKED + "0\r\nTransfer-Encoding: chunked\r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         MessageEnd first = (MessageEnd) events.get(1);
         assertThat(first.trailers().toString()).isEqualTo("X-T: 1\r\n\r\n");
@@ -185,24 +175,24 @@ class RequestDecoderTest {
     @Test
     void foldedTrailersAreRefused() {
         // the Netty-based decoder joined them; the trailer grammar is now the head's
-        channel.writeInbound(bytes(POST_CHUNKED + "0\r\nX-T: 1\r\n 2\r\n\r\n"));
-        assertFailedWith(readAll(), 400, "obsolete line folding in trailers");
+        probe.channel().writeInbound(probe.bytes(POST_CHUNKED + "0\r\nX-T: 1\r\n 2\r\n\r\n"));
+        assertFailedWith(probe.readAll(), 400, "obsolete line folding in trailers");
     }
 
     @Test
     void pipelinedRequestsBothPass() {
-        channel.writeInbound(bytes("POST /a HTTP/1.1\r\nHost: example\r\nContent-Length: 3\r\n\r\nabc"
+        probe.channel().writeInbound(probe.bytes("POST /a HTTP/1.1\r\nHost: example\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /b HTTP/1.1\r\nHost: example\r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(heads(events)).extracting(MessageHead::target).containsExactly("/a", "/b");
     }
 
     @Test
     void secondPipelinedRequestIsCheckedToo() {
-        channel.writeInbound(bytes("GET /a HTTP/1.1\r\nHost: example\r\n\r\n"
+        probe.channel().writeInbound(probe.bytes("GET /a HTTP/1.1\r\nHost: example\r\n\r\n"
                 + "GET /b HTTP/1.1\r\nHost: example\r\nX-A: a\r\n b\r\n\r\n"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertThat(((MessageHead) events.get(0)).target()).isEqualTo("/a");
         assertFailedWith(events, 400, "obsolete line folding");
     }
@@ -213,8 +203,8 @@ class RequestDecoderTest {
         String end = "\r\n\r\n";
         String head = start + "a".repeat(MAX_HEAD - start.length() - end.length()) + end;
         assertThat(head).hasSize(MAX_HEAD);
-        channel.writeInbound(bytes(head));
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes(head));
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(events).hasSize(2);
         assertThat(((MessageHead) events.getFirst()).get(AsciiString.cached("x-big"))).hasSize(MAX_HEAD - start.length() - 4);
@@ -224,16 +214,16 @@ class RequestDecoderTest {
     void trailersJustUnderTheLimitPass() {
         String start = "X-T: ";
         String end = "\r\n\r\n";
-        channel.writeInbound(bytes(POST_CHUNKED + "0\r\n" + start + "b".repeat(MAX_HEAD - start.length() - end.length())
+        probe.channel().writeInbound(probe.bytes(POST_CHUNKED + "0\r\n" + start + "b".repeat(MAX_HEAD - start.length() - end.length())
                 + end + GET_OK));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(heads(events)).hasSize(2);
     }
 
     @Test
     void validRequestsTricklingInPass() {
-        trickle("\r\nPOST /t HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
+        List<Object> events = probe.trickle("\r\nPOST /t HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "3;x=\"y\"\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nX-T: 1\r\n\r\n"
                 + "PUT /u HTTP/1.1\r\nHost: example\r\nContent-Length: 4\r\n\r\nwxyz" + GET_OK);
         assertWellFormed(events);
@@ -245,25 +235,25 @@ class RequestDecoderTest {
 
     @Test
     void closeInTheMiddleOfABodyFails() {
-        channel.writeInbound(bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 10\r\n\r\nabc"));
-        channel.finish();
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes("POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 10\r\n\r\nabc"));
+        probe.channel().finish();
+        List<Object> events = probe.readAll();
         assertFailedWith(events, 400, "connection closed before the request ended");
         assertThat(body(events)).isEqualTo("abc");
     }
 
     @Test
     void closeInTheMiddleOfAChunkedBodyFails() {
-        channel.writeInbound(bytes(POST_CHUNKED + "5\r\nab"));
-        channel.finish();
-        assertFailedWith(readAll(), 400, "connection closed before the request ended");
+        probe.channel().writeInbound(probe.bytes(POST_CHUNKED + "5\r\nab"));
+        probe.channel().finish();
+        assertFailedWith(probe.readAll(), 400, "connection closed before the request ended");
     }
 
     @Test
     void closeInTheMiddleOfAHeadOrBetweenRequestsGivesNothing() {
-        channel.writeInbound(bytes(GET_OK + "GET / HT"));
-        channel.finish();
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes(GET_OK + "GET / HT"));
+        probe.channel().finish();
+        List<Object> events = probe.readAll();
         assertWellFormed(events);
         assertThat(events).hasSize(2);
     }
@@ -271,7 +261,8 @@ class RequestDecoderTest {
     @Test
     void bytesAfterAMessageGoOnWhenTheDecoderIsRemovedOnItsEnd() {
         // what an upgrade (WebSocket) does: the handler removes the decoder at the request's end
-        channel = new EmbeddedChannel(HttpCodecs.messageRequestDecoder(MAX_HEAD), new ChannelInboundHandlerAdapter() {
+        probe.close();
+        probe = new DecoderProbe(HttpCodecs.messageRequestDecoder(MAX_HEAD), new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ctx.fireChannelRead(msg);
@@ -280,9 +271,9 @@ class RequestDecoderTest {
                 }
             }
         });
-        channel.writeInbound(bytes("GET /ws HTTP/1.1\r\nHost: example\r\nUpgrade: websocket\r\n\r\n"
+        probe.channel().writeInbound(probe.bytes("GET /ws HTTP/1.1\r\nHost: example\r\nUpgrade: websocket\r\n\r\n"
                 + "GET /not-http HTTP/1.1\r\n\r\n\u0081\u0000"));
-        List<Object> events = readAll();
+        List<Object> events = probe.readAll();
         assertThat(events).hasSize(3);
         assertThat(((MessageHead) events.get(0)).target()).isEqualTo("/ws");
         assertThat(events.get(1)).isSameAs(MessageEnd.NO_TRAILERS);
@@ -292,42 +283,20 @@ class RequestDecoderTest {
 
     @Test
     void partialHeadBytesGoOnWhenTheDecoderIsRemoved() {
-        channel.writeInbound(bytes("GET /a HTTP/1.1\r\nHo"));
-        channel.pipeline().removeFirst();
-        List<Object> events = readAll();
+        probe.channel().writeInbound(probe.bytes("GET /a HTTP/1.1\r\nHo"));
+        probe.channel().pipeline().removeFirst();
+        List<Object> events = probe.readAll();
         assertThat(events).hasSize(1);
         assertThat(((ByteBuf) events.getFirst()).toString(StandardCharsets.ISO_8859_1)).isEqualTo("GET /a HTTP/1.1\r\nHo");
     }
 
     @Test
     void failureReleasesNothingTwiceAndDiscardsLaterInput() {
-        ByteBuf later = bytes(GET_OK);
-        channel.writeInbound(bytes("GET / HTTP/1.1\r\n\r\n"));
-        channel.writeInbound(later);
+        ByteBuf later = probe.bytes(GET_OK);
+        probe.channel().writeInbound(probe.bytes("GET / HTTP/1.1\r\n\r\n"));
+        probe.channel().writeInbound(later);
         assertThat(later.refCnt()).isZero();
-        assertFailedWith(readAll(), 400, "missing Host header");
-    }
-
-    private void trickle(String text) {
-        for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
-            ByteBuf one = Unpooled.buffer(1).writeByte(b); // heap: 64 KiB of tracked direct buffers is slow; refCnt-checked all the same
-            inputs.add(one);
-            channel.writeInbound(one);
-            events.addAll(drain());
-        }
-    }
-
-    private List<Object> readAll() {
-        events.addAll(drain());
-        return events;
-    }
-
-    private List<Object> drain() {
-        List<Object> read = new ArrayList<>();
-        for (Object o; (o = channel.readInbound()) != null; ) {
-            read.add(o);
-        }
-        return read;
+        assertFailedWith(probe.readAll(), 400, "missing Host header");
     }
 
     /** Last event a failure with this status and text; before it, whole messages and body parts only. */
@@ -383,17 +352,5 @@ class RequestDecoderTest {
             }
         }
         return body.toString();
-    }
-
-    /** A direct buffer (tracked by Netty's leak detector, unlike unpooled heap ones), remembered for the leak check. */
-    private ByteBuf bytes(String text) {
-        return input(inputs, text);
-    }
-
-    static ByteBuf input(List<ByteBuf> inputs, String text) {
-        byte[] data = text.getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuf buf = Unpooled.directBuffer(data.length).writeBytes(data);
-        inputs.add(buf);
-        return buf;
     }
 }

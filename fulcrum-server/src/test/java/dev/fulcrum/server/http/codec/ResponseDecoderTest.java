@@ -21,7 +21,6 @@ import java.util.List;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertFailedWith;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertWellFormed;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.body;
-import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertAllReleased;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ResponseDecoderTest {
@@ -29,7 +28,7 @@ class ResponseDecoderTest {
     private final ResponseDecoder decoder = HttpCodecs.messageResponseDecoder();
     /** decoder.reusable() as it was when each MessageEnd reached the next handler. */
     private final List<Boolean> reusableAtEnd = new ArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(decoder, new ChannelInboundHandlerAdapter() {
+    private final DecoderProbe probe = new DecoderProbe(decoder, new ChannelInboundHandlerAdapter() {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof MessageEnd) {
@@ -38,25 +37,17 @@ class ResponseDecoderTest {
             ctx.fireChannelRead(msg);
         }
     });
-    private final List<Object> events = new ArrayList<>();
-
-    private final List<ByteBuf> inputs = new ArrayList<>();
+    private final EmbeddedChannel channel = probe.channel();
 
     @AfterEach
     void finish() {
-        events.forEach(ReferenceCountUtil::release);
-        channel.finishAndReleaseAll();
-        assertAllReleased(inputs);
-    }
-
-    private ByteBuf bytes(String text) {
-        return RequestDecoderTest.input(inputs, text);
+        probe.close();
     }
 
     @Test
     void contentLengthResponseEndsAndLeavesTheConnectionReusable() {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello");
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello");
         assertWellFormed(events);
         MessageHead head = (MessageHead) events.getFirst();
         assertThat(head.kind()).isEqualTo(MessageHead.Kind.RESPONSE);
@@ -77,7 +68,7 @@ class ResponseDecoderTest {
             "HTTP/1.1 599 \u00e9 tab\\there\\r\\n|599|\u00e9 tab\\there|1"})
     void statusLinesWithAndWithoutAReason(String line, int status, String reason, int minor) {
         decoder.expect(false);
-        List<Object> events = receive(unescape(line) + "Content-Length: 0\r\n\r\n");
+        List<Object> events = probe.write(unescape(line) + "Content-Length: 0\r\n\r\n");
         assertWellFormed(events);
         MessageHead head = (MessageHead) events.getFirst();
         assertThat(head.status()).isEqualTo(status);
@@ -97,7 +88,7 @@ class ResponseDecoderTest {
             "' HTTP/1.1 200 OK'|status line is not HTTP/1.x SP 3DIGIT SP reason"})
     void badStatusLinesAreInvalidResponses(String line, String detail) {
         decoder.expect(false);
-        assertFailedWith(receive(line + "\r\nContent-Length: 0\r\n\r\n"), 502,
+        assertFailedWith(probe.write(line + "\r\nContent-Length: 0\r\n\r\n"), 502,
                 "sent an invalid response (" + detail + ")");
     }
 
@@ -121,14 +112,14 @@ class ResponseDecoderTest {
         decoder.expect(false);
         String raw = "HTTP/1.1 200 OK\r\n" + unescape(fields)
                 + "\r\n\r\nhello";
-        assertFailedWith(receive(raw), 502, "sent an invalid response (" + detail);
+        assertFailedWith(probe.write(raw), 502, "sent an invalid response (" + detail);
         assertThat(decoder.reusable()).isFalse();
     }
 
     @Test
     void answerToHeadHasNoBodyWhateverItsFramingSays() {
         decoder.expect(true);
-        List<Object> events = receive("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
         assertWellFormed(events);
         assertThat(events).hasSize(2);
         assertThat(((MessageHead) events.getFirst()).contentLength()).isEqualTo(1234);
@@ -138,7 +129,7 @@ class ResponseDecoderTest {
     @Test
     void answerToHeadWithABodyAfterItIsNotReusable() {
         decoder.expect(true);
-        List<Object> events = receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         assertThat(events).hasSize(2);
         assertThat(reusableAtEnd).containsExactly(false);
         assertThat(channel.isOpen()).isFalse();
@@ -147,7 +138,7 @@ class ResponseDecoderTest {
     @Test
     void informationalHeadsComeBeforeTheFinalOne() {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+        List<Object> events = probe.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assertWellFormed(events);
         assertThat(RequestDecoderTest.heads(events)).extracting(MessageHead::status).containsExactly(100, 103, 200);
@@ -159,7 +150,7 @@ class ResponseDecoderTest {
     @Test
     void switchingProtocolsStopsDecodingAndKeepsTheBytes() {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\u0081\u0000");
+        List<Object> events = probe.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\u0081\u0000");
         assertThat(events).hasSize(2);
         assertThat(decoder.reusable()).isFalse();
         channel.pipeline().remove(decoder); // as the upgrade handler does: the bytes after the head go on
@@ -172,11 +163,11 @@ class ResponseDecoderTest {
     @CsvSource({"204", "304"})
     void noContentAndNotModifiedHaveNoBodyAndStrayBytesSpoilReuse(int status) {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.1 " + status + " X\r\nContent-Length: 5\r\n\r\n");
+        List<Object> events = probe.write("HTTP/1.1 " + status + " X\r\nContent-Length: 5\r\n\r\n");
         assertThat(events).hasSize(2);
         assertThat(reusableAtEnd).containsExactly(true);
         decoder.expect(false);
-        events = receive("HTTP/1.1 " + status + " X\r\nContent-Length: 5\r\n\r\nhello");
+        events = probe.write("HTTP/1.1 " + status + " X\r\nContent-Length: 5\r\n\r\nhello");
         assertThat(events).hasSize(4);
         assertThat(reusableAtEnd).containsExactly(true, false);
         assertThat(channel.isOpen()).as("the stray bytes came while idle").isFalse();
@@ -185,12 +176,12 @@ class ResponseDecoderTest {
     @Test
     void theDecoderIdlesAfterAFinalResponseUntilTheNextRequest() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        probe.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        probe.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         assertThat(reusableAtEnd).containsExactly(true, true);
         assertThat(channel.isOpen()).isTrue();
-        List<Object> events = receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); // not asked for
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); // not asked for
         assertThat(events).hasSize(4);
         assertThat(channel.isOpen()).isFalse();
     }
@@ -198,30 +189,30 @@ class ResponseDecoderTest {
     @Test
     void bytesWhileIdleCloseTheConnection() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        probe.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         decoder.idle();
         assertThat(channel.isOpen()).isTrue();
-        List<Object> events = receive("H");
+        List<Object> events = probe.write("H");
         assertThat(events).hasSize(2); // only the first response
         assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
     void bytesBeforeAnyRequestCloseTheConnection() {
-        channel.writeInbound(bytes("HTTP/1.1 200 OK\r\n\r\n"));
-        assertThat(drain()).isEmpty();
+        channel.writeInbound(probe.bytes("HTTP/1.1 200 OK\r\n\r\n"));
+        assertThat(probe.drain()).isEmpty();
         assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
     void closeDelimitedBodyEndsWithTheConnection() {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nabc");
-        events = receive("def");
+        List<Object> events = probe.write("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nabc");
+        events = probe.write("def");
         assertThat(decoder.closeDelimited()).isTrue();
         assertThat(events).hasSize(3);
         channel.finish();
-        events = receive("");
+        events = probe.write("");
         assertWellFormed(events);
         assertThat(body(events)).isEqualTo("abcdef");
         assertThat(((MessageHead) events.getFirst()).contentLength()).isEqualTo(-1);
@@ -231,9 +222,9 @@ class ResponseDecoderTest {
     @Test
     void closeBeforeAContentLengthBodyEndedBreaksTheResponseOff() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+        probe.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
         channel.finish();
-        List<Object> events = receive("");
+        List<Object> events = probe.write("");
         assertFailedWith(events, 502, "broke off the response (connection closed before the body ended)");
         assertThat(body(events)).isEqualTo("abc");
     }
@@ -241,30 +232,30 @@ class ResponseDecoderTest {
     @Test
     void closeBeforeAChunkedBodyEndedBreaksTheResponseOff() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+        probe.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
         channel.finish();
-        assertFailedWith(receive(""), 502, "broke off the response (connection closed before the body ended)");
+        assertFailedWith(probe.write(""), 502, "broke off the response (connection closed before the body ended)");
     }
 
     @Test
     void closeInTheMiddleOfAHeadIsAnInvalidResponse() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-");
+        probe.write("HTTP/1.1 200 OK\r\nContent-");
         channel.finish();
-        assertFailedWith(receive(""), 502, "sent an invalid response (connection closed after 25 bytes of a head)");
+        assertFailedWith(probe.write(""), 502, "sent an invalid response (connection closed after 25 bytes of a head)");
     }
 
     @Test
     void closeWithoutAnyByteGivesNothing() {
         decoder.expect(false);
         channel.finish();
-        assertThat(drain()).isEmpty();
+        assertThat(probe.drain()).isEmpty();
     }
 
     @Test
     void chunkedResponseWithTrailers() {
         decoder.expect(false);
-        List<Object> events = receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "4;a=b\r\nwiki\r\n5\r\npedia\r\n0\r\nServer-Timing: db;dur=53\r\n\r\n");
         assertWellFormed(events);
         assertThat(body(events)).isEqualTo("wikipedia");
@@ -286,13 +277,13 @@ class ResponseDecoderTest {
         decoder.expect(false);
         String raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + unescape(body);
-        assertFailedWith(receive(raw), 502, "broke off the response (" + detail + ")");
+        assertFailedWith(probe.write(raw), 502, "broke off the response (" + detail + ")");
     }
 
     @Test
     void headOverTheLimitIsAnInvalidResponse() {
         decoder.expect(false);
-        assertFailedWith(receive("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(ResponseDecoder.MAX_HEAD_BYTES) + "\r\n\r\n"),
+        assertFailedWith(probe.write("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(ResponseDecoder.MAX_HEAD_BYTES) + "\r\n\r\n"),
                 502, "sent an invalid response (head larger than 65536 bytes)");
     }
 
@@ -301,10 +292,7 @@ class ResponseDecoderTest {
         decoder.expect(false);
         String raw = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "4;a=\"b c\"\r\nwiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n";
-        List<Object> events = new ArrayList<>();
-        for (byte b : raw.getBytes(StandardCharsets.ISO_8859_1)) {
-            events = receive(new String(new byte[] {b}, StandardCharsets.ISO_8859_1));
-        }
+        List<Object> events = probe.trickle(raw);
         assertWellFormed(events);
         assertThat(RequestDecoderTest.heads(events)).extracting(MessageHead::status).containsExactly(100, 200);
         assertThat(body(events)).isEqualTo("wikipedia");
@@ -315,29 +303,12 @@ class ResponseDecoderTest {
     @Test
     void leftoverAfterAContentLengthBodyIsNotReusable() {
         decoder.expect(false);
-        receive("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokX");
+        probe.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokX");
         assertThat(reusableAtEnd).containsExactly(false);
     }
 
     /** CSV sources spell CR, LF and HTAB as \\r, \\n and \\t. */
     private static String unescape(String csv) {
         return csv.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t");
-    }
-
-    /** Writes {@code text} (when not empty) and returns every event so far. */
-    private List<Object> receive(String text) {
-        if (!text.isEmpty()) {
-            channel.writeInbound(bytes(text));
-        }
-        events.addAll(drain());
-        return events;
-    }
-
-    private List<Object> drain() {
-        List<Object> read = new ArrayList<>();
-        for (Object o; (o = channel.readInbound()) != null; ) {
-            read.add(o);
-        }
-        return read;
     }
 }
