@@ -67,8 +67,8 @@ final class RequestHeadRules {
      * The same rules on a head's index, with the framing rules the old decoder left to Netty
      * ({@link FramingFields}, and no Transfer-Encoding in HTTP/1.0), in the order that decoder
      * applied them: framing first, then method, Host, target. An absolute-form target is normalised
-     * with {@link MessageHead#setTarget} and Host replaced by its authority. Allocates nothing for
-     * an origin-form request.
+     * with {@link MessageHead#setTarget} and Host replaced by its authority. For an origin-form
+     * request the only allocation is the view of the Host value that {@link HostSyntax} reads.
      *
      * @return the body's framing: its Content-Length, {@link MessageDecoder#CHUNKED} or
      *         {@link MessageDecoder#NO_BODY}
