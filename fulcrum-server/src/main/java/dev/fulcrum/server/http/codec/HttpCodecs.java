@@ -15,6 +15,14 @@ import io.netty.channel.ChannelPipeline;
  * an {@code HttpContent} after a good {@code HttpRequest}: a proxy that already forwarded the head
  * must then abort the backend exchange too.
  *
+ * <p>{@link #messageRequestDecoder(int)} and {@link #messageResponseDecoder()} are the same
+ * strictness on heads as bytes (STYLE.md principle 15): per message a
+ * {@link dev.fulcrum.server.http.message.MessageHead}, body parts as retained {@code ByteBuf}
+ * slices, a {@link dev.fulcrum.server.http.message.MessageEnd}; or, once and last, a
+ * {@link dev.fulcrum.server.http.message.MessageFailure} (a request's 400/405/431 with the same
+ * reasons as {@link #requestDecoder(int)}; a response's 502). They replace the Netty-based
+ * decoders when the proxy moves onto {@code MessageHead}.
+ *
  * <p>Each call returns a new handler: one per connection, confined to its event loop.
  */
 public final class HttpCodecs {

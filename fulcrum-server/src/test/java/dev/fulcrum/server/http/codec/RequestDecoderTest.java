@@ -180,6 +180,26 @@ class RequestDecoderTest {
     }
 
     @Test
+    void chunkSizesUpToLongMaxPassAndLongChunkLinesFail() {
+        probe.channel().writeInbound(probe.bytes(POST_CHUNKED + "7fffffffffffffff\r\nabc"));
+        List<Object> events = probe.readAll();
+        assertWellFormed(events, true);
+        assertThat(body(events)).isEqualTo("abc");
+
+        probe.close();
+        probe = new DecoderProbe(HttpCodecs.messageRequestDecoder(1024));
+        assertFailedWith(probe.write(POST_CHUNKED + "5;x=" + "a".repeat(2000) + "\r\nhello\r\n0\r\n\r\n"), 400,
+                "chunk line longer than 1024 bytes");
+    }
+
+    @Test
+    void chunkExtensionsWithWhitespaceAndQuotedPairsPass() {
+        List<Object> events = probe.write(POST_CHUNKED + "1 ;a=\"x\\\"y\" ; b\t= c\r\nA\r\n0\r\n\r\n");
+        assertWellFormed(events);
+        assertThat(body(events)).isEqualTo("A");
+    }
+
+    @Test
     void pipelinedRequestsBothPass() {
         probe.channel().writeInbound(probe.bytes("POST /a HTTP/1.1\r\nHost: example\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /b HTTP/1.1\r\nHost: example\r\n\r\n"));
