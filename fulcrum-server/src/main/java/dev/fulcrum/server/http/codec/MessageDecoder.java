@@ -25,7 +25,9 @@ import java.util.List;
  *
  * <p>Chunk lines (RFC 9112 §7.1): {@code 1*HEXDIG [ BWS chunk-ext ] CRLF} with a size that fits
  * a {@code long}; extensions {@code *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )}
- * are checked and dropped; the data is followed by CRLF; trailers are field lines with the head
+ * are checked and dropped — stricter than Netty's strict mode where it is lax (an empty name, as
+ * in {@code 5;;} or {@code 5;=b}, and {@code 5;a b} are refused) and as strict where it is
+ * stricter than the RFC (no obs-text in a quoted value); the data is followed by CRLF; trailers are field lines with the head
  * grammar, bounded by the head limit, indexed into {@link MessageHead#trailers}, without the
  * framing fields (Content-Length, Transfer-Encoding, Trailer), which mean nothing there.
  *
@@ -398,12 +400,12 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
                     chunkState = EXT_AFTER_VALUE;
                 } else if (value == '\\') {
                     chunkState = EXT_QUOTED_PAIR;
-                } else if ((b < 0x20 && value != '\t') || b == 0x7f) {
+                } else if ((b < 0x20 && value != '\t') || b >= 0x7f) {
                     return chunkFail("invalid chunk extension");
                 }
             }
             case EXT_QUOTED_PAIR -> {
-                if ((b < 0x20 && value != '\t') || b == 0x7f) {
+                if ((b < 0x20 && value != '\t') || b >= 0x7f) {
                     return chunkFail(value == LF ? "chunk line ended by LF without CR" : "invalid chunk extension");
                 }
                 chunkState = EXT_QUOTED;
