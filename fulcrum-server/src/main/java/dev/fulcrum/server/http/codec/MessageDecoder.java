@@ -27,9 +27,11 @@ import java.util.List;
  * a {@code long}; extensions {@code *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )}
  * are checked and dropped — stricter than Netty's strict mode where it is lax (an empty name, as
  * in {@code 5;;} or {@code 5;=b}, and {@code 5;a b} are refused) and as strict where it is
- * stricter than the RFC (no obs-text in a quoted value); the data is followed by CRLF; trailers are field lines with the head
- * grammar, bounded by the head limit, indexed into {@link MessageHead#trailers}, without the
- * framing fields (Content-Length, Transfer-Encoding, Trailer), which mean nothing there.
+ * stricter than the RFC (no obs-text in a quoted value); the data is followed by CRLF; trailers
+ * are field lines with the head grammar (no folding: the old decoder joined folded trailers),
+ * bounded by the head limit, indexed into {@link MessageHead#trailers}, without the framing
+ * fields (Content-Length, Transfer-Encoding, Trailer), which mean nothing there. A chunk line
+ * longer than the head limit is refused (400).
  *
  * <p>One per connection, confined to its event loop.
  */
