@@ -25,7 +25,7 @@ import java.util.Arrays;
  *
  * <p>Incremental: {@link #scan} resumes where it stopped, so a head trickling in byte by byte
  * costs one pass in total; the reader index is not moved until {@link #head} or {@link #skipHead}.
- * The field index is per-connection scratch, copied out at the end of each head. Not thread-safe:
+ * The field index is made for each head and handed to it. Not thread-safe:
  * one per connection, on its event loop.
  */
 final class HeadParser implements ByteProcessor {
@@ -118,8 +118,17 @@ final class HeadParser implements ByteProcessor {
     private int valueStart;
     private int valueEnd;
     private boolean inField;
-    private int[] fields = new int[32 * MessageHead.FIELD_INTS];
+    /**
+     * The index of the head being read, made at its first field and handed to its
+     * {@link MessageHead}: no per-connection scratch stays behind between heads (an idle
+     * connection's heap is a cost too).
+     */
+    private int[] fields = NO_FIELDS;
     private int count;
+
+    private static final int[] NO_FIELDS = new int[0];
+    /** Fields a new index has room for: a browser's 15 or so, and those the proxy appends. */
+    private static final int INITIAL_FIELDS = 24;
 
     /** @param limit the largest head, blank line included */
     HeadParser(int limit) {
@@ -214,15 +223,16 @@ final class HeadParser implements ByteProcessor {
 
     /**
      * After {@link #DONE}: the head copied out of {@code in} into its own array (with
-     * {@link #SLACK} bytes to spare), its index copied out of the scratch; the head's bytes,
-     * blank line included, are skipped.
+     * {@link #SLACK} bytes to spare), with the index made while scanning; the head's bytes, blank
+     * line included, are skipped.
      */
     MessageHead head(ByteBuf in) {
         int stored = pos - 2; // the blank line is not stored
         byte[] bytes = new byte[stored + SLACK];
         in.getBytes(in.readerIndex(), bytes, 0, stored);
         in.skipBytes(pos);
-        int[] index = Arrays.copyOf(fields, (count + 4) * MessageHead.FIELD_INTS);
+        int[] index = fields;
+        fields = NO_FIELDS; // the head owns it now (NO_FIELDS is never written: a head grows it first)
         return switch (kind) {
             case REQUEST -> MessageHead.request(bytes, stored, methodEnd, targetStart, targetEnd, minorVersion, index,
                     count);
@@ -399,7 +409,7 @@ final class HeadParser implements ByteProcessor {
     private void addField(int lineEnd) {
         int o = count * MessageHead.FIELD_INTS;
         if (o + MessageHead.FIELD_INTS > fields.length) {
-            fields = Arrays.copyOf(fields, fields.length * 2);
+            fields = Arrays.copyOf(fields, Math.max(INITIAL_FIELDS * MessageHead.FIELD_INTS, fields.length * 2));
         }
         fields[o] = lineStart;
         fields[o + 1] = nameEnd;

@@ -97,6 +97,25 @@ class RequestDecoderTest {
     }
 
     @Test
+    void headsWithManyFieldsOrNoneAreIndexedAndTakeAppendedFields() {
+        StringBuilder many = new StringBuilder("GET /many HTTP/1.1\r\nHost: example\r\n");
+        for (int i = 0; i < 60; i++) {
+            many.append("X-").append(i).append(": v").append(i).append("\r\n");
+        }
+        List<Object> events = probe.write(many + "\r\nGET /none HTTP/1.0\r\n\r\nGET /other HTTP/1.0\r\n\r\n");
+        assertWellFormed(events);
+        MessageHead big = (MessageHead) events.get(0);
+        assertThat(big.size()).isEqualTo(61);
+        assertThat(big.get(AsciiString.cached("x-59"))).isEqualTo("v59");
+        MessageHead none = (MessageHead) events.get(2);
+        MessageHead other = (MessageHead) events.get(4);
+        assertThat(none.size()).isZero();
+        none.add("Via", "1.0 fulcrum");
+        assertThat(none.toString()).isEqualTo("GET /none HTTP/1.1\r\nVia: 1.0 fulcrum\r\n\r\n");
+        assertThat(other.size()).as("heads share no index").isZero();
+    }
+
+    @Test
     void absoluteFormBecomesOriginFormWithItsAuthorityAsHost() {
         probe.channel().writeInbound(probe.bytes("GET HTTP://Other.Example:8080?q=1 HTTP/1.1\r\nHost: example\r\n\r\n"
                 + "OPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"));
