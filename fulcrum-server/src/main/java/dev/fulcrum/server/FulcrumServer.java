@@ -130,9 +130,21 @@ public final class FulcrumServer {
      * as the demo does: then {@code POST /api/v1/reload} answers that there is no file to re-read).
      */
     public static FulcrumServer start(FulcrumConfig config, Path configFile) {
-        Transport transport = Transport.create();
         ControlPlane control = ControlPlane.start(config, Clock.systemUTC());
         Registry registry = control.registry();
+        FulcrumServer[] self = new FulcrumServer[1];
+        // Before the transport, whose native library may still be loading on another thread
+        // (Transport.loadAhead): the admin API's set-up (Jackson, the dashboard) runs meanwhile.
+        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
+                new RuntimeHooks(() -> self[0], configFile));
+        Transport transport;
+        try {
+            transport = Transport.create();
+        } catch (RuntimeException | Error e) {
+            admin.close();
+            control.close();
+            throw e;
+        }
         List<ListenerRuntime> listeners = new ArrayList<>();
         java.util.Map<ListenerRuntime, Listener> configs = new java.util.HashMap<>();
         for (Listener l : config.listeners()) {
@@ -142,9 +154,6 @@ public final class FulcrumServer {
             configs.put(runtime, l);
         }
         List<ListenerRuntime> bound = new ArrayList<>();
-        FulcrumServer[] self = new FulcrumServer[1];
-        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
-                new RuntimeHooks(() -> self[0], configFile));
         try {
             for (ListenerRuntime l : listeners) {
                 l.start().join();
