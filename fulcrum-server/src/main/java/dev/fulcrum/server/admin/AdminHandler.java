@@ -1,7 +1,6 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
@@ -59,19 +58,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final FulcrumMetrics metrics;
     private final EventStream events;
     private final DashboardAssets assets;
-    private final ObjectMapper json;
     private final Clock clock;
     private final Instant startedAt;
     private final String version;
 
     AdminHandler(Registry registry, AdminHooks hooks, FulcrumMetrics metrics, EventStream events,
-                 DashboardAssets assets, ObjectMapper json, Clock clock, String version) {
+                 DashboardAssets assets, Clock clock, String version) {
         this.registry = registry;
         this.hooks = hooks;
         this.metrics = metrics;
         this.events = events;
         this.assets = assets;
-        this.json = json;
         this.clock = clock;
         this.startedAt = clock.instant();
         this.version = version;
@@ -194,7 +191,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (method.equals(HttpMethod.GET)) {
                 return json(HttpResponseStatus.OK, Views.pool(pool, hooks).servers());
             }
-            NewServer body = NewServer.parse(json, request.content().toString(StandardCharsets.UTF_8));
+            NewServer body = NewServer.parse(Json.mapper(), request.content().toString(StandardCharsets.UTF_8));
             Server added = registry.addServer(pool.name(), body.address(), body.weight());
             return json(HttpResponseStatus.CREATED, Views.server(added, hooks));
         }
@@ -255,7 +252,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Answer json(HttpResponseStatus status, Object value) throws JsonProcessingException {
-        return new Answer(status, JSON, json.writeValueAsBytes(value));
+        return new Answer(status, JSON, Json.mapper().writeValueAsBytes(value));
     }
 
     private Answer error(HttpResponseStatus status, String message) {
