@@ -12,13 +12,15 @@ import java.util.Optional;
 import java.util.function.ToIntFunction;
 
 /**
- * The registered servers of one pool, and the one place that changes them. Every change builds a
+ * The registered servers of one pool and the mechanics of changing them: every change builds a
  * new {@link PoolSnapshot} (servers + a ready balancer) and publishes it with a single volatile
  * write before the method returns, so whoever reports the change (an event, an alert) does so after
- * the data plane can already see it.
+ * the data plane can already see it. Which changes happen, and when, is decided by the server's
+ * registry, whose commands run on one control thread.
  *
- * <p>Thread-safety: mutators are serialized by the pool's monitor (the control side: config, admin
- * API, health checks); {@link #snapshot()} is a lock-free volatile read for the request path.
+ * <p>Thread-safety: mutators are called from that one control thread; the pool's monitor still
+ * serializes them, so a reader of {@link #servers()} on another thread sees a consistent list.
+ * {@link #snapshot()} is a lock-free volatile read for the request path.
  */
 public final class Pool {
 

@@ -2,6 +2,7 @@ package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.RegistryEvent;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -50,8 +51,9 @@ final class EventStream {
         this.json = json;
     }
 
-    /** Called by the registry on whatever thread emits the event. */
-    void publish(RegistryEvent event) {
+    /** Called by the registry on the control thread; every event goes to the stream. */
+    void publish(PoolEvent typed) {
+        RegistryEvent event = typed.wire();
         byte[] frame;
         try {
             frame = ("event: " + event.type() + "\ndata: " + json.writeValueAsString(Views.event(event)) + "\n\n")

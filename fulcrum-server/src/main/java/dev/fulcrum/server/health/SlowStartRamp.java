@@ -2,20 +2,17 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.health.SlowStart;
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Slow start at run time (spec {@code slow-start}): when a server of a pool with a slow-start
@@ -25,92 +22,83 @@ import java.util.concurrent.TimeUnit;
  * Servers up when Fulcrum started take their full weight at once.
  *
  * <p>The {@code server-up} event comes after the snapshot that put the server in rotation, so
- * that snapshot still carries the full weight; the ramped one replaces it straight away, on the
- * same thread, before any later event.
+ * that snapshot still carries the full weight; the ramped one replaces it straight away, in the
+ * same command, before any later event.
  *
- * <p>Thread-safe; republishing runs on the given control executor.
+ * <p>Threads: everything runs on the registry's control thread ({@link ControlPlane}), in its
+ * time: the event, each step (a scheduled command) and the weight function, which the pool calls
+ * while it publishes (which only commands do).
  */
 public final class SlowStartRamp {
 
     /** Republications per slow-start window (at most; never more often than every 100 ms). */
     public static final int STEPS = 20;
 
-    private final Registry registry;
-    private final Clock clock;
-    private final ScheduledExecutorService control;
+    private final ControlPlane control;
+    /** When each ramping server came up; the maps are concurrent only for safe publication. */
     private final Map<Server, Instant> upSince = new ConcurrentHashMap<>();
-    private final Set<String> installed = ConcurrentHashMap.newKeySet();
+    private final Set<PoolRuntime> installed = ConcurrentHashMap.newKeySet();
 
-    public SlowStartRamp(Registry registry, Clock clock, ScheduledExecutorService control) {
-        this.registry = registry;
-        this.clock = clock;
-        this.control = control;
+    public SlowStartRamp(Registry registry) {
+        this.control = registry.control();
         registry.onEvent(this::onEvent);
     }
 
-    private void onEvent(RegistryEvent e) {
-        if (!e.type().equals("server-up") && !e.type().equals("server-removed")) {
-            return;
+    /** On the control thread. */
+    private void onEvent(PoolEvent e) {
+        switch (e) {
+            case PoolEvent.ServerUp up -> ramp(up.pool(), up.server());
+            case PoolEvent.ServerRemoved removed -> upSince.remove(removed.server());
+            case PoolEvent.ServerAdded _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
+                 PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
+                 PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
+                 PoolEvent.ConfigReloaded _ -> {
+            }
         }
-        PoolRuntime pool;
-        try {
-            pool = registry.pool(e.pool());
-        } catch (NoSuchElementException gone) {
-            return;
-        }
-        if (e.type().equals("server-removed")) {
-            upSince.keySet().removeIf(Server::isRemoved);
-            return;
-        }
+    }
+
+    private void ramp(PoolRuntime pool, Server server) {
         Duration window = pool.settings().slowStart();
-        if (window == null || window.toMillis() <= 0) {
+        if (window == null || window.toMillis() <= 0 || server.isRemoved()) {
             return;
         }
-        Server server = pool.pool().find(e.server()).orElse(null);
-        if (server == null) {
-            return;
-        }
-        upSince.put(server, clock.instant());
-        if (installed.add(pool.name())) {
+        upSince.put(server, control.now());
+        if (installed.add(pool)) {
             pool.pool().setEffectiveWeight(s -> effectiveWeight(pool, s));
         } else {
             pool.pool().republish();
         }
-        long step = Math.max(100, window.toMillis() / STEPS);
+        Duration step = Duration.ofMillis(Math.max(100, window.toMillis() / STEPS));
         scheduleStep(pool, server, step);
     }
 
-    /** The weight the balancer uses for {@code server} now. Called under the pool's lock. */
+    /** The weight the balancer uses for {@code server} now. Called by the pool while it publishes. */
     private int effectiveWeight(PoolRuntime pool, Server server) {
         Instant since = upSince.get(server);
         Duration window = pool.settings().slowStart();
         if (since == null || window == null) {
             return server.weight();
         }
-        Duration sinceUp = Duration.between(since, clock.instant());
+        Duration sinceUp = Duration.between(since, control.now());
         if (!SlowStart.ramping(sinceUp, window)) {
             upSince.remove(server, since);
         }
         return SlowStart.effectiveWeight(server.weight(), sinceUp, window);
     }
 
-    private void scheduleStep(PoolRuntime pool, Server server, long stepMs) {
-        try {
-            control.schedule(() -> {
-                if (server.isRemoved() || server.health() != dev.fulcrum.core.pool.ServerState.UP) {
-                    upSince.remove(server); // out of rotation: its next server-up starts a new ramp
-                    return;
-                }
-                if (!upSince.containsKey(server)) {
-                    return;
-                }
-                pool.pool().republish();
-                if (upSince.containsKey(server)) {
-                    scheduleStep(pool, server, stepMs);
-                }
-            }, stepMs, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            // shutting down: the server keeps the weight it has
-        }
+    private void scheduleStep(PoolRuntime pool, Server server, Duration step) {
+        control.schedule(step, () -> {
+            if (server.isRemoved() || server.health() != ServerState.UP) {
+                upSince.remove(server); // out of rotation: its next server-up starts a new ramp
+                return;
+            }
+            if (!upSince.containsKey(server)) {
+                return;
+            }
+            pool.pool().republish();
+            if (upSince.containsKey(server)) {
+                scheduleStep(pool, server, step);
+            }
+        });
     }
 }

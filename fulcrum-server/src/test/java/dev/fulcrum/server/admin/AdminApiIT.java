@@ -189,7 +189,7 @@ class AdminApiIT {
         assertThat(ok.body().strip()).isEqualTo("ok");
 
         for (Server s : f.pool.pool().servers()) {
-            f.registry.setHealth(f.pool, s, ServerState.DOWN, "server-down", "test");
+            f.registry.setHealth(f.pool, s, ServerState.DOWN, "test");
         }
 
         HttpResponse<String> down = f.get("/healthz");

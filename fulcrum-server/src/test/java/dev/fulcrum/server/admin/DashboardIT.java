@@ -87,7 +87,7 @@ class DashboardIT {
         assertThat(stateOf("127.0.0.1:9102")).isEqualTo("up");
 
         Server second = f.pool.pool().find("127.0.0.1:9102").orElseThrow();
-        f.registry.setHealth(f.pool, second, ServerState.DOWN, "server-down", "3 checks failed: connection refused");
+        f.registry.setHealth(f.pool, second, ServerState.DOWN, "3 checks failed: connection refused");
         long failedAt = System.nanoTime();
 
         await().atMost(Duration.ofSeconds(3)).until(() -> "down".equals(stateOf("127.0.0.1:9102")));

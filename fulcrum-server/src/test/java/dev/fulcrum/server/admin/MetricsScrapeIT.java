@@ -126,7 +126,7 @@ class MetricsScrapeIT {
         for (int i = 0; i < 3; i++) {
             control.healthCheck("app", servers.get(2).id(), false);
         }
-        f.registry.setHealth(f.pool, servers.get(2), ServerState.DOWN, "server-down", "3 checks failed");
+        f.registry.setHealth(f.pool, servers.get(2), ServerState.DOWN, "3 checks failed");
         control.autoscaleAction("app", "out");
         control.haMaster(51, true);
         control.dsrPackets("forwarded", 1000);
