@@ -105,16 +105,29 @@ public final class Pool {
         return true;
     }
 
-    /** Moves a server's health; returns false when nothing changed. */
-    public synchronized boolean setHealth(Server server, ServerState health) {
-        if (health == ServerState.DRAINING) {
-            throw new IllegalArgumentException("use setDraining for draining");
-        }
-        if (server.health() == health || !servers.contains(server)) {
+    /** Sets the active checks' verdict on a server; returns false when nothing changed. */
+    public synchronized boolean setCheck(Server server, CheckState check) {
+        if (server.check() == check || !servers.contains(server)) {
             return false;
         }
-        server.setHealth(health);
+        server.setCheck(check);
         publish();
+        return true;
+    }
+
+    /**
+     * Ejects a server until {@code until}, or ends its ejection ({@code null}); returns false when
+     * nothing changed (an ejection's end moving counts as a change but needs no publication).
+     */
+    public synchronized boolean setEjectedUntil(Server server, java.time.Instant until) {
+        if (!servers.contains(server) || java.util.Objects.equals(server.ejectedUntil(), until)) {
+            return false;
+        }
+        boolean rotationChanges = server.isEjected() != (until != null);
+        server.setEjectedUntil(until);
+        if (rotationChanges) {
+            publish();
+        }
         return true;
     }
 

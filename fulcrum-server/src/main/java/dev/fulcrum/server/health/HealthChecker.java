@@ -2,6 +2,7 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.health.HealthCounter;
 import dev.fulcrum.core.health.Transition;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -25,7 +26,7 @@ import java.util.random.RandomGenerator;
 /**
  * Runs the active health checks ({@code health-check} of each pool) for every server of a
  * {@link Registry}, and moves servers between {@code checking}, {@code up} and {@code down} through
- * {@link Registry#setHealth}, which publishes the pool's new snapshot before it reports the
+ * {@link Registry#setCheck}, which publishes the pool's new snapshot before it reports the
  * {@code server-up}/{@code server-down} event. Each server has one {@link HealthCounter}.
  *
  * <p>Scheduling: servers registered before the checker started are taken as up and get their first
@@ -65,7 +66,6 @@ public final class HealthChecker implements AutoCloseable {
         final LongAdder passed = new LongAdder();
         final LongAdder failed = new LongAdder();
         volatile CheckResult last;
-        volatile ServerState activeState;
         Scheduler.Scheduled next;
         /** When the current check started, in the control thread's time. */
         Instant checkStarted;
@@ -75,7 +75,6 @@ public final class HealthChecker implements AutoCloseable {
             this.pool = pool;
             this.server = server;
             this.counter = counter;
-            this.activeState = counter.state();
         }
     }
 
@@ -120,7 +119,7 @@ public final class HealthChecker implements AutoCloseable {
     private void trackAll() {
         for (PoolRuntime pool : registry.pools()) {
             for (Server server : pool.pool().servers()) {
-                track(pool, server, server.health() == ServerState.CHECKING);
+                track(pool, server, server.check() == CheckState.CHECKING);
             }
         }
     }
@@ -138,9 +137,9 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * Whether a server's active checks say it may take traffic: its counter is on the up side and
-     * its last check passed. True for servers that are not checked ({@code type: none}). The
-     * {@link OutlierEjector} asks this when an ejection ends.
+     * Whether a server's active checks say it may take traffic: their verdict is up (an ejection
+     * does not overwrite it) and its last check passed. True for servers that are not checked
+     * ({@code type: none}). The {@link OutlierEjector} asks this when an ejection ends.
      */
     public boolean passing(Server server) {
         Target t = targets.get(server);
@@ -148,7 +147,7 @@ public final class HealthChecker implements AutoCloseable {
             return true;
         }
         CheckResult last = t.last;
-        return t.activeState == ServerState.UP && (last == null || last.ok());
+        return server.check() == CheckState.UP && (last == null || last.ok());
     }
 
     /** On the control thread. */
@@ -179,17 +178,26 @@ public final class HealthChecker implements AutoCloseable {
                 || targets.containsKey(server)) {
             return;
         }
-        Target target = new Target(pool, server, counter(server.health(), check));
+        Target target = new Target(pool, server, counter(server.check(), check));
         targets.put(server, target);
         long delay = now ? 0 : (long) (random.nextDouble() * check.interval().toNanos());
         schedule(target, Duration.ofNanos(delay));
     }
 
-    private static HealthCounter counter(ServerState state, HealthCheck check) {
+    private static HealthCounter counter(CheckState state, HealthCheck check) {
         return switch (state) {
             case CHECKING -> HealthCounter.checking(check.rise(), check.fall());
             case DOWN -> HealthCounter.down(check.rise(), check.fall());
-            default -> HealthCounter.up(check.rise(), check.fall());
+            case UP -> HealthCounter.up(check.rise(), check.fall());
+        };
+    }
+
+    private static CheckState verdict(ServerState counterState) {
+        return switch (counterState) {
+            case CHECKING -> CheckState.CHECKING;
+            case DOWN -> CheckState.DOWN;
+            case UP -> CheckState.UP;
+            case EJECTED, DRAINING -> throw new IllegalStateException("not a counter state: " + counterState);
         };
     }
 
@@ -208,16 +216,15 @@ public final class HealthChecker implements AutoCloseable {
         if (t.server.isRemoved() || check == null || check.type() == CheckType.NONE) {
             targets.remove(t.server, t);
             stop(t);
-            ServerState health = t.server.health();
-            if (!t.server.isRemoved() && (health == ServerState.DOWN || health == ServerState.CHECKING)) {
+            if (!t.server.isRemoved() && t.server.check() != CheckState.UP) {
                 // a reload turned checks off: nothing will ever bring it up otherwise
-                registry.setHealth(t.pool, t.server, ServerState.UP, "health checks turned off");
+                registry.setCheck(t.pool, t.server, CheckState.UP, "health checks turned off");
             }
             return;
         }
         if (check.rise() != t.counter.rise() || check.fall() != t.counter.fall()) {
             // a reload changed rise/fall: keep the state, restart the counter at that state's edge
-            t.counter = counter(t.counter.state(), check);
+            t.counter = counter(verdict(t.counter.state()), check);
         }
         t.checkStarted = control.now();
         prober.probe(t.server.address(), check, outcome -> onOutcome(t, outcome));
@@ -232,7 +239,6 @@ public final class HealthChecker implements AutoCloseable {
         (outcome.ok() ? t.passed : t.failed).increment();
         onCheck.checked(t.pool.name(), t.server, outcome.ok());
         Optional<Transition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
-        t.activeState = t.counter.state();
         transition.ifPresent(tr -> apply(t, tr));
         HealthCheck check = t.pool.settings().healthCheck();
         if (check != null) {
@@ -245,12 +251,8 @@ public final class HealthChecker implements AutoCloseable {
         if (t.server.isRemoved()) {
             return;
         }
-        if (tr.to() == ServerState.UP) {
-            registry.setHealth(t.pool, t.server, ServerState.UP, tr.reason());
-        } else if (tr.to() == ServerState.DOWN) {
-            // Also ends an ejection: failing active checks is the stronger verdict.
-            registry.setHealth(t.pool, t.server, ServerState.DOWN, tr.reason());
-        }
+        // A down verdict also ends an ejection: failing active checks is the stronger verdict.
+        registry.setCheck(t.pool, t.server, verdict(tr.to()), tr.reason());
     }
 
     /** {@code interval × (1 ± jitter)}, uniformly. */

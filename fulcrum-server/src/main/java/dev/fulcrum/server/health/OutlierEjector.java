@@ -33,7 +33,8 @@ import java.util.function.Predicate;
  * <p>When an ejection ends, the server returns ({@code server-up}) if its active checks pass
  * ({@code activeChecksPass}, usually {@link HealthChecker#passing}); otherwise it stays ejected and
  * is looked at again one check interval later. If its active checks take it {@code down}
- * meanwhile, the ejection is over and the health checks decide its return.
+ * meanwhile, the ejection is over and the health checks decide its return. The ejection is a
+ * flag of its own ({@link Server#ejectedUntil()}), so it never overwrites the checks' verdict.
  *
  * <p>Threads: {@link #onResult} is on the request path and costs a map lookup and one or two
  * atomic operations; the decision, the ejection and its end are commands on the registry's control
@@ -159,12 +160,12 @@ public final class OutlierEjector {
                 return;
             }
             var servers = pool.pool().servers();
-            int ejected = (int) servers.stream().filter(s -> s.health() == ServerState.EJECTED).count();
+            int ejected = (int) servers.stream().filter(Server::isEjected).count();
             Decision decision = detector.decide(control.now(), t.history, ejected, servers.size());
             switch (decision) {
                 case Decision.Eject eject -> {
                     t.history = eject.next();
-                    registry.setHealth(pool, server, ServerState.EJECTED,
+                    registry.eject(pool, server, control.now().plus(eject.time()),
                             reason + ", ejected for " + Probe.format(eject.time()));
                     schedule(() -> endEjection(pool, server, t, eject.time()), eject.time());
                 }
@@ -182,17 +183,20 @@ public final class OutlierEjector {
             trackers.remove(server, t);
             return;
         }
-        if (server.health() != ServerState.EJECTED) {
+        if (!server.isEjected()) {
             return; // active checks took it down meanwhile; they decide its return
         }
         if (activeChecksPass.test(server)) {
             t.gateway.set(0);
             t.fivexx.set(0);
             t.history = t.history.returned(control.now());
-            registry.setHealth(pool, server, ServerState.UP,
+            registry.endEjection(pool, server,
                     "ejection of " + Probe.format(time) + " ended, health checks pass");
         } else {
-            schedule(() -> endEjection(pool, server, t, time), interval(pool));
+            // still out until its checks pass: looked at again one check interval later
+            Duration next = interval(pool);
+            registry.eject(pool, server, control.now().plus(next), "ejection extended, health checks fail");
+            schedule(() -> endEjection(pool, server, t, time), next);
         }
     }
 

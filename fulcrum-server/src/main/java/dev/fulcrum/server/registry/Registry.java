@@ -2,6 +2,7 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
@@ -29,7 +30,7 @@ import java.util.function.Consumer;
 
 /**
  * All pools of the running instance, and the commands that change them: add, remove (drain, then
- * forget), drain and enable a server, set its health, apply a reloaded config. Every command runs
+ * forget), drain and enable a server, set its check verdict, eject it, apply a reloaded config. Every command runs
  * on the {@link ControlPlane}'s one thread ({@link #control()}): called from another thread it is
  * sent there and waited for ({@link ControlPlane#call}, bounded); called there it runs inline.
  * The admin API sends the same commands with {@link ControlPlane#submit} and answers from the
@@ -321,26 +322,73 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
-     * Sets a server's health (health checks, outlier detection), publishes, then reports the
-     * matching event: {@code up} {@link PoolEvent.ServerUp}, {@code down} {@link PoolEvent.ServerDown},
-     * {@code ejected} {@link PoolEvent.ServerEjected}. A command.
+     * Sets the active checks' verdict on a server (the health checker's command). Failing checks
+     * are the stronger verdict: {@code down} also ends an ejection, and the checks decide the
+     * return. Publishes, then reports the change of the server's health, if any
+     * ({@link #reportHealth}). A command.
      *
-     * @return false when nothing changed (same health, or the server is gone)
+     * @return false when nothing changed (same verdict, or the server is gone)
      */
-    public boolean setHealth(PoolRuntime pool, Server server, ServerState health, String detail) {
+    public boolean setCheck(PoolRuntime pool, Server server, CheckState check, String detail) {
         return control.call(() -> {
-            if (!pool.pool().setHealth(server, health)) {
+            ServerState before = server.health();
+            if (!pool.pool().setCheck(server, check)) {
                 return false;
             }
-            Instant at = now();
-            emit(switch (health) {
-                case UP -> new PoolEvent.ServerUp(at, pool, server, detail);
-                case DOWN -> new PoolEvent.ServerDown(at, pool, server, detail);
-                case EJECTED -> new PoolEvent.ServerEjected(at, pool, server, detail);
-                case CHECKING, DRAINING -> throw new IllegalArgumentException(health + " is not reported by setHealth");
-            });
+            if (check == CheckState.DOWN) {
+                pool.pool().setEjectedUntil(server, null);
+            }
+            reportHealth(pool, server, before, detail);
             return true;
         });
+    }
+
+    /**
+     * Ejects a server until {@code until} (passive outlier detection's command), or moves the end
+     * of its ejection. Publishes, then reports {@link PoolEvent.ServerEjected} when it left
+     * rotation. A command.
+     */
+    public boolean eject(PoolRuntime pool, Server server, Instant until, String detail) {
+        return control.call(() -> {
+            ServerState before = server.health();
+            if (!pool.pool().setEjectedUntil(server, until)) {
+                return false;
+            }
+            reportHealth(pool, server, before, detail);
+            return true;
+        });
+    }
+
+    /** Ends a server's ejection; reports {@link PoolEvent.ServerUp} when its checks pass. A command. */
+    public boolean endEjection(PoolRuntime pool, Server server, String detail) {
+        return control.call(() -> {
+            ServerState before = server.health();
+            if (!pool.pool().setEjectedUntil(server, null)) {
+                return false;
+            }
+            reportHealth(pool, server, before, detail);
+            return true;
+        });
+    }
+
+    /**
+     * Reports the change of a server's health ({@link Server#health()}, derived from its check
+     * verdict and ejection) as its event: {@code up}, {@code down} or {@code ejected}.
+     */
+    private void reportHealth(PoolRuntime pool, Server server, ServerState before, String detail) {
+        ServerState after = server.health();
+        if (after == before) {
+            return;
+        }
+        Instant at = now();
+        switch (after) {
+            case UP -> emit(new PoolEvent.ServerUp(at, pool, server, detail));
+            case DOWN -> emit(new PoolEvent.ServerDown(at, pool, server, detail));
+            case EJECTED -> emit(new PoolEvent.ServerEjected(at, pool, server, detail));
+            case CHECKING, DRAINING -> {
+                // not reached: a verdict never returns to checking, and health() is never draining
+            }
+        }
     }
 
     public Server server(PoolRuntime pool, String address) {

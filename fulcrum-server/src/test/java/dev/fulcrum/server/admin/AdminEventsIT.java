@@ -1,7 +1,7 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.core.pool.CheckState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +61,7 @@ class AdminEventsIT {
     @Test
     void aNewSubscriberGetsTheRecentEventsFirst() throws Exception {
         f.post("/api/v1/pools/app/servers", "{\"address\":\"127.0.0.1:9104\"}");
-        f.registry.setHealth(f.pool, f.pool.pool().servers().get(1), ServerState.DOWN,
+        f.registry.setCheck(f.pool, f.pool.pool().servers().get(1), CheckState.DOWN,
                 "3 checks failed: connection refused");
 
         List<String> lines = new CopyOnWriteArrayList<>();

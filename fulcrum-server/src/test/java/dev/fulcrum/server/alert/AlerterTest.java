@@ -3,8 +3,8 @@ package dev.fulcrum.server.alert;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.control.ControlPlane;
@@ -66,9 +66,9 @@ class AlerterTest {
     void serverDownFiresOnceAndUpResolves() {
         PoolRuntime pool = pool(2);
         Server s = pool.pool().servers().get(1);
-        registry.setHealth(pool, s, ServerState.DOWN, "3 checks failed: connection refused");
+        registry.setCheck(pool, s, CheckState.DOWN, "3 checks failed: connection refused");
         registry.emit(new PoolEvent.ServerDown(CLOCK.instant(), pool, s, "3 checks failed: connection refused")); // a duplicate report
-        registry.setHealth(pool, s, ServerState.UP, "2 checks passed");
+        registry.setCheck(pool, s, CheckState.UP, "2 checks passed");
         assertThat(lines()).containsExactly(
                 "ALERT FIRING FulcrumServerDown pool=app server=127.0.0.1:9102: 3 checks failed: connection refused",
                 "ALERT RESOLVED FulcrumServerDown pool=app server=127.0.0.1:9102: 2 checks passed");
@@ -91,10 +91,10 @@ class AlerterTest {
         PoolRuntime pool = pool(2);
         Server a = pool.pool().servers().get(0);
         Server b = pool.pool().servers().get(1);
-        registry.setHealth(pool, a, ServerState.EJECTED, "5 consecutive 5xx, ejected for 30s");
-        registry.setHealth(pool, b, ServerState.DOWN, "3 checks failed: status 503");
-        registry.setHealth(pool, a, ServerState.DOWN, "3 checks failed: status 503");
-        registry.setHealth(pool, b, ServerState.UP, "2 checks passed");
+        registry.eject(pool, a, CLOCK.instant().plusSeconds(30), "5 consecutive 5xx, ejected for 30s");
+        registry.setCheck(pool, b, CheckState.DOWN, "3 checks failed: status 503");
+        registry.setCheck(pool, a, CheckState.DOWN, "3 checks failed: status 503");
+        registry.setCheck(pool, b, CheckState.UP, "2 checks passed");
         assertThat(lines()).containsExactly(
                 "ALERT FIRING FulcrumServerEjected pool=app server=127.0.0.1:9101: 5 consecutive 5xx, ejected for 30s",
                 "ALERT FIRING FulcrumServerDown pool=app server=127.0.0.1:9102: 3 checks failed: status 503",

@@ -1,6 +1,7 @@
 package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -134,5 +135,44 @@ class HealthCheckerTest {
         int checks = probes.size();
         advanceMs(10_000);
         assertThat(probes).hasSize(checks);
+    }
+
+    /** Active checks and ejection are separate flags: neither overwrites the other's verdict. */
+    @Test
+    void anEjectionNeitherHidesNorOverwritesTheChecksVerdict() {
+        PoolRuntime pool = registry.addPool(Pools.pool("app", CHECK,
+                new dev.fulcrum.server.config.FulcrumConfig.OutlierDetection(3, 5, Duration.ofSeconds(30), 50),
+                Duration.ZERO));
+        registry.onEvent(e -> events.add(Duration.between(start, e.at()).toMillis() + "ms " + e.wireName() + " "
+                + e.detail()));
+        HealthChecker checker = checker();
+        OutlierEjector ejector = OutlierEjector.on(registry, checker);
+        HostPort a = new HostPort("127.0.0.1", 9101);
+        Server server = registry.addServer("app", a, 1);
+        registry.addServer("app", new HostPort("127.0.0.1", 9102), 1);
+        time.runDue();
+
+        for (int i = 0; i < 3; i++) {
+            ejector.onResult(pool, server, dev.fulcrum.core.health.Outcome.GATEWAY_FAILURE);
+        }
+        advanceMs(500); // the decision is a command: it ran at 0 ms
+        assertThat(server.state()).isEqualTo(ServerState.EJECTED);
+        assertThat(server.check()).as("the checks still pass").isEqualTo(CheckState.UP);
+        assertThat(checker.passing(server)).isTrue();
+
+        failing.add(a); // the checks fail while it is ejected: down, which ends the ejection
+        advanceMs(2500);
+        assertThat(server.state()).isEqualTo(ServerState.DOWN);
+        assertThat(server.isEjected()).isFalse();
+        failing.remove(a);
+        advanceMs(2000);
+        assertThat(server.state()).as("the checks alone decide its return").isEqualTo(ServerState.UP);
+        advanceMs(60_000);
+        assertThat(server.state()).isEqualTo(ServerState.UP);
+        assertThat(events).containsSubsequence(
+                "0ms server-ejected 3 consecutive gateway failures, ejected for 30s",
+                "3000ms server-down 3 checks failed: connection refused",
+                "5000ms server-up 2 checks passed");
+        assertThat(events).filteredOn(e -> e.contains("server-up")).hasSize(3); // 2 first passes, 1 recovery
     }
 }

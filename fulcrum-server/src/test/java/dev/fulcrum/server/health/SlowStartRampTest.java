@@ -2,8 +2,8 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.WeightedServer;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
@@ -43,10 +43,10 @@ class SlowStartRampTest {
         PoolRuntime pool = registry.pool("app");
         Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 100);
         Server old = registry.addServer("app", new HostPort("127.0.0.1", 9102), 100);
-        registry.setHealth(pool, old, ServerState.UP, "1 check passed");
+        registry.setCheck(pool, old, CheckState.UP, "1 check passed");
         clock.advance(Duration.ofSeconds(60)); // `old` is long past its ramp
 
-        registry.setHealth(pool, server, ServerState.UP, "1 check passed");
+        registry.setCheck(pool, server, CheckState.UP, "1 check passed");
         assertThat(balancerWeight(pool, server)).isEqualTo(10);
         clock.advance(Duration.ofMillis(500));
         // one step (a twentieth of the window) later the balancer has the next weight
@@ -65,7 +65,7 @@ class SlowStartRampTest {
         registry.enableHealthChecking();
         PoolRuntime pool = registry.pool("app");
         Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 40);
-        registry.setHealth(pool, server, ServerState.UP, "1 check passed");
+        registry.setCheck(pool, server, CheckState.UP, "1 check passed");
         assertThat(balancerWeight(pool, server)).isEqualTo(40);
     }
 }
