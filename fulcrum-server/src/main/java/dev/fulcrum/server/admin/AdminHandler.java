@@ -80,7 +80,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.version = version;
     }
 
-    /** The answer to a request that the handler writes itself (SSE, reload) is {@code null}. */
+    /** The answer to a request that the handler writes itself (SSE, reload, commands) is {@code null}. */
     private record Answer(HttpResponseStatus status, String contentType, byte[] body) {
     }
 
@@ -99,20 +99,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         Answer run() throws IOException;
     }
 
-    /** The answer is written later, from a control-thread command ({@link #later}). */
-    private static final Answer LATER = new Answer(HttpResponseStatus.ACCEPTED, JSON, new byte[0]);
-
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
         String what = request.method() + " " + Escape.text(request.uri());
         Answer answer;
         try {
-            answer = route(ctx, request, keepAlive);
+            answer = route(ctx, request, keepAlive, what);
         } catch (RuntimeException | IOException e) {
             answer = failure(what, e);
         }
-        if (answer != null && answer != LATER) {
+        if (answer != null) {
             send(ctx, answer, keepAlive);
         }
     }
@@ -133,7 +130,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /**
      * Runs {@code command} on the control thread and writes its answer from there (on the
-     * connection's event loop); stops reading the connection meanwhile.
+     * connection's event loop); stops reading the connection meanwhile. Returns null: the
+     * handler writes this answer itself.
      */
     private Answer later(ChannelHandlerContext ctx, boolean keepAlive, String what, Command command) {
         ctx.channel().config().setAutoRead(false);
@@ -144,10 +142,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ctx.channel().config().setAutoRead(true);
             });
         });
-        return LATER;
+        return null;
     }
 
-    private Answer route(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) throws IOException {
+    private Answer route(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive, String what)
+            throws IOException {
         if (!request.decoderResult().isSuccess()) {
             throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the request is not valid HTTP");
         }
@@ -176,7 +175,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw notFound(request);
         }
         return switch (p[2]) {
-            case "pools" -> pools(ctx, keepAlive, method, p, request);
+            case "pools" -> pools(ctx, keepAlive, what, method, p, request);
             case "reload" -> {
                 requireLength(p, 3, request);
                 allow(method, HttpMethod.POST);
@@ -208,9 +207,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** {@code /api/v1/pools...}; {@code p} has at least 3 segments. */
-    private Answer pools(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String[] p,
+    private Answer pools(ChannelHandlerContext ctx, boolean keepAlive, String what, HttpMethod method, String[] p,
                          FullHttpRequest request) throws JsonProcessingException {
-        String what = method + " " + Escape.text(request.uri());
         if (p.length == 3) {
             allow(method, HttpMethod.GET);
             return json(HttpResponseStatus.OK, registry.pools().stream()
