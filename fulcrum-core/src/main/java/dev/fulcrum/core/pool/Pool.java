@@ -141,6 +141,20 @@ public final class Pool {
         return true;
     }
 
+    /**
+     * Starts ({@code since}) or ends ({@code null}) a server's slow-start ramp and republishes, so
+     * the balancer takes the weight {@link #setEffectiveWeight the effective-weight function} gives
+     * it now; returns false when nothing changed.
+     */
+    public synchronized boolean setRampingSince(Server server, java.time.Instant since) {
+        if (!servers.contains(server) || java.util.Objects.equals(server.rampingSince(), since)) {
+            return false;
+        }
+        server.setRampingSince(since);
+        publish();
+        return true;
+    }
+
     public synchronized boolean setWeight(Server server, int weight) {
         if (weight < 0 || weight > 256) {
             throw new IllegalArgumentException("weight " + weight + " is outside 0..256");

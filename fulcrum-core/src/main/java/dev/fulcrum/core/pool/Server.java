@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.LongAdder;
  * One backend server of a pool: its identity (the address), its configured weight, its state
  * and its live load counters. The state is separate flags, each with one owner: the admin drain
  * ({@code draining}, the API and removals), the active checks' verdict ({@link CheckState}, the
- * health checker), the outlier ejection ({@code ejectedUntil}, passive detection) and removal;
- * {@link #state()} derives what the API shows from them ({@link ServerState#of}).
+ * health checker), the outlier ejection ({@code ejectedUntil}, passive detection), the slow-start
+ * ramp ({@code rampingSince}) and removal; {@link #state()} derives what the API shows from them
+ * ({@link ServerState#of}; a ramping server shows {@code up}).
  *
  * <p>A {@code Server} object lives as long as the server is registered; immutable
  * {@link PoolSnapshot}s refer to it, so load counters bumped by the data plane are visible to
@@ -29,6 +30,8 @@ public final class Server {
     private volatile CheckState check;
     /** When the current ejection ends; null when not ejected. */
     private volatile java.time.Instant ejectedUntil;
+    /** When its slow-start ramp began; null when it takes its full weight. */
+    private volatile java.time.Instant rampingSince;
     private volatile boolean draining;
     private volatile boolean removed;
 
@@ -102,6 +105,11 @@ public final class Server {
         return ejectedUntil;
     }
 
+    /** When its slow-start ramp began; null when it takes its full weight. */
+    public java.time.Instant rampingSince() {
+        return rampingSince;
+    }
+
     public boolean isDraining() {
         return draining;
     }
@@ -126,6 +134,10 @@ public final class Server {
 
     void setEjectedUntil(java.time.Instant until) {
         this.ejectedUntil = until;
+    }
+
+    void setRampingSince(java.time.Instant since) {
+        this.rampingSince = since;
     }
 
     void setDraining(boolean draining) {

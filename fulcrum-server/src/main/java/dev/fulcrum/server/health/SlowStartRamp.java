@@ -10,7 +10,6 @@ import dev.fulcrum.server.registry.Registry;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,9 +20,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * republished {@link #STEPS} times over the window, so the balancer sees the weight grow in steps.
  * Servers up when Fulcrum started take their full weight at once.
  *
- * <p>The {@code server-up} event comes after the snapshot that put the server in rotation, so
- * that snapshot still carries the full weight; the ramped one replaces it straight away, in the
- * same command, before any later event.
+ * <p>The ramp is a flag of the server's own ({@link Server#rampingSince()}), set when it comes up
+ * and cleared at the step that ends the window or when it leaves rotation; the pool's
+ * effective-weight function is a pure function of that flag, the window and the time. The
+ * {@code server-up} event comes after the snapshot that put the server in rotation, so that
+ * snapshot still carries the full weight; the ramped one replaces it straight away, in the same
+ * command, before any later event.
  *
  * <p>Threads: everything runs on the registry's control thread ({@link ControlPlane}), in its
  * time: the event, each step (a scheduled command) and the weight function, which the pool calls
@@ -35,8 +37,7 @@ public final class SlowStartRamp {
     public static final int STEPS = 20;
 
     private final ControlPlane control;
-    /** When each ramping server came up; the maps are concurrent only for safe publication. */
-    private final Map<Server, Instant> upSince = new ConcurrentHashMap<>();
+    /** Pools whose effective-weight function is this ramp's; control thread only. */
     private final Set<PoolRuntime> installed = ConcurrentHashMap.newKeySet();
 
     public SlowStartRamp(Registry registry) {
@@ -48,11 +49,10 @@ public final class SlowStartRamp {
     private void onEvent(PoolEvent e) {
         switch (e) {
             case PoolEvent.ServerUp up -> ramp(up.pool(), up.server());
-            case PoolEvent.ServerRemoved removed -> upSince.remove(removed.server());
-            case PoolEvent.ServerAdded _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
-                 PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
-                 PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
-                 PoolEvent.ConfigReloaded _ -> {
+            case PoolEvent.ServerAdded _, PoolEvent.ServerRemoved _, PoolEvent.ServerDown _,
+                 PoolEvent.ServerEjected _, PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _,
+                 PoolEvent.WeightChanged _, PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _,
+                 PoolEvent.HaEvent _, PoolEvent.ConfigReloaded _ -> {
             }
         }
     }
@@ -62,43 +62,40 @@ public final class SlowStartRamp {
         if (window == null || window.toMillis() <= 0 || server.isRemoved()) {
             return;
         }
-        upSince.put(server, control.now());
+        Instant since = control.now();
+        pool.pool().setRampingSince(server, since);
         if (installed.add(pool)) {
             pool.pool().setEffectiveWeight(s -> effectiveWeight(pool, s));
-        } else {
-            pool.pool().republish();
         }
         Duration step = Duration.ofMillis(Math.max(100, window.toMillis() / STEPS));
-        scheduleStep(pool, server, step);
+        scheduleStep(pool, server, since, step);
     }
 
     /** The weight the balancer uses for {@code server} now. Called by the pool while it publishes. */
     private int effectiveWeight(PoolRuntime pool, Server server) {
-        Instant since = upSince.get(server);
+        Instant since = server.rampingSince();
         Duration window = pool.settings().slowStart();
         if (since == null || window == null) {
             return server.weight();
         }
-        Duration sinceUp = Duration.between(since, control.now());
-        if (!SlowStart.ramping(sinceUp, window)) {
-            upSince.remove(server, since);
-        }
-        return SlowStart.effectiveWeight(server.weight(), sinceUp, window);
+        return SlowStart.effectiveWeight(server.weight(), Duration.between(since, control.now()), window);
     }
 
-    private void scheduleStep(PoolRuntime pool, Server server, Duration step) {
+    /** The ramp that began at {@code since} takes its next step; a newer ramp has its own steps. */
+    private void scheduleStep(PoolRuntime pool, Server server, Instant since, Duration step) {
         control.schedule(step, () -> {
-            if (server.isRemoved() || server.health() != ServerState.UP) {
-                upSince.remove(server); // out of rotation: its next server-up starts a new ramp
-                return;
+            if (!since.equals(server.rampingSince())) {
+                return; // ended, or replaced by a newer ramp
             }
-            if (!upSince.containsKey(server)) {
+            Duration window = pool.settings().slowStart();
+            boolean outOfRotation = server.isRemoved() || server.health() != ServerState.UP;
+            if (outOfRotation || window == null || !SlowStart.ramping(Duration.between(since, control.now()), window)) {
+                // done, or out of rotation: its next server-up starts a new ramp
+                pool.pool().setRampingSince(server, null);
                 return;
             }
             pool.pool().republish();
-            if (upSince.containsKey(server)) {
-                scheduleStep(pool, server, step);
-            }
+            scheduleStep(pool, server, since, step);
         });
     }
 }

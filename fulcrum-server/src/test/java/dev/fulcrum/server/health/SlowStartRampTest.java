@@ -68,4 +68,26 @@ class SlowStartRampTest {
         registry.setCheck(pool, server, CheckState.UP, "1 check passed");
         assertThat(balancerWeight(pool, server)).isEqualTo(40);
     }
+
+    @Test
+    void leavingRotationEndsTheRampAndTheNextUpStartsAFreshOne() {
+        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, 1000, 500, 2, 3), null,
+                Duration.ofSeconds(10)));
+        new SlowStartRamp(registry);
+        registry.enableHealthChecking();
+        PoolRuntime pool = registry.pool("app");
+        Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 100);
+        registry.setCheck(pool, server, CheckState.UP, "1 check passed");
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(balancerWeight(pool, server)).isEqualTo(55);
+
+        registry.setCheck(pool, server, CheckState.DOWN, "3 checks failed: status 503");
+        clock.advance(Duration.ofMillis(500)); // the next step sees it out of rotation
+        assertThat(server.rampingSince()).isNull();
+        registry.setCheck(pool, server, CheckState.UP, "2 checks passed");
+        assertThat(balancerWeight(pool, server)).as("a fresh ramp, not the old one's 60%").isEqualTo(10);
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(balancerWeight(pool, server)).isEqualTo(100);
+        assertThat(server.rampingSince()).as("the ramp ends with its window").isNull();
+    }
 }
