@@ -29,6 +29,14 @@ class SlowStartRampTest {
         control.close();
     }
 
+    /** Pool "app" with HTTP checks and the given slow-start window, watched by a ramp. */
+    private PoolRuntime pool(Duration slowStart) {
+        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, 1000, 500, 2, 3), null, slowStart));
+        new SlowStartRamp(registry);
+        registry.enableHealthChecking();
+        return registry.pool("app");
+    }
+
     private int balancerWeight(PoolRuntime pool, Server server) {
         return pool.snapshot().balancer().servers().stream().filter(w -> w.server() == server)
                 .mapToInt(WeightedServer::weight).findFirst().orElse(0);
@@ -36,11 +44,7 @@ class SlowStartRampTest {
 
     @Test
     void serverComingUpRampsFromTenPercentToFullWeight() {
-        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, 1000, 500, 2, 3), null,
-                Duration.ofSeconds(10)));
-        new SlowStartRamp(registry);
-        registry.enableHealthChecking();
-        PoolRuntime pool = registry.pool("app");
+        PoolRuntime pool = pool(Duration.ofSeconds(10));
         Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 100);
         Server old = registry.addServer("app", new HostPort("127.0.0.1", 9102), 100);
         registry.setCheck(pool, old, CheckState.UP, "1 check passed");
@@ -60,10 +64,7 @@ class SlowStartRampTest {
 
     @Test
     void noSlowStartMeansFullWeightAtOnce() {
-        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, 1000, 500, 2, 3), null, Duration.ZERO));
-        new SlowStartRamp(registry);
-        registry.enableHealthChecking();
-        PoolRuntime pool = registry.pool("app");
+        PoolRuntime pool = pool(Duration.ZERO);
         Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 40);
         registry.setCheck(pool, server, CheckState.UP, "1 check passed");
         assertThat(balancerWeight(pool, server)).isEqualTo(40);
@@ -71,11 +72,7 @@ class SlowStartRampTest {
 
     @Test
     void leavingRotationEndsTheRampAndTheNextUpStartsAFreshOne() {
-        registry.addPool(Pools.pool("app", Pools.check(CheckType.HTTP, 1000, 500, 2, 3), null,
-                Duration.ofSeconds(10)));
-        new SlowStartRamp(registry);
-        registry.enableHealthChecking();
-        PoolRuntime pool = registry.pool("app");
+        PoolRuntime pool = pool(Duration.ofSeconds(10));
         Server server = registry.addServer("app", new HostPort("127.0.0.1", 9101), 100);
         registry.setCheck(pool, server, CheckState.UP, "1 check passed");
         clock.advance(Duration.ofSeconds(5));
