@@ -180,4 +180,18 @@ public record HostPort(String host, int port) {
     public String toString() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
     }
+
+    // equals and hashCode written out, with the record's meaning: the generated ones are linked on
+    // their first call by an invokedynamic bootstrap (ObjectMethods) that spins ~13 classes at run
+    // time, which the JDK 25 AOT cache does not keep, and every start compares the config's
+    // addresses (start-up, issue 13).
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof HostPort other && port == other.port && host.equals(other.host);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * host.hashCode() + port;
+    }
 }

@@ -24,6 +24,8 @@ import dev.fulcrum.server.http.HttpListener;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.tcp.TcpListener;
 import org.slf4j.Logger;
@@ -53,6 +55,8 @@ public final class FulcrumServer {
     private volatile FulcrumConfig config;
     private final Transport transport;
     private final Registry registry;
+    /** The control thread every change of pools and servers runs on. */
+    private final ControlPlane controlPlane;
     private final HealthChecker healthChecker;
     private final AdminServer admin;
     private final FulcrumMetrics metrics;
@@ -71,7 +75,7 @@ public final class FulcrumServer {
     /** The DSR forwarder; null without {@code dsr}. Set once, right after start. */
     private volatile DsrService dsr;
 
-    private FulcrumServer(FulcrumConfig config, Transport transport, ControlPlane control, AdminServer admin,
+    private FulcrumServer(FulcrumConfig config, Transport transport, ControlSide control, AdminServer admin,
                           Path configFile, List<ListenerRuntime> listeners) {
         this.config = config;
         this.admin = admin;
@@ -83,28 +87,34 @@ public final class FulcrumServer {
         this.alerter = control.alerter();
         this.autoscalers = control.autoscalers();
         this.observer = control.observer();
+        this.controlPlane = control.controlPlane();
         this.listeners = listeners;
     }
 
     /** Where the auto-scaler's {@code process} provisioner writes its servers' output. */
     private static final Path AUTOSCALE_LOGS = Path.of("autoscale-logs");
 
-    /** The registry and what watches it: health checks, passive ejection, slow start, alerts, auto-scaling. */
-    private record ControlPlane(Registry registry, HealthChecker healthChecker, Alerter alerter,
-                                ProxyObserver observer, FulcrumMetrics metrics, List<AutoScaler> autoscalers) {
+    /**
+     * The control thread, the registry whose commands run on it, and what sends commands and hears
+     * events: health checks, passive ejection, slow start, alerts, metrics, auto-scaling.
+     */
+    private record ControlSide(ControlPlane controlPlane, Registry registry, HealthChecker healthChecker,
+                               Alerter alerter, ProxyObserver observer, FulcrumMetrics metrics,
+                               List<AutoScaler> autoscalers) {
 
-        static ControlPlane start(FulcrumConfig config, Clock clock) {
-            Registry registry = Registry.fromConfig(config, clock);
+        static ControlSide start(FulcrumConfig config, Clock clock) {
+            ControlPlane control = ControlPlane.onThread(clock);
+            Registry registry = Registry.fromConfig(config, control);
             FulcrumMetrics metrics = new FulcrumMetrics(registry);
             Alerter alerter = Alerter.fromConfig(config, clock).attach(registry);
-            HealthChecker checker = new HealthChecker(registry, clock, metrics.control()::healthCheck);
-            OutlierEjector ejector = OutlierEjector.on(registry, clock, checker);
-            new SlowStartRamp(registry, clock, checker.controlExecutor());
+            HealthChecker checker = new HealthChecker(registry, metrics.control()::healthCheck);
+            OutlierEjector ejector = OutlierEjector.on(registry, checker);
+            new SlowStartRamp(registry);
             // after the checker: servers the auto-scaler adds must wait in checking for a passing check
             List<AutoScaler> autoscalers = config.autoscale().stream()
-                    .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, clock, AUTOSCALE_LOGS))
+                    .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, AUTOSCALE_LOGS))
                     .toList();
-            return new ControlPlane(registry, checker, alerter, ejector::onResult, metrics, autoscalers);
+            return new ControlSide(control, registry, checker, alerter, ejector::onResult, metrics, autoscalers);
         }
 
         void close() {
@@ -112,6 +122,7 @@ public final class FulcrumServer {
             healthChecker.close();
             alerter.close();
             registry.close();
+            controlPlane.close();
         }
     }
 
@@ -130,9 +141,21 @@ public final class FulcrumServer {
      * as the demo does: then {@code POST /api/v1/reload} answers that there is no file to re-read).
      */
     public static FulcrumServer start(FulcrumConfig config, Path configFile) {
-        Transport transport = Transport.create();
-        ControlPlane control = ControlPlane.start(config, Clock.systemUTC());
+        ControlSide control = ControlSide.start(config, Clock.systemUTC());
         Registry registry = control.registry();
+        FulcrumServer[] self = new FulcrumServer[1];
+        // Before the transport, whose native library may still be loading on another thread
+        // (Transport.loadAhead): the admin API's set-up (Jackson, the dashboard) runs meanwhile.
+        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
+                new RuntimeHooks(() -> self[0], configFile));
+        Transport transport;
+        try {
+            transport = Transport.create();
+        } catch (RuntimeException | Error e) {
+            admin.close();
+            control.close();
+            throw e;
+        }
         List<ListenerRuntime> listeners = new ArrayList<>();
         java.util.Map<ListenerRuntime, Listener> configs = new java.util.HashMap<>();
         for (Listener l : config.listeners()) {
@@ -142,9 +165,6 @@ public final class FulcrumServer {
             configs.put(runtime, l);
         }
         List<ListenerRuntime> bound = new ArrayList<>();
-        FulcrumServer[] self = new FulcrumServer[1];
-        AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
-                new RuntimeHooks(() -> self[0], configFile));
         try {
             for (ListenerRuntime l : listeners) {
                 l.start().join();
@@ -256,7 +276,8 @@ public final class FulcrumServer {
             }
         }
         this.config = next;
-        registry.emit("config-reloaded", null, null, failures.isEmpty() ? "applied" : String.join("; ", failures));
+        registry.emit(new PoolEvent.ConfigReloaded(registry.now(),
+                failures.isEmpty() ? "applied" : String.join("; ", failures)));
         if (!failures.isEmpty()) {
             throw new StartException(String.join("; ", failures));
         }
@@ -322,6 +343,7 @@ public final class FulcrumServer {
         healthChecker.close();
         alerter.close();
         registry.close();
+        controlPlane.close();
         transport.close();
         log.info("stopped");
         stopped.countDown();

@@ -12,13 +12,15 @@ import java.util.Optional;
 import java.util.function.ToIntFunction;
 
 /**
- * The registered servers of one pool, and the one place that changes them. Every change builds a
+ * The registered servers of one pool and the mechanics of changing them: every change builds a
  * new {@link PoolSnapshot} (servers + a ready balancer) and publishes it with a single volatile
  * write before the method returns, so whoever reports the change (an event, an alert) does so after
- * the data plane can already see it.
+ * the data plane can already see it. Which changes happen, and when, is decided by the server's
+ * registry, whose commands run on one control thread.
  *
- * <p>Thread-safety: mutators are serialized by the pool's monitor (the control side: config, admin
- * API, health checks); {@link #snapshot()} is a lock-free volatile read for the request path.
+ * <p>Thread-safety: mutators are called from that one control thread; the pool's monitor still
+ * serializes them, so a reader of {@link #servers()} on another thread sees a consistent list.
+ * {@link #snapshot()} is a lock-free volatile read for the request path.
  */
 public final class Pool {
 
@@ -103,16 +105,29 @@ public final class Pool {
         return true;
     }
 
-    /** Moves a server's health; returns false when nothing changed. */
-    public synchronized boolean setHealth(Server server, ServerState health) {
-        if (health == ServerState.DRAINING) {
-            throw new IllegalArgumentException("use setDraining for draining");
-        }
-        if (server.health() == health || !servers.contains(server)) {
+    /** Sets the active checks' verdict on a server; returns false when nothing changed. */
+    public synchronized boolean setCheck(Server server, CheckState check) {
+        if (server.check() == check || !servers.contains(server)) {
             return false;
         }
-        server.setHealth(health);
+        server.setCheck(check);
         publish();
+        return true;
+    }
+
+    /**
+     * Ejects a server until {@code until}, or ends its ejection ({@code null}); returns false when
+     * nothing changed (an ejection's end moving counts as a change but needs no publication).
+     */
+    public synchronized boolean setEjectedUntil(Server server, java.time.Instant until) {
+        if (!servers.contains(server) || java.util.Objects.equals(server.ejectedUntil(), until)) {
+            return false;
+        }
+        boolean rotationChanges = server.isEjected() != (until != null);
+        server.setEjectedUntil(until);
+        if (rotationChanges) {
+            publish();
+        }
         return true;
     }
 
@@ -122,6 +137,20 @@ public final class Pool {
             return false;
         }
         server.setDraining(draining);
+        publish();
+        return true;
+    }
+
+    /**
+     * Starts ({@code since}) or ends ({@code null}) a server's slow-start ramp and republishes, so
+     * the balancer takes the weight {@link #setEffectiveWeight the effective-weight function} gives
+     * it now; returns false when nothing changed.
+     */
+    public synchronized boolean setRampingSince(Server server, java.time.Instant since) {
+        if (!servers.contains(server) || java.util.Objects.equals(server.rampingSince(), since)) {
+            return false;
+        }
+        server.setRampingSince(since);
         publish();
         return true;
     }

@@ -7,7 +7,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One backend server of a pool: its identity (the address), its configured weight, its state
- * and its live load counters.
+ * and its live load counters. The state is separate flags, each with one owner: the admin drain
+ * ({@code draining}, the API and removals), the active checks' verdict ({@link CheckState}, the
+ * health checker), the outlier ejection ({@code ejectedUntil}, passive detection), the slow-start
+ * ramp ({@code rampingSince}) and removal; {@link #state()} derives what the API shows from them
+ * ({@link ServerState#of}; a ramping server shows {@code up}).
  *
  * <p>A {@code Server} object lives as long as the server is registered; immutable
  * {@link PoolSnapshot}s refer to it, so load counters bumped by the data plane are visible to
@@ -23,7 +27,11 @@ public final class Server {
     private final HostPort address;
     private final String id;
     private volatile int weight;
-    private volatile ServerState health;
+    private volatile CheckState check;
+    /** When the current ejection ends; null when not ejected. */
+    private volatile java.time.Instant ejectedUntil;
+    /** When its slow-start ramp began; null when it takes its full weight. */
+    private volatile java.time.Instant rampingSince;
     private volatile boolean draining;
     private volatile boolean removed;
 
@@ -34,19 +42,22 @@ public final class Server {
 
     /**
      * @param health where health checking starts: {@link ServerState#CHECKING} when the pool has
-     *               health checks, {@link ServerState#UP} when it has none
+     *               health checks, {@link ServerState#UP} when it has none ({@code down} too, for
+     *               tests; not {@code ejected} or {@code draining}, which are not check verdicts)
      */
     public Server(HostPort address, int weight, ServerState health) {
-        if (health == ServerState.DRAINING) {
-            throw new IllegalArgumentException("draining is not a health state");
-        }
+        this.check = switch (health) {
+            case CHECKING -> CheckState.CHECKING;
+            case UP -> CheckState.UP;
+            case DOWN -> CheckState.DOWN;
+            case EJECTED, DRAINING -> throw new IllegalArgumentException(health + " is not a check verdict");
+        };
         if (weight < 0 || weight > 256) {
             throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
         }
         this.address = address;
         this.id = address.toString();
         this.weight = weight;
-        this.health = health;
     }
 
     public HostPort address() {
@@ -65,24 +76,47 @@ public final class Server {
 
     /**
      * The state the API reports: {@code draining} when an operator or a removal drains it, else its
-     * health ({@code checking}, {@code up}, {@code down}, {@code ejected}).
+     * health ({@link #health()}).
      */
     public ServerState state() {
-        return draining ? ServerState.DRAINING : health;
+        return ServerState.of(draining, check, ejectedUntil != null);
     }
 
-    /** The health-check view alone, whatever the drain flag says. */
+    /**
+     * Its health, whatever the drain flag says: {@code down} when the checks fail, else
+     * {@code ejected} while ejected, else the checks' {@code checking} or {@code up}.
+     */
     public ServerState health() {
-        return health;
+        return ServerState.of(false, check, ejectedUntil != null);
+    }
+
+    /** The active checks' verdict alone. */
+    public CheckState check() {
+        return check;
+    }
+
+    /** Whether passive outlier detection has it out of rotation now. */
+    public boolean isEjected() {
+        return ejectedUntil != null;
+    }
+
+    /** When its ejection ends; null when not ejected. */
+    public java.time.Instant ejectedUntil() {
+        return ejectedUntil;
+    }
+
+    /** When its slow-start ramp began; null when it takes its full weight. */
+    public java.time.Instant rampingSince() {
+        return rampingSince;
     }
 
     public boolean isDraining() {
         return draining;
     }
 
-    /** In rotation: healthy, not draining, weight above 0. */
+    /** In rotation: its checks pass, not ejected, not draining, weight above 0. */
     public boolean isInRotation() {
-        return !draining && health == ServerState.UP && weight > 0 && !removed;
+        return !draining && check == CheckState.UP && ejectedUntil == null && weight > 0 && !removed;
     }
 
     /** True once the pool has forgotten this server; idle connections to it must be closed. */
@@ -94,8 +128,16 @@ public final class Server {
         this.weight = weight;
     }
 
-    void setHealth(ServerState health) {
-        this.health = health;
+    void setCheck(CheckState check) {
+        this.check = check;
+    }
+
+    void setEjectedUntil(java.time.Instant until) {
+        this.ejectedUntil = until;
+    }
+
+    void setRampingSince(java.time.Instant since) {
+        this.rampingSince = since;
     }
 
     void setDraining(boolean draining) {

@@ -1,6 +1,7 @@
 package dev.fulcrum.core.balance;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
@@ -35,7 +36,7 @@ class StickyCookieTest {
         pool.setDraining(second, true);
         assertThat(StickyCookie.find(pool.snapshot(), value)).isNull();
         pool.setDraining(second, false);
-        pool.setHealth(second, ServerState.DOWN);
+        pool.setCheck(second, CheckState.DOWN);
         assertThat(StickyCookie.find(pool.snapshot(), value)).isNull();
     }
 

@@ -4,6 +4,7 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
 import dev.fulcrum.core.balance.MaglevTable;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
@@ -137,7 +138,7 @@ class DsrTargetsTest {
         Server b = pool.add(new HostPort("10.99.0.12", 80), 1, ServerState.UP);
         Server c = pool.add(new HostPort("10.99.0.13", 80), 1, ServerState.UP);
         pool.setDraining(b, true);
-        pool.setHealth(c, ServerState.DOWN);
+        pool.setCheck(c, CheckState.DOWN);
 
         List<DsrServer> servers = DsrServer.of(pool.snapshot(), s -> s == a ? mac("10.99.0.11") : MacAddress.UNKNOWN);
 

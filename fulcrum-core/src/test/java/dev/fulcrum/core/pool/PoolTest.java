@@ -54,10 +54,10 @@ class PoolTest {
     @Test
     void downServerLeavesRotationAndComesBack() {
         Server a = pool.add(HostPort.parse("127.0.0.1:9101"), 1, ServerState.UP);
-        pool.setHealth(a, ServerState.DOWN);
+        pool.setCheck(a, CheckState.DOWN);
         assertThat(pool.snapshot().hasServerUp()).isFalse();
         assertThat(pool.snapshot().servers()).containsExactly(a);
-        pool.setHealth(a, ServerState.UP);
+        pool.setCheck(a, CheckState.UP);
         assertThat(inRotation(pool.snapshot())).containsExactly(a);
     }
 
@@ -74,7 +74,7 @@ class PoolTest {
     void checkingServerIsNotInRotationUntilUp() {
         Server a = pool.add(HostPort.parse("127.0.0.1:9101"), 1, ServerState.CHECKING);
         assertThat(pool.snapshot().hasServerUp()).isFalse();
-        pool.setHealth(a, ServerState.UP);
+        pool.setCheck(a, CheckState.UP);
         assertThat(pool.snapshot().hasServerUp()).isTrue();
     }
 

@@ -1,8 +1,6 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -39,8 +37,12 @@ import java.util.NoSuchElementException;
 /**
  * Routes one admin request (already aggregated, and already let through by {@link RequestGate}:
  * host, origin and token are checked there, on the head) to its answer, per admin-api.md.
- * Registry calls are quick and run on the admin event loop; a reload may read files and bind
- * sockets, so it runs on a virtual thread and answers when done.
+ * Reads (pools, metrics, status) answer on the admin event loop from the published state. A
+ * change (add, remove, drain, enable a server) is a command sent to the registry's control thread
+ * ({@link dev.fulcrum.server.control.ControlPlane#submit}); the response is written from the
+ * command's future, so the event loop never waits for it. A reload may read files and bind
+ * sockets, so it runs on a virtual thread and answers when done. While an answer is pending the
+ * connection is not read, so pipelined requests are answered in order.
  *
  * <p>Errors are {@code {"error":"one sentence"}}: 400 for a bad body, 404 for an unknown
  * pool/server/path, 405 for a wrong method, 409 for a conflict (duplicate server, enabling a
@@ -59,25 +61,23 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final FulcrumMetrics metrics;
     private final EventStream events;
     private final DashboardAssets assets;
-    private final ObjectMapper json;
     private final Clock clock;
     private final Instant startedAt;
     private final String version;
 
     AdminHandler(Registry registry, AdminHooks hooks, FulcrumMetrics metrics, EventStream events,
-                 DashboardAssets assets, ObjectMapper json, Clock clock, String version) {
+                 DashboardAssets assets, Clock clock, String version) {
         this.registry = registry;
         this.hooks = hooks;
         this.metrics = metrics;
         this.events = events;
         this.assets = assets;
-        this.json = json;
         this.clock = clock;
         this.startedAt = clock.instant();
         this.version = version;
     }
 
-    /** The answer to a request that the handler writes itself (SSE, reload) is {@code null}. */
+    /** The answer to a request that the handler writes itself (SSE, reload, commands) is {@code null}. */
     private record Answer(HttpResponseStatus status, String contentType, byte[] body) {
     }
 
@@ -90,30 +90,60 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /** A command of the control thread that makes the answer; may throw what {@link #failure} maps. */
+    @FunctionalInterface
+    private interface Command {
+        Answer run() throws IOException;
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
+        String what = request.method() + " " + Escape.text(request.uri());
         Answer answer;
         try {
-            answer = route(ctx, request);
-        } catch (HttpError e) {
-            answer = error(e.status, e.getMessage());
-        } catch (NoSuchElementException e) {
-            answer = error(HttpResponseStatus.NOT_FOUND, e.getMessage());
-        } catch (IllegalStateException e) {
-            answer = error(HttpResponseStatus.CONFLICT, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            answer = error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+            answer = route(ctx, request, keepAlive, what);
         } catch (RuntimeException | IOException e) {
-            log.warn("admin {} {} failed: {}", request.method(), Escape.text(request.uri()), e.toString());
-            answer = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getMessage());
+            answer = failure(what, e);
         }
         if (answer != null) {
             send(ctx, answer, keepAlive);
         }
     }
 
-    private Answer route(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+    /** The error answer for what a route or a command threw. */
+    private Answer failure(String what, Throwable e) {
+        return switch (e) {
+            case HttpError h -> error(h.status, h.getMessage());
+            case NoSuchElementException n -> error(HttpResponseStatus.NOT_FOUND, n.getMessage());
+            case IllegalStateException i -> error(HttpResponseStatus.CONFLICT, i.getMessage());
+            case IllegalArgumentException i -> error(HttpResponseStatus.BAD_REQUEST, i.getMessage());
+            default -> {
+                log.warn("admin {} failed: {}", what, e.toString());
+                yield error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getMessage());
+            }
+        };
+    }
+
+    /**
+     * Runs {@code command} on the control thread and writes its answer from there (on the
+     * connection's event loop); stops reading the connection meanwhile. Returns null: the
+     * handler writes this answer itself.
+     */
+    private Answer later(ChannelHandlerContext ctx, boolean keepAlive, String what, Command command) {
+        ctx.channel().config().setAutoRead(false);
+        registry.control().submit(command::run).whenComplete((answer, error) -> {
+            Answer done = error == null ? answer : failure(what, error);
+            ctx.executor().execute(() -> {
+                send(ctx, done, keepAlive);
+                ctx.channel().config().setAutoRead(true);
+            });
+        });
+        return null;
+    }
+
+    private Answer route(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive, String what)
+            throws IOException {
         if (!request.decoderResult().isSuccess()) {
             throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the request is not valid HTTP");
         }
@@ -142,7 +172,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw notFound(request);
         }
         return switch (p[2]) {
-            case "pools" -> pools(method, p, request);
+            case "pools" -> pools(ctx, keepAlive, what, method, p, request);
             case "reload" -> {
                 requireLength(p, 3, request);
                 allow(method, HttpMethod.POST);
@@ -174,7 +204,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** {@code /api/v1/pools...}; {@code p} has at least 3 segments. */
-    private Answer pools(HttpMethod method, String[] p, FullHttpRequest request) throws JsonProcessingException {
+    private Answer pools(ChannelHandlerContext ctx, boolean keepAlive, String what, HttpMethod method, String[] p,
+                         FullHttpRequest request) throws JsonProcessingException {
         if (p.length == 3) {
             allow(method, HttpMethod.GET);
             return json(HttpResponseStatus.OK, registry.pools().stream()
@@ -194,9 +225,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (method.equals(HttpMethod.GET)) {
                 return json(HttpResponseStatus.OK, Views.pool(pool, hooks).servers());
             }
-            NewServer body = NewServer.parse(json, request.content().toString(StandardCharsets.UTF_8));
-            Server added = registry.addServer(pool.name(), body.address(), body.weight());
-            return json(HttpResponseStatus.CREATED, Views.server(added, hooks));
+            NewServer body = NewServer.parse(Json.mapper(), request.content().toString(StandardCharsets.UTF_8));
+            return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.CREATED,
+                    Views.server(registry.addServer(pool.name(), body.address(), body.weight()), hooks)));
         }
         String address = p[5];
         if (p.length == 6) {
@@ -204,14 +235,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (method.equals(HttpMethod.GET)) {
                 return json(HttpResponseStatus.OK, Views.server(registry.server(pool, address), hooks));
             }
-            return json(HttpResponseStatus.ACCEPTED, Views.server(registry.removeServer(pool.name(), address), hooks));
+            return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.ACCEPTED,
+                    Views.server(registry.removeServer(pool.name(), address), hooks)));
         }
         if (p.length == 7 && (p[6].equals("drain") || p[6].equals("enable"))) {
             allow(method, HttpMethod.POST);
-            Server server = p[6].equals("drain")
+            boolean drain = p[6].equals("drain");
+            return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.OK, Views.server(drain
                     ? registry.drainServer(pool.name(), address)
-                    : registry.enableServer(pool.name(), address);
-            return json(HttpResponseStatus.OK, Views.server(server, hooks));
+                    : registry.enableServer(pool.name(), address), hooks)));
         }
         throw notFound(request);
     }
@@ -255,7 +287,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Answer json(HttpResponseStatus status, Object value) throws JsonProcessingException {
-        return new Answer(status, JSON, json.writeValueAsBytes(value));
+        return new Answer(status, JSON, Json.mapper().writeValueAsBytes(value));
     }
 
     private Answer error(HttpResponseStatus status, String message) {

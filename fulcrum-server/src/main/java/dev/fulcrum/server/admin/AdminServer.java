@@ -1,6 +1,5 @@
 package dev.fulcrum.server.admin;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.server.StartException;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
@@ -74,9 +73,8 @@ public final class AdminServer implements AutoCloseable {
         this.hosts = new AllowedHosts(config.listen(), config.allowedHosts());
         this.token = new BearerToken(config.token());
         this.connectionLimit = new ConnectionLimit(limits.maxConnections());
-        ObjectMapper json = new ObjectMapper();
-        this.events = new EventStream(json);
-        this.handler = new AdminHandler(registry, hooks, metrics, events, new DashboardAssets(), json,
+        this.events = new EventStream();
+        this.handler = new AdminHandler(registry, hooks, metrics, events, new DashboardAssets(),
                 Clock.systemUTC(), version());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fulcrum-admin", true),
                 NioIoHandler.newFactory());

@@ -1,7 +1,7 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.RegistryEvent;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -41,20 +41,19 @@ final class EventStream {
     static final int REPLAY = 50;
     private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final ObjectMapper json;
     private final Object lock = new Object();
     private final Deque<byte[]> recent = new ArrayDeque<>(REPLAY);
     private final List<Channel> subscribers = new ArrayList<>();
 
-    EventStream(ObjectMapper json) {
-        this.json = json;
+    EventStream() {
     }
 
-    /** Called by the registry on whatever thread emits the event. */
-    void publish(RegistryEvent event) {
+    /** Called by the registry on the control thread; every event goes to the stream. */
+    void publish(PoolEvent typed) {
+        RegistryEvent event = typed.wire();
         byte[] frame;
         try {
-            frame = ("event: " + event.type() + "\ndata: " + json.writeValueAsString(Views.event(event)) + "\n\n")
+            frame = ("event: " + event.type() + "\ndata: " + Json.mapper().writeValueAsString(Views.event(event)) + "\n\n")
                     .getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             return; // records of strings always serialize

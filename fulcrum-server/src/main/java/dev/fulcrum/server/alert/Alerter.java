@@ -3,7 +3,7 @@ package dev.fulcrum.server.alert;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
+import dev.fulcrum.server.registry.PoolEvent;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 
 /**
@@ -34,8 +33,8 @@ import java.util.Optional;
  *       both. Other parts may call {@link #fire} and {@link #resolve} directly.</li>
  * </ul>
  *
- * <p>Thread-safe: events arrive on whichever thread changed the registry; fire/resolve are
- * serialized so a resolution never overtakes its firing on the way to a sink. Sinks never block.
+ * <p>Thread-safe: events arrive on the control thread; other parts (the auto-scaler) call
+ * fire/resolve from theirs, so fire/resolve are serialized so a resolution never overtakes its firing on the way to a sink. Sinks never block.
  */
 public final class Alerter implements AutoCloseable {
 
@@ -134,69 +133,84 @@ public final class Alerter implements AutoCloseable {
         return List.copyOf(firing.values());
     }
 
-    /** Maps one registry event to alerts; see the class comment. */
-    public void onEvent(RegistryEvent e) {
-        String pool = e.pool();
-        String server = e.server();
-        switch (e.type()) {
-            case "server-down" -> {
+    /** Maps one event to alerts; see the class comment. On the control thread. */
+    public void onEvent(PoolEvent e) {
+        switch (e) {
+            case PoolEvent.ServerDown down -> {
+                String pool = down.pool().name();
+                String server = down.server().id();
                 resolve(SERVER_EJECTED, pool, server, e.detail());
                 fire(SERVER_DOWN, "critical", pool, server, "server " + server + " of pool " + pool + " is down",
                         e.detail());
+                checkPool(down, true);
             }
-            case "server-ejected" -> fire(SERVER_EJECTED, "warning", pool, server,
-                    "server " + server + " of pool " + pool + " is ejected", e.detail());
-            case "server-up" -> {
-                resolve(SERVER_DOWN, pool, server, e.detail());
-                resolve(SERVER_EJECTED, pool, server, e.detail());
+            case PoolEvent.ServerEjected ejected -> {
+                String pool = ejected.pool().name();
+                String server = ejected.server().id();
+                fire(SERVER_EJECTED, "warning", pool, server,
+                        "server " + server + " of pool " + pool + " is ejected", e.detail());
+                checkPool(ejected, true);
             }
-            case "server-removed" -> {
-                resolve(SERVER_DOWN, pool, server, "removed: " + e.detail());
-                resolve(SERVER_EJECTED, pool, server, "removed: " + e.detail());
+            case PoolEvent.ServerUp up -> {
+                resolve(SERVER_DOWN, up.pool().name(), up.server().id(), e.detail());
+                resolve(SERVER_EJECTED, up.pool().name(), up.server().id(), e.detail());
+                checkPool(up, false);
             }
-            case "scale-out" -> notice(SCALED_OUT, "info", pool, "", "pool " + pool + " scaled out", e.detail());
-            case "scale-in" -> notice(SCALED_IN, "info", pool, "", "pool " + pool + " scaled in", e.detail());
-            case "ha-master" -> {
+            case PoolEvent.ServerRemoved removed -> {
+                resolve(SERVER_DOWN, removed.pool().name(), removed.server().id(), "removed: " + e.detail());
+                resolve(SERVER_EJECTED, removed.pool().name(), removed.server().id(), "removed: " + e.detail());
+                checkPool(removed, true);
+            }
+            case PoolEvent.ServerDraining draining -> checkPool(draining, true);
+            case PoolEvent.ServerAdded added -> checkPool(added, false);
+            case PoolEvent.ServerEnabled enabled -> checkPool(enabled, false);
+            case PoolEvent.WeightChanged changed -> checkPool(changed, changed.to() == 0);
+            case PoolEvent.MacLearned _, PoolEvent.MacLost _ -> {
+                // DSR's view of a server; the pool's rotation is unchanged
+            }
+            case PoolEvent.ScaledOut out ->
+                    notice(SCALED_OUT, "info", out.pool().name(), "", "pool " + out.pool().name() + " scaled out",
+                            e.detail());
+            case PoolEvent.ScaledIn in ->
+                    notice(SCALED_IN, "info", in.pool().name(), "", "pool " + in.pool().name() + " scaled in",
+                            e.detail());
+            case PoolEvent.ScaleOutFailed _, PoolEvent.ScaleInFailed _ -> {
+                // the auto-scaler fires and resolves FulcrumScaleFailed itself
+            }
+            case PoolEvent.HaMaster _ -> {
                 resolve(HA_FAULT, "", "", e.detail());
                 fire(HA_MASTER, "info", "", "", "instance " + instance + " is HA master", e.detail());
             }
-            case "ha-backup" -> {
+            case PoolEvent.HaBackup _ -> {
                 resolve(HA_FAULT, "", "", e.detail());
                 resolve(HA_MASTER, "", "", e.detail());
             }
-            case "ha-fault" -> {
+            case PoolEvent.HaFault _ -> {
                 resolve(HA_MASTER, "", "", e.detail());
                 fire(HA_FAULT, "critical", "", "", "instance " + instance + " is in HA fault", e.detail());
             }
-            default -> {
+            case PoolEvent.ConfigReloaded _ -> {
             }
-        }
-        if (!pool.isEmpty() && e.type().startsWith("server-")) {
-            checkPool(e);
         }
     }
 
-    private void checkPool(RegistryEvent e) {
+    /**
+     * Fires or resolves {@code FulcrumPoolDown} after a server event; only an event that can take
+     * the last server out of rotation ({@code outOfRotation}) fires it.
+     */
+    private void checkPool(PoolEvent.ServerEvent e, boolean outOfRotation) {
+        PoolRuntime pool = e.pool();
+        String what = "server " + e.server().id() + " " + e.wireName().substring(7) + ": " + e.detail();
         Registry r = registry;
-        if (r == null) {
-            return;
-        }
-        PoolRuntime runtime;
-        try {
-            runtime = r.pool(e.pool());
-        } catch (NoSuchElementException gone) {
-            resolve(POOL_DOWN, e.pool(), "", "pool removed");
+        if (r != null && !r.isRegistered(pool)) {
+            resolve(POOL_DOWN, pool.name(), "", "pool removed");
             return;
         }
         // The snapshot is already published when the event arrives, so it tells the truth.
-        if (runtime.snapshot().hasServerUp()) {
-            resolve(POOL_DOWN, e.pool(), "", "server " + e.server() + " " + e.type().substring(7) + ": " + e.detail());
-        } else if (switch (e.type()) {
-            case "server-down", "server-ejected", "server-draining", "server-removed" -> true;
-            default -> false;
-        }) {
-            fire(POOL_DOWN, "critical", e.pool(), "", "pool " + e.pool() + " has no server up",
-                    "last: server " + e.server() + " " + e.type().substring(7) + ": " + e.detail());
+        if (pool.snapshot().hasServerUp()) {
+            resolve(POOL_DOWN, pool.name(), "", what);
+        } else if (outOfRotation) {
+            fire(POOL_DOWN, "critical", pool.name(), "", "pool " + pool.name() + " has no server up", "last: " + what);
         }
     }
 

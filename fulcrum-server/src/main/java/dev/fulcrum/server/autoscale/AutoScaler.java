@@ -13,7 +13,8 @@ import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
 import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -54,8 +54,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@value #SCALE_FAILED} alert (warning, resolved by the next successful action); it counts as an
  * action for the cooldown, so it is retried after {@code cooldown}. It never stops the scaler.
  *
- * <p>Threads: decisions run on one scheduler thread, provisioning (which blocks) on another, so
- * scraping goes on while a server starts. {@link #status()} may be called from any thread.
+ * <p>Threads: each step (scrape, decide, scale in) is a command on the registry's control thread
+ * ({@link ControlPlane}), scheduled in its time; provisioning (which blocks) runs on a thread of its
+ * own, so scraping goes on while a server starts, and registers a started server with one command.
+ * {@link #status()} may be called from any thread.
  * {@link #close()} stops both and then every server this auto-scaler started.
  */
 public final class AutoScaler implements AutoCloseable {
@@ -72,10 +74,10 @@ public final class AutoScaler implements AutoCloseable {
     private final Provisioner provisioner;
     private final ControlMetrics metrics;
     private final Alerter alerter;
+    private final ControlPlane control;
     private final Clock clock;
     private final ScalingPolicy policy;
-    private final MetricScraper scraper;
-    private final ScheduledExecutorService scheduler;
+    private final MetricReadings scraper;
     private final ExecutorService provisioning;
 
     /** Servers this auto-scaler started and registered, by id ({@code host:port}). */
@@ -88,19 +90,29 @@ public final class AutoScaler implements AutoCloseable {
     private volatile String lastActionText = "";
     private volatile boolean closed;
 
+    AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter) {
+        this(config, registry, provisioner, metrics, alerter,
+                new MetricScraper(config.metric(), config.window(), registry.control().clock()),
+                Executors.newSingleThreadExecutor(r -> daemon(r, "fulcrum-provision-" + config.pool())));
+    }
+
+    /**
+     * @param scraper      where samples come from
+     * @param provisioning runs the provisioner's blocking calls, one at a time
+     */
     AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter,
-               Clock clock) {
+               MetricReadings scraper, ExecutorService provisioning) {
         this.config = config;
         this.registry = registry;
         this.provisioner = provisioner;
         this.metrics = metrics;
         this.alerter = alerter;
-        this.clock = clock;
+        this.control = registry.control();
+        this.clock = control.clock();
         this.policy = new ScalingPolicy(new ScalingRules(config.scaleOutAbove(), config.scaleInBelow(),
                 config.window(), config.cooldown(), config.minServers(), config.maxServers()));
-        this.scraper = new MetricScraper(config.metric(), config.window(), clock);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fulcrum-autoscale-" + config.pool()));
-        this.provisioning = Executors.newSingleThreadExecutor(r -> daemon(r, "fulcrum-provision-" + config.pool()));
+        this.scraper = scraper;
+        this.provisioning = provisioning;
     }
 
     /**
@@ -110,24 +122,35 @@ public final class AutoScaler implements AutoCloseable {
      * every {@code metric.interval} after that.
      */
     public static AutoScaler start(Autoscale config, Registry registry, ControlMetrics metrics, Alerter alerter,
-                                   Clock clock, Path logDir) {
+                                   Path logDir) {
         var p = config.provisioner();
         Provisioner provisioner = switch (p.type()) {
             case PROCESS -> new ProcessProvisioner(config.pool(), p.command(), p.portLow(), p.portHigh(), logDir,
                     Duration.ofSeconds(60), Duration.ofSeconds(10));
             case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
         };
-        return new AutoScaler(config, registry, provisioner, metrics, alerter, clock).start();
+        return new AutoScaler(config, registry, provisioner, metrics, alerter).start();
     }
 
     AutoScaler start() {
         registry.onEvent(this::onEvent);
-        long every = config.metric().interval().toMillis();
         // The first step comes one interval after the start, once the instance is up and the
         // first scrape (started at once) has had time to answer.
-        scheduler.execute(() -> scraper.scrape(view().active().stream().map(Server::address).toList()));
-        scheduler.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        control.execute(() -> scraper.scrape(view().active().stream().map(Server::address).toList()));
+        control.schedule(config.metric().interval(), this::step);
         return this;
+    }
+
+    /** One step, then the next one an interval later (a fixed delay). On the control thread. */
+    private void step() {
+        if (closed) {
+            return;
+        }
+        try {
+            tick();
+        } finally {
+            control.schedule(config.metric().interval(), this::step);
+        }
     }
 
     public String pool() {
@@ -191,7 +214,7 @@ public final class AutoScaler implements AutoCloseable {
             }
             scraper.scrape(view.active().stream().map(Server::address).toList());
         } catch (RuntimeException e) {
-            // the scheduler would silently stop on a throw; a bug here must not end auto-scaling
+            // a bug here must not end auto-scaling
             log.warn("pool {}: auto-scaling step failed: {}", config.pool(), e.toString());
         }
     }
@@ -219,7 +242,14 @@ public final class AutoScaler implements AutoCloseable {
             }
             Server server;
             try {
-                server = registry.addServer(config.pool(), address, 1);
+                // one command: registered, counted as ours and reported before any other change
+                server = control.call(() -> {
+                    Server added = registry.addServer(config.pool(), address, 1);
+                    started.put(added.id(), address);
+                    lastActionText = "out: " + added.id() + " at " + clock.instant() + " (" + why + ")";
+                    registry.emit(new PoolEvent.ScaledOut(clock.instant(), registry.pool(config.pool()), added, why));
+                    return added;
+                });
             } catch (IllegalStateException duplicate) {
                 // the provisioner returned an address already in the pool: not ours to stop
                 failed("scale-out-failed", null, "new server " + address + " is already in the pool");
@@ -230,9 +260,6 @@ public final class AutoScaler implements AutoCloseable {
             }
             // Until the finally below, the server counts twice (registered and provisioning): an
             // overcount for a moment only holds a scale-out back; it never causes one.
-            started.put(server.id(), address);
-            lastActionText = "out: " + server.id() + " at " + clock.instant() + " (" + why + ")";
-            registry.emit("scale-out", registry.pool(config.pool()), server, why);
             metrics.autoscaleAction(config.pool(), "out");
             alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + server.id());
         } catch (RuntimeException e) {
@@ -259,7 +286,8 @@ public final class AutoScaler implements AutoCloseable {
         for (Server s : candidates) {
             registry.removeServer(pool.name(), s.id());
             lastActionText = "in: " + s.id() + " at " + now + " (" + why + ")";
-            registry.emit("scale-in", pool, s, why + "; draining, in-flight " + s.activeRequests());
+            registry.emit(new PoolEvent.ScaledIn(clock.instant(), pool, s,
+                    why + "; draining, in-flight " + s.activeRequests()));
             metrics.autoscaleAction(config.pool(), "in");
         }
         alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled in");
@@ -271,12 +299,24 @@ public final class AutoScaler implements AutoCloseable {
                 ? config.metric().name() + " " + decision.reason() : decision.reason();
     }
 
+    /** On the control thread. */
+    private void onEvent(PoolEvent e) {
+        switch (e) {
+            case PoolEvent.ServerRemoved removed -> removed(removed);
+            case PoolEvent.ServerAdded _, PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
+                 PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
+                 PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
+                 PoolEvent.ConfigReloaded _ -> {
+            }
+        }
+    }
+
     /** A server it started left the pool (scale-in, or removed through the API): stop it. */
-    private void onEvent(RegistryEvent e) {
-        if (closed || !e.type().equals("server-removed") || !e.pool().equals(config.pool())) {
+    private void removed(PoolEvent.ServerRemoved e) {
+        if (closed || !e.pool().name().equals(config.pool())) {
             return;
         }
-        HostPort address = started.remove(e.server());
+        HostPort address = started.remove(e.server().id());
         if (address != null) {
             provisioning.execute(() -> stop(address));
         }
@@ -321,7 +361,10 @@ public final class AutoScaler implements AutoCloseable {
         } catch (NoSuchElementException gone) {
             // report it pool-wide by name only
         }
-        registry.emit(type, pool, null, server == null ? detail : server + ": " + detail);
+        String text = server == null ? detail : server + ": " + detail;
+        registry.emit(type.startsWith("scale-out")
+                ? new PoolEvent.ScaleOutFailed(lastAction, pool, text)
+                : new PoolEvent.ScaleInFailed(lastAction, pool, text));
         alerter.fire(SCALE_FAILED, "warning", config.pool(), "", "pool " + config.pool() + " could not "
                 + (type.startsWith("scale-out") ? "scale out" : "scale in"), detail);
     }
@@ -345,7 +388,6 @@ public final class AutoScaler implements AutoCloseable {
             return;
         }
         closed = true;
-        scheduler.shutdownNow();
         // Queued tasks see `closed` and return at once; a stop in progress is let finish (a demo
         // server exits within a second of SIGTERM); a start in progress is interrupted after the
         // bound, and the provisioner stops what it had started in close() below.

@@ -34,7 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * trickling server never piles up requests, and a page larger than {@link #MAX_BODY_BYTES} is cut
  * there: a scraped server is not trusted with this process's memory. Thread-safe: answers arrive on the HTTP client's threads.
  */
-public final class MetricScraper implements AutoCloseable {
+public final class MetricScraper implements MetricReadings {
 
     private static final Logger log = LoggerFactory.getLogger(MetricScraper.class);
 

@@ -73,7 +73,24 @@ public final class Main implements Runnable {
             System.setProperty(NETTY_JFR, "false");
         }
         Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
-        System.exit(execute(args));
+        RunCommand run = RunCommand.plain(args);
+        System.exit(run != null ? runPlain(run) : execute(args));
+    }
+
+    /**
+     * Runs {@code fulcrum run -c FILE} as picocli would have (see {@link RunCommand#plain}): what it
+     * throws ends as one line on stderr and exit 1, as in {@link #execute}.
+     */
+    static int runPlain(RunCommand run) {
+        try {
+            return run.call();
+        } catch (Exception e) {
+            System.err.println("fulcrum: " + oneLine(e));
+            return EXIT_FAILURE;
+        } catch (Throwable e) {
+            System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
+            return EXIT_FAILURE;
+        }
     }
 
     /**

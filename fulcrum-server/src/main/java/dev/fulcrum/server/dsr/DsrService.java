@@ -17,7 +17,7 @@ import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.net.LinkInterface;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
+import dev.fulcrum.server.registry.PoolEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +43,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * their view of the pool current — servers, health (the pool's checks), MACs from the kernel's
  * neighbour table — and reports counts to {@code /metrics}.
  *
+ * <p>Threads: {@code fulcrum-dsr-control} reads the neighbour table, prompts ARP and reports
+ * counts; what the forwarders see (servers, state, MACs) is rebuilt on the registry's control
+ * thread, as a command after each read and on each event of the pool, which is also where MAC
+ * learning is reported ({@code dsr-mac-learned}, {@code dsr-mac-lost}).
+ *
  * <p>Thread-safety: {@link #close()} and {@link #status()} from any thread.
  */
 public final class DsrService implements AutoCloseable {
@@ -63,8 +68,8 @@ public final class DsrService implements AutoCloseable {
     private ArpResponder arpResponder;
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("fulcrum-dsr-control").daemon(true).factory());
-    /** Server address → MAC, as last read; confined to {@link #refresh()} (synchronized). */
-    private Map<String, Long> macs = Map.of();
+    /** Server address → MAC, as last read (by the DSR thread; {@link #refresh()} reads it). */
+    private volatile Map<String, Long> macs = Map.of();
     private long forwardedReported;
     private long droppedReported;
 
@@ -127,7 +132,7 @@ public final class DsrService implements AutoCloseable {
             }
         }
         registry.onEvent(service::onEvent);
-        service.refresh();
+        registry.control().run(service::refresh);
         forwarders.forEach(DsrForwarder::start);
         service.control.scheduleWithFixedDelay(service::tick, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
         log.info("dsr: {}:{} on {} (MAC {}) to pool {}, {} forwarder thread(s)", vip.getHostAddress(),
@@ -138,10 +143,19 @@ public final class DsrService implements AutoCloseable {
         return service;
     }
 
-    /** A pool change (health, added, removed, drained) reaches the forwarders at once. */
-    private void onEvent(RegistryEvent e) {
-        if (e.pool().equals(pool.name()) && e.type().startsWith("server-")) {
-            control.execute(this::refresh);
+    /** A pool change (health, added, removed, drained, weight) reaches the forwarders at once. On the control thread. */
+    private void onEvent(PoolEvent e) {
+        switch (e) {
+            case PoolEvent.ServerAdded _, PoolEvent.ServerRemoved _, PoolEvent.ServerUp _, PoolEvent.ServerDown _,
+                 PoolEvent.ServerEjected _, PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _,
+                 PoolEvent.WeightChanged _ -> {
+                if (e.pool() == pool) {
+                    refresh();
+                }
+            }
+            case PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
+                 PoolEvent.ConfigReloaded _ -> {
+            }
         }
     }
 
@@ -151,7 +165,7 @@ public final class DsrService implements AutoCloseable {
         } catch (IOException e) {
             log.warn("dsr: cannot read the neighbour table: {}", e.getMessage());
         }
-        refresh();
+        registry.control().execute(this::refresh);
         resolveUnknown();
         report();
     }
@@ -175,8 +189,8 @@ public final class DsrService implements AutoCloseable {
         }
     }
 
-    /** Publishes the pool's servers, with their MACs and state, to the forwarders. */
-    private synchronized void refresh() {
+    /** Publishes the pool's servers, with their MACs and state, to the forwarders. On the control thread. */
+    private void refresh() {
         Map<String, Long> known = macs;
         List<DsrServer> servers = DsrServer.of(pool.snapshot(),
                 s -> known.getOrDefault(s.address().host(), MacAddress.UNKNOWN));
@@ -199,11 +213,14 @@ public final class DsrService implements AutoCloseable {
             }
             Server server = pool.pool().servers().stream().filter(x -> x.id().equals(s.name())).findFirst()
                     .orElse(null);
+            if (server == null) {
+                continue; // removed meanwhile: its server-removed event says more
+            }
             if (MacAddress.isKnown(s.mac())) {
-                registry.emit("dsr-mac-learned", pool, server, "at " + MacAddress.format(s.mac()));
+                registry.emit(new PoolEvent.MacLearned(registry.now(), pool, server, "at " + MacAddress.format(s.mac())));
             } else if (MacAddress.isKnown(was)) {
-                registry.emit("dsr-mac-lost", pool, server, "was " + MacAddress.format(was)
-                        + "; its packets are dropped until it answers ARP again");
+                registry.emit(new PoolEvent.MacLost(registry.now(), pool, server, "was " + MacAddress.format(was)
+                        + "; its packets are dropped until it answers ARP again"));
             }
         }
     }

@@ -20,6 +20,7 @@ import dev.fulcrum.server.admin.Outcome;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;
 import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.net.LinkInterface;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -236,7 +237,7 @@ public final class HaSpeaker implements AutoCloseable {
             removeVirtualIps();
             state = VrrpState.FAULT;
             metrics.haMaster(config.virtualRouterId(), false);
-            registry.emit("ha-fault", null, null, "speaker stopped: " + e.getMessage());
+            registry.emit(new PoolEvent.HaFault(registry.now(), "speaker stopped: " + e.getMessage()));
         } finally {
             socket.close();
             arp.close();
@@ -373,9 +374,9 @@ public final class HaSpeaker implements AutoCloseable {
         metrics.haMaster(config.virtualRouterId(), t.to() == VrrpState.MASTER);
         String detail = t.from() + " -> " + t.to() + ": " + t.reason();
         switch (t.to()) {
-            case MASTER -> registry.emit("ha-master", null, null, detail);
-            case BACKUP -> registry.emit("ha-backup", null, null, detail);
-            case FAULT -> registry.emit("ha-fault", null, null, detail);
+            case MASTER -> registry.emit(new PoolEvent.HaMaster(registry.now(), detail));
+            case BACKUP -> registry.emit(new PoolEvent.HaBackup(registry.now(), detail));
+            case FAULT -> registry.emit(new PoolEvent.HaFault(registry.now(), detail));
             case INITIALIZE -> log.info("ha: {}", detail);
         }
         if (t.to() != VrrpState.INITIALIZE) {

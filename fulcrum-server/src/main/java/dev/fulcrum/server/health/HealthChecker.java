@@ -2,36 +2,31 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.health.HealthCounter;
 import dev.fulcrum.core.health.Transition;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.control.Scheduler;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 
 /**
  * Runs the active health checks ({@code health-check} of each pool) for every server of a
  * {@link Registry}, and moves servers between {@code checking}, {@code up} and {@code down} through
- * {@link Registry#setHealth}, which publishes the pool's new snapshot before it reports the
+ * {@link Registry#setCheck}, which publishes the pool's new snapshot before it reports the
  * {@code server-up}/{@code server-down} event. Each server has one {@link HealthCounter}.
  *
  * <p>Scheduling: servers registered before the checker started are taken as up and get their first
@@ -46,25 +41,24 @@ import java.util.random.RandomGenerator;
  * check (a changed rise/fall restarts its counter at the edge of its current state); on
  * {@code config-reloaded} servers of pools that just got checks are picked up.
  *
- * <p>Threads: all checks, counters and transitions run on one event loop of the checker's own
- * ({@code fulcrum-health}), never on the data plane's loops, so a slow server or a flood of checks
- * cannot delay requests. The same loop is the control thread of the {@link OutlierEjector}
- * ({@link #controlExecutor()}), so health transitions and ejections never race. The query methods
- * are thread-safe.
+ * <p>Threads: scheduling, counters and transitions run on the registry's control thread
+ * ({@link ControlPlane}), in its time, so health transitions, ejections and admin commands never
+ * race; the probes' I/O runs on the {@link Prober}'s own event loop ({@code fulcrum-health}), whose
+ * outcomes come back to the control thread as commands. The query methods are thread-safe.
  */
 public final class HealthChecker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
 
     private final Registry registry;
-    private final Clock clock;
+    private final ControlPlane control;
     private final RandomGenerator random;
-    private final EventLoopGroup group;
-    private final EventLoop loop;
+    private final Prober prober;
+    private final CheckListener onCheck;
     private final Map<Server, Target> targets = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** One checked server; fields without volatile are confined to {@link #loop}. */
+    /** One checked server; fields without volatile are confined to the control thread. */
     private static final class Target {
         final PoolRuntime pool;
         final Server server;
@@ -72,73 +66,62 @@ public final class HealthChecker implements AutoCloseable {
         final LongAdder passed = new LongAdder();
         final LongAdder failed = new LongAdder();
         volatile CheckResult last;
-        volatile ServerState activeState;
-        ScheduledFuture<?> next;
-        /** {@link System#nanoTime()} when the current check started. */
-        long checkStarted;
+        Scheduler.Scheduled next;
+        /** When the current check started, in the control thread's time. */
+        Instant checkStarted;
         boolean stopped;
 
         Target(PoolRuntime pool, Server server, HealthCounter counter) {
             this.pool = pool;
             this.server = server;
             this.counter = counter;
-            this.activeState = counter.state();
         }
     }
 
-    /** Told of every check's result (metrics); called on the checker's loop, must be quick. */
+    /** Told of every check's result (metrics); called on the control thread, must be quick. */
     @FunctionalInterface
     public interface CheckListener {
         void checked(String pool, Server server, boolean pass);
     }
 
-    private volatile CheckListener onCheck = (pool, server, pass) -> { };
-
     /** A checker with a random spread; starts checking at once. */
-    public HealthChecker(Registry registry, Clock clock) {
-        this(registry, clock, RandomGenerator.of("L64X128MixRandom"));
+    public HealthChecker(Registry registry) {
+        this(registry, RandomGenerator.of("L64X128MixRandom"));
     }
 
     /** A checker that reports every result to {@code onCheck} (e.g. the health-check counter). */
-    public HealthChecker(Registry registry, Clock clock, CheckListener onCheck) {
-        this(registry, clock, RandomGenerator.of("L64X128MixRandom"));
-        this.onCheck = onCheck;
+    public HealthChecker(Registry registry, CheckListener onCheck) {
+        this(registry, RandomGenerator.of("L64X128MixRandom"), onCheck, Prober.netty(registry.control()));
+    }
+
+    /** @param random the source of the spread (seed it in tests); used on the control thread only */
+    public HealthChecker(Registry registry, RandomGenerator random) {
+        this(registry, random, (pool, server, pass) -> { }, Prober.netty(registry.control()));
     }
 
     /**
      * Starts checking every server of {@code registry}, and from now on every server added to it.
      * Calls {@link Registry#enableHealthChecking()} first, so servers added from now on wait in
      * {@code checking} for their first pass.
-     *
-     * @param random the source of the spread (seed it in tests); used on the checker's loop only
      */
-    public HealthChecker(Registry registry, Clock clock, RandomGenerator random) {
+    HealthChecker(Registry registry, RandomGenerator random, CheckListener onCheck, Prober prober) {
         this.registry = registry;
-        this.clock = clock;
+        this.control = registry.control();
         this.random = random;
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fulcrum-health", true),
-                NioIoHandler.newFactory());
-        this.loop = group.next();
+        this.onCheck = onCheck;
+        this.prober = prober;
         registry.enableHealthChecking();
         registry.onEvent(this::onEvent);
-        loop.execute(this::trackAll);
+        control.execute(this::trackAll);
     }
 
-    /** Tracks every server not tracked yet (start, and a reload that turned checks on). On the loop. */
+    /** Tracks every server not tracked yet (start, and a reload that turned checks on). On the control thread. */
     private void trackAll() {
         for (PoolRuntime pool : registry.pools()) {
             for (Server server : pool.pool().servers()) {
-                track(pool, server, server.health() == ServerState.CHECKING);
+                track(pool, server, server.check() == CheckState.CHECKING);
             }
         }
-    }
-
-    /**
-     * The single control thread the checks run on; the {@link OutlierEjector} decides and ejects on
-     * it too. Tasks must be short and must not block.
-     */
-    public ScheduledExecutorService controlExecutor() {
-        return loop;
     }
 
     /** The last check of a server, empty before its first one (or when its pool is not checked). */
@@ -154,9 +137,9 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * Whether a server's active checks say it may take traffic: its counter is on the up side and
-     * its last check passed. True for servers that are not checked ({@code type: none}). The
-     * {@link OutlierEjector} asks this when an ejection ends.
+     * Whether a server's active checks say it may take traffic: their verdict is up (an ejection
+     * does not overwrite it) and its last check passed. True for servers that are not checked
+     * ({@code type: none}). The {@link OutlierEjector} asks this when an ejection ends.
      */
     public boolean passing(Server server) {
         Target t = targets.get(server);
@@ -164,67 +147,65 @@ public final class HealthChecker implements AutoCloseable {
             return true;
         }
         CheckResult last = t.last;
-        return t.activeState == ServerState.UP && (last == null || last.ok());
+        return server.check() == CheckState.UP && (last == null || last.ok());
     }
 
-    private void onEvent(RegistryEvent event) {
+    /** On the control thread. */
+    private void onEvent(PoolEvent event) {
         if (closed) {
             return;
         }
-        switch (event.type()) {
-            case "server-added" -> loop.execute(() -> {
-                PoolRuntime pool = poolOrNull(event.pool());
-                if (pool != null) {
-                    pool.pool().find(event.server()).ifPresent(s -> track(pool, s, true));
-                }
-            });
-            case "config-reloaded" -> loop.execute(this::trackAll);
-            case "server-removed" -> loop.execute(() -> targets.values().removeIf(t -> {
-                boolean gone = t.server.isRemoved();
-                if (gone) {
+        switch (event) {
+            case PoolEvent.ServerAdded added -> track(added.pool(), added.server(), true);
+            case PoolEvent.ServerRemoved removed -> {
+                Target t = targets.remove(removed.server());
+                if (t != null) {
                     stop(t);
                 }
-                return gone;
-            }));
-            default -> {
+            }
+            case PoolEvent.ConfigReloaded _ -> trackAll();
+            case PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _, PoolEvent.ServerDraining _,
+                 PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _, PoolEvent.MacLearned _,
+                 PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _ -> {
             }
         }
     }
 
-    private PoolRuntime poolOrNull(String name) {
-        try {
-            return registry.pool(name);
-        } catch (java.util.NoSuchElementException e) {
-            return null;
-        }
-    }
-
-    /** Starts checking a server, at once or at a random point of the first interval. On the loop. */
+    /** Starts checking a server, at once or at a random point of the first interval. On the control thread. */
     private void track(PoolRuntime pool, Server server, boolean now) {
         HealthCheck check = pool.settings().healthCheck();
         if (closed || server.isRemoved() || check == null || check.type() == CheckType.NONE
                 || targets.containsKey(server)) {
             return;
         }
-        Target target = new Target(pool, server, counter(server.health(), check));
+        Target target = new Target(pool, server, counter(server.check(), check));
         targets.put(server, target);
         long delay = now ? 0 : (long) (random.nextDouble() * check.interval().toNanos());
-        schedule(target, delay);
+        schedule(target, Duration.ofNanos(delay));
     }
 
-    private static HealthCounter counter(ServerState state, HealthCheck check) {
+    private static HealthCounter counter(CheckState state, HealthCheck check) {
         return switch (state) {
             case CHECKING -> HealthCounter.checking(check.rise(), check.fall());
             case DOWN -> HealthCounter.down(check.rise(), check.fall());
-            default -> HealthCounter.up(check.rise(), check.fall());
+            case UP -> HealthCounter.up(check.rise(), check.fall());
         };
     }
 
-    private void schedule(Target t, long delayNanos) {
+    private static CheckState verdict(ServerState counterState) {
+        return switch (counterState) {
+            case CHECKING -> CheckState.CHECKING;
+            case DOWN -> CheckState.DOWN;
+            case UP -> CheckState.UP;
+            case EJECTED, DRAINING -> throw new IllegalStateException("not a counter state: " + counterState);
+        };
+    }
+
+    private void schedule(Target t, Duration delay) {
         if (closed || t.stopped) {
             return;
         }
-        t.next = loop.schedule(() -> check(t), delayNanos, TimeUnit.NANOSECONDS);
+        t.next = control.schedule(delay, () -> check(t));
     }
 
     private void check(Target t) {
@@ -235,35 +216,34 @@ public final class HealthChecker implements AutoCloseable {
         if (t.server.isRemoved() || check == null || check.type() == CheckType.NONE) {
             targets.remove(t.server, t);
             stop(t);
-            ServerState health = t.server.health();
-            if (!t.server.isRemoved() && (health == ServerState.DOWN || health == ServerState.CHECKING)) {
+            if (!t.server.isRemoved() && t.server.check() != CheckState.UP) {
                 // a reload turned checks off: nothing will ever bring it up otherwise
-                registry.setHealth(t.pool, t.server, ServerState.UP, "server-up", "health checks turned off");
+                registry.setCheck(t.pool, t.server, CheckState.UP, "health checks turned off");
             }
             return;
         }
         if (check.rise() != t.counter.rise() || check.fall() != t.counter.fall()) {
             // a reload changed rise/fall: keep the state, restart the counter at that state's edge
-            t.counter = counter(t.counter.state(), check);
+            t.counter = counter(verdict(t.counter.state()), check);
         }
-        t.checkStarted = System.nanoTime();
-        Probe.run(loop, NioSocketChannel.class, t.server.address(), check, outcome -> onOutcome(t, outcome));
+        t.checkStarted = control.now();
+        prober.probe(t.server.address(), check, outcome -> onOutcome(t, outcome));
     }
 
+    /** On the control thread. */
     private void onOutcome(Target t, Probe.Outcome outcome) {
         if (closed || t.stopped) {
             return;
         }
-        t.last = new CheckResult(clock.instant(), outcome.ok(), outcome.detail());
+        t.last = new CheckResult(control.now(), outcome.ok(), outcome.detail());
         (outcome.ok() ? t.passed : t.failed).increment();
         onCheck.checked(t.pool.name(), t.server, outcome.ok());
         Optional<Transition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
-        t.activeState = t.counter.state();
         transition.ifPresent(tr -> apply(t, tr));
         HealthCheck check = t.pool.settings().healthCheck();
         if (check != null) {
-            long took = System.nanoTime() - t.checkStarted;
-            schedule(t, Math.max(1, nextDelay(check) - took));
+            long took = Duration.between(t.checkStarted, control.now()).toNanos();
+            schedule(t, Duration.ofNanos(Math.max(1, nextDelay(check) - took)));
         }
     }
 
@@ -271,12 +251,8 @@ public final class HealthChecker implements AutoCloseable {
         if (t.server.isRemoved()) {
             return;
         }
-        if (tr.to() == ServerState.UP) {
-            registry.setHealth(t.pool, t.server, ServerState.UP, "server-up", tr.reason());
-        } else if (tr.to() == ServerState.DOWN) {
-            // Also ends an ejection: failing active checks is the stronger verdict.
-            registry.setHealth(t.pool, t.server, ServerState.DOWN, "server-down", tr.reason());
-        }
+        // A down verdict also ends an ejection: failing active checks is the stronger verdict.
+        registry.setCheck(t.pool, t.server, verdict(tr.to()), tr.reason());
     }
 
     /** {@code interval × (1 ± jitter)}, uniformly. */
@@ -288,14 +264,14 @@ public final class HealthChecker implements AutoCloseable {
     private static void stop(Target t) {
         t.stopped = true;
         if (t.next != null) {
-            t.next.cancel(false);
+            t.next.cancel();
         }
     }
 
     @Override
     public void close() {
         closed = true;
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        prober.close();
         log.debug("health checks stopped");
     }
 }

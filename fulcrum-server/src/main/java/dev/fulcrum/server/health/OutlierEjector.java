@@ -9,18 +9,16 @@ import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -35,20 +33,20 @@ import java.util.function.Predicate;
  * <p>When an ejection ends, the server returns ({@code server-up}) if its active checks pass
  * ({@code activeChecksPass}, usually {@link HealthChecker#passing}); otherwise it stays ejected and
  * is looked at again one check interval later. If its active checks take it {@code down}
- * meanwhile, the ejection is over and the health checks decide its return.
+ * meanwhile, the ejection is over and the health checks decide its return. The ejection is a
+ * flag of its own ({@link Server#ejectedUntil()}), so it never overwrites the checks' verdict.
  *
  * <p>Threads: {@link #onResult} is on the request path and costs a map lookup and one or two
- * atomic operations; the decision and the ejection run on the control executor (the health
- * checker's loop), submitted once per trip thanks to a CAS flag, so no request thread ever waits
- * for the registry and two threads never eject the same server.
+ * atomic operations; the decision, the ejection and its end are commands on the registry's control
+ * thread ({@link ControlPlane}), in its time, sent once per trip thanks to a CAS flag, so no
+ * request thread ever waits for the registry and two threads never eject the same server.
  */
 public final class OutlierEjector {
 
     private static final Logger log = LoggerFactory.getLogger(OutlierEjector.class);
 
     private final Registry registry;
-    private final Clock clock;
-    private final ScheduledExecutorService control;
+    private final ControlPlane control;
     private final Predicate<Server> activeChecksPass;
     private final Map<Server, Tracker> trackers = new ConcurrentHashMap<>();
     private final Map<OutlierDetection, OutlierDetector> detectors = new ConcurrentHashMap<>();
@@ -63,26 +61,29 @@ public final class OutlierEjector {
         History history = History.NONE;
     }
 
-    /**
-     * @param control          the single control thread (e.g. {@link HealthChecker#controlExecutor()})
-     * @param activeChecksPass whether a server's active checks let it back when its ejection ends
-     */
-    public OutlierEjector(Registry registry, Clock clock, ScheduledExecutorService control,
-                          Predicate<Server> activeChecksPass) {
+    /** @param activeChecksPass whether a server's active checks let it back when its ejection ends */
+    public OutlierEjector(Registry registry, Predicate<Server> activeChecksPass) {
         this.registry = registry;
-        this.clock = clock;
-        this.control = control;
+        this.control = registry.control();
         this.activeChecksPass = activeChecksPass;
-        registry.onEvent(e -> {
-            if (e.type().equals("server-removed")) {
-                trackers.keySet().removeIf(Server::isRemoved);
-            }
-        });
+        registry.onEvent(this::onEvent);
     }
 
-    /** Wires an ejector to a health checker: its control loop, and its verdict on return. */
-    public static OutlierEjector on(Registry registry, Clock clock, HealthChecker checker) {
-        return new OutlierEjector(registry, clock, checker.controlExecutor(), checker::passing);
+    /** Wires an ejector to a health checker's verdict on return. */
+    public static OutlierEjector on(Registry registry, HealthChecker checker) {
+        return new OutlierEjector(registry, checker::passing);
+    }
+
+    /** On the control thread. */
+    private void onEvent(PoolEvent event) {
+        switch (event) {
+            case PoolEvent.ServerRemoved removed -> trackers.remove(removed.server());
+            case PoolEvent.ServerAdded _, PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
+                 PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
+                 PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
+                 PoolEvent.ConfigReloaded _ -> {
+            }
+        }
     }
 
     /**
@@ -132,11 +133,7 @@ public final class OutlierEjector {
         String reason = detector.tripReason(gateway, fivexx);
         if (reason != null && t.decisionPending.compareAndSet(false, true)) {
             Tracker tracker = t;
-            try {
-                control.execute(() -> decide(pool, server, tracker, detector, reason));
-            } catch (RejectedExecutionException e) {
-                tracker.decisionPending.set(false); // shutting down
-            }
+            control.execute(() -> decide(pool, server, tracker, detector, reason));
         }
     }
 
@@ -163,12 +160,12 @@ public final class OutlierEjector {
                 return;
             }
             var servers = pool.pool().servers();
-            int ejected = (int) servers.stream().filter(s -> s.health() == ServerState.EJECTED).count();
-            Decision decision = detector.decide(clock.instant(), t.history, ejected, servers.size());
+            int ejected = (int) servers.stream().filter(Server::isEjected).count();
+            Decision decision = detector.decide(control.now(), t.history, ejected, servers.size());
             switch (decision) {
                 case Decision.Eject eject -> {
                     t.history = eject.next();
-                    registry.setHealth(pool, server, ServerState.EJECTED, "server-ejected",
+                    registry.eject(pool, server, control.now().plus(eject.time()),
                             reason + ", ejected for " + Probe.format(eject.time()));
                     schedule(() -> endEjection(pool, server, t, eject.time()), eject.time());
                 }
@@ -186,26 +183,25 @@ public final class OutlierEjector {
             trackers.remove(server, t);
             return;
         }
-        if (server.health() != ServerState.EJECTED) {
+        if (!server.isEjected()) {
             return; // active checks took it down meanwhile; they decide its return
         }
         if (activeChecksPass.test(server)) {
             t.gateway.set(0);
             t.fivexx.set(0);
-            t.history = t.history.returned(clock.instant());
-            registry.setHealth(pool, server, ServerState.UP, "server-up",
+            t.history = t.history.returned(control.now());
+            registry.endEjection(pool, server,
                     "ejection of " + Probe.format(time) + " ended, health checks pass");
         } else {
-            schedule(() -> endEjection(pool, server, t, time), interval(pool));
+            // still out until its checks pass: looked at again one check interval later
+            Duration next = interval(pool);
+            registry.eject(pool, server, control.now().plus(next), "ejection extended, health checks fail");
+            schedule(() -> endEjection(pool, server, t, time), next);
         }
     }
 
     private void schedule(Runnable task, Duration delay) {
-        try {
-            control.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            log.debug("control executor closed; ejection task dropped");
-        }
+        control.schedule(delay, task);
     }
 
     private static Duration interval(PoolRuntime pool) {

@@ -2,20 +2,16 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.health.SlowStart;
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
-import dev.fulcrum.server.registry.RegistryEvent;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Slow start at run time (spec {@code slow-start}): when a server of a pool with a slow-start
@@ -24,93 +20,82 @@ import java.util.concurrent.TimeUnit;
  * republished {@link #STEPS} times over the window, so the balancer sees the weight grow in steps.
  * Servers up when Fulcrum started take their full weight at once.
  *
- * <p>The {@code server-up} event comes after the snapshot that put the server in rotation, so
- * that snapshot still carries the full weight; the ramped one replaces it straight away, on the
- * same thread, before any later event.
+ * <p>The ramp is a flag of the server's own ({@link Server#rampingSince()}), set when it comes up
+ * and cleared at the step that ends the window or when it leaves rotation; the pool's
+ * effective-weight function is a pure function of that flag, the window and the time. The
+ * {@code server-up} event comes after the snapshot that put the server in rotation, so that
+ * snapshot still carries the full weight; the ramped one replaces it straight away, in the same
+ * command, before any later event.
  *
- * <p>Thread-safe; republishing runs on the given control executor.
+ * <p>Threads: everything runs on the registry's control thread ({@link ControlPlane}), in its
+ * time: the event, each step (a scheduled command) and the weight function, which the pool calls
+ * while it publishes (which only commands do).
  */
 public final class SlowStartRamp {
 
     /** Republications per slow-start window (at most; never more often than every 100 ms). */
     public static final int STEPS = 20;
 
-    private final Registry registry;
-    private final Clock clock;
-    private final ScheduledExecutorService control;
-    private final Map<Server, Instant> upSince = new ConcurrentHashMap<>();
-    private final Set<String> installed = ConcurrentHashMap.newKeySet();
+    private final ControlPlane control;
+    /** Pools whose effective-weight function is this ramp's; control thread only. */
+    private final Set<PoolRuntime> installed = ConcurrentHashMap.newKeySet();
 
-    public SlowStartRamp(Registry registry, Clock clock, ScheduledExecutorService control) {
-        this.registry = registry;
-        this.clock = clock;
-        this.control = control;
+    public SlowStartRamp(Registry registry) {
+        this.control = registry.control();
         registry.onEvent(this::onEvent);
     }
 
-    private void onEvent(RegistryEvent e) {
-        if (!e.type().equals("server-up") && !e.type().equals("server-removed")) {
-            return;
+    /** On the control thread. */
+    private void onEvent(PoolEvent e) {
+        switch (e) {
+            case PoolEvent.ServerUp up -> ramp(up.pool(), up.server());
+            case PoolEvent.ServerAdded _, PoolEvent.ServerRemoved _, PoolEvent.ServerDown _,
+                 PoolEvent.ServerEjected _, PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _,
+                 PoolEvent.WeightChanged _, PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _,
+                 PoolEvent.HaEvent _, PoolEvent.ConfigReloaded _ -> {
+            }
         }
-        PoolRuntime pool;
-        try {
-            pool = registry.pool(e.pool());
-        } catch (NoSuchElementException gone) {
-            return;
-        }
-        if (e.type().equals("server-removed")) {
-            upSince.keySet().removeIf(Server::isRemoved);
-            return;
-        }
-        Duration window = pool.settings().slowStart();
-        if (window == null || window.toMillis() <= 0) {
-            return;
-        }
-        Server server = pool.pool().find(e.server()).orElse(null);
-        if (server == null) {
-            return;
-        }
-        upSince.put(server, clock.instant());
-        if (installed.add(pool.name())) {
-            pool.pool().setEffectiveWeight(s -> effectiveWeight(pool, s));
-        } else {
-            pool.pool().republish();
-        }
-        long step = Math.max(100, window.toMillis() / STEPS);
-        scheduleStep(pool, server, step);
     }
 
-    /** The weight the balancer uses for {@code server} now. Called under the pool's lock. */
+    private void ramp(PoolRuntime pool, Server server) {
+        Duration window = pool.settings().slowStart();
+        if (window == null || window.toMillis() <= 0 || server.isRemoved()) {
+            return;
+        }
+        Instant since = control.now();
+        pool.pool().setRampingSince(server, since);
+        if (installed.add(pool)) {
+            pool.pool().setEffectiveWeight(s -> effectiveWeight(pool, s));
+        }
+        Duration step = Duration.ofMillis(Math.max(100, window.toMillis() / STEPS));
+        scheduleStep(pool, server, since, step);
+    }
+
+    /** The weight the balancer uses for {@code server} now. Called by the pool while it publishes. */
     private int effectiveWeight(PoolRuntime pool, Server server) {
-        Instant since = upSince.get(server);
+        Instant since = server.rampingSince();
         Duration window = pool.settings().slowStart();
         if (since == null || window == null) {
             return server.weight();
         }
-        Duration sinceUp = Duration.between(since, clock.instant());
-        if (!SlowStart.ramping(sinceUp, window)) {
-            upSince.remove(server, since);
-        }
-        return SlowStart.effectiveWeight(server.weight(), sinceUp, window);
+        return SlowStart.effectiveWeight(server.weight(), Duration.between(since, control.now()), window);
     }
 
-    private void scheduleStep(PoolRuntime pool, Server server, long stepMs) {
-        try {
-            control.schedule(() -> {
-                if (server.isRemoved() || server.health() != dev.fulcrum.core.pool.ServerState.UP) {
-                    upSince.remove(server); // out of rotation: its next server-up starts a new ramp
-                    return;
-                }
-                if (!upSince.containsKey(server)) {
-                    return;
-                }
-                pool.pool().republish();
-                if (upSince.containsKey(server)) {
-                    scheduleStep(pool, server, stepMs);
-                }
-            }, stepMs, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            // shutting down: the server keeps the weight it has
-        }
+    /** The ramp that began at {@code since} takes its next step; a newer ramp has its own steps. */
+    private void scheduleStep(PoolRuntime pool, Server server, Instant since, Duration step) {
+        control.schedule(step, () -> {
+            if (!since.equals(server.rampingSince())) {
+                return; // ended, or replaced by a newer ramp
+            }
+            Duration window = pool.settings().slowStart();
+            boolean outOfRotation = server.isRemoved() || server.health() != ServerState.UP;
+            if (outOfRotation || window == null || !SlowStart.ramping(Duration.between(since, control.now()), window)) {
+                // done, or out of rotation: its next server-up starts a new ramp
+                pool.pool().setRampingSince(server, null);
+                return;
+            }
+            pool.pool().republish();
+            scheduleStep(pool, server, since, step);
+        });
     }
 }

@@ -1,5 +1,8 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.http.codec.HttpCodecs;
+import dev.fulcrum.server.http.codec.ResponseDecoder;
+
 import dev.fulcrum.core.pool.Server;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -8,8 +11,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -30,16 +31,14 @@ import java.util.concurrent.TimeUnit;
  * closes it, after {@code idleTimeout}, or when its server is removed from the pool.
  *
  * <p>The production {@link ServerConnector}. New connections are made here too ({@link #connect}),
- * with the pipeline of {@link #initServerPipeline}: a {@link ServerResponseDecoder} (it
- * tells whether a connection may come back after a response), a request encoder and a
- * {@link BackendHandler}, and counted on the {@link Server} (opened/closed).
+ * with the pipeline of {@link #initServerPipeline}: a {@link ResponseDecoder} (it tells whether a
+ * connection may come back after a response) and a {@link BackendHandler} (which writes requests
+ * with its {@link MessageWriter}), and counted on the {@link Server} (opened/closed).
  *
  * <p>Thread-safety: {@link #connect}, {@link #takeIdle}, {@link #park} and {@link #hasIdle} must be
  * called on {@code loop}; {@link #closeAll} from any thread.
  */
 final class BackendConnectionPool implements ServerConnector {
-
-    private static final int MAX_RESPONSE_HEAD_BYTES = 65536;
 
     private final Bootstrap template;
     private final long idleTimeoutNanos;
@@ -56,8 +55,8 @@ final class BackendConnectionPool implements ServerConnector {
      * backend}. The {@code codec} name is what a WebSocket upgrade removes.
      */
     static void initServerPipeline(Channel ch, Server server) {
-        ServerResponseDecoder decoder = new ServerResponseDecoder(MAX_RESPONSE_HEAD_BYTES);
-        ch.pipeline().addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpRequestEncoder()));
+        ResponseDecoder decoder = HttpCodecs.responseDecoder();
+        ch.pipeline().addLast(BackendHandler.DECODER, decoder);
         ch.pipeline().addLast("backend", new BackendHandler(server, decoder));
     }
 

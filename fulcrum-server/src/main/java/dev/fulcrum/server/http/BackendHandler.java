@@ -1,5 +1,7 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.http.codec.ResponseDecoder;
+
 import dev.fulcrum.core.pool.Server;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,7 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 
 /**
- * The tail of a server connection's pipeline (after the HTTP client codec). While the connection
+ * The tail of a server connection's pipeline (after its {@link ResponseDecoder}). While the connection
  * is lent to a request it hands every response part to that {@link ProxyExchange}; while it idles
  * in the {@link BackendConnectionPool} any byte from the server is a protocol error and closes it.
  * Confined to its channel's event loop (which is also the client's).
@@ -20,19 +22,33 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
     private final Server server;
-    private final ServerResponseDecoder decoder;
+    /** The name of the server connection's response decoder in its pipeline. */
+    static final String DECODER = "codec";
+
+    private final ResponseDecoder decoder;
+    private MessageWriter writer;
     /** The request using this connection; null while pooled. */
     private ProxyExchange exchange;
     private long idleSinceNanos;
     private boolean reset;
 
-    BackendHandler(Server server, ServerResponseDecoder decoder) {
+    BackendHandler(Server server, ResponseDecoder decoder) {
         this.server = server;
         this.decoder = decoder;
     }
 
     Server server() {
         return server;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        writer = new MessageWriter(ctx);
+    }
+
+    /** Writes the requests sent on this connection (one after another; it carries each message's framing). */
+    MessageWriter writer() {
+        return writer;
     }
 
     /** Lent to {@code exchange}, whose request (a HEAD request when {@code head}) goes out next. */
@@ -53,7 +69,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         decoder.idle();
     }
 
-    /** After a response's last part: whether the connection's bytes were framed exactly (see {@link ServerResponseDecoder}). */
+    /** After a response's last part: whether the connection's bytes were framed exactly (see {@link ResponseDecoder}). */
     boolean reusable() {
         return decoder.reusable();
     }

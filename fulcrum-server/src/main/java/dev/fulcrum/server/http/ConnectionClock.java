@@ -41,6 +41,8 @@ final class ConnectionClock {
     private ScheduledFuture<?> task;
     private long taskAtNanos;
     private boolean closed;
+    /** The task is asking the parts: arming is noted by asking them again at the end. */
+    private boolean firing;
 
     ConnectionClock(EventExecutor executor) {
         this.executor = executor;
@@ -60,8 +62,8 @@ final class ConnectionClock {
 
     /** A part's due time became {@code dueNanos}: the task moves only if that is earlier than it. */
     void armed(long dueNanos) {
-        if (closed || dueNanos == NONE) {
-            return;
+        if (closed || firing || dueNanos == NONE) {
+            return; // (while firing, the parts are asked for their due times afterwards)
         }
         if (task == null) {
             schedule(dueNanos);
@@ -91,14 +93,19 @@ final class ConnectionClock {
             return;
         }
         long now = now();
-        for (Timed part : parts) {
-            long due = part.dueNanos();
-            if (due != NONE && due - now <= 0 && !closed) {
-                part.expire(now);
+        firing = true;
+        try {
+            for (Timed part : parts) {
+                long due = part.dueNanos();
+                if (due != NONE && due - now <= 0 && !closed) {
+                    part.expire(now);
+                }
             }
+        } finally {
+            firing = false;
         }
-        if (closed || task != null) {
-            return; // an expiry closed the connection, or armed a part (which scheduled the task)
+        if (closed) {
+            return; // an expiry closed the connection
         }
         long next = NONE;
         for (Timed part : parts) {

@@ -1,23 +1,13 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.text.Escape;
-import dev.fulcrum.server.http.codec.BadRequestException;
 import dev.fulcrum.server.http.message.MessageHead;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpContentException;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,24 +24,6 @@ final class ErrorResponses {
 
     /** 405 must say what is allowed (RFC 9110 15.5.6): every method but CONNECT is proxied. */
     private static final String ALLOWED = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
-
-    /** A full response; {@code head} leaves the body out (answer to a HEAD request). */
-    static FullHttpResponse create(HttpResponseStatus status, String reason, boolean head) {
-        byte[] body = body(status, reason);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-        response.headers()
-                .set(HttpHeaderNames.SERVER, "fulcrum")
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-        } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
-            response.headers().set(HttpHeaderNames.ALLOW, ALLOWED);
-        }
-        return response;
-    }
 
     /**
      * {@link #create} as bytes, for the data path without Netty's encoders: the same response,
@@ -81,40 +53,6 @@ final class ErrorResponses {
     private static byte[] body(HttpResponseStatus status, String reason) {
         String text = status.code() + " " + status.reasonPhrase().toLowerCase() + ": " + reason + "\n";
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * The status for a request the decoder rejected: 431 for a head over {@code max-header-bytes},
-     * 413 for a body over a limit, 400 otherwise (bad syntax, ambiguous framing).
-     */
-    static HttpResponseStatus statusFor(DecoderResult result) {
-        Throwable cause = result.cause();
-        if (cause instanceof BadRequestException bad) {
-            return HttpResponseStatus.valueOf(bad.status());
-        }
-        if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongHttpLineException) {
-            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-        }
-        if (cause instanceof TooLongHttpContentException) {
-            return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
-        }
-        if (cause instanceof TooLongFrameException) {
-            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-        }
-        return HttpResponseStatus.BAD_REQUEST;
-    }
-
-    /** One line naming what the decoder found wrong. */
-    static String reasonFor(DecoderResult result, int maxHeaderBytes) {
-        HttpResponseStatus status = statusFor(result);
-        // the strict decoder's own 431s say what was too large (the head, or the trailers)
-        if (status.equals(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
-                && !(result.cause() instanceof BadRequestException)) {
-            return "request head larger than " + maxHeaderBytes + " bytes";
-        }
-        Throwable cause = result.cause();
-        String message = cause == null || cause.getMessage() == null ? "malformed request" : cause.getMessage();
-        return oneLine(message);
     }
 
     /** A decoder's complaint may quote the client's bytes: one line, control characters escaped. */

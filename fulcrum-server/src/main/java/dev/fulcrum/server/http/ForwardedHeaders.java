@@ -1,18 +1,9 @@
 package dev.fulcrum.server.http;
 
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 import dev.fulcrum.server.http.message.MessageHead;
@@ -36,10 +27,9 @@ import java.util.Set;
  *
  * <p>Trailers lose the fields that must not be trailers (RFC 9110 6.5.1): {@link #filterTrailers}.
  *
- * <p>Each rule exists twice while the data path moves to heads as bytes: on Netty's
- * {@code HttpRequest}/{@code HttpResponse}, and on {@link MessageHead}, where it reads the index
- * and edits by splicing, without a String, list or split per field (no allocation for a typical
- * request when the head's arrays have room for the appended fields). Framing is read from the
+ * <p>Works on {@link MessageHead}: reads the index and edits by splicing, without a String, list
+ * or split per field (no allocation for a typical request when the head's arrays have room for the
+ * appended fields). Framing is read from the
  * head's fields (as {@code HttpUtil} does) or from what the decoder recorded
  * ({@link MessageHead#isChunked()}, {@link MessageHead#contentLength()}). Stateless.
  */
@@ -83,36 +73,6 @@ final class ForwardedHeaders {
     }
 
     /**
-     * True when the client asks to switch to WebSocket: a GET with {@code Connection: upgrade} and
-     * {@code Upgrade: websocket}. No other protocol is passed on: an {@code Upgrade: h2c} that a
-     * server accepted would turn the connection into a tunnel of raw bytes that bypass every check
-     * of Fulcrum's (h2c smuggling); such a request goes on as a plain request without its Upgrade.
-     */
-    static boolean isUpgrade(HttpRequest request) {
-        return HttpMethod.GET.equals(request.method()) && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
-                && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
-                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-    }
-
-    /**
-     * True when the request already passed through the instance called {@code name}: a {@code Via}
-     * entry received by that name (RFC 9110 7.6.3: {@code protocol received-by [comment]}). A pool
-     * that lists one of the instance's own listeners would otherwise send the request round until a
-     * limit stops it, one connection per turn.
-     */
-    static boolean hasLooped(HttpRequest request, String name) {
-        for (String via : request.headers().getAll(HttpHeaderNames.VIA)) {
-            for (String entry : via.split(",")) {
-                String[] parts = entry.strip().split("[ \t]+", 3);
-                if (parts.length >= 2 && parts[1].equalsIgnoreCase(name)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
      * The {@code received-by} pseudonym of an instance name: a token (RFC 9110 5.6.2), so a name
      * with other characters cannot break the Via syntax.
      */
@@ -123,113 +83,6 @@ final class ForwardedHeaders {
             b.append(c < 128 && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) ? c : '-');
         }
         return b.isEmpty() ? "fulcrum" : b.toString();
-    }
-
-    /**
-     * The request as sent to a server: always HTTP/1.1 and keep-alive (Fulcrum pools its server
-     * connections whatever the client does), chunked when the client's body was chunked.
-     * Rewrites {@code in}'s headers in place (no copy on the request path): read what you need from
-     * them (keep-alive, hash keys) before calling this.
-     */
-    static HttpRequest toServer(HttpRequest in, String clientIp, boolean tls, String viaName) {
-        HttpHeaders h = in.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(in);
-        boolean upgrade = isUpgrade(in);
-        String upgradeTo = h.get(HttpHeaderNames.UPGRADE);
-        List<String> before = h.getAll("X-Forwarded-For");
-        List<String> via = h.getAll(HttpHeaderNames.VIA);
-        removeHopByHop(h);
-        if (chunked) {
-            h.remove(HttpHeaderNames.CONTENT_LENGTH);
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        if (upgrade) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-            h.set(HttpHeaderNames.UPGRADE, upgradeTo);
-        }
-        h.set("X-Forwarded-For", before.isEmpty() ? clientIp : String.join(", ", before) + ", " + clientIp);
-        h.set("X-Forwarded-Proto", tls ? "https" : "http");
-        String host = h.get(HttpHeaderNames.HOST);
-        if (host != null) {
-            h.set("X-Forwarded-Host", host);
-        }
-        String viaEntry = "1.1 " + viaName;
-        h.set("Via", via.isEmpty() ? viaEntry : String.join(", ", via) + ", " + viaEntry);
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, in.method(), in.uri(), h);
-    }
-
-    /**
-     * The response as sent to the client.
-     *
-     * @param bodyFollows   the response carries a body on the wire to the client (not HEAD, 1xx, 204, 304)
-     * @param keepAlive     the client connection stays open after it
-     * @return the new head, sharing {@code in}'s headers, rewritten in place (no copy on the request
-     *     path); when the body is close-delimited for an HTTP/1.0 client the caller must close after
-     *     it (see {@link #needsCloseDelimiting})
-     */
-    static HttpResponse toClient(HttpResponse in, HttpVersion clientVersion, boolean bodyFollows, boolean keepAlive) {
-        HttpHeaders h = in.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(in);
-        boolean hasLength = HttpUtil.isContentLengthSet(in);
-        removeHopByHop(h);
-        if (!hasLength && (chunked || bodyFollows) && clientVersion.isKeepAliveDefault()) {
-            // chunked from the server, or close-delimited: re-frame as chunked for an HTTP/1.1 client
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        if (!keepAlive) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!clientVersion.isKeepAliveDefault()) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        return new DefaultHttpResponse(clientVersion, in.status(), h);
-    }
-
-    /** An HTTP/1.0 client cannot take chunked: a response of unknown length is ended by closing. */
-    static boolean needsCloseDelimiting(HttpResponse in, HttpVersion clientVersion, boolean bodyFollows) {
-        return bodyFollows && !HttpUtil.isContentLengthSet(in) && !clientVersion.isKeepAliveDefault();
-    }
-
-    /** An interim (1xx) response for the client: its hop-by-hop headers go, like a final response's. */
-    static HttpResponse interim(HttpResponse in) {
-        HttpHeaders h = in.headers().copy();
-        removeHopByHop(h);
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, in.status(), Unpooled.EMPTY_BUFFER, h,
-                EmptyHttpHeaders.INSTANCE);
-    }
-
-    /** A {@code 101 Switching Protocols} for the client: hop-by-hop headers go, the upgrade stays. */
-    static HttpResponse switchingProtocols(HttpResponse in) {
-        HttpHeaders h = in.headers().copy();
-        String upgradeTo = in.headers().get(HttpHeaderNames.UPGRADE);
-        removeHopByHop(h);
-        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-        if (upgradeTo != null) {
-            h.set(HttpHeaderNames.UPGRADE, upgradeTo);
-        }
-        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, in.status(), h);
-    }
-
-    /** Removes, in place, the trailer fields that must not be trailers; the rest pass on. */
-    static void filterTrailers(HttpHeaders trailers) {
-        if (trailers.isEmpty()) {
-            return;
-        }
-        trailers.names().stream().filter(n -> NOT_TRAILERS.contains(n.toLowerCase(Locale.ROOT))).toList()
-                .forEach(trailers::remove);
-    }
-
-    private static void removeHopByHop(HttpHeaders h) {
-        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String name : connection.split(",")) {
-                String n = name.strip();
-                if (!n.isEmpty() && !PROTECTED.contains(n.toLowerCase(Locale.ROOT))) {
-                    h.remove(n);
-                }
-            }
-        }
-        for (CharSequence name : HOP_BY_HOP) {
-            h.remove(name);
-        }
     }
 
     // ---- the same rules on heads as bytes ----------------------------------------------------
@@ -244,7 +97,12 @@ final class ForwardedHeaders {
                 && (head.minorVersion() >= 1 || head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE));
     }
 
-    /** {@link #isUpgrade(HttpRequest)} on a head as bytes. */
+    /**
+     * True when the client asks to switch to WebSocket: a GET with {@code Connection: upgrade} and
+     * {@code Upgrade: websocket}. No other protocol is passed on: an {@code Upgrade: h2c} that a
+     * server accepted would turn the connection into a tunnel of raw bytes that bypass every check
+     * of Fulcrum's (h2c smuggling); such a request goes on as a plain request without its Upgrade.
+     */
     static boolean isUpgrade(MessageHead request) {
         return request.method() == HttpMethod.GET && request.minorVersion() == 1
                 && request.hasToken(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
@@ -252,8 +110,10 @@ final class ForwardedHeaders {
     }
 
     /**
-     * {@link #hasLooped(HttpRequest, String)} on a head as bytes: each Via list element is read in
-     * place ({@code protocol received-by [comment]}, words split by spaces and tabs), the
+     * True when the request already passed through the instance called {@code name}: a {@code Via}
+     * entry received by that name (RFC 9110 7.6.3). A pool that lists one of the instance's own
+     * listeners would otherwise send the request round until a limit stops it, one connection per
+     * turn. Each Via list element is read in place ({@code protocol received-by [comment]}, words split by spaces and tabs), the
      * {@code received-by} compared with {@code name} ignoring ASCII case.
      */
     static boolean hasLooped(MessageHead request, String name) {
@@ -281,7 +141,7 @@ final class ForwardedHeaders {
     }
 
     /**
-     * {@link #toServer(HttpRequest, String, boolean, String)} on a head as bytes, edited in place:
+     * The request as sent to a server, edited in place:
      * hop-by-hop fields removed, chunked re-declared, a WebSocket upgrade kept, X-Forwarded-For
      * (the values received joined with {@code clientIp}), X-Forwarded-Proto, X-Forwarded-Host
      * (when there is a Host) and Via set; the new fields are appended after the kept ones. The
@@ -322,6 +182,28 @@ final class ForwardedHeaders {
         request.appendText("1.1 ");
         request.appendText(viaName);
         request.endField();
+        request.setFraming(chunked ? -1 : declaredLength(request), chunked);
+    }
+
+    /**
+     * The body length a head declares: the decoder's framing, or (a head built by Fulcrum) its
+     * first Content-Length field; -1 without one.
+     *
+     * @throws IllegalStateException when the Content-Length field is not a number (a decoded head never has one)
+     */
+    static long declaredLength(MessageHead head) {
+        if (head.contentLength() >= 0) {
+            return head.contentLength();
+        }
+        int i = head.indexOf(HttpHeaderNames.CONTENT_LENGTH);
+        if (i < 0) {
+            return -1;
+        }
+        long length = head.longValue(i);
+        if (length < 0) {
+            throw new IllegalStateException("Content-Length is not a number: " + head.valueString(i));
+        }
+        return length;
     }
 
     /**
@@ -334,7 +216,7 @@ final class ForwardedHeaders {
     }
 
     /**
-     * {@link #toClient(HttpResponse, HttpVersion, boolean, boolean)} on a head as bytes, edited in
+     * The response as sent to the client, edited in
      * place; write it with {@code MessageHead.writeResponse(out, clientMinorVersion)} (or
      * {@link MessageWriter}, which frames the body as the head now declares).
      *
@@ -345,10 +227,14 @@ final class ForwardedHeaders {
     static void toClient(MessageHead response, int clientMinorVersion, boolean bodyFollows, boolean keepAlive) {
         boolean chunked = declaresChunked(response);
         boolean hasLength = declaresLength(response);
+        long length = hasLength ? declaredLength(response) : -1;
         removeHopByHop(response);
-        if (!hasLength && (chunked || bodyFollows) && clientMinorVersion >= 1) {
+        boolean chunkedOut = !hasLength && (chunked || bodyFollows) && clientMinorVersion >= 1;
+        if (chunkedOut) {
             response.add("Transfer-Encoding", "chunked");
         }
+        // from here the head's framing is the client's, not the server's: the writer frames by it
+        response.setFraming(length, chunkedOut);
         if (!keepAlive) {
             response.add("Connection", "close");
         } else if (clientMinorVersion == 0) {
@@ -356,17 +242,17 @@ final class ForwardedHeaders {
         }
     }
 
-    /** {@link #needsCloseDelimiting(HttpResponse, HttpVersion, boolean)} on a head as bytes. */
+    /** An HTTP/1.0 client cannot take chunked: a response of unknown length is ended by closing. */
     static boolean needsCloseDelimiting(MessageHead response, int clientMinorVersion, boolean bodyFollows) {
         return bodyFollows && !declaresLength(response) && clientMinorVersion == 0;
     }
 
-    /** {@link #interim(HttpResponse)} on a head as bytes, in place: its hop-by-hop fields go. Written as HTTP/1.1. */
+    /** An interim (1xx) response for the client, in place: its hop-by-hop fields go. Written as HTTP/1.1. */
     static void interim(MessageHead response) {
         removeHopByHop(response);
     }
 
-    /** {@link #switchingProtocols(HttpResponse)} on a head as bytes, in place: hop-by-hop fields go, the upgrade stays. */
+    /** A {@code 101 Switching Protocols} for the client, in place: hop-by-hop fields go, the upgrade stays. */
     static void switchingProtocols(MessageHead response) {
         int upgradeTo = response.indexOf(HttpHeaderNames.UPGRADE);
         removeHopByHop(response);
@@ -378,7 +264,7 @@ final class ForwardedHeaders {
         }
     }
 
-    /** {@link #filterTrailers(HttpHeaders)} on a trailer section as bytes: removes, in place, the fields that must not be trailers. */
+    /** Removes, in place, the trailer fields that must not be trailers (RFC 9110 6.5.1); the rest pass on. */
     static void filterTrailers(MessageHead trailers) {
         for (int i = 0; i < trailers.size(); i++) {
             for (AsciiString name : NOT_TRAILER_NAMES) {

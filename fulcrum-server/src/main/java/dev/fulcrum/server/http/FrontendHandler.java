@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.http.codec.RequestDecoder;
 import dev.fulcrum.server.net.ByteRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -8,14 +9,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
+import dev.fulcrum.server.http.message.MessageEnd;
+import dev.fulcrum.server.http.message.MessageFailure;
+import dev.fulcrum.server.http.message.MessageHead;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +27,8 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client side of one connection: takes decoded requests one at a time, hands each to a
+ * The client side of one connection: takes decoded requests (a {@link MessageHead}, body parts as
+ * {@code ByteBuf}s, a {@link MessageEnd}; or a {@link MessageFailure}) one at a time, hands each to a
  * {@link ProxyExchange}, and decides when to read more from the client. Reading is explicit
  * ({@code AUTO_READ} is off): the next read happens only when the current request can take more
  * body (its last body part flushed to the server) or when waiting for the next request head.
@@ -57,12 +59,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final ChannelInboundHandlerAdapter CLOSE_WHEN_IDLE = new IdleClose();
 
     private final HttpListener listener;
-    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>();
+    private final ArrayDeque<Object> pending = new ArrayDeque<>(4);
     private ChannelHandlerContext ctx;
-    private RequestHeadGuard guard;
-    private ClientResponseEncoder encoder;
+    private RequestDecoder decoder;
+    private MessageWriter writer;
+    /** The connection's one timer; the four below are its parts. */
+    private ConnectionClock clock;
+    private RequestHeadTimer headTimer;
     private RequestBodyTimer bodyTimer;
     private ResponseTimer responseTimer;
+    private IdleTimer idleTimer;
     private String clientIp;
     private ProxyExchange current;
     /** No more requests on this connection: an error was sent, or a close was asked for. */
@@ -88,8 +94,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return responseTimer;
     }
 
-    ClientResponseEncoder encoder() {
-        return encoder;
+    /** Writes the responses of this connection (from this handler's place in the pipeline). */
+    MessageWriter writer() {
+        return writer;
     }
 
     /** True when the connection must close after the current response (graceful close). */
@@ -100,32 +107,38 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.guard = ctx.pipeline().get(RequestHeadGuard.class);
-        this.encoder = ctx.pipeline().get(ClientResponseEncoder.class);
+        this.decoder = ctx.pipeline().get(RequestDecoder.class);
+        this.writer = new MessageWriter(ctx);
         var config = listener.config();
-        this.responseTimer = new ResponseTimer(ctx.channel().eventLoop());
-        this.bodyTimer = new RequestBodyTimer(ctx.executor(), config.requestBodyTimeout().toNanos(),
+        this.clock = new ConnectionClock(ctx.executor());
+        this.headTimer = new RequestHeadTimer(clock, config.requestHeaderTimeout().toNanos(), this::headTimedOut);
+        this.bodyTimer = new RequestBodyTimer(clock, config.requestBodyTimeout().toNanos(),
                 config.requestBodyMinRate(), this::bodyTimedOut);
+        this.responseTimer = new ResponseTimer(clock);
+        this.idleTimer = new IdleTimer(clock, config.idleTimeout().toNanos(), this::idleTimedOut);
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         clientIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : "unknown";
+        headTimer.start();
+        idleTimer.start();
         ctx.read();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpObject o && !finished) {
-            if (o instanceof HttpContent c && !(o instanceof HttpRequest)) {
-                bodyTimer.received(c.content().readableBytes());
-                if (o instanceof LastHttpContent) {
-                    bodyTimer.stop();
-                }
+        idleTimer.touch();
+        if (!finished && (msg instanceof MessageHead || msg instanceof ByteBuf || msg instanceof MessageEnd
+                || msg instanceof MessageFailure)) {
+            if (msg instanceof ByteBuf part) {
+                bodyTimer.received(part.readableBytes());
+            } else if (msg instanceof MessageEnd) {
+                bodyTimer.stop();
             }
-            pending.add(o);
+            pending.add(msg);
             process();
         } else {
             ReferenceCountUtil.release(msg);
@@ -137,8 +150,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (lingering) {
             ctx.read(); // discard until the client closes or the linger time is up
         } else {
+            timeNextHead();
             maybeRead();
         }
+    }
+
+    /** Between requests, the head timeout runs from the first byte of the next head (the idle timeout before it). */
+    private void timeNextHead() {
+        if (current == null && !finished && !headTimer.running() && decoder.headStarted()) {
+            headTimer.start();
+        }
+    }
+
+    /** Something was written to the client (a flush completed): for the idle timeout. */
+    void clientActivity() {
+        idleTimer.touch();
     }
 
     /** Called by the exchange when it can take more (server connected, a body part flushed). */
@@ -150,17 +176,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void process() {
         while (!finished) {
             if (current == null) {
-                HttpObject o = pending.poll();
+                Object o = pending.poll();
                 if (o == null) {
                     return;
                 }
-                if (o instanceof HttpRequest request) {
-                    guard.headReceived();
-                    if (request.decoderResult().isFailure()) {
-                        rejectRequest(request);
-                        ReferenceCountUtil.release(o);
-                        return;
-                    }
+                if (o instanceof MessageFailure failure) {
+                    headTimer.stop();
+                    rejectRequest(failure);
+                    return;
+                }
+                if (o instanceof MessageHead request) {
+                    headTimer.stop();
                     current = new ProxyExchange(this, listener, request);
                     bodyTimer.start();
                     current.start();
@@ -173,9 +199,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (!current.wantsBody() || pending.isEmpty()) {
                 return;
             }
-            HttpObject o = pending.poll();
-            if (o instanceof HttpContent content && !content.decoderResult().isFailure()) {
-                current.sendBody(content);
+            Object o = pending.poll();
+            if (!(o instanceof MessageFailure failure)) {
+                current.sendBody(o);
             } else {
                 // the body broke the framing rules (bad chunk, too long): never forward the rest
                 ProxyExchange e = current;
@@ -183,11 +209,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 boolean answered = e.responseStarted();
                 e.clientClosed();
                 if (answered) {
-                    ReferenceCountUtil.release(o);
                     closeNow();
                 } else {
-                    rejectRequest(o);
-                    ReferenceCountUtil.release(o);
+                    rejectRequest(failure);
                 }
             }
         }
@@ -225,9 +249,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void rejectRequest(HttpObject bad) {
-        HttpResponseStatus status = ErrorResponses.statusFor(bad.decoderResult());
-        sendError(status, ErrorResponses.reasonFor(bad.decoderResult(), listener.config().maxHeaderBytes()), false);
+    /** A request the decoder refused: its status (400, 405, 413, 431) and one line saying why. */
+    private void rejectRequest(MessageFailure failure) {
+        sendError(HttpResponseStatus.valueOf(failure.status()), ErrorResponses.oneLine(failure.reason()), false);
     }
 
     /** Sends one of Fulcrum's own responses and closes; the connection takes no more requests. */
@@ -239,20 +263,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         releasePending();
         listener.stats().responded(null, status.code(), elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
-        encoder.answeringHead(head);
-        closeAfter(ctx.writeAndFlush(ErrorResponses.create(status, reason, head)), true);
+        closeAfter(ctx.writeAndFlush(ErrorResponses.encode(ctx.alloc(), status, reason, head)), true);
     }
 
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */
     void exchangeEnded(boolean keepAlive, boolean requestComplete, ChannelFuture lastWrite) {
         current = null;
         bodyTimer.stop();
+        responseTimer.unbind();
         if (!keepAlive || closing || listener.isClosing()) {
             closeAfter(lastWrite, !requestComplete);
             return;
         }
-        guard.awaitNextHead();
         process();
+        timeNextHead();
         maybeRead();
     }
 
@@ -296,54 +320,60 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * tunnel to {@code backend} (HTTP handlers out, a {@link ByteRelay} in). The decoder goes last so
      * that bytes it still holds reach the relay.
      */
-    void switchToTunnel(Channel backend, HttpResponse switching) {
+    void switchToTunnel(Channel backend, MessageHead switching) {
         finished = true;
         current = null;
         releasePending();
-        encoder.answeringHead(false);
-        ctx.writeAndFlush(switching);
+        writer.writeResponse(switching, 1, false, writer.voidPromise());
+        ctx.flush();
         ChannelPipeline p = ctx.pipeline();
         p.addLast("relay", new ByteRelay(backend));
-        p.remove(this);
-        p.remove(RequestHeadGuard.class);
-        p.remove(ClientResponseEncoder.class);
-        if (p.get(HttpProxyInitializer.IDLE) != null) {
+        long idleNanos = listener.config().idleTimeout().toNanos();
+        if (idleNanos > 0) {
             // an idle tunnel (no byte either way for idle-timeout) closes, as nginx's
             // proxy_read_timeout closes an idle WebSocket: otherwise idle tunnels pin server connections
-            p.addAfter(HttpProxyInitializer.IDLE, "idle-close", CLOSE_WHEN_IDLE);
+            p.addBefore("relay", "idle", new IdleStateHandler(false, 0, 0, idleNanos, TimeUnit.NANOSECONDS));
+            p.addBefore("relay", "idle-close", CLOSE_WHEN_IDLE);
         }
+        p.remove(this);
         // bytes the decoder still held reach the relay as a read batch on removal; then ask for more
         p.remove(HttpProxyInitializer.DECODER);
         p.channel().read();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == RequestHeadGuard.TIMED_OUT) {
-            if (current == null && !finished) {
-                if (guard.headStarted()) {
-                    sendError(HttpResponseStatus.REQUEST_TIMEOUT, "request header timeout of "
-                            + ErrorResponses.format(listener.config().requestHeaderTimeout()) + " passed", false);
-                } else {
-                    closeNow();
-                }
-            }
-        } else if (evt instanceof IdleStateEvent) {
-            boolean idleBetweenRequests = current == null && pending.isEmpty() && !guard.headStarted();
-            // waiting on the client for body bytes it does not send: as idle as no request at all
-            boolean stalledUpload = current != null && pending.isEmpty() && current.wantsBody();
-            // a client that does not take its response holds the server connection just the same
-            boolean stalledDownload = current != null && current.stalledOnClient();
-            if (idleBetweenRequests || stalledUpload || stalledDownload) {
-                log.debug("listener {}: closing idle connection from {}", listener.name(), clientIp);
-                if (current != null) {
-                    current.clientClosed();
-                }
+    /** {@code request-header-timeout} passed: 408 when part of a head came, else the connection just closes. */
+    private void headTimedOut() {
+        if (current == null && !finished) {
+            if (decoder.headStarted()) {
+                sendError(HttpResponseStatus.REQUEST_TIMEOUT, "request header timeout of "
+                        + ErrorResponses.format(listener.config().requestHeaderTimeout()) + " passed", false);
+            } else {
                 closeNow();
             }
-        } else if (evt == GRACEFUL_CLOSE) {
+        }
+    }
+
+    /** Nothing read or written for {@code idle-timeout}: closes when that is idleness that pins resources. */
+    private void idleTimedOut() {
+        boolean idleBetweenRequests = current == null && pending.isEmpty() && !decoder.headStarted();
+        // waiting on the client for body bytes it does not send: as idle as no request at all
+        boolean stalledUpload = current != null && pending.isEmpty() && current.wantsBody();
+        // a client that does not take its response holds the server connection just the same
+        boolean stalledDownload = current != null && current.stalledOnClient();
+        if (idleBetweenRequests || stalledUpload || stalledDownload) {
+            log.debug("listener {}: closing idle connection from {}", listener.name(), clientIp);
+            if (current != null) {
+                current.clientClosed();
+            }
+            closeNow();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == GRACEFUL_CLOSE) {
             closing = true;
-            if (current == null && pending.isEmpty() && !guard.headStarted()) {
+            if (current == null && pending.isEmpty() && !decoder.headStarted()) {
                 closeNow();
             }
         } else {
@@ -353,21 +383,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        bodyTimer.close();
+        clock.close();
         if (current != null) {
             current.clientClosed();
             current = null;
         }
         finished = true;
         releasePending();
-        responseTimer.close();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        bodyTimer.close(); // the connection became a tunnel: nothing of this handler's is timed any more
-        responseTimer.close();
+        clock.close(); // the connection became a tunnel: nothing of this handler's is timed any more
     }
 
     @Override
@@ -381,7 +409,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releasePending() {
-        HttpObject o;
+        Object o;
         while ((o = pending.poll()) != null) {
             ReferenceCountUtil.release(o);
         }

@@ -11,12 +11,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpHeaderNames;
 
 /**
  * Puts HTTP/1.1 messages on the wire from a {@link MessageHead}, the body parts and the
  * {@link MessageEnd} a decoder emits, framing the body for the next hop as the head declares it —
- * what Netty's {@code HttpRequestEncoder} and Fulcrum's {@code ClientResponseEncoder} did, with
+ * what Netty's {@code HttpRequestEncoder} and {@code HttpResponseEncoder} do for objects, with
  * the fewest copies: the head is written once into one pooled buffer sized by
  * {@link MessageHead#encodedLengthBound()}, and a body part is written as itself, never copied
  * (chunked framing adds a small pooled size line before it and a CRLF after it).
@@ -112,7 +111,7 @@ final class MessageWriter {
         if (ForwardedHeaders.declaresChunked(request)) {
             f = Framing.CHUNKED;
         } else {
-            long length = declaredLength(request);
+            long length = Math.max(0, ForwardedHeaders.declaredLength(request));
             f = length > 0 ? Framing.LENGTH : Framing.NONE;
             remaining = length;
         }
@@ -147,7 +146,7 @@ final class MessageWriter {
             f = Framing.CHUNKED;
         } else if (ForwardedHeaders.declaresLength(response)) {
             f = Framing.LENGTH;
-            remaining = declaredLength(response);
+            remaining = Math.max(0, ForwardedHeaders.declaredLength(response));
         } else {
             f = Framing.CLOSE;
         }
@@ -243,19 +242,4 @@ final class MessageWriter {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    /** The body length the head declares, from the decoder's framing or the first Content-Length field. */
-    private static long declaredLength(MessageHead head) {
-        if (head.contentLength() >= 0) {
-            return head.contentLength();
-        }
-        int i = head.indexOf(HttpHeaderNames.CONTENT_LENGTH);
-        if (i < 0) {
-            return 0;
-        }
-        long length = head.longValue(i);
-        if (length < 0) {
-            throw new IllegalStateException("Content-Length is not a number: " + head.valueString(i));
-        }
-        return length;
-    }
 }

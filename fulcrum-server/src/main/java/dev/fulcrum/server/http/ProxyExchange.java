@@ -10,16 +10,14 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
+import dev.fulcrum.server.http.message.MessageEnd;
+import dev.fulcrum.server.http.message.MessageFailure;
+import dev.fulcrum.server.http.message.MessageHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,8 +133,8 @@ final class ProxyExchange {
 
     private final FrontendHandler front;
     private final HttpListener listener;
-    private final HttpRequest request;
-    private final HttpRequest toServer;
+    /** The request head, rewritten in place for the servers once its facts were read (constructor). */
+    private final MessageHead request;
     private final EventLoop loop;
     private final boolean head;
     private final boolean upgrade;
@@ -173,29 +171,45 @@ final class ProxyExchange {
     /** Decided at the response head: the client connection stays open after the response. */
     private boolean clientKeepAlive;
     private ChannelFuture lastClientWrite;
+    /** The server's 101 to the WebSocket asked for, until its end: then the connections become a tunnel. */
+    private MessageHead switching;
     /** A flushed write to the client has not completed: the server is read again once it does. */
     private boolean clientWritePending;
     private final ResponseTimer responseTimer;
 
-    ProxyExchange(FrontendHandler front, HttpListener listener, HttpRequest request) {
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString EXPECT = AsciiString.cached("expect");
+    private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
+    private static final AsciiString CONTINUE = AsciiString.cached("100-continue");
+    private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
+
+    ProxyExchange(FrontendHandler front, HttpListener listener, MessageHead request) {
         this.front = front;
         this.listener = listener;
         this.request = request;
         this.loop = front.channel().eventLoop();
-        this.head = HttpMethod.HEAD.equals(request.method());
+        this.head = request.method() == HttpMethod.HEAD;
         this.upgrade = ForwardedHeaders.isUpgrade(request);
-        this.requestKeepAlive = HttpUtil.isKeepAlive(request);
+        this.requestKeepAlive = ForwardedHeaders.isKeepAlive(request);
         this.settings = listener.pool().settings();
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, settings.responseTimeout().toNanos());
         this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
-        this.hostMissing = !request.headers().contains(HttpHeaderNames.HOST);
-        this.expectContinue = HttpUtil.is100ContinueExpected(request);
-        // last: rewrites the request's headers in place, after keep-alive and hash keys were read
-        this.toServer = ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null,
-                listener.viaName());
+        this.hostMissing = !request.contains(HOST);
+        this.expectContinue = expectsContinue(request);
+        // last: rewrites the request's head in place, after keep-alive and hash keys were read
+        ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null, listener.viaName());
+    }
+
+    /** {@code Expect: 100-continue} in HTTP/1.1 (RFC 9110 10.1.1; as Netty's HttpUtil reads it). */
+    private static boolean expectsContinue(MessageHead request) {
+        if (request.minorVersion() == 0) {
+            return false;
+        }
+        int i = request.indexOf(EXPECT);
+        return i >= 0 && request.valueEqualsIgnoreCase(i, CONTINUE);
     }
 
     /**
@@ -261,15 +275,16 @@ final class ProxyExchange {
         return phase == Phase.RESPONSE_STREAMING || phase == Phase.DONE || phase == Phase.TUNNEL;
     }
 
-    /** Writes one part of the client's body to the server; reading resumes when it flushed. */
-    void sendBody(HttpContent content) {
-        boolean last = content instanceof LastHttpContent;
+    /**
+     * Writes one part of the client's body to the server — a {@code ByteBuf} of body bytes or the
+     * {@link MessageEnd} — re-framed by the server connection's {@link MessageWriter}; reading
+     * resumes when it flushed.
+     */
+    void sendBody(Object part) {
+        boolean last = part instanceof MessageEnd;
         bodyEnded |= last;
-        bodyBytesSent |= content.content().isReadable();
-        if (last) {
-            ForwardedHeaders.filterTrailers(((LastHttpContent) content).trailingHeaders());
-        }
-        writeToServer(content, () -> {
+        bodyBytesSent |= part instanceof ByteBuf b && b.isReadable();
+        writeToServer(part, () -> {
             if (!last) {
                 front.resume();
             } else if (phase == Phase.BODY_STREAMING) {
@@ -286,7 +301,16 @@ final class ProxyExchange {
     private void writeToServer(Object msg, Runnable written) {
         writePending = true;
         Channel ch = backend;
-        ch.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+        MessageWriter out = backendHandler.writer();
+        ChannelPromise promise = ch.newPromise();
+        switch (msg) {
+            case MessageHead h -> out.writeRequest(h, promise);
+            case MessageEnd e -> out.writeEnd(e, promise);
+            case ByteBuf b -> out.writeBody(b, promise);
+            default -> throw new IllegalArgumentException("not a request part: " + msg);
+        }
+        ch.flush();
+        promise.addListener((ChannelFutureListener) f -> {
             if (ch != backend || phase.isFinal()) {
                 return;
             }
@@ -343,7 +367,7 @@ final class ProxyExchange {
         backendHandler = ch.pipeline().get(BackendHandler.class);
         backendHandler.lend(this, head);
         if (hostMissing) {
-            toServer.headers().set(HttpHeaderNames.HOST, server.address().toString());
+            ForwardedHeaders.setServerHost(request, server.address().toString());
         }
         // A retry of a request the client already sent whole (so with no body: RetryPolicy allows
         // no retry once body bytes went out): nothing more comes from the client, so this try ends
@@ -351,9 +375,9 @@ final class ProxyExchange {
         // and the connection could not be reused.
         boolean whole = bodyEnded;
         if (whole) {
-            ch.write(toServer);
+            backendHandler.writer().writeRequest(request, ch.voidPromise());
         }
-        writeToServer(whole ? LastHttpContent.EMPTY_LAST_CONTENT : toServer, () -> {
+        writeToServer(whole ? MessageEnd.NO_TRAILERS : request, () -> {
             if (phase == Phase.SENDING_HEAD) { // (a server may answer before the head's write completes)
                 moveTo(whole ? Phase.AWAITING_RESPONSE : Phase.BODY_STREAMING);
             }
@@ -364,31 +388,31 @@ final class ProxyExchange {
 
     // ---- server side -------------------------------------------------------------------------
 
+    /**
+     * What the server connection's decoder emitted: a response head, a body part, the end, or a
+     * failure (the response could not be framed: the try fails, or the response is broken off).
+     */
     void onServerMessage(Object msg) {
         if (phase.isFinal()) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof HttpResponse response) {
-            onResponseHead(response);
-        }
-        if (msg instanceof HttpContent content) {
-            onResponseContent(content);
-        } else if (!(msg instanceof HttpResponse)) {
-            ReferenceCountUtil.release(msg);
+        switch (msg) {
+            case MessageHead response -> onResponseHead(response);
+            case ByteBuf part -> onResponseBody(part);
+            case MessageEnd end -> onResponseEnd(end);
+            case MessageFailure failure -> serverFailed(ErrorResponses.oneLine(failure.reason()));
+            default -> ReferenceCountUtil.release(msg);
         }
     }
 
-    private void onResponseHead(HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
-            serverFailed("sent an invalid response ("
-                    + ErrorResponses.oneLine(String.valueOf(response.decoderResult().cause().getMessage())) + ")");
-            return;
-        }
-        int code = response.status().code();
+    private void onResponseHead(MessageHead response) {
+        int code = response.status();
         if (code == 101) {
-            if (upgrade && response.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-                switchToTunnel(response);
+            if (upgrade && response.hasToken(UPGRADE, WEBSOCKET)) {
+                // switched at the 101's end: the decoder emits the end right after the head, and
+                // must be out of the pipeline only once it did (the bytes after it are the tunnel's)
+                switching = response;
             } else if (upgrade) {
                 serverFailed("switched to a protocol other than the websocket asked for");
             } else {
@@ -398,10 +422,14 @@ final class ProxyExchange {
         }
         if (code >= 100 && code < 200) {
             // 100 Continue (the client waits for it before sending its body), 103 Early Hints...
-            if (!request.protocolVersion().isKeepAliveDefault()) {
+            if (request.minorVersion() == 0) {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
             }
-            front.channel().writeAndFlush(ForwardedHeaders.interim(response));
+            ForwardedHeaders.interim(response);
+            MessageWriter out = front.writer();
+            out.writeResponse(response, 1, false, out.voidPromise());
+            out.writeEnd(MessageEnd.NO_TRAILERS, out.voidPromise());
+            front.channel().flush();
             if (expectContinue) {
                 expectContinue = false;
                 front.resume(); // the client sends its body now: its body clock starts
@@ -411,43 +439,39 @@ final class ProxyExchange {
         responseTimer.stop();
         moveTo(Phase.RESPONSE_STREAMING);
         boolean bodyFollows = !head && code != 204 && code != 304;
-        boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
-        serverReusable = HttpUtil.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
-        HttpVersion clientVersion = request.protocolVersion();
+        boolean framed = response.contentLength() >= 0 || response.isChunked();
+        serverReusable = ForwardedHeaders.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
+        int clientMinor = request.minorVersion();
         clientKeepAlive = requestKeepAlive && !listener.isClosing() && !front.isClosing()
-                && !ForwardedHeaders.needsCloseDelimiting(response, clientVersion, bodyFollows);
-        HttpResponse out = ForwardedHeaders.toClient(response, clientVersion, bodyFollows, clientKeepAlive);
+                && !ForwardedHeaders.needsCloseDelimiting(response, clientMinor, bodyFollows);
+        ForwardedHeaders.toClient(response, clientMinor, bodyFollows, clientKeepAlive);
         String setCookie = choice.setCookieFor(server);
         if (setCookie != null) {
-            out.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+            response.add("Set-Cookie", setCookie);
         }
-        front.encoder().answeringHead(head);
         listener.stats().responded(server, code, System.nanoTime() - startNanos);
         listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? Outcome.SERVER_5XX : Outcome.SUCCESS);
-        lastClientWrite = front.channel().write(out);
+        lastClientWrite = front.writer().writeResponse(response, clientMinor, head, front.channel().newPromise());
     }
 
-    private void onResponseContent(HttpContent content) {
+    private void onResponseBody(ByteBuf part) {
         if (phase != Phase.RESPONSE_STREAMING) {
-            // the end of an interim (1xx) response, which the decoder always sends, or what followed
-            // a response head that failed this try
-            content.release();
+            part.release(); // what followed a response head that failed this try
             return;
         }
-        if (content.decoderResult().isFailure()) {
-            // the server broke off in the middle of the body: the client sees a truncated response
-            content.release();
-            serverFailed("broke off the response (" + ErrorResponses.oneLine(
-                    String.valueOf(content.decoderResult().cause().getMessage())) + ")");
+        lastClientWrite = front.writer().writeBody(part, front.channel().newPromise());
+    }
+
+    private void onResponseEnd(MessageEnd end) {
+        if (switching != null) {
+            switchToTunnel(switching);
             return;
         }
-        if (content instanceof LastHttpContent last) {
-            ForwardedHeaders.filterTrailers(last.trailingHeaders());
+        if (phase != Phase.RESPONSE_STREAMING) {
+            return; // the end of an interim (1xx) response
         }
-        lastClientWrite = front.channel().write(content);
-        if (content instanceof LastHttpContent) {
-            responseEnded();
-        }
+        lastClientWrite = front.writer().writeEnd(end, front.channel().newPromise());
+        responseEnded();
     }
 
     /** End of one read from the server: flush to the client, read again once that flushed. */
@@ -466,6 +490,7 @@ final class ProxyExchange {
         clientWritePending = true;
         w.addListener((ChannelFutureListener) f -> {
             clientWritePending = false;
+            front.clientActivity();
             if (f.isSuccess() && ch == backend && !phase.isFinal()) {
                 ch.read();
             }
@@ -559,7 +584,7 @@ final class ProxyExchange {
         }
         lastFailure = "server " + failed.id() + " " + reason;
         boolean retry = retryable && attempts <= settings.retries();
-        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.uri(), lastFailure,
+        log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.target(), lastFailure,
                 retry ? "; retrying on another server if one is left" : "");
         if (phase == Phase.RESPONSE_STREAMING) {
             moveTo(Phase.FAILED);
@@ -585,7 +610,7 @@ final class ProxyExchange {
         front.sendError(status, reason, head);
     }
 
-    private void switchToTunnel(HttpResponse response) {
+    private void switchToTunnel(MessageHead response) {
         responseTimer.stop();
         moveTo(Phase.TUNNEL); // the tunnel is one long request for the drain logic: finished when it closes
         Channel ch = backend;
@@ -593,10 +618,11 @@ final class ProxyExchange {
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
         listener.stats().responded(server, 101, System.nanoTime() - startNanos);
-        front.switchToTunnel(ch, ForwardedHeaders.switchingProtocols(response));
+        ForwardedHeaders.switchingProtocols(response);
+        front.switchToTunnel(ch, response);
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
         ch.pipeline().remove(BackendHandler.class);
-        ch.pipeline().remove("codec");
+        ch.pipeline().remove(BackendHandler.DECODER);
         ch.read(); // the relay reads only when asked; bytes the codec held have reached it already
     }
 

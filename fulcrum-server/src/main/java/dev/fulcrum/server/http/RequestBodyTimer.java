@@ -1,10 +1,5 @@
 package dev.fulcrum.server.http;
 
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
-
-import java.util.concurrent.TimeUnit;
-
 /**
  * {@code request-body-timeout} with {@code request-body-min-rate}: how slowly a client may send a
  * request body while a server connection waits for it (a slow body pins that connection; HAProxy's
@@ -19,30 +14,28 @@ import java.util.concurrent.TimeUnit;
  * no read is asked of the client) the clock stands still. When the allowance is gone,
  * {@code onTimeout} runs (the frontend answers 408).
  *
- * <p>A lazy timer, as in {@link RequestHeadGuard}: one scheduled task at a time per connection,
- * which checks the deadline when it fires; starting and stopping only write fields. Confined to the
- * client channel's event loop.
+ * <p>A part of the connection's {@link ConnectionClock}: starting, waiting and stopping only write
+ * fields. Confined to the client channel's event loop.
  */
-final class RequestBodyTimer {
+final class RequestBodyTimer implements ConnectionClock.Timed {
 
-    private final EventExecutor executor;
+    private final ConnectionClock clock;
     private final long timeoutNanos;
     private final long minRate;
     private final Runnable onTimeout;
     private long allowanceNanos;
-    /** When the current wait for the client began ({@link System#nanoTime()}); -1 = not waiting. */
+    /** When the current wait for the client began ({@link ConnectionClock#now()}); -1 = not waiting. */
     private long waitingSinceNanos = -1;
-    private ScheduledFuture<?> task;
-    private long taskAtNanos;
 
     /**
      * @param minRate bytes per second that keep the allowance full; 0 = silence alone is bounded
      */
-    RequestBodyTimer(EventExecutor executor, long timeoutNanos, long minRate, Runnable onTimeout) {
-        this.executor = executor;
+    RequestBodyTimer(ConnectionClock clock, long timeoutNanos, long minRate, Runnable onTimeout) {
+        this.clock = clock;
         this.timeoutNanos = timeoutNanos;
         this.minRate = minRate;
         this.onTimeout = onTimeout;
+        clock.add(this);
     }
 
     /** A request with a body begins: a full allowance, not waiting yet. */
@@ -53,61 +46,36 @@ final class RequestBodyTimer {
 
     /** A read of body bytes was asked of the client: the clock runs until {@link #received}. */
     void waiting() {
-        if (waitingSinceNanos >= 0) {
+        if (waitingSinceNanos >= 0 || timeoutNanos <= 0) {
             return;
         }
-        long now = System.nanoTime();
-        waitingSinceNanos = now;
-        long deadline = now + allowanceNanos;
-        if (task == null || taskAtNanos - deadline > 0) {
-            if (task != null) {
-                task.cancel(false);
-            }
-            schedule(deadline, Math.max(0, allowanceNanos));
-        }
+        waitingSinceNanos = clock.now();
+        clock.armed(waitingSinceNanos + Math.max(0, allowanceNanos));
     }
 
     /** {@code bytes} of body arrived: the wait ends, and they earn time back. */
     void received(int bytes) {
         if (waitingSinceNanos >= 0) {
-            allowanceNanos -= System.nanoTime() - waitingSinceNanos;
+            allowanceNanos -= clock.now() - waitingSinceNanos;
             waitingSinceNanos = -1;
         }
         long credit = minRate == 0 ? timeoutNanos : (long) (bytes * (1e9 / minRate));
         allowanceNanos = Math.min(timeoutNanos, allowanceNanos + credit);
     }
 
-    /** The body is complete, or the request is gone: nothing to time until the next wait (lazy: no cancel). */
+    /** The body is complete, or the request is gone: nothing to time until the next wait. */
     void stop() {
         waitingSinceNanos = -1;
     }
 
-    /** The connection is gone: drop the task too. */
-    void close() {
+    @Override
+    public long dueNanos() {
+        return waitingSinceNanos < 0 ? ConnectionClock.NONE : waitingSinceNanos + Math.max(0, allowanceNanos);
+    }
+
+    @Override
+    public void expire(long nowNanos) {
         waitingSinceNanos = -1;
-        if (task != null) {
-            task.cancel(false);
-            task = null;
-        }
-    }
-
-    private void schedule(long atNanos, long delayNanos) {
-        taskAtNanos = atNanos;
-        task = executor.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void check() {
-        task = null;
-        if (waitingSinceNanos < 0) {
-            return; // not waiting on the client now; the next wait schedules again
-        }
-        long deadline = waitingSinceNanos + allowanceNanos;
-        long left = deadline - System.nanoTime();
-        if (left > 0) {
-            schedule(deadline, left);
-        } else {
-            waitingSinceNanos = -1;
-            onTimeout.run();
-        }
+        onTimeout.run();
     }
 }

@@ -6,7 +6,7 @@ import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpRequest;
+import dev.fulcrum.server.http.message.MessageHead;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,7 +31,7 @@ final class ServerChoice {
     private Pick pick;
 
     ServerChoice(PoolSnapshot snapshot, PoolConfig settings, ServerConnector connections, EventLoop loop,
-                 HttpRequest request, String clientIp) {
+                 MessageHead request, String clientIp) {
         this.snapshot = snapshot;
         this.settings = settings;
         this.connections = connections;

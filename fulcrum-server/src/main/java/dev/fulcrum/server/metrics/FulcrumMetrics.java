@@ -1,5 +1,6 @@
 package dev.fulcrum.server.metrics;
 
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -47,12 +48,22 @@ public final class FulcrumMetrics {
         this.control = new ControlMetrics(prometheus);
         ServerGauges.register(prometheus, registry);
         this.history = new TrafficHistory(proxy.durationHistogram(), clock, nanoTime);
-        registry.onEvent(event -> {
-            if (event.type().equals("server-removed")) {
-                proxy.forget(event.pool(), event.server());
-                control.forget(event.pool(), event.server());
+        registry.onEvent(this::onEvent);
+    }
+
+    /** A removed server's series leave the scrape. On the control thread. */
+    private void onEvent(PoolEvent event) {
+        switch (event) {
+            case PoolEvent.ServerRemoved removed -> {
+                proxy.forget(removed.pool().name(), removed.server().id());
+                control.forget(removed.pool().name(), removed.server().id());
             }
-        });
+            case PoolEvent.ServerAdded _, PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
+                 PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
+                 PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
+                 PoolEvent.ConfigReloaded _ -> {
+            }
+        }
     }
 
     public ProxyMetrics proxy() {

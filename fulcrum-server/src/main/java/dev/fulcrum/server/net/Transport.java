@@ -182,14 +182,38 @@ public final class Transport implements AutoCloseable {
         return new Transport(kind, Math.max(1, workerThreads));
     }
 
+    /**
+     * Loads the kind {@link #create()} will ask for (its native library, Netty's platform probes) on
+     * a daemon thread, so that this runs on the second CPU while the caller reads its config
+     * (start-up, issue 13: ~70-100 ms, none of which the AOT cache holds: a native library, a
+     * temporary file, io_uring probes). {@link #create()} then finds it loaded, or waits for the
+     * class initialisation under way; what loading reports, it reports as without this.
+     */
+    public static void loadAhead() {
+        Thread.ofPlatform().daemon().name("fulcrum-transport-load").start(() -> {
+            try {
+                Kind asked = asked(false);
+                (asked == null ? DEFAULT : asked).isAvailable();
+            } catch (RuntimeException | LinkageError e) {
+                // create() meets the same on the caller's thread and reports it there
+            }
+        });
+    }
+
     /** The kind the JVM properties ask for; null when they ask for none (or for an unknown one). */
     private static Kind asked() {
+        return asked(true);
+    }
+
+    private static Kind asked(boolean warn) {
         String property = System.getProperty("fulcrum.transport");
         if (property != null && !property.isBlank()) {
             try {
                 return Kind.of(property);
             } catch (IllegalArgumentException e) {
-                log.warn("{}; using the default", e.getMessage());
+                if (warn) {
+                    log.warn("{}; using the default", e.getMessage());
+                }
                 return null;
             }
         }

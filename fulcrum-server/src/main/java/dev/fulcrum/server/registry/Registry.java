@@ -2,6 +2,7 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
@@ -9,43 +10,59 @@ import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.control.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * All pools of the running instance, and the operations that change them: add, remove (drain, then
- * forget), drain and enable a server. The admin API, reload, health checks and the auto-scaler call
- * these; the data plane only reads {@link PoolRuntime#snapshot()}.
+ * All pools of the running instance, and the commands that change them: add, remove (drain, then
+ * forget), drain and enable a server, set its check verdict, eject it, apply a reloaded config. Every command runs
+ * on the {@link ControlPlane}'s one thread ({@link #control()}): called from another thread it is
+ * sent there and waited for ({@link ControlPlane#call}, bounded); called there it runs inline.
+ * The admin API sends the same commands with {@link ControlPlane#submit} and answers from the
+ * future, so no event loop waits. The data plane only reads {@link PoolRuntime#snapshot()}.
  *
  * <p>Removal never drops in-flight work: the server leaves rotation at once (a new snapshot is
- * published before this returns), and is forgotten when its in-flight requests reach zero or the
- * pool's {@code drain-timeout} passes, whichever comes first.
+ * published before the command returns), and is forgotten when its in-flight requests reach zero
+ * or the pool's {@code drain-timeout} passes, whichever comes first (the drain timer polls on the
+ * control thread every {@link #DRAIN_POLL}). A reload and a drain finishing are both commands, so
+ * a reload that lists a server either finds it draining (and keeps it) or finds it gone (and adds
+ * it again): never "applied" and then gone.
  *
- * <p>Thread-safe. Events are delivered on the caller's thread (or the registry's timer for
- * removals), after the snapshot that reflects them is published.
+ * <p>Events ({@link PoolEvent}) are delivered on the control thread, after the snapshot that
+ * reflects them is published. Queries ({@link #pool}, {@link #pools}, {@link #isBeingRemoved}) may
+ * be called from any thread.
  */
 public final class Registry implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
-    private static final long DRAIN_POLL_MS = 50;
+    /** How often the drain timer looks at draining servers' in-flight requests. */
+    public static final Duration DRAIN_POLL = Duration.ofMillis(50);
 
-    private final Clock clock;
+    private final ControlPlane control;
+    /** Whether {@link #close()} closes the control plane too (this registry made it). */
+    private final boolean ownsControl;
+    /** Written on the control thread only; read anywhere. */
     private final Map<String, PoolRuntime> pools = new ConcurrentHashMap<>();
+    /** Written on the control thread only; read anywhere. */
     private final Map<Server, Removal> removals = new ConcurrentHashMap<>();
-    private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
-    private final ScheduledExecutorService timer;
+    private final List<Consumer<PoolEvent>> listeners = new CopyOnWriteArrayList<>();
+    /** The drain timer's next poll while removals are pending; control thread only. */
+    private Scheduler.Scheduled drainPoll;
     /**
      * Whether a health prober runs: only then does a new server wait in {@code checking} for its
      * first passing check. Without one it would never leave {@code checking}.
@@ -54,22 +71,35 @@ public final class Registry implements AutoCloseable {
     /** The pool DSR forwards to (its servers must be IPv4 addresses), or null without DSR. */
     private volatile String dsrPool;
 
-    private record Removal(PoolRuntime pool, Instant deadline, String reason) {
+    private record Removal(PoolRuntime pool, Instant deadline) {
     }
 
+    /** A registry on a control thread of its own, closed with it. */
     public Registry(Clock clock) {
-        this.clock = clock;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "fulcrum-registry");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(this::finishRemovals, DRAIN_POLL_MS, DRAIN_POLL_MS, TimeUnit.MILLISECONDS);
+        this(ControlPlane.onThread(clock), true);
     }
 
-    /** Builds the pools of a config, with their servers. */
+    /** A registry whose commands run on {@code control} (which its creator closes). */
+    public Registry(ControlPlane control) {
+        this(control, false);
+    }
+
+    private Registry(ControlPlane control, boolean ownsControl) {
+        this.control = control;
+        this.ownsControl = ownsControl;
+    }
+
+    /** Builds the pools of a config, with their servers, on a control thread of its own. */
     public static Registry fromConfig(FulcrumConfig config, Clock clock) {
-        Registry registry = new Registry(clock);
+        return fromConfig(config, new Registry(clock));
+    }
+
+    /** Builds the pools of a config, with their servers; commands run on {@code control}. */
+    public static Registry fromConfig(FulcrumConfig config, ControlPlane control) {
+        return fromConfig(config, new Registry(control));
+    }
+
+    private static Registry fromConfig(FulcrumConfig config, Registry registry) {
         if (config.dsr() != null) {
             registry.dsrPool = config.dsr().pool();
         }
@@ -79,38 +109,56 @@ public final class Registry implements AutoCloseable {
         return registry;
     }
 
+    /** The control plane every command of this registry runs on. */
+    public ControlPlane control() {
+        return control;
+    }
+
     /** Called by the health prober when it starts: from then on new servers start {@code checking}. */
     public void enableHealthChecking() {
         this.healthChecking = true;
     }
 
-    /** Listens to every event; the consumer must be quick and must not throw. */
-    public void onEvent(Consumer<RegistryEvent> listener) {
+    /**
+     * Listens to every event from now on. Called on the control thread; the listener must be quick,
+     * must not block, and must not throw.
+     */
+    public void onEvent(Consumer<PoolEvent> listener) {
         listeners.add(listener);
     }
 
+    /** Registers a pool and its servers. A command. */
     public PoolRuntime addPool(PoolConfig config) {
-        Pool pool = new Pool(config.name(), config.algorithm(),
-                config.hashKey() == null ? HashKey.SOURCE_IP : config.hashKey());
-        PoolRuntime runtime = new PoolRuntime(pool, config);
-        if (pools.putIfAbsent(config.name(), runtime) != null) {
-            throw new IllegalStateException("pool " + config.name() + " already exists");
-        }
-        for (FulcrumConfig.ServerEntry entry : config.servers()) {
-            addServer(config.name(), entry.address(), entry.weight());
-            runtime.fromConfig().add(entry.address().toString());
-        }
-        return runtime;
+        return control.call(() -> {
+            Pool pool = new Pool(config.name(), config.algorithm(),
+                    config.hashKey() == null ? HashKey.SOURCE_IP : config.hashKey());
+            PoolRuntime runtime = new PoolRuntime(pool, config);
+            if (pools.putIfAbsent(config.name(), runtime) != null) {
+                throw new IllegalStateException("pool " + config.name() + " already exists");
+            }
+            for (FulcrumConfig.ServerEntry entry : config.servers()) {
+                addServer(config.name(), entry.address(), entry.weight());
+                runtime.fromConfig().add(entry.address().toString());
+            }
+            return runtime;
+        });
     }
 
     /**
-     * Applies a reloaded config's pools: new pools appear, pools no longer listed drain and go,
-     * existing pools take the new settings and balancing; servers the file added are registered
-     * (and checked before traffic), servers the file dropped drain and go, weights change.
-     * Servers added through the API or the auto-scaler stay unless their pool goes.
+     * Applies a reloaded config's pools, as one command: new pools appear, pools no longer listed
+     * drain and go, existing pools take the new settings and balancing; servers the file added are
+     * registered (and checked before traffic), servers the file dropped drain and go, weights
+     * change ({@link PoolEvent.WeightChanged}); a listed server that is draining towards removal
+     * stays ({@link PoolEvent.ServerEnabled}). Servers added through the API or the auto-scaler
+     * stay unless their pool goes. Checked first, applied whole or not at all.
+     *
+     * @throws IllegalStateException when a server cannot join its pool (DSR's IPv4 rule)
      */
-    public synchronized void applyPools(List<PoolConfig> configs) {
-        // checked before anything changes: a reload applies whole or not at all
+    public void applyPools(List<PoolConfig> configs) {
+        control.run(() -> apply(configs));
+    }
+
+    private void apply(List<PoolConfig> configs) {
         for (PoolConfig pc : configs) {
             for (FulcrumConfig.ServerEntry entry : pc.servers()) {
                 dsrAddressProblem(pc.name(), entry.address()).ifPresent(p -> {
@@ -118,7 +166,7 @@ public final class Registry implements AutoCloseable {
                 });
             }
         }
-        java.util.Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (PoolConfig pc : configs) {
             names.add(pc.name());
             PoolRuntime runtime = pools.get(pc.name());
@@ -128,20 +176,24 @@ public final class Registry implements AutoCloseable {
             }
             runtime.setSettings(pc);
             runtime.pool().setBalancing(pc.algorithm(), pc.hashKey() == null ? HashKey.SOURCE_IP : pc.hashKey());
-            java.util.Set<String> wanted = new java.util.HashSet<>();
+            Set<String> wanted = new HashSet<>();
             for (FulcrumConfig.ServerEntry entry : pc.servers()) {
                 String id = entry.address().toString();
                 wanted.add(id);
-                var existing = runtime.pool().find(id);
+                Optional<Server> existing = runtime.pool().find(id);
                 if (existing.isEmpty()) {
                     addServer(pc.name(), entry.address(), entry.weight());
-                } else {
-                    Server server = existing.get();
-                    if (removals.remove(server) != null) {
-                        runtime.pool().setDraining(server, false);
-                        emit("server-enabled", runtime, server, "listed again by the reloaded config");
-                    }
-                    runtime.pool().setWeight(server, entry.weight());
+                    continue;
+                }
+                Server server = existing.get();
+                if (removals.remove(server) != null) {
+                    runtime.pool().setDraining(server, false);
+                    emit(new PoolEvent.ServerEnabled(now(), runtime, server, "listed again by the reloaded config"));
+                }
+                int was = server.weight();
+                if (runtime.pool().setWeight(server, entry.weight())) {
+                    emit(new PoolEvent.WeightChanged(now(), runtime, server, was, entry.weight(),
+                            "weight " + was + " to " + entry.weight() + " by the reloaded config"));
                 }
             }
             for (String id : List.copyOf(runtime.fromConfig())) {
@@ -166,11 +218,11 @@ public final class Registry implements AutoCloseable {
      * Why {@code address} cannot join {@code poolName}, in one line: DSR finds its servers' MACs
      * by IPv4 address, so the pool it forwards to takes no names or IPv6 addresses.
      */
-    private java.util.Optional<String> dsrAddressProblem(String poolName, HostPort address) {
+    private Optional<String> dsrAddressProblem(String poolName, HostPort address) {
         if (!poolName.equals(dsrPool) || address.isIpv4()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of("pool " + poolName + " is the dsr pool: " + address
+        return Optional.of("pool " + poolName + " is the dsr pool: " + address
                 + " must be an IPv4 address, like 10.0.0.21:80 (DSR reaches servers by IPv4 address and MAC)");
     }
 
@@ -187,8 +239,13 @@ public final class Registry implements AutoCloseable {
         return List.copyOf(pools.values());
     }
 
+    /** Whether {@code pool} is still registered (a reload may have dropped it). */
+    public boolean isRegistered(PoolRuntime pool) {
+        return pools.get(pool.name()) == pool;
+    }
+
     /**
-     * Registers a server. With health checks configured (and a prober running, see
+     * Registers a server. A command. With health checks configured (and a prober running, see
      * {@link #enableHealthChecking()}) it starts {@code checking}: no traffic until a check passes;
      * otherwise it is {@code up} at once.
      *
@@ -196,63 +253,142 @@ public final class Registry implements AutoCloseable {
      * @throws IllegalArgumentException when the pool is DSR's and the address is not IPv4
      */
     public Server addServer(String poolName, HostPort address, int weight) {
-        PoolRuntime pool = pool(poolName);
-        dsrAddressProblem(poolName, address).ifPresent(p -> {
-            throw new IllegalArgumentException(p);
+        return control.call(() -> {
+            PoolRuntime pool = pool(poolName);
+            dsrAddressProblem(poolName, address).ifPresent(p -> {
+                throw new IllegalArgumentException(p);
+            });
+            boolean checked = healthChecking && pool.settings().healthCheck() != null
+                    && pool.settings().healthCheck().type() != CheckType.NONE;
+            Server server = pool.pool().add(address, weight, checked ? ServerState.CHECKING : ServerState.UP);
+            emit(new PoolEvent.ServerAdded(now(), pool, server, "weight " + weight));
+            return server;
         });
-        boolean checked = healthChecking && pool.settings().healthCheck() != null
-                && pool.settings().healthCheck().type() != CheckType.NONE;
-        Server server = pool.pool().add(address, weight, checked ? ServerState.CHECKING : ServerState.UP);
-        emit("server-added", pool, server, "weight " + weight);
-        return server;
     }
 
     /**
      * Starts removing a server: it drains at once and is forgotten when idle or at drain-timeout.
+     * A command.
      *
      * @throws NoSuchElementException when the pool or server does not exist
      */
     public Server removeServer(String poolName, String address) {
-        PoolRuntime pool = pool(poolName);
-        Server server = server(pool, address);
-        pool.pool().setDraining(server, true);
-        Instant deadline = clock.instant().plus(pool.settings().drainTimeout());
-        if (removals.putIfAbsent(server, new Removal(pool, deadline, "removed")) == null) {
-            emit("server-draining", pool, server, "removal requested; in-flight " + server.activeRequests());
-        }
-        return server;
+        return control.call(() -> {
+            PoolRuntime pool = pool(poolName);
+            Server server = server(pool, address);
+            pool.pool().setDraining(server, true);
+            Instant deadline = now().plus(pool.settings().drainTimeout());
+            if (removals.putIfAbsent(server, new Removal(pool, deadline)) == null) {
+                emit(new PoolEvent.ServerDraining(now(), pool, server,
+                        "removal requested; in-flight " + server.activeRequests()));
+                if (drainPoll == null) {
+                    drainPoll = control.schedule(DRAIN_POLL, this::finishRemovals);
+                }
+            }
+            return server;
+        });
     }
 
-    /** Stops new traffic to a server but keeps it registered. */
+    /** Stops new traffic to a server but keeps it registered. A command. */
     public Server drainServer(String poolName, String address) {
-        PoolRuntime pool = pool(poolName);
-        Server server = server(pool, address);
-        if (pool.pool().setDraining(server, true)) {
-            emit("server-draining", pool, server, "drain requested; in-flight " + server.activeRequests());
-        }
-        return server;
+        return control.call(() -> {
+            PoolRuntime pool = pool(poolName);
+            Server server = server(pool, address);
+            if (pool.pool().setDraining(server, true)) {
+                emit(new PoolEvent.ServerDraining(now(), pool, server,
+                        "drain requested; in-flight " + server.activeRequests()));
+            }
+            return server;
+        });
     }
 
-    /** Puts a drained server back into rotation (subject to its health). */
+    /**
+     * Puts a drained server back into rotation (subject to its health). A command.
+     *
+     * @throws IllegalStateException when the server is being removed
+     */
     public Server enableServer(String poolName, String address) {
-        PoolRuntime pool = pool(poolName);
-        Server server = server(pool, address);
-        if (removals.containsKey(server)) {
-            throw new IllegalStateException("server " + Escape.quote(address) + " is being removed");
-        }
-        if (pool.pool().setDraining(server, false)) {
-            emit("server-enabled", pool, server, "enabled; state " + server.state());
-        }
-        return server;
+        return control.call(() -> {
+            PoolRuntime pool = pool(poolName);
+            Server server = server(pool, address);
+            if (removals.containsKey(server)) {
+                throw new IllegalStateException("server " + Escape.quote(address) + " is being removed");
+            }
+            if (pool.pool().setDraining(server, false)) {
+                emit(new PoolEvent.ServerEnabled(now(), pool, server, "enabled; state " + server.state()));
+            }
+            return server;
+        });
     }
 
-    /** Sets a server's health state (health checks, outlier detection); publishes, then emits. */
-    public boolean setHealth(PoolRuntime pool, Server server, ServerState health, String eventType, String detail) {
-        if (!pool.pool().setHealth(server, health)) {
-            return false;
+    /**
+     * Sets the active checks' verdict on a server (the health checker's command). Failing checks
+     * are the stronger verdict: {@code down} also ends an ejection, and the checks decide the
+     * return. Publishes, then reports the change of the server's health, if any
+     * ({@link #reportHealth}). A command.
+     *
+     * @return false when nothing changed (same verdict, or the server is gone)
+     */
+    public boolean setCheck(PoolRuntime pool, Server server, CheckState check, String detail) {
+        return control.call(() -> {
+            ServerState before = server.health();
+            if (!pool.pool().setCheck(server, check)) {
+                return false;
+            }
+            if (check == CheckState.DOWN) {
+                pool.pool().setEjectedUntil(server, null);
+            }
+            reportHealth(pool, server, before, detail);
+            return true;
+        });
+    }
+
+    /**
+     * Ejects a server until {@code until} (passive outlier detection's command), or moves the end
+     * of its ejection. Publishes, then reports {@link PoolEvent.ServerEjected} when it left
+     * rotation. A command.
+     */
+    public boolean eject(PoolRuntime pool, Server server, Instant until, String detail) {
+        return control.call(() -> {
+            ServerState before = server.health();
+            if (!pool.pool().setEjectedUntil(server, until)) {
+                return false;
+            }
+            reportHealth(pool, server, before, detail);
+            return true;
+        });
+    }
+
+    /** Ends a server's ejection; reports {@link PoolEvent.ServerUp} when its checks pass. A command. */
+    public boolean endEjection(PoolRuntime pool, Server server, String detail) {
+        return control.call(() -> {
+            ServerState before = server.health();
+            if (!pool.pool().setEjectedUntil(server, null)) {
+                return false;
+            }
+            reportHealth(pool, server, before, detail);
+            return true;
+        });
+    }
+
+    /**
+     * Reports the change of a server's health ({@link Server#health()}, derived from its check
+     * verdict and ejection) as its event: {@code up}, {@code down} or {@code ejected}.
+     */
+    private void reportHealth(PoolRuntime pool, Server server, ServerState before, String detail) {
+        ServerState after = server.health();
+        if (after == before) {
+            return;
         }
-        emit(eventType, pool, server, detail);
-        return true;
+        Instant at = now();
+        switch (after) {
+            case UP -> emit(new PoolEvent.ServerUp(at, pool, server, detail));
+            case DOWN -> emit(new PoolEvent.ServerDown(at, pool, server, detail));
+            case EJECTED -> emit(new PoolEvent.ServerEjected(at, pool, server, detail));
+            case CHECKING, DRAINING -> {
+                // not reached: a verdict never returns to checking, and health() is never draining
+            }
+        }
     }
 
     public Server server(PoolRuntime pool, String address) {
@@ -265,36 +401,57 @@ public final class Registry implements AutoCloseable {
         return removals.containsKey(server);
     }
 
-    /** Reports an event to every listener; {@code pool} and {@code server} may be null (pool-wide, global). */
-    public void emit(String type, PoolRuntime pool, Server server, String detail) {
-        RegistryEvent event = new RegistryEvent(clock.instant(), type, pool == null ? "" : pool.name(),
-                server == null ? "" : server.id(), detail);
-        log.info("{} pool={} server={} {}", type, event.pool(), event.server(), detail);
-        for (Consumer<RegistryEvent> l : listeners) {
+    /**
+     * Reports an event to every listener, on the control thread: at once when called there, else
+     * queued (a thread that is not the control thread, such as the VRRP speaker's, never waits).
+     */
+    public void emit(PoolEvent event) {
+        if (!control.inControlThread()) {
+            control.execute(() -> emit(event));
+            return;
+        }
+        RegistryEvent wire = event.wire();
+        log.info("{} pool={} server={} {}", wire.type(), wire.pool(), wire.server(), wire.detail());
+        for (Consumer<PoolEvent> l : listeners) {
             try {
                 l.accept(event);
             } catch (RuntimeException e) {
-                log.warn("event listener failed on {}: {}", type, e.toString());
+                log.warn("event listener failed on {}: {}", wire.type(), e.toString());
             }
         }
     }
 
+    /** The control thread's time: events and deadlines use it. */
+    public Instant now() {
+        return control.now();
+    }
+
+    /** The drain timer: on the control thread, every {@link #DRAIN_POLL} while removals are pending. */
     private void finishRemovals() {
-        Instant now = clock.instant();
-        removals.forEach((server, removal) -> {
+        drainPoll = null;
+        Instant now = now();
+        for (Map.Entry<Server, Removal> e : List.copyOf(removals.entrySet())) {
+            Server server = e.getKey();
+            Removal removal = e.getValue();
             boolean idle = server.activeRequests() <= 0;
             if (idle || !now.isBefore(removal.deadline())) {
                 removals.remove(server);
                 removal.pool().pool().remove(server);
-                emit("server-removed", removal.pool(), server, idle
+                emit(new PoolEvent.ServerRemoved(now, removal.pool(), server, idle
                         ? "drained"
-                        : "drain-timeout passed with " + server.activeRequests() + " in flight");
+                        : "drain-timeout passed with " + server.activeRequests() + " in flight"));
             }
-        });
+        }
+        if (!removals.isEmpty()) {
+            drainPoll = control.schedule(DRAIN_POLL, this::finishRemovals);
+        }
     }
 
+    /** Closes the control thread when this registry made it; else its owner does. */
     @Override
     public void close() {
-        timer.shutdownNow();
+        if (ownsControl) {
+            control.close();
+        }
     }
 }

@@ -3,9 +3,10 @@ package dev.fulcrum.server.registry;
 import java.time.Instant;
 
 /**
- * Something that happened to a pool or server, as the events stream, alerts and logs report it.
- * {@code type} uses the admin API's names ({@code server-added}, {@code server-down}, ...);
- * {@code server} is "" for pool-wide events.
+ * A {@link PoolEvent} as the events stream, alerts' logs and tests read it: names instead of
+ * objects. {@code type} uses the admin API's names ({@code server-added}, {@code server-down},
+ * ...); {@code pool} and {@code server} are "" when the event has none. Made by
+ * {@link PoolEvent#wire()}; listeners receive the typed event, not this.
  */
 public record RegistryEvent(Instant at, String type, String pool, String server, String detail) {
 }

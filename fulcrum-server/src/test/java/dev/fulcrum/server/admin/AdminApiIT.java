@@ -1,8 +1,8 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,7 +189,7 @@ class AdminApiIT {
         assertThat(ok.body().strip()).isEqualTo("ok");
 
         for (Server s : f.pool.pool().servers()) {
-            f.registry.setHealth(f.pool, s, ServerState.DOWN, "server-down", "test");
+            f.registry.setCheck(f.pool, s, CheckState.DOWN, "test");
         }
 
         HttpResponse<String> down = f.get("/healthz");

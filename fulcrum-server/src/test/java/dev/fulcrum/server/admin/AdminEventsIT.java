@@ -1,7 +1,7 @@
 package dev.fulcrum.server.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.core.pool.CheckState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +61,7 @@ class AdminEventsIT {
     @Test
     void aNewSubscriberGetsTheRecentEventsFirst() throws Exception {
         f.post("/api/v1/pools/app/servers", "{\"address\":\"127.0.0.1:9104\"}");
-        f.registry.setHealth(f.pool, f.pool.pool().servers().get(1), ServerState.DOWN, "server-down",
+        f.registry.setCheck(f.pool, f.pool.pool().servers().get(1), CheckState.DOWN,
                 "3 checks failed: connection refused");
 
         List<String> lines = new CopyOnWriteArrayList<>();
@@ -99,7 +99,8 @@ class AdminEventsIT {
             int sent = 0;
             // bounded: at most 20 MB of events; the subscriber must be dropped long before
             while (f.admin.eventSubscribers() > 0 && sent < 5000) {
-                f.registry.emit("config-reloaded", null, null, detail);
+                // one command each, waited for: the stream sees each event before the next is sent
+                f.registry.control().run(() -> f.registry.emit(new dev.fulcrum.server.registry.PoolEvent.ConfigReloaded(f.registry.now(), detail)));
                 sent++;
             }
             long tookMs = (System.nanoTime() - started) / 1_000_000;

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.dsr.DsrStatus;
@@ -87,7 +88,7 @@ class DashboardIT {
         assertThat(stateOf("127.0.0.1:9102")).isEqualTo("up");
 
         Server second = f.pool.pool().find("127.0.0.1:9102").orElseThrow();
-        f.registry.setHealth(f.pool, second, ServerState.DOWN, "server-down", "3 checks failed: connection refused");
+        f.registry.setCheck(f.pool, second, CheckState.DOWN, "3 checks failed: connection refused");
         long failedAt = System.nanoTime();
 
         await().atMost(Duration.ofSeconds(3)).until(() -> "down".equals(stateOf("127.0.0.1:9102")));

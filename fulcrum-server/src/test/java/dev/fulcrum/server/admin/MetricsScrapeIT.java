@@ -1,7 +1,7 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import org.junit.jupiter.api.AfterEach;
@@ -126,7 +126,7 @@ class MetricsScrapeIT {
         for (int i = 0; i < 3; i++) {
             control.healthCheck("app", servers.get(2).id(), false);
         }
-        f.registry.setHealth(f.pool, servers.get(2), ServerState.DOWN, "server-down", "3 checks failed");
+        f.registry.setCheck(f.pool, servers.get(2), CheckState.DOWN, "3 checks failed");
         control.autoscaleAction("app", "out");
         control.haMaster(51, true);
         control.dsrPackets("forwarded", 1000);

@@ -3,10 +3,13 @@ package dev.fulcrum.server.alert;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.control.ManualScheduler;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
@@ -36,7 +39,8 @@ class AlerterTest {
         public void close() {
         }
     };
-    private final Registry registry = new Registry(CLOCK);
+    /** Simulated time: commands and events run on the test's thread, in order. */
+    private final Registry registry = new Registry(new ControlPlane(new ManualScheduler(CLOCK.instant())));
     private final Alerter alerter = new Alerter("edge-1", CLOCK, List.of(recorder)).attach(registry);
 
     @AfterEach
@@ -62,9 +66,9 @@ class AlerterTest {
     void serverDownFiresOnceAndUpResolves() {
         PoolRuntime pool = pool(2);
         Server s = pool.pool().servers().get(1);
-        registry.setHealth(pool, s, ServerState.DOWN, "server-down", "3 checks failed: connection refused");
-        registry.emit("server-down", pool, s, "3 checks failed: connection refused"); // a duplicate report
-        registry.setHealth(pool, s, ServerState.UP, "server-up", "2 checks passed");
+        registry.setCheck(pool, s, CheckState.DOWN, "3 checks failed: connection refused");
+        registry.emit(new PoolEvent.ServerDown(CLOCK.instant(), pool, s, "3 checks failed: connection refused")); // a duplicate report
+        registry.setCheck(pool, s, CheckState.UP, "2 checks passed");
         assertThat(lines()).containsExactly(
                 "ALERT FIRING FulcrumServerDown pool=app server=127.0.0.1:9102: 3 checks failed: connection refused",
                 "ALERT RESOLVED FulcrumServerDown pool=app server=127.0.0.1:9102: 2 checks passed");
@@ -87,10 +91,10 @@ class AlerterTest {
         PoolRuntime pool = pool(2);
         Server a = pool.pool().servers().get(0);
         Server b = pool.pool().servers().get(1);
-        registry.setHealth(pool, a, ServerState.EJECTED, "server-ejected", "5 consecutive 5xx, ejected for 30s");
-        registry.setHealth(pool, b, ServerState.DOWN, "server-down", "3 checks failed: status 503");
-        registry.setHealth(pool, a, ServerState.DOWN, "server-down", "3 checks failed: status 503");
-        registry.setHealth(pool, b, ServerState.UP, "server-up", "2 checks passed");
+        registry.eject(pool, a, CLOCK.instant().plusSeconds(30), "5 consecutive 5xx, ejected for 30s");
+        registry.setCheck(pool, b, CheckState.DOWN, "3 checks failed: status 503");
+        registry.setCheck(pool, a, CheckState.DOWN, "3 checks failed: status 503");
+        registry.setCheck(pool, b, CheckState.UP, "2 checks passed");
         assertThat(lines()).containsExactly(
                 "ALERT FIRING FulcrumServerEjected pool=app server=127.0.0.1:9101: 5 consecutive 5xx, ejected for 30s",
                 "ALERT FIRING FulcrumServerDown pool=app server=127.0.0.1:9102: 3 checks failed: status 503",
@@ -106,7 +110,7 @@ class AlerterTest {
     @Test
     void scaleEventsAreOneOffNoticesEndingByThemselves() {
         PoolRuntime pool = pool(1);
-        registry.emit("scale-out", pool, null, "cpu 0.91 > 0.80; added 127.0.0.1:9200");
+        registry.emit(new PoolEvent.ScaledOut(CLOCK.instant(), pool, null, "cpu 0.91 > 0.80; added 127.0.0.1:9200"));
         assertThat(sent).singleElement().satisfies(a -> {
             assertThat(a.name()).isEqualTo("FulcrumScaledOut");
             assertThat(a.resolved()).isFalse();
@@ -118,9 +122,9 @@ class AlerterTest {
 
     @Test
     void haEventsFireAndResolve() {
-        registry.emit("ha-master", null, null, "priority 100 > 90");
-        registry.emit("ha-fault", null, null, "interface eth0 down");
-        registry.emit("ha-backup", null, null, "higher priority peer");
+        registry.emit(new PoolEvent.HaMaster(CLOCK.instant(), "priority 100 > 90"));
+        registry.emit(new PoolEvent.HaFault(CLOCK.instant(), "interface eth0 down"));
+        registry.emit(new PoolEvent.HaBackup(CLOCK.instant(), "higher priority peer"));
         assertThat(lines()).containsExactly(
                 "ALERT FIRING FulcrumHaMaster: priority 100 > 90",
                 "ALERT RESOLVED FulcrumHaMaster: interface eth0 down",

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -148,7 +148,7 @@ class AlertmanagerIT {
         alerter = new Alerter("edge-1", Clock.systemUTC(), List.of(sink)).attach(registry);
         Server server = registry.server(pool, "127.0.0.1:9102");
 
-        registry.setHealth(pool, server, ServerState.DOWN, "server-down", "3 checks failed: connection refused");
+        registry.setCheck(pool, server, CheckState.DOWN, "3 checks failed: connection refused");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> !serverDownAlerts().isEmpty());
         JsonNode alert = serverDownAlerts().getFirst();
@@ -161,7 +161,7 @@ class AlertmanagerIT {
         assertThat(alert.path("status").path("state").asText()).isEqualTo("active");
         assertThat(alert.path("generatorURL").asText()).isEqualTo("http://127.0.0.1:9901/");
 
-        registry.setHealth(pool, server, ServerState.UP, "server-up", "2 checks passed");
+        registry.setCheck(pool, server, CheckState.UP, "2 checks passed");
         // resolved: Alertmanager drops it from its active alerts (or reports it as no longer active)
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() ->
                 serverDownAlerts().stream().noneMatch(a -> a.path("status").path("state").asText().equals("active")));

@@ -321,7 +321,7 @@ class AutoScaleIT {
         FulcrumConfig config = new FulcrumConfig("autoscale-it", new Admin(new HostPort("127.0.0.1", adminPort), ""),
                 List.of(web), List.of(app), List.of(), List.of(autoscale), null, null);
         FulcrumServer fulcrum = FulcrumServer.start(config);
-        fulcrum.registry().onEvent(events::add);
+        fulcrum.registry().onEvent(e -> events.add(e.wire()));
         closer.add(() -> fulcrum.stop(Duration.ofSeconds(5)));
         return fulcrum;
     }

@@ -76,7 +76,7 @@ class HealthAlertsIT {
                 Duration.ofMinutes(5), Clock.systemUTC());
         Alerter alerter = new Alerter("edge-1", Clock.systemUTC(), List.of(new LogAlertSink(), webhook)).attach(registry);
         toClose.add(alerter);
-        HealthChecker checker = new HealthChecker(registry, Clock.systemUTC());
+        HealthChecker checker = new HealthChecker(registry);
         toClose.add(checker);
         PoolRuntime pool = registry.pool("app");
         Server serverB = registry.server(pool, addressB.toString());

@@ -5,6 +5,7 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.registry.RegistryEvent;
@@ -69,12 +70,12 @@ class HealthCheckerIT {
         Registry registry = new Registry(Clock.systemUTC());
         toClose.add(registry);
         registry.addPool(pool);
-        registry.onEvent(events::add);
+        registry.onEvent(e -> events.add(e.wire()));
         return registry;
     }
 
     private HealthChecker checker(Registry registry) {
-        HealthChecker checker = new HealthChecker(registry, Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"));
+        HealthChecker checker = new HealthChecker(registry, RandomGenerator.of("L64X128MixRandom"));
         toClose.add(checker);
         return checker;
     }
@@ -99,7 +100,7 @@ class HealthCheckerIT {
         // must already have left the server out of rotation.
         AtomicReference<Boolean> inRotationAtDownEvent = new AtomicReference<>();
         registry.onEvent(e -> {
-            if (e.type().equals("server-down")) {
+            if (e instanceof PoolEvent.ServerDown) {
                 inRotationAtDownEvent.set(pool.snapshot().balancer().servers().stream()
                         .anyMatch(w -> w.server() == server));
             }
@@ -240,7 +241,7 @@ class HealthCheckerIT {
         // reload: checks on again (fall 1 now), picked up on config-reloaded
         registry.applyPools(List.of(Pools.pool("app", Pools.check(CheckType.TCP, 200, 150, 2, 1), address)));
         events.clear();
-        registry.emit("config-reloaded", null, null, "test");
+        registry.emit(new PoolEvent.ConfigReloaded(registry.now(), "test"));
         assertThat(awaitEvent("server-down", server.id()).detail()).isEqualTo("1 check failed: connection refused");
     }
 }

@@ -6,41 +6,45 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.control.ManualScheduler;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.registry.RegistryEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-/** The ejection runtime on a real registry and control thread, no network (checks: none). */
+/**
+ * The ejection runtime on a real registry, no network (checks: none), in simulated time: the
+ * request path's reports go to the control thread as commands, which run when the test moves
+ * time ({@link ManualScheduler}); ejections end exactly at their deadline.
+ */
 class OutlierEjectorTest {
 
-    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor();
-    private final Registry registry = new Registry(Clock.systemUTC());
+    private final ControlPlane control = ManualScheduler.controlPlane();
+    private final ManualScheduler time = ManualScheduler.of(control);
+    private final Registry registry = new Registry(control);
     private final List<RegistryEvent> events = new CopyOnWriteArrayList<>();
     /** Servers whose active checks fail (the predicate the health checker would answer). */
     private final Set<Server> failingChecks = ConcurrentHashMap.newKeySet();
-    private final OutlierEjector ejector =
-            new OutlierEjector(registry, Clock.systemUTC(), control, s -> !failingChecks.contains(s));
+    private final OutlierEjector ejector = new OutlierEjector(registry, s -> !failingChecks.contains(s));
 
     @AfterEach
-    void close() throws InterruptedException {
-        control.shutdownNow();
-        control.awaitTermination(1, TimeUnit.SECONDS);
+    void close() {
         registry.close();
+        control.close();
+    }
+
+    private void advance(long ms) {
+        time.advance(Duration.ofMillis(ms));
     }
 
     private PoolRuntime pool(int servers, int maxPercent, long baseMs) {
@@ -50,7 +54,7 @@ class OutlierEjectorTest {
         }
         registry.addPool(Pools.pool("app", Pools.check(CheckType.NONE, 1000, 500, 2, 3),
                 new OutlierDetection(3, 5, Duration.ofMillis(baseMs), maxPercent), Duration.ZERO, addresses));
-        registry.onEvent(events::add);
+        registry.onEvent(e -> events.add(e.wire()));
         return registry.pool("app");
     }
 
@@ -72,13 +76,19 @@ class OutlierEjectorTest {
         ejector.onResult(pool, s, Outcome.SUCCESS); // a success ends the streak
         report(pool, s, Outcome.SERVER_5XX, 4);
         assertThat(s.health()).isEqualTo(ServerState.UP);
+        advance(0);
+        assertThat(s.health()).isEqualTo(ServerState.UP);
         ejector.onResult(pool, s, Outcome.SERVER_5XX);
-        await().atMost(Duration.ofSeconds(2)).until(() -> s.health() == ServerState.EJECTED);
+        advance(0); // the decision is a command of the control thread
+        assertThat(s.health()).isEqualTo(ServerState.EJECTED);
         assertThat(eventsOf("server-ejected")).singleElement()
                 .extracting(RegistryEvent::detail).isEqualTo("5 consecutive 5xx, ejected for 300ms");
         assertThat(pool.snapshot().balancer().servers()).noneMatch(w -> w.server() == s);
 
-        await().atMost(Duration.ofSeconds(3)).until(() -> s.health() == ServerState.UP);
+        advance(299);
+        assertThat(s.health()).as("one millisecond before the deadline").isEqualTo(ServerState.EJECTED);
+        advance(1);
+        assertThat(s.health()).isEqualTo(ServerState.UP);
         assertThat(eventsOf("server-up")).singleElement()
                 .extracting(RegistryEvent::detail).isEqualTo("ejection of 300ms ended, health checks pass");
     }
@@ -89,8 +99,12 @@ class OutlierEjectorTest {
         Server s = pool.pool().servers().getFirst();
         for (int round = 1; round <= 3; round++) {
             report(pool, s, Outcome.GATEWAY_FAILURE, 3);
-            await().atMost(Duration.ofSeconds(2)).until(() -> s.health() == ServerState.EJECTED);
-            await().atMost(Duration.ofSeconds(3)).until(() -> s.health() == ServerState.UP);
+            advance(0);
+            assertThat(s.health()).isEqualTo(ServerState.EJECTED);
+            advance(200L * round - 1);
+            assertThat(s.health()).isEqualTo(ServerState.EJECTED);
+            advance(1);
+            assertThat(s.health()).isEqualTo(ServerState.UP);
         }
         assertThat(eventsOf("server-ejected")).extracting(RegistryEvent::detail).containsExactly(
                 "3 consecutive gateway failures, ejected for 200ms",
@@ -105,13 +119,14 @@ class OutlierEjectorTest {
         for (Server s : servers) {
             report(pool, s, Outcome.GATEWAY_FAILURE, 3);
         }
-        await().atMost(Duration.ofSeconds(2)).until(() -> eventsOf("server-ejected").size() == 1);
+        advance(0);
+        assertThat(eventsOf("server-ejected")).hasSize(1);
         // 50% of 3 servers is one: the others stay in rotation whatever they do
         for (Server s : servers) {
             report(pool, s, Outcome.GATEWAY_FAILURE, 6);
         }
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1))
-                .until(() -> eventsOf("server-ejected").size() == 1);
+        advance(300);
+        assertThat(eventsOf("server-ejected")).hasSize(1);
         assertThat(servers).filteredOn(s -> s.health() == ServerState.EJECTED).hasSize(1);
         assertThat(pool.snapshot().serversInRotation()).isEqualTo(2);
     }
@@ -122,12 +137,16 @@ class OutlierEjectorTest {
         Server s = pool.pool().servers().getFirst();
         failingChecks.add(s);
         report(pool, s, Outcome.GATEWAY_FAILURE, 3);
-        await().atMost(Duration.ofSeconds(2)).until(() -> s.health() == ServerState.EJECTED);
+        advance(0);
+        assertThat(s.health()).isEqualTo(ServerState.EJECTED);
         // the deadline passes (200ms) and the retry interval (1s for type none) ticks; still out
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(2))
-                .until(() -> s.health() == ServerState.EJECTED);
+        advance(1500);
+        assertThat(s.health()).isEqualTo(ServerState.EJECTED);
         failingChecks.remove(s);
-        await().atMost(Duration.ofSeconds(3)).until(() -> s.health() == ServerState.UP);
+        advance(699);
+        assertThat(s.health()).as("looked at again every second after the deadline").isEqualTo(ServerState.EJECTED);
+        advance(1);
+        assertThat(s.health()).isEqualTo(ServerState.UP);
     }
 
     @Test
@@ -141,8 +160,8 @@ class OutlierEjectorTest {
             ejector.onResult(pool, s, Outcome.SUCCESS);
         }
         // two gateway failures and four 5xx in a row at most: never 3 / 5
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1))
-                .until(() -> s.health() == ServerState.UP);
+        advance(300);
+        assertThat(s.health()).isEqualTo(ServerState.UP);
         assertThat(eventsOf("server-ejected")).isEmpty();
     }
 }

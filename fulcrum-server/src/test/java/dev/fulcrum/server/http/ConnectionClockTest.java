@@ -22,7 +22,7 @@ class ConnectionClockTest {
     }
 
     /** A part that fires once at its due time. */
-    private final class Part implements ConnectionClock.Timed {
+    private class Part implements ConnectionClock.Timed {
         final String name;
         long due = ConnectionClock.NONE;
 
@@ -95,5 +95,27 @@ class ConnectionClockTest {
         clock.close();
         advance(100);
         assertThat(fired).isEmpty();
+    }
+
+    @Test
+    void aPartArmedWhileTheClockFiresIsAskedAgainWithTheOthers() {
+        Part idle = new Part("idle");
+        Part response = new Part("response") {
+            @Override
+            public void expire(long nowNanos) {
+                super.expire(nowNanos);
+                if (fired.size() == 1) {
+                    armIn(100); // a retry on another server: the window starts again
+                }
+            }
+        };
+        response.armIn(50);
+        idle.armIn(80);
+        advance(50);
+        assertThat(fired).containsExactly("response");
+        advance(30); // the idle part is due before the re-armed response part: it must not wait for it
+        assertThat(fired).containsExactly("response", "idle");
+        advance(70);
+        assertThat(fired).containsExactly("response", "idle", "response");
     }
 }

@@ -240,7 +240,7 @@ class FailoverInProcessIT {
                 """.formatted(Loopback.freePort(), port, servers.stream().map(s -> "      - address: " + s)
                 .collect(Collectors.joining("\n")), poolSettings.stripTrailing(), alerts.url());
         fulcrum = FulcrumServer.start(ConfigLoader.parse(yaml, "failover.yaml", Map.of()));
-        fulcrum.registry().onEvent(events::add);
+        fulcrum.registry().onEvent(e -> events.add(e.wire()));
     }
 
     private HttpResponse<String> get(String path) throws Exception {

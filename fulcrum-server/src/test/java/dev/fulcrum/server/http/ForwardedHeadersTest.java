@@ -1,14 +1,5 @@
 package dev.fulcrum.server.http;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import dev.fulcrum.server.http.message.MessageHead;
 import org.junit.jupiter.api.Test;
 
@@ -20,137 +11,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ForwardedHeadersTest {
 
-    private static HttpRequest request(HttpVersion version, String... headers) {
-        HttpRequest r = new DefaultHttpRequest(version, HttpMethod.POST, "/p?q=1");
-        for (int i = 0; i < headers.length; i += 2) {
-            r.headers().add(headers[i], headers[i + 1]);
-        }
-        return r;
-    }
 
-    @Test
-    void requestLosesHopByHopHeadersAndGainsForwardedOnes() {
-        HttpRequest in = request(HttpVersion.HTTP_1_0, "Host", "h.example", "Connection", "keep-alive, X-Secret",
-                "X-Secret", "s", "Keep-Alive", "timeout=5", "Proxy-Connection", "close", "TE", "trailers",
-                "Trailer", "X-T", "Upgrade", "h2c", "X-Forwarded-For", "10.0.0.1", "X-Forwarded-For", "10.0.0.2",
-                "Content-Length", "3");
-        HttpRequest out = ForwardedHeaders.toServer(in, "192.0.2.9", true, "edge-1");
-        assertThat(out.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_1);
-        assertThat(out.method()).isEqualTo(HttpMethod.POST);
-        assertThat(out.uri()).isEqualTo("/p?q=1");
-        assertThat(out.headers().names()).containsExactlyInAnyOrder("Host", "X-Forwarded-For", "Content-Length",
-                "X-Forwarded-Proto", "X-Forwarded-Host", "Via");
-        assertThat(out.headers().get("Via")).isEqualTo("1.1 edge-1");
-        assertThat(out.headers().get("X-Forwarded-For")).isEqualTo("10.0.0.1, 10.0.0.2, 192.0.2.9");
-        assertThat(out.headers().get("X-Forwarded-Proto")).isEqualTo("https");
-        assertThat(out.headers().get("X-Forwarded-Host")).isEqualTo("h.example");
-        assertThat(out.headers().get("Content-Length")).isEqualTo("3");
-        assertThat(out.headers()).as("rewritten in place: no copy on the request path").isSameAs(in.headers());
-    }
 
-    @Test
-    void chunkedRequestStaysChunkedAndUpgradeIsKept() {
-        HttpRequest chunked = request(HttpVersion.HTTP_1_1, "Transfer-Encoding", "chunked");
-        assertThat(ForwardedHeaders.toServer(chunked, "1.2.3.4", false, "lb").headers().get("Transfer-Encoding"))
-                .isEqualTo("chunked");
-        HttpRequest ws = get("Connection", "Upgrade", "Upgrade", "websocket");
-        assertThat(ForwardedHeaders.isUpgrade(ws)).isTrue();
-        HttpRequest out = ForwardedHeaders.toServer(ws, "1.2.3.4", false, "lb");
-        assertThat(out.headers().get("Connection")).isEqualTo("upgrade");
-        assertThat(out.headers().get("Upgrade")).isEqualTo("websocket");
-        assertThat(ForwardedHeaders.isUpgrade(get("Upgrade", "websocket"))).isFalse();
-    }
 
-    private static HttpRequest get(String... headers) {
-        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
-        for (int i = 0; i < headers.length; i += 2) {
-            r.headers().add(headers[i], headers[i + 1]);
-        }
-        return r;
-    }
 
-    @Test
-    void connectionCannotRemoveFramingRoutingOrFulcrumsOwnHeaders() {
-        HttpRequest in = request(HttpVersion.HTTP_1_1, "Host", "h.example", "Content-Length", "5",
-                "Connection", "Content-Length, Host, X-Forwarded-For, Via, X-Request-Id, X-Drop",
-                "X-Forwarded-For", "10.0.0.1", "Via", "1.0 upstream", "X-Request-Id", "r1", "X-Drop", "1");
-        HttpRequest out = ForwardedHeaders.toServer(in, "192.0.2.9", false, "lb");
-        assertThat(out.headers().get("Content-Length")).isEqualTo("5");
-        assertThat(out.headers().get("Host")).isEqualTo("h.example");
-        assertThat(out.headers().get("X-Forwarded-For")).isEqualTo("10.0.0.1, 192.0.2.9");
-        assertThat(out.headers().get("Via")).isEqualTo("1.0 upstream, 1.1 lb");
-        assertThat(out.headers().get("X-Request-Id")).isEqualTo("r1");
-        assertThat(out.headers().contains("X-Drop")).as("an ordinary header named in Connection still goes").isFalse();
 
-        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        response.headers().set("Content-Length", "7").set("Connection", "Content-Length");
-        assertThat(ForwardedHeaders.toClient(response, HttpVersion.HTTP_1_1, true, true).headers()
-                .get("Content-Length")).isEqualTo("7");
-    }
 
-    @Test
-    void onlyAWebSocketGetIsAnUpgradeAndH2cIsDropped() {
-        assertThat(ForwardedHeaders.isUpgrade(get("Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c",
-                "HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA"))).isFalse();
-        HttpRequest post = request(HttpVersion.HTTP_1_1, "Connection", "Upgrade", "Upgrade", "websocket");
-        assertThat(ForwardedHeaders.isUpgrade(post)).as("a WebSocket handshake is a GET").isFalse();
 
-        HttpRequest h2c = get("Host", "h", "Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c",
-                "HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA");
-        HttpRequest out = ForwardedHeaders.toServer(h2c, "1.2.3.4", false, "lb");
-        assertThat(out.headers().names()).doesNotContain("Upgrade", "HTTP2-Settings", "Connection");
-    }
 
-    @Test
-    void aViaEntryOfThisInstanceIsALoop() {
-        assertThat(ForwardedHeaders.hasLooped(get("Via", "1.1 edge-1"), "edge-1")).isTrue();
-        assertThat(ForwardedHeaders.hasLooped(get("Via", "1.0 cdn, HTTP/1.1 EDGE-1 (Fulcrum)"), "edge-1")).isTrue();
-        assertThat(ForwardedHeaders.hasLooped(get("Via", "1.0 cdn", "Via", "1.1 edge-1"), "edge-1")).isTrue();
-        assertThat(ForwardedHeaders.hasLooped(get("Via", "1.1 edge-2, 1.1 edge-10"), "edge-1")).isFalse();
-        assertThat(ForwardedHeaders.hasLooped(get(), "edge-1")).isFalse();
-        assertThat(ForwardedHeaders.viaName("lb one/π")).as("a token").isEqualTo("lb-one--");
-    }
-
-    @Test
-    void trailersLoseFieldsThatMustNotBeTrailers() {
-        HttpHeaders trailers = new DefaultHttpHeaders()
-                .add("Host", "evil").add("Content-Length", "0").add("Authorization", "x").add("Cookie", "c")
-                .add("X-Forwarded-For", "1.1.1.1").add("Content-Type", "text/html").add("grpc-status", "0")
-                .add("X-Checksum", "abc");
-        ForwardedHeaders.filterTrailers(trailers);
-        assertThat(trailers.names()).containsExactlyInAnyOrder("grpc-status", "X-Checksum");
-    }
-
-    @Test
-    void responseIsReframedForTheClient() {
-        HttpResponse chunked = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        chunked.headers().set("Transfer-Encoding", "chunked").set("Connection", "keep-alive, X-Hop").set("X-Hop", "1");
-        HttpResponse out = ForwardedHeaders.toClient(chunked, HttpVersion.HTTP_1_1, true, true);
-        assertThat(out.headers().get("Transfer-Encoding")).isEqualTo("chunked");
-        assertThat(out.headers().contains("X-Hop")).isFalse();
-        assertThat(out.headers().contains("Connection")).isFalse();
-
-        // close-delimited from the server: chunked for HTTP/1.1, closing for HTTP/1.0
-        HttpResponse unframed = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        assertThat(ForwardedHeaders.toClient(unframed, HttpVersion.HTTP_1_1, true, true).headers()
-                .get("Transfer-Encoding")).isEqualTo("chunked");
-        assertThat(ForwardedHeaders.needsCloseDelimiting(unframed, HttpVersion.HTTP_1_0, true)).isTrue();
-        HttpResponse old = ForwardedHeaders.toClient(unframed, HttpVersion.HTTP_1_0, true, false);
-        assertThat(old.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_0);
-        assertThat(old.headers().contains("Transfer-Encoding")).isFalse();
-        assertThat(old.headers().get("Connection")).isEqualTo("close");
-
-        HttpResponse sized = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        sized.headers().set("Content-Length", "5");
-        HttpResponse kept = ForwardedHeaders.toClient(sized, HttpVersion.HTTP_1_0, true, true);
-        assertThat(kept.headers().get("Connection")).isEqualTo("keep-alive");
-        assertThat(kept.headers().get("Content-Length")).isEqualTo("5");
-    }
 
     // ---- the same cases on heads as bytes: the bytes the server or client receives -------------
 
     @Test
-    void bytesRequestLosesHopByHopFieldsAndGainsForwardedOnes() {
+    void requestLosesHopByHopFieldsAndGainsForwardedOnes() {
         MessageHead in = TestHeads.request("POST /p?q=1 HTTP/1.0\r\nHost: h.example\r\n"
                 + "Connection: keep-alive, X-Secret\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\n"
                 + "Proxy-Connection: close\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\n"
@@ -162,7 +35,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesChunkedRequestStaysChunkedAndUpgradeIsKept() {
+    void chunkedRequestStaysChunkedAndUpgradeIsKept() {
         MessageHead chunked = TestHeads.request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
                 + "X-Forwarded-Proto: ftp\r\n");
         ForwardedHeaders.toServer(chunked, "1.2.3.4", false, "lb");
@@ -188,7 +61,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesConnectionCannotRemoveFramingRoutingOrFulcrumsOwnFields() {
+    void connectionCannotRemoveFramingRoutingOrFulcrumsOwnFields() {
         MessageHead in = TestHeads.request("POST / HTTP/1.1\r\nHost: h.example\r\nContent-Length: 5\r\n"
                 + "Connection: Content-Length, Host, X-Forwarded-For, Via, X-Request-Id, X-Drop\r\n"
                 + "X-Forwarded-For: 10.0.0.1\r\nVia: 1.0 upstream\r\nX-Request-Id: r1\r\nX-Drop: 1\r\n");
@@ -204,7 +77,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesEveryConnectionFieldNamesFieldsToRemove() {
+    void everyConnectionFieldNamesFieldsToRemove() {
         // a Connection field naming Connection itself must not hide the next one's names
         MessageHead in = TestHeads.request("GET / HTTP/1.1\r\nConnection: connection\r\nConnection: X-A, x-b\r\n"
                 + "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n");
@@ -213,7 +86,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesOnlyAWebSocketGetIsAnUpgradeAndH2cIsDropped() {
+    void onlyAWebSocketGetIsAnUpgradeAndH2cIsDropped() {
         assertThat(ForwardedHeaders.isUpgrade(TestHeads.request("GET / HTTP/1.1\r\n"
                 + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n")))
                 .isFalse();
@@ -227,7 +100,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesHostOfAnHttp10RequestIsTheServersPerTry() {
+    void hostOfAnHttp10RequestIsTheServersPerTry() {
         MessageHead in = TestHeads.request("GET / HTTP/1.0\r\nX-Forwarded-Host: spoof\r\n");
         boolean hostMissing = !in.contains(io.netty.handler.codec.http.HttpHeaderNames.HOST);
         ForwardedHeaders.toServer(in, "1.2.3.4", false, "lb");
@@ -239,7 +112,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesAViaEntryOfThisInstanceIsALoop() {
+    void aViaEntryOfThisInstanceIsALoop() {
         assertThat(ForwardedHeaders.hasLooped(TestHeads.request("GET / HTTP/1.1\r\nVia: 1.1 edge-1\r\n"), "edge-1"))
                 .isTrue();
         assertThat(ForwardedHeaders.hasLooped(TestHeads.request(
@@ -252,7 +125,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesTrailersLoseFieldsThatMustNotBeTrailers() {
+    void trailersLoseFieldsThatMustNotBeTrailers() {
         MessageHead trailers = TestHeads.trailers("Host: evil\r\nContent-Length: 0\r\nAuthorization: x\r\n"
                 + "Cookie: c\r\nX-Forwarded-For: 1.1.1.1\r\nContent-Type: text/html\r\ngrpc-status: 0\r\n"
                 + "X-Checksum: abc\r\n");
@@ -261,7 +134,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesResponseIsReframedForTheClient() {
+    void responseIsReframedForTheClient() {
         MessageHead chunked = TestHeads.response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                 + "Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Kept: 2\r\n");
         ForwardedHeaders.toClient(chunked, 1, true, true);
@@ -291,7 +164,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesInterimAndSwitchingProtocolsLoseHopByHopFields() {
+    void interimAndSwitchingProtocolsLoseHopByHopFields() {
         MessageHead early = TestHeads.response("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\nConnection: X-H\r\n"
                 + "X-H: 1\r\n");
         ForwardedHeaders.interim(early);
@@ -305,7 +178,7 @@ class ForwardedHeadersTest {
     }
 
     @Test
-    void bytesKeepAliveIsReadAsNettyReadsIt() {
+    void keepAliveIsReadAsNettyReadsIt() {
         assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.1\r\n"))).isTrue();
         assertThat(ForwardedHeaders.isKeepAlive(TestHeads.request("GET / HTTP/1.1\r\nConnection: foo, Close\r\n")))
                 .isFalse();
@@ -320,7 +193,7 @@ class ForwardedHeadersTest {
 
     /** The typical browser request: no String, list or array per field when the head has room. */
     @Test
-    void bytesRewriteOfABrowserRequestAllocatesNothing() {
+    void rewriteOfABrowserRequestAllocatesNothing() {
         String text = "GET /products/shoes?color=blue HTTP/1.1\r\nHost: shop.example.com\r\n"
                 + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
                 + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"

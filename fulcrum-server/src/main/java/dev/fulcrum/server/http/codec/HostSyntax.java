@@ -30,17 +30,20 @@ final class HostSyntax {
     }
 
     /** True when {@code value} is {@code uri-host [ ":" port ]} with a non-empty host. */
-    static boolean isValid(String value) {
+    static boolean isValid(CharSequence value) {
         int end = value.length();
         int hostEnd;
-        if (value.startsWith("[")) {
-            int close = value.indexOf(']');
+        if (end > 0 && value.charAt(0) == '[') {
+            int close = indexOf(value, ']');
             if (close < 2 || !ipLiteral(value, 1, close)) {
                 return false;
             }
             hostEnd = close + 1;
         } else {
-            int colon = value.lastIndexOf(':');
+            int colon = end - 1;
+            while (colon >= 0 && value.charAt(colon) != ':') {
+                colon--;
+            }
             hostEnd = colon < 0 ? end : colon;
             if (hostEnd == 0 || !regName(value, 0, hostEnd)) {
                 return false;
@@ -52,7 +55,7 @@ final class HostSyntax {
         return value.charAt(hostEnd) == ':' && port(value, hostEnd + 1, end);
     }
 
-    private static boolean regName(String s, int from, int to) {
+    private static boolean regName(CharSequence s, int from, int to) {
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (c == '%') {
@@ -68,7 +71,7 @@ final class HostSyntax {
     }
 
     /** IPv6address or IPvFuture, loosely: hex digits, colons and dots (the address itself is the server's business). */
-    private static boolean ipLiteral(String s, int from, int to) {
+    private static boolean ipLiteral(CharSequence s, int from, int to) {
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (!hex(c) && c != ':' && c != '.') {
@@ -78,7 +81,7 @@ final class HostSyntax {
         return true;
     }
 
-    private static boolean port(String s, int from, int to) {
+    private static boolean port(CharSequence s, int from, int to) {
         if (to - from > 5) {
             return false;
         }
@@ -89,6 +92,15 @@ final class HostSyntax {
             }
         }
         return true;
+    }
+
+    private static int indexOf(CharSequence s, char c) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == c) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean hex(char c) {

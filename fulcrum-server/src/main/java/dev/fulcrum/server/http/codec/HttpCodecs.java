@@ -1,19 +1,13 @@
 package dev.fulcrum.server.http.codec;
 
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelPipeline;
 
 /**
- * Factory of the HTTP/1.1 codec handlers the proxy puts on a client connection.
- *
- * <p>{@link #requestDecoder(int)} turns the client's bytes into Netty {@code HttpRequest},
- * {@code HttpContent} and {@code LastHttpContent} objects, like Netty's {@code HttpRequestDecoder},
- * but strictly (RFC 9112; no request smuggling): any framing violation or ambiguity becomes one
- * message whose {@code decoderResult()} failed with a {@link BadRequestException} (400, or 431 for
- * a head over {@code maxHeaderBytes}), and nothing more is emitted from that connection. The
- * failure is usually on an {@code HttpRequest} (a bad head); a body framing error (bad chunk) fails
- * an {@code HttpContent} after a good {@code HttpRequest}: a proxy that already forwarded the head
- * must then abort the backend exchange too.
+ * Factory of the HTTP/1.1 decoders of the proxy, on heads as bytes (STYLE.md principle 15): per
+ * message a {@link dev.fulcrum.server.http.message.MessageHead}, body parts as retained
+ * {@code ByteBuf} slices, a {@link dev.fulcrum.server.http.message.MessageEnd}; or, once and last,
+ * a {@link dev.fulcrum.server.http.message.MessageFailure} (a request's 400/405/431 naming the rule
+ * broken; a response's 502), after which the connection's bytes are discarded: a request hidden
+ * behind an ambiguous one is never emitted (no request smuggling, RFC 9112).
  *
  * <p>Each call returns a new handler: one per connection, confined to its event loop.
  */
@@ -23,17 +17,17 @@ public final class HttpCodecs {
     }
 
     /**
-     * A strict request decoder for one client connection.
+     * The request decoder of one client connection ({@link RequestDecoder}).
      *
-     * @param maxHeaderBytes the largest request head (request line + header lines + the blank
-     *                       line) accepted; larger gets 431. Also bounds the trailers of a chunked body.
+     * @param maxHeaderBytes the largest request head, blank line included (larger gets 431); also
+     *                       bounds the trailers of a chunked body
      */
-    public static ChannelHandler requestDecoder(int maxHeaderBytes) {
-        return new StrictRequestDecoder(maxHeaderBytes);
+    public static RequestDecoder requestDecoder(int maxHeaderBytes) {
+        return new RequestDecoder(maxHeaderBytes);
     }
 
-    /** Adds {@link #requestDecoder(int)} at the end of {@code pipeline}, named {@code baseName}. */
-    public static void addRequestDecoding(ChannelPipeline pipeline, String baseName, int maxHeaderBytes) {
-        pipeline.addLast(baseName, requestDecoder(maxHeaderBytes));
+    /** The response decoder of one pooled server connection ({@link ResponseDecoder}). */
+    public static ResponseDecoder responseDecoder() {
+        return new ResponseDecoder();
     }
 }

@@ -1,15 +1,14 @@
 package dev.fulcrum.server.http.codec;
 
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
+import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
+
+import io.netty.util.AsciiString;
 
 import java.util.List;
 
 /**
- * Rules Netty's decoder does not enforce, checked on each parsed head before it is passed on:
+ * The rules a request head must meet beyond its grammar, checked on its index before it is passed on:
  * <ul>
  *   <li>the method: {@code CONNECT} is refused with 405 — Fulcrum's listeners are not tunnels, and
  *       a server that accepted it would leave its pooled connection passing raw bytes;</li>
@@ -27,47 +26,71 @@ import java.util.List;
  */
 final class RequestHeadRules {
 
+    private static final AsciiString HOST = AsciiString.cached("host");
+
     private RequestHeadRules() {
     }
 
     /**
-     * Checks {@code request}, normalising an absolute-form target in place.
+     * Checks the rules above and the framing rules ({@link FramingFields}, and no
+     * Transfer-Encoding in HTTP/1.0): framing first, then method, Host, target. An absolute-form target is normalised
+     * with {@link MessageHead#setTarget} and Host replaced by its authority. For an origin-form
+     * request the only allocation is the view of the Host value that {@link HostSyntax} reads.
      *
+     * @return the body's framing: its Content-Length, {@link MessageDecoder#CHUNKED} or
+     *         {@link MessageDecoder#NO_BODY}
      * @throws BadRequestException naming the first rule the head breaks
      */
-    static void check(HttpRequest request) {
-        if (HttpMethod.CONNECT.equals(request.method())) {
+    static long check(MessageHead head) {
+        String framing = FramingFields.check(head);
+        if (framing != null) {
+            throw BadRequestException.badRequest(framing);
+        }
+        if (head.isChunked() && head.minorVersion() == 0) {
+            throw BadRequestException.badRequest("Transfer-Encoding in an HTTP/1.0 request");
+        }
+        if (head.method() == HttpMethod.CONNECT) {
             throw new BadRequestException(405, "CONNECT is not supported: this listener is not a tunnel");
         }
-        HttpHeaders headers = request.headers();
-        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1) {
+        int host = head.indexOf(HOST);
+        if (host >= 0 && head.indexOf(HOST, host + 1) >= 0) {
             throw BadRequestException.badRequest("more than one Host header");
         }
-        if (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        if (host < 0 && head.minorVersion() == 1) {
             throw BadRequestException.badRequest("missing Host header");
         }
-        checkTarget(request);
-        String host = headers.get(HttpHeaderNames.HOST);
-        if (host != null && !HostSyntax.isValid(host)) {
+        if (head.targetLength() == 0 || head.targetByte(0) != '/') {
+            String[] normalised = normaliseTarget(head.target(), head.method() == HttpMethod.OPTIONS);
+            if (normalised != null) {
+                head.setTarget(normalised[0]);
+                head.set(HOST, "Host", normalised[1]);
+                return framing(head); // the authority was checked
+            }
+        }
+        if (host >= 0 && !HostSyntax.isValid(head.value(host))) {
             throw BadRequestException.badRequest("invalid Host header (not host[:port])");
         }
-        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty()) {
-            checkTransferEncoding(codings);
-        }
+        return framing(head);
     }
 
-    private static void checkTarget(HttpRequest request) {
-        String target = request.uri();
+    private static long framing(MessageHead head) {
+        return head.isChunked() ? MessageDecoder.CHUNKED
+                : head.contentLength() >= 0 ? head.contentLength() : MessageDecoder.NO_BODY;
+    }
+
+    /**
+     * Checks the form of {@code target}: null for origin-form and {@code *} (with OPTIONS), or for
+     * absolute-form the origin-form target and the authority that replaces Host.
+     */
+    private static String[] normaliseTarget(String target, boolean options) {
         if (target.startsWith("/")) {
-            return;
+            return null;
         }
         if (target.equals("*")) {
-            if (!HttpMethod.OPTIONS.equals(request.method())) {
+            if (!options) {
                 throw BadRequestException.badRequest("request-target * is only for OPTIONS");
             }
-            return;
+            return null;
         }
         int schemeEnd = target.indexOf("://");
         String scheme = schemeEnd < 0 ? "" : target.substring(0, schemeEnd);
@@ -87,8 +110,7 @@ final class RequestHeadRules {
             throw BadRequestException.badRequest("invalid host in the request-target");
         }
         String rest = target.substring(authorityEnd);
-        request.setUri(rest.startsWith("/") ? rest : "/" + rest);
-        request.headers().set(HttpHeaderNames.HOST, authority);
+        return new String[] {rest.startsWith("/") ? rest : "/" + rest, authority};
     }
 
     private static void checkTransferEncoding(List<String> values) {

@@ -380,20 +380,36 @@ public final class MessageHead {
         return -1;
     }
 
+    /** Byte offset of field {@code i}'s value (whitespace trimmed), for walking it with {@link #byteAt}. */
     public int valueStart(int i) {
         return fields[i * FIELD_INTS + VALUE_START];
     }
 
+    /** Byte offset just after field {@code i}'s value (whitespace trimmed). */
+    public int valueEnd(int i) {
+        return fields[i * FIELD_INTS + VALUE_END];
+    }
+
     /**
-     * The head's byte at {@code offset}, an offset as {@link #nextToken} and {@link #valueStart}
-     * give them: for rules that read inside a list element (a Via entry's {@code received-by})
-     * without a String.
+     * The head's byte at {@code offset}, an offset this index gave ({@link #valueStart},
+     * {@link #valueEnd}, {@link #tokenStart}): rules that read a value byte by byte do so without a copy.
      */
     public byte byteAt(int offset) {
         if (offset < 0 || offset >= length) {
             throw new IndexOutOfBoundsException(offset);
         }
         return bytes[offset];
+    }
+
+    /** Number of fields not removed. */
+    public int liveSize() {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (fields[i * FIELD_INTS + LINE_END] >= 0) {
+                n++;
+            }
+        }
+        return n;
     }
 
     public static int tokenStart(long token) {

@@ -6,8 +6,8 @@ const POLL_MS = 1000;
 const HISTORY_SECONDS = 300;
 const MAX_EVENTS = 200;
 const EVENT_TYPES = ['server-added', 'server-removed', 'server-up', 'server-down', 'server-ejected',
-  'server-draining', 'server-enabled', 'scale-out', 'scale-in', 'scale-out-failed', 'scale-in-failed',
-  'ha-master', 'ha-backup', 'ha-fault', 'dsr-mac-learned', 'dsr-mac-lost', 'config-reloaded'];
+  'server-draining', 'server-enabled', 'server-weight-changed', 'scale-out', 'scale-in', 'scale-out-failed',
+  'scale-in-failed', 'ha-master', 'ha-backup', 'ha-fault', 'dsr-mac-learned', 'dsr-mac-lost', 'config-reloaded'];
 
 const previous = new Map();   // "pool|address" -> {requests, at}: for per-server requests/s
 const rates = new Map();      // "pool|address" -> last requests/s

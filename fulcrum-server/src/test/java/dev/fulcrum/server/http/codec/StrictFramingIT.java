@@ -1,5 +1,8 @@
 package dev.fulcrum.server.http.codec;
 
+import dev.fulcrum.server.http.message.MessageEnd;
+import dev.fulcrum.server.http.message.MessageFailure;
+import dev.fulcrum.server.http.message.MessageHead;
 import dev.fulcrum.server.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -7,19 +10,20 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,8 +37,9 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A tiny server made of the strict decoder and a handler that answers 200 per request, or the
- * {@link BadRequestException} status and closes: what a client sees over a real socket.
+ * A tiny server made of the request decoder ({@link RequestDecoder}) and a handler that answers
+ * 200 per request, or the {@code MessageFailure}'s status and reason and closes: what a client
+ * sees over a real socket.
  */
 class StrictFramingIT {
 
@@ -50,7 +55,7 @@ class StrictFramingIT {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(new HttpResponseEncoder());
-                        HttpCodecs.addRequestDecoding(ch.pipeline(), "decoder", 8192);
+                        ch.pipeline().addLast("decoder", HttpCodecs.requestDecoder(8192));
                         ch.pipeline().addLast(new Answerer());
                     }
                 })
@@ -87,6 +92,26 @@ class StrictFramingIT {
         assertThat(answer).contains("ok /a").contains("ok /b");
     }
 
+    static java.util.stream.Stream<FramingCase> rejected() {
+        return FramingCase.rejected().stream().filter(c -> c.status() != 431); // the server's limit is 8192
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rejected")
+    void everyRejectedCaseGetsItsStatusAndReasonThenTheConnectionCloses(FramingCase c) throws IOException {
+        String answer = exchange(c.raw() + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        assertThat(count(answer, "HTTP/1.1 ")).as("responses in: " + answer).isEqualTo(1);
+        assertThat(answer).startsWith("HTTP/1.1 " + c.status() + " ").contains(c.message()).doesNotContain("/next");
+    }
+
+    @Test
+    void headOverTheLimitGets431() throws IOException {
+        String answer = exchange("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n");
+
+        assertThat(answer).startsWith("HTTP/1.1 431 ").contains("request head larger than 8192 bytes");
+    }
+
     /** Sends {@code request}, reads until the server closes (bounded by a 5 s read timeout). */
     private static String exchange(String request) throws IOException {
         try (Socket socket = new Socket()) {
@@ -110,23 +135,23 @@ class StrictFramingIT {
         return n;
     }
 
-    /** 200 "ok URI" per request; on a framing error the error's status and message, then close. */
-    private static final class Answerer extends SimpleChannelInboundHandler<HttpObject> {
-        private String uri;
+    /** 200 "ok TARGET" per request; on a framing failure its status and reason, then close. */
+    private static final class Answerer extends ChannelInboundHandlerAdapter {
+        private static final AsciiString CONNECTION = AsciiString.cached("connection");
+        private String target;
         private boolean close;
 
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
-            if (msg.decoderResult().cause() instanceof BadRequestException bad) {
-                respond(ctx, HttpResponseStatus.valueOf(bad.status()), bad.getMessage(), true);
-                return;
-            }
-            if (msg instanceof HttpRequest request) {
-                uri = request.uri();
-                close = "close".equals(request.headers().get(HttpHeaderNames.CONNECTION));
-            }
-            if (msg instanceof LastHttpContent) {
-                respond(ctx, HttpResponseStatus.OK, "ok " + uri, close);
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            switch (msg) {
+                case MessageFailure failure ->
+                        respond(ctx, HttpResponseStatus.valueOf(failure.status()), failure.reason(), true);
+                case MessageHead head -> {
+                    target = head.target();
+                    close = head.hasToken(CONNECTION, AsciiString.cached("close"));
+                }
+                case MessageEnd end -> respond(ctx, HttpResponseStatus.OK, "ok " + target, close);
+                default -> ReferenceCountUtil.release(msg); // body parts
             }
         }
 

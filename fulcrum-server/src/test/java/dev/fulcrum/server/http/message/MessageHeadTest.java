@@ -139,4 +139,20 @@ class MessageHeadTest {
         assertThat((char) h.byteAt(MessageHead.tokenEnd(t) - 1)).isEqualTo('e');
         assertThatThrownBy(() -> h.byteAt(-1)).isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    @Test
+    void walksAValueByteByByteAndCountsLiveFields() {
+        MessageHead h = parse("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  chunked \r\nX: 1\r\n");
+        int te = h.indexOf(AsciiString.cached("transfer-encoding"));
+        StringBuilder value = new StringBuilder();
+        for (int p = h.valueStart(te); p < h.valueEnd(te); p++) {
+            value.append((char) h.byteAt(p));
+        }
+        assertThat(value).hasToString("chunked");
+        assertThatThrownBy(() -> h.byteAt(-1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(h.liveSize()).isEqualTo(3);
+        h.remove(te);
+        assertThat(h.liveSize()).isEqualTo(2);
+        assertThat(h.size()).isEqualTo(3);
+    }
 }

@@ -1,0 +1,24 @@
+/**
+ * The control plane: the one thread that changes pools and servers (STYLE principle 13).
+ *
+ * <p>{@link dev.fulcrum.server.control.ControlPlane} runs commands on a
+ * {@link dev.fulcrum.server.control.Scheduler}: {@link dev.fulcrum.server.control.ControlThread}
+ * in production ({@code fulcrum-control}, the wall clock), a manual scheduler in tests, whose time
+ * moves only when the test says so. The flow:
+ *
+ * <pre>
+ *  config load, reload (SIGHUP, POST /reload) ─┐
+ *  admin API add/remove/drain/enable (submit) ─┤
+ *  probe outcomes (fulcrum-health loop) ───────┤
+ *  request outcomes → outlier decisions ───────┼──► fulcrum-control: Registry commands
+ *  auto-scaler steps, provisioned servers ─────┤      │ publish the pool snapshot (data plane reads it)
+ *  DSR neighbour-table reads ──────────────────┘      ▼ then emit a typed PoolEvent to listeners,
+ *  timers: check intervals, ejection ends,            on the same thread: EventStream (SSE), Alerter,
+ *  slow-start steps, drain polls, scaling steps       FulcrumMetrics, HealthChecker, OutlierEjector,
+ *                                                     SlowStartRamp, AutoScaler, DsrService
+ * </pre>
+ *
+ * <p>Blocking work stays off the control thread: probes' and scrapes' I/O, provisioners,
+ * listener binds of a reload, alert delivery; their results come back as commands.
+ */
+package dev.fulcrum.server.control;

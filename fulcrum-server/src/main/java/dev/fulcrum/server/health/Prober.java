@@ -1,0 +1,57 @@
+package dev.fulcrum.server.health;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.control.ControlPlane;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Runs one active check and hands its outcome back to the control thread. The
+ * {@link HealthChecker} decides when to check and what a result means; a prober only does the
+ * I/O. {@link #netty} is the real one (a {@link Probe} on an event loop of its own); tests give
+ * the checker a scripted one and drive it in simulated time.
+ */
+interface Prober extends AutoCloseable {
+
+    /** Starts one check of {@code target}; {@code done} runs exactly once, on the control thread. */
+    void probe(HostPort target, HealthCheck check, Consumer<Probe.Outcome> done);
+
+    @Override
+    void close();
+
+    /**
+     * Probes on one event loop of their own ({@code fulcrum-health}), never on the data plane's
+     * loops, so a slow server or a flood of checks cannot delay requests; each outcome is sent to
+     * the control thread as a command.
+     */
+    static Prober netty(ControlPlane control) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fulcrum-health", true),
+                NioIoHandler.newFactory());
+        EventLoop loop = group.next();
+        return new Prober() {
+            @Override
+            public void probe(HostPort target, HealthCheck check, Consumer<Probe.Outcome> done) {
+                try {
+                    loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
+                            outcome -> control.execute(() -> done.accept(outcome))));
+                } catch (RejectedExecutionException closing) {
+                    // shutting down: no more checks
+                }
+            }
+
+            @Override
+            public void close() {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        };
+    }
+}

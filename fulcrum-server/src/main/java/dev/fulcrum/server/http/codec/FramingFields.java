@@ -1,0 +1,104 @@
+package dev.fulcrum.server.http.codec;
+
+import dev.fulcrum.server.http.message.MessageHead;
+import io.netty.util.AsciiString;
+
+/**
+ * The framing fields of a head, {@code Content-Length} and {@code Transfer-Encoding}, read on the
+ * index (RFC 9112 §6): the rules both decoders share. Refused, because two readers could frame the
+ * body differently: both fields together, more than one {@code Content-Length} (a list counts as
+ * more than one, even of equal values), a value that is not 1 to 18 digits, and any transfer
+ * coding but {@code chunked} applied once (case-insensitive). Stateless.
+ */
+final class FramingFields {
+
+    static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+    static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
+    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+
+    private FramingFields() {
+    }
+
+    /**
+     * Checks the framing fields of {@code head} and records the framing they declare with
+     * {@link MessageHead#setFraming}.
+     *
+     * @return null when they are sound, else the one-line reason
+     */
+    static String check(MessageHead head) {
+        int contentLength = -1;
+        int lengths = 0;
+        boolean transferEncoding = false;
+        for (int i = 0; i < head.size(); i++) {
+            if (head.nameIs(i, CONTENT_LENGTH)) {
+                contentLength = i;
+                lengths++;
+            } else if (head.nameIs(i, TRANSFER_ENCODING)) {
+                transferEncoding = true;
+            }
+        }
+        if (lengths > 1 || (lengths == 1 && hasComma(head, contentLength))) {
+            return "more than one Content-Length";
+        }
+        if (lengths == 1 && transferEncoding) {
+            return "both Content-Length and Transfer-Encoding";
+        }
+        long length = -1;
+        if (lengths == 1) {
+            length = head.longValue(contentLength);
+            if (length < 0) {
+                return "invalid Content-Length value";
+            }
+        }
+        if (transferEncoding) {
+            String coding = checkCodings(head);
+            if (coding != null) {
+                return coding;
+            }
+        }
+        head.setFraming(length, transferEncoding);
+        return null;
+    }
+
+    private static boolean hasComma(MessageHead head, int i) {
+        for (int p = head.valueStart(i); p < head.valueEnd(i); p++) {
+            if (head.byteAt(p) == ',') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every element of every Transfer-Encoding list, empty ones included, must be chunked, once in all. */
+    private static String checkCodings(MessageHead head) {
+        int chunked = 0;
+        for (int i = head.indexOf(TRANSFER_ENCODING); i >= 0; i = head.indexOf(TRANSFER_ENCODING, i + 1)) {
+            int end = head.valueEnd(i);
+            int start = head.valueStart(i);
+            while (start <= end) {
+                int comma = start;
+                while (comma < end && head.byteAt(comma) != ',') {
+                    comma++;
+                }
+                int s = start;
+                int e = comma;
+                while (s < e && isSpace(head.byteAt(s))) {
+                    s++;
+                }
+                while (e > s && isSpace(head.byteAt(e - 1))) {
+                    e--;
+                }
+                if (!head.tokenIs((long) s << 32 | e, CHUNKED)) {
+                    return "Transfer-Encoding other than chunked";
+                }
+                chunked++;
+                start = comma + 1;
+            }
+        }
+        return chunked > 1 ? "chunked applied more than once" : null;
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t';
+    }
+}

@@ -1,0 +1,184 @@
+package dev.fulcrum.server.autoscale;
+
+import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.autoscale.Sample;
+import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
+import dev.fulcrum.server.config.FulcrumConfig.Metric;
+import dev.fulcrum.server.config.FulcrumConfig.Provisioner;
+import dev.fulcrum.server.config.FulcrumConfig.ProvisionerType;
+import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.control.ManualScheduler;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.registry.Registry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The auto-scaler's steps in simulated time: a scripted metric, a provisioner that answers at
+ * once, provisioning run inline. One step per {@code metric.interval}, the cooldown between
+ * actions, and a scaled-in server stopped once its drain ends.
+ */
+class AutoScalerTest {
+
+    private final ControlPlane control = ManualScheduler.controlPlane();
+    private final ManualScheduler time = ManualScheduler.of(control);
+    private final Instant start = time.now();
+    private final Registry registry = Registry.fromConfig(ConfigLoader.parse("""
+            listeners:
+              - {name: web, listen: 127.0.0.1:8080, pool: app}
+            pools:
+              - name: app
+                servers: [{address: 127.0.0.1:9101}]
+                health-check: {type: none}
+            """, "fulcrum.yaml", Map.of()), control);
+    private final List<String> events = new ArrayList<>();
+    private final List<String> stopped = new ArrayList<>();
+    /** The value every server reports at the next scrape. */
+    private double load;
+    private final List<Sample> samples = new ArrayList<>();
+
+    private final MetricReadings readings = new MetricReadings() {
+        @Override
+        public void scrape(Collection<HostPort> servers) {
+            servers.forEach(s -> samples.add(new Sample(s.toString(), time.now(), load)));
+        }
+
+        @Override
+        public List<Sample> samples() {
+            return List.copyOf(samples);
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private final dev.fulcrum.server.autoscale.Provisioner provisioner = new dev.fulcrum.server.autoscale.Provisioner() {
+        private int next = 9201;
+
+        @Override
+        public HostPort provision() {
+            return new HostPort("127.0.0.1", next++);
+        }
+
+        @Override
+        public void deprovision(HostPort address) {
+            stopped.add(ms() + "ms " + address);
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    /** Runs provisioning on the caller's thread, so the test stays on one thread and in order. */
+    private static final class Inline extends AbstractExecutorService {
+        private boolean shutdown;
+
+        @Override
+        public void execute(Runnable command) {
+            command.run();
+        }
+
+        @Override
+        public void shutdown() {
+            shutdown = true;
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown = true;
+            return List.of();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) {
+            return true;
+        }
+    }
+
+    private AutoScaler scaler;
+
+    @AfterEach
+    void close() {
+        if (scaler != null) {
+            scaler.close();
+        }
+        registry.close();
+        control.close();
+    }
+
+    private long ms() {
+        return Duration.between(start, time.now()).toMillis();
+    }
+
+    private AutoScaler start() {
+        Autoscale config = new Autoscale("app", new Metric("/metrics", "process_cpu_usage", 1, Duration.ofSeconds(1)),
+                0.80, 0.30, Duration.ofSeconds(10), Duration.ofSeconds(10), 1, 4,
+                new Provisioner(ProvisionerType.EXEC, List.of(), 0, 0, List.of("true"), List.of("true")));
+        registry.onEvent(e -> events.add(ms() + "ms " + e.wireName() + " "
+                + (e.server() == null ? "" : e.server().id())));
+        scaler = new AutoScaler(config, registry, provisioner, new FulcrumMetrics(registry).control(),
+                new Alerter("edge-1", control.clock(), List.of()), readings, new Inline()).start();
+        return scaler;
+    }
+
+    @Test
+    void scalesOutOnAStepAboveTheThresholdHoldsForTheCooldownAndScalesInWhenIdle() {
+        load = 0.9;
+        start();
+        time.runDue(); // the first scrape, at once
+        time.advance(Duration.ofMillis(999));
+        assertThat(events).as("no step before one interval").isEmpty();
+        time.advance(Duration.ofMillis(1));
+        assertThat(events).containsExactly("1000ms server-added 127.0.0.1:9201", "1000ms scale-out 127.0.0.1:9201");
+
+        load = 0.1;
+        time.advance(Duration.ofMillis(9999));
+        assertThat(events).as("cooldown: 10 s after the last action").hasSize(2);
+        assertThat(registry.pool("app").pool().servers()).hasSize(2);
+        time.advance(Duration.ofMillis(1));
+        assertThat(events).containsExactly("1000ms server-added 127.0.0.1:9201", "1000ms scale-out 127.0.0.1:9201",
+                "11000ms server-draining 127.0.0.1:9201", "11000ms scale-in 127.0.0.1:9201");
+        time.advance(Registry.DRAIN_POLL);
+        assertThat(events.getLast()).isEqualTo("11050ms server-removed 127.0.0.1:9201");
+        assertThat(stopped).containsExactly("11050ms 127.0.0.1:9201");
+        assertThat(scaler.status().servers()).isEqualTo(1);
+
+        time.advance(Duration.ofSeconds(60));
+        assertThat(events).as("the operator's server is never scaled in").hasSize(5);
+        assertThat(registry.pool("app").pool().servers()).hasSize(1);
+    }
+
+    @Test
+    void aPoolBelowMinServersGrowsAtTheFirstStep() {
+        registry.removeServer("app", "127.0.0.1:9101");
+        time.advance(Registry.DRAIN_POLL);
+        start();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(events).containsExactly("1050ms server-added 127.0.0.1:9201", "1050ms scale-out 127.0.0.1:9201");
+    }
+}
