@@ -8,6 +8,13 @@
  * {@code BackendHandler}) and relays both ways. A {@code 101 Switching Protocols} turns both
  * connections into a {@link dev.fulcrum.server.net.ByteRelay} tunnel.
  *
+ * <p>Messages: both sides decode into heads as bytes ({@code codec.RequestDecoder},
+ * {@code codec.ResponseDecoder}: a {@link dev.fulcrum.server.http.message.MessageHead}, body parts
+ * as slices, an end); {@code ForwardedHeaders} edits heads in place by splicing, and
+ * {@code MessageWriter} writes them and re-frames bodies for the next hop. A client connection's
+ * pipeline is {@code bytes -> [tls] -> decoder -> frontend}; its timeouts (request head, request
+ * body, response, idle) are parts of one {@code ConnectionClock} with one lazy task.
+ *
  * <p>Threads: a client connection, its exchanges and every server connection they use live on one
  * event loop (server connections are opened on the client's loop and pooled per loop), so nothing
  * here takes a lock; only the counters ({@code ProxyStats}, {@code Server}) are shared.
