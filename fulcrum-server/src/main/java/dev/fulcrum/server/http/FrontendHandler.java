@@ -59,7 +59,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final ChannelInboundHandlerAdapter CLOSE_WHEN_IDLE = new IdleClose();
 
     private final HttpListener listener;
-    private final ArrayDeque<Object> pending = new ArrayDeque<>(4);
+    /** Decoded parts not taken yet; made on demand and dropped when empty (idle connections hold none). */
+    private ArrayDeque<Object> pending;
     private ChannelHandlerContext ctx;
     private RequestDecoder decoder;
     private MessageWriter writer;
@@ -138,6 +139,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof MessageEnd) {
                 bodyTimer.stop();
             }
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
             pending.add(msg);
             process();
         } else {
@@ -176,7 +180,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void process() {
         while (!finished) {
             if (current == null) {
-                Object o = pending.poll();
+                Object o = pollPending();
                 if (o == null) {
                     return;
                 }
@@ -196,10 +200,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 continue;
             }
-            if (!current.wantsBody() || pending.isEmpty()) {
+            if (!current.wantsBody() || nothingPending()) {
                 return;
             }
-            Object o = pending.poll();
+            Object o = pollPending();
             if (!(o instanceof MessageFailure failure)) {
                 current.sendBody(o);
             } else {
@@ -218,7 +222,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void maybeRead() {
-        if (finished || !pending.isEmpty() || !ctx.channel().isActive()) {
+        if (finished || !nothingPending() || !ctx.channel().isActive()) {
             return;
         }
         if (current == null) {
@@ -355,9 +359,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Nothing read or written for {@code idle-timeout}: closes when that is idleness that pins resources. */
     private void idleTimedOut() {
-        boolean idleBetweenRequests = current == null && pending.isEmpty() && !decoder.headStarted();
+        boolean idleBetweenRequests = current == null && nothingPending() && !decoder.headStarted();
         // waiting on the client for body bytes it does not send: as idle as no request at all
-        boolean stalledUpload = current != null && pending.isEmpty() && current.wantsBody();
+        boolean stalledUpload = current != null && nothingPending() && current.wantsBody();
         // a client that does not take its response holds the server connection just the same
         boolean stalledDownload = current != null && current.stalledOnClient();
         if (idleBetweenRequests || stalledUpload || stalledDownload) {
@@ -373,7 +377,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == GRACEFUL_CLOSE) {
             closing = true;
-            if (current == null && pending.isEmpty() && !decoder.headStarted()) {
+            if (current == null && nothingPending() && !decoder.headStarted()) {
                 closeNow();
             }
         } else {
@@ -408,9 +412,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    private boolean nothingPending() {
+        return pending == null;
+    }
+
+    /** The next decoded part, or null; the deque goes once it is empty. */
+    private Object pollPending() {
+        ArrayDeque<Object> q = pending;
+        if (q == null) {
+            return null;
+        }
+        Object o = q.poll();
+        if (q.isEmpty()) {
+            pending = null;
+        }
+        return o;
+    }
+
     private void releasePending() {
         Object o;
-        while ((o = pending.poll()) != null) {
+        while ((o = pollPending()) != null) {
             ReferenceCountUtil.release(o);
         }
     }

@@ -67,7 +67,11 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
     private static final int LINE_LF = 11;
 
     final int maxHeadBytes;
-    private final HeadParser parser;
+    /**
+     * The head (or trailer) parser, made when a head starts and dropped when one ended with no byte
+     * left: an idle keep-alive connection holds none (it is per-head state, ~100 bytes).
+     */
+    private HeadParser parser;
     private final MessageHead.Kind headKind;
     private State state = State.HEAD;
     /** Body bytes left: of the Content-Length body or of the current chunk. */
@@ -87,8 +91,25 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
         }
         this.maxHeadBytes = maxHeadBytes;
         this.headKind = headKind;
-        this.parser = new HeadParser(maxHeadBytes);
-        parser.reset(headKind);
+    }
+
+    /** The parser, made for a head of {@code kind} when there is none. */
+    private HeadParser parser(MessageHead.Kind kind) {
+        HeadParser p = parser;
+        if (p == null) {
+            p = parser = new HeadParser(maxHeadBytes);
+            p.reset(kind);
+        }
+        return p;
+    }
+
+    /** A head or trailer section ended: the parser goes unless bytes of the next head are here. */
+    private void headEnded(ByteBuf in) {
+        if (in.isReadable()) {
+            parser.reset(headKind);
+        } else {
+            parser = null;
+        }
     }
 
     /**
@@ -141,7 +162,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
 
     /** True when bytes of the next head were seen already. */
     final boolean parserStarted() {
-        return parser.scanned() > 0;
+        return parser != null && parser.scanned() > 0;
     }
 
     /** Fails the connection from {@link #beforeHead}: a head failure with {@code detail}. */
@@ -241,7 +262,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
         if (!beforeHead(in, out) || state == State.FAILED) {
             return false;
         }
-        int result = parser.scan(in);
+        int result = parser(headKind).scan(in);
         if (result == HeadParser.MORE) {
             return false;
         }
@@ -250,7 +271,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
             return false;
         }
         MessageHead head = parser.head(in);
-        parser.reset(headKind);
+        headEnded(in);
         long framing = frame(head);
         if (framing == REFUSED) {
             fail(in, out, headFailure(refusedStatus, refusedReason));
@@ -312,7 +333,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
                 }
                 if (remaining == 0) {
                     state = State.TRAILERS;
-                    parser.reset(MessageHead.Kind.TRAILERS);
+                    parser(MessageHead.Kind.TRAILERS).reset(MessageHead.Kind.TRAILERS);
                 } else {
                     state = State.CHUNK_DATA;
                 }
@@ -446,7 +467,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
     }
 
     private void decodeTrailers(ByteBuf in, List<Object> out) {
-        int result = parser.scan(in);
+        int result = parser(MessageHead.Kind.TRAILERS).scan(in);
         if (result == HeadParser.MORE) {
             return;
         }
@@ -465,7 +486,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
             trailers.removeAll(TRAILER);
             end = trailers.liveSize() == 0 ? MessageEnd.NO_TRAILERS : MessageEnd.withTrailers(trailers);
         }
-        parser.reset(headKind);
+        headEnded(in);
         end(out, end);
     }
 
@@ -482,7 +503,7 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
         }
         switch (state) {
             case HEAD -> {
-                int scanned = Math.max(parser.scanned(), in.readableBytes());
+                int scanned = Math.max(parser == null ? 0 : parser.scanned(), in.readableBytes());
                 MessageFailure failure = scanned > 0 ? closedInHead(scanned) : null;
                 if (failure != null) {
                     fail(in, out, failure);
