@@ -14,6 +14,7 @@ import dev.fulcrum.server.http.message.MessageEnd;
 import dev.fulcrum.server.http.message.MessageFailure;
 import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -170,7 +171,14 @@ final class ProxyExchange {
     private boolean serverReusable;
     /** Decided at the response head: the client connection stays open after the response. */
     private boolean clientKeepAlive;
+    /**
+     * The write of the response's end to the client (a real promise: the client connection may close
+     * after it); the head and body parts go with the void promise, and one promise per server read
+     * ({@link #onServerReadComplete}) tells when to read again — one promise per read, not per part.
+     */
     private ChannelFuture lastClientWrite;
+    /** Something was written to the client since the last flush. */
+    private boolean clientWritten;
     /** The server's 101 to the WebSocket asked for, until its end: then the connections become a tunnel. */
     private MessageHead switching;
     /** A flushed write to the client has not completed: the server is read again once it does. */
@@ -451,7 +459,9 @@ final class ProxyExchange {
         }
         listener.stats().responded(server, code, System.nanoTime() - startNanos);
         listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? Outcome.SERVER_5XX : Outcome.SUCCESS);
-        lastClientWrite = front.writer().writeResponse(response, clientMinor, head, front.channel().newPromise());
+        MessageWriter out = front.writer();
+        out.writeResponse(response, clientMinor, head, out.voidPromise());
+        clientWritten = true;
     }
 
     private void onResponseBody(ByteBuf part) {
@@ -459,7 +469,9 @@ final class ProxyExchange {
             part.release(); // what followed a response head that failed this try
             return;
         }
-        lastClientWrite = front.writer().writeBody(part, front.channel().newPromise());
+        MessageWriter out = front.writer();
+        out.writeBody(part, out.voidPromise());
+        clientWritten = true;
     }
 
     private void onResponseEnd(MessageEnd end) {
@@ -480,13 +492,13 @@ final class ProxyExchange {
             return;
         }
         Channel ch = backend;
-        ChannelFuture w = lastClientWrite;
-        lastClientWrite = null;
-        if (w == null) {
+        if (!clientWritten) {
             ch.read();
             return;
         }
-        front.channel().flush();
+        clientWritten = false;
+        // an empty write after the parts: its promise completes once everything before it is written
+        ChannelFuture w = front.channel().writeAndFlush(Unpooled.EMPTY_BUFFER);
         clientWritePending = true;
         w.addListener((ChannelFutureListener) f -> {
             clientWritePending = false;
