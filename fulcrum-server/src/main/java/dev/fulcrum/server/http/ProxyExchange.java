@@ -131,6 +131,11 @@ final class ProxyExchange {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
     private static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
+    /**
+     * Interim (1xx) responses passed on per request at most: a server that sends them without end
+     * would otherwise stream heads to the client for ever, and as fast as it can write them.
+     */
+    static final int MAX_INTERIM_RESPONSES = 16;
 
     private final FrontendHandler front;
     private final HttpListener listener;
@@ -179,6 +184,7 @@ final class ProxyExchange {
     private ChannelFuture lastClientWrite;
     /** Something was written to the client since the last flush. */
     private boolean clientWritten;
+    private int interimResponses;
     /** The server's 101 to the WebSocket asked for, until its end: then the connections become a tunnel. */
     private MessageHead switching;
     /** A flushed write to the client has not completed: the server is read again once it does. */
@@ -429,6 +435,10 @@ final class ProxyExchange {
             return;
         }
         if (code >= 100 && code < 200) {
+            if (++interimResponses > MAX_INTERIM_RESPONSES) {
+                serverFailed("sent more than " + MAX_INTERIM_RESPONSES + " interim (1xx) responses");
+                return;
+            }
             // 100 Continue (the client waits for it before sending its body), 103 Early Hints...
             if (request.minorVersion() == 0) {
                 return; // HTTP/1.0 clients know no interim responses (RFC 9110 15.2)
@@ -437,7 +447,7 @@ final class ProxyExchange {
             MessageWriter out = front.writer();
             out.writeResponse(response, 1, false, out.voidPromise());
             out.writeEnd(MessageEnd.NO_TRAILERS, out.voidPromise());
-            front.channel().flush();
+            clientWritten = true; // flushed at the read's end, and the server is read again once written
             if (expectContinue) {
                 expectContinue = false;
                 front.resume(); // the client sends its body now: its body clock starts

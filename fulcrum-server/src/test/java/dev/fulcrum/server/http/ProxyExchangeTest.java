@@ -221,6 +221,19 @@ class ProxyExchangeTest {
     }
 
     @Test
+    void aServerThatSendsInterimResponsesWithoutEndIsCutOff() {
+        EmbeddedChannel s = forward(1, "GET /page HTTP/1.1\r\nHost: app\r\n\r\n");
+        received(s);
+        answer(s, "HTTP/1.1 103 Early Hints\r\n\r\n".repeat(ProxyExchange.MAX_INTERIM_RESPONSES));
+        assertThat(response().split("HTTP/1.1 103 Early Hints", -1)).hasSize(ProxyExchange.MAX_INTERIM_RESPONSES + 1);
+        answer(s, "HTTP/1.1 103 Early Hints\r\n\r\n");
+        assertThat(response()).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+                .contains("sent more than " + ProxyExchange.MAX_INTERIM_RESPONSES + " interim (1xx) responses");
+        assertThat(s.isOpen()).isFalse();
+        assertThat(servers.idle).isEmpty();
+    }
+
+    @Test
     void earlyHintsReachTheClientBeforeTheResponse() {
         EmbeddedChannel s = forward(1, "GET /page HTTP/1.1\r\nHost: app\r\n\r\n");
         received(s);
