@@ -8,15 +8,36 @@ import io.netty.util.AsciiString;
  * index (RFC 9112 §6): the rules both decoders share. Refused, because two readers could frame the
  * body differently: both fields together, more than one {@code Content-Length} (a list counts as
  * more than one, even of equal values), a value that is not 1 to 18 digits, and any transfer
- * coding but {@code chunked} applied once (case-insensitive). Stateless.
+ * coding but {@code chunked} applied once (case-insensitive); and, because the rewrite reads it
+ * against every field, a Connection list of more than {@value #MAX_CONNECTION_OPTIONS} options. Stateless.
  */
 final class FramingFields {
 
     static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
     static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    private static final AsciiString CONNECTION = AsciiString.cached("connection");
+
+    /**
+     * Most options a head's Connection fields may list together ({@code close}, {@code keep-alive},
+     * {@code upgrade} and names of fields to remove at this hop): the rewrite compares every option
+     * with every field, so both counts are bounded ({@link HeadParser#MAX_FIELDS}).
+     */
+    static final int MAX_CONNECTION_OPTIONS = 32;
 
     private FramingFields() {
+    }
+
+    private static String checkConnection(MessageHead head) {
+        int options = 0;
+        for (int c = head.indexOf(CONNECTION); c >= 0; c = head.indexOf(CONNECTION, c + 1)) {
+            for (long t = head.nextToken(c, head.valueStart(c)); t >= 0; t = head.nextToken(c, MessageHead.tokenEnd(t))) {
+                if (++options > MAX_CONNECTION_OPTIONS) {
+                    return "Connection lists more than " + MAX_CONNECTION_OPTIONS + " options";
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -26,6 +47,10 @@ final class FramingFields {
      * @return null when they are sound, else the one-line reason
      */
     static String check(MessageHead head) {
+        String connection = checkConnection(head);
+        if (connection != null) {
+            return connection;
+        }
         int contentLength = -1;
         int lengths = 0;
         boolean transferEncoding = false;

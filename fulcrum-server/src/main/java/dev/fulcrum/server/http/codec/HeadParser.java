@@ -92,6 +92,15 @@ final class HeadParser implements ByteProcessor {
     private static final int STATUS_LINE = 13;
     private static final int REASON_CONTROL = 14;
     private static final int TOO_LARGE = 15;
+    private static final int TOO_MANY_FIELDS = 16;
+
+    /**
+     * Most fields in one head or trailer section (Envoy's and Apache's default is 100 too): every
+     * rule that reads the head is linear in its fields, and some (a Connection header naming fields
+     * to remove) multiply them by another count, so the count is bounded whatever
+     * {@code max-header-bytes} allows (up to 1 MiB: a quarter of a million 4-byte fields).
+     */
+    static final int MAX_FIELDS = 100;
 
     private final int limit;
     private MessageHead.Kind kind;
@@ -184,7 +193,7 @@ final class HeadParser implements ByteProcessor {
 
     /** 431 for a head over the limit, else 400 (a request's view; a response decoder maps both to 502). */
     int failureStatus() {
-        return failure == TOO_LARGE ? 431 : 400;
+        return failure == TOO_LARGE || failure == TOO_MANY_FIELDS ? 431 : 400;
     }
 
     /** The one-line text of the failure {@link #scan} reported. */
@@ -206,6 +215,7 @@ final class HeadParser implements ByteProcessor {
             case BAD_VERSION -> "HTTP version is not HTTP/1.0 or HTTP/1.1";
             case STATUS_LINE -> "status line is not HTTP/1.x SP 3DIGIT SP reason";
             case REASON_CONTROL -> "control character in reason phrase";
+            case TOO_MANY_FIELDS -> "more than " + MAX_FIELDS + (trailers ? " trailer fields" : " header fields");
             case TOO_LARGE -> switch (kind) {
                 case REQUEST -> "request head larger than " + limit + " bytes";
                 case RESPONSE -> "head larger than " + limit + " bytes";
@@ -341,6 +351,9 @@ final class HeadParser implements ByteProcessor {
                     return fail(inField ? VALUE_CR : BARE_CR);
                 }
                 if (inField) {
+                    if (count == MAX_FIELDS) {
+                        return fail(TOO_MANY_FIELDS);
+                    }
                     addField(p + 1);
                 }
                 state = LINE_START;

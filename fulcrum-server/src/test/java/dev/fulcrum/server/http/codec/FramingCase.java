@@ -138,7 +138,17 @@ public record FramingCase(String name, String raw, int status, String message, b
                         431, "request head larger than 65536 bytes"),
                 sized("endless request line", "GET /" + "a".repeat(MAX_HEAD + 10), 431, "request head larger than 65536 bytes"),
                 sized("trailers over the limit", POST_CHUNKED + "0\r\nX-T: " + "a".repeat(MAX_HEAD) + "\r\n\r\n",
-                        431, "trailers larger than 65536 bytes"));
+                        431, "trailers larger than 65536 bytes"),
+                // counts: every rule is linear in the fields, the Connection rewrite is fields x options
+                sized("101 header fields", "GET / HTTP/1.1\r\n" + HOST + "a:\r\n".repeat(100) + "\r\n",
+                        431, "more than 100 header fields"),
+                sized("101 trailer fields", POST_CHUNKED + "0\r\n" + "t:\r\n".repeat(101) + "\r\n",
+                        431, "more than 100 trailer fields"),
+                bad("a Connection of 33 options", "GET / HTTP/1.1\r\n" + HOST + "Connection: " + "a,".repeat(32) + "a\r\n\r\n",
+                        "Connection lists more than 32 options"),
+                bad("33 options over two Connection fields", "GET / HTTP/1.1\r\n" + HOST + "Connection: "
+                        + "a,".repeat(20) + "a\r\nConnection: " + "b,".repeat(11) + "b\r\n\r\n",
+                        "Connection lists more than 32 options"));
     }
 
     private static FramingCase bad(String name, String raw, String message) {

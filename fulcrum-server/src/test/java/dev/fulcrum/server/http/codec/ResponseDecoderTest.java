@@ -117,6 +117,20 @@ class ResponseDecoderTest {
     }
 
     @Test
+    void tooManyFieldsOrConnectionOptionsAreInvalidResponses() {
+        decoder.expect(false);
+        assertFailedWith(probe.write("HTTP/1.1 200 OK\r\n" + "a: 1\r\n".repeat(101) + "\r\n"), 502,
+                "sent an invalid response (more than 100 header fields)");
+    }
+
+    @Test
+    void aConnectionOfMoreThan32OptionsIsAnInvalidResponse() {
+        decoder.expect(false);
+        assertFailedWith(probe.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: " + "a,".repeat(33) + "\r\n\r\n"),
+                502, "sent an invalid response (Connection lists more than 32 options)");
+    }
+
+    @Test
     void answerToHeadHasNoBodyWhateverItsFramingSays() {
         decoder.expect(true);
         List<Object> events = probe.write("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
