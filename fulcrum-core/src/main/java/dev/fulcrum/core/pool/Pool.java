@@ -31,6 +31,8 @@ public final class Pool {
     private ToIntFunction<Server> effectiveWeight = Server::weight;
     private long version;
     private volatile PoolSnapshot snapshot;
+    /** Told of every snapshot as it is published (under the pool's lock); see {@link #onPublish}. */
+    private java.util.function.Consumer<PoolSnapshot> published = s -> { };
 
     public Pool(String name, Algorithm algorithm, HashKey hashKey) {
         this.name = name;
@@ -59,6 +61,16 @@ public final class Pool {
         this.algorithm = algorithm;
         this.hashKey = hashKey;
         publish();
+    }
+
+    /**
+     * Tells {@code listener} of the current snapshot and of every one published after it, in order
+     * (under the pool's lock, on the thread that changed the pool): for an owner that publishes the
+     * snapshot together with its own state, so that readers get both with one volatile read.
+     */
+    public synchronized void onPublish(java.util.function.Consumer<PoolSnapshot> listener) {
+        this.published = listener;
+        listener.accept(snapshot);
     }
 
     /** The current snapshot; never null. */
@@ -191,5 +203,6 @@ public final class Pool {
         }
         snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers,
                 Balancer.create(algorithm, inRotation));
+        published.accept(snapshot);
     }
 }

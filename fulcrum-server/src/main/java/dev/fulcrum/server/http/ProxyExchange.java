@@ -5,6 +5,7 @@ import dev.fulcrum.core.health.Outcome;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.net.ByteRelay;
+import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -205,10 +206,11 @@ final class ProxyExchange {
         this.head = request.method() == HttpMethod.HEAD;
         this.upgrade = ForwardedHeaders.isUpgrade(request);
         this.requestKeepAlive = ForwardedHeaders.isKeepAlive(request);
-        this.settings = listener.pool().settings();
+        PoolRuntime.View view = listener.pool().view(); // servers and settings of one moment, one read
+        this.settings = view.settings();
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, settings.responseTimeout().toNanos());
-        this.choice = new ServerChoice(listener.pool().snapshot(), settings, listener.backendPool(), loop,
+        this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
         this.hostMissing = !request.contains(HOST);

@@ -7,19 +7,31 @@ import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 /**
  * A running pool: the core {@link Pool} (servers and snapshots) plus its settings from the config
  * (timeouts, retries, health check...). The data plane holds a {@code PoolRuntime} and reads
- * {@link #snapshot()} and {@link #settings()} once per request; a reload swaps the settings with
- * one volatile write.
+ * {@link #view()} once per request: the snapshot and the settings together, with one volatile
+ * read, so a request never sees a reload's new settings with the old servers or the reverse.
+ * Every new snapshot and every settings change publishes a new view (on the control thread).
  */
 public final class PoolRuntime {
 
+    /** The servers in rotation and the settings, as one request uses them. */
+    public record View(PoolSnapshot snapshot, PoolConfig settings) {
+    }
+
     private final Pool pool;
     private volatile PoolConfig settings;
+    private volatile View view;
     /** Addresses the config file lists (the rest came through the API or the auto-scaler). */
     private final java.util.Set<String> fromConfig = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PoolRuntime(Pool pool, PoolConfig settings) {
         this.pool = pool;
         this.settings = settings;
+        pool.onPublish(snapshot -> view = new View(snapshot, this.settings));
+    }
+
+    /** The snapshot and the settings for one request: one volatile read. */
+    public View view() {
+        return view;
     }
 
     public String name() {
@@ -42,6 +54,9 @@ public final class PoolRuntime {
 
     void setSettings(PoolConfig settings) {
         this.settings = settings;
+        synchronized (pool) { // against a snapshot being published meanwhile: the view pairs the latest of both
+            view = new View(pool.snapshot(), settings);
+        }
     }
 
     java.util.Set<String> fromConfig() {

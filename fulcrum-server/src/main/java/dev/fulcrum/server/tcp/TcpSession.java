@@ -73,7 +73,8 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel client = ctx.channel();
-        PoolSnapshot snapshot = pool.snapshot();
+        PoolRuntime.View view = pool.view(); // servers and settings of one moment, one read
+        PoolSnapshot snapshot = view.snapshot();
         if (!snapshot.hasServerUp()) {
             log.debug("listener {}: no server up in pool {}; closing {}", listenerName, pool.name(),
                     client.remoteAddress());
@@ -81,12 +82,12 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             return;
         }
         long hash = snapshot.algorithm().usesHashKey() ? Hashing.hash64(sourceIp(client)) : 0;
-        connect(client, snapshot, Pick.of(hash, ThreadLocalRandom.current()), pool.settings().retries());
+        connect(client, view, Pick.of(hash, ThreadLocalRandom.current()), view.settings().retries());
         ctx.fireChannelActive();
     }
 
-    private void connect(Channel client, PoolSnapshot snapshot, Pick pick, int retriesLeft) {
-        Server server = snapshot.pick(pick);
+    private void connect(Channel client, PoolRuntime.View view, Pick pick, int retriesLeft) {
+        Server server = view.snapshot().pick(pick);
         if (server == null || !client.isActive()) {
             client.close();
             return;
@@ -96,10 +97,10 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             // per turn until file descriptors run out: skip that server (the HTTP path has Via for this)
             log.warn("listener {}: server {} of pool {} is this listener's own address; not connecting to it "
                     + "(a loop)", listenerName, server.id(), pool.name());
-            connect(client, snapshot, pick.excluding(server), retriesLeft);
+            connect(client, view, pick.excluding(server), retriesLeft);
             return;
         }
-        PoolConfig settings = pool.settings();
+        PoolConfig settings = view.settings();
         Bootstrap bootstrap = new Bootstrap().group(client.eventLoop())
                 .channel(transport.socketChannelClass())
                 .resolver(transport.resolver())
@@ -124,7 +125,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
                         log.debug("listener {}: connect to {} failed: {}", listenerName, server.id(),
                                 f.cause().getMessage());
                         if (retriesLeft > 0) {
-                            connect(client, snapshot, pick.excluding(server), retriesLeft - 1);
+                            connect(client, view, pick.excluding(server), retriesLeft - 1);
                         } else {
                             client.close();
                         }
