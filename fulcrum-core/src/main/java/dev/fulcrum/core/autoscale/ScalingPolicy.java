@@ -1,5 +1,6 @@
 package dev.fulcrum.core.autoscale;
 
+import dev.fulcrum.core.text.Durations;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -79,11 +80,11 @@ public final class ScalingPolicy {
                     servers + " servers, above max-servers " + rules.maxServers());
         }
         if (average == null) {
-            return Decision.hold(null, "no fresh sample in the last " + seconds(rules.window()));
+            return Decision.hold(null, "no fresh sample in the last " + Durations.format(rules.window()));
         }
         PerServer measured = perServer(samples, now, starting);
         // four decimals, as precise as a typical gauge: "0.80 above 0.80" would read as a bug
-        String avg = "average " + String.format(Locale.ROOT, "%.4f", average) + " over " + seconds(rules.window()) + " of " + measured.count()
+        String avg = "average " + String.format(Locale.ROOT, "%.4f", average) + " over " + Durations.format(rules.window()) + " of " + measured.count()
                 + " server" + (measured.count() == 1 ? "" : "s");
         if (average > rules.scaleOutAbove()) {
             int desired = Math.min(rules.maxServers(), ceil(measured.sum() / rules.scaleOutAbove()));
@@ -146,7 +147,4 @@ public final class ScalingPolicy {
         return String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static String seconds(java.time.Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    }
 }

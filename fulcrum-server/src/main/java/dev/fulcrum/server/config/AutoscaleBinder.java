@@ -1,5 +1,6 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
 import dev.fulcrum.server.config.FulcrumConfig.Provisioner;
@@ -58,8 +59,8 @@ final class AutoscaleBinder {
         }
         Duration window = s.get("window", Duration.ofSeconds(30), ConfigValues::positiveDuration);
         if (window.compareTo(metric.interval()) < 0) {
-            s.error("window", "window " + ConfigValues.format(window) + " is shorter than the metric interval "
-                    + ConfigValues.format(metric.interval()) + "; it would hold no sample");
+            s.error("window", "window " + Durations.format(window) + " is shorter than the metric interval "
+                    + Durations.format(metric.interval()) + "; it would hold no sample");
         }
         Duration cooldown = s.get("cooldown", Duration.ofSeconds(60), ConfigValues::duration);
         int min = s.integer("min-servers", 2, 1, Integer.MAX_VALUE);

@@ -60,19 +60,6 @@ final class ConfigValues {
         return d;
     }
 
-    /** The shortest spelling of {@code d} in the config syntax, for messages: 1500ms, 2s, 1m. */
-    static String format(Duration d) {
-        long ms = d.toMillis();
-        if (ms != 0 && ms % 3_600_000 == 0) {
-            return ms / 3_600_000 + "h";
-        } else if (ms != 0 && ms % 60_000 == 0) {
-            return ms / 60_000 + "m";
-        } else if (ms % 1000 == 0) {
-            return ms / 1000 + "s";
-        }
-        return ms + "ms";
-    }
-
     static int integer(String text, int min, int max) {
         if (!WHOLE.matcher(text).matches()) {
             throw new IllegalArgumentException("expected a whole number, got " + quote(text));

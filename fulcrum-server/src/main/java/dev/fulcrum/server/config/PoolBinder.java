@@ -1,5 +1,6 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
@@ -113,8 +114,8 @@ final class PoolBinder {
         if (timeout.compareTo(interval) >= 0) {
             // Point at whichever of the two the operator wrote; timeout when both.
             s.error(s.has("timeout") || !s.has("interval") ? "timeout" : "interval",
-                    "timeout " + ConfigValues.format(timeout) + " must be less than interval "
-                            + ConfigValues.format(interval));
+                    "timeout " + Durations.format(timeout) + " must be less than interval "
+                            + Durations.format(interval));
         }
         int rise = s.integer("rise", d.rise(), 1, Integer.MAX_VALUE);
         int fall = s.integer("fall", d.fall(), 1, Integer.MAX_VALUE);

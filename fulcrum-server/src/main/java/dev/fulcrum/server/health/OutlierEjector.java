@@ -1,5 +1,6 @@
 package dev.fulcrum.server.health;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.health.OutlierDetector;
 import dev.fulcrum.core.health.OutlierDetector.Decision;
 import dev.fulcrum.core.health.OutlierDetector.History;
@@ -166,7 +167,7 @@ public final class OutlierEjector {
                 case Decision.Eject eject -> {
                     t.history = eject.next();
                     registry.eject(pool, server, control.now().plus(eject.time()),
-                            reason + ", ejected for " + Probe.format(eject.time()));
+                            reason + ", ejected for " + Durations.format(eject.time()));
                     schedule(() -> endEjection(pool, server, t, eject.time()), eject.time());
                 }
                 case Decision.Hold hold -> log.warn("outlier {} of pool {} not ejected ({}): {}",
@@ -191,7 +192,7 @@ public final class OutlierEjector {
             t.fivexx.set(0);
             t.history = t.history.returned(control.now());
             registry.endEjection(pool, server,
-                    "ejection of " + Probe.format(time) + " ended, health checks pass");
+                    "ejection of " + Durations.format(time) + " ended, health checks pass");
         } else {
             // still out until its checks pass: looked at again one check interval later
             Duration next = interval(pool);

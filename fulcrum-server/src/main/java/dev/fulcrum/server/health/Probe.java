@@ -1,5 +1,6 @@
 package dev.fulcrum.server.health;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -29,7 +30,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -78,7 +78,7 @@ final class Probe {
 
     private void start() {
         long timeoutMs = Math.max(1, check.timeout().toMillis());
-        timer = loop.schedule(() -> finish(false, "timeout after " + format(check.timeout())), timeoutMs,
+        timer = loop.schedule(() -> finish(false, "timeout after " + Durations.format(check.timeout())), timeoutMs,
                 TimeUnit.MILLISECONDS);
         Bootstrap b = new Bootstrap()
                 .group(loop)
@@ -190,9 +190,4 @@ final class Probe {
         return lower;
     }
 
-    /** {@code 1s}, {@code 250ms}, {@code 1500ms}: how the config spells durations. */
-    static String format(Duration d) {
-        long ms = d.toMillis();
-        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
-    }
 }

@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 
 /**
  * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, a plain-text one-line body
@@ -61,9 +60,4 @@ final class ErrorResponses {
         return Escape.text(line.length() > 200 ? line.substring(0, 200) : line);
     }
 
-    /** {@code 30s}, {@code 250ms}: durations as the config spells them. */
-    static String format(Duration d) {
-        long ms = d.toMillis();
-        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
-    }
 }

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
 import dev.fulcrum.server.net.ByteRelay;
 import io.netty.channel.Channel;
@@ -242,7 +243,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         var config = listener.config();
-        String reason = "request body too slow (request-body-timeout " + ErrorResponses.format(config.requestBodyTimeout())
+        String reason = "request body too slow (request-body-timeout " + Durations.format(config.requestBodyTimeout())
                 + ", request-body-min-rate " + config.requestBodyMinRate() + " bytes/s)";
         boolean answered = e.responseStarted();
         e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
@@ -350,7 +351,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (current == null && !finished) {
             if (decoder.headStarted()) {
                 sendError(HttpResponseStatus.REQUEST_TIMEOUT, "request header timeout of "
-                        + ErrorResponses.format(listener.config().requestHeaderTimeout()) + " passed", false);
+                        + Durations.format(listener.config().requestHeaderTimeout()) + " passed", false);
             } else {
                 closeNow();
             }

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.health.Outcome;
 
 import dev.fulcrum.core.pool.Server;
@@ -369,7 +370,7 @@ final class ProxyExchange {
 
     private String connectFailure(Throwable cause) {
         if (cause instanceof ConnectTimeoutException) {
-            return "did not accept the connection within " + ErrorResponses.format(settings.connectTimeout());
+            return "did not accept the connection within " + Durations.format(settings.connectTimeout());
         }
         if (cause instanceof ConnectException) {
             return "refused the connection";
@@ -590,7 +591,7 @@ final class ProxyExchange {
         if (ch != null) {
             ch.close(); // the server may still answer; that answer has no one to go to
         }
-        tryFailed("did not answer within " + ErrorResponses.format(settings.responseTimeout()), true,
+        tryFailed("did not answer within " + Durations.format(settings.responseTimeout()), true,
                 HttpResponseStatus.GATEWAY_TIMEOUT, RetryPolicy.mayRetryAfterTimeout(request.method(), bodyBytesSent));
     }
 

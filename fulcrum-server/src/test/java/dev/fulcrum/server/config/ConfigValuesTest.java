@@ -33,15 +33,6 @@ class ConfigValuesTest {
     }
 
     @Test
-    void formatGivesTheShortestSpelling() {
-        assertThat(ConfigValues.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
-        assertThat(ConfigValues.format(Duration.ofSeconds(90))).isEqualTo("90s");
-        assertThat(ConfigValues.format(Duration.ofMinutes(2))).isEqualTo("2m");
-        assertThat(ConfigValues.format(Duration.ofHours(3))).isEqualTo("3h");
-        assertThat(ConfigValues.format(Duration.ZERO)).isEqualTo("0s");
-    }
-
-    @Test
     void integersWithRange() {
         assertThat(ConfigValues.integer("256", 0, 256)).isEqualTo(256);
         assertThatThrownBy(() -> ConfigValues.integer("257", 0, 256)).hasMessage("257 is out of range; expected 0..256");

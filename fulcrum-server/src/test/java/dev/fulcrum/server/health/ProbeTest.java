@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,10 +21,4 @@ class ProbeTest {
         assertThat(Probe.describe(new IOException("Broken pipe: /127.0.0.1:9102"))).isEqualTo("broken pipe");
     }
 
-    @Test
-    void formatsDurationsAsTheConfigSpellsThem() {
-        assertThat(Probe.format(Duration.ofSeconds(1))).isEqualTo("1s");
-        assertThat(Probe.format(Duration.ofMillis(250))).isEqualTo("250ms");
-        assertThat(Probe.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
-    }
 }

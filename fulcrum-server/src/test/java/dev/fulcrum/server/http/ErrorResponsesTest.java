@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ErrorResponsesTest {
@@ -43,9 +41,4 @@ class ErrorResponsesTest {
         assertThat(ErrorResponses.oneLine("bell\u0007")).doesNotContain("\u0007");
     }
 
-    @Test
-    void durationsAreSpelledLikeTheConfig() {
-        assertThat(ErrorResponses.format(Duration.ofSeconds(30))).isEqualTo("30s");
-        assertThat(ErrorResponses.format(Duration.ofMillis(250))).isEqualTo("250ms");
-    }
 }
