@@ -34,9 +34,7 @@ public record DsrServer(String name, long mac, int weight, boolean inRotation, b
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("a DSR server needs a name");
         }
-        if (weight < 0 || weight > 256) {
-            throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
-        }
+        dev.fulcrum.core.pool.Server.checkWeight(weight);
         if (mac != MacAddress.UNKNOWN && !MacAddress.isKnown(mac)) {
             throw new IllegalArgumentException("MAC 0x" + Long.toHexString(mac) + " has more than 48 bits");
         }

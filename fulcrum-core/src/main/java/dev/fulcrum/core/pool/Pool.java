@@ -168,9 +168,7 @@ public final class Pool {
     }
 
     public synchronized boolean setWeight(Server server, int weight) {
-        if (weight < 0 || weight > 256) {
-            throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
-        }
+        Server.checkWeight(weight);
         if (server.weight() == weight || !servers.contains(server)) {
             return false;
         }

@@ -52,9 +52,7 @@ public final class Server {
             case DOWN -> CheckState.DOWN;
             case EJECTED, DRAINING -> throw new IllegalArgumentException(health + " is not a check verdict");
         };
-        if (weight < 0 || weight > 256) {
-            throw new IllegalArgumentException("weight " + weight + " is outside 0..256");
-        }
+        checkWeight(weight);
         this.address = address;
         this.id = address.toString();
         this.weight = weight;
@@ -69,7 +67,20 @@ public final class Server {
         return id;
     }
 
-    /** Configured weight, 0..256; 0 means no new traffic. */
+    /**
+     * The largest weight a server may have, everywhere it is set (config, admin API, DSR): weights
+     * are small so that weighted round-robin's cycle and the slow-start arithmetic stay in ints.
+     */
+    public static final int MAX_WEIGHT = 256;
+
+    /** @throws IllegalArgumentException when {@code weight} is outside 0..{@value #MAX_WEIGHT} */
+    public static void checkWeight(int weight) {
+        if (weight < 0 || weight > MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight " + weight + " is outside 0.." + MAX_WEIGHT);
+        }
+    }
+
+    /** Configured weight, 0..{@value #MAX_WEIGHT}; 0 means no new traffic. */
     public int weight() {
         return weight;
     }

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.core.pool.Server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,8 +44,8 @@ record NewServer(HostPort address, int weight) {
         if (weight == null) {
             return new NewServer(hostPort, 1);
         }
-        if (!weight.isIntegralNumber() || !weight.canConvertToInt() || weight.asInt() < 0 || weight.asInt() > 256) {
-            throw new IllegalArgumentException("field \"weight\" must be an integer from 0 to 256");
+        if (!weight.isIntegralNumber() || !weight.canConvertToInt() || weight.asInt() < 0 || weight.asInt() > Server.MAX_WEIGHT) {
+            throw new IllegalArgumentException("field \"weight\" must be an integer from 0 to " + Server.MAX_WEIGHT);
         }
         return new NewServer(hostPort, weight.asInt());
     }

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
@@ -32,7 +33,6 @@ final class PoolBinder {
             "base-ejection", "max-ejection-percent");
 
     static final int MAX_RETRIES = 10;
-    static final int MAX_WEIGHT = 256;
 
     private final FirstSeen<String> names = new FirstSeen<>("pool name");
 
@@ -88,7 +88,7 @@ final class PoolBinder {
             }
             HostPort address = s.require("address", HostPort::parse);
             addresses.add(address, s, "address");
-            int weight = s.integer("weight", 1, 0, MAX_WEIGHT);
+            int weight = s.integer("weight", 1, 0, Server.MAX_WEIGHT);
             if (address != null) {
                 servers.add(new ServerEntry(address, weight));
             }
