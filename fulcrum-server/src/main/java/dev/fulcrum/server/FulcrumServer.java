@@ -4,7 +4,7 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.admin.AdminHooks;
 import dev.fulcrum.server.admin.AdminServer;
 import dev.fulcrum.server.admin.AutoscaleStatus;
-import dev.fulcrum.server.admin.Outcome;
+import dev.fulcrum.server.admin.HookResult;
 import dev.fulcrum.server.alert.Alerter;
 import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.autoscale.AutoScaler;
@@ -355,29 +355,29 @@ public final class FulcrumServer {
      *
      * @return applied, or why not (the file's errors, one per line)
      */
-    public Outcome reloadFromFile() {
+    public HookResult reloadFromFile() {
         if (configFile == null) {
-            return Outcome.failed("this instance was not started from a config file");
+            return HookResult.failed("this instance was not started from a config file");
         }
         FulcrumConfig next;
         try {
             next = ConfigLoader.load(configFile);
         } catch (ConfigException e) {
-            return Outcome.failed(e.getMessage());
+            return HookResult.failed(e.getMessage());
         }
         try {
             reload(next);
-            return Outcome.success();
+            return HookResult.success();
         } catch (StartException | IllegalStateException e) {
-            return Outcome.failed(e.getMessage());
+            return HookResult.failed(e.getMessage());
         }
     }
 
     /** {@code /healthz}: every listener accepting and every pool with a server up. */
-    public Outcome health() {
+    public HookResult health() {
         for (ListenerRuntime l : listeners) {
             if (!l.isAccepting()) {
-                return Outcome.failed("listener " + l.name() + " is not accepting");
+                return HookResult.failed("listener " + l.name() + " is not accepting");
             }
         }
         return AdminHooks.poolsHaveServerUp(registry);
@@ -392,9 +392,9 @@ public final class FulcrumServer {
         }
 
         @Override
-        public Outcome reload() {
+        public HookResult reload() {
             FulcrumServer s = server.get();
-            return s == null ? Outcome.failed("starting") : s.reloadFromFile();
+            return s == null ? HookResult.failed("starting") : s.reloadFromFile();
         }
 
         @Override
@@ -410,9 +410,9 @@ public final class FulcrumServer {
         }
 
         @Override
-        public Outcome healthz() {
+        public HookResult healthz() {
             FulcrumServer s = server.get();
-            return s == null ? Outcome.failed("starting") : s.health();
+            return s == null ? HookResult.failed("starting") : s.health();
         }
 
         @Override

@@ -86,7 +86,7 @@ public final class HealthCounter {
     }
 
     /** Records a passing check; returns the transition it caused, if any. */
-    public Optional<Transition> pass() {
+    public Optional<HealthTransition> pass() {
         switch (state) {
             case CHECKING -> {
                 health = max();
@@ -111,7 +111,7 @@ public final class HealthCounter {
      * Records a failed check; {@code detail} says why ({@code connection refused},
      * {@code timeout after 1s}, {@code status 503}) and ends the reason of a down transition.
      */
-    public Optional<Transition> fail(String detail) {
+    public Optional<HealthTransition> fail(String detail) {
         switch (state) {
             case CHECKING -> {
                 health++;
@@ -136,8 +136,8 @@ public final class HealthCounter {
         }
     }
 
-    private Optional<Transition> move(ServerState to, String reason) {
-        Transition t = new Transition(state, to, reason);
+    private Optional<HealthTransition> move(ServerState to, String reason) {
+        HealthTransition t = new HealthTransition(state, to, reason);
         state = to;
         return Optional.of(t);
     }

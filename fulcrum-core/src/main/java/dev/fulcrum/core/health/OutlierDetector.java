@@ -7,9 +7,9 @@ import java.time.Instant;
  * Passive outlier detection (spec {@code outlier-detection}): the decisions, with no state of its
  * own and no clock; the runtime keeps the per-server streaks and histories and passes {@code now}.
  *
- * <p><b>Streaks.</b> A {@link Outcome#GATEWAY_FAILURE} adds one to the gateway streak and to the
- * 5xx streak (the client saw a 502/504); a {@link Outcome#SERVER_5XX} adds one to the 5xx streak
- * and ends the gateway streak; a {@link Outcome#SUCCESS} ends both ({@link Streaks}). A server
+ * <p><b>Streaks.</b> A {@link RequestOutcome#GATEWAY_FAILURE} adds one to the gateway streak and to the
+ * 5xx streak (the client saw a 502/504); a {@link RequestOutcome#SERVER_5XX} adds one to the 5xx streak
+ * and ends the gateway streak; a {@link RequestOutcome#SUCCESS} ends both ({@link Streaks}). A server
  * trips when either streak reaches its threshold ({@link #tripReason}).
  *
  * <p><b>Ejection time.</b> The n-th ejection lasts {@code base-ejection × n}, at most
@@ -148,7 +148,7 @@ public final class OutlierDetector {
         private int fivexx;
 
         /** Counts one outcome; returns the trip reason when a threshold is reached, else null. */
-        public String record(OutlierDetector detector, Outcome outcome) {
+        public String record(OutlierDetector detector, RequestOutcome outcome) {
             switch (outcome) {
                 case SUCCESS -> {
                     gateway = 0;

@@ -44,16 +44,16 @@ class HealthCounterTest {
         HealthCounter c = HealthCounter.up(2, 3);
         assertThat(c.fail("status 503")).isEmpty();
         assertThat(c.fail("status 503")).isEmpty();
-        assertThat(c.fail("status 503")).contains(new Transition(UP, DOWN, "3 checks failed: status 503"));
+        assertThat(c.fail("status 503")).contains(new HealthTransition(UP, DOWN, "3 checks failed: status 503"));
         assertThat(c.pass()).isEmpty();
-        assertThat(c.pass()).contains(new Transition(DOWN, UP, "2 checks passed"));
+        assertThat(c.pass()).contains(new HealthTransition(DOWN, UP, "2 checks passed"));
     }
 
     @Test
     void singularReasonForRiseOrFallOfOne() {
         HealthCounter c = HealthCounter.up(1, 1);
-        assertThat(c.fail("timeout after 1s")).contains(new Transition(UP, DOWN, "1 check failed: timeout after 1s"));
-        assertThat(c.pass()).contains(new Transition(DOWN, UP, "1 check passed"));
+        assertThat(c.fail("timeout after 1s")).contains(new HealthTransition(UP, DOWN, "1 check failed: timeout after 1s"));
+        assertThat(c.pass()).contains(new HealthTransition(DOWN, UP, "1 check passed"));
     }
 
     @Test
@@ -73,13 +73,13 @@ class HealthCounterTest {
     @Test
     void flappingServerReportsOneTransitionPerChange() {
         HealthCounter c = HealthCounter.up(2, 3);
-        List<Transition> transitions = new ArrayList<>();
+        List<HealthTransition> transitions = new ArrayList<>();
         String results = "FFF" + "PP" + "FFF" + "PP" + "FPFPFP";
         for (char r : results.toCharArray()) {
-            Optional<Transition> t = r == 'P' ? c.pass() : c.fail("connection refused");
+            Optional<HealthTransition> t = r == 'P' ? c.pass() : c.fail("connection refused");
             t.ifPresent(transitions::add);
         }
-        assertThat(transitions).extracting(Transition::to).containsExactly(DOWN, UP, DOWN, UP);
+        assertThat(transitions).extracting(HealthTransition::to).containsExactly(DOWN, UP, DOWN, UP);
         assertThat(c.state()).isEqualTo(UP);
     }
 
@@ -87,7 +87,7 @@ class HealthCounterTest {
     void checkingGoesUpOnFirstPass() {
         HealthCounter c = HealthCounter.checking(2, 3);
         assertThat(c.state()).isEqualTo(CHECKING);
-        assertThat(c.pass()).contains(new Transition(CHECKING, UP, "1 check passed"));
+        assertThat(c.pass()).contains(new HealthTransition(CHECKING, UP, "1 check passed"));
         assertThat(c.health()).isEqualTo(4);
     }
 
@@ -98,13 +98,13 @@ class HealthCounterTest {
         assertThat(c.fail("connection refused")).isEmpty();
         assertThat(c.state()).isEqualTo(CHECKING);
         assertThat(c.fail("connection refused"))
-                .contains(new Transition(CHECKING, DOWN, "3 checks failed: connection refused"));
+                .contains(new HealthTransition(CHECKING, DOWN, "3 checks failed: connection refused"));
 
         HealthCounter booting = HealthCounter.checking(2, 3);
         booting.fail("connection refused");
         booting.fail("connection refused");
         // still checking: a server that was booting takes traffic on its first pass
-        assertThat(booting.pass()).contains(new Transition(CHECKING, UP, "1 check passed"));
+        assertThat(booting.pass()).contains(new HealthTransition(CHECKING, UP, "1 check passed"));
     }
 
     @Test

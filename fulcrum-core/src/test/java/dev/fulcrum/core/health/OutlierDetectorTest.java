@@ -19,33 +19,33 @@ class OutlierDetectorTest {
     @Test
     void gatewayFailuresTripAtThreshold() {
         var s = new OutlierDetector.Streaks();
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isNull();
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isNull();
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isEqualTo("3 consecutive gateway failures");
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isNull();
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isNull();
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isEqualTo("3 consecutive gateway failures");
     }
 
     @Test
     void successResetsBothStreaks() {
         var s = new OutlierDetector.Streaks();
-        s.record(detector, Outcome.GATEWAY_FAILURE);
-        s.record(detector, Outcome.GATEWAY_FAILURE);
-        s.record(detector, Outcome.SUCCESS);
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isNull();
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isNull();
-        assertThat(s.record(detector, Outcome.GATEWAY_FAILURE)).isNotNull();
+        s.record(detector, RequestOutcome.GATEWAY_FAILURE);
+        s.record(detector, RequestOutcome.GATEWAY_FAILURE);
+        s.record(detector, RequestOutcome.SUCCESS);
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isNull();
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isNull();
+        assertThat(s.record(detector, RequestOutcome.GATEWAY_FAILURE)).isNotNull();
     }
 
     @Test
     void fiveXxTripsAtThresholdAndEndsTheGatewayStreak() {
         var s = new OutlierDetector.Streaks();
-        s.record(detector, Outcome.GATEWAY_FAILURE);
-        s.record(detector, Outcome.GATEWAY_FAILURE);
-        assertThat(s.record(detector, Outcome.SERVER_5XX)).isNull();
+        s.record(detector, RequestOutcome.GATEWAY_FAILURE);
+        s.record(detector, RequestOutcome.GATEWAY_FAILURE);
+        assertThat(s.record(detector, RequestOutcome.SERVER_5XX)).isNull();
         assertThat(s.gateway()).isZero();
         assertThat(s.fivexx()).isEqualTo(3);
-        assertThat(s.record(detector, Outcome.SERVER_5XX)).isNull();
+        assertThat(s.record(detector, RequestOutcome.SERVER_5XX)).isNull();
         // gateway failures count as 5xx too: 2 gateway + 2 5xx + this one = 5 in a row
-        assertThat(s.record(detector, Outcome.SERVER_5XX)).isEqualTo("5 consecutive 5xx");
+        assertThat(s.record(detector, RequestOutcome.SERVER_5XX)).isEqualTo("5 consecutive 5xx");
     }
 
     @Test
@@ -99,9 +99,9 @@ class OutlierDetectorTest {
     void zeroThresholdTurnsThatTriggerOff() {
         var only5xx = new OutlierDetector(0, 2, Duration.ofSeconds(30), 50);
         var s = new OutlierDetector.Streaks();
-        assertThat(s.record(only5xx, Outcome.GATEWAY_FAILURE)).isNull();
+        assertThat(s.record(only5xx, RequestOutcome.GATEWAY_FAILURE)).isNull();
         // gateway failures still count as 5xx
-        assertThat(s.record(only5xx, Outcome.GATEWAY_FAILURE)).isEqualTo("2 consecutive 5xx");
+        assertThat(s.record(only5xx, RequestOutcome.GATEWAY_FAILURE)).isEqualTo("2 consecutive 5xx");
         assertThat(new OutlierDetector(0, 0, Duration.ofSeconds(30), 50).tripReason(1000, 1000)).isNull();
     }
 

@@ -159,7 +159,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (is(p, "healthz")) {
             allow(method, HttpMethod.GET);
-            Outcome health = hooks.healthz();
+            HookResult health = hooks.healthz();
             return new Answer(health.ok() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "text/plain; charset=utf-8", (health.ok() ? "ok" : health.detail()).concat("\n")
                     .getBytes(StandardCharsets.UTF_8));
@@ -252,7 +252,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         Thread.ofVirtual().name("fulcrum-admin-reload").start(() -> {
             Answer answer;
             try {
-                Outcome outcome = hooks.reload();
+                HookResult outcome = hooks.reload();
                 answer = outcome.ok() ? json(HttpResponseStatus.OK, new Views.Applied(true))
                         : error(HttpResponseStatus.BAD_REQUEST, outcome.detail());
             } catch (RuntimeException | JsonProcessingException e) {

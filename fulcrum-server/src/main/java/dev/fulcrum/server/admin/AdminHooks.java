@@ -25,10 +25,10 @@ public interface AdminHooks {
      * Re-reads the config file, validates it, applies the difference. On an invalid file the
      * running config stays and the outcome carries the errors as text.
      */
-    Outcome reload();
+    HookResult reload();
 
     /** {@code GET /healthz}: ok while every listener accepts and each pool has a server up, else why. */
-    Outcome healthz();
+    HookResult healthz();
 
     /** The last health check of {@code server}; null when none ran (yet, or no checks configured). */
     CheckResult lastCheck(Server server);
@@ -52,13 +52,13 @@ public interface AdminHooks {
      * The registry half of {@code /healthz}: ok when every pool has at least one server up, else
      * the first pool without one.
      */
-    static Outcome poolsHaveServerUp(Registry registry) {
+    static HookResult poolsHaveServerUp(Registry registry) {
         for (PoolRuntime pool : registry.pools()) {
             if (!pool.snapshot().hasServerUp()) {
-                return Outcome.failed("pool " + pool.name() + " has no server up");
+                return HookResult.failed("pool " + pool.name() + " has no server up");
             }
         }
-        return Outcome.success();
+        return HookResult.success();
     }
 
     /**
@@ -73,12 +73,12 @@ public interface AdminHooks {
             }
 
             @Override
-            public Outcome reload() {
-                return Outcome.failed("reload is not available in this process");
+            public HookResult reload() {
+                return HookResult.failed("reload is not available in this process");
             }
 
             @Override
-            public Outcome healthz() {
+            public HookResult healthz() {
                 return poolsHaveServerUp(registry);
             }
 

@@ -16,7 +16,7 @@ import dev.fulcrum.linux.ThreadScheduling;
 import dev.fulcrum.linux.VrrpSocket;
 import dev.fulcrum.server.StartException;
 import dev.fulcrum.server.admin.HaStatus;
-import dev.fulcrum.server.admin.Outcome;
+import dev.fulcrum.server.admin.HookResult;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;
 import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.net.LinkInterface;
@@ -73,7 +73,7 @@ public final class HaSpeaker implements AutoCloseable {
     private final AdvertValidator validator;
     private final Registry registry;
     private final ControlMetrics metrics;
-    private final Supplier<Outcome> health;
+    private final Supplier<HookResult> health;
     private final long startupGraceNanos;
     private final VrrpSocket socket;
     private final ArpSocket arp;
@@ -90,7 +90,7 @@ public final class HaSpeaker implements AutoCloseable {
     private String lastSendError = "";
 
     private HaSpeaker(Ha config, LinkInterface nic, List<VirtualIp> virtualIps, Registry registry,
-                      ControlMetrics metrics, Supplier<Outcome> health, Duration startupGrace,
+                      ControlMetrics metrics, Supplier<HookResult> health, Duration startupGrace,
                       VrrpSocket socket, ArpSocket arp, InterfaceAddresses addresses) {
         this.config = config;
         this.nic = nic;
@@ -121,7 +121,7 @@ public final class HaSpeaker implements AutoCloseable {
      * @throws StartException with one line: not Linux, missing capabilities, unknown interface, a
      *                        socket that cannot be opened
      */
-    public static HaSpeaker start(Ha config, Registry registry, ControlMetrics metrics, Supplier<Outcome> health,
+    public static HaSpeaker start(Ha config, Registry registry, ControlMetrics metrics, Supplier<HookResult> health,
                                   Duration startupGrace) {
         List<VirtualIp> vips = config.virtualIps().stream().map(VirtualIp::parse).toList();
         List<Inet4Address> vipAddresses = vips.stream().map(VirtualIp::address).toList();
@@ -215,7 +215,7 @@ public final class HaSpeaker implements AutoCloseable {
                 }
                 if (now - nextHealth >= 0) {
                     nextHealth = now + HEALTH_POLL_NANOS;
-                    Outcome h = canServe();
+                    HookResult h = canServe();
                     if (!joined) {
                         if (h.ok()) {
                             joined = true;
@@ -281,9 +281,9 @@ public final class HaSpeaker implements AutoCloseable {
      * down must not keep MASTER, or when the link returns no gratuitous ARP would move clients
      * back to it), then {@code /healthz}.
      */
-    private Outcome canServe() {
+    private HookResult canServe() {
         if (!nic.isRunning()) {
-            return Outcome.failed("interface " + nic.name() + " is down (no carrier)");
+            return HookResult.failed("interface " + nic.name() + " is down (no carrier)");
         }
         return health.get();
     }

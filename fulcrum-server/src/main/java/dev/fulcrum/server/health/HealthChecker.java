@@ -1,7 +1,7 @@
 package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.health.HealthCounter;
-import dev.fulcrum.core.health.Transition;
+import dev.fulcrum.core.health.HealthTransition;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
@@ -231,14 +231,14 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /** On the control thread. */
-    private void onOutcome(Target t, Probe.Outcome outcome) {
+    private void onOutcome(Target t, Probe.Result outcome) {
         if (closed || t.stopped) {
             return;
         }
         t.last = new CheckResult(control.now(), outcome.ok(), outcome.detail());
         (outcome.ok() ? t.passed : t.failed).increment();
         onCheck.checked(t.pool.name(), t.server, outcome.ok());
-        Optional<Transition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
+        Optional<HealthTransition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
         transition.ifPresent(tr -> apply(t, tr));
         HealthCheck check = t.pool.settings().healthCheck();
         if (check != null) {
@@ -247,7 +247,7 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
-    private void apply(Target t, Transition tr) {
+    private void apply(Target t, HealthTransition tr) {
         if (t.server.isRemoved()) {
             return;
         }

@@ -4,7 +4,7 @@ import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.core.health.OutlierDetector;
 import dev.fulcrum.core.health.OutlierDetector.Decision;
 import dev.fulcrum.core.health.OutlierDetector.History;
-import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.health.RequestOutcome;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -26,7 +26,7 @@ import java.util.function.Predicate;
 
 /**
  * Passive outlier detection at run time (spec {@code outlier-detection}): the proxy reports every
- * request's {@link Outcome} with {@link #onResult}; when a server's streak of gateway failures or
+ * request's {@link RequestOutcome} with {@link #onResult}; when a server's streak of gateway failures or
  * 5xx reaches the pool's threshold it is ejected ({@code server-ejected}) for
  * {@code base-ejection × n} (at most 10×), within {@code max-ejection-percent} of the pool — the
  * rules live in {@link OutlierDetector}.
@@ -91,14 +91,14 @@ public final class OutlierEjector {
      * Reports one request's outcome for {@code server} of {@code pool}. Cheap and non-blocking;
      * a no-op when the pool has no {@code outlier-detection}.
      */
-    public void onResult(PoolRuntime pool, Server server, Outcome outcome) {
+    public void onResult(PoolRuntime pool, Server server, RequestOutcome outcome) {
         OutlierDetection settings = pool.settings().outlierDetection();
         if (settings == null) {
             return;
         }
         Tracker t = trackers.get(server);
         if (t == null) {
-            if (outcome == Outcome.SUCCESS || server.isRemoved()) {
+            if (outcome == RequestOutcome.SUCCESS || server.isRemoved()) {
                 return; // nothing to reset; keeps the common path allocation-free
             }
             t = trackers.computeIfAbsent(server, s -> new Tracker());

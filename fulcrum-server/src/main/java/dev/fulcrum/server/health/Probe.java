@@ -48,18 +48,18 @@ final class Probe {
     private final Class<? extends SocketChannel> channelClass;
     private final HostPort target;
     private final HealthCheck check;
-    private final Consumer<Outcome> done;
+    private final Consumer<Result> done;
     private final long startNanos = System.nanoTime();
     private boolean finished;
     private Channel channel;
     private ScheduledFuture<?> timer;
 
     /** What a probe found: pass or fail, and the detail for {@link CheckResult}. */
-    record Outcome(boolean ok, String detail) {
+    record Result(boolean ok, String detail) {
     }
 
     private Probe(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                  Consumer<Outcome> done) {
+                  Consumer<Result> done) {
         this.loop = loop;
         this.channelClass = channelClass;
         this.target = target;
@@ -72,7 +72,7 @@ final class Probe {
     private static final AddressResolverGroup<InetSocketAddress> RESOLVER = Transport.dnsResolver(NioDatagramChannel.class);
 
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                    Consumer<Outcome> done) {
+                    Consumer<Result> done) {
         new Probe(loop, channelClass, target, check, done).start();
     }
 
@@ -156,7 +156,7 @@ final class Probe {
         if (channel != null) {
             channel.close();
         }
-        done.accept(new Outcome(ok, detail));
+        done.accept(new Result(ok, detail));
     }
 
     private long elapsedMs() {

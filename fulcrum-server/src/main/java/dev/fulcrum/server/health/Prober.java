@@ -23,7 +23,7 @@ import java.util.function.Consumer;
 interface Prober extends AutoCloseable {
 
     /** Starts one check of {@code target}; {@code done} runs exactly once, on the control thread. */
-    void probe(HostPort target, HealthCheck check, Consumer<Probe.Outcome> done);
+    void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done);
 
     @Override
     void close();
@@ -39,7 +39,7 @@ interface Prober extends AutoCloseable {
         EventLoop loop = group.next();
         return new Prober() {
             @Override
-            public void probe(HostPort target, HealthCheck check, Consumer<Probe.Outcome> done) {
+            public void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done) {
                 try {
                     loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
                             outcome -> control.execute(() -> done.accept(outcome))));

@@ -1,7 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.text.Durations;
-import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.health.RequestOutcome;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
@@ -471,7 +471,7 @@ final class ProxyExchange {
             response.add("Set-Cookie", setCookie);
         }
         listener.stats().responded(server, code, System.nanoTime() - startNanos);
-        listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? Outcome.SERVER_5XX : Outcome.SUCCESS);
+        listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? RequestOutcome.SERVER_5XX : RequestOutcome.SUCCESS);
         MessageWriter out = front.writer();
         out.writeResponse(response, clientMinor, head, out.voidPromise());
         clientWritten = true;
@@ -605,7 +605,7 @@ final class ProxyExchange {
         Server failed = server;
         if (serversFault) {
             failed.failed();
-            listener.observer().serverOutcome(listener.pool(), failed, Outcome.GATEWAY_FAILURE);
+            listener.observer().serverOutcome(listener.pool(), failed, RequestOutcome.GATEWAY_FAILURE);
         }
         lastFailure = "server " + failed.id() + " " + reason;
         boolean retry = retryable && attempts <= settings.retries();

@@ -1,6 +1,6 @@
 package dev.fulcrum.server.net;
 
-import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.health.RequestOutcome;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.registry.PoolRuntime;
 
@@ -15,9 +15,9 @@ public interface ProxyObserver {
     ProxyObserver NONE = (pool, server, outcome) -> { };
 
     /**
-     * One attempt on {@code server} ended: a response head arrived ({@link Outcome#SUCCESS} below
-     * 500, {@link Outcome#SERVER_5XX} from 500), or the connection failed ({@link
-     * Outcome#GATEWAY_FAILURE}: refused, reset, timeout).
+     * One attempt on {@code server} ended: a response head arrived ({@link RequestOutcome#SUCCESS} below
+     * 500, {@link RequestOutcome#SERVER_5XX} from 500), or the connection failed ({@link
+     * RequestOutcome#GATEWAY_FAILURE}: refused, reset, timeout).
      */
-    void serverOutcome(PoolRuntime pool, Server server, Outcome outcome);
+    void serverOutcome(PoolRuntime pool, Server server, RequestOutcome outcome);
 }

@@ -6,7 +6,7 @@ import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.net.ByteRelay;
-import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.health.RequestOutcome;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -117,11 +117,11 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
         bootstrap.connect(server.address().host(), server.address().port()).addListener(
                 (ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
-                        observer.serverOutcome(pool, server, Outcome.SUCCESS);
+                        observer.serverOutcome(pool, server, RequestOutcome.SUCCESS);
                         relay(client, f.channel(), server);
                     } else {
                         server.failed();
-                        observer.serverOutcome(pool, server, Outcome.GATEWAY_FAILURE);
+                        observer.serverOutcome(pool, server, RequestOutcome.GATEWAY_FAILURE);
                         log.debug("listener {}: connect to {} failed: {}", listenerName, server.id(),
                                 f.cause().getMessage());
                         if (retriesLeft > 0) {

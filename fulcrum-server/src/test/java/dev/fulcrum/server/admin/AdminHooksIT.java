@@ -15,7 +15,7 @@ class AdminHooksIT {
 
     @Test
     void answersAppliedOrTheConfigErrorAs400() throws Exception {
-        AtomicReference<Outcome> next = new AtomicReference<>(Outcome.success());
+        AtomicReference<HookResult> next = new AtomicReference<>(HookResult.success());
         AtomicInteger calls = new AtomicInteger();
         try (AdminFixture f = new AdminFixture("", registry -> new AdminHooks() {
             @Override
@@ -24,14 +24,14 @@ class AdminHooksIT {
             }
 
             @Override
-            public Outcome reload() {
+            public HookResult reload() {
                 calls.incrementAndGet();
                 return next.get();
             }
 
             @Override
-            public Outcome healthz() {
-                return Outcome.success();
+            public HookResult healthz() {
+                return HookResult.success();
             }
 
             @Override
@@ -43,7 +43,7 @@ class AdminHooksIT {
             assertThat(applied.statusCode()).isEqualTo(200);
             assertThat(applied.body()).isEqualTo("{\"applied\":true}");
 
-            next.set(Outcome.failed("fulcrum.yaml:12:7: pools[0].servers[1]: expected host:port"));
+            next.set(HookResult.failed("fulcrum.yaml:12:7: pools[0].servers[1]: expected host:port"));
             HttpResponse<String> refused = f.post("/api/v1/reload", null);
             assertThat(refused.statusCode()).isEqualTo(400);
             assertThat(f.parse(refused).get("error").asText())
@@ -71,13 +71,13 @@ class AdminHooksIT {
             }
 
             @Override
-            public Outcome reload() {
-                return Outcome.success();
+            public HookResult reload() {
+                return HookResult.success();
             }
 
             @Override
-            public Outcome healthz() {
-                return Outcome.failed("listener web is not accepting");
+            public HookResult healthz() {
+                return HookResult.failed("listener web is not accepting");
             }
 
             @Override

@@ -165,12 +165,12 @@ class DashboardIT {
             }
 
             @Override
-            public Outcome reload() {
+            public HookResult reload() {
                 return basic.reload();
             }
 
             @Override
-            public Outcome healthz() {
+            public HookResult healthz() {
                 return basic.healthz();
             }
 

@@ -43,11 +43,11 @@ class HealthCheckerTest {
     private final List<String> events = new ArrayList<>();
     private final Prober prober = new Prober() {
         @Override
-        public void probe(HostPort target, HealthCheck check, java.util.function.Consumer<Probe.Outcome> done) {
+        public void probe(HostPort target, HealthCheck check, java.util.function.Consumer<Probe.Result> done) {
             probes.add(Duration.between(start, time.now()).toMillis() + "ms " + target);
             done.accept(failing.contains(target)
-                    ? new Probe.Outcome(false, "connection refused")
-                    : new Probe.Outcome(true, "200 in 0ms"));
+                    ? new Probe.Result(false, "connection refused")
+                    : new Probe.Result(true, "200 in 0ms"));
         }
 
         @Override
@@ -153,7 +153,7 @@ class HealthCheckerTest {
         time.runDue();
 
         for (int i = 0; i < 3; i++) {
-            ejector.onResult(pool, server, dev.fulcrum.core.health.Outcome.GATEWAY_FAILURE);
+            ejector.onResult(pool, server, dev.fulcrum.core.health.RequestOutcome.GATEWAY_FAILURE);
         }
         advanceMs(500); // the decision is a command: it ran at 0 ms
         assertThat(server.state()).isEqualTo(ServerState.EJECTED);

@@ -1,7 +1,7 @@
 package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
-import dev.fulcrum.core.health.Outcome;
+import dev.fulcrum.core.health.RequestOutcome;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -62,7 +62,7 @@ class OutlierEjectorTest {
         return events.stream().filter(e -> e.type().equals(type)).toList();
     }
 
-    private void report(PoolRuntime pool, Server s, Outcome outcome, int times) {
+    private void report(PoolRuntime pool, Server s, RequestOutcome outcome, int times) {
         for (int i = 0; i < times; i++) {
             ejector.onResult(pool, s, outcome);
         }
@@ -72,13 +72,13 @@ class OutlierEjectorTest {
     void fiveConsecutive5xxEjectAndTheServerReturnsAtTheDeadline() {
         PoolRuntime pool = pool(4, 50, 300);
         Server s = pool.pool().servers().getFirst();
-        report(pool, s, Outcome.SERVER_5XX, 4);
-        ejector.onResult(pool, s, Outcome.SUCCESS); // a success ends the streak
-        report(pool, s, Outcome.SERVER_5XX, 4);
+        report(pool, s, RequestOutcome.SERVER_5XX, 4);
+        ejector.onResult(pool, s, RequestOutcome.SUCCESS); // a success ends the streak
+        report(pool, s, RequestOutcome.SERVER_5XX, 4);
         assertThat(s.health()).isEqualTo(ServerState.UP);
         advance(0);
         assertThat(s.health()).isEqualTo(ServerState.UP);
-        ejector.onResult(pool, s, Outcome.SERVER_5XX);
+        ejector.onResult(pool, s, RequestOutcome.SERVER_5XX);
         advance(0); // the decision is a command of the control thread
         assertThat(s.health()).isEqualTo(ServerState.EJECTED);
         assertThat(eventsOf("server-ejected")).singleElement()
@@ -98,7 +98,7 @@ class OutlierEjectorTest {
         PoolRuntime pool = pool(4, 50, 200);
         Server s = pool.pool().servers().getFirst();
         for (int round = 1; round <= 3; round++) {
-            report(pool, s, Outcome.GATEWAY_FAILURE, 3);
+            report(pool, s, RequestOutcome.GATEWAY_FAILURE, 3);
             advance(0);
             assertThat(s.health()).isEqualTo(ServerState.EJECTED);
             advance(200L * round - 1);
@@ -117,13 +117,13 @@ class OutlierEjectorTest {
         PoolRuntime pool = pool(3, 50, 60_000);
         List<Server> servers = pool.pool().servers();
         for (Server s : servers) {
-            report(pool, s, Outcome.GATEWAY_FAILURE, 3);
+            report(pool, s, RequestOutcome.GATEWAY_FAILURE, 3);
         }
         advance(0);
         assertThat(eventsOf("server-ejected")).hasSize(1);
         // 50% of 3 servers is one: the others stay in rotation whatever they do
         for (Server s : servers) {
-            report(pool, s, Outcome.GATEWAY_FAILURE, 6);
+            report(pool, s, RequestOutcome.GATEWAY_FAILURE, 6);
         }
         advance(300);
         assertThat(eventsOf("server-ejected")).hasSize(1);
@@ -136,7 +136,7 @@ class OutlierEjectorTest {
         PoolRuntime pool = pool(2, 50, 200);
         Server s = pool.pool().servers().getFirst();
         failingChecks.add(s);
-        report(pool, s, Outcome.GATEWAY_FAILURE, 3);
+        report(pool, s, RequestOutcome.GATEWAY_FAILURE, 3);
         advance(0);
         assertThat(s.health()).isEqualTo(ServerState.EJECTED);
         // the deadline passes (200ms) and the retry interval (1s for type none) ticks; still out
@@ -154,10 +154,10 @@ class OutlierEjectorTest {
         PoolRuntime pool = pool(4, 50, 200);
         Server s = pool.pool().servers().getFirst();
         for (int i = 0; i < 50; i++) {
-            report(pool, s, Outcome.GATEWAY_FAILURE, 2);
-            ejector.onResult(pool, s, Outcome.SUCCESS);
-            report(pool, s, Outcome.SERVER_5XX, 4);
-            ejector.onResult(pool, s, Outcome.SUCCESS);
+            report(pool, s, RequestOutcome.GATEWAY_FAILURE, 2);
+            ejector.onResult(pool, s, RequestOutcome.SUCCESS);
+            report(pool, s, RequestOutcome.SERVER_5XX, 4);
+            ejector.onResult(pool, s, RequestOutcome.SUCCESS);
         }
         // two gateway failures and four 5xx in a row at most: never 3 / 5
         advance(300);

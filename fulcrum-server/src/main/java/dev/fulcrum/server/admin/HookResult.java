@@ -5,19 +5,19 @@ package dev.fulcrum.server.admin;
  * {@link AdminHooks#healthz()}): it worked, or why not, in text an operator reads as it is
  * (a reload's config errors, one per line; a health problem in one sentence). Immutable.
  */
-public record Outcome(boolean ok, String detail) {
+public record HookResult(boolean ok, String detail) {
 
-    private static final Outcome OK = new Outcome(true, "ok");
+    private static final HookResult OK = new HookResult(true, "ok");
 
-    public Outcome {
+    public HookResult {
         detail = detail == null || detail.isBlank() ? (ok ? "ok" : "failed") : detail;
     }
 
-    public static Outcome success() {
+    public static HookResult success() {
         return OK;
     }
 
-    public static Outcome failed(String reason) {
-        return new Outcome(false, reason);
+    public static HookResult failed(String reason) {
+        return new HookResult(false, reason);
     }
 }

@@ -4,7 +4,7 @@ package dev.fulcrum.core.health;
  * What one proxied request (or TCP session) told about its server, as passive outlier detection
  * counts it.
  */
-public enum Outcome {
+public enum RequestOutcome {
     /** A response below 500 (or a TCP session that connected). Resets both streaks. */
     SUCCESS,
     /**

@@ -7,5 +7,5 @@ import dev.fulcrum.core.pool.ServerState;
  * with the reason that becomes the event's detail ({@code 3 checks failed: connection refused},
  * {@code 2 checks passed}). Immutable.
  */
-public record Transition(ServerState from, ServerState to, String reason) {
+public record HealthTransition(ServerState from, ServerState to, String reason) {
 }
