@@ -92,6 +92,13 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             client.close();
             return;
         }
+        int limit = view.settings().maxConnectionsPerServer();
+        if (limit > 0 && server.activeConnections() >= limit) {
+            // at max-connections-per-server: passed over like a server already tried, as for HTTP;
+            // when every server is at its limit the client is closed at once (it does not wait)
+            connect(client, view, pick.excluding(server), retriesLeft);
+            return;
+        }
         if (isThisListener(server, client)) {
             // a pool that lists this listener would connect to itself, again and again, one connection
             // per turn until file descriptors run out: skip that server (the HTTP path has Via for this)

@@ -289,6 +289,31 @@ class TcpListenerIT {
     }
 
     @Test
+    void aServerAtMaxConnectionsPerServerIsPassedOverAndWhenAllAreTheClientIsClosed() throws Exception {
+        TestBackend a = backend(TestBackend.echo());
+        TestBackend b = backend(TestBackend.echo());
+        start(List.of(a.address(), b.address()), 1, 0, Duration.ofSeconds(30), 1);
+
+        try (Socket first = connect(); Socket second = connect()) {
+            for (Socket s : List.of(first, second)) {
+                s.getOutputStream().write('x');
+                assertThat(s.getInputStream().read()).isEqualTo('x');
+            }
+            assertThat(pool.pool().servers()).as("one connection on each server")
+                    .allSatisfy(s -> assertThat(s.activeConnections()).isEqualTo(1));
+            try (Socket third = connect()) {
+                assertThat(readOrReset(third)).as("every server at its limit: closed at once").isEqualTo(-1);
+            }
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool.pool().servers().stream()
+                .allMatch(s -> s.activeConnections() == 0));
+        try (Socket fourth = connect()) {
+            fourth.getOutputStream().write('y');
+            assertThat(fourth.getInputStream().read()).as("a slot is free again").isEqualTo('y');
+        }
+    }
+
+    @Test
     void gracefulCloseStopsAcceptingLetsSessionsRunThenClosesThem() throws Exception {
         TestBackend echo = backend(TestBackend.echo());
         start(List.of(echo.address()), 1, 0, Duration.ofSeconds(30));
@@ -313,11 +338,16 @@ class TcpListenerIT {
 
     private void start(List<HostPort> servers, int retries, int maxConnections, Duration idleTimeout)
             throws Exception {
+        start(servers, retries, maxConnections, idleTimeout, 0);
+    }
+
+    private void start(List<HostPort> servers, int retries, int maxConnections, Duration idleTimeout,
+                       int maxConnectionsPerServer) throws Exception {
         HealthCheck none = new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                 Duration.ofSeconds(1), 2, 3, 0.1);
         PoolConfig poolConfig = new PoolConfig("app", Algorithm.ROUND_ROBIN, HashKey.SOURCE_IP, "",
                 servers.stream().map(a -> new ServerEntry(a, 1)).toList(), Duration.ofSeconds(1),
-                Duration.ofSeconds(5), retries, Duration.ZERO, Duration.ofSeconds(5), 0, none,
+                Duration.ofSeconds(5), retries, Duration.ZERO, Duration.ofSeconds(5), maxConnectionsPerServer, none,
                 OutlierDetection.DEFAULT);
         registry = new Registry(Clock.systemUTC());
         pool = registry.addPool(poolConfig);
