@@ -143,11 +143,11 @@ public final class FulcrumServer {
     public static FulcrumServer start(FulcrumConfig config, Path configFile) {
         ControlSide control = ControlSide.start(config, Clock.systemUTC());
         Registry registry = control.registry();
-        FulcrumServer[] self = new FulcrumServer[1];
+        RuntimeHooks hooks = new RuntimeHooks();
         // Before the transport, whose native library may still be loading on another thread
         // (Transport.loadAhead): the admin API's set-up (Jackson, the dashboard) runs meanwhile.
         AdminServer admin = new AdminServer(config.admin(), registry, control.metrics(),
-                new RuntimeHooks(() -> self[0], configFile));
+                hooks);
         Transport transport;
         try {
             transport = Transport.create();
@@ -185,7 +185,7 @@ public final class FulcrumServer {
         FulcrumServer server = new FulcrumServer(config, transport, control, admin, configFile,
                 new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
         server.listenerConfigs.putAll(configs);
-        self[0] = server;
+        hooks.attach(server);
         try {
             if (config.dsr() != null) {
                 server.dsr = DsrService.start(config.dsr(), registry, control.metrics().control());
@@ -383,47 +383,57 @@ public final class FulcrumServer {
         return AdminHooks.poolsHaveServerUp(registry);
     }
 
-    /** The admin API's view of this instance. */
-    private record RuntimeHooks(java.util.function.Supplier<FulcrumServer> server, Path configFile)
-            implements AdminHooks {
+    /**
+     * The admin API's view of this instance. The admin API is built before the instance exists (it
+     * is set up while the native transport loads, and must be ready when the listeners bind), so
+     * the instance is attached once it is made; until then the hooks answer "starting".
+     */
+    private static final class RuntimeHooks implements AdminHooks {
+        private volatile FulcrumServer server;
+
+        void attach(FulcrumServer server) {
+            this.server = server;
+        }
+
         @Override
         public String instanceName() {
-            return server.get() == null ? "" : server.get().config().name();
+            FulcrumServer s = server;
+            return s == null ? "" : s.config().name();
         }
 
         @Override
         public HookResult reload() {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null ? HookResult.failed("starting") : s.reloadFromFile();
         }
 
         @Override
         public dev.fulcrum.server.dsr.DsrStatus dsr() {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null || s.dsr == null ? null : s.dsr.status();
         }
 
         @Override
         public HaStatus ha() {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null || s.ha == null ? null : s.ha.status();
         }
 
         @Override
         public HookResult healthz() {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null ? HookResult.failed("starting") : s.health();
         }
 
         @Override
         public CheckResult lastCheck(Server srv) {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null ? null : s.healthChecker.lastCheck(srv).orElse(null);
         }
 
         @Override
         public List<AutoscaleStatus> autoscale() {
-            FulcrumServer s = server.get();
+            FulcrumServer s = server;
             return s == null ? List.of() : s.autoscalers.stream().map(AutoScaler::status).toList();
         }
     }
