@@ -159,7 +159,6 @@ public final class HttpListener implements ListenerRuntime {
             return started;
         }
         ServerBootstrap b = new ServerBootstrap()
-                .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new HttpProxyInitializer(this, ssl));

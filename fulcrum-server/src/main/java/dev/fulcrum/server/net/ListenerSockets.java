@@ -111,10 +111,14 @@ public final class ListenerSockets {
         return bound;
     }
 
+    /** Connections the kernel queues per listening socket before they are accepted (HTTP and TCP alike). */
+    static final int BACKLOG = 1024;
+
     private static ServerBootstrap configure(ServerBootstrap template, Transport transport, ConnectionLimit limit) {
         return template.clone()
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .handler(limit.newHandler());
     }
 
