@@ -192,6 +192,8 @@ public final class Registry implements AutoCloseable {
                 .sorted(Comparator.comparing(PoolRuntime::name))
                 .map(this::running)
                 .toList();
+        // The plan is decided once, from the state before its first step; it holds because the steps
+        // run in this one command and no listener changes pools inline (they schedule, or send commands).
         for (ReloadCommand command : ReloadPlan.diff(running, next)) {
             apply(command, byName);
         }
