@@ -18,6 +18,11 @@
  *                                                     SlowStartRamp, AutoScaler, DsrService
  * </pre>
  *
+ * <p>A reload is decided before it is applied: {@link dev.fulcrum.core.reload.ReloadPlan#diff}
+ * (pure, in fulcrum-core) turns the running pools and the file's pools into typed
+ * {@link dev.fulcrum.core.reload.ReloadCommand}s, which the registry carries out in order on
+ * this thread.
+ *
  * <p>Blocking work stays off the control thread: probes' and scrapes' I/O, provisioners,
  * listener binds of a reload, alert delivery; their results come back as commands.
  */

@@ -47,7 +47,11 @@ public final class PoolRuntime {
         return pool.snapshot();
     }
 
-    /** Timeouts, retries, health check and the rest of the pool's config; a volatile read. */
+    /**
+     * Timeouts, retries, health check and the rest of the pool's config; a volatile read. Its
+     * {@code servers} are the file's at the last load or settings change, not the pool's: those are
+     * {@link #pool()}'s (a reload that changes only servers keeps these settings).
+     */
     public PoolConfig settings() {
         return settings;
     }

@@ -6,6 +6,8 @@ import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.core.reload.ReloadCommand;
+import dev.fulcrum.core.reload.ReloadPlan;
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
@@ -18,12 +20,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -130,12 +133,7 @@ public final class Registry implements AutoCloseable {
     /** Registers a pool and its servers. A command. */
     public PoolRuntime addPool(PoolConfig config) {
         return control.call(() -> {
-            Pool pool = new Pool(config.name(), config.algorithm(),
-                    config.hashKey() == null ? HashKey.SOURCE_IP : config.hashKey());
-            PoolRuntime runtime = new PoolRuntime(pool, config);
-            if (pools.putIfAbsent(config.name(), runtime) != null) {
-                throw new IllegalStateException("pool " + config.name() + " already exists");
-            }
+            PoolRuntime runtime = registerPool(config);
             for (FulcrumConfig.ServerEntry entry : config.servers()) {
                 addServer(config.name(), entry.address(), entry.weight());
                 runtime.fromConfig().add(entry.address().toString());
@@ -144,13 +142,27 @@ public final class Registry implements AutoCloseable {
         });
     }
 
+    /** Registers a pool without servers; control thread only. */
+    private PoolRuntime registerPool(PoolConfig config) {
+        PoolRuntime runtime = new PoolRuntime(new Pool(config.name(), config.algorithm(), hashKey(config)), config);
+        if (pools.putIfAbsent(config.name(), runtime) != null) {
+            throw new IllegalStateException("pool " + config.name() + " already exists");
+        }
+        return runtime;
+    }
+
+    private static HashKey hashKey(PoolConfig config) {
+        return config.hashKey() == null ? HashKey.SOURCE_IP : config.hashKey();
+    }
+
     /**
      * Applies a reloaded config's pools, as one command: new pools appear, pools no longer listed
      * drain and go, existing pools take the new settings and balancing; servers the file added are
      * registered (and checked before traffic), servers the file dropped drain and go, weights
      * change ({@link PoolEvent.WeightChanged}); a listed server that is draining towards removal
      * stays ({@link PoolEvent.ServerEnabled}). Servers added through the API or the auto-scaler
-     * stay unless their pool goes. Checked first, applied whole or not at all.
+     * stay unless their pool goes. Checked first, applied whole or not at all. What changes is
+     * decided by {@link ReloadPlan#diff} (pure, in fulcrum-core); this applies its commands in order.
      *
      * @throws IllegalStateException when a server cannot join its pool (DSR's IPv4 rule)
      */
@@ -166,51 +178,80 @@ public final class Registry implements AutoCloseable {
                 });
             }
         }
-        Set<String> names = new HashSet<>();
+        Map<String, PoolConfig> byName = new HashMap<>();
+        List<ReloadPlan.ConfiguredPool> next = new ArrayList<>();
         for (PoolConfig pc : configs) {
-            names.add(pc.name());
+            byName.put(pc.name(), pc);
             PoolRuntime runtime = pools.get(pc.name());
-            if (runtime == null) {
-                addPool(pc);
-                continue;
+            boolean settingsChanged = runtime != null
+                    && !withoutServers(runtime.settings()).equals(withoutServers(pc));
+            next.add(new ReloadPlan.ConfiguredPool(pc.name(), pc.algorithm(), hashKey(pc), settingsChanged,
+                    pc.servers().stream().map(e -> new ReloadPlan.ConfiguredServer(e.address(), e.weight())).toList()));
+        }
+        List<ReloadPlan.RunningPool> running = pools.values().stream()
+                .sorted(Comparator.comparing(PoolRuntime::name))
+                .map(this::running)
+                .toList();
+        // The plan is decided once, from the state before its first step; it holds because the steps
+        // run in this one command and no listener changes pools inline (they schedule, or send commands).
+        for (ReloadCommand command : ReloadPlan.diff(running, next)) {
+            apply(command, byName);
+        }
+    }
+
+    /** A running pool as {@link ReloadPlan} sees it; control thread only. */
+    private ReloadPlan.RunningPool running(PoolRuntime runtime) {
+        List<ReloadPlan.RunningServer> servers = runtime.pool().servers().stream()
+                .map(s -> new ReloadPlan.RunningServer(s.id(), s.weight(), removals.containsKey(s)))
+                .toList();
+        return new ReloadPlan.RunningPool(runtime.name(), runtime.pool().algorithm(), runtime.pool().hashKey(),
+                servers, runtime.fromConfig());
+    }
+
+    /**
+     * A pool's settings apart from its servers: what a reload compares to tell a settings change
+     * (the servers are the plan's to diff). The constructor call breaks the build when a setting is
+     * added, so none is forgotten.
+     */
+    private static PoolConfig withoutServers(PoolConfig c) {
+        return new PoolConfig(c.name(), c.algorithm(), c.hashKey(), c.stickyCookie(), List.of(), c.connectTimeout(),
+                c.responseTimeout(), c.retries(), c.slowStart(), c.drainTimeout(), c.maxConnectionsPerServer(),
+                c.healthCheck(), c.outlierDetection());
+    }
+
+    /** One step of a reload; control thread only. {@code configs}: the reloaded file's pools by name. */
+    private void apply(ReloadCommand command, Map<String, PoolConfig> configs) {
+        switch (command) {
+            case ReloadCommand.AddPool c -> registerPool(configs.get(c.pool()));
+            case ReloadCommand.RemovePool c -> pools.remove(c.pool());
+            case ReloadCommand.ChangeSettings c -> pool(c.pool()).setSettings(configs.get(c.pool()));
+            case ReloadCommand.ChangeBalancing c -> pool(c.pool()).pool().setBalancing(c.algorithm(), c.hashKey());
+            case ReloadCommand.AddServer c -> {
+                addServer(c.pool(), c.address(), c.weight());
+                pool(c.pool()).fromConfig().add(c.address().toString());
             }
-            runtime.setSettings(pc);
-            runtime.pool().setBalancing(pc.algorithm(), pc.hashKey() == null ? HashKey.SOURCE_IP : pc.hashKey());
-            Set<String> wanted = new HashSet<>();
-            for (FulcrumConfig.ServerEntry entry : pc.servers()) {
-                String id = entry.address().toString();
-                wanted.add(id);
-                Optional<Server> existing = runtime.pool().find(id);
-                if (existing.isEmpty()) {
-                    addServer(pc.name(), entry.address(), entry.weight());
-                    continue;
-                }
-                Server server = existing.get();
+            case ReloadCommand.RemoveServer c -> {
+                removeServer(c.pool(), c.address());
+                pool(c.pool()).fromConfig().remove(c.address());
+            }
+            case ReloadCommand.CancelRemoval c -> {
+                PoolRuntime runtime = pool(c.pool());
+                Server server = server(runtime, c.address());
                 if (removals.remove(server) != null) {
                     runtime.pool().setDraining(server, false);
                     emit(new PoolEvent.ServerEnabled(now(), runtime, server, "listed again by the reloaded config"));
                 }
-                int was = server.weight();
-                if (runtime.pool().setWeight(server, entry.weight())) {
-                    emit(new PoolEvent.WeightChanged(now(), runtime, server, was, entry.weight(),
-                            "weight " + was + " to " + entry.weight() + " by the reloaded config"));
+            }
+            case ReloadCommand.ChangeWeight c -> {
+                PoolRuntime runtime = pool(c.pool());
+                Server server = server(runtime, c.address());
+                if (runtime.pool().setWeight(server, c.to())) {
+                    emit(new PoolEvent.WeightChanged(now(), runtime, server, c.from(), c.to(),
+                            "weight " + c.from() + " to " + c.to() + " by the reloaded config"));
                 }
             }
-            for (String id : List.copyOf(runtime.fromConfig())) {
-                if (!wanted.contains(id) && runtime.pool().find(id).isPresent()) {
-                    removeServer(pc.name(), id);
-                }
-            }
-            runtime.fromConfig().clear();
-            runtime.fromConfig().addAll(wanted);
-        }
-        for (PoolRuntime runtime : List.copyOf(pools.values())) {
-            if (!names.contains(runtime.name())) {
-                for (Server server : runtime.pool().servers()) {
-                    removeServer(runtime.name(), server.id());
-                }
-                pools.remove(runtime.name());
-            }
+            case ReloadCommand.Adopt c -> pool(c.pool()).fromConfig().add(c.address());
+            case ReloadCommand.Disown c -> pool(c.pool()).fromConfig().remove(c.address());
         }
     }
 
