@@ -103,7 +103,9 @@ public final class HttpListener implements ListenerRuntime {
         this.observer = observer;
         this.pool = pool;
         this.transport = transport;
-        this.stats = new ProxyStats(pool.name(), proxyMetrics, proxyMetrics == null ? null : proxyMetrics.listener(config.name()));
+        // a listener built alone (tests) counts into metrics of its own, the same way
+        ProxyMetrics metrics = proxyMetrics == null ? ProxyMetrics.unregistered() : proxyMetrics;
+        this.stats = new ProxyStats(pool.name(), metrics, metrics.listener(config.name()));
         this.backendPool = connector;
     }
 

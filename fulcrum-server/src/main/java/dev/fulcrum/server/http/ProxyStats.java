@@ -4,17 +4,15 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of one HTTP listener (which serves one pool), for the metrics endpoint:
+ * What one HTTP listener (which serves one pool) counts, written once into the metrics store:
  * {@code fulcrum_retries_total{pool}}, {@code fulcrum_requests_total{listener,pool,server,code}}
  * (server {@code ""} for answers Fulcrum made itself) and {@code fulcrum_bytes_total{listener,
- * direction}} (bytes on the client sockets, TLS included). Bumped by every event loop at once, so
- * {@link LongAdder}s; a read is a sum and may be a moment stale. Thread-safe.
+ * direction}} (bytes on the client sockets, TLS included). The readers here read those series
+ * back: the admin API, the dashboard and the tests see the numbers Prometheus scrapes, not a
+ * second count. Thread-safe (the series are).
  */
 public final class ProxyStats {
 
@@ -22,13 +20,8 @@ public final class ProxyStats {
     public static final String NO_SERVER = "";
 
     private final String pool;
-    /** Where the Prometheus series live; null when the listener runs without metrics (tests). */
-    private final ListenerMetrics metrics;
     private final ProxyMetrics proxyMetrics;
-    private final LongAdder retries = new LongAdder();
-    private final LongAdder bytesIn = new LongAdder();
-    private final LongAdder bytesOut = new LongAdder();
-    private final Map<String, LongAdder[]> responses = new ConcurrentHashMap<>();
+    private final ListenerMetrics metrics;
 
     ProxyStats(String pool, ProxyMetrics proxyMetrics, ListenerMetrics metrics) {
         this.pool = pool;
@@ -43,17 +36,17 @@ public final class ProxyStats {
 
     /** Extra tries on another server after a failed attempt. */
     public long retries() {
-        return retries.sum();
+        return proxyMetrics.retries(pool);
     }
 
     /** Bytes read from clients. */
     public long bytesIn() {
-        return bytesIn.sum();
+        return metrics.bytesIn();
     }
 
     /** Bytes written to clients. */
     public long bytesOut() {
-        return bytesOut.sum();
+        return metrics.bytesOut();
     }
 
     /**
@@ -61,48 +54,27 @@ public final class ProxyStats {
      * status class: element 0 counts 1xx... element 4 counts 5xx (interim 1xx are not counted).
      */
     public Map<String, long[]> responsesByServer() {
-        Map<String, long[]> out = new HashMap<>();
-        responses.forEach((server, byClass) -> {
-            long[] counts = new long[5];
-            for (int i = 0; i < 5; i++) {
-                counts[i] = byClass[i].sum();
-            }
-            out.put(server, counts);
-        });
-        return out;
+        return metrics.responsesByServer();
     }
 
     void retried() {
-        retries.increment();
-        if (proxyMetrics != null) {
-            proxyMetrics.retry(pool);
-        }
+        proxyMetrics.retry(pool);
     }
 
     void read(long bytes) {
-        bytesIn.add(bytes);
-        if (metrics != null) {
-            metrics.bytes(bytes, 0);
-        }
+        metrics.bytes(bytes, 0);
     }
 
     void written(long bytes) {
-        bytesOut.add(bytes);
-        if (metrics != null) {
-            metrics.bytes(0, bytes);
-        }
+        metrics.bytes(0, bytes);
     }
 
     void connectionOpened() {
-        if (metrics != null) {
-            metrics.connectionOpened();
-        }
+        metrics.connectionOpened();
     }
 
     void connectionClosed() {
-        if (metrics != null) {
-            metrics.connectionClosed();
-        }
+        metrics.connectionClosed();
     }
 
     /**
@@ -111,19 +83,6 @@ public final class ProxyStats {
      * byte, what a balancer adds; a long download does not stretch it).
      */
     void responded(Server server, int status, long durationNanos) {
-        if (metrics != null) {
-            metrics.requestCompleted(pool, server, status, durationNanos);
-        }
-        int statusClass = Math.min(5, Math.max(1, status / 100)) - 1;
-        responses.computeIfAbsent(server == null ? NO_SERVER : server.id(), s -> newCounters())[statusClass]
-                .increment();
-    }
-
-    private static LongAdder[] newCounters() {
-        LongAdder[] counters = new LongAdder[5];
-        for (int i = 0; i < 5; i++) {
-            counters[i] = new LongAdder();
-        }
-        return counters;
+        metrics.requestCompleted(pool, server, status, durationNanos);
     }
 }

@@ -82,6 +82,35 @@ public final class ListenerMetrics {
         }
     }
 
+    /**
+     * Responses counted so far (the {@code fulcrum_requests_total} series this object feeds), by
+     * server id, {@code ""} for Fulcrum's own answers, and status class (element 0 = 1xx ... 4 = 5xx).
+     */
+    public Map<String, long[]> responsesByServer() {
+        Map<String, long[]> out = new java.util.HashMap<>();
+        servers.forEach((server, series) -> out.merge(server.id(), series.counts(), ListenerMetrics::add));
+        ownAnswers.values().forEach(series -> out.merge("", series.counts(), ListenerMetrics::add));
+        return out;
+    }
+
+    private static long[] add(long[] a, long[] b) {
+        long[] sum = a.clone();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += b[i];
+        }
+        return sum;
+    }
+
+    /** Bytes read from clients so far ({@code fulcrum_bytes_total{direction="in"}}). */
+    public long bytesIn() {
+        return (long) bytesIn.get();
+    }
+
+    /** Bytes written to clients so far ({@code fulcrum_bytes_total{direction="out"}}). */
+    public long bytesOut() {
+        return (long) bytesOut.get();
+    }
+
     public void connectionOpened() {
         connections.inc();
     }

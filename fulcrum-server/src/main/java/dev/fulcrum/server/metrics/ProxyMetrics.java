@@ -71,6 +71,20 @@ public final class ProxyMetrics {
                 .register(registry);
     }
 
+    /**
+     * Metrics registered nowhere: for a listener built without the instance's metrics (tests of a
+     * listener alone); it counts the same way, nothing scrapes it.
+     */
+    public static ProxyMetrics unregistered() {
+        return new ProxyMetrics(new PrometheusRegistry());
+    }
+
+    /** Retries counted so far in {@code pool} ({@code fulcrum_retries_total}). */
+    public long retries(String pool) {
+        CounterDataPoint point = retriesByPool.get(pool);
+        return point == null ? 0 : (long) point.get();
+    }
+
     /** The metrics of one listener, created on first use; keep the result. */
     public ListenerMetrics listener(String name) {
         ListenerMetrics m = listeners.get(name);

@@ -31,6 +31,16 @@ final class ServerSeries {
         }
     }
 
+    /** Requests counted so far by status class: element 0 is 1xx ... element 4 is 5xx. */
+    long[] counts() {
+        long[] counts = new long[CODE_CLASSES.length];
+        for (int i = 0; i < counts.length; i++) {
+            CounterDataPoint point = byClass[i];
+            counts[i] = point == null ? 0 : (long) point.get();
+        }
+        return counts;
+    }
+
     void completed(int status, long durationNanos) {
         // a status outside 100..599 never reaches a client; count it with the server errors
         int index = status >= 100 && status < 600 ? status / 100 - 1 : 4;
