@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 
 /**
@@ -63,8 +62,6 @@ public final class HealthChecker implements AutoCloseable {
         final PoolRuntime pool;
         final Server server;
         HealthCounter counter;
-        final LongAdder passed = new LongAdder();
-        final LongAdder failed = new LongAdder();
         volatile CheckResult last;
         Scheduler.Scheduled next;
         /** When the current check started, in the control thread's time. */
@@ -130,11 +127,6 @@ public final class HealthChecker implements AutoCloseable {
         return t == null ? Optional.empty() : Optional.ofNullable(t.last);
     }
 
-    /** Checks of a server so far, passed and failed. */
-    public CheckCounts counts(Server server) {
-        Target t = targets.get(server);
-        return t == null ? new CheckCounts(0, 0) : new CheckCounts(t.passed.sum(), t.failed.sum());
-    }
 
     /**
      * Whether a server's active checks say it may take traffic: their verdict is up (an ejection
@@ -236,7 +228,6 @@ public final class HealthChecker implements AutoCloseable {
             return;
         }
         t.last = new CheckResult(control.now(), outcome.ok(), outcome.detail());
-        (outcome.ok() ? t.passed : t.failed).increment();
         onCheck.checked(t.pool.name(), t.server, outcome.ok());
         Optional<HealthTransition> transition = outcome.ok() ? t.counter.pass() : t.counter.fail(outcome.detail());
         transition.ifPresent(tr -> apply(t, tr));

@@ -62,6 +62,35 @@ public final class ControlMetrics {
         healthChecks.labelValues(pool, server, pass ? "pass" : "fail").inc();
     }
 
+    /** Checks of one server counted so far, as {@code fulcrum_health_checks_total} has them. */
+    public record Checks(long passed, long failed) {
+    }
+
+    /**
+     * Reads {@code fulcrum_health_checks_total} of {@code server} in {@code pool} back (no series is
+     * created by asking): the admin side and the tests read the count Prometheus scrapes.
+     */
+    public Checks checks(String pool, String server) {
+        long passed = 0;
+        long failed = 0;
+        for (var point : healthChecks.collect().getDataPoints()) {
+            var labels = point.getLabels();
+            if (pool.equals(labels.get("pool")) && server.equals(labels.get("server"))) {
+                if ("pass".equals(labels.get("result"))) {
+                    passed += (long) point.getValue();
+                } else {
+                    failed += (long) point.getValue();
+                }
+            }
+        }
+        return new Checks(passed, failed);
+    }
+
+    /** Metrics registered nowhere: for parts built alone (tests); they count the same way. */
+    public static ControlMetrics unregistered() {
+        return new ControlMetrics(new PrometheusRegistry());
+    }
+
     /** {@link #healthCheck(String, String, boolean)} for a registered server. */
     public void healthCheck(String pool, dev.fulcrum.core.pool.Server server, boolean pass) {
         healthCheck(pool, server.id(), pass);

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.health;
 
+import dev.fulcrum.server.metrics.ControlMetrics;
 import com.sun.net.httpserver.HttpServer;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
@@ -76,11 +77,12 @@ class HealthAlertsIT {
                 Duration.ofMinutes(5), Clock.systemUTC());
         Alerter alerter = new Alerter("edge-1", Clock.systemUTC(), List.of(new LogAlertSink(), webhook)).attach(registry);
         toClose.add(alerter);
-        HealthChecker checker = new HealthChecker(registry);
+        ControlMetrics metrics = ControlMetrics.unregistered();
+        HealthChecker checker = new HealthChecker(registry, metrics::healthCheck);
         toClose.add(checker);
         PoolRuntime pool = registry.pool("app");
         Server serverB = registry.server(pool, addressB.toString());
-        await().atMost(Duration.ofSeconds(5)).until(() -> checker.counts(serverB).passed() >= 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> metrics.checks("app", serverB.id()).passed() >= 1);
 
         long stopped = System.nanoTime();
         b.stop(0);

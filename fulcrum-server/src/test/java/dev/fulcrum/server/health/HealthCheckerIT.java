@@ -1,5 +1,6 @@
 package dev.fulcrum.server.health;
 
+import dev.fulcrum.server.metrics.ControlMetrics;
 import com.sun.net.httpserver.HttpServer;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
 class HealthCheckerIT {
 
     private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
+    private final ControlMetrics metrics = ControlMetrics.unregistered();
     private final List<RegistryEvent> events = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -75,7 +77,8 @@ class HealthCheckerIT {
     }
 
     private HealthChecker checker(Registry registry) {
-        HealthChecker checker = new HealthChecker(registry, RandomGenerator.of("L64X128MixRandom"));
+        HealthChecker checker = new HealthChecker(registry, RandomGenerator.of("L64X128MixRandom"),
+                metrics::healthCheck, Prober.netty(registry.control()));
         toClose.add(checker);
         return checker;
     }
@@ -119,7 +122,7 @@ class HealthCheckerIT {
         CheckResult last = checker.lastCheck(server).orElseThrow();
         assertThat(last.ok()).isFalse();
         assertThat(last.detail()).isEqualTo("status 503");
-        assertThat(checker.counts(server).failed()).isGreaterThanOrEqualTo(3);
+        assertThat(metrics.checks("app", server.id()).failed()).isGreaterThanOrEqualTo(3);
         assertThat(checker.passing(server)).isFalse();
 
         backend.status.set(204);
@@ -185,7 +188,7 @@ class HealthCheckerIT {
         assertThat(tookMs).isLessThan(1000);
         System.out.printf("measured: added -> up %d ms (interval 2000 ms)%n", tookMs);
         assertThat(awaitEvent("server-up", server.id()).detail()).isEqualTo("1 check passed");
-        assertThat(checker.counts(server)).isEqualTo(new CheckCounts(1, 0));
+        assertThat(metrics.checks("app", server.id())).isEqualTo(new ControlMetrics.Checks(1, 0));
         assertThat(registry.pool("app").snapshot().hasServerUp()).isTrue();
     }
 
@@ -213,7 +216,7 @@ class HealthCheckerIT {
         Server checked = registry.pool("checked").pool().servers().getFirst();
         Server unchecked = registry.pool("unchecked").pool().servers().getFirst();
         assertThat(checked.state()).isEqualTo(ServerState.UP);
-        await().atMost(Duration.ofSeconds(5)).until(() -> checker.counts(checked).passed() >= 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> metrics.checks("checked", checked.id()).passed() >= 2);
         assertThat(checker.lastCheck(unchecked)).isEmpty();
         assertThat(checker.passing(unchecked)).isTrue();
         // a server added to a pool without checks is up at once

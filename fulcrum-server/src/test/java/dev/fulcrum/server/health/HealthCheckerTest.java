@@ -1,5 +1,6 @@
 package dev.fulcrum.server.health;
 
+import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
@@ -29,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * failures, not a moment earlier.
  */
 class HealthCheckerTest {
+
+    private final ControlMetrics metrics = ControlMetrics.unregistered();
 
     private static final HealthCheck CHECK = new HealthCheck(CheckType.HTTP, "/health", "", 200, 399,
             Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3, 0);
@@ -62,7 +65,7 @@ class HealthCheckerTest {
     }
 
     private HealthChecker checker() {
-        return new HealthChecker(registry, RandomGenerator.of("L64X128MixRandom"), (p, s, pass) -> { }, prober);
+        return new HealthChecker(registry, RandomGenerator.of("L64X128MixRandom"), metrics::healthCheck, prober);
     }
 
     private PoolRuntime pool(HostPort... servers) {
@@ -107,7 +110,8 @@ class HealthCheckerTest {
                 "5000ms server-up 2 checks passed");
         assertThat(probes).containsExactly("0ms " + address, "1000ms " + address, "2000ms " + address,
                 "3000ms " + address, "4000ms " + address, "5000ms " + address);
-        assertThat(checker.counts(server)).isEqualTo(new CheckCounts(3, 3));
+        assertThat(metrics.checks("app", server.id())).as("as fulcrum_health_checks_total counts them")
+                .isEqualTo(new ControlMetrics.Checks(3, 3));
         assertThat(checker.lastCheck(server)).hasValue(
                 new CheckResult(start.plusSeconds(5), true, "200 in 0ms"));
     }
