@@ -192,7 +192,7 @@ final class ForwardedHeaders {
      * @throws IllegalStateException when the Content-Length field is not a number (a decoded head never has one)
      */
     static long declaredLength(MessageHead head) {
-        if (head.contentLength() >= 0) {
+        if (head.isFramingDecided()) {
             return head.contentLength();
         }
         int i = head.indexOf(HttpHeaderNames.CONTENT_LENGTH);
@@ -278,12 +278,18 @@ final class ForwardedHeaders {
 
     /** Transfer-Encoding with the element chunked, as {@code HttpUtil.isTransferEncodingChunked}, or the decoder's framing. */
     static boolean declaresChunked(MessageHead head) {
-        return head.isChunked() || head.hasToken(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        if (head.isFramingDecided()) {
+            return head.isChunked(); // decided once, by the decoder or the last rewrite: no field scan per request
+        }
+        return head.hasToken(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
 
     /** A Content-Length field, as {@code HttpUtil.isContentLengthSet}, or the decoder's framing. */
     static boolean declaresLength(MessageHead head) {
-        return head.contentLength() >= 0 || head.contains(HttpHeaderNames.CONTENT_LENGTH);
+        if (head.isFramingDecided()) {
+            return head.contentLength() >= 0;
+        }
+        return head.contains(HttpHeaderNames.CONTENT_LENGTH);
     }
 
     private static void removeHopByHop(MessageHead h) {

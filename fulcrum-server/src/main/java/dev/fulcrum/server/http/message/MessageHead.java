@@ -70,6 +70,8 @@ public final class MessageHead {
 
     private long contentLength = -1;
     private boolean chunked;
+    /** {@link #setFraming} was called: the framing is known without reading the fields. */
+    private boolean framingDecided;
 
     private MessageHead(Kind kind, byte[] bytes, int length, int[] fields, int count, int methodEnd, int targetStart,
                         int targetEnd, int minorVersion, int status, int reasonStart, int reasonEnd) {
@@ -239,6 +241,16 @@ public final class MessageHead {
     public void setFraming(long contentLength, boolean chunked) {
         this.contentLength = contentLength;
         this.chunked = chunked;
+        this.framingDecided = true;
+    }
+
+    /**
+     * True once a decoder (or a rewrite for the next hop) recorded the framing: then
+     * {@link #contentLength()} and {@link #isChunked()} are the whole truth and the fields need not
+     * be read again; a head built in code has none until it is set.
+     */
+    public boolean isFramingDecided() {
+        return framingDecided;
     }
 
     // ---- fields ------------------------------------------------------------------------------
