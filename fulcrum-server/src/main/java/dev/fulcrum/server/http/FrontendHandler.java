@@ -132,7 +132,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        idleTimer.touch();
         if (!finished && (msg instanceof MessageHead || msg instanceof ByteBuf || msg instanceof MessageEnd
                 || msg instanceof MessageFailure)) {
             if (msg instanceof ByteBuf part) {
@@ -152,6 +151,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        idleTimer.touch(); // once per read, not per decoded part
         if (lingering) {
             ctx.read(); // discard until the client closes or the linger time is up
         } else {
