@@ -1,14 +1,11 @@
 package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.HostPort;
-import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,7 +32,7 @@ class PoolRuntimeViewTest {
     }
 
     private static FulcrumConfig parse(int retries) {
-        return ConfigLoader.parse(CONFIG.formatted(retries), "fulcrum.yaml", Map.of());
+        return SimulatedRegistry.parse(CONFIG.formatted(retries));
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
-import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
@@ -10,9 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,25 +41,21 @@ class RegistryDrainTest {
                 drain-timeout: 5s
             """;
 
-    private final ControlPlane control = ManualScheduler.controlPlane();
-    private final ManualScheduler time = ManualScheduler.of(control);
-    private final Registry registry = Registry.fromConfig(parse(CONFIG), control);
-    private final List<PoolEvent> events = new ArrayList<>();
+    private final SimulatedRegistry sim = new SimulatedRegistry(CONFIG);
+    private final ControlPlane control = sim.control;
+    private final ManualScheduler time = sim.time;
+    private final Registry registry = sim.registry;
+    private final List<PoolEvent> events = sim.events;
     private final PoolRuntime pool = registry.pool("app");
     private final Server server = registry.server(pool, "127.0.0.1:9102");
 
-    {
-        registry.onEvent(events::add);
-    }
-
     @AfterEach
     void close() {
-        registry.close();
-        control.close();
+        sim.close();
     }
 
     private static FulcrumConfig parse(String yaml) {
-        return ConfigLoader.parse(yaml, "fulcrum.yaml", Map.of());
+        return SimulatedRegistry.parse(yaml);
     }
 
     private List<String> ids() {

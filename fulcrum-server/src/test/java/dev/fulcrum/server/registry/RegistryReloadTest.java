@@ -3,17 +3,13 @@ package dev.fulcrum.server.registry;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,23 +41,19 @@ class RegistryReloadTest {
                 health-check: {type: none}
             """;
 
-    private final ControlPlane control = ManualScheduler.controlPlane();
-    private final ManualScheduler time = ManualScheduler.of(control);
-    private final Registry registry = Registry.fromConfig(parse(CONFIG), control);
-    private final List<PoolEvent> events = new ArrayList<>();
-
-    {
-        registry.onEvent(events::add);
-    }
+    private final SimulatedRegistry sim = new SimulatedRegistry(CONFIG);
+    private final ControlPlane control = sim.control;
+    private final ManualScheduler time = sim.time;
+    private final Registry registry = sim.registry;
+    private final List<PoolEvent> events = sim.events;
 
     @AfterEach
     void close() {
-        registry.close();
-        control.close();
+        sim.close();
     }
 
     private static FulcrumConfig parse(String yaml) {
-        return ConfigLoader.parse(yaml, "fulcrum.yaml", Map.of());
+        return SimulatedRegistry.parse(yaml);
     }
 
     private void reload(String yaml) {
