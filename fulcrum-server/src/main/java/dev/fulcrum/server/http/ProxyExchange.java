@@ -460,8 +460,8 @@ final class ProxyExchange {
         responseTimer.stop();
         moveTo(Phase.RESPONSE_STREAMING);
         boolean bodyFollows = !head && code != 204 && code != 304;
-        boolean framed = response.contentLength() >= 0 || response.isChunked();
-        serverReusable = ForwardedHeaders.isKeepAlive(response) && (framed || !bodyFollows) && !upgrade;
+        // a close-delimited body is the decoder's to know: BackendHandler.reusable() refuses it at the end
+        serverReusable = ForwardedHeaders.isKeepAlive(response) && !upgrade;
         int clientMinor = request.minorVersion();
         clientKeepAlive = requestKeepAlive && !listener.isClosing() && !front.isClosing()
                 && !ForwardedHeaders.needsCloseDelimiting(response, clientMinor, bodyFollows);
