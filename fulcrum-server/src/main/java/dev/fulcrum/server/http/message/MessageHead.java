@@ -146,11 +146,6 @@ public final class MessageHead {
         return response(b, n, 1, status, rs, re, new int[8 * FIELD_INTS], 0);
     }
 
-    /** An empty trailer section; add fields with {@link #add}. */
-    public static MessageHead newTrailers() {
-        return trailers(new byte[128], 0, new int[4 * FIELD_INTS], 0);
-    }
-
     public Kind kind() {
         return kind;
     }
