@@ -65,9 +65,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 source bench/lib.sh
 
-# Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214); the
+# Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214),
+# fulcrum-epoll 9215 (+ admin 9216: Fulcrum on the epoll transport, not in the default targets); the
 # instances started for the start-up time 9221, 9222, 9223 (+ admin 9224).
-declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213)
+declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213 [fulcrum-epoll]=9215)
 declare -A STARTUP_PORT=([haproxy]=9221 [nginx]=9222 [fulcrum]=9223)
 # The wrk rows: keep-alive to each path, and a new connection per request (wrk reconnects after
 # every response to "Connection: close"; each of its requests is a connection).
@@ -104,7 +105,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 9201 9202 9203 9211 9212 9213 9214 9221 9222 9223 9224; do
+for p in 9201 9202 9203 9211 9212 9213 9214 9215 9216 9221 9222 9223 9224; do
   if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
 done
 
@@ -186,16 +187,21 @@ EOF
   PID[$name]=$!
 }
 
+# Fulcrum on the epoll transport (where large bodies go by splice) instead of the default io_uring.
+start_fulcrum-epoll() {
+  FULCRUM_JAVA_OPTS="$FULCRUM_JAVA_OPTS -Dfulcrum.transport=epoll" start_fulcrum "$@"
+}
+
 declare -A FAILED=()
-if [[ " $TARGETS " == *" fulcrum "* ]]; then
+if [[ " $TARGETS " == *" fulcrum"* ]]; then
   # Build (or find) the jar and the launcher's start-up caches for both sets of JVM options first,
   # so neither the build nor a training run counts against the start-up bound or time.
   { JAVA_OPTS=$FULCRUM_JAVA_OPTS FULCRUM_AOT=build ./fulcrum version >/dev/null &&
     JAVA_OPTS=$FULCRUM_STARTUP_JAVA_OPTS FULCRUM_AOT=build ./fulcrum version >/dev/null; } ||
-    { echo "bench: ./fulcrum cannot run; the fulcrum rows will say failed" >&2; FAILED[fulcrum]=1; }
+    { echo "bench: ./fulcrum cannot run; the fulcrum rows will say failed" >&2; FAILED[fulcrum]=1; FAILED[fulcrum-epoll]=1; }
 fi
 for t in $TARGETS; do
-  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum)" >&2; exit 2; }
+  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-epoll)" >&2; exit 2; }
 done
 CLK_TCK=$(getconf CLK_TCK)
 # Start-up: exec of a fresh instance (on its own port) to its first proxied 200, polled every
@@ -226,13 +232,13 @@ if has startup; then
   echo "bench: start-up time, $STARTUP_RUNS runs per target" >&2
   for ((run = 1; run <= STARTUP_RUNS; run++)); do
     for t in $TARGETS; do
-      [[ $t == direct || -n ${FAILED[$t]:-} ]] || measure_startup "$t"
+      [[ $t == direct || -z ${STARTUP_PORT[$t]:-} || -n ${FAILED[$t]:-} ]] || measure_startup "$t"
     done
   done
 fi
 
 for t in $TARGETS; do
-  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum)" >&2; exit 2; }
+  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-epoll)" >&2; exit 2; }
   [[ $t == direct || -n ${FAILED[$t]:-} ]] && continue
   "start_$t" "$t" "${PORT[$t]}"
   if ! await_ready "${PORT[$t]}" "${PID[$t]}"; then
@@ -326,7 +332,7 @@ measure_idle() { # target
   local t=$1 pid rss0 rss1 heap0="" heap1="" client ready="" deadline
   if [[ -n ${FAILED[$t]:-} ]]; then return; fi
   pid=$(target_pid "$t")
-  [[ $t == fulcrum ]] && heap0=$(java_heap_kib "$pid")
+  [[ $t == fulcrum* ]] && heap0=$(java_heap_kib "$pid")
   rss0=$(tree_rss_kib "$pid")
   : >"$work/idle-$t.out" # exists before the poll below reads it (the client opens it only once forked)
   "${HTTP_LOAD[@]}" idle 127.0.0.1 "${PORT[$t]}" /tiny.txt "$IDLE_CONNECTIONS" 120 >"$work/idle-$t.out" 2>"$work/logs/idle-$t.log" &
@@ -341,7 +347,7 @@ measure_idle() { # target
     echo "  $t idle connections: failed; $(tail -n 2 "$work/logs/idle-$t.log" 2>/dev/null)" >&2
   else
     sleep 1 # let the target settle (nginx and HAProxy free per-request buffers when a connection idles)
-    [[ $t == fulcrum ]] && heap1=$(java_heap_kib "$pid")
+    [[ $t == fulcrum* ]] && heap1=$(java_heap_kib "$pid")
     rss1=$(tree_rss_kib "$pid")
     IDLE_HELD[$t]=$ready
     IDLE_RSS[$t]=$(awk -v a="$rss0" -v b="$rss1" -v n="$ready" 'BEGIN { printf "%.2f", (b - a) / n }')

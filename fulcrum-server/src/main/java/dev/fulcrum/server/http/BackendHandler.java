@@ -51,6 +51,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         return writer;
     }
 
+    /** The connection's response decoder (a splice takes body bytes past it). */
+    ResponseDecoder decoder() {
+        return decoder;
+    }
+
     /** Lent to {@code exchange}, whose request (a HEAD request when {@code head}) goes out next. */
     void lend(ProxyExchange exchange, boolean head) {
         this.exchange = exchange;

@@ -196,6 +196,19 @@ final class MessageWriter {
         }
     }
 
+    /** True when the message being written has a Content-Length body with at least {@code n} bytes still to write. */
+    boolean awaitsLengthBody(long n) {
+        return framing == Framing.LENGTH && remaining >= n;
+    }
+
+    /** {@code n} bytes of the Content-Length body went to the socket another way (a splice). */
+    void bodyWrittenElsewhere(long n) {
+        if (!awaitsLengthBody(n)) {
+            throw new IllegalStateException(n + " body bytes written elsewhere, " + remaining + " expected (" + framing + ")");
+        }
+        remaining -= n;
+    }
+
     /**
      * Ends the message: for chunked framing the last chunk, the trailer fields allowed as
      * trailers, and the blank line, in one pooled buffer; nothing on the wire otherwise. A second

@@ -191,6 +191,8 @@ final class ProxyExchange {
     private MessageHead switching;
     /** A flushed write to the client has not completed: the server is read again once it does. */
     private boolean clientWritePending;
+    /** The rest of the response body going by splice(2), or null. */
+    private BodySplice splice;
     private final ResponseTimer responseTimer;
 
     private static final AsciiString HOST = AsciiString.cached("host");
@@ -501,10 +503,17 @@ final class ProxyExchange {
 
     /** End of one read from the server: flush to the client, read again once that flushed. */
     void onServerReadComplete() {
-        if (phase.isFinal() || backend == null) {
-            return;
+        if (phase.isFinal() || backend == null || splice != null) {
+            return; // a splice reads by itself
         }
         Channel ch = backend;
+        if (phase == Phase.RESPONSE_STREAMING) {
+            splice = BodySplice.startIfWorth(ch, backendHandler.decoder(), front.channel(), front.writer(), spliceListener());
+            if (splice != null) {
+                clientWritten = false; // the splice flushes what was written before it
+                return;
+            }
+        }
         if (!clientWritten) {
             ch.read();
             return;
@@ -528,7 +537,34 @@ final class ProxyExchange {
      * treats it like a client that stops sending.
      */
     boolean stalledOnClient() {
-        return !phase.isFinal() && clientWritePending;
+        return !phase.isFinal() && (clientWritePending || splice != null);
+    }
+
+    /** A splice moves the rest of the body (see {@link BodySplice}); its end is the response's end. */
+    private BodySplice.Listener spliceListener() {
+        return new BodySplice.Listener() {
+            @Override
+            public void spliced(int bytes) {
+                listener.stats().written(bytes); // past the client pipeline's byte counter
+                front.clientActivity();
+            }
+
+            @Override
+            public void splicedAll() {
+                splice = null;
+                serverReusable = false; // see BodySplice: the connection reads by itself from now on
+            }
+
+            @Override
+            public void spliceFailed(Throwable cause) {
+                splice = null;
+                if (!front.channel().isActive()) {
+                    clientClosed(); // the client went away: not the server's fault
+                } else if (!phase.isFinal()) {
+                    serverFailed("broke off the response (" + ErrorResponses.oneLine(String.valueOf(cause.getMessage())) + ")");
+                }
+            }
+        };
     }
 
     private void responseEnded() {

@@ -70,6 +70,21 @@ class MessageWriterTest {
     }
 
     @Test
+    void bytesWrittenElsewhereCountAgainstTheContentLength() {
+        MessageHead r = TestHeads.response("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n");
+        writer.writeResponse(r, 1, false, v());
+        assertThat(writer.awaitsLengthBody(10)).isTrue();
+        assertThat(writer.awaitsLengthBody(11)).isFalse();
+        writer.bodyWrittenElsewhere(7); // a splice
+        assertThat(writer.awaitsLengthBody(4)).isFalse();
+        writer.writeBody(part("89XY"), v());
+        writer.writeEnd(MessageEnd.NO_TRAILERS, v());
+        assertThat(wire()).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n89X");
+        assertThatThrownBy(() -> writer.bodyWrittenElsewhere(1)).as("between messages")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void chunkedBodyIsReframedWithoutCopyingTheDataAndEndsWithFilteredTrailers() {
         MessageHead r = TestHeads.response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n");
         writer.writeResponse(r, 1, false, v());

@@ -50,6 +50,8 @@ final class ProxyFixture implements AutoCloseable {
     FulcrumConfig.Tls tls;
     /** The proxy's event loops; 1 makes every client share one pool of server connections. */
     int workerThreads = 2;
+    /** The transport kind; null: what production picks ({@code fulcrum.transport} or the default). */
+    Transport.Kind transportKind;
     /** Whether the listener counts into Prometheus series, as in production (off: faster, fewer moving parts). */
     boolean metrics;
 
@@ -83,7 +85,8 @@ final class ProxyFixture implements AutoCloseable {
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
         pool = registry.pool("app");
-        transport = Transport.create(workerThreads);
+        transport = transportKind == null ? Transport.create(workerThreads)
+                : Transport.create(transportKind, workerThreads);
         ProxyMetrics proxyMetrics = metrics ? new FulcrumMetrics(registry).proxy() : null;
         listener = new HttpListener(listenerConfig, pool, transport, serverIdleTimeout, ProxyObserver.NONE,
                 proxyMetrics, HttpListener.DEFAULT_INSTANCE_NAME);

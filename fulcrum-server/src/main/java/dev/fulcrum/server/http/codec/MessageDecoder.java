@@ -160,6 +160,25 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
         return state != State.HEAD && state != State.FAILED && state != State.SWITCHED;
     }
 
+    /** For a Content-Length body in progress: how many of its bytes are still to come; else -1. */
+    public final long bodyRemaining() {
+        return state == State.LENGTH ? remaining : -1;
+    }
+
+    /**
+     * The next {@code n} bytes of the Content-Length body in progress go from the socket to the
+     * next hop without passing this decoder (a splice). Fewer than remain: the last bytes of the
+     * body come through the decoder, which so sees what the server sent past the body as it does
+     * after a copied one. Only with no byte of the body buffered, which holds between reads: a
+     * Content-Length body is passed on as far as it arrived.
+     */
+    public final void bodySpliced(long n) {
+        if (state != State.LENGTH || n <= 0 || n >= remaining || actualReadableBytes() != 0) {
+            throw new IllegalStateException("no " + n + " body bytes to hand off (" + state + ", " + remaining + " left)");
+        }
+        remaining -= n;
+    }
+
     /** True when bytes of the next head were seen already. */
     final boolean parserStarted() {
         return parser != null && parser.scanned() > 0;

@@ -22,6 +22,7 @@ import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertFailedWith;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.assertWellFormed;
 import static dev.fulcrum.server.http.codec.RequestDecoderTest.body;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ResponseDecoderTest {
 
@@ -58,6 +59,31 @@ class ResponseDecoderTest {
         assertThat(body(events)).isEqualTo("hello");
         assertThat(reusableAtEnd).containsExactly(true);
         assertThat(decoder.closeDelimited()).isFalse();
+    }
+
+    @Test
+    void bodyBytesSplicedPastTheDecoderCountAndItsTailEndsTheResponse() {
+        decoder.expect(false);
+        List<Object> events = probe.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        assertThat(body(events)).isEqualTo("0123456789");
+        assertThat(decoder.bodyRemaining()).isEqualTo(90);
+        assertThatThrownBy(() -> decoder.bodySpliced(90)).as("the tail comes through the decoder")
+                .isInstanceOf(IllegalStateException.class);
+        decoder.bodySpliced(80);
+        assertThat(decoder.bodyRemaining()).isEqualTo(10);
+        List<Object> all = probe.write("abcdefghij");
+        assertThat(body(all)).as("what passed the decoder: the head's read, then the tail").isEqualTo("0123456789abcdefghij");
+        assertThat(all.getLast()).isInstanceOf(MessageEnd.class);
+        assertThat(reusableAtEnd).containsExactly(true);
+        assertThat(decoder.bodyRemaining()).as("between responses").isEqualTo(-1);
+    }
+
+    @Test
+    void onlyAContentLengthBodyCanBeSplicedPast() {
+        decoder.expect(false);
+        probe.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        assertThat(decoder.bodyRemaining()).isEqualTo(-1);
+        assertThatThrownBy(() -> decoder.bodySpliced(1)).isInstanceOf(IllegalStateException.class);
     }
 
     @ParameterizedTest
