@@ -25,7 +25,6 @@ import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.control.ControlPlane;
-import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.tcp.TcpListener;
 import org.slf4j.Logger;
@@ -46,49 +45,44 @@ import java.util.concurrent.CountDownLatch;
  * bound); {@link #stop} stops accepting, lets in-flight requests finish for up to the drain
  * timeout, and releases everything.
  *
- * <p>Thread-safe: start/stop/reload may be called from any thread (signal handlers, admin API).
+ * <p>Thread-safe: start/stop/reload may be called from any thread (signal handlers, admin API); a
+ * reload runs on the control thread ({@link RunningConfig}).
  */
 public final class FulcrumServer {
 
     private static final Logger log = LoggerFactory.getLogger(FulcrumServer.class);
 
-    private volatile FulcrumConfig config;
+    /** The config in force and its listeners; a reload replaces both. */
+    private final RunningConfig running;
     private final Transport transport;
     private final Registry registry;
     /** The control thread every change of pools and servers runs on. */
     private final ControlPlane controlPlane;
     private final HealthChecker healthChecker;
     private final AdminServer admin;
-    private final FulcrumMetrics metrics;
     /** The file the config came from; null when built in code. */
     private final Path configFile;
     private final Alerter alerter;
     private final List<AutoScaler> autoscalers;
-    private final List<ListenerRuntime> listeners;
-    /** The config entry each running listener was built from, to tell what a reload changed. */
-    private final ProxyObserver observer;
-    private final java.util.Map<ListenerRuntime, Listener> listenerConfigs = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Whether {@link #stop} was called: later calls wait for the first. Guarded by {@code this}. */
     private boolean stopping;
     /** The VRRP speaker; null without {@code ha}. Set once, right after start. */
     private volatile HaSpeaker ha;
     /** The DSR forwarder; null without {@code dsr}. Set once, right after start. */
     private volatile DsrService dsr;
 
-    private FulcrumServer(FulcrumConfig config, Transport transport, ControlSide control, AdminServer admin,
-                          Path configFile, List<ListenerRuntime> listeners) {
-        this.config = config;
+    private FulcrumServer(RunningConfig running, Transport transport, ControlSide control, AdminServer admin,
+                          Path configFile) {
+        this.running = running;
         this.admin = admin;
         this.configFile = configFile;
-        this.metrics = control.metrics();
         this.transport = transport;
         this.registry = control.registry();
         this.healthChecker = control.healthChecker();
         this.alerter = control.alerter();
         this.autoscalers = control.autoscalers();
-        this.observer = control.observer();
         this.controlPlane = control.controlPlane();
-        this.listeners = listeners;
     }
 
     /** Where the auto-scaler's {@code process} provisioner writes its servers' output. */
@@ -156,13 +150,11 @@ public final class FulcrumServer {
             control.close();
             throw e;
         }
+        RunningConfig.ListenerFactory factory = (entry, instanceName) -> newListener(entry, registry, transport,
+                control.observer(), control.metrics().proxy(), instanceName);
         List<ListenerRuntime> listeners = new ArrayList<>();
-        java.util.Map<ListenerRuntime, Listener> configs = new java.util.HashMap<>();
         for (Listener l : config.listeners()) {
-            ListenerRuntime runtime = newListener(l, registry, transport, control.observer(),
-                    control.metrics().proxy(), config.name());
-            listeners.add(runtime);
-            configs.put(runtime, l);
+            listeners.add(factory.create(l, config.name()));
         }
         List<ListenerRuntime> bound = new ArrayList<>();
         try {
@@ -182,9 +174,8 @@ public final class FulcrumServer {
         }
         log.info("fulcrum {} started: {} listener(s), {} pool(s), transport {}", config.name(),
                 listeners.size(), config.pools().size(), transport.name());
-        FulcrumServer server = new FulcrumServer(config, transport, control, admin, configFile,
-                new java.util.concurrent.CopyOnWriteArrayList<>(listeners));
-        server.listenerConfigs.putAll(configs);
+        FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners), transport,
+                control, admin, configFile);
         hooks.attach(server);
         try {
             if (config.dsr() != null) {
@@ -223,68 +214,21 @@ public final class FulcrumServer {
     }
 
     /**
-     * Applies a reloaded, already validated config: pools first (new servers are checked before
+     * Applies a reloaded, already validated config, as one command on the control thread, and
+     * waits for it ({@link RunningConfig#reload}): pools first (new servers are checked before
      * traffic, dropped ones drain), then listeners — an unchanged listener keeps its socket and its
      * connections; a changed one is replaced (the old one stops accepting and drains); a removed
      * one drains; a new one binds.
      *
      * @throws StartException when a new or changed listener cannot bind; the others stay applied
+     * @throws IllegalStateException when stopping, or when the reload could not be applied
      */
-    public synchronized void reload(FulcrumConfig next) {
-        if (stopping) {
-            throw new IllegalStateException("stopping");
-        }
-        if (!next.admin().equals(config.admin())) {
-            // the admin server is the one answering this reload: it is not rebound under its caller
-            log.warn("admin: a changed admin section takes effect at the next start; still on {}",
-                    config.admin().listen());
-        }
-        if (!java.util.Objects.equals(next.dsr(), config.dsr())) {
-            log.warn("dsr changes take effect after a restart; the running forwarder is unchanged");
-        }
-        if (!java.util.Objects.equals(next.ha(), config.ha())) {
-            log.warn("ha changes take effect after a restart; the running virtual router is unchanged");
-        }
-        if (!next.autoscale().equals(config.autoscale())) {
-            // An auto-scaler owns running servers; swapping it live is not worth the risk yet.
-            log.warn("autoscale changes take effect after a restart; the running auto-scaling is unchanged");
-        }
-        registry.applyPools(next.pools());
-        java.util.Map<String, Listener> wanted = new java.util.LinkedHashMap<>();
-        next.listeners().forEach(l -> wanted.put(l.name(), l));
-        List<String> failures = new ArrayList<>();
-        for (ListenerRuntime running : List.copyOf(listeners)) {
-            Listener was = listenerConfigs.get(running);
-            Listener now = wanted.get(running.name());
-            if (now != null && now.equals(was)) {
-                wanted.remove(running.name());
-                continue;
-            }
-            running.stopAccepting();
-            listeners.remove(running);
-            listenerConfigs.remove(running);
-            running.closeGracefully(drainTimeout());
-        }
-        for (Listener l : wanted.values()) {
-            ListenerRuntime runtime = newListener(l, registry, transport, observer, metrics.proxy(), next.name());
-            try {
-                runtime.start().join();
-                listeners.add(runtime);
-                listenerConfigs.put(runtime, l);
-            } catch (CompletionException e) {
-                failures.add(e.getCause() == null ? e.toString() : e.getCause().getMessage());
-            }
-        }
-        this.config = next;
-        registry.emit(new PoolEvent.ConfigReloaded(registry.now(),
-                failures.isEmpty() ? "applied" : String.join("; ", failures)));
-        if (!failures.isEmpty()) {
-            throw new StartException(String.join("; ", failures));
-        }
+    public void reload(FulcrumConfig next) {
+        running.reload(next);
     }
 
     public FulcrumConfig config() {
-        return config;
+        return running.config();
     }
 
     public Registry registry() {
@@ -299,14 +243,14 @@ public final class FulcrumServer {
         return alerter;
     }
 
+    /** The running listeners, as the last reload left them. */
     public List<ListenerRuntime> listeners() {
-        return listeners;
+        return running.listeners();
     }
 
-    /** The longest drain-timeout of the config's pools: how long a graceful stop may take. */
+    /** The longest drain-timeout of the config in force: how long a graceful stop may take. */
     public Duration drainTimeout() {
-        return config.pools().stream().map(FulcrumConfig.PoolConfig::drainTimeout)
-                .max(Duration::compareTo).orElse(Duration.ofSeconds(30));
+        return running.drainTimeout();
     }
 
     /**
@@ -321,6 +265,11 @@ public final class FulcrumServer {
             }
             stopping = true;
         }
+        try {
+            running.stopReloads(); // so that no reload binds a listener after the ones below closed
+        } catch (IllegalStateException e) {
+            log.warn("stopping while the control thread does not answer: {}", e.getMessage());
+        }
         if (ha != null) {
             // first: a MASTER hands the virtual IPs over (priority-0 advert) while it still serves
             ha.close();
@@ -329,6 +278,7 @@ public final class FulcrumServer {
         if (dsr != null) {
             dsr.close(); // its flows are the servers' connections: nothing here to drain
         }
+        List<ListenerRuntime> listeners = running.listeners();
         listeners.forEach(ListenerRuntime::stopAccepting);
         CompletableFuture<?>[] closing = listeners.stream()
                 .map(l -> l.closeGracefully(drainTimeout)).toArray(CompletableFuture[]::new);
@@ -375,7 +325,7 @@ public final class FulcrumServer {
 
     /** {@code /healthz}: every listener accepting and every pool with a server up. */
     public HookResult health() {
-        for (ListenerRuntime l : listeners) {
+        for (ListenerRuntime l : running.listeners()) {
             if (!l.isAccepting()) {
                 return HookResult.failed("listener " + l.name() + " is not accepting");
             }

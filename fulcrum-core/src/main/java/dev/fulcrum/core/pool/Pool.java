@@ -154,6 +154,35 @@ public final class Pool {
     }
 
     /**
+     * Starts removing a server: it drains (no new requests) and is to be forgotten ({@link #remove})
+     * once idle or at {@code deadline}, which the registry's drain timer sees to. Returns false when
+     * nothing changed: not registered, or already being removed (its first deadline holds).
+     */
+    public synchronized boolean startRemoval(Server server, java.time.Instant deadline) {
+        if (server.isBeingRemoved() || !servers.contains(server)) {
+            return false;
+        }
+        server.setRemovalDeadline(deadline);
+        server.setDraining(true);
+        publish();
+        return true;
+    }
+
+    /**
+     * Cancels a server's removal: it stops draining and is back in rotation, subject to its
+     * health. Returns false when it was not being removed.
+     */
+    public synchronized boolean cancelRemoval(Server server) {
+        if (!server.isBeingRemoved() || !servers.contains(server)) {
+            return false;
+        }
+        server.setRemovalDeadline(null);
+        server.setDraining(false);
+        publish();
+        return true;
+    }
+
+    /**
      * Starts ({@code since}) or ends ({@code null}) a server's slow-start ramp and republishes, so
      * the balancer takes the weight {@link #setEffectiveWeight the effective-weight function} gives
      * it now; returns false when nothing changed.

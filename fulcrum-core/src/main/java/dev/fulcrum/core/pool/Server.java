@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.LongAdder;
  * and its live load counters. The state is separate flags, each with one owner: the admin drain
  * ({@code draining}, the API and removals), the active checks' verdict ({@link CheckState}, the
  * health checker), the outlier ejection ({@code ejectedUntil}, passive detection), the slow-start
- * ramp ({@code rampingSince}) and removal; {@link #state()} derives what the API shows from them
- * ({@link ServerState#of}; a ramping server shows {@code up}).
+ * ramp ({@code rampingSince}), a pending removal ({@code removalDeadline}, the registry's drain
+ * timer ends it) and removal; {@link #state()} derives what the API shows from them
+ * ({@link ServerState#of}; a ramping server shows {@code up}, one being removed {@code draining}).
  *
  * <p>A {@code Server} object lives as long as the server is registered; immutable
  * {@link PoolSnapshot}s refer to it, so load counters bumped by the data plane are visible to
@@ -33,6 +34,11 @@ public final class Server {
     /** When its slow-start ramp began; null when it takes its full weight. */
     private volatile java.time.Instant rampingSince;
     private volatile boolean draining;
+    /**
+     * When its removal's drain-timeout passes; null when it is not being removed. Set only together
+     * with {@code draining} ({@link Pool#startRemoval}), so a server being removed takes no new requests.
+     */
+    private volatile java.time.Instant removalDeadline;
     private volatile boolean removed;
 
     private final AtomicInteger activeConnections = new AtomicInteger();
@@ -125,6 +131,19 @@ public final class Server {
         return draining;
     }
 
+    /**
+     * Whether it is draining towards removal: it is forgotten once idle or at
+     * {@link #removalDeadline()}, unless the removal is cancelled first. False once removed.
+     */
+    public boolean isBeingRemoved() {
+        return removalDeadline != null;
+    }
+
+    /** When its removal's drain-timeout passes; null when it is not being removed. */
+    public java.time.Instant removalDeadline() {
+        return removalDeadline;
+    }
+
     /** In rotation: its checks pass, not ejected, not draining, weight above 0. */
     public boolean isInRotation() {
         return !draining && check == CheckState.UP && ejectedUntil == null && weight > 0 && !removed;
@@ -155,7 +174,12 @@ public final class Server {
         this.draining = draining;
     }
 
+    void setRemovalDeadline(java.time.Instant deadline) {
+        this.removalDeadline = deadline;
+    }
+
     void markRemoved() {
+        this.removalDeadline = null; // the removal is done, not pending
         this.removed = true;
     }
 

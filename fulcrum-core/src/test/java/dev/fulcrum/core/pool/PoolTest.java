@@ -43,6 +43,28 @@ class PoolTest {
     }
 
     @Test
+    void aRemovalIsAFlagOfTheServerUntilItIsCancelledOrDone() {
+        Server a = pool.add(HostPort.parse("127.0.0.1:9101"), 1, ServerState.UP);
+        java.time.Instant deadline = java.time.Instant.parse("2026-11-24T03:00:05Z");
+        assertThat(pool.startRemoval(a, deadline)).isTrue();
+        assertThat(pool.startRemoval(a, deadline.plusSeconds(9))).as("the first deadline holds").isFalse();
+        assertThat(a.removalDeadline()).isEqualTo(deadline);
+        assertThat(a.state()).isEqualTo(ServerState.DRAINING);
+        assertThat(inRotation(pool.snapshot())).isEmpty();
+
+        assertThat(pool.cancelRemoval(a)).isTrue();
+        assertThat(a.isBeingRemoved()).isFalse();
+        assertThat(a.state()).isEqualTo(ServerState.UP);
+        assertThat(inRotation(pool.snapshot())).containsExactly(a);
+        assertThat(pool.cancelRemoval(a)).as("nothing to cancel").isFalse();
+
+        pool.startRemoval(a, deadline);
+        pool.remove(a);
+        assertThat(a.isRemoved()).isTrue();
+        assertThat(a.isBeingRemoved()).as("done, no longer pending").isFalse();
+    }
+
+    @Test
     void duplicateAddressIsRejected() {
         pool.add(HostPort.parse("127.0.0.1:9101"), 1, ServerState.UP);
         long version = pool.snapshot().version();

@@ -173,7 +173,7 @@ public final class AutoScaler implements AutoCloseable {
         List<Server> active;
         try {
             active = registry.pool(config.pool()).pool().servers().stream()
-                    .filter(s -> !registry.isBeingRemoved(s)).toList();
+                    .filter(s -> !s.isBeingRemoved()).toList();
         } catch (NoSuchElementException gone) {
             active = List.of();
         }

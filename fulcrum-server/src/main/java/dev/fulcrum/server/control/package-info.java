@@ -18,12 +18,15 @@
  *                                                     SlowStartRamp, AutoScaler, DsrService
  * </pre>
  *
- * <p>A reload is decided before it is applied: {@link dev.fulcrum.core.reload.ReloadPlan#diff}
- * (pure, in fulcrum-core) turns the running pools and the file's pools into typed
- * {@link dev.fulcrum.core.reload.ReloadCommand}s, which the registry carries out in order on
- * this thread.
+ * <p>A reload is one command, whole: the pools, the listeners, the config in force and its
+ * {@code config-reloaded} event change together, ordered against every other command; its caller
+ * (SIGHUP's thread, the admin API's reload thread) waits for it. Its pools are decided before they
+ * are applied: {@link dev.fulcrum.core.reload.ReloadPlan#diff} (pure, in fulcrum-core) turns the
+ * running pools and the file's pools into typed {@link dev.fulcrum.core.reload.ReloadCommand}s,
+ * which the registry carries out in order.
  *
- * <p>Blocking work stays off the control thread: probes' and scrapes' I/O, provisioners,
- * listener binds of a reload, alert delivery; their results come back as commands.
+ * <p>Blocking work stays off the control thread: probes' and scrapes' I/O, provisioners, alert
+ * delivery; their results come back as commands. The one wait on it is a reload's listener binds:
+ * local, short, and on event loops that never wait for the control thread.
  */
 package dev.fulcrum.server.control;

@@ -23,10 +23,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -42,13 +44,14 @@ import java.util.function.Consumer;
  * <p>Removal never drops in-flight work: the server leaves rotation at once (a new snapshot is
  * published before the command returns), and is forgotten when its in-flight requests reach zero
  * or the pool's {@code drain-timeout} passes, whichever comes first (the drain timer polls on the
- * control thread every {@link #DRAIN_POLL}). A reload and a drain finishing are both commands, so
- * a reload that lists a server either finds it draining (and keeps it) or finds it gone (and adds
- * it again): never "applied" and then gone.
+ * control thread every {@link #DRAIN_POLL}). That a server is being removed, and by when, is its
+ * own flag ({@link Server#isBeingRemoved()}, {@link Server#removalDeadline()}). A reload and a
+ * drain finishing are both commands, so a reload that lists a server either finds it draining (and
+ * keeps it) or finds it gone (and adds it again): never "applied" and then gone.
  *
  * <p>Events ({@link PoolEvent}) are delivered on the control thread, after the snapshot that
- * reflects them is published. Queries ({@link #pool}, {@link #pools}, {@link #isBeingRemoved}) may
- * be called from any thread.
+ * reflects them is published. Queries ({@link #pool}, {@link #pools}) may be called from any
+ * thread.
  */
 public final class Registry implements AutoCloseable {
 
@@ -61,8 +64,12 @@ public final class Registry implements AutoCloseable {
     private final boolean ownsControl;
     /** Written on the control thread only; read anywhere. */
     private final Map<String, PoolRuntime> pools = new ConcurrentHashMap<>();
-    /** Written on the control thread only; read anywhere. */
-    private final Map<Server, Removal> removals = new ConcurrentHashMap<>();
+    /**
+     * The pools with a server being removed, for the drain timer to look in: an index only (the
+     * removal and its deadline are the server's flags), kept because a pool a reload dropped is no
+     * longer in {@link #pools} while its servers still drain. Control thread only.
+     */
+    private final Set<PoolRuntime> removing = new LinkedHashSet<>();
     private final List<Consumer<PoolEvent>> listeners = new CopyOnWriteArrayList<>();
     /** The drain timer's next poll while removals are pending; control thread only. */
     private Scheduler.Scheduled drainPoll;
@@ -73,9 +80,6 @@ public final class Registry implements AutoCloseable {
     private volatile boolean healthChecking;
     /** The pool DSR forwards to (its servers must be IPv4 addresses), or null without DSR. */
     private volatile String dsrPool;
-
-    private record Removal(PoolRuntime pool, Instant deadline) {
-    }
 
     /** A registry on a control thread of its own, closed with it. */
     public Registry(Clock clock) {
@@ -202,7 +206,7 @@ public final class Registry implements AutoCloseable {
     /** A running pool as {@link ReloadPlan} sees it; control thread only. */
     private ReloadPlan.RunningPool running(PoolRuntime runtime) {
         List<ReloadPlan.RunningServer> servers = runtime.pool().servers().stream()
-                .map(s -> new ReloadPlan.RunningServer(s.id(), s.weight(), removals.containsKey(s)))
+                .map(s -> new ReloadPlan.RunningServer(s.id(), s.weight(), s.isBeingRemoved()))
                 .toList();
         return new ReloadPlan.RunningPool(runtime.name(), runtime.pool().algorithm(), runtime.pool().hashKey(),
                 servers, runtime.fromConfig());
@@ -237,8 +241,7 @@ public final class Registry implements AutoCloseable {
             case ReloadCommand.CancelRemoval c -> {
                 PoolRuntime runtime = pool(c.pool());
                 Server server = server(runtime, c.address());
-                if (removals.remove(server) != null) {
-                    runtime.pool().setDraining(server, false);
+                if (runtime.pool().cancelRemoval(server)) {
                     emit(new PoolEvent.ServerEnabled(now(), runtime, server, "listed again by the reloaded config"));
                 }
             }
@@ -317,11 +320,10 @@ public final class Registry implements AutoCloseable {
         return control.call(() -> {
             PoolRuntime pool = pool(poolName);
             Server server = server(pool, address);
-            pool.pool().setDraining(server, true);
-            Instant deadline = now().plus(pool.settings().drainTimeout());
-            if (removals.putIfAbsent(server, new Removal(pool, deadline)) == null) {
+            if (pool.pool().startRemoval(server, now().plus(pool.settings().drainTimeout()))) {
                 emit(new PoolEvent.ServerDraining(now(), pool, server,
                         "removal requested; in-flight " + server.activeRequests()));
+                removing.add(pool);
                 if (drainPoll == null) {
                     drainPoll = control.schedule(DRAIN_POLL, this::finishRemovals);
                 }
@@ -352,7 +354,7 @@ public final class Registry implements AutoCloseable {
         return control.call(() -> {
             PoolRuntime pool = pool(poolName);
             Server server = server(pool, address);
-            if (removals.containsKey(server)) {
+            if (server.isBeingRemoved()) {
                 throw new IllegalStateException("server " + Escape.quote(address) + " is being removed");
             }
             if (pool.pool().setDraining(server, false)) {
@@ -437,11 +439,6 @@ public final class Registry implements AutoCloseable {
                 () -> new NoSuchElementException("no server " + Escape.quote(address) + " in pool " + pool.name()));
     }
 
-    /** Servers that are draining towards removal. */
-    public boolean isBeingRemoved(Server server) {
-        return removals.containsKey(server);
-    }
-
     /**
      * Reports an event to every listener, on the control thread: at once when called there, else
      * queued (a thread that is not the control thread, such as the VRRP speaker's, never waits).
@@ -467,23 +464,35 @@ public final class Registry implements AutoCloseable {
         return control.now();
     }
 
-    /** The drain timer: on the control thread, every {@link #DRAIN_POLL} while removals are pending. */
+    /**
+     * The drain timer: on the control thread, every {@link #DRAIN_POLL} while removals are pending,
+     * forgets each server being removed that is idle or past its removal deadline.
+     */
     private void finishRemovals() {
         drainPoll = null;
         Instant now = now();
-        for (Map.Entry<Server, Removal> e : List.copyOf(removals.entrySet())) {
-            Server server = e.getKey();
-            Removal removal = e.getValue();
-            boolean idle = server.activeRequests() <= 0;
-            if (idle || !now.isBefore(removal.deadline())) {
-                removals.remove(server);
-                removal.pool().pool().remove(server);
-                emit(new PoolEvent.ServerRemoved(now, removal.pool(), server, idle
-                        ? "drained"
-                        : "drain-timeout passed with " + server.activeRequests() + " in flight"));
+        for (PoolRuntime pool : List.copyOf(removing)) {
+            boolean pending = false;
+            for (Server server : pool.pool().servers()) {
+                Instant deadline = server.removalDeadline();
+                if (deadline == null) {
+                    continue;
+                }
+                boolean idle = server.activeRequests() <= 0;
+                if (idle || !now.isBefore(deadline)) {
+                    pool.pool().remove(server);
+                    emit(new PoolEvent.ServerRemoved(now, pool, server, idle
+                            ? "drained"
+                            : "drain-timeout passed with " + server.activeRequests() + " in flight"));
+                } else {
+                    pending = true;
+                }
+            }
+            if (!pending) {
+                removing.remove(pool); // a cancelled removal leaves nothing pending too
             }
         }
-        if (!removals.isEmpty()) {
+        if (!removing.isEmpty()) {
             drainPoll = control.schedule(DRAIN_POLL, this::finishRemovals);
         }
     }

@@ -114,7 +114,7 @@ class RegistryDrainTest {
     void aReloadListingAServerAtTheMomentItsDrainEndsKeepsIt() {
         server.requestStarted();
         registry.applyPools(parse(WITHOUT_9102).pools()); // drops 9102: its removal starts, deadline 5s
-        assertThat(registry.isBeingRemoved(server)).isTrue();
+        assertThat(server.isBeingRemoved()).isTrue();
         CompletableFuture<String> answer = new CompletableFuture<>();
         // scheduled now, so ahead of the drain timer's poll for the same instant
         time.schedule(Duration.ofSeconds(5), () -> answer.complete(reload(CONFIG)));
@@ -122,7 +122,7 @@ class RegistryDrainTest {
         assertThat(answer).isCompletedWithValue("applied");
         assertThat(registry.server(pool, "127.0.0.1:9102")).as("the same server, kept").isSameAs(server);
         assertThat(server.state()).isEqualTo(ServerState.UP);
-        assertThat(registry.isBeingRemoved(server)).isFalse();
+        assertThat(server.isBeingRemoved()).isFalse();
         advanceMs(60_000);
         assertThat(ids()).containsExactly("127.0.0.1:9101", "127.0.0.1:9102");
         assertThat(events).noneMatch(e -> e instanceof PoolEvent.ServerRemoved);
@@ -167,6 +167,38 @@ class RegistryDrainTest {
         });
         registry.applyPools(parse(CONFIG.replace("weight: 2", "weight: 5")).pools());
         assertThat(events).as("an unchanged weight says nothing").hasSize(1);
+    }
+
+    @Test
+    void theRemovalIsTheServersFlagWithItsDeadlineUntilTheDrainEnds() {
+        server.requestStarted();
+        registry.removeServer("app", server.id());
+        assertThat(server.removalDeadline()).isEqualTo(time.now().plusSeconds(5));
+        advanceMs(1000);
+        registry.removeServer("app", server.id());
+        assertThat(server.removalDeadline()).as("asked again: the first deadline holds")
+                .isEqualTo(time.now().plusSeconds(4));
+        assertThat(events).as("and no second event").hasSize(1);
+        server.requestFinished();
+        advanceMs(Registry.DRAIN_POLL.toMillis());
+        assertThat(server.isRemoved()).isTrue();
+        assertThat(server.isBeingRemoved()).as("done, not pending").isFalse();
+        assertThat(time.pending()).as("the drain timer stops with nothing pending").isZero();
+    }
+
+    @Test
+    void theApiAddsAnAddressAgainOnlyOnceItsRemovalEnded() {
+        registry.removeServer("app", server.id());
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> registry.addServer("app", server.address(), 2))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("already in pool app");
+        advanceMs(Registry.DRAIN_POLL.toMillis());
+        Server again = registry.addServer("app", server.address(), 2);
+        assertThat(again).isNotSameAs(server);
+        assertThat(again.isBeingRemoved()).isFalse();
+        assertThat(again.state()).isEqualTo(ServerState.UP);
+        advanceMs(60_000);
+        assertThat(ids()).containsExactly("127.0.0.1:9101", "127.0.0.1:9102");
     }
 
     @Test

@@ -11,21 +11,22 @@ import java.util.Map;
 
 /**
  * A registry from a YAML config on a control plane in simulated time, recording every event it
- * emits: the set-up the registry's simulated-time tests share. Close it after each test.
+ * emits: the set-up the simulated-time tests of the registry and of what drives it (a reload)
+ * share. Close it after each test.
  */
-final class SimulatedRegistry implements AutoCloseable {
+public final class SimulatedRegistry implements AutoCloseable {
 
-    final ControlPlane control = ManualScheduler.controlPlane();
-    final ManualScheduler time = ManualScheduler.of(control);
-    final Registry registry;
-    final List<PoolEvent> events = new ArrayList<>();
+    public final ControlPlane control = ManualScheduler.controlPlane();
+    public final ManualScheduler time = ManualScheduler.of(control);
+    public final Registry registry;
+    public final List<PoolEvent> events = new ArrayList<>();
 
-    SimulatedRegistry(String yaml) {
+    public SimulatedRegistry(String yaml) {
         registry = Registry.fromConfig(parse(yaml), control);
         registry.onEvent(events::add);
     }
 
-    static FulcrumConfig parse(String yaml) {
+    public static FulcrumConfig parse(String yaml) {
         return ConfigLoader.parse(yaml, "fulcrum.yaml", Map.of());
     }
 
