@@ -3,6 +3,7 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
 import dev.fulcrum.server.net.ByteRelay;
+import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -47,14 +48,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
     /** Longest a lingering close waits for the client to stop sending. */
     static final long LINGER_MILLIS = 2000;
-
-    /** User event: the listener is closing gracefully. */
-    static final Object GRACEFUL_CLOSE = new Object() {
-        @Override
-        public String toString() {
-            return "graceful close";
-        }
-    };
 
     /** Closes a tunnel's client channel (and so, through the relay, its server channel) when idle. */
     private static final ChannelInboundHandlerAdapter CLOSE_WHEN_IDLE = new IdleClose();
@@ -376,7 +369,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == GRACEFUL_CLOSE) {
+        if (evt == ListenerConnections.GRACEFUL_CLOSE) {
             closing = true;
             if (current == null && nothingPending() && !decoder.headStarted()) {
                 closeNow();

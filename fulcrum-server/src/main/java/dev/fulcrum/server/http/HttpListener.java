@@ -2,6 +2,7 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.ConnectionLimit;
+import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerSockets;
 import dev.fulcrum.server.net.ListenerTls;
@@ -13,18 +14,13 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An HTTP/1.1 listener: accepts client connections on its address and proxies their requests to
@@ -52,10 +48,8 @@ public final class HttpListener implements ListenerRuntime {
     private final ProxyObserver observer;
     private final String viaName;
     private final ServerConnector backendPool;
-    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger connections = new AtomicInteger();
+    private final ListenerConnections connections = new ListenerConnections();
     private volatile ListenerSockets sockets;
-    private volatile boolean closing;
 
     /** The instance name of listeners made without one (tests): what {@code Via} says. */
     public static final String DEFAULT_INSTANCE_NAME = "fulcrum";
@@ -147,7 +141,7 @@ public final class HttpListener implements ListenerRuntime {
     }
 
     boolean isClosing() {
-        return closing;
+        return connections.isClosing();
     }
 
     @Override
@@ -191,16 +185,11 @@ public final class HttpListener implements ListenerRuntime {
      * not accepted yet.
      */
     boolean admit(Channel ch) {
-        if (closing) {
+        if (!connections.admit(ch)) {
             return false;
         }
-        connections.incrementAndGet();
-        clients.add(ch);
         stats.connectionOpened();
-        ch.closeFuture().addListener(f -> {
-            connections.decrementAndGet();
-            stats.connectionClosed();
-        });
+        ch.closeFuture().addListener(f -> stats.connectionClosed());
         return true;
     }
 
@@ -214,31 +203,14 @@ public final class HttpListener implements ListenerRuntime {
 
     @Override
     public CompletableFuture<Void> closeGracefully(Duration timeout) {
-        closing = true;
         stopAccepting();
-        for (Channel ch : clients) {
-            ch.pipeline().fireUserEventTriggered(FrontendHandler.GRACEFUL_CLOSE);
-        }
-        CompletableFuture<Void> closed = new CompletableFuture<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        waitForClients(closed, deadline);
-        return closed;
-    }
-
-    private void waitForClients(CompletableFuture<Void> closed, long deadline) {
-        if (connections.get() <= 0 || clients.isEmpty() || System.nanoTime() >= deadline) {
-            clients.close().addListener(f -> {
-                backendPool.closeAll();
-                closed.complete(null);
-            });
-            return;
-        }
-        GlobalEventExecutor.INSTANCE.schedule(() -> waitForClients(closed, deadline), 20, TimeUnit.MILLISECONDS);
+        // idle pooled server connections belong to no client connection: they go once all have
+        return connections.closeGracefully(timeout).thenRun(backendPool::closeAll);
     }
 
     @Override
     public int activeConnections() {
-        return Math.max(0, connections.get());
+        return connections.open();
     }
 
     @Override

@@ -8,6 +8,9 @@ import java.util.concurrent.CompletableFuture;
  * Life cycle: {@link #start()} binds (fails with a one-line message when the port is taken),
  * {@link #stopAccepting()} closes the listening socket only, {@link #closeGracefully(Duration)}
  * lets in-flight requests finish (closing idle keep-alive connections) then closes everything.
+ * Both kinds keep their client connections in a {@link ListenerConnections}, which counts them and
+ * runs that close; both bind through {@link ListenerSockets} ({@code max-connections}, socket
+ * options).
  */
 public interface ListenerRuntime {
 

@@ -4,6 +4,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ConnectionLimit;
+import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ListenerSockets;
 import dev.fulcrum.server.net.ListenerTls;
@@ -12,18 +13,11 @@ import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@code protocol: tcp} listener: accepts connections on its address and relays each one, byte
@@ -52,9 +46,7 @@ public final class TcpListener implements ListenerRuntime {
     private final ProxyObserver observer;
     /** Null when the listener runs without metrics (tests). */
     private final ListenerMetrics metrics;
-    private final AtomicInteger clients = new AtomicInteger();
-    /** Client and backend channels; closed channels leave it by themselves. */
-    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ListenerConnections connections = new ListenerConnections();
     private volatile ListenerSockets sockets;
 
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
@@ -98,7 +90,7 @@ public final class TcpListener implements ListenerRuntime {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, channels, clients, metrics));
+                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, connections, metrics));
         ListenerSockets.bind(transport, bootstrap, ConnectionLimit.of(config.name(), config.maxConnections()),
                 config.name(), config.listen()).whenComplete((bound, failure) -> {
             if (failure == null) {
@@ -128,21 +120,12 @@ public final class TcpListener implements ListenerRuntime {
     @Override
     public CompletableFuture<Void> closeGracefully(Duration timeout) {
         stopAccepting();
-        CompletableFuture<Void> closed = new CompletableFuture<>();
-        Future<Void> allEnded = channels.newCloseFuture();
-        ScheduledFuture<?> deadline = transport.workers().next().schedule(() -> {
-            channels.close();
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        allEnded.addListener(f -> {
-            deadline.cancel(false);
-            closed.complete(null);
-        });
-        return closed;
+        return connections.closeGracefully(timeout);
     }
 
     @Override
     public int activeConnections() {
-        return clients.get();
+        return connections.open();
     }
 
     @Override

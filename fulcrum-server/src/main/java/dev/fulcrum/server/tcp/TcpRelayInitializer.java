@@ -3,24 +3,26 @@ package dev.fulcrum.server.tcp;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.net.ByteCounter;
+import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sets up each accepted client channel of a TCP listener ({@code max-connections} is kept before
- * this, by the listening sockets' {@link dev.fulcrum.server.net.ConnectionLimit}): counts it, tracks it for a graceful stop and
- * reports it and its bytes to the listener's metrics (when given), adds TLS when configured ({@code tls} null otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a {@link TcpSession}.
+ * this, by the listening sockets' {@link dev.fulcrum.server.net.ConnectionLimit}): admits it to the
+ * listener's {@link ListenerConnections} (which count it and close it gracefully), reports it and
+ * its bytes to the listener's metrics (when given), adds TLS when configured ({@code tls} null
+ * otherwise), the idle timer (no byte in either direction for {@code idle-timeout}) and a
+ * {@link TcpSession}.
  *
- * <p>Thread-safe: shared by all accepted channels; the counter is atomic.
+ * <p>Thread-safe: shared by all accepted channels; what it shares is thread-safe.
  */
 final class TcpRelayInitializer extends ChannelInitializer<Channel> {
 
@@ -29,14 +31,13 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final Transport transport;
     private final ProxyObserver observer;
     private final SslContext tls;
-    private final ChannelGroup channels;
-    private final AtomicInteger clients;
+    private final ListenerConnections connections;
     /** Null without metrics; else shared by all connections, like the listener's series. */
     private final ListenerMetrics metrics;
     private final ByteCounter byteCounter;
 
     TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
-                        SslContext tls, ChannelGroup channels, AtomicInteger clients, ListenerMetrics metrics) {
+                        SslContext tls, ListenerConnections connections, ListenerMetrics metrics) {
         this.metrics = metrics;
         this.byteCounter = metrics == null ? null
                 : new ByteCounter(n -> metrics.bytes(n, 0), n -> metrics.bytes(0, n));
@@ -45,15 +46,15 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         this.transport = transport;
         this.observer = observer;
         this.tls = tls;
-        this.channels = channels;
-        this.clients = clients;
+        this.connections = connections;
     }
 
     @Override
     protected void initChannel(Channel client) {
-        clients.incrementAndGet();
-        client.closeFuture().addListener(f -> clients.decrementAndGet());
-        channels.add(client);
+        if (!connections.admit(client)) {
+            client.close(); // accepted as the listener began closing
+            return;
+        }
         if (metrics != null) {
             metrics.connectionOpened();
             client.closeFuture().addListener(f -> metrics.connectionClosed());
@@ -66,6 +67,6 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         if (idleMillis > 0) {
             client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, observer, channels));
+        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, observer, connections));
     }
 }

@@ -6,6 +6,7 @@ import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.net.ByteRelay;
+import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.core.health.RequestOutcome;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
@@ -17,7 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -51,7 +51,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     private final PoolRuntime pool;
     private final Transport transport;
     private final ProxyObserver observer;
-    private final ChannelGroup channels;
+    private final ListenerConnections connections;
     /**
      * Bytes and the end of input that arrive before the backend is connected. AUTO_READ is off, but
      * epoll still reads when the client's FIN comes (EPOLLRDHUP), so a short request followed by a
@@ -62,12 +62,12 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     private boolean relaying;
 
     TcpSession(String listenerName, PoolRuntime pool, Transport transport, ProxyObserver observer,
-               ChannelGroup channels) {
+               ListenerConnections connections) {
         this.listenerName = listenerName;
         this.pool = pool;
         this.transport = transport;
         this.observer = observer;
-        this.channels = channels;
+        this.connections = connections;
     }
 
     @Override
@@ -147,7 +147,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             server.requestFinished();
             server.connectionClosed();
         });
-        channels.add(backend);
+        connections.addServerConnection(backend);
         if (!client.isActive()) {
             backend.close();
             return;

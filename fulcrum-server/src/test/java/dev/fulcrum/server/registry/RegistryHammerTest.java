@@ -31,6 +31,8 @@ import static org.awaitility.Awaitility.await;
  * Admin calls, reloads and health flaps from several threads at once, for a bounded time, on the
  * real control thread: every command is applied whole and in one order, so the final state is
  * what the last successful command of each kind implies, and nothing is logged as failed.
+ * {@code AdminHammerIT} hammers the same way through the admin API's HTTP, with real servers and
+ * reloads of a real file; this test keeps the ordering of the commands themselves quick to check.
  */
 class RegistryHammerTest {
 

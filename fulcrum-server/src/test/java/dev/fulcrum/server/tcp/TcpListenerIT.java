@@ -336,6 +336,23 @@ class TcpListenerIT {
         }
     }
 
+    @Test
+    void gracefulCloseEndsWithTheLastSessionNotAtItsTimeout() throws Exception {
+        TestBackend echo = backend(TestBackend.echo());
+        start(List.of(echo.address()), 1, 0, Duration.ofSeconds(30));
+        Server server = pool.pool().servers().getFirst();
+        CompletableFuture<Void> closed;
+        try (Socket client = connect()) {
+            client.getOutputStream().write('x');
+            assertThat(client.getInputStream().read()).isEqualTo('x');
+            closed = listener.closeGracefully(Duration.ofMinutes(1));
+            assertThat(closed).as("a session is open").isNotDone();
+        }
+        closed.get(5, TimeUnit.SECONDS); // the client left, its relay closed the server connection
+        assertThat(server.activeConnections()).as("the session's server connection is closed too").isZero();
+        assertThat(listener.activeConnections()).isZero();
+    }
+
     private void start(List<HostPort> servers, int retries, int maxConnections, Duration idleTimeout)
             throws Exception {
         start(servers, retries, maxConnections, idleTimeout, 0);
