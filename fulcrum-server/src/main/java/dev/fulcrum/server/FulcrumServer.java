@@ -27,6 +27,7 @@ import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.tcp.TcpListener;
+import dev.fulcrum.server.net.StartException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

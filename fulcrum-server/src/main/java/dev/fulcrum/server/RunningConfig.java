@@ -6,6 +6,7 @@ import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.net.StartException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,6 +9,7 @@ import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.registry.SimulatedRegistry;
+import dev.fulcrum.server.net.StartException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.fulcrum.server.admin;
 
-import dev.fulcrum.server.StartException;
+import dev.fulcrum.server.net.StartException;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.registry.Registry;

@@ -11,7 +11,7 @@ import dev.fulcrum.linux.BpfFilter;
 import dev.fulcrum.linux.NativeException;
 import dev.fulcrum.linux.PacketSocket;
 import dev.fulcrum.linux.PacketSocketCounters;
-import dev.fulcrum.server.StartException;
+import dev.fulcrum.server.net.StartException;
 import dev.fulcrum.server.config.FulcrumConfig.Dsr;
 import dev.fulcrum.server.metrics.ControlMetrics;
 import dev.fulcrum.server.net.LinkInterface;

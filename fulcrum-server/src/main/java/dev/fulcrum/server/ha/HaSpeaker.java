@@ -14,7 +14,7 @@ import dev.fulcrum.linux.InterfaceAddresses;
 import dev.fulcrum.linux.NativeException;
 import dev.fulcrum.linux.ThreadScheduling;
 import dev.fulcrum.linux.VrrpSocket;
-import dev.fulcrum.server.StartException;
+import dev.fulcrum.server.net.StartException;
 import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.admin.HookResult;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;

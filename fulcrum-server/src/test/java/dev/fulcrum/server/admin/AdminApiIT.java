@@ -226,7 +226,7 @@ class AdminApiIT {
             AdminServer second = new AdminServer(config, f.registry, f.metrics, AdminHooks.basic("x", f.registry));
 
             org.assertj.core.api.Assertions.assertThatThrownBy(second::start)
-                    .isInstanceOf(dev.fulcrum.server.StartException.class)
+                    .isInstanceOf(dev.fulcrum.server.net.StartException.class)
                     .hasMessageStartingWith("admin: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": ")
                     .message().doesNotContain("\n");
         }

@@ -1,4 +1,4 @@
-package dev.fulcrum.server;
+package dev.fulcrum.server.net;
 
 /** Fulcrum could not start; the message is one line for the operator (no stack trace). */
 public final class StartException extends RuntimeException {
