@@ -66,9 +66,9 @@ cd "$root"
 source bench/lib.sh
 
 # Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214),
-# fulcrum-epoll 9215 (+ admin 9216: Fulcrum on the epoll transport, not in the default targets); the
+# fulcrum-splice 9215 (+ admin 9216: Fulcrum on epoll with splice on, not in the default targets); the
 # instances started for the start-up time 9221, 9222, 9223 (+ admin 9224).
-declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213 [fulcrum-epoll]=9215)
+declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213 [fulcrum-splice]=9215)
 declare -A STARTUP_PORT=([haproxy]=9221 [nginx]=9222 [fulcrum]=9223)
 # The wrk rows: keep-alive to each path, and a new connection per request (wrk reconnects after
 # every response to "Connection: close"; each of its requests is a connection).
@@ -187,9 +187,9 @@ EOF
   PID[$name]=$!
 }
 
-# Fulcrum on the epoll transport (where large bodies go by splice) instead of the default io_uring.
-start_fulcrum-epoll() {
-  FULCRUM_JAVA_OPTS="$FULCRUM_JAVA_OPTS -Dfulcrum.transport=epoll" start_fulcrum "$@"
+# Fulcrum on the epoll transport with large response bodies relayed by splice(2) (off by default).
+start_fulcrum-splice() {
+  FULCRUM_JAVA_OPTS="$FULCRUM_JAVA_OPTS -Dfulcrum.transport=epoll -Dfulcrum.splice=true" start_fulcrum "$@"
 }
 
 declare -A FAILED=()
@@ -198,10 +198,10 @@ if [[ " $TARGETS " == *" fulcrum"* ]]; then
   # so neither the build nor a training run counts against the start-up bound or time.
   { JAVA_OPTS=$FULCRUM_JAVA_OPTS FULCRUM_AOT=build ./fulcrum version >/dev/null &&
     JAVA_OPTS=$FULCRUM_STARTUP_JAVA_OPTS FULCRUM_AOT=build ./fulcrum version >/dev/null; } ||
-    { echo "bench: ./fulcrum cannot run; the fulcrum rows will say failed" >&2; FAILED[fulcrum]=1; FAILED[fulcrum-epoll]=1; }
+    { echo "bench: ./fulcrum cannot run; the fulcrum rows will say failed" >&2; FAILED[fulcrum]=1; FAILED[fulcrum-splice]=1; }
 fi
 for t in $TARGETS; do
-  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-epoll)" >&2; exit 2; }
+  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-splice)" >&2; exit 2; }
 done
 CLK_TCK=$(getconf CLK_TCK)
 # Start-up: exec of a fresh instance (on its own port) to its first proxied 200, polled every
@@ -238,7 +238,7 @@ if has startup; then
 fi
 
 for t in $TARGETS; do
-  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-epoll)" >&2; exit 2; }
+  [[ -n ${PORT[$t]:-} ]] || { echo "bench: unknown target $t (known: direct haproxy nginx fulcrum fulcrum-splice)" >&2; exit 2; }
   [[ $t == direct || -n ${FAILED[$t]:-} ]] && continue
   "start_$t" "$t" "${PORT[$t]}"
   if ! await_ready "${PORT[$t]}" "${PID[$t]}"; then

@@ -3,6 +3,7 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Large Content-Length response bodies relayed by {@code splice(2)} ({@link BodySplice}) on the
- * epoll transport: the bytes arrive whole and in order, the client connection stays usable, and
+ * epoll transport with {@code -Dfulcrum.splice=true}: the bytes arrive whole and in order, the client connection stays usable, and
  * what goes wrong mid-body (bytes past the body, a server or client that goes away, a client that
  * stops reading) ends as it does when the body is copied. That the splice ran is seen where the
  * kernel shows it: the proxy's client connection holds a pipe.
@@ -39,8 +40,14 @@ class BodySpliceIT {
     final CloseAfterEach closer = new CloseAfterEach();
 
     @BeforeEach
-    void epollLoads() {
+    void spliceOn() {
         assumeTrue(Transport.Kind.EPOLL.isAvailable(), "skipped: the epoll transport does not load here");
+        System.setProperty("fulcrum.splice", "true"); // off by default: BodySplice says why
+    }
+
+    @AfterEach
+    void spliceOff() {
+        System.clearProperty("fulcrum.splice");
     }
 
     private ProxyFixture proxyTo(HostPort server, Duration idleTimeout) throws Exception {
