@@ -103,8 +103,9 @@ public final class Transport implements AutoCloseable {
 
     /**
      * The kind used when {@code fulcrum.transport} is not set (falling back as above): io_uring,
-     * which cost as little CPU as epoll or less in {@code bench/run.sh} (keep-alive tiny responses
-     * the same, a new connection per request ~4% less, 1 MiB responses ~9% less; 2026-12-06).
+     * which cost less CPU than epoll per keep-alive request measured alone (14.4-15.3 µs against
+     * 15.5-17.9, three interleaved runs, 2026-12-07) and about the same per new connection; epoll
+     * copied 1 MiB bodies ~9% cheaper in one run, ~9% dearer in the run before.
      */
     public static final Kind DEFAULT = Kind.IO_URING;
 
