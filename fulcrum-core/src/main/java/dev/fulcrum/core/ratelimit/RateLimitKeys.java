@@ -9,7 +9,8 @@ package dev.fulcrum.core.ratelimit;
  * 2^-31, and nobody can find such a pair on purpose.
  *
  * <p>Each char is taken as one octet (its low 8 bits), as HTTP field values are octets: pass the
- * head's ISO-8859-1 view or String of the value. No allocation; about 25 ns for a 40-char value.
+ * head's ISO-8859-1 view or String of the value. No allocation; 16-20 ns for an IPv4 address,
+ * 35-80 ns for a 41-char header value ({@code RateLimiterBenchmark}, on a busy 2-core machine).
  * Immutable and thread-safe: one per process, its secret drawn at start-up from a
  * {@code SecureRandom} (a restart changes every key, which only refills the buckets).
  */

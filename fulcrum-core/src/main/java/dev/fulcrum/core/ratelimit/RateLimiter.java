@@ -29,9 +29,13 @@ package dev.fulcrum.core.ratelimit;
  * The alternatives were to refuse every new client while full (an attacker locks everyone out)
  * or to let new keys through untracked (the flood escapes the limit).
  *
- * <p><b>Threads.</b> Safe for any number of threads. A key's segment (its top 6 bits) has a lock
- * held for one window scan; distinct keys meet on one lock with probability 1/64, the same key
- * always does.
+ * <p><b>Threads and cost.</b> Safe for any number of threads. A key's segment (its top 6 bits)
+ * has a lock held for one window scan; distinct keys meet on one lock with probability 1/64, the
+ * same key always does. No decision allocates. Per decision ({@code RateLimiterBenchmark}, JDK 25,
+ * a 2-core machine busy with other builds, so upper figures): 15-23 ns for a hot key from one
+ * thread, 36-53 ns from two threads at once (the lock moves between cores); 19-30 ns over 65 536
+ * live keys (a cache miss); 59-68 ns under a flood eight times the cap, every decision evicting.
+ * Add the key's hash ({@link RateLimitKeys}).
  */
 public final class RateLimiter {
 
