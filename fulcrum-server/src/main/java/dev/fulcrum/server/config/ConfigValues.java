@@ -194,6 +194,31 @@ final class ConfigValues {
         return text;
     }
 
+    /** A header field name (an RFC 9110 token), as written. */
+    static String fieldName(String text) {
+        if (!TOKEN.matcher(text).matches()) {
+            throw new IllegalArgumentException("invalid header name " + quote(text)
+                    + "; expected letters, digits and !#$%&'*+-.^_`|~ only");
+        }
+        return text;
+    }
+
+    /**
+     * A header field value: visible ASCII, spaces and tabs. No CR, LF or NUL, which would end the
+     * field or the head early on the wire; no other control or non-ASCII character, which servers
+     * read differently.
+     */
+    static String fieldValue(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < ' ' && c != '\t') || c >= 0x7f) {
+                throw new IllegalArgumentException("a header value may have visible ASCII characters, spaces and tabs"
+                        + " only; character " + (i + 1) + " of " + quote(text) + " is not one");
+            }
+        }
+        return text;
+    }
+
     /** An absolute http or https URL with a host. */
     static URI httpUrl(String text) {
         URI uri;
