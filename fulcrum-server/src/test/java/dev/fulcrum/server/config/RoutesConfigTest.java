@@ -15,6 +15,9 @@ import dev.fulcrum.server.config.RouteConfig.Split;
 import dev.fulcrum.server.config.RouteConfig.ToPool;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +150,25 @@ class RoutesConfigTest {
                         new ToPool("v1"), true, HeaderEdits.NONE,
                         new HeaderEdits(Map.of(), List.of("Server", "X-Powered-By")), null, null, null));
         assertThat(routes.getFirst().match().headers().getFirst().isPresence()).isTrue();
+    }
+
+    /** The example of the reference's {@code listeners[].routes} is a valid listener's routes. */
+    @Test
+    void theReferencesExampleLoads() throws IOException {
+        String reference = Files.readString(Path.of("../docs/configuration.md"));
+        String section = reference.substring(reference.indexOf("### `listeners[].routes`"));
+        int start = section.indexOf("```yaml\n") + 8;
+        String routes = section.substring(start, section.indexOf("```\n", start));
+
+        FulcrumConfig config = parse("listeners:\n  - name: web\n    listen: 127.0.0.1:8080\n" + routes + """
+                pools:
+                  - name: api
+                  - name: app-v1
+                  - name: app-v2
+                """);
+
+        assertThat(config.listeners().getFirst().routes()).extracting(RouteConfig::name)
+                .containsExactly("api-v1", "web#2", "web#3");
     }
 
     @Test
