@@ -46,8 +46,8 @@ public final class RequestPath {
 
     /**
      * The normalised path of {@code target} (an origin-form request target, or {@code *}), or null
-     * when it is invalid. A path that is already normal comes back without a copy of its characters
-     * being changed (the target itself when it has no query).
+     * when it is invalid. A path already normal is returned as it is: one scan, and no copy when
+     * the target is a {@code String} without a query.
      */
     public static String normalise(CharSequence target) {
         int end = queryStart(target);
