@@ -8,10 +8,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 /**
- * {@code round-robin}: nginx's smooth weighted round-robin. Over one cycle (sum of the weights,
- * divided by their greatest common divisor) every server is picked exactly weight times, and
- * heavy servers are interleaved with light ones rather than picked in bursts: weights
- * {@code a:5, b:1, c:1} give {@code a a b a c a a}.
+ * {@code round-robin}: nginx's smooth weighted round-robin ({@link SmoothCycle}). Over one cycle
+ * (sum of the weights, divided by their greatest common divisor) every server is picked exactly
+ * weight times, and heavy servers are interleaved with light ones rather than picked in bursts:
+ * weights {@code a:5, b:1, c:1} give {@code a a b a c a a}.
  *
  * <p>The cycle is computed once at construction (nginx's stateful "current weight" loop, run
  * ahead of time) and stored as an array of server indices; a pick is one
@@ -46,7 +46,7 @@ final class RoundRobin implements Balancer {
     RoundRobin(List<WeightedServer> servers) {
         this.servers = servers;
         int n = servers.size();
-        int[] weights = reducedWeights(servers);
+        int[] weights = SmoothCycle.reduced(servers.stream().mapToInt(WeightedServer::weight).toArray());
         long total = 0;
         for (int w : weights) {
             total += w;
@@ -54,7 +54,7 @@ final class RoundRobin implements Balancer {
         // weights are <= 256 (Server's bound) so total <= 256 n fits an int for any real pool
         this.cycleLength = Math.toIntExact(total);
         if (total * n <= SMOOTH_WORK_LIMIT) {
-            this.smooth = smoothCycle(weights, cycleLength);
+            this.smooth = SmoothCycle.of(weights);
             this.byWeight = null;
             this.roundEnds = null;
         } else {
@@ -74,50 +74,6 @@ final class RoundRobin implements Balancer {
                 roundEnds[r] = end;
             }
         }
-    }
-
-    /** Weights divided by their gcd: same sequence, shorter cycle (equal weights cycle in n picks). */
-    private static int[] reducedWeights(List<WeightedServer> servers) {
-        int g = 0;
-        for (WeightedServer ws : servers) {
-            g = gcd(g, ws.weight());
-        }
-        int[] weights = new int[servers.size()];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = servers.get(i).weight() / g;
-        }
-        return weights;
-    }
-
-    private static int gcd(int a, int b) {
-        while (b != 0) {
-            int t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
-    }
-
-    /**
-     * nginx's smooth weighted round-robin, one cycle: each step every server's current weight grows
-     * by its weight, the largest (first on ties) is picked and loses the total. After a full cycle
-     * every current weight is back to 0, so the cycle repeats exactly.
-     */
-    static int[] smoothCycle(int[] weights, int total) {
-        int[] sequence = new int[total];
-        long[] current = new long[weights.length];
-        for (int t = 0; t < total; t++) {
-            int best = 0;
-            for (int i = 0; i < weights.length; i++) {
-                current[i] += weights[i];
-                if (current[i] > current[best]) {
-                    best = i;
-                }
-            }
-            current[best] -= total;
-            sequence[t] = best;
-        }
-        return sequence;
     }
 
     @Override

@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 
 /**
  * Binds the root of a composed YAML document to a {@link FulcrumConfig}: the top-level keys,
- * admin, listeners, alerts, ha and dsr here; pools and autoscale through {@link PoolBinder} and
- * {@link AutoscaleBinder}; then the {@code pool:} references. Every mistake goes to the
+ * admin, listeners, alerts, ha and dsr here; a listener's routes, pools and autoscale through
+ * {@link RouteBinder}, {@link PoolBinder} and {@link AutoscaleBinder}; then the {@code pool:}
+ * references. Every mistake goes to the
  * {@link ConfigSource}; the result is meaningful only when it has none. Confined to one thread,
  * used for one load.
  */
@@ -35,7 +36,7 @@ final class ConfigBinder {
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
             "ha", "dsr");
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
-    static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
+    static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
             "request-body-min-rate");
     static final List<String> TLS_KEYS = List.of("cert", "key");
@@ -53,6 +54,7 @@ final class ConfigBinder {
 
     private final ConfigSource source;
     private final PoolReferences poolRefs = new PoolReferences();
+    private final RouteBinder routeBinder = new RouteBinder(poolRefs);
 
     ConfigBinder(ConfigSource source) {
         this.source = source;
@@ -127,8 +129,9 @@ final class ConfigBinder {
                 s.error("listen", "address " + listen + " is the admin API's (admin.listen)");
             }
             Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
-            String pool = s.require("pool", ConfigValues::name);
+            String pool = s.get("pool", null, ConfigValues::name);
             poolRefs.add(pool, s, "pool");
+            List<RouteConfig> routes = routeBinder.routes(s, name, protocol, pool);
             Section tlsSection = s.section("tls", TLS_KEYS);
             Tls tls = tlsSection == null ? null : tls(tlsSection);
             int maxConnections = s.integer("max-connections", 100_000, 1, Integer.MAX_VALUE);
@@ -141,7 +144,7 @@ final class ConfigBinder {
             int bodyMinRate = s.integer("request-body-min-rate", (int) Listener.DEFAULT_REQUEST_BODY_MIN_RATE, 0,
                     1_000_000_000);
             out.add(new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, headerTimeout,
-                    maxHeaderBytes, bodyTimeout, bodyMinRate));
+                    maxHeaderBytes, bodyTimeout, bodyMinRate, routes));
         }
         return out;
     }

@@ -30,7 +30,7 @@ final class ConfigValues {
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     /** Listener and pool names end up in URL paths, metric labels and log lines. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-    /** RFC 6265 cookie-name (an RFC 7230 token). */
+    /** An RFC 9110 token: cookie names (RFC 6265) and header field names. */
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     private ConfigValues() {
@@ -187,9 +187,35 @@ final class ConfigValues {
 
     /** A cookie name, or "" for none. */
     static String cookieName(String text) {
-        if (!text.isEmpty() && !TOKEN.matcher(text).matches()) {
-            throw new IllegalArgumentException("invalid cookie name " + quote(text)
+        return text.isEmpty() ? text : token(text, "cookie name");
+    }
+
+    /** A header field name, as written. */
+    static String fieldName(String text) {
+        return token(text, "header name");
+    }
+
+    /** An RFC 9110 token (cookie and header names), {@code what} naming it in the message. */
+    private static String token(String text, String what) {
+        if (!TOKEN.matcher(text).matches()) {
+            throw new IllegalArgumentException("invalid " + what + " " + quote(text)
                     + "; expected letters, digits and !#$%&'*+-.^_`|~ only");
+        }
+        return text;
+    }
+
+    /**
+     * A header field value: visible ASCII, spaces and tabs. No CR, LF or NUL, which would end the
+     * field or the head early on the wire; no other control or non-ASCII character, which servers
+     * read differently.
+     */
+    static String fieldValue(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < ' ' && c != '\t') || c >= 0x7f) {
+                throw new IllegalArgumentException("a header value may have visible ASCII characters, spaces and tabs"
+                        + " only; character " + (i + 1) + " of " + quote(text) + " is not one");
+            }
         }
         return text;
     }

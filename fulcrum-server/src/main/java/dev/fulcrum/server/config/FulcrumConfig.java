@@ -63,13 +63,30 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     /**
      * One {@code listeners[]} entry. {@code requestBodyTimeout} and {@code requestBodyMinRate}
      * (bytes per second, 0 = no rate) bound how slowly a client may send a request body.
+     * {@code pool} is null for an http listener written with {@code routes}; {@code routes} are an
+     * http listener's, in order (one route for everything when written with {@code pool}), none
+     * for tcp. Routes are part of the entry: a reload that changes them replaces the listener.
      */
     public record Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls,
                            int maxConnections, Duration idleTimeout, Duration requestHeaderTimeout,
-                           int maxHeaderBytes, Duration requestBodyTimeout, long requestBodyMinRate) {
+                           int maxHeaderBytes, Duration requestBodyTimeout, long requestBodyMinRate,
+                           List<RouteConfig> routes) {
 
         public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofSeconds(30);
         public static final long DEFAULT_REQUEST_BODY_MIN_RATE = 500;
+
+        public Listener {
+            routes = List.copyOf(routes);
+        }
+
+        /** A listener sending everything to {@code pool}: over http, through its one route {@code NAME#1}. */
+        public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,
+                        Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes,
+                        Duration requestBodyTimeout, long requestBodyMinRate) {
+            this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
+                    requestBodyTimeout, requestBodyMinRate,
+                    protocol == Protocol.HTTP ? List.of(RouteConfig.everything(name, pool)) : List.of());
+        }
 
         /** A listener with the default body timeout and rate. */
         public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,

@@ -33,8 +33,8 @@ final class Section {
     }
 
     /**
-     * Opens {@code node} as a map whose keys must be among {@code keys}, or returns null after
-     * reporting that it is not a map.
+     * Opens {@code node} as a map whose keys must be among {@code keys} (any key when null: a map
+     * of header names), or returns null after reporting that it is not a map.
      */
     static Section open(Node node, String path, ConfigSource source, List<String> keys) {
         if (!(node instanceof MappingNode map)) {
@@ -50,7 +50,7 @@ final class Section {
                 continue;
             }
             String key = keyNode.getValue();
-            if (!keys.contains(key)) {
+            if (keys != null && !keys.contains(key)) {
                 source.error(keyNode, section.key(key), "unknown key; expected one of " + String.join(", ", keys));
             } else if (keyNodes.containsKey(key)) {
                 source.error(keyNode, section.key(key), "duplicate key; first at line "
@@ -60,6 +60,9 @@ final class Section {
                 source.keyed(tuple.getValueNode(), keyNode);
                 if (!ConfigSource.isNull(tuple.getValueNode())) {
                     section.values.put(key, tuple.getValueNode());
+                } else if (keys == null) {
+                    // with free keys an empty value cannot mean "left out": the key itself is the content
+                    source.error(tuple.getValueNode(), section.key(key), "expected a value, got an empty value");
                 }
             }
         }
@@ -136,6 +139,19 @@ final class Section {
     Section section(String key, List<String> keys) {
         Node node = values.get(key);
         return node == null ? null : open(node, key(key), source, keys);
+    }
+
+    /**
+     * The nested map at {@code key} whose keys are names chosen by the operator (header names),
+     * or null when absent or not a map (reported); read it with {@link #keys()}.
+     */
+    Section freeSection(String key) {
+        return section(key, null);
+    }
+
+    /** The keys that have a value, in file order. */
+    List<String> keys() {
+        return List.copyOf(values.keySet());
     }
 
     /** The items of the list at {@code key}; empty when absent or not a list (reported). */
