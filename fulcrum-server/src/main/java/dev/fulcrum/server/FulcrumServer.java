@@ -136,7 +136,6 @@ public final class FulcrumServer {
      * as the demo does: then {@code POST /api/v1/reload} answers that there is no file to re-read).
      */
     public static FulcrumServer start(FulcrumConfig config, Path configFile) {
-        refuseRoutes(config);
         ControlSide control = ControlSide.start(config, Clock.systemUTC());
         Registry registry = control.registry();
         RuntimeHooks hooks = new RuntimeHooks();
@@ -208,10 +207,9 @@ public final class FulcrumServer {
 
     private static ListenerRuntime newListener(Listener l, Registry registry, Transport transport,
                                                ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
-        var pool = registry.pool(l.pool());
         return switch (l.protocol()) {
-            case HTTP -> new HttpListener(l, pool, transport, observer, metrics, instanceName);
-            case TCP -> new TcpListener(l, pool, transport, observer, metrics);
+            case HTTP -> new HttpListener(l, registry::pool, transport, observer, metrics, instanceName);
+            case TCP -> new TcpListener(l, registry.pool(l.pool()), transport, observer, metrics);
         };
     }
 
@@ -226,22 +224,7 @@ public final class FulcrumServer {
      * @throws IllegalStateException when stopping, or when the reload could not be applied
      */
     public void reload(FulcrumConfig next) {
-        refuseRoutes(next);
         running.reload(next);
-    }
-
-    /**
-     * Routes are read and checked ({@code fulcrum validate}) but the proxy does not serve them yet:
-     * a listener written with {@code routes} instead of {@code pool} is refused before anything
-     * starts or changes, rather than run with no pool.
-     */
-    private static void refuseRoutes(FulcrumConfig config) {
-        for (Listener l : config.listeners()) {
-            if (l.pool() == null) {
-                throw new StartException("listener " + l.name() + ": routes are not served yet; give the listener"
-                        + " a pool instead");
-            }
-        }
     }
 
     public FulcrumConfig config() {

@@ -30,14 +30,43 @@ final class ErrorResponses {
      * names included), in one buffer from {@code alloc} that the caller writes and so releases.
      */
     static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head) {
+        return encode(alloc, status, reason, head, status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE) ? 1 : 0);
+    }
+
+    /** 429 for a request over its route's rate limit, with when to try again. */
+    static ByteBuf tooManyRequests(ByteBufAllocator alloc, long retryAfterSeconds, boolean head) {
+        return encode(alloc, HttpResponseStatus.TOO_MANY_REQUESTS, "over the route's rate limit", head,
+                retryAfterSeconds);
+    }
+
+    /**
+     * A route's {@code redirect}: {@code status} (301, 302, 303, 307 or 308) with {@code Location}
+     * as configured and an empty body; the connection closes after it like after Fulcrum's other
+     * answers.
+     */
+    static ByteBuf redirect(ByteBufAllocator alloc, int status, String location) {
+        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
+        MessageHead h = MessageHead.newResponse(status, s.reasonPhrase());
+        h.add(HttpHeaderNames.SERVER, "fulcrum");
+        h.add(HttpHeaderNames.LOCATION, location);
+        h.add(HttpHeaderNames.CONTENT_LENGTH, "0");
+        h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ByteBuf out = alloc.buffer(h.encodedLengthBound());
+        h.writeResponse(out, 1);
+        return out;
+    }
+
+    /** @param retryAfterSeconds the {@code Retry-After} to send, 0 for none */
+    private static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head,
+                                  long retryAfterSeconds) {
         byte[] body = body(status, reason);
         MessageHead h = MessageHead.newResponse(status.code(), status.reasonPhrase());
         h.add(HttpHeaderNames.SERVER, "fulcrum");
         h.add(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         h.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
         h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
-            h.add(HttpHeaderNames.RETRY_AFTER, "1");
+        if (retryAfterSeconds > 0) {
+            h.add(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
         } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
             h.add(HttpHeaderNames.ALLOW, ALLOWED);
         }

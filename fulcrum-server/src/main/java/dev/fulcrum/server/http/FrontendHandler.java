@@ -1,5 +1,9 @@
 package dev.fulcrum.server.http;
 
+import io.netty.handler.codec.http.HttpMethod;
+import dev.fulcrum.server.config.RouteConfig;
+import dev.fulcrum.core.ratelimit.RateLimiter;
+import dev.fulcrum.core.route.RequestPath;
 import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
 import dev.fulcrum.server.net.ByteRelay;
@@ -185,7 +189,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 if (o instanceof MessageHead request) {
                     headTimer.stop();
-                    current = new ProxyExchange(this, listener, request);
+                    ProxyRoute route = route(request);
+                    if (route == null) {
+                        return; // answered by Fulcrum: the connection closes
+                    }
+                    current = new ProxyExchange(this, listener, request, route);
                     bodyTimer.start();
                     current.start();
                 } else {
@@ -247,6 +255,45 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The route {@code request} takes, or null when Fulcrum answered it itself: 400 for a target
+     * that cannot be routed (it climbs above the root, bad percent-encoding), 404 when no route
+     * matches, the route's redirect, 429 over the route's rate limit.
+     */
+    private ProxyRoute route(MessageHead request) {
+        ListenerRoutes routes = listener.routes();
+        ProxyRoute route = routes.everything();
+        boolean head = request.method() == HttpMethod.HEAD;
+        if (route == null) {
+            String path = RequestPath.normalise(request.target());
+            if (path == null) {
+                sendError(HttpResponseStatus.BAD_REQUEST, "request target cannot be routed", head);
+                return null;
+            }
+            route = routes.match(request, path);
+            if (route == null) {
+                sendError(HttpResponseStatus.NOT_FOUND, "no route", head);
+                return null;
+            }
+        }
+        RouteConfig.Redirect redirect = route.redirect();
+        if (redirect != null) {
+            answer(redirect.status(), "redirect of route " + route.name(),
+                    ErrorResponses.redirect(ctx.alloc(), redirect.status(), redirect.location()));
+            return null;
+        }
+        RouteLimit limit = route.limit();
+        if (limit != null) {
+            long wait = limit.acquire(request, clientIp, System.nanoTime());
+            if (wait != RateLimiter.ALLOWED) {
+                answer(429, "over the rate limit of route " + route.name(),
+                        ErrorResponses.tooManyRequests(ctx.alloc(), wait, head));
+                return null;
+            }
+        }
+        return route;
+    }
+
     /** A request the decoder refused: its status (400, 405, 413, 431) and one line saying why. */
     private void rejectRequest(MessageFailure failure) {
         sendError(HttpResponseStatus.valueOf(failure.status()), ErrorResponses.oneLine(failure.reason()), false);
@@ -254,14 +301,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Sends one of Fulcrum's own responses and closes; the connection takes no more requests. */
     void sendError(HttpResponseStatus status, String reason, boolean head) {
+        answer(status.code(), reason, ErrorResponses.encode(ctx.alloc(), status, reason, head));
+    }
+
+    /** Sends {@code response}, one of Fulcrum's own with {@code status}, and closes after it. */
+    private void answer(int status, String reason, ByteBuf response) {
         long elapsed = current == null ? 0 : current.elapsedNanos();
+        String pool = current == null ? ProxyStats.NO_POOL : current.poolName();
         finished = true;
         bodyTimer.stop();
         current = null;
         releasePending();
-        listener.stats().responded(null, status.code(), elapsed);
-        log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
-        closeAfter(ctx.writeAndFlush(ErrorResponses.encode(ctx.alloc(), status, reason, head)), true);
+        listener.stats().responded(pool, null, status, elapsed);
+        log.debug("listener {}: {} to {}: {}", listener.name(), status, clientIp, reason);
+        closeAfter(ctx.writeAndFlush(response), true);
     }
 
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */

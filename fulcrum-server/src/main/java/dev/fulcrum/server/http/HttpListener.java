@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -42,7 +43,7 @@ public final class HttpListener implements ListenerRuntime {
     public static final Duration DEFAULT_SERVER_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
     private final FulcrumConfig.Listener config;
-    private final PoolRuntime pool;
+    private final ListenerRoutes routes;
     private final Transport transport;
     private final ProxyStats stats;
     private final ProxyObserver observer;
@@ -78,7 +79,26 @@ public final class HttpListener implements ListenerRuntime {
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
                         String instanceName) {
-        this(config, pool, transport, new BackendConnectionPool(new Bootstrap()
+        this(config, onlyPool(pool), transport, serverIdleTimeout, observer, proxyMetrics, instanceName);
+    }
+
+    /**
+     * A listener whose routes send requests to the pools {@code pools} names (the registry's).
+     *
+     * @param observer     told of every attempt's outcome (passive outlier detection)
+     * @param metrics      where the listener's Prometheus series live; null for none
+     * @param instanceName the config's {@code name}: the {@code Via} entry this listener adds to
+     *                     requests, and the one that marks a request loop
+     */
+    public HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
+                        ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
+        this(config, pools, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName);
+    }
+
+    private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
+                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
+                         String instanceName) {
+        this(config, pools, transport, new BackendConnectionPool(new Bootstrap()
                 .channel(transport.socketChannelClass())
                 .resolver(transport.resolver())
                 .option(ChannelOption.AUTO_READ, false)
@@ -92,15 +112,26 @@ public final class HttpListener implements ListenerRuntime {
      */
     HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ServerConnector connector,
                  ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName) {
+        this(config, onlyPool(pool), transport, connector, observer, proxyMetrics, instanceName);
+    }
+
+    private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
+                         ServerConnector connector, ProxyObserver observer, ProxyMetrics proxyMetrics,
+                         String instanceName) {
         this.config = config;
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
-        this.pool = pool;
+        this.routes = ListenerRoutes.of(config, pools);
         this.transport = transport;
         // a listener built alone (tests) counts into metrics of its own, the same way
         ProxyMetrics metrics = proxyMetrics == null ? ProxyMetrics.unregistered() : proxyMetrics;
-        this.stats = new ProxyStats(pool.name(), metrics, metrics.listener(config.name()));
+        this.stats = new ProxyStats(metrics, metrics.listener(config.name()));
         this.backendPool = connector;
+    }
+
+    /** For a listener built around one pool (tests): its routes may name that pool only. */
+    private static Function<String, PoolRuntime> onlyPool(PoolRuntime pool) {
+        return name -> name.equals(pool.name()) ? pool : null;
     }
 
     /** The pipeline builder of this listener's client connections (plain HTTP). */
@@ -117,8 +148,17 @@ public final class HttpListener implements ListenerRuntime {
         return config;
     }
 
-    PoolRuntime pool() {
-        return pool;
+    ListenerRoutes routes() {
+        return routes;
+    }
+
+    /** For the log: "pool app", or "3 routes". */
+    private String routesText() {
+        ProxyRoute only = routes.everything();
+        if (only != null && only.redirect() == null && config.pool() != null) {
+            return "pool " + config.pool();
+        }
+        return routes.all().size() + (routes.all().size() == 1 ? " route" : " routes");
     }
 
     /** Where this listener's requests get their server connections. */
@@ -162,8 +202,8 @@ public final class HttpListener implements ListenerRuntime {
                 config.listen()).whenComplete((bound, failure) -> {
             if (failure == null) {
                 sockets = bound;
-                log.info("listener {} accepting http on {} ({}, {} socket(s)), pool {}", name(), config.listen(),
-                        transport.name(), bound.size(), pool.name());
+                log.info("listener {} accepting http on {} ({}, {} socket(s)), {}", name(), config.listen(),
+                        transport.name(), bound.size(), routesText());
                 started.complete(null);
             } else {
                 started.completeExceptionally(failure);

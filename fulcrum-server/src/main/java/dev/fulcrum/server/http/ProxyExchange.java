@@ -14,7 +14,9 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import dev.fulcrum.server.http.message.MessageEnd;
 import dev.fulcrum.server.http.message.MessageFailure;
+import dev.fulcrum.core.route.RequestPath;
 import dev.fulcrum.server.http.message.MessageHead;
+import java.time.Duration;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelPromise;
@@ -157,6 +159,12 @@ final class ProxyExchange {
     /** When the request head arrived, for the latency histogram. */
     private final long startNanos = System.nanoTime();
     private final PoolConfig settings;
+    /** The route's response timeout and retries where it sets them, else the pool's. */
+    private final Duration responseTimeout;
+    private final int retries;
+    /** The route the request took, and the pool it chose. */
+    private final ProxyRoute route;
+    private final PoolRuntime pool;
 
     private final ServerChoice choice;
     private Phase phase = Phase.NEW;
@@ -201,18 +209,22 @@ final class ProxyExchange {
     private static final AsciiString CONTINUE = AsciiString.cached("100-continue");
     private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
 
-    ProxyExchange(FrontendHandler front, HttpListener listener, MessageHead request) {
+    ProxyExchange(FrontendHandler front, HttpListener listener, MessageHead request, ProxyRoute route) {
         this.front = front;
         this.listener = listener;
         this.request = request;
+        this.route = route;
+        this.pool = route.nextPool();
         this.loop = front.channel().eventLoop();
         this.head = request.method() == HttpMethod.HEAD;
         this.upgrade = ForwardedHeaders.isUpgrade(request);
         this.requestKeepAlive = ForwardedHeaders.isKeepAlive(request);
-        PoolRuntime.View view = listener.pool().view(); // servers and settings of one moment, one read
+        PoolRuntime.View view = pool.view(); // servers and settings of one moment, one read
         this.settings = view.settings();
+        this.responseTimeout = route.responseTimeout(settings);
+        this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
-        responseTimer.bind(this, settings.responseTimeout().toNanos());
+        responseTimer.bind(this, responseTimeout.toNanos());
         this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
@@ -220,6 +232,15 @@ final class ProxyExchange {
         this.expectContinue = expectsContinue(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
         ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null, listener.viaName());
+        if (route.stripPrefix() != null) {
+            request.setTarget(RequestPath.stripPrefix(request.target(), route.stripPrefix()));
+        }
+        route.requestEdits().apply(request); // the route's word over what the proxy added
+    }
+
+    /** The pool this request's route chose. */
+    String poolName() {
+        return pool.name();
     }
 
     /** {@code Expect: 100-continue} in HTTP/1.1 (RFC 9110 10.1.1; as Netty's HttpUtil reads it). */
@@ -468,12 +489,13 @@ final class ProxyExchange {
         clientKeepAlive = requestKeepAlive && !listener.isClosing() && !front.isClosing()
                 && !ForwardedHeaders.needsCloseDelimiting(response, clientMinor, bodyFollows);
         ForwardedHeaders.toClient(response, clientMinor, bodyFollows, clientKeepAlive);
+        route.responseEdits().apply(response);
         String setCookie = choice.setCookieFor(server);
         if (setCookie != null) {
             response.add("Set-Cookie", setCookie);
         }
-        listener.stats().responded(server, code, System.nanoTime() - startNanos);
-        listener.observer().serverOutcome(listener.pool(), server, code >= 500 ? RequestOutcome.SERVER_5XX : RequestOutcome.SUCCESS);
+        listener.stats().responded(pool.name(), server, code, System.nanoTime() - startNanos);
+        listener.observer().serverOutcome(pool, server, code >= 500 ? RequestOutcome.SERVER_5XX : RequestOutcome.SUCCESS);
         MessageWriter out = front.writer();
         out.writeResponse(response, clientMinor, head, out.voidPromise());
         clientWritten = true;
@@ -627,7 +649,7 @@ final class ProxyExchange {
         if (ch != null) {
             ch.close(); // the server may still answer; that answer has no one to go to
         }
-        tryFailed("did not answer within " + Durations.format(settings.responseTimeout()), true,
+        tryFailed("did not answer within " + Durations.format(responseTimeout), true,
                 HttpResponseStatus.GATEWAY_TIMEOUT, RetryPolicy.mayRetryAfterTimeout(request.method(), bodyBytesSent));
     }
 
@@ -641,10 +663,10 @@ final class ProxyExchange {
         Server failed = server;
         if (serversFault) {
             failed.failed();
-            listener.observer().serverOutcome(listener.pool(), failed, RequestOutcome.GATEWAY_FAILURE);
+            listener.observer().serverOutcome(pool, failed, RequestOutcome.GATEWAY_FAILURE);
         }
         lastFailure = "server " + failed.id() + " " + reason;
-        boolean retry = retryable && attempts <= settings.retries();
+        boolean retry = retryable && attempts <= retries;
         log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.target(), lastFailure,
                 retry ? "; retrying on another server if one is left" : "");
         if (phase == Phase.RESPONSE_STREAMING) {
@@ -656,7 +678,7 @@ final class ProxyExchange {
             moveTo(Phase.RETRYING);
             Server next = choice.next(failed);
             if (next != null) {
-                listener.stats().retried();
+                listener.stats().retried(pool.name());
                 tryServer(next);
                 return;
             }
@@ -678,7 +700,7 @@ final class ProxyExchange {
         detach();
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
-        listener.stats().responded(server, 101, System.nanoTime() - startNanos);
+        listener.stats().responded(pool.name(), server, 101, System.nanoTime() - startNanos);
         ForwardedHeaders.switchingProtocols(response);
         front.switchToTunnel(ch, response);
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));

@@ -7,7 +7,7 @@ import dev.fulcrum.server.metrics.ProxyMetrics;
 import java.util.Map;
 
 /**
- * What one HTTP listener (which serves one pool) counts, written once into the metrics store:
+ * What one HTTP listener counts, written once into the metrics store:
  * {@code fulcrum_retries_total{pool}}, {@code fulcrum_requests_total{listener,pool,server,code}}
  * (server {@code ""} for answers Fulcrum made itself) and {@code fulcrum_bytes_total{listener,
  * direction}} (bytes on the client sockets, TLS included). The readers here read those series
@@ -18,24 +18,19 @@ public final class ProxyStats {
 
     /** The server label of responses Fulcrum made itself (502, 503, 504, 4xx). */
     public static final String NO_SERVER = "";
+    /** The pool label of answers to requests no pool was chosen for. */
+    public static final String NO_POOL = "";
 
-    private final String pool;
     private final ProxyMetrics proxyMetrics;
     private final ListenerMetrics metrics;
 
-    ProxyStats(String pool, ProxyMetrics proxyMetrics, ListenerMetrics metrics) {
-        this.pool = pool;
+    ProxyStats(ProxyMetrics proxyMetrics, ListenerMetrics metrics) {
         this.proxyMetrics = proxyMetrics;
         this.metrics = metrics;
     }
 
-    /** The pool these counters are about. */
-    public String pool() {
-        return pool;
-    }
-
-    /** Extra tries on another server after a failed attempt. */
-    public long retries() {
+    /** Extra tries on another server after a failed attempt, in {@code pool}. */
+    public long retries(String pool) {
         return proxyMetrics.retries(pool);
     }
 
@@ -57,7 +52,7 @@ public final class ProxyStats {
         return metrics.responsesByServer();
     }
 
-    void retried() {
+    void retried(String pool) {
         proxyMetrics.retry(pool);
     }
 
@@ -78,11 +73,12 @@ public final class ProxyStats {
     }
 
     /**
-     * A final response started towards the client; {@code server} null for Fulcrum's own.
-     * {@code durationNanos} runs from the request's arrival to the response head (time to first
-     * byte, what a balancer adds; a long download does not stretch it).
+     * A final response started towards the client; {@code server} null for Fulcrum's own, and
+     * {@code pool} {@link #NO_POOL} for an answer to a request no pool was chosen for (no route, a
+     * redirect, a refused head). {@code durationNanos} runs from the request's arrival to the
+     * response head (time to first byte, what a balancer adds; a long download does not stretch it).
      */
-    void responded(Server server, int status, long durationNanos) {
+    void responded(String pool, Server server, int status, long durationNanos) {
         metrics.requestCompleted(pool, server, status, durationNanos);
     }
 }

@@ -2,6 +2,7 @@ package dev.fulcrum.server.http;
 
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -15,6 +16,12 @@ class ConnectionClockTest {
     private final EmbeddedChannel channel = new EmbeddedChannel();
     private final ConnectionClock clock = new ConnectionClock(channel.eventLoop());
     private final List<String> fired = new ArrayList<>();
+
+    /** Only advanceTimeBy moves the channel's time: a pause of the test's own thread must not fire a part. */
+    @BeforeEach
+    void freezeTime() {
+        channel.freezeTime();
+    }
 
     @AfterEach
     void close() {

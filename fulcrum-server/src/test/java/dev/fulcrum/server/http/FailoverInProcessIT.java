@@ -85,7 +85,7 @@ class FailoverInProcessIT {
         assertThat(downMs).isLessThan(550 * 3 + 300 + 2000);
         long triedOnHung = hungServer.failures();
         assertThat(triedOnHung).as("requests that went to the hung server first").isPositive();
-        assertThat(listener().stats().retries()).as("each retried on another server").isEqualTo(triedOnHung);
+        assertThat(listener().stats().retries("app")).as("each retried on another server").isEqualTo(triedOnHung);
         for (int i = 0; i < 20; i++) {
             expectServedByAOrB(get("/"));
         }

@@ -56,7 +56,7 @@ class HttpProxyFailuresIT {
         }
         assertThat(failed).isZero();
         assertThat(b.totalRequests()).isGreaterThanOrEqualTo(200);
-        assertThat(proxy.listener.stats().retries()).isPositive();
+        assertThat(proxy.listener.stats().retries("app")).isPositive();
     }
 
     @Test
@@ -95,11 +95,11 @@ class HttpProxyFailuresIT {
             assertThat(r.body()).isEqualTo("server a");
         }
         assertThat(hung.accepted()).as("GETs sent to the hung server").isPositive();
-        assertThat(proxy.listener.stats().retries()).as("each of them retried on a").isEqualTo(hung.accepted());
+        assertThat(proxy.listener.stats().retries("app")).as("each of them retried on a").isEqualTo(hung.accepted());
         Server hungServer = proxy.registry.server(proxy.pool, hung.address().toString());
         assertThat(hungServer.failures()).as("a timeout is a failed try").isEqualTo(hung.accepted());
         // a POST that reached the hung server is not retried: the server may have acted on it
-        long retries = proxy.listener.stats().retries();
+        long retries = proxy.listener.stats().retries("app");
         HttpResponse<String> timedOut = null;
         for (int i = 0; i < 4 && timedOut == null; i++) {
             HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/"))
@@ -113,7 +113,7 @@ class HttpProxyFailuresIT {
         assertThat(timedOut).as("a POST sent to the hung server").isNotNull();
         assertThat(timedOut.body()).isEqualTo("504 gateway timeout: server " + hung.address()
                 + " did not answer within 500ms\n");
-        assertThat(proxy.listener.stats().retries()).isEqualTo(retries);
+        assertThat(proxy.listener.stats().retries("app")).isEqualTo(retries);
         assertThat(hungServer.activeRequests()).isZero();
     }
 
@@ -143,7 +143,7 @@ class HttpProxyFailuresIT {
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(r.body()).matches("502 bad gateway: server 127\\.0\\.0\\.1:\\d+ refused the connection\n");
         assertThat(r.headers().firstValue("content-type")).hasValue("text/plain; charset=utf-8");
-        assertThat(proxy.listener.stats().retries()).as("the second server was tried once").isEqualTo(1);
+        assertThat(proxy.listener.stats().retries("app")).as("the second server was tried once").isEqualTo(1);
         assertThat(proxy.pool.pool().servers()).allSatisfy(s -> {
             assertThat(s.failures()).isEqualTo(1);
             assertThat(s.activeRequests()).isZero();
@@ -174,7 +174,7 @@ class HttpProxyFailuresIT {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("server b");
         }
-        assertThat(proxy.listener.stats().retries()).isPositive();
+        assertThat(proxy.listener.stats().retries("app")).isPositive();
         proxy.registry.drainServer("app", b.address().toString());
         HttpResponse<String> r = send(HttpRequest.newBuilder(proxy.uri("/")));
         assertThat(r.statusCode()).isEqualTo(502);
@@ -210,7 +210,7 @@ class HttpProxyFailuresIT {
         assertThat(r.body()).matches("502 bad gateway: server 127\\.0\\.0\\.1:\\d+ (reset|closed) the connection\n");
         assertThat(a.requests("/reset-after-body") + b.requests("/reset-after-body"))
                 .as("the servers saw the POST once").isEqualTo(1);
-        assertThat(proxy.listener.stats().retries()).isZero();
+        assertThat(proxy.listener.stats().retries("app")).isZero();
     }
 
     @Test
@@ -228,7 +228,7 @@ class HttpProxyFailuresIT {
                 c.requests("/reset-after-body")};
         assertThat(seen).as("two tries (retries: 1), never the same server twice").containsOnly(0, 1);
         assertThat(seen[0] + seen[1] + seen[2]).isEqualTo(2);
-        assertThat(proxy.listener.stats().retries()).isEqualTo(1);
+        assertThat(proxy.listener.stats().retries("app")).isEqualTo(1);
     }
     @Test
     void serverThatStopsReadingAnUploadGets504() throws Exception {
