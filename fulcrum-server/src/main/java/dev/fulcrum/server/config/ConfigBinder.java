@@ -25,15 +25,15 @@ import java.util.regex.Pattern;
 
 /**
  * Binds the root of a composed YAML document to a {@link FulcrumConfig}: the top-level keys,
- * admin, listeners, alerts, ha and dsr here; pools and autoscale through {@link PoolBinder} and
- * {@link AutoscaleBinder}; then the {@code pool:} references. Every mistake goes to the
+ * admin, listeners, alerts, ha and dsr here; pools, autoscale and access-log through
+ * {@link PoolBinder}, {@link AutoscaleBinder} and {@link AccessLogBinder}; then the {@code pool:} references. Every mistake goes to the
  * {@link ConfigSource}; the result is meaningful only when it has none. Confined to one thread,
  * used for one load.
  */
 final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
-            "ha", "dsr");
+            "ha", "dsr", "access-log");
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
@@ -76,6 +76,7 @@ final class ConfigBinder {
         Ha ha = haSection == null ? null : ha(haSection);
         Section dsrSection = s.section("dsr", DSR_KEYS);
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
+        AccessLogConfig accessLog = AccessLogBinder.bind(s);
         poolRefs.check(poolBinder.names());
         if (dsr != null) {
             dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
@@ -84,7 +85,7 @@ final class ConfigBinder {
             return null;
         }
         return new FulcrumConfig(name == null ? hostName() : name, admin, listeners, pools, alerts, autoscale,
-                ha, dsr);
+                ha, dsr, accessLog);
     }
 
     /** This machine's host name, the default instance {@code name}. */
