@@ -5,6 +5,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
@@ -84,7 +85,7 @@ class RunningConfigTest {
             FakeListener l = new FakeListener(entry);
             built.add(l);
             return l;
-        }, listeners);
+        }, listeners, AccessLog.OFF);
     }
 
     private static List<String> names(List<ListenerRuntime> listeners) {

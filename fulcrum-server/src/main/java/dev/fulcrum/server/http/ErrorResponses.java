@@ -12,9 +12,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, a plain-text one-line body
- * that says why ({@code 502 bad gateway: server 127.0.0.1:9102 closed the connection}) and
- * {@code Connection: close} (the connection is closed after them). Stateless.
+ * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, the request's
+ * {@code X-Request-Id} (so a client can quote it, and find the line in the access log), a
+ * plain-text one-line body that says why ({@code 502 bad gateway: server 127.0.0.1:9102 closed the
+ * connection}) and {@code Connection: close} (the connection is closed after them). Stateless.
  */
 final class ErrorResponses {
 
@@ -29,13 +30,15 @@ final class ErrorResponses {
      * byte for byte as {@code HttpResponseEncoder} writes {@code create}'s (lower-case field
      * names included), in one buffer from {@code alloc} that the caller writes and so releases.
      */
-    static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head) {
+    static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head,
+                          CharSequence requestId) {
         byte[] body = body(status, reason);
         MessageHead h = MessageHead.newResponse(status.code(), status.reasonPhrase());
         h.add(HttpHeaderNames.SERVER, "fulcrum");
         h.add(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         h.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
         h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        h.add(RequestId.NAME, requestId);
         if (status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE)) {
             h.add(HttpHeaderNames.RETRY_AFTER, "1");
         } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {

@@ -2,6 +2,8 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
+import dev.fulcrum.server.log.AccessEntry;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.channel.Channel;
@@ -203,13 +205,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 // the body broke the framing rules (bad chunk, too long): never forward the rest
                 ProxyExchange e = current;
-                current = null;
-                boolean answered = e.responseStarted();
-                e.clientClosed();
-                if (answered) {
+                if (e.responseStarted()) {
+                    current = null;
+                    e.clientClosed();
                     closeNow();
                 } else {
-                    rejectRequest(failure);
+                    rejectRequest(failure); // first: the request's access-log line is this answer's
+                    e.clientClosed();
                 }
             }
         }
@@ -238,12 +240,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         var config = listener.config();
         String reason = "request body too slow (request-body-timeout " + Durations.format(config.requestBodyTimeout())
                 + ", request-body-min-rate " + config.requestBodyMinRate() + " bytes/s)";
-        boolean answered = e.responseStarted();
-        e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
-        if (answered) {
+        if (e.responseStarted()) {
+            e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
             closeNow();
         } else {
-            sendError(HttpResponseStatus.REQUEST_TIMEOUT, reason, e.isHead());
+            sendError(HttpResponseStatus.REQUEST_TIMEOUT, reason, e.isHead()); // first: its access-log line
+            e.clientClosed();
         }
     }
 
@@ -252,16 +254,37 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         sendError(HttpResponseStatus.valueOf(failure.status()), ErrorResponses.oneLine(failure.reason()), false);
     }
 
-    /** Sends one of Fulcrum's own responses and closes; the connection takes no more requests. */
+    /**
+     * Sends one of Fulcrum's own responses and closes; the connection takes no more requests. The
+     * answer carries the current request's {@code X-Request-Id} (a new one when no request could be
+     * read) and is the request's access-log line.
+     */
     void sendError(HttpResponseStatus status, String reason, boolean head) {
-        long elapsed = current == null ? 0 : current.elapsedNanos();
+        ProxyExchange e = current;
+        long elapsed = e == null ? 0 : e.elapsedNanos();
         finished = true;
         bodyTimer.stop();
         current = null;
         releasePending();
         listener.stats().responded(null, status.code(), elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status.code(), clientIp, reason);
-        closeAfter(ctx.writeAndFlush(ErrorResponses.encode(ctx.alloc(), status, reason, head)), true);
+        CharSequence requestId = e == null ? RequestId.next() : e.requestId();
+        ByteBuf answer = ErrorResponses.encode(ctx.alloc(), status, reason, head, requestId);
+        if (e != null) {
+            e.answeredByFulcrum(status.code(), answer.readableBytes());
+        } else {
+            logUnreadRequest(status.code(), answer.readableBytes(), requestId.toString());
+        }
+        closeAfter(ctx.writeAndFlush(answer), true);
+    }
+
+    /** The access-log line of a request answered before its head could be read (400, 408, 431). */
+    private void logUnreadRequest(int status, long bytesOut, String requestId) {
+        AccessLog accessLog = listener.accessLog();
+        if (accessLog.enabled()) {
+            accessLog.log(new AccessEntry(System.currentTimeMillis(), clientIp, listener.name(), listener.routeName(),
+                    listener.pool().name(), null, null, null, null, status, 0, bytesOut, 0, requestId, null, null));
+        }
     }
 
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */

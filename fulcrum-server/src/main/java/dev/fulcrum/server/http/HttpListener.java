@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ListenerRuntime;
@@ -49,6 +50,9 @@ public final class HttpListener implements ListenerRuntime {
     private final String viaName;
     private final ServerConnector backendPool;
     private final ListenerConnections connections = new ListenerConnections();
+    private final AccessLog accessLog;
+    /** The route of every request, until routes: the listener's one route. */
+    private final String routeName;
     private volatile ListenerSockets sockets;
 
     /** The instance name of listeners made without one (tests): what {@code Via} says. */
@@ -63,10 +67,11 @@ public final class HttpListener implements ListenerRuntime {
      * @param metrics      where the listener's Prometheus series live; null for none
      * @param instanceName the config's {@code name}: the {@code Via} entry this listener adds to
      *                     requests, and the one that marks a request loop
+     * @param accessLog    where each request's line goes (when it is enabled)
      */
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
-                        ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
-        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName);
+                        ProxyObserver observer, ProxyMetrics metrics, String instanceName, AccessLog accessLog) {
+        this(config, pool, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName, accessLog);
     }
 
     /** @param serverIdleTimeout how long idle keep-alive connections to servers are kept */
@@ -78,11 +83,18 @@ public final class HttpListener implements ListenerRuntime {
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
                         String instanceName) {
+        this(config, pool, transport, serverIdleTimeout, observer, proxyMetrics, instanceName, AccessLog.OFF);
+    }
+
+    private HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
+                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
+                         String instanceName, AccessLog accessLog) {
         this(config, pool, transport, new BackendConnectionPool(new Bootstrap()
                 .channel(transport.socketChannelClass())
                 .resolver(transport.resolver())
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName);
+                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName,
+                accessLog);
     }
 
     /**
@@ -91,8 +103,10 @@ public final class HttpListener implements ListenerRuntime {
      * started: its client connections are built with {@link #clientInitializer()}).
      */
     HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ServerConnector connector,
-                 ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName) {
+                 ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName, AccessLog accessLog) {
         this.config = config;
+        this.accessLog = accessLog;
+        this.routeName = ListenerRuntime.firstRouteName(config.name());
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
         this.pool = pool;
@@ -128,6 +142,16 @@ public final class HttpListener implements ListenerRuntime {
 
     ProxyObserver observer() {
         return observer;
+    }
+
+    /** Where this listener's requests are logged, when it is enabled. */
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /** The route of this listener's requests (for the access log). */
+    String routeName() {
+        return routeName;
     }
 
     /** This instance in {@code Via}: the config's name as a token. */

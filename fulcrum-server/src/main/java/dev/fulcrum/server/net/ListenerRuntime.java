@@ -14,6 +14,14 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ListenerRuntime {
 
+    /**
+     * The name of a listener's first route when it has no name of its own ({@code LISTENER#1});
+     * a listener with a {@code pool} and no routes has that one route for everything.
+     */
+    static String firstRouteName(String listener) {
+        return listener + "#1";
+    }
+
     String name();
 
     /** Binds; completes exceptionally with a clear message if the address cannot be bound. */
