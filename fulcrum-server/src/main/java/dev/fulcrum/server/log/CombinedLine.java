@@ -26,13 +26,7 @@ final class CombinedLine implements LineFormat {
             out.combined(e.method(), false).ascii(' ').combined(e.path(), false).ascii(' ')
                     .combined(e.protocol(), false);
         }
-        out.ascii("\" ");
-        if (e.status() == 0) {
-            out.ascii('-');
-        } else {
-            out.number(e.status());
-        }
-        out.ascii(' ').number(e.bytesOut());
+        out.ascii("\" ").numberOr(e.status(), "-").ascii(' ').number(e.bytesOut());
         out.ascii(" \"").combined(e.referer(), false).ascii("\" \"").combined(e.userAgent(), false).ascii("\" ");
         out.thousandths(e.durationNanos() / 1_000_000).ascii(' ').combined(e.requestId(), true).ascii('\n');
     }

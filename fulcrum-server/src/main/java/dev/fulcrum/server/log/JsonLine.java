@@ -24,12 +24,7 @@ final class JsonLine implements LineFormat {
         out.ascii(",\"method\":").jsonString(e.method());
         out.ascii(",\"path\":").jsonString(e.path());
         out.ascii(",\"protocol\":").jsonString(e.protocol());
-        out.ascii(",\"status\":");
-        if (e.status() == 0) {
-            out.ascii("null");
-        } else {
-            out.number(e.status());
-        }
+        out.ascii(",\"status\":").numberOr(e.status(), "null");
         out.ascii(",\"bytes_in\":").number(e.bytesIn());
         out.ascii(",\"bytes_out\":").number(e.bytesOut());
         out.ascii(",\"duration_ms\":").thousandths(e.durationNanos() / 1000);

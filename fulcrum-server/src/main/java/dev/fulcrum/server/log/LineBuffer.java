@@ -63,6 +63,11 @@ final class LineBuffer {
         return this;
     }
 
+    /** {@code n} in decimal, or {@code none} when it is 0: a value that is not there (a TCP line's status). */
+    LineBuffer numberOr(long n, String none) {
+        return n == 0 ? ascii(none) : number(n);
+    }
+
     /** {@code n} zero-padded to {@code digits} digits. */
     LineBuffer padded(long n, int digits) {
         ensure(digits);
