@@ -17,10 +17,10 @@ package dev.fulcrum.server.log;
  * @param pool          the pool the route sends to
  * @param server        the last server tried, {@code host:port}
  * @param method        the request method
- * @param path          the request target as the client sent it (path and query)
+ * @param path          the request target as forwarded (path and query)
  * @param protocol      {@code HTTP/1.1}, {@code HTTP/1.0} or {@code TCP}
  * @param status        the status the client got; 499 when it went away before a response head; 0 for TCP
- * @param bytesIn       bytes received from the client: request head and body (TCP: all)
+ * @param bytesIn       bytes received from the client: request head and body (TCP: all); 0 when unread
  * @param bytesOut      bytes sent to the client: response head and body (TCP: all)
  * @param durationNanos from {@code startMillis} to the end of the response (of the connection, for TCP)
  * @param requestId     the {@code X-Request-Id} the server got (and Fulcrum's own answer carried)

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -251,9 +255,25 @@ class AccessLogTest {
     }
 
     @Test
+    void standardOutputGetsWholeBatchesAndAFailedOneIsAWriteError() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        LogTarget stdout = new LogTarget.Stdout(new PrintStream(out, false, StandardCharsets.US_ASCII));
+        stdout.write("a\nb\nc".getBytes(StandardCharsets.US_ASCII), 4);
+        assertThat(out.toString(StandardCharsets.US_ASCII)).isEqualTo("a\nb\n");
+
+        LogTarget broken = new LogTarget.Stdout(new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        }));
+        assertThatThrownBy(() -> broken.write(new byte[] {'x', '\n'}, 2)).isInstanceOf(IOException.class);
+    }
+
+    @Test
     void theOffLogCannotBeTurnedOn() {
         assertThat(AccessLog.OFF.enabled()).isFalse();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AccessLog.OFF.configure(json(tmp.resolve("x"))))
+        assertThatThrownBy(() -> AccessLog.OFF.configure(json(tmp.resolve("x"))))
                 .isInstanceOf(IllegalStateException.class);
     }
 }
