@@ -39,7 +39,11 @@ public final class AccessLog {
      */
     static final int CAPACITY = 32_768;
 
-    /** Lock-free for the many producers (event loops), one consumer (the writer). */
+    /**
+     * Lock-free for the many producers (event loops) and the one consumer (the writer): Netty's
+     * fixed-size MPSC array queue (JCTools), the kind its event loops take their own tasks from.
+     * An offer is one CAS and no allocation; a full queue refuses at once.
+     */
     private final Queue<AccessEntry> queue;
     private final LongAdder written = new LongAdder();
     private final LongAdder dropped = new LongAdder();

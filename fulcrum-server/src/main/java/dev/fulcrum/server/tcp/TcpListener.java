@@ -34,6 +34,8 @@ import java.util.concurrent.CompletableFuture;
  * ({@code fulcrum_connections_active}) and the bytes on its client sockets
  * ({@code fulcrum_bytes_total}, TLS records included); a TCP session has no requests to count.
  *
+ * <p>With the access log on, each connection is one line when it closes (see {@link TcpSession}).
+ *
  * <p>A graceful close stops accepting and lets sessions end on their own until the timeout, then
  * closes the rest: a TCP session has no request boundary at which to stop it earlier.
  *
