@@ -21,6 +21,7 @@ import dev.fulcrum.server.health.HealthChecker;
 import dev.fulcrum.server.health.OutlierEjector;
 import dev.fulcrum.server.health.SlowStartRamp;
 import dev.fulcrum.server.http.HttpListener;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
@@ -65,6 +66,8 @@ public final class FulcrumServer {
     private final Path configFile;
     private final Alerter alerter;
     private final List<AutoScaler> autoscalers;
+    /** Always there, off without an {@code access-log} section: a reload may turn it on. */
+    private final AccessLog accessLog;
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Whether {@link #stop} was called: later calls wait for the first. Guarded by {@code this}. */
     private boolean stopping;
@@ -74,8 +77,9 @@ public final class FulcrumServer {
     private volatile DsrService dsr;
 
     private FulcrumServer(RunningConfig running, Transport transport, ControlSide control, AdminServer admin,
-                          Path configFile) {
+                          Path configFile, AccessLog accessLog) {
         this.running = running;
+        this.accessLog = accessLog;
         this.admin = admin;
         this.configFile = configFile;
         this.transport = transport;
@@ -85,6 +89,9 @@ public final class FulcrumServer {
         this.autoscalers = control.autoscalers();
         this.controlPlane = control.controlPlane();
     }
+
+    /** How long a stop waits for the access log's queued lines to be written. */
+    private static final Duration ACCESS_LOG_FLUSH = Duration.ofSeconds(5);
 
     /** Where the auto-scaler's {@code process} provisioner writes its servers' output. */
     private static final Path AUTOSCALE_LOGS = Path.of("autoscale-logs");
@@ -151,8 +158,10 @@ public final class FulcrumServer {
             control.close();
             throw e;
         }
+        AccessLog accessLog = AccessLog.start(config.accessLog());
+        control.metrics().accessLog(accessLog::linesWritten, accessLog::dropped);
         RunningConfig.ListenerFactory factory = (entry, instanceName) -> newListener(entry, registry, transport,
-                control.observer(), control.metrics().proxy(), instanceName);
+                control.observer(), control.metrics().proxy(), instanceName, accessLog);
         List<ListenerRuntime> listeners = new ArrayList<>();
         for (Listener l : config.listeners()) {
             listeners.add(factory.create(l, config.name()));
@@ -171,12 +180,13 @@ public final class FulcrumServer {
             admin.close();
             control.close();
             transport.close();
+            accessLog.close(Duration.ZERO);
             throw cause instanceof StartException se ? se : new StartException(cause.getMessage(), cause);
         }
         log.info("fulcrum {} started: {} listener(s), {} pool(s), transport {}", config.name(),
                 listeners.size(), config.pools().size(), transport.name());
-        FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners), transport,
-                control, admin, configFile);
+        FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners, accessLog),
+                transport, control, admin, configFile, accessLog);
         hooks.attach(server);
         try {
             if (config.dsr() != null) {
@@ -206,10 +216,11 @@ public final class FulcrumServer {
     }
 
     private static ListenerRuntime newListener(Listener l, Registry registry, Transport transport,
-                                               ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
+                                               ProxyObserver observer, ProxyMetrics metrics, String instanceName,
+                                               AccessLog accessLog) {
         return switch (l.protocol()) {
-            case HTTP -> new HttpListener(l, registry::pool, transport, observer, metrics, instanceName);
-            case TCP -> new TcpListener(l, registry.pool(l.pool()), transport, observer, metrics);
+            case HTTP -> new HttpListener(l, registry::pool, transport, observer, metrics, instanceName, accessLog);
+            case TCP -> new TcpListener(l, registry.pool(l.pool()), transport, observer, metrics, accessLog);
         };
     }
 
@@ -287,6 +298,7 @@ public final class FulcrumServer {
         } catch (CompletionException e) {
             log.warn("a listener did not close cleanly: {}", e.getCause() == null ? e : e.getCause().toString());
         }
+        accessLog.close(ACCESS_LOG_FLUSH); // after the listeners: their last requests' lines are queued
         // after the listeners drained, before the registry closes: stops the servers it started
         autoscalers.forEach(AutoScaler::close);
         admin.close();
@@ -321,6 +333,14 @@ public final class FulcrumServer {
         } catch (StartException | IllegalStateException e) {
             return HookResult.failed(e.getMessage());
         }
+    }
+
+    /**
+     * Reopens the access log's file (SIGUSR1, after logrotate renamed it): the writer closes the
+     * old file and opens the path again between two batches, so no line is lost. Returns at once.
+     */
+    public void reopenAccessLog() {
+        accessLog.reopen();
     }
 
     /** {@code /healthz}: every listener accepting and every pool with a server up. */

@@ -3,6 +3,7 @@ package dev.fulcrum.server;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
@@ -23,7 +24,9 @@ import java.util.concurrent.CompletionException;
  * the control thread: the pools ({@link Registry#applyPools}), then the listeners — an unchanged
  * one keeps its socket and its connections, a changed one is replaced (the old one stops
  * accepting and drains), a removed one drains, a new one binds — then the config, then the
- * {@link PoolEvent.ConfigReloaded} event. So a reload is ordered against every other change
+ * {@link PoolEvent.ConfigReloaded} event; a changed {@code access-log} section is handed to the
+ * {@link AccessLog}, whose writer switches file or format between two batches. So a reload is
+ * ordered against every other change
  * (admin API calls, health results, drains finishing), and nothing sees half of one.
  *
  * <p>The binds are the one wait on the control thread: a local bind on the event loops, which
@@ -48,6 +51,7 @@ final class RunningConfig {
 
     private final Registry registry;
     private final ListenerFactory factory;
+    private final AccessLog accessLog;
     /** Replaced on the control thread only; read anywhere. */
     private volatile FulcrumConfig config;
     /** The running listeners, immutable; replaced on the control thread only, read anywhere. */
@@ -55,9 +59,14 @@ final class RunningConfig {
     /** Set by {@link #stopReloads}: a reload that starts after it is refused. */
     private volatile boolean stopping;
 
-    /** @param started one bound listener per entry of {@code config.listeners()}, in its order */
-    RunningConfig(FulcrumConfig config, Registry registry, ListenerFactory factory, List<ListenerRuntime> started) {
+    /**
+     * @param started   one bound listener per entry of {@code config.listeners()}, in its order
+     * @param accessLog the instance's access log, made from {@code config}
+     */
+    RunningConfig(FulcrumConfig config, Registry registry, ListenerFactory factory, List<ListenerRuntime> started,
+                  AccessLog accessLog) {
         this.config = config;
+        this.accessLog = accessLog;
         this.registry = registry;
         this.factory = factory;
         List<Bound> all = new ArrayList<>();
@@ -145,6 +154,7 @@ final class RunningConfig {
         }
         bound = List.copyOf(kept);
         config = next;
+        accessLog.configure(next.accessLog()); // unchanged: nothing happens
         String outcome = failures.isEmpty() ? "applied" : String.join("; ", failures);
         registry.emit(new PoolEvent.ConfigReloaded(registry.now(), outcome));
         if (!failures.isEmpty()) {

@@ -5,6 +5,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
@@ -12,7 +13,9 @@ import dev.fulcrum.server.registry.SimulatedRegistry;
 import dev.fulcrum.server.net.StartException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +77,10 @@ class RunningConfigTest {
     }
 
     private RunningConfig started(FulcrumConfig config, Registry registry) {
+        return started(config, registry, AccessLog.OFF);
+    }
+
+    private RunningConfig started(FulcrumConfig config, Registry registry, AccessLog accessLog) {
         List<ListenerRuntime> listeners = new ArrayList<>();
         for (Listener entry : config.listeners()) {
             FakeListener l = new FakeListener(entry);
@@ -84,7 +91,7 @@ class RunningConfigTest {
             FakeListener l = new FakeListener(entry);
             built.add(l);
             return l;
-        }, listeners);
+        }, listeners, accessLog);
     }
 
     private static List<String> names(List<ListenerRuntime> listeners) {
@@ -127,6 +134,21 @@ class RunningConfigTest {
         assertThat(running.config()).isSameAs(next);
         assertThat(wire()).last().isEqualTo(
                 "config-reloaded: listener api: cannot listen on 127.0.0.1:8082: address already in use");
+    }
+
+    /** The access log follows the file: a section added turns it on, removed turns it off. */
+    @Test
+    void aReloadAppliesAChangedAccessLogSection(@TempDir Path dir) {
+        AccessLog accessLog = AccessLog.start(null);
+        try {
+            RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry, accessLog);
+            running.reload(SimulatedRegistry.parse(CONFIG + "access-log: {path: " + dir.resolve("a.log") + "}\n"));
+            assertThat(accessLog.enabled()).isTrue();
+            running.reload(SimulatedRegistry.parse(CONFIG));
+            assertThat(accessLog.enabled()).isFalse();
+        } finally {
+            accessLog.close(Duration.ofSeconds(5));
+        }
     }
 
     /** A removal queued before the reload runs first, and the reload's plan sees it: the server is kept. */

@@ -22,13 +22,14 @@ import java.util.concurrent.Callable;
  * SIGINT: a graceful stop that lets in-flight requests finish for up to the longest
  * {@code drain-timeout} of the pools, then exit 0; a second signal exits at once (see
  * {@link StopSignals}). SIGHUP re-reads the file: a bad file is reported and the running config
- * kept. With {@code ha} or {@code dsr}, a host that cannot run them (not Linux, no CAP_NET_RAW
+ * kept. SIGUSR1 reopens the access log's file (after logrotate renamed it). With {@code ha} or {@code dsr}, a host that cannot run them (not Linux, no CAP_NET_RAW
  * and CAP_NET_ADMIN, unknown interface) is reported in one line, exit 2.
  */
 @Command(name = "run", description = {"Runs the load balancer from a config file.",
         "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests get up to the "
                 + "longest drain-timeout of the pools, then exit 0; a second signal exits at once. "
-                + "SIGHUP re-reads the file (a bad file is reported and the running config kept).",
+                + "SIGHUP re-reads the file (a bad file is reported and the running config kept). "
+                + "SIGUSR1 reopens the access log's file (after logrotate renamed it).",
         "With ha or dsr: needs Linux and root (or CAP_NET_RAW and CAP_NET_ADMIN) and the named interface; "
                 + "otherwise one line and exit 2."})
 final class RunCommand implements Callable<Integer> {
@@ -92,8 +93,12 @@ final class RunCommand implements Callable<Integer> {
             server.stop(server.drainTimeout()); // of the config in force, reloads included
         });
         StopSignals.onHangup(() -> reload(server));
-        log.info("running {} (pid {}); SIGTERM or SIGINT stops it, SIGHUP re-reads {}", first.name(),
-                ProcessHandle.current().pid(), config);
+        StopSignals.onReopen(() -> {
+            log.info("SIGUSR1: reopening the access log");
+            server.reopenAccessLog();
+        });
+        log.info("running {} (pid {}); SIGTERM or SIGINT stops it, SIGHUP re-reads {}, SIGUSR1 reopens the access log",
+                first.name(), ProcessHandle.current().pid(), config);
         server.awaitStopped();
         log.info("stopped");
         return 0;

@@ -5,8 +5,8 @@ import sun.misc.Signal;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * SIGTERM/SIGINT and SIGHUP handling for the long-running commands ({@code run}, {@code demo},
- * {@code demo-server}).
+ * SIGTERM/SIGINT, SIGHUP and SIGUSR1 handling for the long-running commands ({@code run},
+ * {@code demo}, {@code demo-server}; SIGUSR1, the access log's reopen, for {@code run}).
  *
  * <p>Why signal handlers and not a shutdown hook: a shutdown hook runs while the JVM is already
  * exiting with status 143 (SIGTERM) or 130 (SIGINT), and it cannot tell a first signal from a
@@ -40,6 +40,14 @@ final class StopSignals {
                 }
             });
         }
+    }
+
+    /**
+     * Runs {@code reopen} at every SIGUSR1 (logrotate's "rename, then signal"). It must return at
+     * once: the access log reopens on its own writer thread.
+     */
+    static void onReopen(Runnable reopen) {
+        Signal.handle(new Signal("USR1"), signal -> reopen.run());
     }
 
     /** Runs {@code reload} at every SIGHUP, one at a time. */

@@ -25,16 +25,16 @@ import java.util.regex.Pattern;
 
 /**
  * Binds the root of a composed YAML document to a {@link FulcrumConfig}: the top-level keys,
- * admin, listeners, alerts, ha and dsr here; a listener's routes, pools and autoscale through
- * {@link RouteBinder}, {@link PoolBinder} and {@link AutoscaleBinder}; then the {@code pool:}
- * references. Every mistake goes to the
+ * admin, listeners, alerts, ha and dsr here; a listener's routes, pools, autoscale and access-log
+ * through {@link RouteBinder}, {@link PoolBinder}, {@link AutoscaleBinder} and {@link AccessLogBinder};
+ * then the {@code pool:} references. Every mistake goes to the
  * {@link ConfigSource}; the result is meaningful only when it has none. Confined to one thread,
  * used for one load.
  */
 final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
-            "ha", "dsr");
+            "ha", "dsr", "access-log");
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
@@ -78,6 +78,7 @@ final class ConfigBinder {
         Ha ha = haSection == null ? null : ha(haSection);
         Section dsrSection = s.section("dsr", DSR_KEYS);
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
+        AccessLogConfig accessLog = AccessLogBinder.bind(s);
         poolRefs.check(poolBinder.names());
         if (dsr != null) {
             dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
@@ -86,7 +87,7 @@ final class ConfigBinder {
             return null;
         }
         return new FulcrumConfig(name == null ? hostName() : name, admin, listeners, pools, alerts, autoscale,
-                ha, dsr);
+                ha, dsr, accessLog);
     }
 
     /** This machine's host name, the default instance {@code name}. */

@@ -15,17 +15,25 @@ import java.util.List;
  * {@link ConfigLoader}; once built it is known to be consistent (names unique, references exist,
  * ranges hold), so the runtime never re-checks it. Immutable.
  *
- * @param ha  null when the file has no {@code ha} section
- * @param dsr null when the file has no {@code dsr} section
+ * @param ha        null when the file has no {@code ha} section
+ * @param dsr       null when the file has no {@code dsr} section
+ * @param accessLog null when the file has no {@code access-log} section (no access log)
  */
 public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
-                            List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr) {
+                            List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr,
+                            AccessLogConfig accessLog) {
 
     public FulcrumConfig {
         listeners = List.copyOf(listeners);
         pools = List.copyOf(pools);
         alerts = List.copyOf(alerts);
         autoscale = List.copyOf(autoscale);
+    }
+
+    /** A config without an access log, as code that builds one by hand (the demo, tests) wants it. */
+    public FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
+                         List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr) {
+        this(name, admin, listeners, pools, alerts, autoscale, ha, dsr, null);
     }
 
     public PoolConfig pool(String poolName) {

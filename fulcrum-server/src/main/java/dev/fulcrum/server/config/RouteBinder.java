@@ -94,7 +94,7 @@ final class RouteBinder {
         for (int i = 0; i < items.size(); i++) {
             Section r = s.item("routes", items, i, ROUTE_KEYS);
             if (r != null) {
-                out.add(route(r, name + "#" + (i + 1), names));
+                out.add(route(r, RouteConfig.defaultName(name, i + 1), names));
             }
         }
         return out;

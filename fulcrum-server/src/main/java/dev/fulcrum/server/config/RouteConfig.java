@@ -30,9 +30,14 @@ public record RouteConfig(String name, RouteMatch match, Destination destination
     public static final int DEFAULT_REDIRECT_STATUS = 302;
     public static final int MAX_WEIGHT = 100;
 
+    /** The name of a listener's {@code n}th route (from 1) when the file gives it none: {@code LISTENER#N}. */
+    public static String defaultName(String listener, int n) {
+        return listener + "#" + n;
+    }
+
     /** The route of a listener written with {@code pool:}: everything to that pool, named {@code LISTENER#1}. */
     public static RouteConfig everything(String listener, String pool) {
-        return new RouteConfig(listener + "#1", RouteMatch.EVERYTHING, new ToPool(pool), false, HeaderEdits.NONE,
+        return new RouteConfig(defaultName(listener, 1), RouteMatch.EVERYTHING, new ToPool(pool), false, HeaderEdits.NONE,
                 HeaderEdits.NONE, null, null, null);
     }
 

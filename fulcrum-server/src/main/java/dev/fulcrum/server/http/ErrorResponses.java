@@ -12,9 +12,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, a plain-text one-line body
- * that says why ({@code 502 bad gateway: server 127.0.0.1:9102 closed the connection}) and
- * {@code Connection: close} (the connection is closed after them). Stateless.
+ * The responses Fulcrum makes itself: a status, {@code Server: fulcrum}, the request's
+ * {@code X-Request-Id} (so a client can quote it, and find the line in the access log), a
+ * plain-text one-line body that says why ({@code 502 bad gateway: server 127.0.0.1:9102 closed the
+ * connection}) and {@code Connection: close} (the connection is closed after them). Stateless.
  */
 final class ErrorResponses {
 
@@ -29,13 +30,16 @@ final class ErrorResponses {
      * byte for byte as {@code HttpResponseEncoder} writes {@code create}'s (lower-case field
      * names included), in one buffer from {@code alloc} that the caller writes and so releases.
      */
-    static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head) {
-        return encode(alloc, status, reason, head, status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE) ? 1 : 0);
+    static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head,
+                          CharSequence requestId) {
+        return encode(alloc, status, reason, head, requestId,
+                status.equals(HttpResponseStatus.SERVICE_UNAVAILABLE) ? 1 : 0);
     }
 
     /** 429 for a request over its route's rate limit, with when to try again. */
-    static ByteBuf tooManyRequests(ByteBufAllocator alloc, long retryAfterSeconds, boolean head) {
-        return encode(alloc, HttpResponseStatus.TOO_MANY_REQUESTS, "over the route's rate limit", head,
+    static ByteBuf tooManyRequests(ByteBufAllocator alloc, long retryAfterSeconds, boolean head,
+                                   CharSequence requestId) {
+        return encode(alloc, HttpResponseStatus.TOO_MANY_REQUESTS, "over the route's rate limit", head, requestId,
                 retryAfterSeconds);
     }
 
@@ -44,13 +48,14 @@ final class ErrorResponses {
      * as configured and an empty body; the connection closes after it like after Fulcrum's other
      * answers.
      */
-    static ByteBuf redirect(ByteBufAllocator alloc, int status, String location) {
+    static ByteBuf redirect(ByteBufAllocator alloc, int status, String location, CharSequence requestId) {
         HttpResponseStatus s = HttpResponseStatus.valueOf(status);
         MessageHead h = MessageHead.newResponse(status, s.reasonPhrase());
         h.add(HttpHeaderNames.SERVER, "fulcrum");
         h.add(HttpHeaderNames.LOCATION, location);
         h.add(HttpHeaderNames.CONTENT_LENGTH, "0");
         h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        h.add(RequestId.NAME, requestId);
         ByteBuf out = alloc.buffer(h.encodedLengthBound());
         h.writeResponse(out, 1);
         return out;
@@ -58,13 +63,14 @@ final class ErrorResponses {
 
     /** @param retryAfterSeconds the {@code Retry-After} to send, 0 for none */
     private static ByteBuf encode(ByteBufAllocator alloc, HttpResponseStatus status, String reason, boolean head,
-                                  long retryAfterSeconds) {
+                                  CharSequence requestId, long retryAfterSeconds) {
         byte[] body = body(status, reason);
         MessageHead h = MessageHead.newResponse(status.code(), status.reasonPhrase());
         h.add(HttpHeaderNames.SERVER, "fulcrum");
         h.add(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         h.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
         h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        h.add(RequestId.NAME, requestId);
         if (retryAfterSeconds > 0) {
             h.add(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
         } else if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {

@@ -6,6 +6,8 @@ import dev.fulcrum.core.ratelimit.RateLimiter;
 import dev.fulcrum.core.route.RequestPath;
 import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
+import dev.fulcrum.server.log.AccessEntry;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.channel.Channel;
@@ -31,6 +33,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The client side of one connection: takes decoded requests (a {@link MessageHead}, body parts as
@@ -211,13 +214,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 // the body broke the framing rules (bad chunk, too long): never forward the rest
                 ProxyExchange e = current;
-                current = null;
-                boolean answered = e.responseStarted();
-                e.clientClosed();
-                if (answered) {
+                if (e.responseStarted()) {
+                    current = null;
+                    e.clientClosed();
                     closeNow();
                 } else {
-                    rejectRequest(failure);
+                    rejectRequest(failure); // first: the request's access-log line is this answer's
+                    e.clientClosed();
                 }
             }
         }
@@ -246,12 +249,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         var config = listener.config();
         String reason = "request body too slow (request-body-timeout " + Durations.format(config.requestBodyTimeout())
                 + ", request-body-min-rate " + config.requestBodyMinRate() + " bytes/s)";
-        boolean answered = e.responseStarted();
-        e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
-        if (answered) {
+        if (e.responseStarted()) {
+            e.clientClosed(); // the server connection holds half a request: it closes, never back to the pool
             closeNow();
         } else {
-            sendError(HttpResponseStatus.REQUEST_TIMEOUT, reason, e.isHead());
+            sendError(HttpResponseStatus.REQUEST_TIMEOUT, reason, e.isHead()); // first: its access-log line
+            e.clientClosed();
         }
     }
 
@@ -267,27 +270,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (route == null) {
             String path = RequestPath.normalise(request.target());
             if (path == null) {
-                sendError(HttpResponseStatus.BAD_REQUEST, "request target cannot be routed", head);
+                answerUnforwarded(request, null, 400, "request target cannot be routed", id -> ErrorResponses.encode(
+                        ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "request target cannot be routed", head, id));
                 return null;
             }
             route = routes.match(request, path);
             if (route == null) {
-                sendError(HttpResponseStatus.NOT_FOUND, "no route", head);
+                answerUnforwarded(request, null, 404, "no route", id -> ErrorResponses.encode(
+                        ctx.alloc(), HttpResponseStatus.NOT_FOUND, "no route", head, id));
                 return null;
             }
         }
         RouteConfig.Redirect redirect = route.redirect();
         if (redirect != null) {
-            answer(redirect.status(), "redirect of route " + route.name(),
-                    ErrorResponses.redirect(ctx.alloc(), redirect.status(), redirect.location()));
+            answerUnforwarded(request, route, redirect.status(), "redirect of route " + route.name(),
+                    id -> ErrorResponses.redirect(ctx.alloc(), redirect.status(), redirect.location(), id));
             return null;
         }
         RouteLimit limit = route.limit();
         if (limit != null) {
             long wait = limit.acquire(request, clientIp, System.nanoTime());
             if (wait != RateLimiter.ALLOWED) {
-                answer(429, "over the rate limit of route " + route.name(),
-                        ErrorResponses.tooManyRequests(ctx.alloc(), wait, head));
+                answerUnforwarded(request, route, 429, "over the rate limit of route " + route.name(),
+                        id -> ErrorResponses.tooManyRequests(ctx.alloc(), wait, head, id));
                 return null;
             }
         }
@@ -299,9 +304,34 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         sendError(HttpResponseStatus.valueOf(failure.status()), ErrorResponses.oneLine(failure.reason()), false);
     }
 
-    /** Sends one of Fulcrum's own responses and closes; the connection takes no more requests. */
+    /**
+     * Sends one of Fulcrum's own responses and closes; the connection takes no more requests. The
+     * answer carries the current request's {@code X-Request-Id} (a new one when no request could be
+     * read) and is the request's access-log line.
+     */
     void sendError(HttpResponseStatus status, String reason, boolean head) {
-        answer(status.code(), reason, ErrorResponses.encode(ctx.alloc(), status, reason, head));
+        ProxyExchange e = current;
+        CharSequence requestId = e == null ? RequestId.next() : e.requestId();
+        ByteBuf response = ErrorResponses.encode(ctx.alloc(), status, reason, head, requestId);
+        if (e != null) {
+            e.answeredByFulcrum(status.code(), response.readableBytes());
+        } else {
+            logAnswer(null, null, status.code(), response.readableBytes(), requestId.toString());
+        }
+        answer(status.code(), reason, response);
+    }
+
+    /**
+     * Fulcrum's own answer to {@code request}, which no exchange took (no route, a redirect, over
+     * a rate limit): with the request's {@code X-Request-Id} (the client's when valid, else a new
+     * one) and its access-log line, under {@code route} when one matched.
+     */
+    private void answerUnforwarded(MessageHead request, ProxyRoute route, int status, String reason,
+                                   Function<CharSequence, ByteBuf> response) {
+        CharSequence requestId = request.value(RequestId.ensure(request));
+        ByteBuf answer = response.apply(requestId);
+        logAnswer(request, route, status, answer.readableBytes(), requestId.toString());
+        answer(status, reason, answer);
     }
 
     /** Sends {@code response}, one of Fulcrum's own with {@code status}, and closes after it. */
@@ -315,6 +345,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         listener.stats().responded(pool, null, status, elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status, clientIp, reason);
         closeAfter(ctx.writeAndFlush(response), true);
+    }
+
+    /**
+     * The access-log line of a request Fulcrum answered without an exchange: one it could not read
+     * ({@code request} null: 400, 408, 431) or one it did not forward.
+     */
+    private void logAnswer(MessageHead request, ProxyRoute route, int status, long bytesOut, String requestId) {
+        AccessLog accessLog = listener.accessLog();
+        if (accessLog.enabled()) {
+            accessLog.log(new AccessEntry(System.currentTimeMillis(), clientIp, listener.name(),
+                    route == null ? null : route.name(), null, null,
+                    request == null ? null : request.method().name(), request == null ? null : request.target(),
+                    request == null ? null : request.version().text(), status, 0, bytesOut, 0, requestId, null, null));
+        }
     }
 
     /** The exchange's response ended; {@code lastWrite} is the write of its last part. */

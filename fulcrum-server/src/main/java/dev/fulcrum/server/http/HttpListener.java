@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ListenerRuntime;
@@ -44,6 +45,7 @@ public final class HttpListener implements ListenerRuntime {
 
     private final FulcrumConfig.Listener config;
     private final ListenerRoutes routes;
+    private final AccessLog accessLog;
     private final Transport transport;
     private final ProxyStats stats;
     private final ProxyObserver observer;
@@ -79,7 +81,7 @@ public final class HttpListener implements ListenerRuntime {
     public HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport,
                         Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
                         String instanceName) {
-        this(config, onlyPool(pool), transport, serverIdleTimeout, observer, proxyMetrics, instanceName);
+        this(config, onlyPool(pool), transport, serverIdleTimeout, observer, proxyMetrics, instanceName, AccessLog.OFF);
     }
 
     /**
@@ -91,18 +93,19 @@ public final class HttpListener implements ListenerRuntime {
      *                     requests, and the one that marks a request loop
      */
     public HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
-                        ProxyObserver observer, ProxyMetrics metrics, String instanceName) {
-        this(config, pools, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName);
+                        ProxyObserver observer, ProxyMetrics metrics, String instanceName, AccessLog accessLog) {
+        this(config, pools, transport, DEFAULT_SERVER_IDLE_TIMEOUT, observer, metrics, instanceName, accessLog);
     }
 
     private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
                          Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
-                         String instanceName) {
+                         String instanceName, AccessLog accessLog) {
         this(config, pools, transport, new BackendConnectionPool(new Bootstrap()
                 .channel(transport.socketChannelClass())
                 .resolver(transport.resolver())
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName);
+                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName,
+                accessLog);
     }
 
     /**
@@ -111,14 +114,15 @@ public final class HttpListener implements ListenerRuntime {
      * started: its client connections are built with {@link #clientInitializer()}).
      */
     HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ServerConnector connector,
-                 ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName) {
-        this(config, onlyPool(pool), transport, connector, observer, proxyMetrics, instanceName);
+                 ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName, AccessLog accessLog) {
+        this(config, onlyPool(pool), transport, connector, observer, proxyMetrics, instanceName, accessLog);
     }
 
     private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
                          ServerConnector connector, ProxyObserver observer, ProxyMetrics proxyMetrics,
-                         String instanceName) {
+                         String instanceName, AccessLog accessLog) {
         this.config = config;
+        this.accessLog = accessLog;
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
         this.routes = ListenerRoutes.of(config, pools);
@@ -150,6 +154,11 @@ public final class HttpListener implements ListenerRuntime {
 
     ListenerRoutes routes() {
         return routes;
+    }
+
+    /** Where this listener's requests are logged, when it is enabled. */
+    AccessLog accessLog() {
+        return accessLog;
     }
 
     /** For the log: "pool app", or "3 routes". */

@@ -70,6 +70,8 @@ final class MessageWriter {
     private Framing framing;
     /** For {@link Framing#LENGTH}: body bytes still to write. */
     private long remaining;
+    /** Every byte written so far (framing included, spliced bytes too): a request's bytes out are the difference. */
+    private long bytesWritten;
 
     /** A writer that writes through the whole pipeline of {@code channel} (as {@code channel.write}). */
     MessageWriter(Channel channel) {
@@ -90,6 +92,11 @@ final class MessageWriter {
     /** The channel's void promise, for writes nothing waits for. */
     ChannelPromise voidPromise() {
         return voidPromise;
+    }
+
+    /** Bytes this writer wrote so far, framing included, and the bytes of its body that went by splice. */
+    long bytesWritten() {
+        return bytesWritten;
     }
 
     /** The framing of the message being written, or null when none is (before a head, after an end). */
@@ -123,6 +130,7 @@ final class MessageWriter {
             throw e;
         }
         framing = f == Framing.NONE ? null : f;
+        bytesWritten += buf.readableBytes();
         return out.write(buf, promise);
     }
 
@@ -158,6 +166,7 @@ final class MessageWriter {
             throw e;
         }
         framing = f == Framing.NONE ? null : f;
+        bytesWritten += buf.readableBytes();
         return out.write(buf, promise);
     }
 
@@ -174,7 +183,9 @@ final class MessageWriter {
         }
         switch (framing) {
             case CHUNKED -> {
-                out.write(sizeLine(n), voidPromise);
+                ByteBuf size = sizeLine(n);
+                bytesWritten += size.readableBytes() + n + 2;
+                out.write(size, voidPromise);
                 out.write(part, voidPromise);
                 return out.write(alloc.buffer(2).writeShort(CRLF_SHORT), promise);
             }
@@ -188,9 +199,11 @@ final class MessageWriter {
                     n = (int) remaining;
                 }
                 remaining -= n;
+                bytesWritten += n;
                 return out.write(part, promise);
             }
             default -> {
+                bytesWritten += n;
                 return out.write(part, promise);
             }
         }
@@ -207,6 +220,7 @@ final class MessageWriter {
             throw new IllegalStateException(n + " body bytes written elsewhere, " + remaining + " expected (" + framing + ")");
         }
         remaining -= n;
+        bytesWritten += n;
     }
 
     /**
@@ -231,6 +245,7 @@ final class MessageWriter {
             buf = alloc.buffer(LAST_CHUNK.length + trailers.encodedLengthBound()).writeBytes(LAST_CHUNK);
             trailers.writeFields(buf);
         }
+        bytesWritten += buf.readableBytes();
         return out.write(buf, promise);
     }
 

@@ -5,6 +5,8 @@ import dev.fulcrum.core.health.RequestOutcome;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.log.AccessEntry;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
@@ -83,6 +85,13 @@ import java.net.ConnectException;
  * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
  * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
  * {@link #moveTo}); a WebSocket tunnel counts as one request until it closes.
+ *
+ * <p>{@code X-Request-Id}: the client's when valid, else a new one ({@link RequestId}), set before
+ * the head goes to a server and put on Fulcrum's own answer. The access log gets one line per
+ * request, when it ends: the response ended (its status), the tunnel opened (101), the response
+ * broke off (the status sent), Fulcrum answered ({@link #answeredByFulcrum}), or the client went
+ * away (the status sent, 499 before any). Bytes in are the head and the body parts as received
+ * (without chunked framing), bytes out what the client's {@link MessageWriter} wrote for it.
  *
  * <p>Confined to the client channel's event loop, as is every server connection it uses.
  */
@@ -203,6 +212,24 @@ final class ProxyExchange {
     private BodySplice splice;
     private final ResponseTimer responseTimer;
 
+    /** The target as the client sent it, when the route strips a prefix (the access log's path); else null. */
+    private final String sentTarget;
+    /** The index of the head's {@code X-Request-Id} field, kept or added. */
+    private final int requestIdField;
+    /** Bytes received from the client for this request: the head, then the body parts. */
+    private long bytesIn;
+    /** The client writer's count when the request started: its bytes out are the difference. */
+    private final long writtenBefore;
+    /** The status of the final response head, once it came. */
+    private int responseStatus;
+    /** The request's access-log line was made (or the log was off): one per request at most. */
+    private boolean logged;
+
+    /** The status logged for a request whose client went away before any response (nginx's). */
+    static final int CLIENT_CLOSED = 499;
+    private static final AsciiString REFERER = AsciiString.cached("referer");
+    private static final AsciiString USER_AGENT = AsciiString.cached("user-agent");
+
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString EXPECT = AsciiString.cached("expect");
     private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
@@ -230,10 +257,16 @@ final class ProxyExchange {
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
         this.hostMissing = !request.contains(HOST);
         this.expectContinue = expectsContinue(request);
+        this.bytesIn = request.storedLength() + 2L; // before any edit: as received, with the blank line
+        this.writtenBefore = front.writer().bytesWritten();
+        this.requestIdField = RequestId.ensure(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
         ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null, listener.viaName());
         if (route.stripPrefix() != null) {
-            request.setTarget(RequestPath.stripPrefix(request.target(), route.stripPrefix()));
+            sentTarget = request.target();
+            request.setTarget(RequestPath.stripPrefix(sentTarget, route.stripPrefix()));
+        } else {
+            sentTarget = null;
         }
         route.requestEdits().apply(request); // the route's word over what the proxy added
     }
@@ -297,6 +330,40 @@ final class ProxyExchange {
         return System.nanoTime() - startNanos;
     }
 
+    /** The request's {@code X-Request-Id}, as a view over its head. */
+    CharSequence requestId() {
+        return request.value(requestIdField);
+    }
+
+    /**
+     * Fulcrum answers this request itself with {@code status}, {@code bytes} written past the
+     * client's writer (see {@link FrontendHandler#sendError}): its access-log line.
+     */
+    void answeredByFulcrum(int status, long bytes) {
+        logLine(status, bytes);
+    }
+
+    /** Makes the request's access-log line, once, when the log is on. */
+    private void logLine(int status, long bytesPastWriter) {
+        if (logged) {
+            return;
+        }
+        logged = true;
+        AccessLog accessLog = listener.accessLog();
+        if (!accessLog.enabled()) {
+            return;
+        }
+        long duration = System.nanoTime() - startNanos;
+        int referer = request.indexOf(REFERER);
+        int userAgent = request.indexOf(USER_AGENT);
+        accessLog.log(new AccessEntry(System.currentTimeMillis() - duration / 1_000_000, front.clientIp(),
+                listener.name(), route.name(), pool.name(), server == null ? null : server.id(),
+                request.method().name(), sentTarget != null ? sentTarget : request.target(), request.version().text(), status, bytesIn,
+                front.writer().bytesWritten() - writtenBefore + bytesPastWriter, duration,
+                request.valueString(requestIdField), referer < 0 ? null : request.valueString(referer),
+                userAgent < 0 ? null : request.valueString(userAgent)));
+    }
+
     /** True when the next body part from the client can be written to the server now. */
     boolean wantsBody() {
         return (phase == Phase.BODY_STREAMING || phase == Phase.RESPONSE_STREAMING) && !writePending && !bodyEnded;
@@ -323,7 +390,10 @@ final class ProxyExchange {
     void sendBody(Object part) {
         boolean last = part instanceof MessageEnd;
         bodyEnded |= last;
-        bodyBytesSent |= part instanceof ByteBuf b && b.isReadable();
+        if (part instanceof ByteBuf b) {
+            bytesIn += b.readableBytes();
+            bodyBytesSent |= b.isReadable();
+        }
         writeToServer(part, () -> {
             if (!last) {
                 front.resume();
@@ -482,6 +552,7 @@ final class ProxyExchange {
         }
         responseTimer.stop();
         moveTo(Phase.RESPONSE_STREAMING);
+        responseStatus = code;
         boolean bodyFollows = !head && code != 204 && code != 304;
         // a close-delimited body is the decoder's to know: BackendHandler.reusable() refuses it at the end
         serverReusable = ForwardedHeaders.isKeepAlive(response) && !upgrade;
@@ -591,6 +662,7 @@ final class ProxyExchange {
 
     private void responseEnded() {
         moveTo(Phase.DONE);
+        logLine(responseStatus, 0);
         Channel ch = backend;
         // the whole request reached this server (a server may answer before it took all of it)
         boolean requestSent = bodyEnded && !writePending;
@@ -671,6 +743,7 @@ final class ProxyExchange {
                 retry ? "; retrying on another server if one is left" : "");
         if (phase == Phase.RESPONSE_STREAMING) {
             moveTo(Phase.FAILED);
+            logLine(responseStatus, 0); // broken off: the client got this status and part of the body
             front.closeNow();
             return;
         }
@@ -703,6 +776,7 @@ final class ProxyExchange {
         listener.stats().responded(pool.name(), server, 101, System.nanoTime() - startNanos);
         ForwardedHeaders.switchingProtocols(response);
         front.switchToTunnel(ch, response);
+        logLine(101, 0); // at the switch: the tunnel's bytes are the connection's, not the request's
         ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
         ch.pipeline().remove(BackendHandler.class);
         ch.pipeline().remove(BackendHandler.DECODER);
@@ -717,6 +791,7 @@ final class ProxyExchange {
         if (phase.isFinal()) {
             return;
         }
+        logLine(responseStarted() ? responseStatus : CLIENT_CLOSED, 0);
         moveTo(Phase.FAILED);
         responseTimer.stop();
         Channel ch = backend;

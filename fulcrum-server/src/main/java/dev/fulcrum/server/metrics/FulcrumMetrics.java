@@ -2,6 +2,7 @@ package dev.fulcrum.server.metrics;
 
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -72,6 +73,24 @@ public final class FulcrumMetrics {
 
     public ControlMetrics control() {
         return control;
+    }
+
+    /**
+     * Registers {@code fulcrum_access_log_lines_total} and {@code fulcrum_access_log_dropped_total},
+     * read from the access log's own counters at scrape time (the access log counts on its writer
+     * thread and, for a full queue, on the event loops; nothing is updated here). Once per instance.
+     */
+    public void accessLog(LongSupplier linesWritten, LongSupplier dropped) {
+        CounterWithCallback.builder()
+                .name("fulcrum_access_log_lines_total")
+                .help("Access-log lines written.")
+                .callback(cb -> cb.call(linesWritten.getAsLong()))
+                .register(prometheus);
+        CounterWithCallback.builder()
+                .name("fulcrum_access_log_dropped_total")
+                .help("Access-log lines dropped: the queue to the writer was full, or the file could not be written.")
+                .callback(cb -> cb.call(dropped.getAsLong()))
+                .register(prometheus);
     }
 
     /** Writes a scrape in the Prometheus text format 0.0.4. */

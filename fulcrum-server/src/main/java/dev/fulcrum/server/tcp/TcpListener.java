@@ -1,6 +1,7 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ConnectionLimit;
@@ -33,6 +34,8 @@ import java.util.concurrent.CompletableFuture;
  * ({@code fulcrum_connections_active}) and the bytes on its client sockets
  * ({@code fulcrum_bytes_total}, TLS records included); a TCP session has no requests to count.
  *
+ * <p>With the access log on, each connection is one line when it closes (see {@link TcpSession}).
+ *
  * <p>A graceful close stops accepting and lets sessions end on their own until the timeout, then
  * closes the rest: a TCP session has no request boundary at which to stop it earlier.
  *
@@ -47,6 +50,7 @@ public final class TcpListener implements ListenerRuntime {
     /** Null when the listener runs without metrics (tests). */
     private final ListenerMetrics metrics;
     private final ListenerConnections connections = new ListenerConnections();
+    private final AccessLog accessLog;
     private volatile ListenerSockets sockets;
 
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
@@ -55,16 +59,18 @@ public final class TcpListener implements ListenerRuntime {
 
     /** @param observer told of every connect's outcome (passive outlier detection) */
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer) {
-        this(config, pool, transport, observer, null);
+        this(config, pool, transport, observer, null, AccessLog.OFF);
     }
 
     /**
-     * @param observer told of every connect's outcome (passive outlier detection)
-     * @param metrics  where the listener's connection and byte series live; null for none
+     * @param observer  told of every connect's outcome (passive outlier detection)
+     * @param metrics   where the listener's connection and byte series live; null for none
+     * @param accessLog where each connection's line goes when it closes (when it is enabled)
      */
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
-                       ProxyMetrics metrics) {
+                       ProxyMetrics metrics, AccessLog accessLog) {
         this.config = config;
+        this.accessLog = accessLog;
         this.pool = pool;
         this.transport = transport;
         this.observer = observer;
@@ -90,7 +96,8 @@ public final class TcpListener implements ListenerRuntime {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, connections, metrics));
+                .childHandler(new TcpRelayInitializer(config, pool, transport, observer, tls, connections, metrics,
+                        accessLog));
         ListenerSockets.bind(transport, bootstrap, ConnectionLimit.of(config.name(), config.maxConnections()),
                 config.name(), config.listen()).whenComplete((bound, failure) -> {
             if (failure == null) {

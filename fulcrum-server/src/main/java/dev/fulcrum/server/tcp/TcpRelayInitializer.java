@@ -1,6 +1,7 @@
 package dev.fulcrum.server.tcp;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ListenerConnections;
@@ -35,9 +36,11 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     /** Null without metrics; else shared by all connections, like the listener's series. */
     private final ListenerMetrics metrics;
     private final ByteCounter byteCounter;
+    private final AccessLog accessLog;
 
     TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
-                        SslContext tls, ListenerConnections connections, ListenerMetrics metrics) {
+                        SslContext tls, ListenerConnections connections, ListenerMetrics metrics, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.metrics = metrics;
         this.byteCounter = metrics == null ? null
                 : new ByteCounter(n -> metrics.bytes(n, 0), n -> metrics.bytes(0, n));
@@ -67,6 +70,7 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         if (idleMillis > 0) {
             client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, observer, connections));
+        client.pipeline().addLast("session", new TcpSession(config.name(), pool, transport, observer, connections,
+                accessLog));
     }
 }

@@ -1,10 +1,13 @@
 package dev.fulcrum.server.tcp;
 
+import dev.fulcrum.server.config.RouteConfig;
 import dev.fulcrum.core.balance.Hashing;
 import dev.fulcrum.core.balance.Pick;
 import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.log.AccessEntry;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.core.health.RequestOutcome;
@@ -12,6 +15,7 @@ import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,6 +45,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>The server counts one connection and one request (its in-flight work, which a drain waits
  * for) from connect until the backend channel closes.
  *
+ * <p>With the access log on when the connection came, its line is made when the client channel
+ * closes: the server connected to (none when every try failed), the bytes the client sent and
+ * the bytes relayed to it (payload, after TLS), and how long the connection lasted.
+ *
  * <p>Not thread-safe: one per client connection, on its event loop.
  */
 final class TcpSession extends ChannelInboundHandlerAdapter {
@@ -61,8 +69,18 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     private boolean earlyEof;
     private boolean relaying;
 
+    private final AccessLog accessLog;
+    /** The access log was on when the connection came: its line is made at the close. */
+    private boolean logging;
+    private long startNanos;
+    private long bytesIn;
+    private long bytesOut;
+    /** The server the session relays to; null until connected. */
+    private Server connected;
+
     TcpSession(String listenerName, PoolRuntime pool, Transport transport, ProxyObserver observer,
-               ListenerConnections connections) {
+               ListenerConnections connections, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.listenerName = listenerName;
         this.pool = pool;
         this.transport = transport;
@@ -73,6 +91,10 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel client = ctx.channel();
+        if (accessLog.enabled()) {
+            logging = true;
+            startNanos = System.nanoTime();
+        }
         PoolRuntime.View view = pool.view(); // servers and settings of one moment, one read
         PoolSnapshot snapshot = view.snapshot();
         if (!snapshot.hasServerUp()) {
@@ -153,6 +175,10 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             return;
         }
         client.pipeline().addLast(new ByteRelay(backend));
+        if (logging) {
+            connected = server;
+            backend.pipeline().addLast(new CountRelayed()); // what the server sends is what the client gets
+        }
         backend.pipeline().addLast(new ByteRelay(client));
         relaying = true;
         for (Object msg : early) {
@@ -170,6 +196,9 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (logging && msg instanceof ByteBuf bytes) {
+            bytesIn += bytes.readableBytes();
+        }
         if (relaying) {
             ctx.fireChannelRead(msg);
         } else {
@@ -181,7 +210,24 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         early.forEach(ReferenceCountUtil::release);
         early.clear();
+        if (logging) {
+            long duration = System.nanoTime() - startNanos;
+            accessLog.log(AccessEntry.tcp(System.currentTimeMillis() - duration / 1_000_000, sourceIp(ctx.channel()),
+                    listenerName, RouteConfig.defaultName(listenerName, 1), pool.name(),
+                    connected == null ? null : connected.id(), bytesIn, bytesOut, duration));
+        }
         ctx.fireChannelInactive();
+    }
+
+    /** On the server channel, before its relay: counts the bytes relayed to the client. */
+    private final class CountRelayed extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf bytes) {
+                bytesOut += bytes.readableBytes();
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     @Override

@@ -369,7 +369,7 @@ class ConfigLoaderTest {
         Files.writeString(dir.resolve("cert.pem"), "cert");
         Files.writeString(dir.resolve("key.pem"), "key");
         String reference = Files.readString(Path.of("../docs/configuration.md"));
-        String section = reference.substring(reference.indexOf("## 16. A complete file"));
+        String section = reference.substring(reference.indexOf(". A complete file\n"));
         String yaml = section.substring(section.indexOf("```yaml\n") + 8, section.indexOf("```\n", section.indexOf("```yaml") + 7));
 
         FulcrumConfig fromReference = ConfigLoader.parse(yaml.replace("/etc/fulcrum", dir.toString()),

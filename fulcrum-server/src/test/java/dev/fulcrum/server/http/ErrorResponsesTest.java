@@ -9,14 +9,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ErrorResponsesTest {
 
     private static String encoded(HttpResponseStatus status, String reason, boolean head) {
-        return TestHeads.text(ErrorResponses.encode(ByteBufAllocator.DEFAULT, status, reason, head));
+        return TestHeads.text(ErrorResponses.encode(ByteBufAllocator.DEFAULT, status, reason, head, "req-1"));
     }
 
     @Test
-    void errorCarriesServerTypeLengthCloseAndOneLineBody() {
+    void errorCarriesServerTypeLengthCloseRequestIdAndOneLineBody() {
         assertThat(encoded(HttpResponseStatus.BAD_GATEWAY, "server 127.0.0.1:9102 closed the connection", false))
                 .isEqualTo("HTTP/1.1 502 Bad Gateway\r\nserver: fulcrum\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                        + "content-length: 61\r\nconnection: close\r\n\r\n"
+                        + "content-length: 61\r\nconnection: close\r\nx-request-id: req-1\r\n\r\n"
                         + "502 bad gateway: server 127.0.0.1:9102 closed the connection\n");
     }
 
@@ -25,7 +25,7 @@ class ErrorResponsesTest {
         assertThat(encoded(HttpResponseStatus.SERVICE_UNAVAILABLE, "no server", true))
                 .isEqualTo("HTTP/1.1 503 Service Unavailable\r\nserver: fulcrum\r\n"
                         + "content-type: text/plain; charset=utf-8\r\ncontent-length: 35\r\nconnection: close\r\n"
-                        + "retry-after: 1\r\n\r\n");
+                        + "x-request-id: req-1\r\nretry-after: 1\r\n\r\n");
     }
 
     @Test

@@ -12,10 +12,15 @@ import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.config.AccessLogConfig;
 import dev.fulcrum.server.http.ProxyExchange.Phase;
+import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ProxyObserver;
+import dev.fulcrum.server.testing.AppendedLines;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -24,12 +29,14 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -43,6 +50,8 @@ import java.util.stream.Stream;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 
 /**
  * One proxied request at a time through the real client pipeline ({@link HttpProxyInitializer}) and
@@ -57,6 +66,16 @@ class ProxyExchangeTest {
     private HttpListener listener;
     private EmbeddedServers servers;
     private EmbeddedChannel client;
+    /** Off unless a test turns it on ({@link #logTo}). */
+    private AccessLog accessLog = AccessLog.OFF;
+
+    @TempDir
+    Path tmp;
+
+    @AfterEach
+    void closeAccessLog() {
+        accessLog.close(Duration.ofSeconds(10));
+    }
 
     @AfterEach
     void close() {
@@ -300,6 +319,106 @@ class ProxyExchangeTest {
         assertThat(activeRequests()).isZero();
     }
 
+    // ---- X-Request-Id and the access log ------------------------------------------------------------
+
+    @Test
+    void theServerGetsTheClientsRequestIdOrANewOne() {
+        EmbeddedChannel s = forward(1, "GET /a HTTP/1.1\r\nHost: app\r\nX-Request-Id: client-7\r\n\r\n");
+        assertThat(received(s)).containsOnlyOnce("X-Request-Id").contains("\r\nX-Request-Id: client-7\r\n");
+        answer(s, "HTTP/1.1 204 No Content\r\n\r\n");
+        assertThat(response()).startsWith("HTTP/1.1 204 ");
+
+        send("GET /b HTTP/1.1\r\nHost: app\r\nX-Request-Id: has space\r\n\r\n");
+        assertThat(received(s)).containsOnlyOnce("X-Request-Id").containsPattern("\r\nX-Request-Id: [0-9a-f]{32}\r\n");
+    }
+
+    @Test
+    void fulcrumsOwnAnswersCarryTheRequestId() {
+        assertThat(refusing(2, "GET / HTTP/1.1\r\nHost: app\r\nX-Request-Id: client-7\r\n\r\n")).isNull();
+        assertThat(response()).startsWith("HTTP/1.1 502 ").contains("\r\nx-request-id: client-7\r\n");
+
+        close();
+        start(1);
+        send("GET / HTTP/1.1\r\nHost: app\r\nBad Header: x\r\n\r\n");
+        assertThat(response()).startsWith("HTTP/1.1 400 ").containsPattern("\r\nx-request-id: [0-9a-f]{32}\r\n");
+    }
+
+    /** The access log on, to a file: its lines as JSON, once there are {@code n}. */
+    private List<JsonNode> logTo(int n) {
+        Path file = tmp.resolve("access.log");
+        if (accessLog == AccessLog.OFF) {
+            accessLog = AccessLog.start(new AccessLogConfig(file, AccessLogConfig.Format.JSON));
+        }
+        if (n == 0) {
+            return List.of();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> AppendedLines.of(file).size() >= n);
+        ObjectMapper json = new ObjectMapper();
+        return assertDoesNotThrow(() -> {
+            List<JsonNode> out = new ArrayList<>();
+            for (String line : AppendedLines.of(file)) {
+                out.add(json.readTree(line));
+            }
+            return out;
+        });
+    }
+
+    @Test
+    void aProxiedRequestIsOneLineWithItsServerStatusAndBytes() {
+        logTo(0);
+        String request = "POST /up?x=1 HTTP/1.1\r\nHost: app\r\nUser-Agent: t/1\r\nX-Request-Id: r-1\r\n"
+                + "Content-Length: 5\r\n\r\nhello";
+        EmbeddedChannel s = forward(1, request);
+        received(s);
+        answer(s, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+        String response = response();
+
+        JsonNode line = logTo(1).getFirst();
+        assertThat(line.get("client").asText()).isEqualTo("unknown"); // an EmbeddedChannel's address is no IP
+        assertThat(line.get("listener").asText()).isEqualTo("web");
+        assertThat(line.get("route").asText()).isEqualTo("web#1");
+        assertThat(line.get("pool").asText()).isEqualTo("app");
+        assertThat(line.get("server").asText()).isEqualTo("10.0.0.1:8080");
+        assertThat(line.get("method").asText()).isEqualTo("POST");
+        assertThat(line.get("path").asText()).isEqualTo("/up?x=1");
+        assertThat(line.get("protocol").asText()).isEqualTo("HTTP/1.1");
+        assertThat(line.get("status").asInt()).isEqualTo(201);
+        assertThat(line.get("bytes_in").asLong()).isEqualTo(request.length());
+        assertThat(line.get("bytes_out").asLong()).isEqualTo(response.length());
+        assertThat(line.get("request_id").asText()).isEqualTo("r-1");
+        assertThat(line.get("user_agent").asText()).isEqualTo("t/1");
+        assertThat(line.get("referer").isNull()).isTrue();
+    }
+
+    @Test
+    void fulcrumsAnswersAndClientsThatLeaveAreOneLineEach() {
+        logTo(0);
+        assertThat(refusing(2, "GET /gone HTTP/1.1\r\nHost: app\r\n\r\n")).isNull();
+        String bad = response();
+        JsonNode refused = logTo(1).getFirst();
+        assertThat(refused.get("status").asInt()).isEqualTo(502);
+        assertThat(refused.get("server").asText()).as("the last server tried").matches("10\\.0\\.0\\.[12]:8080");
+        assertThat(refused.get("bytes_out").asLong()).isEqualTo(bad.length());
+        assertThat(bad).contains("\r\nx-request-id: " + refused.get("request_id").asText() + "\r\n");
+
+        close();
+        start(1);
+        send("GET /slow HTTP/1.1\r\nHost: app\r\n\r\n");
+        client.close(); // before any response byte
+        JsonNode left = logTo(2).get(1);
+        assertThat(left.get("status").asInt()).isEqualTo(ProxyExchange.CLIENT_CLOSED);
+        assertThat(left.get("path").asText()).isEqualTo("/slow");
+
+        close();
+        start(1);
+        send("GET / HTTP/1.1\r\nHost: app\r\nBad Header: x\r\n\r\n");
+        JsonNode unread = logTo(3).get(2);
+        assertThat(unread.get("status").asInt()).isEqualTo(400);
+        assertThat(unread.get("method").isNull()).isTrue();
+        assertThat(unread.get("server").isNull()).isTrue();
+        assertThat(unread.get("request_id").asText()).matches("[0-9a-f]{32}");
+    }
+
     // ---- the transition table -------------------------------------------------------------------
 
     /** Every transition the class comment lists, and no other. */
@@ -368,7 +487,7 @@ class ProxyExchangeTest {
         PoolRuntime pool = registry.pool("app");
         servers = new EmbeddedServers();
         listener = new HttpListener(listenerConfig, pool, null, servers, ProxyObserver.NONE, null,
-                HttpListener.DEFAULT_INSTANCE_NAME);
+                HttpListener.DEFAULT_INSTANCE_NAME, accessLog);
         client = new EmbeddedChannel(listener.clientInitializer());
         client.freezeTime(); // only advance() moves the timeouts: a pause of this thread fires none
     }

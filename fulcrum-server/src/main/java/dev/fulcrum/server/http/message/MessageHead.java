@@ -408,6 +408,14 @@ public final class MessageHead {
         return bytes[offset];
     }
 
+    /**
+     * Bytes of the start line and field lines as stored: for a head a decoder made, before any
+     * edit, its size on the wire less the blank line's two. Edits change it.
+     */
+    public int storedLength() {
+        return length;
+    }
+
     /** Number of fields not removed. */
     public int liveSize() {
         int n = 0;
@@ -571,6 +579,20 @@ public final class MessageHead {
             bytes[length++] = (byte) c;
         }
     }
+
+    /**
+     * Appends {@code v} as 16 lower-case hex digits to the field being appended: a generated
+     * identifier without a String in between.
+     */
+    public void appendHex(long v) {
+        checkPending();
+        ensure(16);
+        for (int shift = 60; shift >= 0; shift -= 4) {
+            bytes[length++] = HEX[(int) (v >>> shift) & 0xf];
+        }
+    }
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** Ends the field begun with {@link #beginField}. */
     public void endField() {
