@@ -151,6 +151,13 @@ final class DemoCommand implements Callable<Integer> {
                   for i in $(seq 1200); do curl -s -o /dev/null '%1$s/work?ms=150' & sleep 0.05; done; wait   # 60 s of CPU load: watch the pool scale out, then back in
                   curl -s %6$s/metrics | grep process_cpu_usage
                   curl -X POST 127.0.0.1:%2$d/api/v1/pools/app/servers/%5$s/drain   # out of rotation; /enable brings it back
+
+                Routes: listener web has one, web#1 -> pool app. Several services on one address,
+                e.g. api.example.com/v1/... to one pool and the rest split 90/10 with a canary:
+                  routes:
+                    - {match: {host: api.example.com, path-prefix: /v1}, pool: api, strip-prefix: true}
+                    - {pools: [{pool: web, weight: 90}, {pool: web-canary, weight: 10}]}
+                  (examples/routes.yaml runs that over these demo servers; docs/configuration.md)
                 """.formatted(lb, adminPort, urls, LOG_DIR, second, servers.getFirst());
     }
 

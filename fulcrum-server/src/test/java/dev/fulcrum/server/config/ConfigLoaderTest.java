@@ -349,6 +349,16 @@ class ConfigLoaderTest {
                 new HostPort("127.0.0.1", 9101), new HostPort("127.0.0.1", 9102), new HostPort("127.0.0.1", 9103));
     }
 
+    @Test
+    void theRoutesExampleLoads() {
+        FulcrumConfig config = ConfigLoader.load(Path.of("../examples/routes.yaml"), Map.of());
+
+        assertThat(config.listeners().getFirst().routes()).extracting(RouteConfig::name)
+                .containsExactly("api", "moved", "site");
+        assertThat(config.listeners().getFirst().routes().getLast().destination()).isEqualTo(new RouteConfig.Split(
+                List.of(new RouteConfig.PoolWeight("web", 90), new RouteConfig.PoolWeight("web-canary", 10))));
+    }
+
     /** The README's HA pair: the same listeners and pools, priorities 150 and 100. */
     @Test
     void theHaPairExamplesLoadAndDifferOnlyInNameAndPriority() {
