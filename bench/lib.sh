@@ -87,6 +87,100 @@ nginx_proxy_config() {
 CFG
 }
 
+# --- routes (bench/run.sh -W routes): N pools b1..bN, each of the same servers, so that only
+# the routing differs from the one-pool configurations above. Host routes: h1.example.com ..
+# hN.example.com to b1..bN; path-prefix routes: /p1/ .. /pN/ to b1..bN. A request no route takes
+# gets an error status (HAProxy 503, nginx and Fulcrum 404), never a pool, so a load that is not
+# routed where meant shows as errors.
+
+# haproxy_routes_config N HOSTS_BIND MAP_BIND PATHS_BIND MAP_FILE SERVER...: three frontends of the
+# global and defaults of haproxy_config: N `acl hI hdr(host) -i hI.example.com` + `use_backend bI
+# if hI` (rules tried in order); the same as one map file (`use_backend
+# %[req.hdr(host),lower,map(MAP_FILE)]`, a tree lookup), written to MAP_FILE; N `acl pI path_beg
+# /pI/` + `use_backend bI if pI`.
+haproxy_routes_config() {
+  local n=$1 hosts=$2 map=$3 paths=$4 map_file=$5 i j s; shift 5
+  haproxy_config "$hosts" "$@" | sed '/^frontend web$/,$d'
+  for ((i = 1; i <= n; i++)); do echo "h$i.example.com b$i"; done > "$map_file"
+  echo "frontend hosts"
+  echo "  bind $hosts"
+  for ((i = 1; i <= n; i++)); do echo "  acl h$i hdr(host) -i h$i.example.com"; done
+  for ((i = 1; i <= n; i++)); do echo "  use_backend b$i if h$i"; done
+  echo "frontend hosts-map"
+  echo "  bind $map"
+  echo "  use_backend %[req.hdr(host),lower,map($map_file)]"
+  echo "frontend paths"
+  echo "  bind $paths"
+  for ((i = 1; i <= n; i++)); do echo "  acl p$i path_beg /p$i/"; done
+  for ((i = 1; i <= n; i++)); do echo "  use_backend b$i if p$i"; done
+  for ((i = 1; i <= n; i++)); do
+    echo "backend b$i"
+    echo "  balance roundrobin"
+    j=0
+    for s in "$@"; do j=$((j + 1)); echo "  server s$j $s"; done
+  done
+}
+
+# nginx_routes_config N DIR HOSTS_LISTEN PATHS_LISTEN SERVER...: the workers and upstream
+# keep-alive of nginx_proxy_config, N upstreams; on HOSTS_LISTEN N `server { server_name
+# hI.example.com; location / {...} }` (a hash lookup of the Host) and a default server answering
+# 404; on PATHS_LISTEN one server with N `location /pI/` (a prefix tree) and `location /` answering 404.
+nginx_routes_config() {
+  local n=$1 dir=$2 hosts=$3 paths=$4 i s; shift 4
+  nginx_common "$dir"
+  echo "worker_processes 2;"
+  echo "http {"
+  nginx_http_common "$dir"
+  echo "  proxy_http_version 1.1;"
+  echo "  proxy_set_header Connection \"\";"
+  echo "  proxy_max_temp_file_size 0;"
+  for ((i = 1; i <= n; i++)); do
+    echo -n "  upstream b$i {"
+    for s in "$@"; do echo -n " server $s;"; done
+    echo " keepalive 64; }"
+  done
+  echo "  server { listen $hosts default_server; return 404; }"
+  for ((i = 1; i <= n; i++)); do
+    echo "  server { listen $hosts; server_name h$i.example.com; location / { proxy_pass http://b$i; } }"
+  done
+  echo "  server {"
+  echo "    listen $paths;"
+  echo "    location / { return 404; }"
+  for ((i = 1; i <= n; i++)); do echo "    location /p$i/ { proxy_pass http://b$i; }"; done
+  echo "  }"
+  echo "}"
+}
+
+# fulcrum_routes_config N ADMIN HOSTS_LISTEN PATHS_LISTEN SERVER...: listener `hosts` with N routes
+# `match: {host: hI.example.com}` (a hash lookup of the host), listener `paths` with N routes
+# `match: {path-prefix: /pI/}` (no host: tried in order), no catch-all (404); health checks off.
+fulcrum_routes_config() {
+  local n=$1 admin=$2 hosts=$3 paths=$4 i s; shift 4
+  echo "name: bench-routes"
+  echo "admin:"
+  echo "  listen: $admin"
+  echo "listeners:"
+  echo "  - name: hosts"
+  echo "    listen: $hosts"
+  echo "    protocol: http"
+  echo "    routes:"
+  for ((i = 1; i <= n; i++)); do echo "      - {match: {host: h$i.example.com}, pool: b$i}"; done
+  echo "  - name: paths"
+  echo "    listen: $paths"
+  echo "    protocol: http"
+  echo "    routes:"
+  for ((i = 1; i <= n; i++)); do echo "      - {match: {path-prefix: /p$i/}, pool: b$i}"; done
+  echo "pools:"
+  for ((i = 1; i <= n; i++)); do
+    echo "  - name: b$i"
+    echo "    algorithm: round-robin"
+    echo "    servers:"
+    for s in "$@"; do echo "      - address: $s"; done
+    echo "    health-check:"
+    echo "      type: none"
+  done
+}
+
 # tree_pids PID: the process and all its descendants, one PID a line, from /proc.
 tree_pids() {
   cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '

@@ -5,8 +5,9 @@
 #   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t WRK_THREADS] [-w WARMUP_SECONDS] [-T "TARGETS"]
 #                [-W "WORKLOADS"] [-R RATE] [-n IDLE_CONNECTIONS] [-s STARTUP_RUNS]
 #
-# Workloads (-W): keepalive newconn rate idle startup (all by default). Every target sits in front
-# of the same 3 backends (one nginx, 127.0.0.1:9201..9203). For each round, row and target, the
+# Workloads (-W): keepalive newconn rate idle startup (all by default), and routes (only when named:
+# 1 route against 200 host routes and 200 path-prefix routes). Every target sits in front of the
+# same 3 backends (one nginx, 127.0.0.1:9201..9203). For each round, row and target, the
 # load runs once; targets are interleaved so drift on a shared machine hits them alike. The tables
 # show the median over rounds, and the proxy's CPU time per request read from /proc (its whole
 # process tree: nginx and HAProxy workers, all JVM threads).
@@ -21,6 +22,7 @@ CONNECTIONS=50
 WRK_THREADS=1
 TARGETS="direct haproxy nginx fulcrum"
 WORKLOADS="keepalive newconn rate idle startup"
+KNOWN_WORKLOADS="keepalive newconn rate idle startup routes"
 RATE=5000            # requests per second of the fixed-rate row
 IDLE_CONNECTIONS=5000
 STARTUP_RUNS=3
@@ -31,7 +33,7 @@ FULCRUM_JAVA_OPTS=${FULCRUM_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:
 FULCRUM_STARTUP_JAVA_OPTS=${FULCRUM_STARTUP_JAVA_OPTS:--XX:ActiveProcessorCount=2}
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   echo "defaults: -d $DURATION -r $ROUNDS -c $CONNECTIONS -t $WRK_THREADS -w $WARMUP -T \"$TARGETS\"" \
        "-W \"$WORKLOADS\" -R $RATE -n $IDLE_CONNECTIONS -s $STARTUP_RUNS"
 }
@@ -57,7 +59,7 @@ done
 ((DURATION <= 60 && ROUNDS <= 10 && WARMUP <= 60 && RATE <= 50000 && IDLE_CONNECTIONS <= 9000 && STARTUP_RUNS <= 10)) ||
   { echo "bench: at most -d 60, -r 10, -w 60, -R 50000, -n 9000 and -s 10, to keep the run bounded" >&2; exit 2; }
 for w in $WORKLOADS; do
-  [[ " keepalive newconn rate idle startup " == *" $w "* ]] || { echo "bench: unknown workload $w (known: keepalive newconn rate idle startup)" >&2; exit 2; }
+  [[ " $KNOWN_WORKLOADS " == *" $w "* ]] || { echo "bench: unknown workload $w (known: $KNOWN_WORKLOADS)" >&2; exit 2; }
 done
 has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 
@@ -67,9 +69,24 @@ source bench/lib.sh
 
 # Ports: backends 9201..9203; proxies haproxy 9211, nginx 9212, fulcrum 9213 (+ admin 9214),
 # fulcrum-splice 9215 (+ admin 9216: Fulcrum on epoll with splice on, not in the default targets); the
-# instances started for the start-up time 9221, 9222, 9223 (+ admin 9224).
+# instances started for the start-up time 9221, 9222, 9223 (+ admin 9224); the routes instances
+# (-W routes) 9231.. (below).
 declare -A PORT=([direct]=9201 [haproxy]=9211 [nginx]=9212 [fulcrum]=9213 [fulcrum-splice]=9215)
 declare -A STARTUP_PORT=([haproxy]=9221 [nginx]=9222 [fulcrum]=9223)
+# The routes workload: each proxy's own one-route target above (its pool takes everything: HAProxy's
+# default_backend, nginx's one server and location /, Fulcrum's `pool:`) against one more instance
+# per proxy, routes-TARGET, with ROUTE_COUNT pools and a listener (frontend, server) per way of
+# routing: `hosts` (ROUTE_COUNT host routes), HAProxy's `hosts-map` (the same in a map file) and
+# `paths` (ROUTE_COUNT path-prefix routes). Every row sends the same request, to the last route
+# of both kinds, so that a routing that tries routes in order pays the most, and only the
+# configuration differs between the rows.
+ROUTE_COUNT=200
+ROUTE_HOST=h$ROUTE_COUNT.example.com
+ROUTE_PATH=/p$ROUTE_COUNT/tiny.txt
+declare -A ROUTE_CONFIGS=([haproxy]="1 hosts hosts-map paths" [nginx]="1 hosts paths" [fulcrum]="1 hosts paths")
+declare -A ROUTE_PORT=([haproxy hosts]=9231 [haproxy hosts-map]=9235 [haproxy paths]=9241
+                       [nginx hosts]=9232 [nginx paths]=9242 [fulcrum hosts]=9233 [fulcrum paths]=9243)
+ROUTE_ADMIN_PORT=9234
 # The wrk rows: keep-alive to each path, and a new connection per request (wrk reconnects after
 # every response to "Connection: close"; each of its requests is a connection).
 ROWS=()
@@ -105,17 +122,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 9201 9202 9203 9211 9212 9213 9214 9215 9216 9221 9222 9223 9224; do
+for p in 9201 9202 9203 9211 9212 9213 9214 9215 9216 9221 9222 9223 9224 9231 9232 9233 9234 9235 9241 9242 9243; do
   if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
 done
 
-# Waits until GET /tiny.txt on the port answers 200, while the process lives; polls every
-# INTERVAL seconds (default 0.1), for at most 20 s.
-await_ready() {
-  local port=$1 pid=$2 interval=${3:-0.1} deadline=$((SECONDS + 20))
+# http_code PORT PATH [HOST]: the status of GET PATH on 127.0.0.1:PORT (with that Host), 000 for none
+http_code() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 1 ${3:+-H "Host: $3"} "http://127.0.0.1:$1$2" || true
+}
+
+# Waits until GET PATH (default /tiny.txt; with Host HOST if given) on the port answers 200, while
+# the process lives; polls every INTERVAL seconds (default 0.1), for at most 20 s.
+await_ready() { # PORT PID [INTERVAL [PATH [HOST]]]
+  local port=$1 pid=$2 interval=${3:-0.1} path=${4:-/tiny.txt} host=${5:-} deadline=$((SECONDS + 20))
   while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null || return 1
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/tiny.txt" || true) == 200 ]] && return 0
+    [[ $(http_code "$port" "$path" "$host") == 200 ]] && return 0
     sleep "$interval"
   done
   return 1
@@ -124,6 +146,7 @@ await_ready() {
 # --- backends: one nginx, 3 servers ----------------------------------------------------------
 mkdir -p "$work/www" "$work/backends" "$work/logs"
 printf 'hello from a backend\n' > "$work/www/tiny.txt"
+mkdir -p "$work/www${ROUTE_PATH%/*}" && cp "$work/www/tiny.txt" "$work/www$ROUTE_PATH" # what the routes rows ask for
 head -c 1048576 /dev/zero | tr '\0' 'x' > "$work/www/1mib.bin"
 
 {
@@ -249,6 +272,64 @@ for t in $TARGETS; do
   fi
 done
 
+# --- the routes instances (-W routes) --------------------------------------------------------
+# start_routes TARGET: starts routes-TARGET (configurations in bench/lib.sh), PID in PID[routes-TARGET].
+start_routes() {
+  local t=$1 name=routes-$1 d=$work/routes-$1 servers=(127.0.0.1:9201 127.0.0.1:9202 127.0.0.1:9203)
+  mkdir -p "$d"
+  case $t in
+    haproxy)
+      haproxy_routes_config "$ROUTE_COUNT" "127.0.0.1:${ROUTE_PORT[haproxy hosts]}" "127.0.0.1:${ROUTE_PORT[haproxy hosts-map]}" \
+        "127.0.0.1:${ROUTE_PORT[haproxy paths]}" "$d/hosts.map" "${servers[@]}" > "$d/haproxy.cfg"
+      "$HAPROXY" -db -f "$d/haproxy.cfg" >"$work/logs/$name.log" 2>&1 & ;;
+    nginx)
+      nginx_routes_config "$ROUTE_COUNT" "$d" "127.0.0.1:${ROUTE_PORT[nginx hosts]}" "127.0.0.1:${ROUTE_PORT[nginx paths]}" \
+        "${servers[@]}" > "$d/nginx.conf"
+      "$NGINX" -p "$d" -c "$d/nginx.conf" >"$work/logs/$name.log" 2>&1 & ;;
+    fulcrum)
+      fulcrum_routes_config "$ROUTE_COUNT" "127.0.0.1:$ROUTE_ADMIN_PORT" "127.0.0.1:${ROUTE_PORT[fulcrum hosts]}" \
+        "127.0.0.1:${ROUTE_PORT[fulcrum paths]}" "${servers[@]}" > "$d/fulcrum.yaml"
+      JAVA_OPTS=$FULCRUM_JAVA_OPTS ./fulcrum run -c "$d/fulcrum.yaml" >"$work/logs/$name.log" 2>&1 & ;;
+  esac
+  PID[$name]=$!
+}
+
+# route_target TARGET CONFIG: "PORT PID" of what serves that configuration (1: the target itself)
+route_target() {
+  if [[ $2 == 1 ]]; then echo "${PORT[$1]} ${PID[$1]}"; else echo "${ROUTE_PORT[$1 $2]} ${PID[routes-$1]}"; fi
+}
+
+# Each routed listener must answer the rows' request with 200, and refuse one that no route takes
+# (hosts: another host; paths: /tiny.txt, which the backends do serve), or it would measure a
+# routing that does not happen; its rows then say failed.
+declare -A ROUTE_FAILED=()
+if has routes; then
+  echo "bench: routes: 1 route against $ROUTE_COUNT; every row asks for $ROUTE_PATH with Host: $ROUTE_HOST" >&2
+  for t in $TARGETS; do
+    [[ -n ${ROUTE_CONFIGS[$t]:-} && -z ${FAILED[$t]:-} ]] || continue # direct and fulcrum-splice have no routes rows
+    start_routes "$t"
+    for c in ${ROUTE_CONFIGS[$t]}; do
+      read -r port pid <<<"$(route_target "$t" "$c")"
+      if ! await_ready "$port" "$pid" 0.1 "$ROUTE_PATH" "$ROUTE_HOST"; then
+        echo "bench: $t $c on 127.0.0.1:$port did not answer $ROUTE_PATH for $ROUTE_HOST with 200 (got $(http_code "$port" "$ROUTE_PATH" "$ROUTE_HOST")); its row will say failed. Its log:" >&2
+        tail -n 5 "$work/logs/$([[ $c == 1 ]] && echo "$t" || echo "routes-$t").log" >&2 || true
+        ROUTE_FAILED[$t $c]=1
+        continue
+      fi
+      case $c in
+        1) printf '  %-8s %-9s :%s  %s for %s: 200\n' "$t" "$c" "$port" "$ROUTE_PATH" "$ROUTE_HOST" >&2; continue ;;
+        paths) other="/tiny.txt for $ROUTE_HOST"; code=$(http_code "$port" /tiny.txt "$ROUTE_HOST") ;;
+        *) other="$ROUTE_PATH for h$((ROUTE_COUNT + 1)).example.com"; code=$(http_code "$port" "$ROUTE_PATH" "h$((ROUTE_COUNT + 1)).example.com") ;;
+      esac
+      printf '  %-8s %-9s :%s  %s for %s: 200; %s (no route): %s\n' "$t" "$c" "$port" "$ROUTE_PATH" "$ROUTE_HOST" "$other" "$code" >&2
+      if [[ $code == 200 ]]; then
+        echo "bench: $t $c answered 200 where no route should take the request; its row will say failed" >&2
+        ROUTE_FAILED[$t $c]=1
+      fi
+    done
+  done
+fi
+
 # --- measuring -------------------------------------------------------------------------------
 # The paced and idle clients (bench/HttpLoad.java), compiled once on the JDK ./fulcrum runs on
 if has rate || has idle; then
@@ -269,32 +350,59 @@ to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/^[0-9.]+/, "", u); x = v + 0;
 
 results=$work/results.tsv # target row round rps p50 p99 requests errors cpu_us_per_req
 rate_results=$work/rate.tsv # target round requests errors rate p50 p99 p99.9 p99.99 max cpu_us_per_req
+route_results=$work/routes.tsv # target config round rps p50 p99 requests errors cpu_us_per_req
 : > "$results"
 : > "$rate_results"
+: > "$route_results"
 
-measure() { # target row round
-  local t=$1 row=$2 round=$3 out before after requests rps p50 p99 errors cpu
-  if [[ -n ${FAILED[$t]:-} ]]; then return; fi
-  before=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
-  # shellcheck disable=SC2046 # row_args is split into wrk's arguments on purpose
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency $(row_args "$row") \
-        "http://127.0.0.1:${PORT[$t]}$(row_path "$row")" 2>&1) || true
-  after=$([[ $t == direct ]] && echo 0 || tree_ticks "${PID[$t]}")
+# wrk_once URL TREE_PID [WRK_ARGS...]: one wrk run of DURATION s; prints "req/s p50_ms p99_ms requests
+# errors cpu_us_per_req" tab-separated, the CPU that of TREE_PID's process tree (0 without one), or
+# nothing when wrk got no answer.
+wrk_once() {
+  local url=$1 pid=$2 out before after requests rps p50 p99 errors; shift 2
+  before=$([[ -z $pid ]] && echo 0 || tree_ticks "$pid")
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "$@" "$url" 2>&1) || true
+  after=$([[ -z $pid ]] && echo 0 || tree_ticks "$pid")
   requests=$(awk '/requests in/ {print $1; exit}' <<<"$out")
   rps=$(awk '/^Requests\/sec/ {print $2; exit}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2; exit}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/[^0-9 ]/, " "); n += $1 + $2 + $3 + $4} END {print n + 0}' <<<"$out")
-  if [[ -z $requests || $requests == 0 || -z $rps ]]; then
+  [[ -n $requests && $requests != 0 && -n $rps ]] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$requests" "$errors" \
+    "$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')"
+}
+
+measure() { # target row round
+  local t=$1 row=$2 round=$3 line rps p50 p99 requests errors cpu
+  if [[ -n ${FAILED[$t]:-} ]]; then return; fi
+  # shellcheck disable=SC2046 # row_args is split into wrk's arguments on purpose
+  line=$(wrk_once "http://127.0.0.1:${PORT[$t]}$(row_path "$row")" "$([[ $t == direct ]] || echo "${PID[$t]}")" $(row_args "$row"))
+  if [[ -z $line ]]; then
     printf '  %-8s %-18s round %d: failed\n' "$t" "$row" "$round" >&2
     printf '%s\t%s\t%s\tfailed\n' "$t" "$row" "$round" >> "$results"
     return
   fi
-  cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$row" "$round" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
-    "$requests" "$errors" "$cpu" >> "$results"
-  printf '  %-8s %-18s round %d: %10s req/s  p50 %s  p99 %s  errors %s  cpu %s us/req\n' \
+  IFS=$'\t' read -r rps p50 p99 requests errors cpu <<<"$line"
+  cpu=$(awk -v c="$cpu" 'BEGIN { printf "%.1f", c }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$row" "$round" "$rps" "$p50" "$p99" "$requests" "$errors" "$cpu" >> "$results"
+  printf '  %-8s %-18s round %d: %10s req/s  p50 %s ms  p99 %s ms  errors %s  cpu %s us/req\n' \
     "$t" "$row" "$round" "$rps" "$p50" "$p99" "$errors" "$cpu" >&2
+}
+
+# A routes row: the rows' request (ROUTE_PATH, Host: ROUTE_HOST) keep-alive through one configuration.
+measure_route() { # target config round
+  local t=$1 c=$2 round=$3 port pid line
+  [[ -n ${ROUTE_FAILED[$t $c]:-} ]] && return
+  read -r port pid <<<"$(route_target "$t" "$c")"
+  line=$(wrk_once "http://127.0.0.1:$port$ROUTE_PATH" "$pid" -H "Host: $ROUTE_HOST")
+  if [[ -z $line ]]; then
+    printf '  %-8s routes %-9s round %d: failed\n' "$t" "$c" "$round" >&2
+    return
+  fi
+  printf '%s\t%s\t%s\t%s\n' "$t" "$c" "$round" "$line" >> "$route_results"
+  awk -F'\t' -v t="$t" -v c="$c" -v r="$round" '{ printf "  %-8s routes %-9s round %d: %10s req/s  p50 %s ms  p99 %s ms  errors %s  cpu %s us/req\n",
+    t, c, r, $1, $2, $3, $5, $6 }' <<<"$line" >&2
 }
 
 # The fixed-rate row: RATE requests/s of /tiny.txt over CONNECTIONS keep-alive connections for
@@ -386,12 +494,30 @@ if ((${#WARM_ROWS[@]})); then
     done
   done
 fi
-if ((${#ROWS[@]})) || has rate; then
+if has routes; then
+  echo "bench: warming up each routes configuration for $WARMUP s" >&2
+  for t in $TARGETS; do
+    for c in ${ROUTE_CONFIGS[$t]:-}; do
+      [[ -n ${FAILED[$t]:-} || -n ${ROUTE_FAILED[$t $c]:-} ]] && continue
+      read -r port pid <<<"$(route_target "$t" "$c")"
+      wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -H "Host: $ROUTE_HOST" "http://127.0.0.1:$port$ROUTE_PATH" >/dev/null 2>&1 || true
+    done
+  done
+fi
+if ((${#ROWS[@]})) || has rate || has routes; then
   for ((round = 1; round <= ROUNDS; round++)); do
     echo "bench: round $round of $ROUNDS" >&2
     for row in "${ROWS[@]}"; do
       for t in $TARGETS; do measure "$t" "$row" "$round"; done
     done
+    # A target's configurations one after the other, so that its routing cost is read seconds
+    # apart; in reverse order every other round, so that a drift within the round (a JIT still
+    # compiling, the machine's load) does not always fall on the same side of the difference.
+    if has routes; then for t in $TARGETS; do
+      configs=(${ROUTE_CONFIGS[$t]:-})
+      ((round % 2)) || configs=($(printf '%s\n' "${configs[@]}" | tac))
+      for c in "${configs[@]}"; do [[ -n ${FAILED[$t]:-} ]] || measure_route "$t" "$c" "$round"; done
+    done; fi
     if has rate; then for t in $TARGETS; do measure_rate "$t" "$round"; done; fi
   done
   for t in $TARGETS; do [[ -n ${FAILED[$t]:-} ]] || RSS_LOADED[$t]=$(tree_rss_kib "$(target_pid "$t")"); done
@@ -409,6 +535,29 @@ col() { # target row column -> median over rounds that did not fail
 rate_col() { # target column -> median over rounds
   awk -F'\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$rate_results" | median
 }
+route_col() { # target config column -> median over rounds
+  awk -F'\t' -v t="$1" -v c="$2" -v k="$3" '$1 == t && $2 == c { print $k }' "$route_results" | median
+}
+# route_cost TARGET CONFIG: the median over rounds of (CPU/req of CONFIG - CPU/req of 1 route), each
+# round's pair read seconds apart
+route_cost() {
+  awk -F'\t' -v t="$1" -v c="$2" '$1 == t && $2 == "1" { one[$3] = $9 } $1 == t && $2 == c { this[$3] = $9 }
+    END { for (r in this) if (r in one) printf "%.2f\n", this[r] - one[r] }' "$route_results" | median
+}
+# How each proxy is configured for each routes row, as the table says it
+declare -A ROUTE_HOW=(
+  [haproxy 1]='`default_backend app`'
+  [haproxy hosts]="$ROUTE_COUNT × \`acl hN hdr(host) -i hN.example.com\` + \`use_backend bN if hN\`"
+  [haproxy hosts-map]="\`use_backend %[req.hdr(host),lower,map(hosts.map)]\`, $ROUTE_COUNT lines \`hN.example.com bN\`"
+  [haproxy paths]="$ROUTE_COUNT × \`acl pN path_beg /pN/\` + \`use_backend bN if pN\`"
+  [nginx 1]='one `server`, `location /`'
+  [nginx hosts]="$ROUTE_COUNT × \`server { server_name hN.example.com; location / }\` + a default server (404)"
+  [nginx paths]="one \`server\`, $ROUTE_COUNT × \`location /pN/\` + \`location /\` (404)"
+  [fulcrum 1]='`pool: app` (no matching)'
+  [fulcrum hosts]="$ROUTE_COUNT routes \`match: {host: hN.example.com}\`"
+  [fulcrum paths]="$ROUTE_COUNT routes \`match: {path-prefix: /pN/}\`"
+)
+declare -A ROUTE_LABEL=([1]="1" [hosts]="$ROUTE_COUNT hosts" [hosts-map]="$ROUTE_COUNT hosts" [paths]="$ROUTE_COUNT path prefixes")
 mib() { [[ -n ${1:-} ]] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || echo "-"; }
 
 table=$work/table.md
@@ -432,6 +581,25 @@ table=$work/table.md
         errors=$(awk -F'\t' -v t="$t" -v p="$row" '$1 == t && $2 == p && $4 != "failed" { n += $8 } END { print n + 0 }' "$results")
         printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' "$t" "$row" "$rps" "$(col "$t" "$row" 5)" \
           "$(col "$t" "$row" 6)" "$ratio" "$errors" "$cpu" "$cpu_mib"
+      done
+    done
+    echo
+  fi
+  if has routes; then
+    echo "Routes: GET $ROUTE_PATH with Host: $ROUTE_HOST (the last of $ROUTE_COUNT host routes and of $ROUTE_COUNT path-prefix routes), keep-alive, wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s after ${WARMUP}s of warm-up per configuration;" \
+         "1 route = the target of the rows above (one pool for everything); the $ROUTE_COUNT-route configurations run in one more instance per proxy, $ROUTE_COUNT pools (b1..b$ROUTE_COUNT) of the same 3 backends." \
+         "Routing cost = median over rounds of (CPU µs/req of the configuration − CPU µs/req of 1 route in the same round)."
+    echo
+    echo "| target | routes | configured as | req/s | p50 ms | p99 ms | errors | proxy CPU µs/req | routing cost µs/req |"
+    echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for t in $TARGETS; do
+      for c in ${ROUTE_CONFIGS[$t]:-}; do
+        rps=$(route_col "$t" "$c" 4)
+        if [[ -z $rps ]]; then echo "| $t | ${ROUTE_LABEL[$c]} | ${ROUTE_HOW[$t $c]} | failed | | | | | |"; continue; fi
+        errors=$(awk -F'\t' -v t="$t" -v c="$c" '$1 == t && $2 == c { n += $8 } END { print n + 0 }' "$route_results")
+        cost=$([[ $c == 1 ]] && echo "—" || route_cost "$t" "$c" | xargs -r printf '%.1f')
+        printf '| %s | %s | %s | %.0f | %.2f | %.2f | %s | %.1f | %s |\n' "$t" "${ROUTE_LABEL[$c]}" "${ROUTE_HOW[$t $c]}" "$rps" \
+          "$(route_col "$t" "$c" 5)" "$(route_col "$t" "$c" 6)" "$errors" "$(route_col "$t" "$c" 9)" "${cost:--}"
       done
     done
     echo
