@@ -228,8 +228,9 @@ public final class FulcrumServer {
      * Applies a reloaded, already validated config, as one command on the control thread, and
      * waits for it ({@link RunningConfig#reload}): pools first (new servers are checked before
      * traffic, dropped ones drain), then listeners — an unchanged listener keeps its socket and its
-     * connections; a changed one is replaced (the old one stops accepting and drains); a removed
-     * one drains; a new one binds.
+     * connections, and so does one whose routes alone changed (it takes them in place); another
+     * changed one is replaced (the old one stops accepting and drains); a removed one drains; a
+     * new one binds.
      *
      * @throws StartException when a new or changed listener cannot bind; the others stay applied
      * @throws IllegalStateException when stopping, or when the reload could not be applied

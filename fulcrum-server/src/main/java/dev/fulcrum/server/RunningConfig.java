@@ -22,7 +22,8 @@ import java.util.concurrent.CompletionException;
 /**
  * The config in force and the listeners built from it. A reload replaces both as one command on
  * the control thread: the pools ({@link Registry#applyPools}), then the listeners — an unchanged
- * one keeps its socket and its connections, a changed one is replaced (the old one stops
+ * one keeps its socket and its connections, one whose routes alone changed takes them in place
+ * ({@link ListenerRuntime#reconfigure}), another changed one is replaced (the old one stops
  * accepting and drains), a removed one drains, a new one binds — then the config, then the
  * {@link PoolEvent.ConfigReloaded} event; a changed {@code access-log} section is handed to the
  * {@link AccessLog}, whose writer switches file or format between two batches. So a reload is
@@ -130,9 +131,13 @@ final class RunningConfig {
         List<Bound> kept = new ArrayList<>();
         List<Bound> dropped = new ArrayList<>();
         for (Bound b : bound) {
-            if (b.entry().equals(wanted.get(b.runtime().name()))) {
+            Listener now = wanted.get(b.runtime().name());
+            if (b.entry().equals(now)) {
                 wanted.remove(b.runtime().name());
                 kept.add(b);
+            } else if (now != null && b.runtime().reconfigure(now)) {
+                wanted.remove(b.runtime().name()); // new routes, same socket and connections
+                kept.add(new Bound(b.runtime(), now));
             } else {
                 dropped.add(b);
             }

@@ -120,6 +120,26 @@ class RunningConfigTest {
     }
 
     @Test
+    void aListenerWhoseRoutesAloneChangedTakesThemInPlace() {
+        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        List<ListenerRuntime> before = running.listeners();
+        FulcrumConfig next = SimulatedRegistry.parse(CONFIG.replace(
+                "- {name: web, listen: 127.0.0.1:8080, pool: app}",
+                "- {name: web, listen: 127.0.0.1:8080, routes: [{name: all, pool: app}]}").replace(
+                "- {name: api, listen: 127.0.0.1:8081, pool: app}",
+                "- {name: api, listen: 127.0.0.1:8081, max-connections: 10, routes: [{name: all, pool: app}]}"));
+
+        running.reload(next);
+
+        assertThat(running.listeners().getFirst()).as("web: same socket, new routes").isSameAs(before.getFirst());
+        assertThat(((FakeListener) before.getFirst()).reconfiguredTo).isEqualTo(next.listeners().getFirst());
+        assertThat(before.getFirst().isAccepting()).isTrue();
+        assertThat(running.listeners().get(1)).as("api changed more than its routes: replaced")
+                .isNotSameAs(before.get(1));
+        assertThat(built).extracting(FakeListener::name).containsExactly("api");
+    }
+
+    @Test
     void aListenerThatCannotBindFailsTheReloadInOneLineAndTheRestStaysApplied() {
         RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
         FulcrumConfig next = SimulatedRegistry.parse(NEXT);
@@ -244,6 +264,8 @@ class RunningConfigTest {
         private final Listener entry;
         private volatile boolean accepting;
         private volatile Duration drainedFor;
+        /** The entry a reload handed over in place, or null. */
+        private volatile Listener reconfiguredTo;
 
         FakeListener(Listener entry) {
             this.entry = entry;
@@ -262,6 +284,15 @@ class RunningConfigTest {
             }
             accepting = true;
             return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public boolean reconfigure(Listener next) {
+            if (!entry.differsOnlyInRoutes(next)) {
+                return false;
+            }
+            reconfiguredTo = next;
+            return true;
         }
 
         @Override

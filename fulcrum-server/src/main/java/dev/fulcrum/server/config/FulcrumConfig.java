@@ -87,6 +87,16 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
             routes = List.copyOf(routes);
         }
 
+        /**
+         * True when {@code other} is this listener with other routes (and the {@code pool} they
+         * come from) only: what a running listener can take without a new socket.
+         */
+        public boolean differsOnlyInRoutes(Listener other) {
+            return new Listener(name, listen, protocol, other.pool, tls, maxConnections, idleTimeout,
+                    requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, other.routes)
+                    .equals(other);
+        }
+
         /** A listener sending everything to {@code pool}: over http, through its one route {@code NAME#1}. */
         public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,
                         Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes,

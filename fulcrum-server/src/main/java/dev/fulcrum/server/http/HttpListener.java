@@ -43,8 +43,11 @@ public final class HttpListener implements ListenerRuntime {
     /** How long an idle pooled server connection is kept. */
     public static final Duration DEFAULT_SERVER_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
-    private final FulcrumConfig.Listener config;
-    private final ListenerRoutes routes;
+    /** Replaced with the routes by a reload that changes only them ({@link #reconfigure}). */
+    private volatile FulcrumConfig.Listener config;
+    private volatile ListenerRoutes routes;
+    /** The running pools by name, for routes built on a reload. */
+    private final Function<String, PoolRuntime> pools;
     private final AccessLog accessLog;
     private final Transport transport;
     private final ProxyStats stats;
@@ -125,6 +128,7 @@ public final class HttpListener implements ListenerRuntime {
         this.accessLog = accessLog;
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
+        this.pools = pools;
         this.routes = ListenerRoutes.of(config, pools);
         this.transport = transport;
         // a listener built alone (tests) counts into metrics of its own, the same way
@@ -154,6 +158,23 @@ public final class HttpListener implements ListenerRuntime {
 
     ListenerRoutes routes() {
         return routes;
+    }
+
+    /**
+     * A reload that changes only this listener's routes swaps them in place: the socket and the
+     * open connections stay; each request after the swap is routed by the new table, each one
+     * before it finishes on its old route (a request never sees half of each).
+     */
+    @Override
+    public boolean reconfigure(FulcrumConfig.Listener next) {
+        if (!config.differsOnlyInRoutes(next)) {
+            return false;
+        }
+        ListenerRoutes built = ListenerRoutes.of(next, pools);
+        config = next;
+        routes = built;
+        log.info("listener {}: routes replaced by the reloaded config ({})", name(), routesText());
+        return true;
     }
 
     /** Where this listener's requests are logged, when it is enabled. */

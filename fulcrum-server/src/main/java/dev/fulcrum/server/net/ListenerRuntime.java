@@ -16,6 +16,15 @@ public interface ListenerRuntime {
 
     String name();
 
+    /**
+     * Takes {@code next}, this listener's entry in a reloaded config, without a new socket, when
+     * it can: true when done (its connections go on; new requests follow {@code next}), false when
+     * the listener must be replaced. Called on the control thread.
+     */
+    default boolean reconfigure(dev.fulcrum.server.config.FulcrumConfig.Listener next) {
+        return false;
+    }
+
     /** Binds; completes exceptionally with a clear message if the address cannot be bound. */
     CompletableFuture<Void> start();
 
