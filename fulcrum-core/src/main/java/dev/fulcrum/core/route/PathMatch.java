@@ -44,7 +44,7 @@ public sealed interface PathMatch {
     record Regex(Pattern pattern) implements PathMatch {
         @Override
         public boolean matches(String requestPath) {
-            return pattern.matcher(requestPath).find();
+            return RegexBudget.find(pattern, requestPath); // bounded: the path is the client's
         }
 
         @Override
