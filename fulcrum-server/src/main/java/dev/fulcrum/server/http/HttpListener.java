@@ -125,11 +125,11 @@ public final class HttpListener implements ListenerRuntime {
         this.accessLog = accessLog;
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
-        this.routes = ListenerRoutes.of(config, pools);
         this.transport = transport;
         // a listener built alone (tests) counts into metrics of its own, the same way
         ProxyMetrics metrics = proxyMetrics == null ? ProxyMetrics.unregistered() : proxyMetrics;
         this.stats = new ProxyStats(metrics, metrics.listener(config.name()));
+        this.routes = ListenerRoutes.of(config, pools, stats);
         this.backendPool = connector;
     }
 

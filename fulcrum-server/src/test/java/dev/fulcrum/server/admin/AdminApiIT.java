@@ -199,7 +199,7 @@ class AdminApiIT {
 
     @Test
     void statusAndStatsDescribeTheInstance() throws Exception {
-        f.metrics.proxy().requestCompleted("web", "app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
+        f.metrics.proxy().requestCompleted("web", "web#1", "app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
 
         JsonNode status = f.parse(f.get("/api/v1/status"));
         assertThat(status.get("name").asText()).isEqualTo("edge-test");

@@ -249,7 +249,7 @@ class DashboardIT {
                     Server s = servers.get((int) (i % servers.size()));
                     s.requestStarted();
                     long micros = 2_000 + (long) (19_000 * (1 + Math.sin(i / 40.0)));
-                    web.requestCompleted("app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
+                    web.requestCompleted("web#1", "app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
                     web.bytes(300, 4_000);
                     s.requestFinished();
                 }
