@@ -386,6 +386,12 @@ public final class FulcrumServer {
         }
 
         @Override
+        public List<Listener> listeners() {
+            FulcrumServer s = server;
+            return s == null ? List.of() : s.config().listeners();
+        }
+
+        @Override
         public dev.fulcrum.server.dsr.DsrStatus dsr() {
             FulcrumServer s = server;
             return s == null || s.dsr == null ? null : s.dsr.status();
