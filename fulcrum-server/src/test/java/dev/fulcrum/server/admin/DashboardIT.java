@@ -3,6 +3,8 @@ package dev.fulcrum.server.admin;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import org.junit.jupiter.api.AfterEach;
@@ -36,7 +38,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The dashboard in headless Chromium (Debian {@code chromium} and {@code chromium-driver}), driven
  * by Selenium: it loads without console errors, lists the servers, follows a server going down
- * within 3 s, and its buttons call the API. Leaves {@code target/dashboard.png} for review.
+ * within 3 s, its buttons call the API, and its routes table follows the routes' counts. Leaves {@code target/dashboard.png} for review.
  */
 class DashboardIT {
 
@@ -196,6 +198,86 @@ class DashboardIT {
                 new DsrStatus.Target("10.0.0.22:80", "02:00:00:00:00:22", true))));
         await().atMost(Duration.ofSeconds(5)).until(() -> dsrPanel().contains("5000 forwarded, 3 dropped"));
         assertThat(dsrPanel()).contains("02:00:00:00:00:22").doesNotContain("no new flows");
+    }
+
+    /** The routes table shows the routes in force, in order, and its counts follow the requests. */
+    @Test
+    void showsTheRoutesAndTheirCountsGrow() throws Exception {
+        List<FulcrumConfig.Listener> listeners = ConfigLoader.parse("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    routes:
+                      - name: api
+                        match: {path-prefix: /api/}
+                        pool: app
+                      - match: {path: /old}
+                        redirect: {location: "https://example.com/new", status: 308}
+                  - name: raw
+                    listen: 127.0.0.1:8081
+                    protocol: tcp
+                    pool: app
+                pools:
+                  - name: app
+                """, "dashboard.yaml", java.util.Map.of()).listeners();
+        f = new AdminFixture("", registry -> new AdminHooks() {
+            private final AdminHooks basic = AdminHooks.basic("routes-test", registry);
+
+            @Override
+            public String instanceName() {
+                return basic.instanceName();
+            }
+
+            @Override
+            public HookResult reload() {
+                return basic.reload();
+            }
+
+            @Override
+            public HookResult healthz() {
+                return basic.healthz();
+            }
+
+            @Override
+            public dev.fulcrum.server.health.CheckResult lastCheck(Server server) {
+                return null;
+            }
+
+            @Override
+            public List<FulcrumConfig.Listener> listeners() {
+                return listeners;
+            }
+        });
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> routeRow("web|web#2").size() == 6);
+        assertThat(browser.findElements(By.cssSelector("#routes tbody tr"))).extracting(r -> r.getAttribute("data-route"))
+                .containsExactly("web|api", "web|web#2");
+        assertThat(routeRow("web|api")).containsExactly("web", "api", "app", "0", "0", "0");
+        assertThat(routeRow("web|web#2")).containsExactly("web", "web#2", "308 → https://example.com/new", "0", "0", "0");
+
+        ListenerMetrics web = f.metrics.proxy().listener("web");
+        Server server = f.pool.pool().servers().getFirst();
+        for (int i = 0; i < 5; i++) {
+            web.requestCompleted("api", "app", server, 200, 1_000_000);
+        }
+        web.requestCompleted("api", "app", null, 503, 1_000_000);
+        web.requestCompleted("api", "", null, 429, 0);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> routeRow("web|api").equals(
+                List.of("web", "api", "app", "7", "1", "1")));
+        assertThat(routeRow("web|web#2")).endsWith("0", "0", "0");
+    }
+
+    /** The texts of the routes table's row of {@code key} ({@code LISTENER|ROUTE}); empty when absent. */
+    private List<String> routeRow(String key) {
+        try {
+            return browser.findElements(By.cssSelector("#routes tr[data-route='" + key + "'] td")).stream()
+                    .map(WebElement::getText).toList();
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return List.of(); // the row went away between find and read: ask again
+        }
     }
 
     private String dsrPanel() {
