@@ -7,6 +7,7 @@ import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -158,34 +160,7 @@ class DashboardIT {
                 new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 1000, 2, List.of(
                         new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
                         new DsrStatus.Target("10.0.0.22:80", null, false))));
-        f = new AdminFixture("", registry -> new AdminHooks() {
-            private final AdminHooks basic = AdminHooks.basic("dsr-test", registry);
-
-            @Override
-            public String instanceName() {
-                return basic.instanceName();
-            }
-
-            @Override
-            public HookResult reload() {
-                return basic.reload();
-            }
-
-            @Override
-            public HookResult healthz() {
-                return basic.healthz();
-            }
-
-            @Override
-            public dev.fulcrum.server.health.CheckResult lastCheck(Server server) {
-                return null;
-            }
-
-            @Override
-            public DsrStatus dsr() {
-                return dsr.get();
-            }
-        });
+        f = new AdminFixture("", registry -> hooks(registry, dsr::get, List.of()));
         browser = open();
         browser.get(f.base.resolve("/").toString());
 
@@ -220,9 +195,33 @@ class DashboardIT {
                 pools:
                   - name: app
                 """, "dashboard.yaml", java.util.Map.of()).listeners();
-        f = new AdminFixture("", registry -> new AdminHooks() {
-            private final AdminHooks basic = AdminHooks.basic("routes-test", registry);
+        f = new AdminFixture("", registry -> hooks(registry, () -> null, listeners));
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
 
+        await().atMost(Duration.ofSeconds(10)).until(() -> routeRow("web|web#2").size() == 6);
+        assertThat(browser.findElements(By.cssSelector("#routes tbody tr"))).extracting(r -> r.getAttribute("data-route"))
+                .containsExactly("web|api", "web|web#2");
+        assertThat(routeRow("web|api")).containsExactly("web", "api", "app", "0", "0", "0");
+        assertThat(routeRow("web|web#2")).containsExactly("web", "web#2", "308 → https://example.com/new", "0", "0", "0");
+
+        ListenerMetrics web = f.metrics.proxy().listener("web");
+        Server server = f.pool.pool().servers().getFirst();
+        for (int i = 0; i < 5; i++) {
+            web.requestCompleted("api", "app", server, 200, 1_000_000);
+        }
+        web.requestCompleted("api", "app", null, 503, 1_000_000);
+        web.requestCompleted("api", "", null, 429, 0);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> routeRow("web|api").equals(
+                List.of("web", "api", "app", "7", "1", "1")));
+        assertThat(routeRow("web|web#2")).endsWith("0", "0", "0");
+    }
+
+    /** Hooks that answer as {@link AdminHooks#basic} does, with the DSR state and the listeners given. */
+    private static AdminHooks hooks(Registry registry, Supplier<DsrStatus> dsr, List<FulcrumConfig.Listener> listeners) {
+        AdminHooks basic = AdminHooks.basic("dashboard-test", registry);
+        return new AdminHooks() {
             @Override
             public String instanceName() {
                 return basic.instanceName();
@@ -244,30 +243,15 @@ class DashboardIT {
             }
 
             @Override
+            public DsrStatus dsr() {
+                return dsr.get();
+            }
+
+            @Override
             public List<FulcrumConfig.Listener> listeners() {
                 return listeners;
             }
-        });
-        browser = open();
-        browser.get(f.base.resolve("/").toString());
-
-        await().atMost(Duration.ofSeconds(10)).until(() -> routeRow("web|web#2").size() == 6);
-        assertThat(browser.findElements(By.cssSelector("#routes tbody tr"))).extracting(r -> r.getAttribute("data-route"))
-                .containsExactly("web|api", "web|web#2");
-        assertThat(routeRow("web|api")).containsExactly("web", "api", "app", "0", "0", "0");
-        assertThat(routeRow("web|web#2")).containsExactly("web", "web#2", "308 → https://example.com/new", "0", "0", "0");
-
-        ListenerMetrics web = f.metrics.proxy().listener("web");
-        Server server = f.pool.pool().servers().getFirst();
-        for (int i = 0; i < 5; i++) {
-            web.requestCompleted("api", "app", server, 200, 1_000_000);
-        }
-        web.requestCompleted("api", "app", null, 503, 1_000_000);
-        web.requestCompleted("api", "", null, 429, 0);
-
-        await().atMost(Duration.ofSeconds(5)).until(() -> routeRow("web|api").equals(
-                List.of("web", "api", "app", "7", "1", "1")));
-        assertThat(routeRow("web|web#2")).endsWith("0", "0", "0");
+        };
     }
 
     /** The texts of the routes table's row of {@code key} ({@code LISTENER|ROUTE}); empty when absent. */
