@@ -16,7 +16,8 @@ import java.util.function.Function;
  * several ({@link WeightedSplit}: smooth, exact proportions over each cycle), or a redirect Fulcrum
  * answers itself — and what changes on the way: the path prefix stripped, header fields set and
  * removed both ways, the rate limit, the response timeout and retries that replace the pool's —
- * and the route's request series, bound once ({@link RouteMetrics}). Immutable apart from the split's position and the limiter's buckets; thread-safe.
+ * and the route's request series, bound once ({@link RouteMetrics}). Immutable apart from the
+ * split's position and the limiter's buckets; thread-safe.
  */
 final class ProxyRoute {
 

@@ -11,9 +11,9 @@ import java.util.Map;
  * What one HTTP listener counts, written once into the metrics store:
  * {@code fulcrum_retries_total{pool}}, {@code fulcrum_requests_total{listener,route,pool,server,code}}
  * (server {@code ""} for answers Fulcrum made itself; route {@code ""} for requests no route took)
- * and {@code fulcrum_bytes_total{listener,direction}} (bytes on the client sockets, TLS included). The readers here read those series
- * back: the admin API, the dashboard and the tests see the numbers Prometheus scrapes, not a
- * second count. Thread-safe (the series are).
+ * and {@code fulcrum_bytes_total{listener,direction}} (bytes on the client sockets, TLS
+ * included). The readers here read those series back: the admin API, the dashboard and the tests
+ * see the numbers Prometheus scrapes, not a second count. Thread-safe (the series are).
  */
 public final class ProxyStats {
 

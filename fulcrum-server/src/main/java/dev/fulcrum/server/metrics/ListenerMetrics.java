@@ -26,7 +26,7 @@ public final class ListenerMetrics {
     private final CounterDataPoint bytesIn;
     private final CounterDataPoint bytesOut;
     private final GaugeDataPoint connections;
-    /** The routes in force by name; a retired route leaves, so a route of that name added later starts afresh. */
+    /** The routes in force by name; a retired one leaves, so one of that name added later starts afresh. */
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
 
     ListenerMetrics(String listener, Counter requests, Histogram duration, Counter bytes, io.prometheus.metrics.core.metrics.Gauge connections) {
@@ -68,7 +68,8 @@ public final class ListenerMetrics {
 
     /**
      * Responses counted so far (the {@code fulcrum_requests_total} series this object feeds), by
-     * server id, {@code ""} for Fulcrum's own answers, and status class, over all routes (element 0 = 1xx ... 4 = 5xx).
+     * server id, {@code ""} for Fulcrum's own answers, and status class (element 0 = 1xx ... 4 = 5xx),
+     * over all routes.
      */
     public Map<String, long[]> responsesByServer() {
         Map<String, long[]> out = new java.util.HashMap<>();

@@ -1,13 +1,18 @@
 package dev.fulcrum.server.metrics;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -153,14 +158,14 @@ public final class ProxyMetrics {
      * in it, and of every route of a listener gone, leave the scrape. Route names are the config's,
      * so this is what keeps their number bounded across reloads.
      */
-    public void keepRoutes(java.util.List<dev.fulcrum.server.config.FulcrumConfig.Listener> inForce) {
-        Map<String, java.util.Set<String>> names = new java.util.HashMap<>();
-        for (var listener : inForce) {
-            java.util.Set<String> routes = new java.util.HashSet<>();
+    public void keepRoutes(List<Listener> inForce) {
+        Map<String, Set<String>> names = new HashMap<>();
+        for (Listener listener : inForce) {
+            Set<String> routes = new HashSet<>();
             routes.add(RouteMetrics.NO_ROUTE);
             listener.routes().forEach(r -> routes.add(r.name()));
             names.put(listener.name(), routes);
         }
-        listeners.forEach((name, m) -> m.keepRoutes(names.getOrDefault(name, java.util.Set.of())));
+        listeners.forEach((name, m) -> m.keepRoutes(names.getOrDefault(name, Set.of())));
     }
 }

@@ -15,9 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * built or hashed). Route names come from the config ({@link #NO_ROUTE} for answers to
  * requests that matched no route), never from requests, so the series stay bounded.
  *
- * <p>A reload that drops the route retires it ({@link ListenerMetrics#keepRoutes}): its series leave
- * the scrape, and requests that finish afterwards on the draining listener are not counted, so no
- * series of a route gone is brought back to life.
+ * <p>A reload that drops the route retires it ({@link ListenerMetrics#keepRoutes}): its series
+ * leave the scrape, and requests that finish afterwards on the draining listener are not counted,
+ * so no series of a route gone is brought back to life.
  *
  * <p>Thread-safe; every method may be called from any event loop.
  */
