@@ -26,6 +26,7 @@ import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import dev.fulcrum.server.tcp.TcpListener;
 import dev.fulcrum.server.net.StartException;
@@ -188,6 +189,13 @@ public final class FulcrumServer {
         FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners, accessLog),
                 transport, control, admin, configFile, accessLog);
         hooks.attach(server);
+        // on the control thread, once a reload's config is in force: the series of the routes it
+        // dropped leave the scrape (route names come from the config; this keeps them bounded)
+        registry.onEvent(event -> {
+            if (event instanceof PoolEvent.ConfigReloaded) {
+                control.metrics().proxy().keepRoutes(server.config().listeners());
+            }
+        });
         try {
             if (config.dsr() != null) {
                 server.dsr = DsrService.start(config.dsr(), registry, control.metrics().control());
@@ -376,6 +384,12 @@ public final class FulcrumServer {
         public HookResult reload() {
             FulcrumServer s = server;
             return s == null ? HookResult.failed("starting") : s.reloadFromFile();
+        }
+
+        @Override
+        public List<Listener> listeners() {
+            FulcrumServer s = server;
+            return s == null ? List.of() : s.config().listeners();
         }
 
         @Override

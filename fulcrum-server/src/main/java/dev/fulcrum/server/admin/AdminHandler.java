@@ -37,10 +37,10 @@ import java.util.NoSuchElementException;
 /**
  * Routes one admin request (already aggregated, and already let through by {@link RequestGate}:
  * host, origin and token are checked there, on the head) to its answer, per admin-api.md.
- * Reads (pools, metrics, status) answer on the admin event loop from the published state. A
- * change (add, remove, drain, enable a server) is a command sent to the registry's control thread
- * ({@link dev.fulcrum.server.control.ControlPlane#submit}); the response is written from the
- * command's future, so the event loop never waits for it. A reload may read files and bind
+ * Reads (pools, routes, metrics, status) answer on the admin event loop from the published
+ * state. A change (add, remove, drain, enable a server) is a command sent to the registry's
+ * control thread ({@link dev.fulcrum.server.control.ControlPlane#submit}); the response is written
+ * from the command's future, so the event loop never waits for it. A reload may read files and bind
  * sockets, so it runs on a virtual thread and answers when done. While an answer is pending the
  * connection is not read, so pipelined requests are answered in order.
  *
@@ -193,6 +193,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 requireLength(p, 3, request);
                 allow(method, HttpMethod.GET);
                 yield json(HttpResponseStatus.OK, metrics.stats());
+            }
+            case "routes" -> {
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.GET);
+                yield json(HttpResponseStatus.OK, RouteView.all(hooks.listeners(), metrics.routeResponses()));
             }
             case "status" -> {
                 requireLength(p, 3, request);

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.admin;
 
+import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.health.CheckResult;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.registry.PoolRuntime;
@@ -32,6 +33,11 @@ public interface AdminHooks {
 
     /** The last health check of {@code server}; null when none ran (yet, or no checks configured). */
     CheckResult lastCheck(Server server);
+
+    /** The listeners of the config in force (a reload replaces them); empty when there is no config. */
+    default List<Listener> listeners() {
+        return List.of();
+    }
 
     /** Auto-scaling state of each scaled pool; empty when auto-scaling is not configured. */
     default List<AutoscaleStatus> autoscale() {

@@ -318,7 +318,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else {
             logAnswer(null, null, status.code(), response.readableBytes(), requestId.toString());
         }
-        answer(status.code(), reason, response);
+        answer(null, status.code(), reason, response);
     }
 
     /**
@@ -331,18 +331,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         CharSequence requestId = request.value(RequestId.ensure(request));
         ByteBuf answer = response.apply(requestId);
         logAnswer(request, route, status, answer.readableBytes(), requestId.toString());
-        answer(status, reason, answer);
+        answer(route, status, reason, answer);
     }
 
-    /** Sends {@code response}, one of Fulcrum's own with {@code status}, and closes after it. */
-    private void answer(int status, String reason, ByteBuf response) {
+    /**
+     * Sends {@code response}, one of Fulcrum's own with {@code status}, and closes after it; counted
+     * under the current exchange's route and pool, else under {@code route} (null: no route) and no pool.
+     */
+    private void answer(ProxyRoute route, int status, String reason, ByteBuf response) {
         long elapsed = current == null ? 0 : current.elapsedNanos();
         String pool = current == null ? ProxyStats.NO_POOL : current.poolName();
+        ProxyRoute counted = current == null ? route : current.route();
         finished = true;
         bodyTimer.stop();
         current = null;
         releasePending();
-        listener.stats().responded(pool, null, status, elapsed);
+        listener.stats().responded(counted, pool, null, status, elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status, clientIp, reason);
         closeAfter(ctx.writeAndFlush(response), true);
     }

@@ -129,11 +129,11 @@ public final class HttpListener implements ListenerRuntime {
         this.viaName = ForwardedHeaders.viaName(instanceName);
         this.observer = observer;
         this.pools = pools;
-        this.routes = ListenerRoutes.of(config, pools);
         this.transport = transport;
         // a listener built alone (tests) counts into metrics of its own, the same way
         ProxyMetrics metrics = proxyMetrics == null ? ProxyMetrics.unregistered() : proxyMetrics;
         this.stats = new ProxyStats(metrics, metrics.listener(config.name()));
+        this.routes = ListenerRoutes.of(config, pools, stats);
         this.backendPool = connector;
     }
 
@@ -170,7 +170,7 @@ public final class HttpListener implements ListenerRuntime {
         if (!config.differsOnlyInRoutes(next)) {
             return false;
         }
-        ListenerRoutes built = ListenerRoutes.of(next, pools);
+        ListenerRoutes built = ListenerRoutes.of(next, pools, stats);
         config = next;
         routes = built;
         log.info("listener {}: routes replaced by the reloaded config ({})", name(), routesText());

@@ -39,10 +39,14 @@ final class ListenerRoutes {
         this.fieldNames = table.fieldNames().stream().map(AsciiString::cached).toArray(AsciiString[]::new);
     }
 
-    /** The routes of {@code listener}, their pools looked up by name in {@code pools}. */
-    static ListenerRoutes of(Listener listener, Function<String, PoolRuntime> pools) {
+    /**
+     * The routes of {@code listener}, their pools looked up by name in {@code pools}, each counting
+     * into its series of {@code stats}.
+     */
+    static ListenerRoutes of(Listener listener, Function<String, PoolRuntime> pools, ProxyStats stats) {
         long now = System.nanoTime();
-        return new ListenerRoutes(listener.routes().stream().map(r -> ProxyRoute.of(r, pools, now)).toList());
+        return new ListenerRoutes(listener.routes().stream()
+                .map(r -> ProxyRoute.of(r, pools, stats.route(r.name()), now)).toList());
     }
 
     List<ProxyRoute> all() {

@@ -271,6 +271,11 @@ final class ProxyExchange {
         route.requestEdits().apply(request); // the route's word over what the proxy added
     }
 
+    /** The route this request took. */
+    ProxyRoute route() {
+        return route;
+    }
+
     /** The pool this request's route chose. */
     String poolName() {
         return pool.name();
@@ -565,7 +570,7 @@ final class ProxyExchange {
         if (setCookie != null) {
             response.add("Set-Cookie", setCookie);
         }
-        listener.stats().responded(pool.name(), server, code, System.nanoTime() - startNanos);
+        listener.stats().responded(route, pool.name(), server, code, System.nanoTime() - startNanos);
         listener.observer().serverOutcome(pool, server, code >= 500 ? RequestOutcome.SERVER_5XX : RequestOutcome.SUCCESS);
         MessageWriter out = front.writer();
         out.writeResponse(response, clientMinor, head, out.voidPromise());
@@ -773,7 +778,7 @@ final class ProxyExchange {
         detach();
         Server s = server;
         ch.closeFuture().addListener(f -> s.requestFinished());
-        listener.stats().responded(pool.name(), server, 101, System.nanoTime() - startNanos);
+        listener.stats().responded(route, pool.name(), server, 101, System.nanoTime() - startNanos);
         ForwardedHeaders.switchingProtocols(response);
         front.switchToTunnel(ch, response);
         logLine(101, 0); // at the switch: the tunnel's bytes are the connection's, not the request's

@@ -4,6 +4,7 @@ import dev.fulcrum.core.route.PathMatch;
 import dev.fulcrum.core.route.WeightedSplit;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.RouteConfig;
+import dev.fulcrum.server.metrics.RouteMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
 
 import java.time.Duration;
@@ -14,8 +15,9 @@ import java.util.function.Function;
  * its edits and limit compiled): where a matched request goes — one pool, a weighted split over
  * several ({@link WeightedSplit}: smooth, exact proportions over each cycle), or a redirect Fulcrum
  * answers itself — and what changes on the way: the path prefix stripped, header fields set and
- * removed both ways, the rate limit, the response timeout and retries that replace the pool's.
- * Immutable apart from the split's position and the limiter's buckets; thread-safe.
+ * removed both ways, the rate limit, the response timeout and retries that replace the pool's —
+ * and the route's request series, bound once ({@link RouteMetrics}). Immutable apart from the
+ * split's position and the limiter's buckets; thread-safe.
  */
 final class ProxyRoute {
 
@@ -28,13 +30,16 @@ final class ProxyRoute {
     private final FieldEdits requestEdits;
     private final FieldEdits responseEdits;
     private final RouteLimit limit;
+    private final RouteMetrics metrics;
 
     /** A pool of a split and its weight. */
     private record Weighted(PoolRuntime pool, int weight) {
     }
 
-    private ProxyRoute(RouteConfig config, PoolRuntime pool, WeightedSplit<Weighted> split, long nowNanos) {
+    private ProxyRoute(RouteConfig config, PoolRuntime pool, WeightedSplit<Weighted> split, RouteMetrics metrics,
+                       long nowNanos) {
         this.config = config;
+        this.metrics = metrics;
         this.pool = pool;
         this.split = split;
         this.stripPrefix = config.stripPrefix() && config.match().path() instanceof PathMatch.Prefix p
@@ -47,14 +52,17 @@ final class ProxyRoute {
     /**
      * @param pools the running pool of each name the config references (the config check made sure
      *              each exists)
+     * @param metrics the route's request series
      */
-    static ProxyRoute of(RouteConfig config, Function<String, PoolRuntime> pools, long nowNanos) {
+    static ProxyRoute of(RouteConfig config, Function<String, PoolRuntime> pools, RouteMetrics metrics,
+                         long nowNanos) {
         return switch (config.destination()) {
-            case RouteConfig.ToPool to -> new ProxyRoute(config, pool(pools, to.pool(), config), null, nowNanos);
+            case RouteConfig.ToPool to -> new ProxyRoute(config, pool(pools, to.pool(), config), null, metrics,
+                    nowNanos);
             case RouteConfig.Split split -> new ProxyRoute(config, null, WeightedSplit.of(split.pools().stream()
                     .map(w -> new Weighted(pool(pools, w.pool(), config), w.weight())).toList(), Weighted::weight),
-                    nowNanos);
-            case RouteConfig.Redirect _ -> new ProxyRoute(config, null, null, nowNanos);
+                    metrics, nowNanos);
+            case RouteConfig.Redirect _ -> new ProxyRoute(config, null, null, metrics, nowNanos);
         };
     }
 
@@ -72,6 +80,11 @@ final class ProxyRoute {
 
     RouteConfig config() {
         return config;
+    }
+
+    /** Where this route's requests are counted. */
+    RouteMetrics metrics() {
+        return metrics;
     }
 
     /** The redirect Fulcrum answers for this route, or null when it forwards. */

@@ -3,16 +3,17 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
+import dev.fulcrum.server.metrics.RouteMetrics;
 
 import java.util.Map;
 
 /**
  * What one HTTP listener counts, written once into the metrics store:
- * {@code fulcrum_retries_total{pool}}, {@code fulcrum_requests_total{listener,pool,server,code}}
- * (server {@code ""} for answers Fulcrum made itself) and {@code fulcrum_bytes_total{listener,
- * direction}} (bytes on the client sockets, TLS included). The readers here read those series
- * back: the admin API, the dashboard and the tests see the numbers Prometheus scrapes, not a
- * second count. Thread-safe (the series are).
+ * {@code fulcrum_retries_total{pool}}, {@code fulcrum_requests_total{listener,route,pool,server,code}}
+ * (server {@code ""} for answers Fulcrum made itself; route {@code ""} for requests no route took)
+ * and {@code fulcrum_bytes_total{listener,direction}} (bytes on the client sockets, TLS
+ * included). The readers here read those series back: the admin API, the dashboard and the tests
+ * see the numbers Prometheus scrapes, not a second count. Thread-safe (the series are).
  */
 public final class ProxyStats {
 
@@ -23,10 +24,18 @@ public final class ProxyStats {
 
     private final ProxyMetrics proxyMetrics;
     private final ListenerMetrics metrics;
+    /** The series of answers to requests that matched no route or could not be read. */
+    private final RouteMetrics noRoute;
 
     ProxyStats(ProxyMetrics proxyMetrics, ListenerMetrics metrics) {
         this.proxyMetrics = proxyMetrics;
         this.metrics = metrics;
+        this.noRoute = metrics.route(RouteMetrics.NO_ROUTE);
+    }
+
+    /** The series of the route {@code name}, for the route to hold. */
+    RouteMetrics route(String name) {
+        return metrics.route(name);
     }
 
     /** Extra tries on another server after a failed attempt, in {@code pool}. */
@@ -73,12 +82,13 @@ public final class ProxyStats {
     }
 
     /**
-     * A final response started towards the client; {@code server} null for Fulcrum's own, and
+     * A final response started towards the client; {@code route} null for an answer to a request
+     * that matched no route or could not be read, {@code server} null for Fulcrum's own, and
      * {@code pool} {@link #NO_POOL} for an answer to a request no pool was chosen for (no route, a
      * redirect, a refused head). {@code durationNanos} runs from the request's arrival to the
      * response head (time to first byte, what a balancer adds; a long download does not stretch it).
      */
-    void responded(String pool, Server server, int status, long durationNanos) {
-        metrics.requestCompleted(pool, server, status, durationNanos);
+    void responded(ProxyRoute route, String pool, Server server, int status, long durationNanos) {
+        (route == null ? noRoute : route.metrics()).requestCompleted(pool, server, status, durationNanos);
     }
 }

@@ -123,6 +123,11 @@ public final class FulcrumMetrics {
                 orNull(history.quantile(TrafficHistory.ALL, 0.99)), listeners);
     }
 
+    /** {@code fulcrum_requests_total} by listener and route, read back from the scrape's series. */
+    public RouteResponses routeResponses() {
+        return RouteResponses.collect(proxy.requestsCounter());
+    }
+
     /**
      * Requests per second and p99 latency, one point a second for the last five minutes, oldest
      * first (see {@link TrafficStats.Point}); what the dashboard's chart starts from.

@@ -1,13 +1,18 @@
 package dev.fulcrum.server.metrics;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -39,14 +44,14 @@ public final class ProxyMetrics {
     ProxyMetrics(PrometheusRegistry registry) {
         requests = Counter.builder()
                 .name("fulcrum_requests_total")
-                .help("Requests answered, by listener, pool, server and status class.")
-                .labelNames("listener", "pool", "server", "code")
+                .help("Requests answered, by listener, route, pool, server and status class.")
+                .labelNames("listener", "route", "pool", "server", "code")
                 .withoutExemplars()
                 .register(registry);
         duration = Histogram.builder()
                 .name("fulcrum_request_duration_seconds")
                 .help("Time from a request's first byte to its response's last byte.")
-                .labelNames("listener", "pool")
+                .labelNames("listener", "route", "pool")
                 .classicOnly()
                 .classicUpperBounds(DURATION_BUCKETS)
                 .withoutExemplars()
@@ -92,9 +97,10 @@ public final class ProxyMetrics {
                 n -> new ListenerMetrics(n, requests, duration, bytes, connections));
     }
 
-    /** {@link ListenerMetrics#requestCompleted} by listener name. */
-    public void requestCompleted(String listener, String pool, Server server, int status, long durationNanos) {
-        listener(listener).requestCompleted(pool, server, status, durationNanos);
+    /** {@link RouteMetrics#requestCompleted} by listener and route name. */
+    public void requestCompleted(String listener, String route, String pool, Server server, int status,
+                                 long durationNanos) {
+        listener(listener).requestCompleted(route, pool, server, status, durationNanos);
     }
 
     public void bytes(String listener, long in, long out) {
@@ -142,8 +148,24 @@ public final class ProxyMetrics {
     /** A server the registry forgot: its request series leave the scrape. */
     void forget(String pool, String serverId) {
         for (ListenerMetrics m : listeners.values()) {
-            m.forget(pool, serverId);
+            m.forget(serverId);
         }
-        requests.removeIf(labels -> labels.get(1).equals(pool) && labels.get(2).equals(serverId));
+        requests.removeIf(labels -> labels.get(2).equals(pool) && labels.get(3).equals(serverId));
+    }
+
+    /**
+     * The config in force has these listeners (after a reload): the series of every route no longer
+     * in it, and of every route of a listener gone, leave the scrape. Route names are the config's,
+     * so this is what keeps their number bounded across reloads.
+     */
+    public void keepRoutes(List<Listener> inForce) {
+        Map<String, Set<String>> names = new HashMap<>();
+        for (Listener listener : inForce) {
+            Set<String> routes = new HashSet<>();
+            routes.add(RouteMetrics.NO_ROUTE);
+            listener.routes().forEach(r -> routes.add(r.name()));
+            names.put(listener.name(), routes);
+        }
+        listeners.forEach((name, m) -> m.keepRoutes(names.getOrDefault(name, Set.of())));
     }
 }

@@ -16,9 +16,9 @@ import java.util.function.LongSupplier;
 
 /**
  * The last five minutes of traffic, from the cumulative {@code fulcrum_request_duration_seconds}
- * buckets: a sample of the bucket counts (summed over pools, per listener and in all) at most once
- * a second. From two samples come a request rate (count difference over time) and a latency
- * quantile of the requests that finished between them (bucket differences, see
+ * buckets: a sample of the bucket counts (summed over routes and pools, per listener and in all)
+ * at most once a second. From two samples come a request rate (count difference over time) and a
+ * latency quantile of the requests that finished between them (bucket differences, see
  * {@link BucketQuantile}); quantiles use a window of about {@link #WINDOW_NANOS}, long enough to
  * hold a few hundred requests at modest rates.
  *

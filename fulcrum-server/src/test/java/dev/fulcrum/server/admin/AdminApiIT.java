@@ -175,6 +175,15 @@ class AdminApiIT {
     }
 
     @Test
+    void routesAreReadOnlyAndEmptyWithoutAConfig() throws Exception {
+        HttpResponse<String> routes = f.get("/api/v1/routes");
+        assertThat(routes.statusCode()).isEqualTo(200);
+        assertThat(routes.body()).isEqualTo("[]");
+        assertError(f.post("/api/v1/routes", "{}"), 405, "POST");
+        assertError(f.get("/api/v1/routes/web"), 404, "/api/v1/routes/web");
+    }
+
+    @Test
     void enablingAServerBeingRemovedIsAConflict() throws Exception {
         f.pool.pool().find("127.0.0.1:9103").orElseThrow().requestStarted();
         f.delete("/api/v1/pools/app/servers/127.0.0.1:9103", null);
@@ -199,7 +208,7 @@ class AdminApiIT {
 
     @Test
     void statusAndStatsDescribeTheInstance() throws Exception {
-        f.metrics.proxy().requestCompleted("web", "app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
+        f.metrics.proxy().requestCompleted("web", "web#1", "app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
 
         JsonNode status = f.parse(f.get("/api/v1/status"));
         assertThat(status.get("name").asText()).isEqualTo("edge-test");

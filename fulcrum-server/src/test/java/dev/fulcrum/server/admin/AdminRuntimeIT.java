@@ -242,7 +242,7 @@ class AdminRuntimeIT {
 
         String after = f.scrape();
         for (int port : List.of(a, b)) {
-            String requests = "fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:"
+            String requests = "fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:"
                     + port + "\"}";
             assertThat(sample(before, requests)).as(requests).isPositive();
             assertThat(sample(after, requests)).as(requests).isGreaterThan(sample(before, requests));
@@ -265,7 +265,7 @@ class AdminRuntimeIT {
         assertThat(f.admin.post("/api/v1/pools/app/servers/127.0.0.1:" + b + "/drain", null, TOKEN).statusCode())
                 .isEqualTo(200);
         String text = f.scrape();
-        assertThat(text).contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:" + a);
+        assertThat(text).contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:" + a);
 
         Process promtool = new ProcessBuilder(PROMTOOL.toString(), "check", "metrics").redirectErrorStream(true).start();
         try {

@@ -3,8 +3,11 @@ package dev.fulcrum.server.admin;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +40,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The dashboard in headless Chromium (Debian {@code chromium} and {@code chromium-driver}), driven
  * by Selenium: it loads without console errors, lists the servers, follows a server going down
- * within 3 s, and its buttons call the API. Leaves {@code target/dashboard.png} for review.
+ * within 3 s, its buttons call the API, and its routes table follows the routes' counts. Leaves {@code target/dashboard.png} for review.
  */
 class DashboardIT {
 
@@ -156,9 +160,68 @@ class DashboardIT {
                 new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 1000, 2, List.of(
                         new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
                         new DsrStatus.Target("10.0.0.22:80", null, false))));
-        f = new AdminFixture("", registry -> new AdminHooks() {
-            private final AdminHooks basic = AdminHooks.basic("dsr-test", registry);
+        f = new AdminFixture("", registry -> hooks(registry, dsr::get, List.of()));
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
 
+        await().atMost(Duration.ofSeconds(10)).until(() -> dsrPanel().contains("1000 forwarded"));
+        assertThat(dsrPanel()).contains("10.0.0.100 ports 80, 443 on eth0", "app", "2 forwarder threads",
+                "1000 forwarded, 2 dropped", "02:00:00:00:00:21", "MAC unknown", "(no new flows)");
+
+        dsr.set(new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 5000, 3, List.of(
+                new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
+                new DsrStatus.Target("10.0.0.22:80", "02:00:00:00:00:22", true))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> dsrPanel().contains("5000 forwarded, 3 dropped"));
+        assertThat(dsrPanel()).contains("02:00:00:00:00:22").doesNotContain("no new flows");
+    }
+
+    /** The routes table shows the routes in force, in order, and its counts follow the requests. */
+    @Test
+    void showsTheRoutesAndTheirCountsGrow() throws Exception {
+        List<FulcrumConfig.Listener> listeners = ConfigLoader.parse("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    routes:
+                      - name: api
+                        match: {path-prefix: /api/}
+                        pool: app
+                      - match: {path: /old}
+                        redirect: {location: "https://example.com/new", status: 308}
+                  - name: raw
+                    listen: 127.0.0.1:8081
+                    protocol: tcp
+                    pool: app
+                pools:
+                  - name: app
+                """, "dashboard.yaml", java.util.Map.of()).listeners();
+        f = new AdminFixture("", registry -> hooks(registry, () -> null, listeners));
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> routeRow("web|web#2").size() == 6);
+        assertThat(browser.findElements(By.cssSelector("#routes tbody tr"))).extracting(r -> r.getAttribute("data-route"))
+                .containsExactly("web|api", "web|web#2");
+        assertThat(routeRow("web|api")).containsExactly("web", "api", "app", "0", "0", "0");
+        assertThat(routeRow("web|web#2")).containsExactly("web", "web#2", "308 → https://example.com/new", "0", "0", "0");
+
+        ListenerMetrics web = f.metrics.proxy().listener("web");
+        Server server = f.pool.pool().servers().getFirst();
+        for (int i = 0; i < 5; i++) {
+            web.requestCompleted("api", "app", server, 200, 1_000_000);
+        }
+        web.requestCompleted("api", "app", null, 503, 1_000_000);
+        web.requestCompleted("api", "", null, 429, 0);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> routeRow("web|api").equals(
+                List.of("web", "api", "app", "7", "1", "1")));
+        assertThat(routeRow("web|web#2")).endsWith("0", "0", "0");
+    }
+
+    /** Hooks that answer as {@link AdminHooks#basic} does, with the DSR state and the listeners given. */
+    private static AdminHooks hooks(Registry registry, Supplier<DsrStatus> dsr, List<FulcrumConfig.Listener> listeners) {
+        AdminHooks basic = AdminHooks.basic("dashboard-test", registry);
+        return new AdminHooks() {
             @Override
             public String instanceName() {
                 return basic.instanceName();
@@ -183,19 +246,22 @@ class DashboardIT {
             public DsrStatus dsr() {
                 return dsr.get();
             }
-        });
-        browser = open();
-        browser.get(f.base.resolve("/").toString());
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> dsrPanel().contains("1000 forwarded"));
-        assertThat(dsrPanel()).contains("10.0.0.100 ports 80, 443 on eth0", "app", "2 forwarder threads",
-                "1000 forwarded, 2 dropped", "02:00:00:00:00:21", "MAC unknown", "(no new flows)");
+            @Override
+            public List<FulcrumConfig.Listener> listeners() {
+                return listeners;
+            }
+        };
+    }
 
-        dsr.set(new DsrStatus("10.0.0.100", List.of(80, 443), "eth0", "app", 2, 5000, 3, List.of(
-                new DsrStatus.Target("10.0.0.21:80", "02:00:00:00:00:21", true),
-                new DsrStatus.Target("10.0.0.22:80", "02:00:00:00:00:22", true))));
-        await().atMost(Duration.ofSeconds(5)).until(() -> dsrPanel().contains("5000 forwarded, 3 dropped"));
-        assertThat(dsrPanel()).contains("02:00:00:00:00:22").doesNotContain("no new flows");
+    /** The texts of the routes table's row of {@code key} ({@code LISTENER|ROUTE}); empty when absent. */
+    private List<String> routeRow(String key) {
+        try {
+            return browser.findElements(By.cssSelector("#routes tr[data-route='" + key + "'] td")).stream()
+                    .map(WebElement::getText).toList();
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return List.of(); // the row went away between find and read: ask again
+        }
     }
 
     private String dsrPanel() {
@@ -249,7 +315,7 @@ class DashboardIT {
                     Server s = servers.get((int) (i % servers.size()));
                     s.requestStarted();
                     long micros = 2_000 + (long) (19_000 * (1 + Math.sin(i / 40.0)));
-                    web.requestCompleted("app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
+                    web.requestCompleted("web#1", "app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
                     web.bytes(300, 4_000);
                     s.requestFinished();
                 }

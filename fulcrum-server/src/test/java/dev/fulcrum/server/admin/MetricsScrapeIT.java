@@ -62,9 +62,9 @@ class MetricsScrapeIT {
             assertThat(text).as(name).contains("# TYPE " + name + " " + type + "\n");
         });
         assertThat(text)
-                .contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:9101\"} 66.0\n")
-                .contains("fulcrum_requests_total{code=\"5xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:9103\"} 2.0\n")
-                .contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",le=\"10.0\"} 200\n")
+                .contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:9101\"} 66.0\n")
+                .contains("fulcrum_requests_total{code=\"5xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:9103\"} 2.0\n")
+                .contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",route=\"web#1\",le=\"10.0\"} 200\n")
                 .contains("fulcrum_connections_active{listener=\"web\"} 2.0\n")
                 .contains("fulcrum_server_up{pool=\"app\",server=\"127.0.0.1:9103\"} 0.0\n")
                 .contains("fulcrum_server_active_requests{pool=\"app\",server=\"127.0.0.1:9102\"} 1.0\n")
@@ -109,11 +109,11 @@ class MetricsScrapeIT {
         web.connectionOpened();
         web.connectionClosed();
         for (int i = 0; i < 198; i++) { // 66 per server, from 0.2 ms to 7.5 ms
-            web.requestCompleted("app", servers.get(i % 3), 200, 200_000L + i * 37_000L);
+            web.requestCompleted("web#1", "app", servers.get(i % 3), 200, 200_000L + i * 37_000L);
             web.bytes(256, 10_240);
         }
         for (int i = 0; i < 2; i++) {
-            web.requestCompleted("app", servers.get(2), 502, 3_000_000_000L); // connect timeouts
+            web.requestCompleted("web#1", "app", servers.get(2), 502, 3_000_000_000L); // connect timeouts
             web.bytes(256, 10_240);
         }
         f.metrics.proxy().retry("app");

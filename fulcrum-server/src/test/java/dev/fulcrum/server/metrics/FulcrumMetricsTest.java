@@ -5,6 +5,7 @@ import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.HashKey;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.config.RouteConfig;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
@@ -37,20 +38,20 @@ class FulcrumMetricsTest {
     void countsRequestsByStatusClass() throws Exception {
         Server s = pool.pool().servers().getFirst();
         ListenerMetrics web = metrics.proxy().listener("web");
-        web.requestCompleted("app", s, 200, 1_000_000);
-        web.requestCompleted("app", s, 204, 1_000_000);
-        web.requestCompleted("app", s, 101, 1_000_000);
-        web.requestCompleted("app", s, 503, 1_000_000);
-        web.requestCompleted("app", s, 0, 1_000_000); // never a client status: counted as a server error
+        web.requestCompleted("web#1", "app", s, 200, 1_000_000);
+        web.requestCompleted("web#1", "app", s, 204, 1_000_000);
+        web.requestCompleted("web#1", "app", s, 101, 1_000_000);
+        web.requestCompleted("web#1", "app", s, 503, 1_000_000);
+        web.requestCompleted("web#1", "app", s, 0, 1_000_000); // never a client status: counted as a server error
 
         String text = scrape();
 
-        assertThat(text).contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:9101\"} 2.0\n");
-        assertThat(text).contains("fulcrum_requests_total{code=\"1xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:9101\"} 1.0\n");
-        assertThat(text).contains("fulcrum_requests_total{code=\"5xx\",listener=\"web\",pool=\"app\",server=\"127.0.0.1:9101\"} 2.0\n");
-        assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\"} 5\n");
-        assertThat(text).contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",le=\"5.0E-4\"} 0\n");
-        assertThat(text).contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",le=\"0.001\"} 5\n");
+        assertThat(text).contains("fulcrum_requests_total{code=\"2xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:9101\"} 2.0\n");
+        assertThat(text).contains("fulcrum_requests_total{code=\"1xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:9101\"} 1.0\n");
+        assertThat(text).contains("fulcrum_requests_total{code=\"5xx\",listener=\"web\",pool=\"app\",route=\"web#1\",server=\"127.0.0.1:9101\"} 2.0\n");
+        assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\",route=\"web#1\"} 5\n");
+        assertThat(text).contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",route=\"web#1\",le=\"5.0E-4\"} 0\n");
+        assertThat(text).contains("fulcrum_request_duration_seconds_bucket{listener=\"web\",pool=\"app\",route=\"web#1\",le=\"0.001\"} 5\n");
         assertThat(text).contains("le=\"10.0\"");
     }
 
@@ -74,7 +75,7 @@ class FulcrumMetricsTest {
     @Test
     void aRemovedServerLeavesTheScrape() throws Exception {
         Server s = pool.pool().servers().get(1);
-        metrics.proxy().requestCompleted("web", "app", s, 200, 1_000_000);
+        metrics.proxy().requestCompleted("web", "web#1", "app", s, 200, 1_000_000);
         metrics.control().healthCheck("app", s.id(), true);
         assertThat(scrape()).contains("server=\"127.0.0.1:9102\"");
 
@@ -83,10 +84,34 @@ class FulcrumMetricsTest {
         await().atMost(Duration.ofSeconds(2)).until(() -> !scrape().contains("127.0.0.1:9102"));
 
         // a request that outlived the drain-timeout ends later: counted in latency, no series comes back
-        metrics.proxy().requestCompleted("web", "app", s, 200, 1_000_000);
+        metrics.proxy().requestCompleted("web", "web#1", "app", s, 200, 1_000_000);
         String text = scrape();
         assertThat(text).doesNotContain("127.0.0.1:9102");
-        assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\"} 2\n");
+        assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\",route=\"web#1\"} 2\n");
+    }
+
+    @Test
+    void aReloadThatDropsARouteTakesItsSeriesAwayAndKeepsTheOthers() throws Exception {
+        Server s = pool.pool().servers().getFirst();
+        ListenerMetrics web = metrics.proxy().listener("web");
+        RouteMetrics api = web.route("api");
+        api.requestCompleted("app", s, 200, 1_000_000);
+        web.route("web#1").requestCompleted("app", s, 200, 1_000_000);
+        web.route(RouteMetrics.NO_ROUTE).requestCompleted("", null, 404, 0);
+        assertThat(scrape()).contains("route=\"api\"").contains("route=\"web#1\"").contains("route=\"\"");
+
+        metrics.proxy().keepRoutes(List.of(new FulcrumConfig.Listener("web", new HostPort("127.0.0.1", 8080),
+                FulcrumConfig.Protocol.HTTP, "app", null, 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 65_536,
+                Duration.ofSeconds(30), 500, List.of(RouteConfig.everything("web", "app")))));
+
+        String text = scrape();
+        assertThat(text).doesNotContain("route=\"api\"").contains("route=\"web#1\"").contains("route=\"\"");
+        // a request of the draining listener that ends now is not counted: no series comes back
+        api.requestCompleted("app", s, 200, 1_000_000);
+        assertThat(scrape()).doesNotContain("route=\"api\"");
+        // a route of that name added again by a later reload starts afresh
+        web.route("api").requestCompleted("app", s, 200, 1_000_000);
+        assertThat(metrics.routeResponses().of("web", "api")).containsEntry("2xx", 1L);
     }
 
     @Test
@@ -94,12 +119,12 @@ class FulcrumMetricsTest {
         Server s = pool.pool().servers().getFirst();
         ListenerMetrics web = metrics.proxy().listener("web");
         for (int i = 0; i < 100; i++) {
-            web.requestCompleted("app", s, 200, 8_000_000_000L); // an old slow period: 8 s each
+            web.requestCompleted("web#1", "app", s, 200, 8_000_000_000L); // an old slow period: 8 s each
         }
         assertThat(metrics.stats().p99Seconds()).as("one sample: nothing to compare yet").isNull();
         nanos.addAndGet(11_000_000_000L);
         for (int i = 0; i < 100; i++) {
-            web.requestCompleted("app", s, 200, 3_000_000); // now: 3 ms each
+            web.requestCompleted("web#1", "app", s, 200, 3_000_000); // now: 3 ms each
         }
 
         TrafficStats stats = metrics.stats();
@@ -116,7 +141,7 @@ class FulcrumMetricsTest {
         ListenerMetrics web = metrics.proxy().listener("web");
         metrics.tick();
         for (int i = 0; i < 50; i++) {
-            web.requestCompleted("app", s, 200, 30_000_000); // 30 ms: the (25 ms, 50 ms] bucket
+            web.requestCompleted("web#1", "app", s, 200, 30_000_000); // 30 ms: the (25 ms, 50 ms] bucket
         }
         nanos.addAndGet(2_000_000_000L);
         metrics.tick();

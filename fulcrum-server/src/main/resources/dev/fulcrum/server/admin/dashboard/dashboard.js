@@ -1,5 +1,5 @@
-// Fulcrum dashboard: polls /api/v1/pools and /api/v1/stats every second, /api/v1/status every
-// five, and follows /api/v1/events (Server-Sent Events). No library, no network beyond this origin.
+// Fulcrum dashboard: polls /api/v1/pools, /api/v1/stats and /api/v1/routes every second,
+// /api/v1/status every five, and follows /api/v1/events (Server-Sent Events). No library, no network beyond this origin.
 'use strict';
 
 const POLL_MS = 1000;
@@ -283,6 +283,39 @@ function drawChart(now) {
   line((p) => p.p99, p99Max, css.getPropertyValue('--p99'));
 }
 
+// ---- routes ----
+
+function destination(r) {
+  if (r.pool !== null) return r.pool;
+  if (r.pools !== null) return r.pools.map((w) => w.pool + ' ' + w.weight).join(' · ');
+  return r.redirect.status + ' → ' + r.redirect.location;
+}
+
+// A row per route, kept by listener and name and updated in place like the servers' rows; a
+// reload's routes replace the rows of the ones it dropped.
+function renderRoutes(routes) {
+  const tbody = $('routes').querySelector('tbody');
+  const rows = new Map([...tbody.children].map((r) => [r.dataset.route, r]));
+  const wanted = new Set(routes.map((r) => r.listener + '|' + r.name));
+  for (const [key, row] of rows) {
+    if (!wanted.has(key)) row.remove();
+  }
+  routes.forEach((r, i) => {
+    const key = r.listener + '|' + r.name;
+    let row = rows.get(key);
+    if (!row) {
+      row = el('tr', { 'data-route': key }, el('td', {}, r.listener), el('td', { class: 'route-name' }, r.name),
+        el('td', { class: 'destination' }), el('td', { class: 'num requests' }), el('td', { class: 'num c4xx' }),
+        el('td', { class: 'num c5xx' }));
+    }
+    if (tbody.children[i] !== row) tbody.insertBefore(row, tbody.children[i] || null);
+    setText(row.querySelector('.destination'), destination(r));
+    setText(row.querySelector('.requests'), r.requests.toLocaleString());
+    setText(row.querySelector('.c4xx'), r.byStatus['4xx'].toLocaleString());
+    setText(row.querySelector('.c5xx'), r.byStatus['5xx'].toLocaleString());
+  });
+}
+
 // ---- status: auto-scaling, HA, DSR ----
 
 function kv(pairs) {
@@ -372,10 +405,12 @@ async function poll() {
   if (polling) return;
   polling = true;
   try {
-    const [pools, stats] = await Promise.all([getJson('/api/v1/pools'), getJson('/api/v1/stats')]);
+    const [pools, stats, routes] = await Promise.all([getJson('/api/v1/pools'), getJson('/api/v1/stats'),
+      getJson('/api/v1/routes')]);
     const now = Date.parse(stats.at); // the server's clock, as the history's points use
     renderPools(pools, now);
     renderTotals(pools);
+    renderRoutes(routes);
     addStats(stats, now);
     if ($('message').textContent.startsWith('Cannot reach')) showMessage('');
   } catch (e) {
