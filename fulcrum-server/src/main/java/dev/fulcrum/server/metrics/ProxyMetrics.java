@@ -50,7 +50,7 @@ public final class ProxyMetrics {
                 .register(registry);
         duration = Histogram.builder()
                 .name("fulcrum_request_duration_seconds")
-                .help("Time from a request's first byte to its response's last byte.")
+                .help("Time from a request's arrival to its response's head (what the balancer and the server add before the first byte).")
                 .labelNames("listener", "route", "pool")
                 .classicOnly()
                 .classicUpperBounds(DURATION_BUCKETS)
