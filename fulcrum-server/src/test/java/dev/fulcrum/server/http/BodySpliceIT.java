@@ -182,30 +182,34 @@ class BodySpliceIT {
     void aClientThatVanishesMidBodyFreesTheServerConnection() throws Exception {
         TestBackend backend = closer.add(TestBackend.start("a"));
         ProxyFixture proxy = proxyTo(backend.address(), Duration.ofSeconds(60));
-        var server = proxy.pool.pool().servers().getFirst();
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
-            client.send("GET /bytes?n=" + 256 * MIB + " HTTP/1.1\r\nHost: x\r\n\r\n");
-            InputStream in = client.socket.getInputStream();
-            readHead(in);
-            assertThat(in.readNBytes((int) MIB)).hasSize((int) MIB);
-        }
-        await().atMost(Duration.ofSeconds(3)).until(() -> server.activeRequests() == 0
-                && server.activeConnections() == 0 && backend.openConnections() == 0);
+        downloadingOneMebibyteOf256(proxy).close(); // the client vanishes mid-body
+        awaitServerConnectionFreed(proxy, backend, Duration.ofSeconds(3));
     }
 
     @Test
     void aClientThatStopsReadingIsClosedAfterIdleTimeout() throws Exception {
         TestBackend backend = closer.add(TestBackend.start("a"));
         ProxyFixture proxy = proxyTo(backend.address(), Duration.ofSeconds(1));
-        var server = proxy.pool.pool().servers().getFirst();
-        try (RawHttp client = new RawHttp(proxy.port, 10_000)) {
-            client.send("GET /bytes?n=" + 256 * MIB + " HTTP/1.1\r\nHost: x\r\n\r\n");
-            InputStream in = client.socket.getInputStream();
-            readHead(in);
-            assertThat(in.readNBytes((int) MIB)).hasSize((int) MIB);
+        try (RawHttp client = downloadingOneMebibyteOf256(proxy)) {
             // the client reads no more but stays connected: the splice stops, idle-timeout ends both connections
-            await().atMost(Duration.ofSeconds(6)).until(() -> server.activeRequests() == 0
-                    && server.activeConnections() == 0 && backend.openConnections() == 0);
+            awaitServerConnectionFreed(proxy, backend, Duration.ofSeconds(6));
         }
+    }
+
+    /** A client that asked for 256 MiB and has read the head and the first MiB. */
+    private static RawHttp downloadingOneMebibyteOf256(ProxyFixture proxy) throws IOException {
+        RawHttp client = new RawHttp(proxy.port, 10_000);
+        client.send("GET /bytes?n=" + 256 * MIB + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        InputStream in = client.socket.getInputStream();
+        readHead(in);
+        assertThat(in.readNBytes((int) MIB)).hasSize((int) MIB);
+        return client;
+    }
+
+    /** The request ended on the server's side and its connection is gone, in Fulcrum and at the server. */
+    private static void awaitServerConnectionFreed(ProxyFixture proxy, TestBackend backend, Duration bound) {
+        var server = proxy.pool.pool().servers().getFirst();
+        await().atMost(bound).until(() -> server.activeRequests() == 0 && server.activeConnections() == 0
+                && backend.openConnections() == 0);
     }
 }
