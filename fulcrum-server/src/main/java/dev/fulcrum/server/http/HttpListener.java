@@ -170,7 +170,7 @@ public final class HttpListener implements ListenerRuntime {
         if (!config.differsOnlyInRoutes(next)) {
             return false;
         }
-        ListenerRoutes built = ListenerRoutes.of(next, pools, stats);
+        ListenerRoutes built = routes.reloaded(next, pools, stats);
         config = next;
         routes = built;
         log.info("listener {}: routes replaced by the reloaded config ({})", name(), routesText());

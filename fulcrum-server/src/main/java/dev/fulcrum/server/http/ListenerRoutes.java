@@ -9,7 +9,9 @@ import dev.fulcrum.server.http.message.MessageHead;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.util.AsciiString;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -44,9 +46,30 @@ final class ListenerRoutes {
      * into its series of {@code stats}.
      */
     static ListenerRoutes of(Listener listener, Function<String, PoolRuntime> pools, ProxyStats stats) {
+        return build(listener, pools, stats, Map.of());
+    }
+
+    /**
+     * The routes of {@code next}, a reload of this listener, keeping the rate-limit buckets of each
+     * route whose name and {@code rate-limit} are unchanged: a reload must not hand every client
+     * that is over its limit a fresh burst.
+     */
+    ListenerRoutes reloaded(Listener next, Function<String, PoolRuntime> pools, ProxyStats stats) {
+        Map<String, ProxyRoute> byName = new HashMap<>();
+        routes.forEach(r -> byName.put(r.name(), r));
+        return build(next, pools, stats, byName);
+    }
+
+    private static ListenerRoutes build(Listener listener, Function<String, PoolRuntime> pools, ProxyStats stats,
+                                        Map<String, ProxyRoute> before) {
         long now = System.nanoTime();
-        return new ListenerRoutes(listener.routes().stream()
-                .map(r -> ProxyRoute.of(r, pools, stats.route(r.name()), now)).toList());
+        return new ListenerRoutes(listener.routes().stream().map(r -> {
+            ProxyRoute old = before.get(r.name());
+            RouteLimit limit = r.rateLimit() == null ? null
+                    : old != null && r.rateLimit().equals(old.config().rateLimit()) ? old.limit()
+                    : new RouteLimit(r.rateLimit(), now);
+            return ProxyRoute.of(r, pools, stats.route(r.name()), limit);
+        }).toList());
     }
 
     List<ProxyRoute> all() {

@@ -37,7 +37,7 @@ final class ProxyRoute {
     }
 
     private ProxyRoute(RouteConfig config, PoolRuntime pool, WeightedSplit<Weighted> split, RouteMetrics metrics,
-                       long nowNanos) {
+                       RouteLimit limit) {
         this.config = config;
         this.metrics = metrics;
         this.pool = pool;
@@ -46,23 +46,24 @@ final class ProxyRoute {
                 ? p.prefix() : null;
         this.requestEdits = new FieldEdits(config.requestHeaders());
         this.responseEdits = new FieldEdits(config.responseHeaders());
-        this.limit = config.rateLimit() == null ? null : new RouteLimit(config.rateLimit(), nowNanos);
+        this.limit = limit;
     }
 
     /**
      * @param pools the running pool of each name the config references (the config check made sure
      *              each exists)
      * @param metrics the route's request series
+     * @param limit   the route's rate limit (its buckets), null when it has none
      */
     static ProxyRoute of(RouteConfig config, Function<String, PoolRuntime> pools, RouteMetrics metrics,
-                         long nowNanos) {
+                         RouteLimit limit) {
         return switch (config.destination()) {
             case RouteConfig.ToPool to -> new ProxyRoute(config, pool(pools, to.pool(), config), null, metrics,
-                    nowNanos);
+                    limit);
             case RouteConfig.Split split -> new ProxyRoute(config, null, WeightedSplit.of(split.pools().stream()
                     .map(w -> new Weighted(pool(pools, w.pool(), config), w.weight())).toList(), Weighted::weight),
-                    metrics, nowNanos);
-            case RouteConfig.Redirect _ -> new ProxyRoute(config, null, null, metrics, nowNanos);
+                    metrics, limit);
+            case RouteConfig.Redirect _ -> new ProxyRoute(config, null, null, metrics, limit);
         };
     }
 

@@ -18,12 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A reload that changes only a listener's routes, through a real {@code fulcrum run}: the listener
- * keeps its socket and its open connections, and the next request on a connection opened before
- * the reload already takes the new routes.
+ * keeps its socket and its open connections, the next request on a connection opened before
+ * the reload already takes the new routes, and an unchanged rate limit keeps its buckets.
  */
 class RoutesReloadIT {
 
     private static final Duration BOUND = Duration.ofSeconds(30);
+    /** A route whose one token comes back after 100 s: within the test, a second request is over it. */
+    private static final String LIMITED = "- {name: limited, match: {path-prefix: /limited}, pool: one, "
+            + "rate-limit: {requests-per-second: 0.01, burst: 1, key: \"header:X-Client\"}}";
 
     @TempDir
     Path tmp;
@@ -54,8 +57,9 @@ class RoutesReloadIT {
             Path file = tmp.resolve("fulcrum.yaml");
             Files.writeString(file, config(admin, port, """
                           - {name: shop, match: {path-prefix: /shop}, pool: one}
+                          %s
                           - {name: rest, pool: two}
-                    """.stripTrailing(), a, b));
+                    """.formatted(LIMITED).stripTrailing(), a, b));
             try (FulcrumProcess fulcrum = FulcrumProcess.start("routes-reload", List.of("-Xmx256m"), "run", "-c",
                     file.toString())) {
                 fulcrum.awaitPort(port, BOUND);
@@ -66,14 +70,17 @@ class RoutesReloadIT {
 
     private static void reloadOnAnOpenConnection(FulcrumProcess fulcrum, Path file, int admin, int port,
                                                  TestBackend a, TestBackend b) throws Exception {
+        assertThat(limitedStatus(port)).isEqualTo(200);
+        assertThat(limitedStatus(port)).isEqualTo(429);
         try (RawHttp client = new RawHttp(port, 10_000)) {
             client.send("GET /shop/x HTTP/1.1\r\nHost: h\r\n\r\n");
             assertThat(client.readResponse(false)).endsWith("server a");
 
             Files.writeString(file, config(admin, port, """
                           - {name: shop, match: {path-prefix: /shop}, pool: two}
+                          %s
                           - {name: rest, pool: one}
-                    """.stripTrailing(), a, b));
+                    """.formatted(LIMITED).stripTrailing(), a, b));
             try (HttpClient http = HttpClient.newHttpClient()) {
                 HttpResponse<String> reload = http.send(HttpRequest.newBuilder(
                                 URI.create("http://127.0.0.1:" + admin + "/api/v1/reload"))
@@ -87,6 +94,16 @@ class RoutesReloadIT {
             client.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n");
             assertThat(client.readResponse(false)).endsWith("server a");
             assertThat(fulcrum.output()).contains("listener web: routes replaced by the reloaded config");
+        }
+        assertThat(limitedStatus(port)).as("an unchanged rate limit keeps its buckets across the reload")
+                .isEqualTo(429);
+    }
+
+    /** The status of one request to the rate-limited route, on a connection of its own. */
+    private static int limitedStatus(int port) throws Exception {
+        try (RawHttp client = new RawHttp(port, 10_000)) {
+            client.send("GET /limited HTTP/1.1\r\nHost: h\r\nX-Client: carol\r\nConnection: close\r\n\r\n");
+            return Integer.parseInt(client.readUntilClose().substring(9, 12));
         }
     }
 }
