@@ -25,6 +25,17 @@ public interface ListenerRuntime {
         return false;
     }
 
+    /**
+     * Reads this listener's TLS certificate files again, even when its config is unchanged (they
+     * may have been renewed in place): new handshakes get the new ones, open connections keep
+     * theirs. Called on the control thread for a listener a reload keeps.
+     *
+     * @return null when reloaded or without TLS, else one line saying why the old certificates stay
+     */
+    default String reloadCertificates() {
+        return null;
+    }
+
     /** Binds; completes exceptionally with a clear message if the address cannot be bound. */
     CompletableFuture<Void> start();
 

@@ -1,0 +1,63 @@
+package dev.fulcrum.server.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Self-signed certificates made with the {@code openssl} CLI, PEM files with a PKCS#8 key, as an
+ * operator would make them: RSA or ECDSA (P-256), a chosen serial, SAN DNS names or a CN only.
+ */
+public final class TestCertificates {
+
+    public enum KeyType { RSA, ECDSA }
+
+    /** The files of one certificate. */
+    public record Files(Path cert, Path key) {
+    }
+
+    private TestCertificates() {
+    }
+
+    /**
+     * @param dnsNames SAN DNS names; empty = a certificate with the CN {@code cn} and no SAN
+     * @param serial   hex serial, to tell certificates apart from the client side
+     */
+    public static Files create(Path dir, String fileName, KeyType type, String cn, List<String> dnsNames,
+                               String serial) throws IOException, InterruptedException {
+        return create(dir.resolve(fileName + ".pem"), dir.resolve(fileName + ".key"), type, cn, dnsNames, serial);
+    }
+
+    /** A valid pair at the given paths (ECDSA, quick to make): for configs that only need files that load. */
+    public static Files create(Path cert, Path key) throws IOException, InterruptedException {
+        return create(cert, key, KeyType.ECDSA, "localhost", List.of("localhost"), "01");
+    }
+
+    public static Files create(Path cert, Path key, KeyType type, String cn, List<String> dnsNames, String serial)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl", "req", "-x509", "-nodes", "-days", "2",
+                "-subj", "/CN=" + cn, "-set_serial", "0x" + serial, "-keyout", key.toString(), "-out", cert.toString()));
+        command.addAll(type == KeyType.RSA ? List.of("-newkey", "rsa:2048")
+                : List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"));
+        if (!dnsNames.isEmpty()) {
+            command.addAll(List.of("-addext", "subjectAltName=" + String.join(",",
+                    dnsNames.stream().map(n -> "DNS:" + n).toList())));
+        }
+        run(command);
+        return new Files(cert, key);
+    }
+
+    /** Runs openssl, failing with its output when it does not exit 0. */
+    public static String run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+}
