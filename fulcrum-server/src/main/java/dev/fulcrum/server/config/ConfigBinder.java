@@ -43,7 +43,7 @@ final class ConfigBinder {
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
             "request-body-min-rate");
-    static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "sni-strict");
+    static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca", "sni-strict");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
@@ -179,8 +179,17 @@ final class ConfigBinder {
             certificate(s).ifPresent(certificates::add);
         }
         TlsVersion minVersion = s.get("min-version", TlsVersion.TLS_V1_2, ConfigValues::tlsVersion);
+        Path clientCa = s.get("client-ca", null, text -> text.isEmpty() ? null : clientCa(text));
         boolean sniStrict = s.get("sni-strict", false, ConfigValues::bool);
-        return new Tls(certificates, minVersion, sniStrict);
+        return new Tls(certificates, minVersion, clientCa, sniStrict);
+    }
+
+    private static Path clientCa(String text) {
+        Path file = ConfigValues.readableFile(text);
+        CertificateFiles.caProblem(file).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return file;
     }
 
     private static Optional<Certificate> certificate(Section s) {

@@ -116,9 +116,10 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
 
     /**
      * {@code listeners[].tls}: at least one certificate, the first the default for a client whose SNI
-     * no certificate covers (or refused then, with {@code sniStrict}).
+     * no certificate covers (or refused then, with {@code sniStrict}); {@code clientCa} null when
+     * clients need no certificate.
      */
-    public record Tls(List<Certificate> certificates, TlsVersion minVersion, boolean sniStrict) {
+    public record Tls(List<Certificate> certificates, TlsVersion minVersion, Path clientCa, boolean sniStrict) {
         /** The largest PEM file (certificate chain or key) read; a long chain is a few KiB. */
         public static final int MAX_PEM_BYTES = dev.fulcrum.server.io.BoundedFile.ONE_MIB;
 
@@ -128,7 +129,7 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
 
         /** The short form {@code cert:} + {@code key:}, with the defaults. */
         public Tls(Path cert, Path key) {
-            this(List.of(new Certificate(cert, key)), TlsVersion.TLS_V1_2, false);
+            this(List.of(new Certificate(cert, key)), TlsVersion.TLS_V1_2, null, false);
         }
     }
 

@@ -53,25 +53,40 @@ public final class CertificateFiles {
         }
     }
 
+    /** Why a {@code client-ca} bundle does not load (no PEM certificate in it), or empty when it does. */
+    public static Optional<String> caProblem(Path bundle) {
+        try {
+            chain(bundle, read(bundle));
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
     /** @throws IOException with one line naming the file and the reason */
     public static Loaded load(Path cert, Path key) throws IOException {
         byte[] certPem = read(cert);
         byte[] keyPem = read(key);
-        List<X509Certificate> chain;
-        try {
-            chain = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(certPem))
-                    .stream().map(X509Certificate.class::cast).toList();
-        } catch (GeneralSecurityException e) {
-            throw new IOException(cert + ": not a PEM certificate (" + firstLine(e) + ")");
-        }
-        if (chain.isEmpty()) {
-            throw new IOException(cert + ": no certificate in it");
-        }
+        List<X509Certificate> chain = chain(cert, certPem);
         PrivateKey privateKey = privateKey(key, keyPem, chain.getFirst().getPublicKey().getAlgorithm());
         if (!matches(privateKey, chain.getFirst())) {
             throw new IOException(key + ": is not the key of the certificate in " + cert);
         }
         return new Loaded(chain, privateKey, certPem, keyPem);
+    }
+
+    private static List<X509Certificate> chain(Path file, byte[] pem) throws IOException {
+        List<X509Certificate> chain;
+        try {
+            chain = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))
+                    .stream().map(X509Certificate.class::cast).toList();
+        } catch (GeneralSecurityException e) {
+            throw new IOException(file + ": not a PEM certificate (" + firstLine(e) + ")");
+        }
+        if (chain.isEmpty()) {
+            throw new IOException(file + ": no certificate in it");
+        }
+        return chain;
     }
 
     private static PrivateKey privateKey(Path file, byte[] pem, String algorithm) throws IOException {

@@ -2,6 +2,7 @@ package dev.fulcrum.server.net;
 
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -53,7 +54,7 @@ final class ListenerCertificates {
         List<List<String>> names = new ArrayList<>();
         for (FulcrumConfig.Certificate files : tls.certificates()) {
             CertificateFiles.Loaded loaded = CertificateFiles.load(files.cert(), files.key());
-            contexts.add(context(loaded, tls.minVersion(), files));
+            contexts.add(context(loaded, tls, files));
             leaves.add(loaded.leaf());
             names.add(names(loaded.leaf()));
         }
@@ -72,18 +73,22 @@ final class ListenerCertificates {
         return leaves;
     }
 
-    private static SslContext context(CertificateFiles.Loaded loaded, TlsVersion minVersion,
+    private static SslContext context(CertificateFiles.Loaded loaded, FulcrumConfig.Tls tls,
                                       FulcrumConfig.Certificate files) throws IOException {
         SslProvider provider = TlsProvider.get();
-        String[] protocols = minVersion == TlsVersion.TLS_V1_3 ? new String[]{"TLSv1.3"}
+        String[] protocols = tls.minVersion() == TlsVersion.TLS_V1_3 ? new String[]{"TLSv1.3"}
                 : new String[]{"TLSv1.3", "TLSv1.2"};
         try {
-            SslContext context = SslContextBuilder
+            SslContextBuilder builder = SslContextBuilder
                     .forServer(new ByteArrayInputStream(loaded.certPem()), new ByteArrayInputStream(loaded.keyPem()))
                     .sslProvider(provider)
                     .protocols(protocols)
-                    .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                    .build();
+                    .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+            if (tls.clientCa() != null) {
+                // read again with each load, like the certificates: a reload picks up a renewed bundle
+                builder.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);
+            }
+            SslContext context = builder.build();
             if (context.sessionContext() instanceof OpenSslSessionContext session) {
                 // Netty turns BoringSSL's tickets off unless keys are set; none = BoringSSL's own rotating keys.
                 session.setTicketKeys();

@@ -350,6 +350,19 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void tlsClientCaMustHoldACertificate(@TempDir Path dir) throws Exception {
+        TestCertificates.Files a = TestCertificates.create(dir.resolve("a.pem"), dir.resolve("a.key"));
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      cert: %1$s
+                      key: %2$s
+                      client-ca: %2$s
+                """.formatted(a.cert(), a.key())),
+                "fulcrum.yaml:8:7: listeners[0].tls.client-ca: " + a.key() + ": not a PEM certificate (signed fields invalid)");
+    }
+
+    @Test
     void tlsCertificatesMayNotBeEmpty() {
         assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
                     pool: app

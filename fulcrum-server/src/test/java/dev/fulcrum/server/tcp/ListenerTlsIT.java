@@ -100,7 +100,7 @@ class ListenerTlsIT {
     void sniPicksExactBeforeWildcardElseTheFirstCertificate() throws Exception {
         // the wildcard is listed before the exact name: exact still wins
         int port = start(new Tls(List.of(certificate(byDefault), certificate(wildcard), certificate(exact)),
-                TlsVersion.TLS_V1_2, false));
+                TlsVersion.TLS_V1_2, null, false));
         assertThat(serial(port, "api.example.net")).isEqualTo(3);
         assertThat(serial(port, "www.example.net")).isEqualTo(2);
         assertThat(serial(port, "a.b.example.net")).isEqualTo(1);
@@ -110,7 +110,7 @@ class ListenerTlsIT {
 
     @Test
     void sniStrictRefusesANameNoCertificateCoversButNotAnAbsentName() throws Exception {
-        int port = start(new Tls(List.of(certificate(byDefault), certificate(wildcard)), TlsVersion.TLS_V1_2, true));
+        int port = start(new Tls(List.of(certificate(byDefault), certificate(wildcard)), TlsVersion.TLS_V1_2, null, true));
         assertThat(serial(port, "www.example.net")).isEqualTo(2);
         assertThat(serial(port, null)).isEqualTo(1);
         assertThatThrownBy(() -> serial(port, "unknown.test")).isInstanceOf(IOException.class);
@@ -130,7 +130,7 @@ class ListenerTlsIT {
 
     @Test
     void minVersion13RefusesTls12() throws Exception {
-        int port = start(new Tls(List.of(certificate(byDefault)), TlsVersion.TLS_V1_3, false));
+        int port = start(new Tls(List.of(certificate(byDefault)), TlsVersion.TLS_V1_3, null, false));
         try (SSLSocket client = connect(port, null, trustAll(), "TLSv1.3")) {
             assertThat(client.getSession().getProtocol()).isEqualTo("TLSv1.3");
         }

@@ -50,6 +50,27 @@ public final class TestCertificates {
         return new Files(cert, key);
     }
 
+    /**
+     * A client certificate (ECDSA) with subject {@code subject} ({@code /CN=client-1/O=Example}) signed
+     * by {@code ca}, and a PKCS#12 store of it with the password {@code changeit} for a JDK client.
+     *
+     * @return the PKCS#12 file
+     */
+    public static Path clientCertificate(Path dir, String fileName, Files ca, String subject)
+            throws IOException, InterruptedException {
+        Path key = dir.resolve(fileName + ".key");
+        Path csr = dir.resolve(fileName + ".csr");
+        Path cert = dir.resolve(fileName + ".pem");
+        Path store = dir.resolve(fileName + ".p12");
+        run(List.of("openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-subj", subject, "-keyout", key.toString(), "-out", csr.toString()));
+        run(List.of("openssl", "x509", "-req", "-in", csr.toString(), "-CA", ca.cert().toString(), "-CAkey",
+                ca.key().toString(), "-set_serial", "0x10", "-days", "2", "-out", cert.toString()));
+        run(List.of("openssl", "pkcs12", "-export", "-in", cert.toString(), "-inkey", key.toString(), "-out",
+                store.toString(), "-passout", "pass:changeit"));
+        return store;
+    }
+
     /** Runs openssl, failing with its output when it does not exit 0. */
     public static String run(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
