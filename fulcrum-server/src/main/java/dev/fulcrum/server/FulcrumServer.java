@@ -189,6 +189,7 @@ public final class FulcrumServer {
         FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners, accessLog),
                 transport, control, admin, configFile, accessLog);
         hooks.attach(server);
+        control.metrics().tlsCertificates(server::listeners);
         // on the control thread, once a reload's config is in force: the series of the routes it
         // dropped leave the scrape (route names come from the config; this keeps them bounded)
         registry.onEvent(event -> {

@@ -19,7 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 
@@ -213,6 +215,12 @@ public final class HttpListener implements ListenerRuntime {
 
     boolean isClosing() {
         return connections.isClosing();
+    }
+
+    @Override
+    public List<X509Certificate> certificates() {
+        ListenerTls current = ssl;
+        return current == null ? List.of() : current.certificates();
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.fulcrum.server.net;
 
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,6 +36,11 @@ public interface ListenerRuntime {
      */
     default String reloadCertificates() {
         return null;
+    }
+
+    /** The leaf certificates new TLS handshakes get, in config order; empty without TLS. */
+    default List<X509Certificate> certificates() {
+        return List.of();
     }
 
     /** Binds; completes exceptionally with a clear message if the address cannot be bound. */

@@ -69,6 +69,12 @@ public final class ListenerTls {
         return current.leaves();
     }
 
+    /** A certificate's name for logs and metrics: its first SAN DNS name, else its CN, else its subject. */
+    public static String nameOf(X509Certificate leaf) {
+        List<String> names = ListenerCertificates.names(leaf);
+        return names.isEmpty() ? leaf.getSubjectX500Principal().getName() : names.getFirst();
+    }
+
     private SslContext contextFor(String host) {
         SslContext context = current.contextFor(host);
         if (context == null) {

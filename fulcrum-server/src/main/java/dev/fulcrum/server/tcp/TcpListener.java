@@ -16,7 +16,9 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -81,6 +83,12 @@ public final class TcpListener implements ListenerRuntime {
     @Override
     public String name() {
         return config.name();
+    }
+
+    @Override
+    public List<X509Certificate> certificates() {
+        ListenerTls current = tls;
+        return current == null ? List.of() : current.certificates();
     }
 
     @Override

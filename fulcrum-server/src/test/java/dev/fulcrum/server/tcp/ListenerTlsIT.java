@@ -13,6 +13,7 @@ import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -34,17 +35,22 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -52,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A TLS listener's certificates as a client sees them, over real sockets: SNI picks among three
  * (exact, wildcard, default; RSA and ECDSA), {@code sni-strict}, the protocol floor, session
- * resumption, and certificates re-read in place by a reload.
+ * resumption, certificates re-read in place by a reload, and their expiry metric.
  */
 class ListenerTlsIT {
 
@@ -159,12 +165,17 @@ class ListenerTlsIT {
         java.nio.file.Files.copy(byDefault.key(), key, StandardCopyOption.REPLACE_EXISTING);
         Tls tls = new Tls(cert, key);
         TcpListener listener = listener(tls);
+        FulcrumMetrics metrics = new FulcrumMetrics(registry);
+        metrics.tlsCertificates(() -> List.of(listener));
         int port = listener.localAddress().getPort();
+        assertThat(expiry(metrics, "default.test", "1")).isEqualTo(notAfter(byDefault.cert()));
         try (SSLSocket before = connect(port, null, trustAll(), "TLSv1.3")) {
             assertThat(echoes(before)).isTrue();
             TestCertificates.create(cert, key, KeyType.ECDSA, "renewed.test", List.of("renewed.test"), "05");
 
             assertThat(listener.reloadCertificates()).isNull();
+            assertThat(expiry(metrics, "renewed.test", "5")).isEqualTo(notAfter(cert));
+            assertThat(scrape(metrics)).doesNotContain("default.test");
 
             assertThat(echoes(before)).as("a connection opened before the reload").isTrue();
             assertThat(serialOf(before)).isEqualTo(1);
@@ -176,6 +187,27 @@ class ListenerTlsIT {
                     .endsWith("; keeping the certificates loaded before").doesNotContain("\n");
             assertThat(serial(port, null)).isEqualTo(5);
             assertThat(echoes(before)).isTrue();
+        }
+    }
+
+    /** The value of {@code fulcrum_tls_certificate_expiry_seconds} for one certificate of the listener. */
+    private static double expiry(FulcrumMetrics metrics, String name, String serial) throws IOException {
+        Matcher m = Pattern.compile("fulcrum_tls_certificate_expiry_seconds\\{listener=\"tls-test\",name=\""
+                + Pattern.quote(name) + "\",serial=\"" + serial + "\"} (\\S+)\n").matcher(scrape(metrics));
+        assertThat(m.find()).as(scrape(metrics)).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static String scrape(FulcrumMetrics metrics) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        metrics.writeText(out);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static double notAfter(Path cert) throws Exception {
+        try (InputStream in = java.nio.file.Files.newInputStream(cert)) {
+            X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return leaf.getNotAfter().getTime() / 1000.0;
         }
     }
 
