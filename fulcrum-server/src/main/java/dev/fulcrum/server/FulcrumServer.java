@@ -239,9 +239,10 @@ public final class FulcrumServer {
      * traffic, dropped ones drain), then listeners — an unchanged listener keeps its socket and its
      * connections, and so does one whose routes alone changed (it takes them in place); another
      * changed one is replaced (the old one stops accepting and drains); a removed one drains; a
-     * new one binds.
+     * new one binds. A kept listener reads its TLS certificate files again.
      *
-     * @throws StartException when a new or changed listener cannot bind; the others stay applied
+     * @throws StartException when a new or changed listener cannot bind, or a kept one's
+     *                        certificates do not load (it keeps its old ones); the rest stays applied
      * @throws IllegalStateException when stopping, or when the reload could not be applied
      */
     public void reload(FulcrumConfig next) {
