@@ -20,6 +20,9 @@ import java.util.List;
  */
 public final class ListenerTls {
 
+    /** A connection that sends no ClientHello in this long is closed, as SslHandler's own handshake timeout would. */
+    private static final long CLIENT_HELLO_TIMEOUT_MILLIS = 10_000;
+
     private final String listener;
     private final Mapping<String, SslContext> mapping = this::contextFor;
     private volatile ListenerCertificates current;
@@ -61,7 +64,7 @@ public final class ListenerTls {
 
     /** A new connection's first TLS handler: it waits for the ClientHello, then becomes the SslHandler its SNI picks. */
     public ChannelHandler newHandler() {
-        return new SniHandler(mapping);
+        return new SniHandler(mapping, CLIENT_HELLO_TIMEOUT_MILLIS);
     }
 
     /** The leaf certificates new handshakes get, in config order. */

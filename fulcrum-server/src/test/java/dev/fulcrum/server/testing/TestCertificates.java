@@ -1,8 +1,14 @@
 package dev.fulcrum.server.testing;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +75,31 @@ public final class TestCertificates {
         run(List.of("openssl", "pkcs12", "-export", "-in", cert.toString(), "-inkey", key.toString(), "-out",
                 store.toString(), "-passout", "pass:changeit"));
         return store;
+    }
+
+    /**
+     * A client's TLS context that trusts any server: the tests' certificates are self-signed, and
+     * they check which certificate they got themselves.
+     *
+     * @param keys the client's own certificate, or null for none
+     */
+    public static SSLContext trustingClient(KeyManager[] keys) throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keys, new TrustManager[]{new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return context;
     }
 
     /** Runs openssl, failing with its output when it does not exit 0. */
