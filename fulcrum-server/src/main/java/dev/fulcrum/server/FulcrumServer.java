@@ -6,6 +6,7 @@ import dev.fulcrum.server.admin.AdminServer;
 import dev.fulcrum.server.admin.AutoscaleStatus;
 import dev.fulcrum.server.admin.HookResult;
 import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.alert.CertificateExpiryAlerts;
 import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.autoscale.AutoScaler;
 import dev.fulcrum.server.dsr.DsrService;
@@ -190,6 +191,7 @@ public final class FulcrumServer {
                 transport, control, admin, configFile, accessLog);
         hooks.attach(server);
         control.metrics().tlsCertificates(server::listeners);
+        CertificateExpiryAlerts.start(control.alerter(), registry, server::listeners);
         // on the control thread, once a reload's config is in force: the series of the routes it
         // dropped leave the scrape (route names come from the config; this keeps them bounded)
         registry.onEvent(event -> {
