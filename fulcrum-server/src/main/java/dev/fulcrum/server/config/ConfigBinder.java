@@ -43,7 +43,8 @@ final class ConfigBinder {
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
             "request-body-min-rate");
-    static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca", "sni-strict");
+    static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca",
+            "sni-strict");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
@@ -163,7 +164,8 @@ final class ConfigBinder {
         List<Certificate> certificates = new ArrayList<>();
         if (s.has("certificates")) {
             if (s.has("cert") || s.has("key")) {
-                s.error(s.has("cert") ? "cert" : "key", "give either certificates: or the short form cert: + key:, not both");
+                s.error(s.has("cert") ? "cert" : "key",
+                        "give either certificates: or the short form cert: + key:, not both");
             }
             List<Node> items = s.list("certificates");
             if (items.isEmpty() && s.isEmptyList("certificates")) {

@@ -62,7 +62,10 @@ public final class ListenerTls {
         }
     }
 
-    /** A new connection's first TLS handler: it waits for the ClientHello, then becomes the SslHandler its SNI picks. */
+    /**
+     * A new connection's first TLS handler: it waits for the ClientHello, then becomes the
+     * SslHandler its SNI picks.
+     */
     public ChannelHandler newHandler() {
         return new SniHandler(mapping, CLIENT_HELLO_TIMEOUT_MILLIS);
     }
