@@ -6,6 +6,7 @@ import dev.fulcrum.server.admin.AdminServer;
 import dev.fulcrum.server.admin.AutoscaleStatus;
 import dev.fulcrum.server.admin.HookResult;
 import dev.fulcrum.server.alert.Alerter;
+import dev.fulcrum.server.alert.CertificateExpiryAlerts;
 import dev.fulcrum.server.admin.HaStatus;
 import dev.fulcrum.server.autoscale.AutoScaler;
 import dev.fulcrum.server.dsr.DsrService;
@@ -189,6 +190,8 @@ public final class FulcrumServer {
         FulcrumServer server = new FulcrumServer(new RunningConfig(config, registry, factory, listeners, accessLog),
                 transport, control, admin, configFile, accessLog);
         hooks.attach(server);
+        control.metrics().tlsCertificates(server::listeners);
+        CertificateExpiryAlerts.start(control.alerter(), registry, server::listeners);
         // on the control thread, once a reload's config is in force: the series of the routes it
         // dropped leave the scrape (route names come from the config; this keeps them bounded)
         registry.onEvent(event -> {
@@ -238,9 +241,10 @@ public final class FulcrumServer {
      * traffic, dropped ones drain), then listeners — an unchanged listener keeps its socket and its
      * connections, and so does one whose routes alone changed (it takes them in place); another
      * changed one is replaced (the old one stops accepting and drains); a removed one drains; a
-     * new one binds.
+     * new one binds. A kept listener reads its TLS certificate files again.
      *
-     * @throws StartException when a new or changed listener cannot bind; the others stay applied
+     * @throws StartException when a new or changed listener cannot bind, or a kept one's
+     *                        certificates do not load (it keeps its old ones); the rest stays applied
      * @throws IllegalStateException when stopping, or when the reload could not be applied
      */
     public void reload(FulcrumConfig next) {

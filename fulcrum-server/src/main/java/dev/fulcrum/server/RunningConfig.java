@@ -23,7 +23,8 @@ import java.util.concurrent.CompletionException;
  * The config in force and the listeners built from it. A reload replaces both as one command on
  * the control thread: the pools ({@link Registry#applyPools}), then the listeners — an unchanged
  * one keeps its socket and its connections, one whose routes alone changed takes them in place
- * ({@link ListenerRuntime#reconfigure}), another changed one is replaced (the old one stops
+ * ({@link ListenerRuntime#reconfigure}) — both read their TLS certificate files again
+ * ({@link ListenerRuntime#reloadCertificates}) — another changed one is replaced (the old one stops
  * accepting and drains), a removed one drains, a new one binds — then the config, then the
  * {@link PoolEvent.ConfigReloaded} event; a changed {@code access-log} section is handed to the
  * {@link AccessLog}, whose writer switches file or format between two batches. So a reload is
@@ -95,8 +96,9 @@ final class RunningConfig {
     /**
      * Applies a reloaded, already validated config, as one command; waits for it.
      *
-     * @throws StartException        when a new or changed listener cannot bind (one line per
-     *                               listener); the rest stays applied
+     * @throws StartException        when a new or changed listener cannot bind, or a kept one's
+     *                               TLS certificates do not load (one line per listener); the rest
+     *                               stays applied
      * @throws IllegalStateException when stopping, when a server cannot join its pool (nothing
      *                               applied), or when the control thread did not answer in time
      */
@@ -143,11 +145,17 @@ final class RunningConfig {
             }
         }
         bound = List.copyOf(kept); // first: /healthz never sees a listener that stopped on purpose
+        List<String> failures = new ArrayList<>();
+        for (Bound b : kept) {
+            String problem = b.runtime().reloadCertificates(); // renewed files under unchanged paths
+            if (problem != null) {
+                failures.add(problem);
+            }
+        }
         for (Bound b : dropped) {
             b.runtime().stopAccepting(); // before the binds: a changed listener may keep its address
             b.runtime().closeGracefully(drainTimeout());
         }
-        List<String> failures = new ArrayList<>();
         for (Listener entry : wanted.values()) {
             ListenerRuntime runtime = factory.create(entry, next.name());
             try {

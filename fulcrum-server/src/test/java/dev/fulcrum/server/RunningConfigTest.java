@@ -156,6 +156,35 @@ class RunningConfigTest {
                 "config-reloaded: listener api: cannot listen on 127.0.0.1:8082: address already in use");
     }
 
+    /** Certificates renewed in place under unchanged paths: a kept listener reads them again. */
+    @Test
+    void aReloadReReadsTheCertificatesOfTheListenersItKeeps() {
+        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        List<ListenerRuntime> before = running.listeners();
+
+        running.reload(SimulatedRegistry.parse(NEXT));
+
+        assertThat(((FakeListener) before.getFirst()).certificateReloads).as("web, unchanged").isEqualTo(1);
+        assertThat(((FakeListener) before.get(1)).certificateReloads).as("api, replaced").isZero();
+        assertThat(built).as("new listeners load theirs when they start")
+                .allSatisfy(l -> assertThat(l.certificateReloads).isZero());
+    }
+
+    @Test
+    void aCertificateThatDoesNotLoadIsSaidInTheReloadsOneLineAndTheRestStaysApplied() {
+        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        String problem = "listener web: cannot load the TLS certificate or key: /etc/fulcrum/cert.pem: no such file;"
+                + " keeping the certificates loaded before";
+        ((FakeListener) running.listeners().getFirst()).certificateProblem = problem;
+        FulcrumConfig next = SimulatedRegistry.parse(NEXT);
+
+        assertThatThrownBy(() -> running.reload(next)).isInstanceOf(StartException.class).hasMessage(problem);
+
+        assertThat(names(running.listeners())).containsExactly("web", "api", "extra");
+        assertThat(running.config()).isSameAs(next);
+        assertThat(wire()).last().isEqualTo("config-reloaded: " + problem);
+    }
+
     /** The access log follows the file: a section added turns it on, removed turns it off. */
     @Test
     void aReloadAppliesAChangedAccessLogSection(@TempDir Path dir) {
@@ -266,6 +295,9 @@ class RunningConfigTest {
         private volatile Duration drainedFor;
         /** The entry a reload handed over in place, or null. */
         private volatile Listener reconfiguredTo;
+        private volatile int certificateReloads;
+        /** What {@link #reloadCertificates} answers: null = loaded. */
+        private volatile String certificateProblem;
 
         FakeListener(Listener entry) {
             this.entry = entry;
@@ -293,6 +325,12 @@ class RunningConfigTest {
             }
             reconfiguredTo = next;
             return true;
+        }
+
+        @Override
+        public String reloadCertificates() {
+            certificateReloads++;
+            return certificateProblem;
         }
 
         @Override

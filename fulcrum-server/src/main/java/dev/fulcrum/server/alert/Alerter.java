@@ -52,7 +52,7 @@ public final class Alerter implements AutoCloseable {
     private final String instance;
     private final Clock clock;
     private final List<AlertSink> sinks;
-    /** Firing alerts by identity (name, pool, server). Guarded by {@code this}. */
+    /** Firing alerts by identity (name and scope labels: pool, server, or a certificate's). Guarded by {@code this}. */
     private final Map<String, Alert> firing = new LinkedHashMap<>();
     private volatile Registry registry;
 
@@ -95,12 +95,21 @@ public final class Alerter implements AutoCloseable {
      */
     public synchronized Alert fire(String name, String severity, String pool, String server, String summary,
                                    String description) {
-        String key = key(name, pool, server);
+        return fire(name, severity, scope(pool, server), summary, description);
+    }
+
+    /**
+     * Fires an alert about something else than a pool or server (a listener's certificate): its
+     * {@code scope} labels tell it apart, after alertname, severity and instance.
+     */
+    public synchronized Alert fire(String name, String severity, Map<String, String> scope, String summary,
+                                   String description) {
+        String key = key(name, scope);
         Alert current = firing.get(key);
         if (current != null) {
             return current;
         }
-        Alert alert = new Alert(name, false, labels(name, severity, pool, server),
+        Alert alert = new Alert(name, false, labels(name, severity, scope),
                 annotations(summary, description), clock.instant(), null);
         firing.put(key, alert);
         deliver(alert);
@@ -109,7 +118,12 @@ public final class Alerter implements AutoCloseable {
 
     /** Resolves a firing alert; {@code description} says why. Empty when it was not firing. */
     public synchronized Optional<Alert> resolve(String name, String pool, String server, String description) {
-        Alert current = firing.remove(key(name, pool, server));
+        return resolve(name, scope(pool, server), description);
+    }
+
+    /** Resolves an alert fired with {@code scope}; empty when it was not firing. */
+    public synchronized Optional<Alert> resolve(String name, Map<String, String> scope, String description) {
+        Alert current = firing.remove(key(name, scope));
         if (current == null) {
             return Optional.empty();
         }
@@ -122,7 +136,7 @@ public final class Alerter implements AutoCloseable {
     public synchronized Alert notice(String name, String severity, String pool, String server, String summary,
                                      String description) {
         Instant now = clock.instant();
-        Alert alert = new Alert(name, false, labels(name, severity, pool, server),
+        Alert alert = new Alert(name, false, labels(name, severity, scope(pool, server)),
                 annotations(summary, description), now, now.plus(NOTICE_LIFETIME));
         deliver(alert);
         return alert;
@@ -214,18 +228,25 @@ public final class Alerter implements AutoCloseable {
         }
     }
 
-    private Map<String, String> labels(String name, String severity, String pool, String server) {
+    private Map<String, String> labels(String name, String severity, Map<String, String> scope) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("alertname", name);
         labels.put("severity", severity);
         labels.put("instance", instance);
+        labels.putAll(scope);
+        return labels;
+    }
+
+    /** The pool and server labels, each left out when "". */
+    private static Map<String, String> scope(String pool, String server) {
+        Map<String, String> scope = new LinkedHashMap<>();
         if (!pool.isEmpty()) {
-            labels.put("pool", pool);
+            scope.put("pool", pool);
         }
         if (!server.isEmpty()) {
-            labels.put("server", server);
+            scope.put("server", server);
         }
-        return labels;
+        return scope;
     }
 
     private static Map<String, String> annotations(String summary, String description) {
@@ -235,8 +256,10 @@ public final class Alerter implements AutoCloseable {
         return notes;
     }
 
-    private static String key(String name, String pool, String server) {
-        return name + '\u0000' + pool + '\u0000' + server;
+    private static String key(String name, Map<String, String> scope) {
+        StringBuilder key = new StringBuilder(name);
+        scope.forEach((label, value) -> key.append('\u0000').append(label).append('=').append(value));
+        return key.toString();
     }
 
     private void deliver(Alert alert) {

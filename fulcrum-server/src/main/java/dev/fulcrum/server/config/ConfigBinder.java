@@ -11,7 +11,10 @@ import dev.fulcrum.server.config.FulcrumConfig.Ha;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
+import dev.fulcrum.server.config.FulcrumConfig.Certificate;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
+import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import dev.fulcrum.server.net.CertificateFiles;
 import org.yaml.snakeyaml.nodes.Node;
 
 import java.net.InetAddress;
@@ -21,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -39,7 +43,9 @@ final class ConfigBinder {
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
             "request-body-min-rate");
-    static final List<String> TLS_KEYS = List.of("cert", "key");
+    static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca",
+            "sni-strict");
+    static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
             "preempt", "virtual-ips", "unicast-peers", "notify");
@@ -150,11 +156,53 @@ final class ConfigBinder {
         return out;
     }
 
-    /** Checked now, so that a missing or unreadable file fails {@code validate}, not the first handshake. */
+    /**
+     * Checked now, so that a missing or unreadable file, or a key that is not its certificate's, fails
+     * {@code validate} at its line, not the first handshake.
+     */
     private static Tls tls(Section s) {
+        List<Certificate> certificates = new ArrayList<>();
+        if (s.has("certificates")) {
+            if (s.has("cert") || s.has("key")) {
+                s.error(s.has("cert") ? "cert" : "key",
+                        "give either certificates: or the short form cert: + key:, not both");
+            }
+            List<Node> items = s.list("certificates");
+            if (items.isEmpty() && s.isEmptyList("certificates")) {
+                s.error("certificates", "at least one certificate is required");
+            }
+            for (int i = 0; i < items.size(); i++) {
+                Section item = s.item("certificates", items, i, CERTIFICATE_KEYS);
+                if (item != null) {
+                    certificate(item).ifPresent(certificates::add);
+                }
+            }
+        } else {
+            certificate(s).ifPresent(certificates::add);
+        }
+        TlsVersion minVersion = s.get("min-version", TlsVersion.TLS_V1_2, ConfigValues::tlsVersion);
+        Path clientCa = s.get("client-ca", null, text -> text.isEmpty() ? null : clientCa(text));
+        boolean sniStrict = s.get("sni-strict", false, ConfigValues::bool);
+        return new Tls(certificates, minVersion, clientCa, sniStrict);
+    }
+
+    private static Path clientCa(String text) {
+        Path file = ConfigValues.readableFile(text);
+        CertificateFiles.caProblem(file).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return file;
+    }
+
+    private static Optional<Certificate> certificate(Section s) {
         Path cert = s.require("cert", ConfigValues::readableFile);
         Path key = s.require("key", ConfigValues::readableFile);
-        return new Tls(cert, key);
+        if (cert == null || key == null) {
+            return Optional.empty();
+        }
+        Optional<String> problem = CertificateFiles.problem(cert, key);
+        problem.ifPresent(p -> s.error("key", p));
+        return problem.isPresent() ? Optional.empty() : Optional.of(new Certificate(cert, key));
     }
 
     private static List<Alert> alerts(Section root) {

@@ -269,6 +269,16 @@ final class ConfigValues {
         return text;
     }
 
+    /** {@code TLSv1.2} or {@code TLSv1.3}: older protocols are not offered at all. */
+    static FulcrumConfig.TlsVersion tlsVersion(String text) {
+        for (FulcrumConfig.TlsVersion version : FulcrumConfig.TlsVersion.values()) {
+            if (version.protocol().equals(text)) {
+                return version;
+            }
+        }
+        throw new IllegalArgumentException("expected TLSv1.2 or TLSv1.3, got " + quote(text));
+    }
+
     /** A regular file of at most {@link FulcrumConfig.Tls#MAX_PEM_BYTES} that exists and can be read now (TLS certificates and keys). */
     static Path readableFile(String text) {
         Path path;

@@ -114,9 +114,43 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
         }
     }
 
-    public record Tls(Path cert, Path key) {
+    /**
+     * {@code listeners[].tls}: at least one certificate, the first the default for a client whose SNI
+     * no certificate covers (or refused then, with {@code sniStrict}); {@code clientCa} null when
+     * clients need no certificate.
+     */
+    public record Tls(List<Certificate> certificates, TlsVersion minVersion, Path clientCa, boolean sniStrict) {
         /** The largest PEM file (certificate chain or key) read; a long chain is a few KiB. */
         public static final int MAX_PEM_BYTES = dev.fulcrum.server.io.BoundedFile.ONE_MIB;
+
+        public Tls {
+            certificates = List.copyOf(certificates);
+        }
+
+        /** The short form {@code cert:} + {@code key:}, with the defaults. */
+        public Tls(Path cert, Path key) {
+            this(List.of(new Certificate(cert, key)), TlsVersion.TLS_V1_2, null, false);
+        }
+    }
+
+    /** One {@code tls.certificates[]} entry: a PEM chain (leaf first) and its PKCS#8 PEM key. */
+    public record Certificate(Path cert, Path key) {
+    }
+
+    /** {@code tls.min-version}: the lowest protocol a listener accepts; nothing below TLS 1.2 exists here. */
+    public enum TlsVersion {
+        TLS_V1_2("TLSv1.2"), TLS_V1_3("TLSv1.3");
+
+        private final String protocol;
+
+        TlsVersion(String protocol) {
+            this.protocol = protocol;
+        }
+
+        /** The JSSE / Netty protocol name, which is also the config spelling. */
+        public String protocol() {
+            return protocol;
+        }
     }
 
     /** One {@code pools[]} entry. */

@@ -72,6 +72,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ResponseTimer responseTimer;
     private IdleTimer idleTimer;
     private String clientIp;
+    /** The verified client certificate's subject, read at the first request (after the handshake); null without one. */
+    private String clientCertSubject;
+    private boolean clientCertRead;
     private ProxyExchange current;
     /** No more requests on this connection: an error was sent, or a close was asked for. */
     private boolean finished;
@@ -89,6 +92,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     String clientIp() {
         return clientIp;
+    }
+
+    String clientCertSubject() {
+        if (!clientCertRead) {
+            clientCertSubject = ClientCertHeader.subject(ctx.channel());
+            clientCertRead = true;
+        }
+        return clientCertSubject;
     }
 
     /** The connection's response timer, bound to each exchange in turn. */

@@ -15,12 +15,13 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 
@@ -56,6 +57,8 @@ public final class HttpListener implements ListenerRuntime {
     private final ServerConnector backendPool;
     private final ListenerConnections connections = new ListenerConnections();
     private volatile ListenerSockets sockets;
+    /** Set by {@link #start}, null without TLS; its certificates are swapped in place by a reload. */
+    private volatile ListenerTls ssl;
 
     /** The instance name of listeners made without one (tests): what {@code Via} says. */
     public static final String DEFAULT_INSTANCE_NAME = "fulcrum";
@@ -215,9 +218,20 @@ public final class HttpListener implements ListenerRuntime {
     }
 
     @Override
+    public List<X509Certificate> certificates() {
+        ListenerTls current = ssl;
+        return current == null ? List.of() : current.certificates();
+    }
+
+    @Override
+    public String reloadCertificates() {
+        ListenerTls current = ssl;
+        return current == null ? null : current.reload(config.tls());
+    }
+
+    @Override
     public CompletableFuture<Void> start() {
         CompletableFuture<Void> started = new CompletableFuture<>();
-        SslContext ssl;
         try {
             ssl = ListenerTls.load(config);
         } catch (IllegalStateException e) {

@@ -2,11 +2,11 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.http.codec.HttpCodecs;
 import dev.fulcrum.server.net.ByteCounter;
+import dev.fulcrum.server.net.ListenerTls;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.ssl.SslContext;
 
 
 /**
@@ -22,10 +22,10 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
     static final String DECODER = "decoder";
 
     private final HttpListener listener;
-    private final SslContext ssl;
+    private final ListenerTls ssl;
     private final ByteCounter byteCounter;
 
-    HttpProxyInitializer(HttpListener listener, SslContext ssl) {
+    HttpProxyInitializer(HttpListener listener, ListenerTls ssl) {
         this.listener = listener;
         this.ssl = ssl;
         this.byteCounter = new ByteCounter(listener.stats()::read, listener.stats()::written);
@@ -41,7 +41,7 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("bytes", byteCounter);
         if (ssl != null) {
-            p.addLast("tls", ssl.newHandler(ch.alloc()));
+            p.addLast("tls", ssl.newHandler());
         }
         p.addLast(DECODER, HttpCodecs.requestDecoder(config.maxHeaderBytes()));
         p.addLast("frontend", new FrontendHandler(listener));

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.metrics;
 
+import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.registry.PoolEvent;
 import dev.fulcrum.server.registry.Registry;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Every metric of the instance in one Prometheus registry of its own (not the library's global
@@ -91,6 +93,14 @@ public final class FulcrumMetrics {
                 .help("Access-log lines dropped: the queue to the writer was full, or the file could not be written.")
                 .callback(cb -> cb.call(dropped.getAsLong()))
                 .register(prometheus);
+    }
+
+    /**
+     * Registers {@code fulcrum_tls_certificate_expiry_seconds} over the listeners running at each
+     * scrape ({@link TlsCertificateGauges}). Once per instance.
+     */
+    public void tlsCertificates(Supplier<List<ListenerRuntime>> listeners) {
+        TlsCertificateGauges.register(prometheus, listeners);
     }
 
     /** Writes a scrape in the Prometheus text format 0.0.4. */

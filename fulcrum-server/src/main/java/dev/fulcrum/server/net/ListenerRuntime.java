@@ -1,6 +1,8 @@
 package dev.fulcrum.server.net;
 
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,6 +25,22 @@ public interface ListenerRuntime {
      */
     default boolean reconfigure(dev.fulcrum.server.config.FulcrumConfig.Listener next) {
         return false;
+    }
+
+    /**
+     * Reads this listener's TLS certificate files again, even when its config is unchanged (they
+     * may have been renewed in place): new handshakes get the new ones, open connections keep
+     * theirs. Called on the control thread for a listener a reload keeps.
+     *
+     * @return null when reloaded or without TLS, else one line saying why the old certificates stay
+     */
+    default String reloadCertificates() {
+        return null;
+    }
+
+    /** The leaf certificates new TLS handshakes get, in config order; empty without TLS. */
+    default List<X509Certificate> certificates() {
+        return List.of();
     }
 
     /** Binds; completes exceptionally with a clear message if the address cannot be bound. */

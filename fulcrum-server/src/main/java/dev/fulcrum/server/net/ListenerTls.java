@@ -1,57 +1,97 @@
 package dev.fulcrum.server.net;
 
+import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.io.BoundedFile;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.Mapping;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
 
 /**
- * The TLS context a listener terminates with, loaded once at start from its PEM cert and key. The
- * files are read with {@link BoundedFile}, so a file swapped for a device or a huge file after
- * validation is refused in one line rather than read into the heap.
+ * The TLS a listener terminates: its certificates, chosen per connection by the client's SNI. Each
+ * connection's {@link SniHandler} reads the current {@link ListenerCertificates} when its
+ * ClientHello arrives, so {@link #reload} changes what new handshakes get without touching the
+ * socket or the connections already open. Reloads run on the control thread; the event loops only
+ * read the volatile field.
  */
 public final class ListenerTls {
 
-    private ListenerTls() {
+    /** A connection that sends no ClientHello in this long is closed, as SslHandler's own handshake timeout would. */
+    private static final long CLIENT_HELLO_TIMEOUT_MILLIS = 10_000;
+
+    private final String listener;
+    private final Mapping<String, SslContext> mapping = this::contextFor;
+    private volatile ListenerCertificates current;
+
+    private ListenerTls(String listener, ListenerCertificates current) {
+        this.listener = listener;
+        this.current = current;
     }
 
     /**
-     * @return the server context, or null when the listener has no {@code tls} section
-     * @throws IllegalStateException with one line naming the listener, when the files do not load
+     * @return the listener's TLS, or null when it has no {@code tls} section
+     * @throws IllegalStateException with one line naming the listener, when a certificate does not load
      */
-    public static SslContext load(FulcrumConfig.Listener listener) {
+    public static ListenerTls load(FulcrumConfig.Listener listener) {
         if (listener.tls() == null) {
             return null;
         }
-        String prefix = "listener " + listener.name() + ": cannot load the TLS certificate or key: ";
-        byte[] cert;
-        byte[] key;
         try {
-            cert = pem(listener.tls().cert());
-            key = pem(listener.tls().key());
+            return new ListenerTls(listener.name(), ListenerCertificates.load(listener.tls()));
         } catch (IOException e) {
-            throw new IllegalStateException(prefix + e.getMessage());
-        }
-        try {
-            return SslContextBuilder.forServer(new ByteArrayInputStream(cert), new ByteArrayInputStream(key)).build();
-        } catch (Exception | Error e) {
-            String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
-            throw new IllegalStateException(prefix + reason);
+            throw new IllegalStateException(problem(listener.name(), e));
         }
     }
 
-    private static byte[] pem(Path file) throws IOException {
+    /**
+     * Reads the certificate files again (they may have been renewed under the same names) and, when
+     * all load, makes them the ones new handshakes get.
+     *
+     * @return null when loaded, else one line saying why the old certificates stay
+     */
+    public String reload(FulcrumConfig.Tls tls) {
         try {
-            return BoundedFile.read(file, FulcrumConfig.Tls.MAX_PEM_BYTES);
-        } catch (NoSuchFileException e) {
-            throw new IOException(file + ": no such file", e);
+            current = ListenerCertificates.load(tls);
+            return null;
         } catch (IOException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            return problem(listener, e) + "; keeping the certificates loaded before";
         }
+    }
+
+    /**
+     * A new connection's first TLS handler: it waits for the ClientHello, then becomes the
+     * SslHandler its SNI picks.
+     */
+    public ChannelHandler newHandler() {
+        return new SniHandler(mapping, CLIENT_HELLO_TIMEOUT_MILLIS);
+    }
+
+    /** The leaf certificates new handshakes get, in config order. */
+    public List<X509Certificate> certificates() {
+        return current.leaves();
+    }
+
+    /** A certificate's name for logs and metrics: its first SAN DNS name, else its CN, else its subject. */
+    public static String nameOf(X509Certificate leaf) {
+        List<String> names = ListenerCertificates.names(leaf);
+        return names.isEmpty() ? leaf.getSubjectX500Principal().getName() : names.getFirst();
+    }
+
+    private SslContext contextFor(String host) {
+        SslContext context = current.contextFor(host);
+        if (context == null) {
+            // fails the SniHandler's lookup, which closes the connection before any certificate is sent
+            throw new IllegalArgumentException("listener " + listener + ": no certificate for the name "
+                    + Escape.text(host) + " (sni-strict)");
+        }
+        return context;
+    }
+
+    private static String problem(String listener, IOException e) {
+        return "listener " + listener + ": cannot load the TLS certificate or key: " + e.getMessage();
     }
 }

@@ -14,10 +14,11 @@ import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.ssl.SslContext;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -52,6 +53,8 @@ public final class TcpListener implements ListenerRuntime {
     private final ListenerConnections connections = new ListenerConnections();
     private final AccessLog accessLog;
     private volatile ListenerSockets sockets;
+    /** Set by {@link #start}, null without TLS; its certificates are swapped in place by a reload. */
+    private volatile ListenerTls tls;
 
     public TcpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport) {
         this(config, pool, transport, ProxyObserver.NONE);
@@ -83,9 +86,20 @@ public final class TcpListener implements ListenerRuntime {
     }
 
     @Override
+    public List<X509Certificate> certificates() {
+        ListenerTls current = tls;
+        return current == null ? List.of() : current.certificates();
+    }
+
+    @Override
+    public String reloadCertificates() {
+        ListenerTls current = tls;
+        return current == null ? null : current.reload(config.tls());
+    }
+
+    @Override
     public CompletableFuture<Void> start() {
         CompletableFuture<Void> started = new CompletableFuture<>();
-        SslContext tls;
         try {
             tls = ListenerTls.load(config);
         } catch (IllegalStateException e) {

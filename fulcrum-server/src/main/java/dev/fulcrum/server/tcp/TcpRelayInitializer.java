@@ -6,11 +6,11 @@ import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.server.net.ProxyObserver;
+import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.TimeUnit;
@@ -31,7 +31,7 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final PoolRuntime pool;
     private final Transport transport;
     private final ProxyObserver observer;
-    private final SslContext tls;
+    private final ListenerTls tls;
     private final ListenerConnections connections;
     /** Null without metrics; else shared by all connections, like the listener's series. */
     private final ListenerMetrics metrics;
@@ -39,7 +39,7 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final AccessLog accessLog;
 
     TcpRelayInitializer(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ProxyObserver observer,
-                        SslContext tls, ListenerConnections connections, ListenerMetrics metrics, AccessLog accessLog) {
+                        ListenerTls tls, ListenerConnections connections, ListenerMetrics metrics, AccessLog accessLog) {
         this.accessLog = accessLog;
         this.metrics = metrics;
         this.byteCounter = metrics == null ? null
@@ -64,7 +64,7 @@ final class TcpRelayInitializer extends ChannelInitializer<Channel> {
             client.pipeline().addLast("bytes", byteCounter); // first: TLS records count too
         }
         if (tls != null) {
-            client.pipeline().addLast("tls", tls.newHandler(client.alloc()));
+            client.pipeline().addLast("tls", tls.newHandler());
         }
         long idleMillis = config.idleTimeout().toMillis();
         if (idleMillis > 0) {

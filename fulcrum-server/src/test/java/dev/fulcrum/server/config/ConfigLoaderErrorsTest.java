@@ -1,5 +1,6 @@
 package dev.fulcrum.server.config;
 
+import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -323,6 +324,52 @@ class ConfigLoaderErrorsTest {
                       key: %s
                 """.formatted(cert, missing)),
                 "fulcrum.yaml:7:7: listeners[0].tls.key: cannot read " + missing + ": no such file");
+    }
+
+    @Test
+    void tlsCertificatesListAndItsKeysAreCheckedAtTheirLines(@TempDir Path dir) throws Exception {
+        TestCertificates.Files a = TestCertificates.create(dir.resolve("a.pem"), dir.resolve("a.key"));
+        TestCertificates.Files b = TestCertificates.create(dir.resolve("b.pem"), dir.resolve("b.key"));
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      certificates:
+                        - {cert: %1$s, key: %2$s}
+                        - cert: %3$s
+                          key: %2$s
+                      cert: %1$s
+                      min-version: TLSv1.1
+                      sni-strict: maybe
+                """.formatted(a.cert(), a.key(), b.cert())),
+                "fulcrum.yaml:9:11: listeners[0].tls.certificates[1].key: " + a.key()
+                        + ": is not the key of the certificate in " + b.cert(),
+                "fulcrum.yaml:10:7: listeners[0].tls.cert: give either certificates: or the short form"
+                        + " cert: + key:, not both",
+                "fulcrum.yaml:11:7: listeners[0].tls.min-version: expected TLSv1.2 or TLSv1.3, got \"TLSv1.1\"",
+                "fulcrum.yaml:12:7: listeners[0].tls.sni-strict: expected true or false, got \"maybe\"");
+    }
+
+    @Test
+    void tlsClientCaMustHoldACertificate(@TempDir Path dir) throws Exception {
+        TestCertificates.Files a = TestCertificates.create(dir.resolve("a.pem"), dir.resolve("a.key"));
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      cert: %1$s
+                      key: %2$s
+                      client-ca: %2$s
+                """.formatted(a.cert(), a.key())),
+                "fulcrum.yaml:8:7: listeners[0].tls.client-ca: " + a.key() + ": not a PEM certificate (signed fields invalid)");
+    }
+
+    @Test
+    void tlsCertificatesMayNotBeEmpty() {
+        assertErrors(LISTENER_AND_POOL.replace("    pool: app\n", """
+                    pool: app
+                    tls:
+                      certificates: []
+                """),
+                "fulcrum.yaml:6:7: listeners[0].tls.certificates: at least one certificate is required");
     }
 
     @Test

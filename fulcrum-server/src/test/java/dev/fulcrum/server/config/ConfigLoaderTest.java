@@ -20,6 +20,7 @@ import dev.fulcrum.server.config.FulcrumConfig.Provisioner;
 import dev.fulcrum.server.config.FulcrumConfig.ProvisionerType;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
+import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -143,9 +144,8 @@ class ConfigLoaderTest {
             """;
 
     @Test
-    void theSpecExampleReadsAsWritten(@TempDir Path dir) throws IOException {
-        Files.writeString(dir.resolve("cert.pem"), "cert");
-        Files.writeString(dir.resolve("key.pem"), "key");
+    void theSpecExampleReadsAsWritten(@TempDir Path dir) throws Exception {
+        TestCertificates.create(dir.resolve("cert.pem"), dir.resolve("key.pem"));
 
         FulcrumConfig config = ConfigLoader.parse(SPEC_EXAMPLE.formatted(dir), "fulcrum.yaml", Map.of());
 
@@ -375,9 +375,8 @@ class ConfigLoaderTest {
 
     /** The reference's "complete file" is the spec example: it must stay valid and mean the same. */
     @Test
-    void theReferencesCompleteFileIsTheSpecExample(@TempDir Path dir) throws IOException {
-        Files.writeString(dir.resolve("cert.pem"), "cert");
-        Files.writeString(dir.resolve("key.pem"), "key");
+    void theReferencesCompleteFileIsTheSpecExample(@TempDir Path dir) throws Exception {
+        TestCertificates.create(dir.resolve("cert.pem"), dir.resolve("key.pem"));
         String reference = Files.readString(Path.of("../docs/configuration.md"));
         String section = reference.substring(reference.indexOf(". A complete file\n"));
         String yaml = section.substring(section.indexOf("```yaml\n") + 8, section.indexOf("```\n", section.indexOf("```yaml") + 7));

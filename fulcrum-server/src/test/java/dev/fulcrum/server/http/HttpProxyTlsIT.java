@@ -1,18 +1,16 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,8 +46,7 @@ class HttpProxyTlsIT {
         proxy.tls = new FulcrumConfig.Tls(cert, key);
         proxy.start();
 
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, new TrustManager[] {new TrustAll()}, null);
+        SSLContext ssl = TestCertificates.trustingClient(null);
         try (SSLSocket socket = (SSLSocket) ssl.getSocketFactory().createSocket("127.0.0.1", proxy.port)) {
             socket.setSoTimeout(5000);
             OutputStream out = socket.getOutputStream();
@@ -69,21 +66,5 @@ class HttpProxyTlsIT {
         assertThatThrownBy(proxy::start).hasRootCauseInstanceOf(IllegalStateException.class)
                 .rootCause().hasMessageStartingWith("listener web: cannot load the TLS certificate or key: ")
                 .hasMessageNotContaining("\n");
-    }
-
-    /** Tests only: the certificate is self-signed on the spot. */
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }

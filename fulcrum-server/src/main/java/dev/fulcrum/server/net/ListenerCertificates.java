@@ -1,0 +1,132 @@
+package dev.fulcrum.server.net;
+
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * One load of a listener's {@code tls} section: a server context per certificate and the SNI
+ * names that pick among them. Immutable once built, so a reload builds a new one and publishes it
+ * whole; connections already handshaken keep the context they got.
+ */
+final class ListenerCertificates {
+
+    /** TLS 1.2's AEAD suites with forward secrecy (ECDHE), then TLS 1.3's, which all qualify. */
+    private static final List<String> CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** SAN type 2 in {@link X509Certificate#getSubjectAlternativeNames()}. */
+    private static final int DNS_NAME = 2;
+
+    private final List<SslContext> contexts;
+    private final List<X509Certificate> leaves;
+    private final SniNames names;
+
+    private ListenerCertificates(List<SslContext> contexts, List<X509Certificate> leaves, SniNames names) {
+        this.contexts = contexts;
+        this.leaves = leaves;
+        this.names = names;
+    }
+
+    /** @throws IOException with one line naming the file that does not load and why */
+    static ListenerCertificates load(FulcrumConfig.Tls tls) throws IOException {
+        List<SslContext> contexts = new ArrayList<>();
+        List<X509Certificate> leaves = new ArrayList<>();
+        List<List<String>> names = new ArrayList<>();
+        for (FulcrumConfig.Certificate files : tls.certificates()) {
+            CertificateFiles.Loaded loaded = CertificateFiles.load(files.cert(), files.key());
+            contexts.add(context(loaded, tls, files));
+            leaves.add(loaded.leaf());
+            names.add(names(loaded.leaf()));
+        }
+        return new ListenerCertificates(List.copyOf(contexts), List.copyOf(leaves),
+                new SniNames(names, tls.sniStrict()));
+    }
+
+    /** The context for a ClientHello's SNI (null = none sent), or null when strict and no certificate covers it. */
+    SslContext contextFor(String host) {
+        int i = names.pick(host);
+        return i == SniNames.NONE ? null : contexts.get(i);
+    }
+
+    /** Leaf certificates in config order. */
+    List<X509Certificate> leaves() {
+        return leaves;
+    }
+
+    private static SslContext context(CertificateFiles.Loaded loaded, FulcrumConfig.Tls tls,
+                                      FulcrumConfig.Certificate files) throws IOException {
+        SslProvider provider = TlsProvider.get();
+        String[] protocols = tls.minVersion() == TlsVersion.TLS_V1_3 ? new String[]{"TLSv1.3"}
+                : new String[]{"TLSv1.3", "TLSv1.2"};
+        try {
+            SslContextBuilder builder = SslContextBuilder
+                    .forServer(new ByteArrayInputStream(loaded.certPem()), new ByteArrayInputStream(loaded.keyPem()))
+                    .sslProvider(provider)
+                    .protocols(protocols)
+                    .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+            if (tls.clientCa() != null) {
+                // read again with each load, like the certificates: a reload picks up a renewed bundle
+                builder.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);
+            }
+            SslContext context = builder.build();
+            if (context.sessionContext() instanceof OpenSslSessionContext session) {
+                // Netty turns BoringSSL's tickets off unless keys are set; none = BoringSSL's own rotating keys.
+                session.setTicketKeys();
+                session.setSessionCacheEnabled(true);
+            }
+            return context;
+        } catch (Exception | Error e) {
+            String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
+            throw new IOException(files.cert() + ": " + reason, e);
+        }
+    }
+
+    /** The SAN DNS names, else the subject's CN: what a client verifies, so what SNI matches. */
+    static List<String> names(X509Certificate leaf) {
+        List<String> out = new ArrayList<>();
+        try {
+            Collection<List<?>> san = leaf.getSubjectAlternativeNames();
+            if (san != null) {
+                for (List<?> entry : san) {
+                    if (entry.get(0) instanceof Integer type && type == DNS_NAME) {
+                        out.add((String) entry.get(1));
+                    }
+                }
+            }
+        } catch (CertificateParsingException e) {
+            // an unreadable SAN extension: fall back to the CN like a certificate without one
+        }
+        if (out.isEmpty()) {
+            try {
+                for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
+                    if (rdn.getType().equalsIgnoreCase("CN")) {
+                        out.add(String.valueOf(rdn.getValue()));
+                    }
+                }
+            } catch (InvalidNameException e) {
+                // no CN either: the certificate is only ever the default
+            }
+        }
+        return List.copyOf(out);
+    }
+}
