@@ -5,7 +5,6 @@ import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
 import dev.fulcrum.server.config.FulcrumConfig.Metric;
 import dev.fulcrum.server.config.FulcrumConfig.Provisioner;
 import dev.fulcrum.server.config.FulcrumConfig.ProvisionerType;
-import org.yaml.snakeyaml.nodes.Node;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,13 +34,7 @@ final class AutoscaleBinder {
     /** Binds every entry; {@code poolRefs} is told of each {@code pool:} to check it exists. */
     List<Autoscale> autoscale(Section root, PoolReferences poolRefs) {
         List<Autoscale> out = new ArrayList<>();
-        List<Node> items = root.list("autoscale");
-        for (int i = 0; i < items.size(); i++) {
-            Section s = root.item("autoscale", items, i, AUTOSCALE_KEYS);
-            if (s != null) {
-                out.add(entry(s, poolRefs));
-            }
-        }
+        root.eachItem("autoscale", AUTOSCALE_KEYS, (s, i) -> out.add(entry(s, poolRefs)));
         return out;
     }
 

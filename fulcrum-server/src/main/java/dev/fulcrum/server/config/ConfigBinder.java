@@ -167,16 +167,10 @@ final class ConfigBinder {
                 s.error(s.has("cert") ? "cert" : "key",
                         "give either certificates: or the short form cert: + key:, not both");
             }
-            List<Node> items = s.list("certificates");
-            if (items.isEmpty() && s.isEmptyList("certificates")) {
+            if (s.isEmptyList("certificates")) {
                 s.error("certificates", "at least one certificate is required");
             }
-            for (int i = 0; i < items.size(); i++) {
-                Section item = s.item("certificates", items, i, CERTIFICATE_KEYS);
-                if (item != null) {
-                    certificate(item).ifPresent(certificates::add);
-                }
-            }
+            s.eachItem("certificates", CERTIFICATE_KEYS, (item, i) -> certificate(item).ifPresent(certificates::add));
         } else {
             certificate(s).ifPresent(certificates::add);
         }

@@ -10,7 +10,6 @@ import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
-import org.yaml.snakeyaml.nodes.Node;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,13 +42,7 @@ final class PoolBinder {
 
     List<PoolConfig> pools(Section root) {
         List<PoolConfig> pools = new ArrayList<>();
-        List<Node> items = root.list("pools");
-        for (int i = 0; i < items.size(); i++) {
-            Section pool = root.item("pools", items, i, POOL_KEYS);
-            if (pool != null) {
-                pools.add(pool(pool));
-            }
-        }
+        root.eachItem("pools", POOL_KEYS, (pool, i) -> pools.add(pool(pool)));
         return pools;
     }
 
@@ -80,19 +73,14 @@ final class PoolBinder {
     private static List<ServerEntry> servers(Section pool) {
         List<ServerEntry> servers = new ArrayList<>();
         FirstSeen<HostPort> addresses = new FirstSeen<>("server address");
-        List<Node> items = pool.list("servers");
-        for (int i = 0; i < items.size(); i++) {
-            Section s = pool.item("servers", items, i, SERVER_KEYS);
-            if (s == null) {
-                continue;
-            }
+        pool.eachItem("servers", SERVER_KEYS, (s, i) -> {
             HostPort address = s.require("address", HostPort::parse);
             addresses.add(address, s, "address");
             int weight = s.integer("weight", 1, 0, Server.MAX_WEIGHT);
             if (address != null) {
                 servers.add(new ServerEntry(address, weight));
             }
-        }
+        });
         return servers;
     }
 

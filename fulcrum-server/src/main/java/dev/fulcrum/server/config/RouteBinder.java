@@ -12,7 +12,6 @@ import dev.fulcrum.server.config.RouteConfig.RateLimit;
 import dev.fulcrum.server.config.RouteConfig.Redirect;
 import dev.fulcrum.server.config.RouteConfig.Split;
 import dev.fulcrum.server.config.RouteConfig.ToPool;
-import org.yaml.snakeyaml.nodes.Node;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,13 +89,7 @@ final class RouteBinder {
         }
         List<RouteConfig> out = new ArrayList<>();
         FirstSeen<String> names = new FirstSeen<>("route name");
-        List<Node> items = s.list("routes");
-        for (int i = 0; i < items.size(); i++) {
-            Section r = s.item("routes", items, i, ROUTE_KEYS);
-            if (r != null) {
-                out.add(route(r, RouteConfig.defaultName(name, i + 1), names));
-            }
-        }
+        s.eachItem("routes", ROUTE_KEYS, (r, i) -> out.add(route(r, RouteConfig.defaultName(name, i + 1), names)));
         return out;
     }
 
@@ -251,12 +244,7 @@ final class RouteBinder {
         }
         List<PoolWeight> out = new ArrayList<>();
         FirstSeen<String> pools = new FirstSeen<>("pool in pools");
-        List<Node> items = s.list("pools");
-        for (int i = 0; i < items.size(); i++) {
-            Section item = s.item("pools", items, i, POOL_WEIGHT_KEYS);
-            if (item == null) {
-                continue;
-            }
+        s.eachItem("pools", POOL_WEIGHT_KEYS, (item, i) -> {
             String pool = item.require("pool", ConfigValues::name);
             poolRefs.add(pool, item, "pool");
             pools.add(pool, item, "pool");
@@ -264,7 +252,7 @@ final class RouteBinder {
             if (pool != null) {
                 out.add(new PoolWeight(pool, weight));
             }
-        }
+        });
         return new Split(out);
     }
 

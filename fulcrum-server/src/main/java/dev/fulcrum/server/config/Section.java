@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ObjIntConsumer;
 
 /**
  * One map of the config file ({@code pools[0]}, {@code pools[0].health-check}) with typed getters
@@ -186,6 +187,20 @@ final class Section {
             }
         }
         return out;
+    }
+
+    /**
+     * Opens each item of the list at {@code key} as a map with {@code keys} ({@link #item}) and hands
+     * it with its index to {@code bind}, in list order; an item that is not a map is reported and skipped.
+     */
+    void eachItem(String key, List<String> keys, ObjIntConsumer<Section> bind) {
+        List<Node> items = list(key);
+        for (int i = 0; i < items.size(); i++) {
+            Section item = item(key, items, i, keys);
+            if (item != null) {
+                bind.accept(item, i);
+            }
+        }
     }
 
     /** Opens the {@code i}th item of a list as a map; the path of the item is {@code key[i]}. */
