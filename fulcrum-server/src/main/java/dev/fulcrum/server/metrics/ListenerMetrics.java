@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,11 +52,6 @@ public final class ListenerMetrics {
         return m != null ? m : routes.computeIfAbsent(name, n -> new RouteMetrics(listener, n, requests, duration));
     }
 
-    /** {@link RouteMetrics#requestCompleted} by route name. */
-    public void requestCompleted(String route, String pool, Server server, int status, long durationNanos) {
-        route(route).requestCompleted(pool, server, status, durationNanos);
-    }
-
     /** Adds bytes read from clients ({@code in}) and written to them ({@code out}). */
     public void bytes(long in, long out) {
         if (in > 0) {
@@ -72,7 +68,7 @@ public final class ListenerMetrics {
      * over all routes.
      */
     public Map<String, long[]> responsesByServer() {
-        Map<String, long[]> out = new java.util.HashMap<>();
+        Map<String, long[]> out = new HashMap<>();
         routes.values().forEach(route -> route.addResponsesByServer(out));
         return out;
     }

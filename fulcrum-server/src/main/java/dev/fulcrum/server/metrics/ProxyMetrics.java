@@ -1,6 +1,5 @@
 package dev.fulcrum.server.metrics;
 
-import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -95,12 +94,6 @@ public final class ProxyMetrics {
         ListenerMetrics m = listeners.get(name);
         return m != null ? m : listeners.computeIfAbsent(name,
                 n -> new ListenerMetrics(n, requests, duration, bytes, connections));
-    }
-
-    /** {@link RouteMetrics#requestCompleted} by listener and route name. */
-    public void requestCompleted(String listener, String route, String pool, Server server, int status,
-                                 long durationNanos) {
-        listener(listener).requestCompleted(route, pool, server, status, durationNanos);
     }
 
     public void bytes(String listener, long in, long out) {

@@ -208,7 +208,8 @@ class AdminApiIT {
 
     @Test
     void statusAndStatsDescribeTheInstance() throws Exception {
-        f.metrics.proxy().requestCompleted("web", "web#1", "app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
+        f.metrics.proxy().listener("web").route("web#1")
+                .requestCompleted("app", f.pool.pool().servers().getFirst(), 200, 2_000_000);
 
         JsonNode status = f.parse(f.get("/api/v1/status"));
         assertThat(status.get("name").asText()).isEqualTo("edge-test");

@@ -208,10 +208,10 @@ class DashboardIT {
         ListenerMetrics web = f.metrics.proxy().listener("web");
         Server server = f.pool.pool().servers().getFirst();
         for (int i = 0; i < 5; i++) {
-            web.requestCompleted("api", "app", server, 200, 1_000_000);
+            web.route("api").requestCompleted("app", server, 200, 1_000_000);
         }
-        web.requestCompleted("api", "app", null, 503, 1_000_000);
-        web.requestCompleted("api", "", null, 429, 0);
+        web.route("api").requestCompleted("app", null, 503, 1_000_000);
+        web.route("api").requestCompleted("", null, 429, 0);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> routeRow("web|api").equals(
                 List.of("web", "api", "app", "7", "1", "1")));
@@ -315,7 +315,7 @@ class DashboardIT {
                     Server s = servers.get((int) (i % servers.size()));
                     s.requestStarted();
                     long micros = 2_000 + (long) (19_000 * (1 + Math.sin(i / 40.0)));
-                    web.requestCompleted("web#1", "app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
+                    web.route("web#1").requestCompleted("app", s, i % 97 == 0 ? 502 : 200, micros * 1_000);
                     web.bytes(300, 4_000);
                     s.requestFinished();
                 }

@@ -109,11 +109,11 @@ class MetricsScrapeIT {
         web.connectionOpened();
         web.connectionClosed();
         for (int i = 0; i < 198; i++) { // 66 per server, from 0.2 ms to 7.5 ms
-            web.requestCompleted("web#1", "app", servers.get(i % 3), 200, 200_000L + i * 37_000L);
+            web.route("web#1").requestCompleted("app", servers.get(i % 3), 200, 200_000L + i * 37_000L);
             web.bytes(256, 10_240);
         }
         for (int i = 0; i < 2; i++) {
-            web.requestCompleted("web#1", "app", servers.get(2), 502, 3_000_000_000L); // connect timeouts
+            web.route("web#1").requestCompleted("app", servers.get(2), 502, 3_000_000_000L); // connect timeouts
             web.bytes(256, 10_240);
         }
         f.metrics.proxy().retry("app");

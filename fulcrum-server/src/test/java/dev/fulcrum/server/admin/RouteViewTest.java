@@ -3,6 +3,8 @@ package dev.fulcrum.server.admin;
 import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.metrics.RouteMetrics;
 import dev.fulcrum.server.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,12 +92,15 @@ class RouteViewTest {
 
     @Test
     void countsAreTheRequestsSeriesOfTheRouteSummedOverPoolsAndServers() {
-        metrics.proxy().requestCompleted("web", "canary", "api", null, 200, 1_000_000);
-        metrics.proxy().requestCompleted("web", "canary", "app", null, 204, 1_000_000);
-        metrics.proxy().requestCompleted("web", "canary", "app", null, 503, 1_000_000);
-        metrics.proxy().requestCompleted("web", "web#3", "", null, 308, 0);
-        metrics.proxy().requestCompleted("web", "", "", null, 404, 0); // no route: in no route's count
-        metrics.proxy().requestCompleted("admin", "canary", "app", null, 200, 0); // same name, other listener
+        ListenerMetrics web = metrics.proxy().listener("web");
+        RouteMetrics canary = web.route("canary");
+        canary.requestCompleted("api", null, 200, 1_000_000);
+        canary.requestCompleted("app", null, 204, 1_000_000);
+        canary.requestCompleted("app", null, 503, 1_000_000);
+        web.route("web#3").requestCompleted("", null, 308, 0);
+        web.route("").requestCompleted("", null, 404, 0); // no route: in no route's count
+        metrics.proxy().listener("admin").route("canary") // same name, other listener
+                .requestCompleted("app", null, 200, 0);
 
         var views = RouteView.all(CONFIG.listeners(), metrics.routeResponses());
 

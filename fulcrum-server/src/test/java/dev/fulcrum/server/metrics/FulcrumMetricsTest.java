@@ -38,11 +38,11 @@ class FulcrumMetricsTest {
     void countsRequestsByStatusClass() throws Exception {
         Server s = pool.pool().servers().getFirst();
         ListenerMetrics web = metrics.proxy().listener("web");
-        web.requestCompleted("web#1", "app", s, 200, 1_000_000);
-        web.requestCompleted("web#1", "app", s, 204, 1_000_000);
-        web.requestCompleted("web#1", "app", s, 101, 1_000_000);
-        web.requestCompleted("web#1", "app", s, 503, 1_000_000);
-        web.requestCompleted("web#1", "app", s, 0, 1_000_000); // never a client status: counted as a server error
+        web.route("web#1").requestCompleted("app", s, 200, 1_000_000);
+        web.route("web#1").requestCompleted("app", s, 204, 1_000_000);
+        web.route("web#1").requestCompleted("app", s, 101, 1_000_000);
+        web.route("web#1").requestCompleted("app", s, 503, 1_000_000);
+        web.route("web#1").requestCompleted("app", s, 0, 1_000_000); // never a client status: counted as a server error
 
         String text = scrape();
 
@@ -75,7 +75,7 @@ class FulcrumMetricsTest {
     @Test
     void aRemovedServerLeavesTheScrape() throws Exception {
         Server s = pool.pool().servers().get(1);
-        metrics.proxy().requestCompleted("web", "web#1", "app", s, 200, 1_000_000);
+        metrics.proxy().listener("web").route("web#1").requestCompleted("app", s, 200, 1_000_000);
         metrics.control().healthCheck("app", s.id(), true);
         assertThat(scrape()).contains("server=\"127.0.0.1:9102\"");
 
@@ -84,7 +84,7 @@ class FulcrumMetricsTest {
         await().atMost(Duration.ofSeconds(2)).until(() -> !scrape().contains("127.0.0.1:9102"));
 
         // a request that outlived the drain-timeout ends later: counted in latency, no series comes back
-        metrics.proxy().requestCompleted("web", "web#1", "app", s, 200, 1_000_000);
+        metrics.proxy().listener("web").route("web#1").requestCompleted("app", s, 200, 1_000_000);
         String text = scrape();
         assertThat(text).doesNotContain("127.0.0.1:9102");
         assertThat(text).contains("fulcrum_request_duration_seconds_count{listener=\"web\",pool=\"app\",route=\"web#1\"} 2\n");
@@ -119,12 +119,12 @@ class FulcrumMetricsTest {
         Server s = pool.pool().servers().getFirst();
         ListenerMetrics web = metrics.proxy().listener("web");
         for (int i = 0; i < 100; i++) {
-            web.requestCompleted("web#1", "app", s, 200, 8_000_000_000L); // an old slow period: 8 s each
+            web.route("web#1").requestCompleted("app", s, 200, 8_000_000_000L); // an old slow period: 8 s each
         }
         assertThat(metrics.stats().p99Seconds()).as("one sample: nothing to compare yet").isNull();
         nanos.addAndGet(11_000_000_000L);
         for (int i = 0; i < 100; i++) {
-            web.requestCompleted("web#1", "app", s, 200, 3_000_000); // now: 3 ms each
+            web.route("web#1").requestCompleted("app", s, 200, 3_000_000); // now: 3 ms each
         }
 
         TrafficStats stats = metrics.stats();
@@ -141,7 +141,7 @@ class FulcrumMetricsTest {
         ListenerMetrics web = metrics.proxy().listener("web");
         metrics.tick();
         for (int i = 0; i < 50; i++) {
-            web.requestCompleted("web#1", "app", s, 200, 30_000_000); // 30 ms: the (25 ms, 50 ms] bucket
+            web.route("web#1").requestCompleted("app", s, 200, 30_000_000); // 30 ms: the (25 ms, 50 ms] bucket
         }
         nanos.addAndGet(2_000_000_000L);
         metrics.tick();
