@@ -72,6 +72,13 @@ class AccessLogTest {
         await().atMost(BOUND).until(() -> lines(file).size() >= n);
     }
 
+    /** Once {@code file} is there (opened, or opened again), logs entry {@code n} and waits for a line in it. */
+    private static void writeOne(AccessLog log, int n, Path file) {
+        await().atMost(BOUND).until(() -> Files.exists(file));
+        log.log(entry(n));
+        awaitLines(file, 1);
+    }
+
     @Test
     void linesAreWrittenInOrderAndCounted() throws IOException {
         Path file = tmp.resolve("access.log");
@@ -158,13 +165,10 @@ class AccessLogTest {
         Path file = tmp.resolve("access.log");
         Path rotated = tmp.resolve("access.log.1");
         AccessLog log = log(AccessLog.CAPACITY, json(file));
-        log.log(entry(1));
-        awaitLines(file, 1);
+        writeOne(log, 1, file);
         Files.move(file, rotated);
         log.reopen();
-        await().atMost(BOUND).until(() -> Files.exists(file)); // reopened: created again
-        log.log(entry(2));
-        awaitLines(file, 1);
+        writeOne(log, 2, file); // reopened: created again
         assertThat(lines(rotated)).singleElement().asString().contains("\"id-1\"");
         assertThat(lines(file)).singleElement().asString().contains("\"id-2\"");
     }
@@ -188,9 +192,7 @@ class AccessLogTest {
 
             Path file = tmp.resolve("access.log");
             log.configure(json(file));
-            await().atMost(BOUND).until(() -> Files.exists(file)); // configured: opened
-            log.log(entry(10));
-            awaitLines(file, 1);
+            writeOne(log, 10, file); // configured: opened
             await().atMost(BOUND).until(() -> captured.messages().stream().anyMatch(m -> m.contains("again")));
             assertThat(captured.messages()).contains("access log: writing to " + file
                     + " again; 10 lines were dropped meanwhile");
@@ -204,8 +206,7 @@ class AccessLogTest {
         Path file = dir.resolve("access.log");
         try (LogCapture captured = new LogCapture(AccessLog.class)) {
             AccessLog log = log(AccessLog.CAPACITY, json(file));
-            log.log(entry(1));
-            awaitLines(file, 1);
+            writeOne(log, 1, file);
             Files.delete(file);
             Files.delete(dir);
             log.reopen();
@@ -217,9 +218,7 @@ class AccessLogTest {
 
             Files.createDirectory(dir);
             log.reopen();
-            await().atMost(BOUND).until(() -> Files.exists(file));
-            log.log(entry(3));
-            awaitLines(file, 1);
+            writeOne(log, 3, file);
             assertThat(lines(file)).singleElement().asString().contains("\"id-3\"");
             assertThat(captured.errorsAndStackTraces()).hasSize(1);
         }
@@ -242,12 +241,9 @@ class AccessLogTest {
         Path first = tmp.resolve("a.log");
         Path second = tmp.resolve("b.log");
         AccessLog log = log(AccessLog.CAPACITY, json(first));
-        log.log(entry(1));
-        awaitLines(first, 1);
+        writeOne(log, 1, first);
         log.configure(new AccessLogConfig(second, Format.COMBINED));
-        await().atMost(BOUND).until(() -> Files.exists(second));
-        log.log(entry(2));
-        awaitLines(second, 1);
+        writeOne(log, 2, second);
         assertThat(lines(second)).singleElement().asString().startsWith("127.0.0.1 - - [").endsWith(" id-2");
 
         log.configure(null);
