@@ -281,12 +281,7 @@ final class ConfigValues {
 
     /** A regular file of at most {@link FulcrumConfig.Tls#MAX_PEM_BYTES} that exists and can be read now (TLS certificates and keys). */
     static Path readableFile(String text) {
-        Path path;
-        try {
-            path = Path.of(text);
-        } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("invalid path " + quote(text));
-        }
+        Path path = path(text);
         if (text.isEmpty() || !Files.exists(path)) {
             throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": no such file");
         } else if (Files.isDirectory(path)) {
@@ -298,6 +293,50 @@ final class ConfigValues {
             throw new IllegalArgumentException("cannot read " + Escape.text(text) + ": " + problem);
         });
         return path;
+    }
+
+    /**
+     * A file Fulcrum can append to: an existing file it may write, or a new one in an existing
+     * directory it may write in. Relative paths are relative to the working directory.
+     */
+    static Path writableFile(String text) {
+        Path path = path(text);
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("expected a file path, or \"-\" for standard output");
+        }
+        String shown = Escape.text(text);
+        if (Files.isDirectory(path)) {
+            throw new IllegalArgumentException("cannot write " + shown + ": is a directory");
+        }
+        if (Files.exists(path)) {
+            if (!Files.isWritable(path)) {
+                throw new IllegalArgumentException("cannot write " + shown + ": permission denied");
+            }
+            return path;
+        }
+        Path dir = path.toAbsolutePath().getParent();
+        if (dir == null || !Files.exists(dir)) {
+            throw new IllegalArgumentException("cannot write " + shown + ": no such directory "
+                    + Escape.text(String.valueOf(dir)));
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("cannot write " + shown + ": " + Escape.text(dir.toString())
+                    + " is not a directory");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IllegalArgumentException("cannot write " + shown + ": cannot create files in "
+                    + Escape.text(dir.toString()) + " (permission denied)");
+        }
+        return path;
+    }
+
+    /** {@code text} as a path; one that the file system cannot hold is a config mistake. */
+    private static Path path(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("invalid path " + quote(text));
+        }
     }
 
     /**
