@@ -88,8 +88,7 @@ public final class Main implements Runnable {
             System.err.println("fulcrum: " + oneLine(e));
             return EXIT_FAILURE;
         } catch (Throwable e) {
-            System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
-            return EXIT_FAILURE;
+            return crashed(e);
         }
     }
 
@@ -108,9 +107,14 @@ public final class Main implements Runnable {
                     })
                     .execute(args);
         } catch (Throwable e) {
-            System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
-            return EXIT_FAILURE;
+            return crashed(e);
         }
+    }
+
+    /** What no command handler caught (an {@link Error} such as OOM): one line naming its class, exit 1. */
+    private static int crashed(Throwable e) {
+        System.err.println("fulcrum: " + e.getClass().getSimpleName() + ": " + oneLine(e));
+        return EXIT_FAILURE;
     }
 
     /**
