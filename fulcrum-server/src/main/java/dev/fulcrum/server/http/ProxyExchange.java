@@ -254,7 +254,8 @@ final class ProxyExchange {
         this.writtenBefore = front.writer().bytesWritten();
         this.requestIdField = RequestId.ensure(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
-        ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null, listener.viaName());
+        ForwardedHeaders.toServer(request, upgrade, front.clientIp(), listener.config().tls() != null,
+                listener.viaName());
         ClientCertHeader.toServer(request, front.clientCertSubject());
         if (route.stripPrefix() != null) {
             sentTarget = request.target();
