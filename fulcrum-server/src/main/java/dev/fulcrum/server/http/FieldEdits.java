@@ -16,8 +16,6 @@ import java.util.Map;
  */
 final class FieldEdits {
 
-    static final FieldEdits NONE = new FieldEdits(RouteConfig.HeaderEdits.NONE);
-
     private final AsciiString[] remove;
     private final AsciiString[] setLower;
     private final String[] setName;
@@ -40,10 +38,6 @@ final class FieldEdits {
 
     private static AsciiString lower(String name) {
         return AsciiString.cached(name.toLowerCase(Locale.ROOT));
-    }
-
-    boolean isEmpty() {
-        return remove.length == 0 && setLower.length == 0;
     }
 
     /** Removes, then sets, in the file's order. */

@@ -149,11 +149,13 @@ final class ForwardedHeaders {
      * connection alive whatever the client asked. Read what you need from the head (keep-alive,
      * hash keys, {@link #isUpgrade(MessageHead)}, {@link #hasLooped(MessageHead, String)}, whether
      * it has a Host) before calling this.
+     *
+     * @param upgrade {@link #isUpgrade(MessageHead)} of the request, which the caller has read
+     *     already: passed in so the Upgrade and Connection fields are not scanned again
      */
-    static void toServer(MessageHead request, String clientIp, boolean tls, String viaName) {
+    static void toServer(MessageHead request, boolean upgrade, String clientIp, boolean tls, String viaName) {
         boolean chunked = declaresChunked(request);
-        boolean upgrade = isUpgrade(request);
-        int upgradeTo = request.indexOf(HttpHeaderNames.UPGRADE);
+        int upgradeTo = upgrade ? request.indexOf(HttpHeaderNames.UPGRADE) : -1;
         removeHopByHop(request);
         if (chunked) {
             request.removeAll(HttpHeaderNames.CONTENT_LENGTH);

@@ -7,6 +7,7 @@ import dev.fulcrum.core.route.RouteTable;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.http.message.MessageHead;
 import dev.fulcrum.server.registry.PoolRuntime;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.AsciiString;
 
 import java.util.HashMap;
@@ -23,8 +24,6 @@ import java.util.function.Function;
  * matches its host, path, method and fields. Immutable; thread-safe.
  */
 final class ListenerRoutes {
-
-    private static final AsciiString HOST = AsciiString.cached("host");
 
     private final List<ProxyRoute> routes;
     /** The only route, when it matches everything; null otherwise. */
@@ -87,7 +86,7 @@ final class ListenerRoutes {
      */
     ProxyRoute match(MessageHead request, String path) {
         RequestFields fields = fieldNames.length == 0 ? null : new HeadFields(request, fieldNames);
-        return table.match(request.get(HOST), path, request.method().name(), fields);
+        return table.match(request.get(HttpHeaderNames.HOST), path, request.method().name(), fields);
     }
 
     /** A request's fields as the route table asks about them, read from the head's index. */

@@ -61,6 +61,8 @@ final class MessageWriter {
 
     private static final short CRLF_SHORT = ('\r' << 8) | '\n';
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
+    /** {@link #writeHead}'s {@code responseMinor} for a request head. */
+    private static final int REQUEST = -1;
 
     private final ChannelOutboundInvoker out;
     private final ByteBufAllocator alloc;
@@ -122,16 +124,7 @@ final class MessageWriter {
             f = length > 0 ? Framing.LENGTH : Framing.NONE;
             remaining = length;
         }
-        ByteBuf buf = alloc.buffer(request.encodedLengthBound());
-        try {
-            request.writeRequest(buf);
-        } catch (RuntimeException e) {
-            buf.release();
-            throw e;
-        }
-        framing = f == Framing.NONE ? null : f;
-        bytesWritten += buf.readableBytes();
-        return out.write(buf, promise);
+        return writeHead(request, REQUEST, f, promise);
     }
 
     /**
@@ -158,9 +151,22 @@ final class MessageWriter {
         } else {
             f = Framing.CLOSE;
         }
-        ByteBuf buf = alloc.buffer(response.encodedLengthBound());
+        return writeHead(response, minorVersion, f, promise);
+    }
+
+    /**
+     * Writes {@code head} into one pooled buffer — as a request line when {@code responseMinor} is
+     * {@link #REQUEST}, else as a status line of HTTP/1.{@code responseMinor} — and starts its body
+     * framed as {@code f}.
+     */
+    private ChannelFuture writeHead(MessageHead head, int responseMinor, Framing f, ChannelPromise promise) {
+        ByteBuf buf = alloc.buffer(head.encodedLengthBound());
         try {
-            response.writeResponse(buf, minorVersion);
+            if (responseMinor == REQUEST) {
+                head.writeRequest(buf);
+            } else {
+                head.writeResponse(buf, responseMinor);
+            }
         } catch (RuntimeException e) {
             buf.release();
             throw e;

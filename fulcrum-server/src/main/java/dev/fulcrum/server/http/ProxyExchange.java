@@ -22,9 +22,10 @@ import java.time.Duration;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -227,14 +228,6 @@ final class ProxyExchange {
 
     /** The status logged for a request whose client went away before any response (nginx's). */
     static final int CLIENT_CLOSED = 499;
-    private static final AsciiString REFERER = AsciiString.cached("referer");
-    private static final AsciiString USER_AGENT = AsciiString.cached("user-agent");
-
-    private static final AsciiString HOST = AsciiString.cached("host");
-    private static final AsciiString EXPECT = AsciiString.cached("expect");
-    private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
-    private static final AsciiString CONTINUE = AsciiString.cached("100-continue");
-    private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
 
     ProxyExchange(FrontendHandler front, HttpListener listener, MessageHead request, ProxyRoute route) {
         this.front = front;
@@ -255,13 +248,14 @@ final class ProxyExchange {
         this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
-        this.hostMissing = !request.contains(HOST);
+        this.hostMissing = !request.contains(HttpHeaderNames.HOST);
         this.expectContinue = expectsContinue(request);
         this.bytesIn = request.storedLength() + 2L; // before any edit: as received, with the blank line
         this.writtenBefore = front.writer().bytesWritten();
         this.requestIdField = RequestId.ensure(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
-        ForwardedHeaders.toServer(request, front.clientIp(), listener.config().tls() != null, listener.viaName());
+        ForwardedHeaders.toServer(request, upgrade, front.clientIp(), listener.config().tls() != null,
+                listener.viaName());
         ClientCertHeader.toServer(request, front.clientCertSubject());
         if (route.stripPrefix() != null) {
             sentTarget = request.target();
@@ -287,8 +281,8 @@ final class ProxyExchange {
         if (request.minorVersion() == 0) {
             return false;
         }
-        int i = request.indexOf(EXPECT);
-        return i >= 0 && request.valueEqualsIgnoreCase(i, CONTINUE);
+        int i = request.indexOf(HttpHeaderNames.EXPECT);
+        return i >= 0 && request.valueEqualsIgnoreCase(i, HttpHeaderValues.CONTINUE);
     }
 
     /**
@@ -360,8 +354,8 @@ final class ProxyExchange {
             return;
         }
         long duration = System.nanoTime() - startNanos;
-        int referer = request.indexOf(REFERER);
-        int userAgent = request.indexOf(USER_AGENT);
+        int referer = request.indexOf(HttpHeaderNames.REFERER);
+        int userAgent = request.indexOf(HttpHeaderNames.USER_AGENT);
         accessLog.log(new AccessEntry(System.currentTimeMillis() - duration / 1_000_000, front.clientIp(),
                 listener.name(), route.name(), pool.name(), server == null ? null : server.id(),
                 request.method().name(), sentTarget != null ? sentTarget : request.target(), request.version().text(), status, bytesIn,
@@ -525,7 +519,7 @@ final class ProxyExchange {
     private void onResponseHead(MessageHead response) {
         int code = response.status();
         if (code == 101) {
-            if (upgrade && response.hasToken(UPGRADE, WEBSOCKET)) {
+            if (upgrade && response.hasToken(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)) {
                 // switched at the 101's end: the decoder emits the end right after the head, and
                 // must be out of the pipeline only once it did (the bytes after it are the tunnel's)
                 switching = response;

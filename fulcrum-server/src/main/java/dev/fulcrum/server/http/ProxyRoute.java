@@ -25,6 +25,7 @@ final class ProxyRoute {
     /** One of pool / split / redirect is set, as the route's destination says. */
     private final PoolRuntime pool;
     private final WeightedSplit<Weighted> split;
+    private final RouteConfig.Redirect redirect;
     /** The {@code path-prefix} to drop from forwarded targets; null unless {@code strip-prefix}. */
     private final String stripPrefix;
     private final FieldEdits requestEdits;
@@ -42,6 +43,7 @@ final class ProxyRoute {
         this.metrics = metrics;
         this.pool = pool;
         this.split = split;
+        this.redirect = config.destination() instanceof RouteConfig.Redirect r ? r : null;
         this.stripPrefix = config.stripPrefix() && config.match().path() instanceof PathMatch.Prefix p
                 ? p.prefix() : null;
         this.requestEdits = new FieldEdits(config.requestHeaders());
@@ -90,7 +92,7 @@ final class ProxyRoute {
 
     /** The redirect Fulcrum answers for this route, or null when it forwards. */
     RouteConfig.Redirect redirect() {
-        return config.destination() instanceof RouteConfig.Redirect r ? r : null;
+        return redirect;
     }
 
     /** The pool of the next request: the route's one pool, or the split's next. Not for a redirect. */

@@ -69,7 +69,7 @@ final class RequestId {
     }
 
     /** Field {@code i}'s value is 1..{@value #MAX_LENGTH} visible ASCII characters (no space). */
-    static boolean isValid(MessageHead head, int i) {
+    private static boolean isValid(MessageHead head, int i) {
         int start = head.valueStart(i);
         int end = head.valueEnd(i);
         if (end == start || end - start > MAX_LENGTH) {

@@ -1,7 +1,11 @@
 package dev.fulcrum.server.http.codec;
 
 import dev.fulcrum.server.http.message.MessageHead;
-import io.netty.util.AsciiString;
+
+import static io.netty.handler.codec.http.HttpHeaderNames.CONNECTION;
+import static io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH;
+import static io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING;
+import static io.netty.handler.codec.http.HttpHeaderValues.CHUNKED;
 
 /**
  * The framing fields of a head, {@code Content-Length} and {@code Transfer-Encoding}, read on the
@@ -12,11 +16,6 @@ import io.netty.util.AsciiString;
  * against every field, a Connection list of more than {@value #MAX_CONNECTION_OPTIONS} options. Stateless.
  */
 final class FramingFields {
-
-    static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
-    static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
-    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
-    private static final AsciiString CONNECTION = AsciiString.cached("connection");
 
     /**
      * Most options a head's Connection fields may list together ({@code close}, {@code keep-alive},

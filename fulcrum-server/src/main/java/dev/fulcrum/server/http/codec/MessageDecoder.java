@@ -6,7 +6,7 @@ import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.util.AsciiString;
+import io.netty.handler.codec.http.HttpHeaderNames;
 
 import java.util.List;
 
@@ -48,7 +48,6 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
     private enum State { HEAD, LENGTH, CHUNK_LINE, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF, TRAILERS, UNTIL_CLOSE,
         SWITCHED, FAILED }
 
-    private static final AsciiString TRAILER = AsciiString.cached("trailer");
     private static final byte CR = '\r';
     private static final byte LF = '\n';
 
@@ -500,9 +499,9 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
             end = MessageEnd.NO_TRAILERS;
         } else {
             MessageHead trailers = parser.head(in);
-            trailers.removeAll(FramingFields.CONTENT_LENGTH);
-            trailers.removeAll(FramingFields.TRANSFER_ENCODING);
-            trailers.removeAll(TRAILER);
+            trailers.removeAll(HttpHeaderNames.CONTENT_LENGTH);
+            trailers.removeAll(HttpHeaderNames.TRANSFER_ENCODING);
+            trailers.removeAll(HttpHeaderNames.TRAILER);
             end = trailers.liveSize() == 0 ? MessageEnd.NO_TRAILERS : MessageEnd.withTrailers(trailers);
         }
         headEnded(in);

@@ -1,9 +1,9 @@
 package dev.fulcrum.server.http.codec;
 
 import dev.fulcrum.server.http.message.MessageHead;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 
-import io.netty.util.AsciiString;
 
 import java.util.List;
 
@@ -25,8 +25,6 @@ import java.util.List;
  * Stateless.
  */
 final class RequestHeadRules {
-
-    private static final AsciiString HOST = AsciiString.cached("host");
 
     private RequestHeadRules() {
     }
@@ -52,8 +50,8 @@ final class RequestHeadRules {
         if (head.method() == HttpMethod.CONNECT) {
             throw new BadRequestException(405, "CONNECT is not supported: this listener is not a tunnel");
         }
-        int host = head.indexOf(HOST);
-        if (host >= 0 && head.indexOf(HOST, host + 1) >= 0) {
+        int host = head.indexOf(HttpHeaderNames.HOST);
+        if (host >= 0 && head.indexOf(HttpHeaderNames.HOST, host + 1) >= 0) {
             throw BadRequestException.badRequest("more than one Host header");
         }
         if (host < 0 && head.minorVersion() == 1) {
@@ -63,7 +61,7 @@ final class RequestHeadRules {
             String[] normalised = normaliseTarget(head.target(), head.method() == HttpMethod.OPTIONS);
             if (normalised != null) {
                 head.setTarget(normalised[0]);
-                head.set(HOST, "Host", normalised[1]);
+                head.set(HttpHeaderNames.HOST, "Host", normalised[1]);
                 return framing(head); // the authority was checked
             }
         }
