@@ -45,6 +45,11 @@ final class BodySplice implements ChannelFutureListener {
     /** The most spliced before the client connection counts as active again. */
     static final int PIECE = 256 * 1024;
 
+    /** Whether {@code -Dfulcrum.splice=true}: read once per listener (see {@link HttpListener#splices()}). */
+    static boolean enabled() {
+        return Boolean.getBoolean("fulcrum.splice");
+    }
+
     /** What the exchange hears of a splice. */
     interface Listener {
         /** {@code bytes} more reached the client. */
@@ -85,7 +90,7 @@ final class BodySplice implements ChannelFutureListener {
     static BodySplice startIfWorth(Channel server, ResponseDecoder decoder, Channel client, MessageWriter writer,
                                    Listener listener) {
         long rest = decoder.bodyRemaining() - TAIL;
-        if (rest < MIN_BYTES || !Boolean.getBoolean("fulcrum.splice") || !writer.awaitsLengthBody(rest + TAIL)
+        if (rest < MIN_BYTES || !writer.awaitsLengthBody(rest + TAIL)
                 || !(server instanceof AbstractEpollStreamChannel from)
                 || !(client instanceof AbstractEpollStreamChannel to)
                 || server.eventLoop() != client.eventLoop()

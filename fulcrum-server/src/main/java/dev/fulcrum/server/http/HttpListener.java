@@ -50,6 +50,8 @@ public final class HttpListener implements ListenerRuntime {
     /** The running pools by name, for routes built on a reload. */
     private final Function<String, PoolRuntime> pools;
     private final AccessLog accessLog;
+    /** Large response bodies go by splice(2) when the transport allows it ({@link BodySplice}). */
+    private final boolean splices = BodySplice.enabled();
     private final Transport transport;
     private final ProxyStats stats;
     private final ProxyObserver observer;
@@ -178,6 +180,10 @@ public final class HttpListener implements ListenerRuntime {
         routes = built;
         log.info("listener {}: routes replaced by the reloaded config ({})", name(), routesText());
         return true;
+    }
+
+    boolean splices() {
+        return splices;
     }
 
     /** Where this listener's requests are logged, when it is enabled. */

@@ -600,7 +600,7 @@ final class ProxyExchange {
             return; // a splice reads by itself
         }
         Channel ch = backend;
-        if (phase == Phase.RESPONSE_STREAMING) {
+        if (phase == Phase.RESPONSE_STREAMING && listener.splices()) {
             splice = BodySplice.startIfWorth(ch, backendHandler.decoder(), front.channel(), front.writer(), spliceListener());
             if (splice != null) {
                 clientWritten = false; // the splice flushes what was written before it
