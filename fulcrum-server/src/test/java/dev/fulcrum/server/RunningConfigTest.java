@@ -104,7 +104,7 @@ class RunningConfigTest {
 
     @Test
     void aReloadReplacesPoolsListenersAndConfigInOneCommand() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         List<ListenerRuntime> before = running.listeners();
         FulcrumConfig next = SimulatedRegistry.parse(NEXT);
 
@@ -121,7 +121,7 @@ class RunningConfigTest {
 
     @Test
     void aListenerWhoseRoutesAloneChangedTakesThemInPlace() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         List<ListenerRuntime> before = running.listeners();
         FulcrumConfig next = SimulatedRegistry.parse(CONFIG.replace(
                 "- {name: web, listen: 127.0.0.1:8080, pool: app}",
@@ -141,7 +141,7 @@ class RunningConfigTest {
 
     @Test
     void aListenerThatCannotBindFailsTheReloadInOneLineAndTheRestStaysApplied() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         FulcrumConfig next = SimulatedRegistry.parse(NEXT);
         taken.add("127.0.0.1:8082");
 
@@ -159,7 +159,7 @@ class RunningConfigTest {
     /** Certificates renewed in place under unchanged paths: a kept listener reads them again. */
     @Test
     void aReloadReReadsTheCertificatesOfTheListenersItKeeps() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         List<ListenerRuntime> before = running.listeners();
 
         running.reload(SimulatedRegistry.parse(NEXT));
@@ -172,7 +172,7 @@ class RunningConfigTest {
 
     @Test
     void aCertificateThatDoesNotLoadIsSaidInTheReloadsOneLineAndTheRestStaysApplied() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         String problem = "listener web: cannot load the TLS certificate or key: /etc/fulcrum/cert.pem: no such file;"
                 + " keeping the certificates loaded before";
         ((FakeListener) running.listeners().getFirst()).certificateProblem = problem;
@@ -190,7 +190,7 @@ class RunningConfigTest {
     void aReloadAppliesAChangedAccessLogSection(@TempDir Path dir) {
         AccessLog accessLog = AccessLog.start(null);
         try {
-            RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry, accessLog);
+            RunningConfig running = started(sim.config, registry, accessLog);
             running.reload(SimulatedRegistry.parse(CONFIG + "access-log: {path: " + dir.resolve("a.log") + "}\n"));
             assertThat(accessLog.enabled()).isTrue();
             running.reload(SimulatedRegistry.parse(CONFIG));
@@ -203,7 +203,7 @@ class RunningConfigTest {
     /** A removal queued before the reload runs first, and the reload's plan sees it: the server is kept. */
     @Test
     void aReloadQueuedBehindACommandRunsAfterItAndSeesWhatItDid() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         sim.control.execute(() -> registry.removeServer("app", "127.0.0.1:9101"));
         CompletableFuture<String> answer = new CompletableFuture<>();
         sim.control.execute(() -> {
@@ -224,7 +224,7 @@ class RunningConfigTest {
     /** Stopping refuses a reload still queued: it binds nothing once the listeners are being closed. */
     @Test
     void noReloadRunsOnceReloadsAreStopped() {
-        RunningConfig running = started(SimulatedRegistry.parse(CONFIG), registry);
+        RunningConfig running = started(sim.config, registry);
         CompletableFuture<Void> queued = new CompletableFuture<>();
         sim.control.execute(() -> {
             try {

@@ -1,5 +1,7 @@
 package dev.fulcrum.core.route;
 
+import java.util.HexFormat;
+
 /**
  * The path that routes match on: a normalised copy of a request target's path, so that one
  * resource has one spelling and {@code /v1/%2e%2e/admin} cannot slip past a rule written for
@@ -26,7 +28,8 @@ public final class RequestPath {
 
     /** RFC 3986 2.3 unreserved, the characters whose percent-encoding is decoded. */
     private static final boolean[] UNRESERVED = new boolean[128];
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    /** The JDK's hex digits are ASCII only (Character.digit would also take other scripts' digits). */
+    private static final HexFormat HEX = HexFormat.of().withUpperCase();
 
     static {
         for (char c = '0'; c <= '9'; c++) {
@@ -143,30 +146,21 @@ public final class RequestPath {
                 out[n++] = c;
                 continue;
             }
-            int hi = i + 2 < end ? hex(target.charAt(i + 1)) : -1;
-            int lo = hi < 0 ? -1 : hex(target.charAt(i + 2));
-            if (lo < 0) {
+            if (i + 2 >= end || !HexFormat.isHexDigit(target.charAt(i + 1))
+                    || !HexFormat.isHexDigit(target.charAt(i + 2))) {
                 return -1;
             }
-            int b = hi << 4 | lo;
+            int b = HexFormat.fromHexDigit(target.charAt(i + 1)) << 4 | HexFormat.fromHexDigit(target.charAt(i + 2));
             if (b < 128 && UNRESERVED[b]) {
                 out[n++] = (char) b;
             } else {
                 out[n++] = '%';
-                out[n++] = HEX[hi];
-                out[n++] = HEX[lo];
+                out[n++] = HEX.toHighHexDigit(b);
+                out[n++] = HEX.toLowHexDigit(b);
             }
             i += 2;
         }
         return n;
-    }
-
-    /** The value of an ASCII hex digit, or -1 (Character.digit would also take other scripts' digits). */
-    private static int hex(char c) {
-        return c >= '0' && c <= '9' ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                : -1;
     }
 
     /** Drops empty and {@code .} segments and resolves {@code ..}; null when one climbs above the root. */

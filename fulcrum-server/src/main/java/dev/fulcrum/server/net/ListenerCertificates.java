@@ -103,6 +103,12 @@ final class ListenerCertificates {
 
     /** The SAN DNS names, else the subject's CN: what a client verifies, so what SNI matches. */
     static List<String> names(X509Certificate leaf) {
+        List<String> dns = dnsNames(leaf);
+        return dns.isEmpty() ? commonNames(leaf) : dns;
+    }
+
+    /** The SAN entries of type DNS name; none when the extension is absent or unreadable. */
+    private static List<String> dnsNames(X509Certificate leaf) {
         List<String> out = new ArrayList<>();
         try {
             Collection<List<?>> san = leaf.getSubjectAlternativeNames();
@@ -116,16 +122,20 @@ final class ListenerCertificates {
         } catch (CertificateParsingException e) {
             // an unreadable SAN extension: fall back to the CN like a certificate without one
         }
-        if (out.isEmpty()) {
-            try {
-                for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
-                    if (rdn.getType().equalsIgnoreCase("CN")) {
-                        out.add(String.valueOf(rdn.getValue()));
-                    }
+        return List.copyOf(out);
+    }
+
+    /** The subject's CN values, in order. */
+    private static List<String> commonNames(X509Certificate leaf) {
+        List<String> out = new ArrayList<>();
+        try {
+            for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    out.add(String.valueOf(rdn.getValue()));
                 }
-            } catch (InvalidNameException e) {
-                // no CN either: the certificate is only ever the default
             }
+        } catch (InvalidNameException e) {
+            // no CN either: the certificate is only ever the default
         }
         return List.copyOf(out);
     }

@@ -30,21 +30,26 @@ final class SniNames {
             return 0;
         }
         String name = lower(host);
+        int exact = indexOf(name);
+        if (exact != NONE) {
+            return exact;
+        }
+        int dot = name.indexOf('.');
+        int wildcard = dot > 0 ? indexOf("*" + name.substring(dot)) : NONE;
+        if (wildcard != NONE) {
+            return wildcard;
+        }
+        return strict ? NONE : 0;
+    }
+
+    /** The first certificate that lists {@code name} as it is, or {@link #NONE}. */
+    private int indexOf(String name) {
         for (int i = 0; i < names.size(); i++) {
             if (names.get(i).contains(name)) {
                 return i;
             }
         }
-        int dot = name.indexOf('.');
-        if (dot > 0) {
-            String wildcard = "*" + name.substring(dot);
-            for (int i = 0; i < names.size(); i++) {
-                if (names.get(i).contains(wildcard)) {
-                    return i;
-                }
-            }
-        }
-        return strict ? NONE : 0;
+        return NONE;
     }
 
     private static String lower(String name) {

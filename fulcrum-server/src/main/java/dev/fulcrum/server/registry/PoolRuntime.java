@@ -18,15 +18,15 @@ public final class PoolRuntime {
     }
 
     private final Pool pool;
-    private volatile PoolConfig settings;
+    /** Written under the pool's lock only (a publish, a settings change), so neither half is lost. */
     private volatile View view;
     /** Addresses the config file lists (the rest came through the API or the auto-scaler). */
     private final java.util.Set<String> fromConfig = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PoolRuntime(Pool pool, PoolConfig settings) {
         this.pool = pool;
-        this.settings = settings;
-        pool.onPublish(snapshot -> view = new View(snapshot, this.settings));
+        this.view = new View(pool.snapshot(), settings);
+        pool.onPublish(snapshot -> view = new View(snapshot, view.settings()));
     }
 
     /** The snapshot and the settings for one request: one volatile read. */
@@ -53,11 +53,10 @@ public final class PoolRuntime {
      * {@link #pool()}'s (a reload that changes only servers keeps these settings).
      */
     public PoolConfig settings() {
-        return settings;
+        return view.settings();
     }
 
     void setSettings(PoolConfig settings) {
-        this.settings = settings;
         synchronized (pool) { // against a snapshot being published meanwhile: the view pairs the latest of both
             view = new View(pool.snapshot(), settings);
         }

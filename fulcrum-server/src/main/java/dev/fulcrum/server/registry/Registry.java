@@ -472,29 +472,34 @@ public final class Registry implements AutoCloseable {
         drainPoll = null;
         Instant now = now();
         for (PoolRuntime pool : List.copyOf(removing)) {
-            boolean pending = false;
-            for (Server server : pool.pool().servers()) {
-                Instant deadline = server.removalDeadline();
-                if (deadline == null) {
-                    continue;
-                }
-                boolean idle = server.activeRequests() <= 0;
-                if (idle || !now.isBefore(deadline)) {
-                    pool.pool().remove(server);
-                    emit(new PoolEvent.ServerRemoved(now, pool, server, idle
-                            ? "drained"
-                            : "drain-timeout passed with " + server.activeRequests() + " in flight"));
-                } else {
-                    pending = true;
-                }
-            }
-            if (!pending) {
+            if (!finishRemovals(pool, now)) {
                 removing.remove(pool); // a cancelled removal leaves nothing pending too
             }
         }
         if (!removing.isEmpty()) {
             drainPoll = control.schedule(DRAIN_POLL, this::finishRemovals);
         }
+    }
+
+    /** One pool's part of the drain timer; true when a removal is still pending. Control thread only. */
+    private boolean finishRemovals(PoolRuntime pool, Instant now) {
+        boolean pending = false;
+        for (Server server : pool.pool().servers()) {
+            Instant deadline = server.removalDeadline();
+            if (deadline == null) {
+                continue;
+            }
+            boolean idle = server.activeRequests() <= 0;
+            if (idle || !now.isBefore(deadline)) {
+                pool.pool().remove(server);
+                emit(new PoolEvent.ServerRemoved(now, pool, server, idle
+                        ? "drained"
+                        : "drain-timeout passed with " + server.activeRequests() + " in flight"));
+            } else {
+                pending = true;
+            }
+        }
+        return pending;
     }
 
     /** Closes the control thread when this registry made it; else its owner does. */

@@ -2,8 +2,6 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.control.ControlPlane;
-import dev.fulcrum.server.control.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,13 +20,13 @@ class PoolRuntimeViewTest {
                 retries: %d
             """;
 
-    private final ControlPlane control = ManualScheduler.controlPlane();
-    private final Registry registry = Registry.fromConfig(parse(1), control);
+    private final SimulatedRegistry sim = new SimulatedRegistry(CONFIG.formatted(1));
+    private final Registry registry = sim.registry;
     private final PoolRuntime pool = registry.pool("app");
 
     @AfterEach
     void close() {
-        registry.close();
+        sim.close();
     }
 
     private static FulcrumConfig parse(int retries) {

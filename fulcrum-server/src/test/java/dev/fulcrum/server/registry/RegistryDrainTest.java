@@ -2,8 +2,6 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
-import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import static dev.fulcrum.server.registry.SimulatedRegistry.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,7 +41,6 @@ class RegistryDrainTest {
             """;
 
     private final SimulatedRegistry sim = new SimulatedRegistry(CONFIG);
-    private final ControlPlane control = sim.control;
     private final ManualScheduler time = sim.time;
     private final Registry registry = sim.registry;
     private final List<PoolEvent> events = sim.events;
@@ -52,10 +50,6 @@ class RegistryDrainTest {
     @AfterEach
     void close() {
         sim.close();
-    }
-
-    private static FulcrumConfig parse(String yaml) {
-        return SimulatedRegistry.parse(yaml);
     }
 
     private List<String> ids() {

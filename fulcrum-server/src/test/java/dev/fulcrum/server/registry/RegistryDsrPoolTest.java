@@ -2,13 +2,11 @@ package dev.fulcrum.server.registry;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.Server;
-import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,7 +36,7 @@ class RegistryDsrPoolTest {
     private final Registry registry = Registry.fromConfig(parse(CONFIG), Clock.systemUTC());
 
     private static FulcrumConfig parse(String yaml) {
-        return ConfigLoader.parse(yaml, "fulcrum.yaml", Map.of());
+        return SimulatedRegistry.parse(yaml);
     }
 
     @AfterEach

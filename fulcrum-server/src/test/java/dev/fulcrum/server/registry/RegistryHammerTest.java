@@ -8,7 +8,6 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
-import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -55,7 +53,7 @@ class RegistryHammerTest {
     private final Level registryLevel = registryLog.getLevel();
 
     private static FulcrumConfig config(int weight) {
-        return ConfigLoader.parse(CONFIG.formatted(weight), "fulcrum.yaml", Map.of());
+        return SimulatedRegistry.parse(CONFIG.formatted(weight));
     }
 
     @AfterEach

@@ -4,13 +4,13 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig;
-import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static dev.fulcrum.server.registry.SimulatedRegistry.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,7 +42,6 @@ class RegistryReloadTest {
             """;
 
     private final SimulatedRegistry sim = new SimulatedRegistry(CONFIG);
-    private final ControlPlane control = sim.control;
     private final ManualScheduler time = sim.time;
     private final Registry registry = sim.registry;
     private final List<PoolEvent> events = sim.events;
@@ -50,10 +49,6 @@ class RegistryReloadTest {
     @AfterEach
     void close() {
         sim.close();
-    }
-
-    private static FulcrumConfig parse(String yaml) {
-        return SimulatedRegistry.parse(yaml);
     }
 
     private void reload(String yaml) {

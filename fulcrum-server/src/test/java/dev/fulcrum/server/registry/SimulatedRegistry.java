@@ -16,13 +16,16 @@ import java.util.Map;
  */
 public final class SimulatedRegistry implements AutoCloseable {
 
+    /** The config the registry was built from. */
+    public final FulcrumConfig config;
     public final ControlPlane control = ManualScheduler.controlPlane();
     public final ManualScheduler time = ManualScheduler.of(control);
     public final Registry registry;
     public final List<PoolEvent> events = new ArrayList<>();
 
     public SimulatedRegistry(String yaml) {
-        registry = Registry.fromConfig(parse(yaml), control);
+        config = parse(yaml);
+        registry = Registry.fromConfig(config, control);
         registry.onEvent(events::add);
     }
 
