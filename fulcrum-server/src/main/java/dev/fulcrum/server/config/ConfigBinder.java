@@ -14,7 +14,6 @@ import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.Certificate;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
-import dev.fulcrum.server.net.CertificateFiles;
 import org.yaml.snakeyaml.nodes.Node;
 
 import java.net.InetAddress;

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.net;
 
+import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
 import io.netty.handler.ssl.ClientAuth;

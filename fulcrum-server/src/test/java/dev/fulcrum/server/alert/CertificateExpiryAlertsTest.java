@@ -1,6 +1,6 @@
 package dev.fulcrum.server.alert;
 
-import dev.fulcrum.server.net.CertificateFiles;
+import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.net.ListenerRuntime;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.Files;

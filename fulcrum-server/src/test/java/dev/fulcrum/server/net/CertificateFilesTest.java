@@ -1,5 +1,6 @@
 package dev.fulcrum.server.net;
 
+import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.Files;
 import dev.fulcrum.server.testing.TestCertificates.KeyType;

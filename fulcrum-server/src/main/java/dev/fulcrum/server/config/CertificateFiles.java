@@ -1,6 +1,5 @@
-package dev.fulcrum.server.net;
+package dev.fulcrum.server.config;
 
-import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.io.BoundedFile;
 
 import java.io.ByteArrayInputStream;
