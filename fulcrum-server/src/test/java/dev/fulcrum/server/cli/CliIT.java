@@ -490,6 +490,9 @@ class CliIT {
             assertThat(dashboard.find()).as(demo.out()).isTrue();
             assertThat(metrics.find()).as(demo.out()).isTrue();
             assertThat(dashboard.group(1)).isEqualTo("http://127.0.0.1:" + adminPort + "/");
+            // ProcessHandle.descendants() is a /proc snapshot that can miss a child read mid-update;
+            // the demo has started all three before it prints "Try:", so ask again within the bound
+            await("3 demo server processes").atMost(BOUND).until(() -> demo.process.descendants().count() == 3);
             List<ProcessHandle> children = demo.process.descendants().toList();
             assertThat(children).hasSize(3);
             try (HttpClient client = HttpClient.newHttpClient()) {
