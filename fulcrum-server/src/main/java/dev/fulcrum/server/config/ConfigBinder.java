@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -60,6 +61,8 @@ final class ConfigBinder {
     private final ConfigSource source;
     private final PoolReferences poolRefs = new PoolReferences();
     private final RouteBinder routeBinder = new RouteBinder(poolRefs);
+    /** The {@code pool:} of each tcp listener, with where it is written, checked once the pools are bound. */
+    private final List<Map.Entry<String, Section>> tcpPools = new ArrayList<>();
 
     ConfigBinder(ConfigSource source) {
         this.source = source;
@@ -85,6 +88,7 @@ final class ConfigBinder {
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
         poolRefs.check(poolBinder.names());
+        tcpPoolsArePlain(pools);
         if (dsr != null) {
             dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
         }
@@ -137,6 +141,9 @@ final class ConfigBinder {
             Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
             String pool = s.get("pool", null, ConfigValues::name);
             poolRefs.add(pool, s, "pool");
+            if (protocol == Protocol.TCP && pool != null) {
+                tcpPools.add(Map.entry(pool, s));
+            }
             List<RouteConfig> routes = routeBinder.routes(s, name, protocol, pool);
             Section tlsSection = s.section("tls", TLS_KEYS);
             Tls tls = tlsSection == null ? null : tls(tlsSection);
@@ -251,6 +258,22 @@ final class ConfigBinder {
         poolRefs.add(pool, s, "pool");
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
         return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
+    }
+
+    /**
+     * A tcp listener relays bytes as they come: it does not originate TLS, so a pool with {@code tls}
+     * behind it would send in plain text what the operator meant to encrypt. Refused instead.
+     */
+    private void tcpPoolsArePlain(List<PoolConfig> pools) {
+        for (Map.Entry<String, Section> ref : tcpPools) {
+            for (PoolConfig pool : pools) {
+                if (pool.name().equals(ref.getKey()) && pool.tls() != null) {
+                    ref.getValue().error("pool", "pool " + ConfigValues.quote(pool.name()) + " has tls, which"
+                            + " tcp listeners do not originate; use an http listener, or let the servers speak"
+                            + " TLS to the clients through a tcp pool without tls");
+                }
+            }
+        }
     }
 
     /**

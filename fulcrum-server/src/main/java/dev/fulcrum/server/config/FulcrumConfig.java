@@ -153,15 +153,56 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
         }
     }
 
-    /** One {@code pools[]} entry. */
+    /**
+     * One {@code pools[]} entry. {@code tls} is null when the servers are spoken to in plain text;
+     * {@code maxRequestsPerConnection} 0 = a server connection is reused without limit.
+     */
     public record PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
                              List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
                              int retries, Duration slowStart, Duration drainTimeout,
                              int maxConnectionsPerServer, HealthCheck healthCheck,
-                             OutlierDetection outlierDetection) {
+                             OutlierDetection outlierDetection, PoolProtocol protocol, ServerTls tls,
+                             int maxRequestsPerConnection) {
         public PoolConfig {
             servers = List.copyOf(servers);
         }
+
+        /** A plain-text HTTP/1.1 pool whose server connections are reused without limit, as code that builds one by hand wants it. */
+        public PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
+                          List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
+                          int retries, Duration slowStart, Duration drainTimeout,
+                          int maxConnectionsPerServer, HealthCheck healthCheck,
+                          OutlierDetection outlierDetection) {
+            this(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout, retries, slowStart,
+                    drainTimeout, maxConnectionsPerServer, healthCheck, outlierDetection, PoolProtocol.HTTP_1_1, null, 0);
+        }
+    }
+
+    /** {@code pools[].protocol}: how Fulcrum speaks to the servers; only {@code http/1.1} is built yet. */
+    public enum PoolProtocol {
+        HTTP_1_1("http/1.1"), H2("h2"), H2C("h2c");
+
+        private final String spelling;
+
+        PoolProtocol(String spelling) {
+            this.spelling = spelling;
+        }
+
+        /** The config spelling, which is also the ALPN name. */
+        public String spelling() {
+            return spelling;
+        }
+    }
+
+    /**
+     * {@code pools[].tls}: TLS from Fulcrum to the servers. {@code ca} null = the system's trust
+     * store; {@code serverName} "" = each server's host (SNI, and the name verified); {@code cert}
+     * and {@code key} both null = no client certificate; {@code verify} false = any certificate is
+     * accepted (logged as a warning at load).
+     */
+    public record ServerTls(Path ca, String serverName, Path cert, Path key, boolean verify) {
+        /** Verified against the system's trust store, by each server's host, without a client certificate. */
+        public static final ServerTls DEFAULT = new ServerTls(null, "", null, null, true);
     }
 
     /** {@code pools[].servers[]}: weight 0..256, 0 = no new traffic. */

@@ -9,8 +9,11 @@ import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.config.FulcrumConfig.PoolProtocol;
+import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +27,12 @@ final class PoolBinder {
 
     static final List<String> POOL_KEYS = List.of("name", "algorithm", "hash-key", "sticky-cookie", "servers",
             "connect-timeout", "response-timeout", "retries", "slow-start", "drain-timeout",
-            "max-connections-per-server", "health-check", "outlier-detection");
+            "max-connections-per-server", "health-check", "outlier-detection", "protocol", "tls",
+            "max-requests-per-connection");
     static final List<String> SERVER_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("type", "path", "host", "expect-status", "interval",
             "timeout", "rise", "fall", "jitter");
+    static final List<String> TLS_KEYS = List.of("ca", "server-name", "cert", "key", "verify");
     static final List<String> OUTLIER_KEYS = List.of("consecutive-gateway-failures", "consecutive-5xx",
             "base-ejection", "max-ejection-percent");
 
@@ -65,8 +70,63 @@ final class PoolBinder {
         HealthCheck healthCheck = check == null ? HealthCheck.DEFAULT : healthCheck(check);
         Section outlier = s.section("outlier-detection", OUTLIER_KEYS);
         OutlierDetection outlierDetection = outlier == null ? OutlierDetection.DEFAULT : outlierDetection(outlier);
+        PoolProtocol protocol = s.get("protocol", PoolProtocol.HTTP_1_1, PoolBinder::protocol);
+        if (protocol != PoolProtocol.HTTP_1_1) {
+            // refused whole: a pool that half-applies (plain HTTP/1.1 to an h2 server) is worse than none
+            s.error("protocol", "pool " + name + ": protocol " + protocol.spelling()
+                    + " is not supported yet; use http/1.1");
+        }
+        Section tlsSection = s.section("tls", TLS_KEYS);
+        ServerTls tls = tlsSection == null ? null : serverTls(tlsSection);
+        int maxRequests = s.integer("max-requests-per-connection", 0, 0, Integer.MAX_VALUE);
         return new PoolConfig(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout,
-                retries, slowStart, drainTimeout, maxPerServer, healthCheck, outlierDetection);
+                retries, slowStart, drainTimeout, maxPerServer, healthCheck, outlierDetection, protocol, tls,
+                maxRequests);
+    }
+
+    private static PoolProtocol protocol(String text) {
+        for (PoolProtocol p : PoolProtocol.values()) {
+            if (p.spelling().equals(text)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown value " + ConfigValues.quote(text)
+                + "; expected one of http/1.1, h2, h2c");
+    }
+
+    /**
+     * {@code tls} to the servers. Its files are read now, so that a missing file, a bundle without
+     * a certificate or a key that is not its certificate's fails {@code validate} at its line,
+     * not the first connection.
+     */
+    private static ServerTls serverTls(Section s) {
+        ServerTls d = ServerTls.DEFAULT;
+        Path ca = s.get("ca", d.ca(), text -> text.isEmpty() ? null : caBundle(text));
+        String serverName = s.get("server-name", d.serverName(),
+                text -> text.isEmpty() ? text : ConfigValues.hostName(text));
+        Path cert = s.get("cert", d.cert(), text -> text.isEmpty() ? null : ConfigValues.readableFile(text));
+        Path key = s.get("key", d.key(), text -> text.isEmpty() ? null : ConfigValues.readableFile(text));
+        boolean verify = s.get("verify", d.verify(), ConfigValues::bool);
+        if ((cert == null) != (key == null)) {
+            // only when the other one was not given at all: a given one that failed is reported already
+            String missing = cert == null ? "cert" : "key";
+            if (!s.has(missing)) {
+                s.error(missing, "a client certificate needs both cert and key; " + missing + " is missing");
+            }
+            return new ServerTls(ca, serverName, null, null, verify);
+        }
+        if (cert != null) {
+            CertificateFiles.problem(cert, key).ifPresent(problem -> s.error("key", problem));
+        }
+        return new ServerTls(ca, serverName, cert, key, verify);
+    }
+
+    private static Path caBundle(String text) {
+        Path file = ConfigValues.readableFile(text);
+        CertificateFiles.caProblem(file).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return file;
     }
 
     /** An empty or absent list is valid: servers may come later through the admin API or the auto-scaler. */

@@ -220,7 +220,7 @@ public final class Registry implements AutoCloseable {
     private static PoolConfig withoutServers(PoolConfig c) {
         return new PoolConfig(c.name(), c.algorithm(), c.hashKey(), c.stickyCookie(), List.of(), c.connectTimeout(),
                 c.responseTimeout(), c.retries(), c.slowStart(), c.drainTimeout(), c.maxConnectionsPerServer(),
-                c.healthCheck(), c.outlierDetection());
+                c.healthCheck(), c.outlierDetection(), c.protocol(), c.tls(), c.maxRequestsPerConnection());
     }
 
     /** One step of a reload; control thread only. {@code configs}: the reloaded file's pools by name. */
