@@ -127,7 +127,8 @@ final class RunningConfig {
             throw new IllegalStateException("stopping");
         }
         warnAboutRestartOnlyChanges(next);
-        registry.applyPools(next.pools());
+        // pools' TLS files that no longer load: they keep the TLS they had, and the reload says so
+        List<String> failures = new ArrayList<>(registry.applyPools(next.pools()));
         Map<String, Listener> wanted = new LinkedHashMap<>();
         next.listeners().forEach(l -> wanted.put(l.name(), l));
         List<Bound> kept = new ArrayList<>();
@@ -145,7 +146,6 @@ final class RunningConfig {
             }
         }
         bound = List.copyOf(kept); // first: /healthz never sees a listener that stopped on purpose
-        List<String> failures = new ArrayList<>();
         for (Bound b : kept) {
             String problem = b.runtime().reloadCertificates(); // renewed files under unchanged paths
             if (problem != null) {

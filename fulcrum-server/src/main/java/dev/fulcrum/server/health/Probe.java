@@ -6,6 +6,8 @@ import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.net.Transport;
+import dev.fulcrum.server.tls.HandshakeFailure;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.resolver.AddressResolverGroup;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
@@ -37,7 +40,8 @@ import java.util.function.Consumer;
 /**
  * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
- * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
+ * (connect + response head). For a pool with {@code tls} both go over TLS, verified like the data
+ * path's connections: a tcp check passes once the handshake completes. Every probe uses a fresh connection, so a check never rides on a
  * connection the data plane might also hold.
  *
  * <p>Runs entirely on the given event loop and calls {@code done} exactly once, on that loop.
@@ -48,6 +52,8 @@ final class Probe {
     private final Class<? extends SocketChannel> channelClass;
     private final HostPort target;
     private final HealthCheck check;
+    /** The pool's TLS to its servers (null: plain text): the check speaks it too, verified the same way. */
+    private final PoolTls tls;
     private final Consumer<Result> done;
     private final long startNanos = System.nanoTime();
     private boolean finished;
@@ -59,11 +65,12 @@ final class Probe {
     }
 
     private Probe(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                  Consumer<Result> done) {
+                  PoolTls tls, Consumer<Result> done) {
         this.loop = loop;
         this.channelClass = channelClass;
         this.target = target;
         this.check = check;
+        this.tls = tls;
         this.done = done;
     }
 
@@ -73,7 +80,13 @@ final class Probe {
 
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
                     Consumer<Result> done) {
-        new Probe(loop, channelClass, target, check, done).start();
+        run(loop, channelClass, target, check, null, done);
+    }
+
+    /** Starts a probe over TLS made with {@code tls} (null: plain text); must be called on {@code loop}. */
+    static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
+                    PoolTls tls, Consumer<Result> done) {
+        new Probe(loop, channelClass, target, check, tls, done).start();
     }
 
     private void start() {
@@ -90,6 +103,9 @@ final class Probe {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), target, timeoutMs));
+                        }
                         if (check.type() == CheckType.HTTP) {
                             ch.pipeline().addLast(new HttpClientCodec(), new ResponseHandler());
                         }
@@ -100,12 +116,28 @@ final class Probe {
         connect.addListener(f -> {
             if (!f.isSuccess()) {
                 finish(false, describe(f.cause()));
-            } else if (check.type() == CheckType.TCP) {
-                finish(true, "connected in " + elapsedMs() + "ms");
+            } else if (tls != null) {
+                channel.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+                    if (h.isSuccess()) {
+                        connected("TLS handshake done");
+                    } else {
+                        finish(false, "TLS handshake failed: " + HandshakeFailure.of(h.cause(),
+                                tls.nameFor(target), tls.caName()).getMessage());
+                    }
+                });
             } else {
-                sendRequest();
+                connected("connected");
             }
         });
+    }
+
+    /** The connection is ready: a tcp check passes, an http check sends its request. */
+    private void connected(String what) {
+        if (check.type() == CheckType.TCP) {
+            finish(true, what + " in " + elapsedMs() + "ms");
+        } else {
+            sendRequest();
+        }
     }
 
     private void sendRequest() {

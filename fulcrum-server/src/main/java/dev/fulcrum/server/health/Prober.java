@@ -3,6 +3,7 @@ package dev.fulcrum.server.health;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.control.ControlPlane;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -22,8 +23,11 @@ import java.util.function.Consumer;
  */
 interface Prober extends AutoCloseable {
 
-    /** Starts one check of {@code target}; {@code done} runs exactly once, on the control thread. */
-    void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done);
+    /**
+     * Starts one check of {@code target}, over TLS made with {@code tls} when not null; {@code done}
+     * runs exactly once, on the control thread.
+     */
+    void probe(HostPort target, HealthCheck check, PoolTls tls, Consumer<Probe.Result> done);
 
     @Override
     void close();
@@ -39,9 +43,9 @@ interface Prober extends AutoCloseable {
         EventLoop loop = group.next();
         return new Prober() {
             @Override
-            public void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done) {
+            public void probe(HostPort target, HealthCheck check, PoolTls tls, Consumer<Probe.Result> done) {
                 try {
-                    loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
+                    loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check, tls,
                             outcome -> control.execute(() -> done.accept(outcome))));
                 } catch (RejectedExecutionException closing) {
                     // shutting down: no more checks

@@ -4,14 +4,20 @@ import dev.fulcrum.server.http.codec.HttpCodecs;
 import dev.fulcrum.server.http.codec.ResponseDecoder;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.tls.HandshakeFailure;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -40,6 +46,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class BackendConnectionPool implements ServerConnector {
 
+    private static final Logger log = LoggerFactory.getLogger(BackendConnectionPool.class);
+    /** The name of a server connection's TLS handler in its pipeline. */
+    static final String TLS = "tls";
+
     private final Bootstrap template;
     private final long idleTimeoutNanos;
     private final Map<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
@@ -51,23 +61,32 @@ final class BackendConnectionPool implements ServerConnector {
     }
 
     /**
-     * A server connection's pipeline: {@code bytes -> codec (response decoder, request encoder) ->
-     * backend}. The {@code codec} name is what a WebSocket upgrade removes.
+     * A server connection's pipeline: {@code bytes -> [tls] -> codec (response decoder, request
+     * encoder) -> backend}. The {@code codec} name is what a WebSocket upgrade removes; the TLS
+     * handler stays under the tunnel.
      */
     static void initServerPipeline(Channel ch, Server server) {
+        initServerPipeline(ch, server, null);
+    }
+
+    private static void initServerPipeline(Channel ch, Server server, PoolTls tls) {
         ResponseDecoder decoder = HttpCodecs.responseDecoder();
         ch.pipeline().addLast(BackendHandler.DECODER, decoder);
-        ch.pipeline().addLast("backend", new BackendHandler(server, decoder));
+        ch.pipeline().addLast("backend", new BackendHandler(server, decoder, tls));
     }
 
     @Override
-    public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+    public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
+        int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
         Bootstrap b = template.clone(loop)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        initServerPipeline(ch, server);
+                        if (tls != null) {
+                            ch.pipeline().addLast(TLS, tls.newHandler(ch.alloc(), server.address(), timeoutMillis));
+                        }
+                        initServerPipeline(ch, server, tls);
                     }
                 });
         ChannelFuture f = b.connect(server.address().host(), server.address().port());
@@ -80,7 +99,37 @@ final class BackendConnectionPool implements ServerConnector {
                 ch.closeFuture().addListener(c -> closed(ch, server));
             }
         });
-        return f;
+        return tls == null ? f : handshaken(f, server, tls);
+    }
+
+    /**
+     * A future that completes when the TLS handshake of {@code connected} has: a connection is
+     * lent to a request only then, so a refused handshake is a failed connect (retried elsewhere,
+     * counted for outlier detection) and not a byte of the request went out.
+     */
+    private static ChannelFuture handshaken(ChannelFuture connected, Server server, PoolTls tls) {
+        Channel ch = connected.channel();
+        ChannelPromise ready = ch.newPromise();
+        connected.addListener((ChannelFutureListener) cf -> {
+            if (!cf.isSuccess()) {
+                ready.setFailure(cf.cause());
+                return;
+            }
+            SslHandler ssl = (SslHandler) ch.pipeline().get(TLS);
+            ssl.handshakeFuture().addListener(hf -> {
+                if (hf.isSuccess()) {
+                    ready.trySuccess();
+                    return;
+                }
+                HandshakeFailure failure = HandshakeFailure.of(hf.cause(), tls.nameFor(server.address()),
+                        tls.caName());
+                log.warn("pool {}: server {}: TLS handshake failed: {}", tls.pool(), server.id(), failure.getMessage());
+                ch.close();
+                ready.tryFailure(failure);
+            });
+            ch.read(); // AUTO_READ is off: the handshake needs the server's bytes
+        });
+        return ready;
     }
 
     /**

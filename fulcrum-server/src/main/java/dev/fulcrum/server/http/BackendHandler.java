@@ -3,6 +3,7 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.server.http.codec.ResponseDecoder;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -26,15 +27,30 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     static final String DECODER = "codec";
 
     private final ResponseDecoder decoder;
+    /** The TLS the connection was made with (null: plain text): a pool's new TLS settings make it stale. */
+    private final PoolTls tls;
+    /** Requests lent this connection so far, for {@code max-requests-per-connection}. */
+    private int requests;
     private MessageWriter writer;
     /** The request using this connection; null while pooled. */
     private ProxyExchange exchange;
     private long idleSinceNanos;
     private boolean reset;
 
-    BackendHandler(Server server, ResponseDecoder decoder) {
+    BackendHandler(Server server, ResponseDecoder decoder, PoolTls tls) {
         this.server = server;
         this.decoder = decoder;
+        this.tls = tls;
+    }
+
+    /** The TLS this connection was made with; null for plain text. */
+    PoolTls tls() {
+        return tls;
+    }
+
+    /** How many requests were lent this connection, the current one included. */
+    int requests() {
+        return requests;
     }
 
     Server server() {
@@ -59,6 +75,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     /** Lent to {@code exchange}, whose request (a HEAD request when {@code head}) goes out next. */
     void lend(ProxyExchange exchange, boolean head) {
         this.exchange = exchange;
+        requests++;
         decoder.expect(head);
     }
 

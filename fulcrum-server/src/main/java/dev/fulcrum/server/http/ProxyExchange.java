@@ -9,6 +9,8 @@ import dev.fulcrum.server.log.AccessEntry;
 import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.registry.PoolRuntime;
+import dev.fulcrum.server.tls.HandshakeFailure;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -169,6 +171,8 @@ final class ProxyExchange {
     /** When the request head arrived, for the latency histogram. */
     private final long startNanos = System.nanoTime();
     private final PoolConfig settings;
+    /** The pool's TLS to its servers from the same view as the settings; null = plain text. */
+    private final PoolTls tls;
     /** The route's response timeout and retries where it sets them, else the pool's. */
     private final Duration responseTimeout;
     private final int retries;
@@ -241,6 +245,7 @@ final class ProxyExchange {
         this.requestKeepAlive = ForwardedHeaders.isKeepAlive(request);
         PoolRuntime.View view = pool.view(); // servers and settings of one moment, one read
         this.settings = view.settings();
+        this.tls = view.tls();
         this.responseTimeout = route.responseTimeout(settings);
         this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
@@ -440,14 +445,14 @@ final class ProxyExchange {
         server = s;
         attempts++;
         moveTo(Phase.CONNECTING);
-        Channel idle = listener.backendPool().takeIdle(loop, s);
+        Channel idle = takeIdle(s);
         reused = idle != null;
         if (reused) {
             attach(idle);
             return;
         }
         int attempt = attempts;
-        listener.backendPool().connect(loop, s, settings.connectTimeout())
+        listener.backendPool().connect(loop, s, settings.connectTimeout(), tls)
                 .addListener((ChannelFutureListener) f -> {
                     if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
@@ -461,7 +466,23 @@ final class ProxyExchange {
                 });
     }
 
+    /**
+     * An idle connection to {@code s} made with the pool's current TLS; one made with other TLS
+     * settings (a reload changed them, or turned TLS on or off) is closed, not reused.
+     */
+    private Channel takeIdle(Server s) {
+        Channel idle;
+        while ((idle = listener.backendPool().takeIdle(loop, s)) != null
+                && idle.pipeline().get(BackendHandler.class).tls() != tls) {
+            idle.close();
+        }
+        return idle;
+    }
+
     private String connectFailure(Throwable cause) {
+        if (cause instanceof HandshakeFailure) {
+            return "failed the TLS handshake: " + cause.getMessage();
+        }
         if (cause instanceof ConnectTimeoutException) {
             return "did not accept the connection within " + Durations.format(settings.connectTimeout());
         }
@@ -667,7 +688,9 @@ final class ProxyExchange {
         // the whole request reached this server (a server may answer before it took all of it)
         boolean requestSent = bodyEnded && !writePending;
         // checked before detaching: bytes left over after the response would poison the next request
-        boolean reusable = serverReusable && requestSent && backendHandler.reusable();
+        boolean reusable = serverReusable && requestSent && backendHandler.reusable()
+                && (settings.maxRequestsPerConnection() == 0
+                        || backendHandler.requests() < settings.maxRequestsPerConnection());
         detach();
         front.channel().flush();
         if (reusable) {

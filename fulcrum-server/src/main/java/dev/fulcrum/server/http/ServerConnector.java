@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
@@ -24,8 +25,12 @@ interface ServerConnector {
     /** True when an idle connection to {@code server} waits on this loop (it escapes max-connections-per-server). */
     boolean hasIdle(EventLoop loop, Server server);
 
-    /** Opens a new connection to {@code server} on {@code loop}; the future fails on refusal or timeout. */
-    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout);
+    /**
+     * Opens a new connection to {@code server} on {@code loop}, over TLS made with {@code tls} when
+     * not null; the future completes once the connection is ready for a request (after the TLS
+     * handshake), and fails on refusal, timeout, or a failed handshake ({@code HandshakeFailure}).
+     */
+    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls);
 
     /** Takes back a connection whose response completed with keep-alive and exact framing. */
     void park(Channel ch);

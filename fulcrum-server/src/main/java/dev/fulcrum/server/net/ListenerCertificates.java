@@ -3,6 +3,7 @@ package dev.fulcrum.server.net;
 import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import dev.fulcrum.server.tls.TlsProvider;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
@@ -27,13 +28,6 @@ import java.util.List;
  * whole; connections already handshaken keep the context they got.
  */
 final class ListenerCertificates {
-
-    /** TLS 1.2's AEAD suites with forward secrecy (ECDHE), then TLS 1.3's, which all qualify. */
-    private static final List<String> CIPHERS = List.of(
-            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     /** SAN type 2 in {@link X509Certificate#getSubjectAlternativeNames()}. */
     private static final int DNS_NAME = 2;
@@ -84,7 +78,7 @@ final class ListenerCertificates {
                     .forServer(new ByteArrayInputStream(loaded.certPem()), new ByteArrayInputStream(loaded.keyPem()))
                     .sslProvider(provider)
                     .protocols(protocols)
-                    .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+                    .ciphers(TlsProvider.AEAD_CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
             if (tls.clientCa() != null) {
                 // read again with each load, like the certificates: a reload picks up a renewed bundle
                 builder.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);

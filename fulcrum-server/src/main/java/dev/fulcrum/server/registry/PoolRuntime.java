@@ -3,6 +3,7 @@ package dev.fulcrum.server.registry;
 import dev.fulcrum.core.pool.Pool;
 import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
+import dev.fulcrum.server.tls.PoolTls;
 
 /**
  * A running pool: the core {@link Pool} (servers and snapshots) plus its settings from the config
@@ -10,11 +11,16 @@ import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
  * {@link #view()} once per request: the snapshot and the settings together, with one volatile
  * read, so a request never sees a reload's new settings with the old servers or the reverse.
  * Every new snapshot and every settings change publishes a new view (on the control thread).
+ * The view carries the pool's loaded TLS to its servers too, so a connection is made with the TLS
+ * of the settings it was chosen under.
  */
 public final class PoolRuntime {
 
-    /** The servers in rotation and the settings, as one request uses them. */
-    public record View(PoolSnapshot snapshot, PoolConfig settings) {
+    /**
+     * The servers in rotation and the settings, as one request uses them; {@code tls} is null when
+     * the pool speaks plain text to its servers.
+     */
+    public record View(PoolSnapshot snapshot, PoolConfig settings, PoolTls tls) {
     }
 
     private final Pool pool;
@@ -23,10 +29,10 @@ public final class PoolRuntime {
     /** Addresses the config file lists (the rest came through the API or the auto-scaler). */
     private final java.util.Set<String> fromConfig = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    PoolRuntime(Pool pool, PoolConfig settings) {
+    PoolRuntime(Pool pool, PoolConfig settings, PoolTls tls) {
         this.pool = pool;
-        this.view = new View(pool.snapshot(), settings);
-        pool.onPublish(snapshot -> view = new View(snapshot, view.settings()));
+        this.view = new View(pool.snapshot(), settings, tls);
+        pool.onPublish(snapshot -> view = new View(snapshot, view.settings(), view.tls()));
     }
 
     /** The snapshot and the settings for one request: one volatile read. */
@@ -58,7 +64,21 @@ public final class PoolRuntime {
 
     void setSettings(PoolConfig settings) {
         synchronized (pool) { // against a snapshot being published meanwhile: the view pairs the latest of both
-            view = new View(pool.snapshot(), settings);
+            view = new View(pool.snapshot(), settings, view.tls());
+        }
+    }
+
+    /** The TLS new server connections are made with; null = plain text. */
+    public PoolTls tls() {
+        return view.tls();
+    }
+
+    void setTls(PoolTls tls) {
+        if (tls == view.tls()) {
+            return; // a plain-text pool stays so: no new view
+        }
+        synchronized (pool) {
+            view = new View(pool.snapshot(), view.settings(), tls);
         }
     }
 

@@ -14,9 +14,11 @@ import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.control.Scheduler;
+import dev.fulcrum.server.tls.PoolTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -137,7 +139,7 @@ public final class Registry implements AutoCloseable {
     /** Registers a pool and its servers. A command. */
     public PoolRuntime addPool(PoolConfig config) {
         return control.call(() -> {
-            PoolRuntime runtime = registerPool(config);
+            PoolRuntime runtime = registerPool(config, loadTls(config));
             for (FulcrumConfig.ServerEntry entry : config.servers()) {
                 addServer(config.name(), entry.address(), entry.weight());
                 runtime.fromConfig().add(entry.address().toString());
@@ -146,9 +148,26 @@ public final class Registry implements AutoCloseable {
         });
     }
 
+    /**
+     * The pool's TLS to its servers, its files read now; null without {@code tls}.
+     *
+     * @throws IllegalStateException with one line naming the pool and the file that does not load
+     */
+    private static PoolTls loadTls(PoolConfig config) {
+        try {
+            return PoolTls.load(config);
+        } catch (IOException e) {
+            throw new IllegalStateException(tlsProblem(config.name(), e));
+        }
+    }
+
+    private static String tlsProblem(String pool, IOException e) {
+        return "pool " + pool + ": cannot load the TLS files for its servers: " + e.getMessage();
+    }
+
     /** Registers a pool without servers; control thread only. */
-    private PoolRuntime registerPool(PoolConfig config) {
-        PoolRuntime runtime = new PoolRuntime(new Pool(config.name(), config.algorithm(), hashKey(config)), config);
+    private PoolRuntime registerPool(PoolConfig config, PoolTls tls) {
+        PoolRuntime runtime = new PoolRuntime(new Pool(config.name(), config.algorithm(), hashKey(config)), config, tls);
         if (pools.putIfAbsent(config.name(), runtime) != null) {
             throw new IllegalStateException("pool " + config.name() + " already exists");
         }
@@ -168,13 +187,19 @@ public final class Registry implements AutoCloseable {
      * stay unless their pool goes. Checked first, applied whole or not at all. What changes is
      * decided by {@link ReloadPlan#diff} (pure, in fulcrum-core); this applies its commands in order.
      *
-     * @throws IllegalStateException when a server cannot join its pool (DSR's IPv4 rule)
+     * <p>Every pool's {@code tls} files are read again (renewed under the same names), first, and
+     * published before the commands run, so no connection of the new settings goes out with the
+     * old TLS or none. A pool whose files no longer load keeps the TLS it had.
+     *
+     * @return one line per pool that kept its old TLS, saying why; empty when all loaded
+     * @throws IllegalStateException when a server cannot join its pool (DSR's IPv4 rule), or a pool
+     *                               that had no TLS cannot load its files (nothing applied)
      */
-    public void applyPools(List<PoolConfig> configs) {
-        control.run(() -> apply(configs));
+    public List<String> applyPools(List<PoolConfig> configs) {
+        return control.call(() -> apply(configs));
     }
 
-    private void apply(List<PoolConfig> configs) {
+    private List<String> apply(List<PoolConfig> configs) {
         for (PoolConfig pc : configs) {
             for (FulcrumConfig.ServerEntry entry : pc.servers()) {
                 dsrAddressProblem(pc.name(), entry.address()).ifPresent(p -> {
@@ -182,6 +207,8 @@ public final class Registry implements AutoCloseable {
                 });
             }
         }
+        List<String> problems = new ArrayList<>();
+        Map<String, PoolTls> tls = reloadTls(configs, problems);
         Map<String, PoolConfig> byName = new HashMap<>();
         List<ReloadPlan.ConfiguredPool> next = new ArrayList<>();
         for (PoolConfig pc : configs) {
@@ -198,9 +225,40 @@ public final class Registry implements AutoCloseable {
                 .toList();
         // The plan is decided once, from the state before its first step; it holds because the steps
         // run in this one command and no listener changes pools inline (they schedule, or send commands).
-        for (ReloadCommand command : ReloadPlan.diff(running, next)) {
-            apply(command, byName);
+        for (PoolConfig pc : configs) {
+            PoolRuntime runtime = pools.get(pc.name());
+            if (runtime != null) {
+                runtime.setTls(tls.get(pc.name()));
+            }
         }
+        for (ReloadCommand command : ReloadPlan.diff(running, next)) {
+            apply(command, byName, tls);
+        }
+        return problems;
+    }
+
+    /**
+     * Each pool's TLS loaded anew (null values for plain-text pools); a running pool whose files
+     * fail keeps its TLS, with a line in {@code problems}.
+     *
+     * @throws IllegalStateException when a pool without TLS so far cannot load it (it would speak
+     *                               plain text where TLS was asked for)
+     */
+    private Map<String, PoolTls> reloadTls(List<PoolConfig> configs, List<String> problems) {
+        Map<String, PoolTls> out = new HashMap<>();
+        for (PoolConfig pc : configs) {
+            try {
+                out.put(pc.name(), PoolTls.load(pc));
+            } catch (IOException e) {
+                PoolRuntime running = pools.get(pc.name());
+                if (running == null || running.tls() == null) {
+                    throw new IllegalStateException(tlsProblem(pc.name(), e));
+                }
+                problems.add(tlsProblem(pc.name(), e) + "; keeping the TLS settings loaded before");
+                out.put(pc.name(), running.tls());
+            }
+        }
+        return out;
     }
 
     /** A running pool as {@link ReloadPlan} sees it; control thread only. */
@@ -224,9 +282,9 @@ public final class Registry implements AutoCloseable {
     }
 
     /** One step of a reload; control thread only. {@code configs}: the reloaded file's pools by name. */
-    private void apply(ReloadCommand command, Map<String, PoolConfig> configs) {
+    private void apply(ReloadCommand command, Map<String, PoolConfig> configs, Map<String, PoolTls> tls) {
         switch (command) {
-            case ReloadCommand.AddPool c -> registerPool(configs.get(c.pool()));
+            case ReloadCommand.AddPool c -> registerPool(configs.get(c.pool()), tls.get(c.pool()));
             case ReloadCommand.RemovePool c -> pools.remove(c.pool());
             case ReloadCommand.ChangeSettings c -> pool(c.pool()).setSettings(configs.get(c.pool()));
             case ReloadCommand.ChangeBalancing c -> pool(c.pool()).pool().setBalancing(c.algorithm(), c.hashKey());

@@ -595,7 +595,8 @@ class ProxyExchangeTest {
         }
 
         @Override
-        public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+        public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout,
+                                     dev.fulcrum.server.tls.PoolTls tls) {
             EmbeddedChannel ch = new EmbeddedChannel();
             if (refuseNext > 0) {
                 refuseNext--;

@@ -48,6 +48,9 @@ final class ProxyFixture implements AutoCloseable {
     long requestBodyMinRate = Listener.DEFAULT_REQUEST_BODY_MIN_RATE;
     Duration serverIdleTimeout = HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT;
     FulcrumConfig.Tls tls;
+    /** The pool's {@code tls} to its servers; null = plain text. */
+    FulcrumConfig.ServerTls serverTls;
+    int maxRequestsPerConnection;
     /** The proxy's event loops; 1 makes every client share one pool of server connections. */
     int workerThreads = 2;
     /** The transport kind; null: what production picks ({@code fulcrum.transport} or the default). */
@@ -56,6 +59,8 @@ final class ProxyFixture implements AutoCloseable {
     boolean metrics;
 
     Transport transport;
+    /** The pool as started: a test reloads it with {@code registry.applyPools(List.of(poolConfig))}. */
+    PoolConfig poolConfig;
     Registry registry;
     PoolRuntime pool;
     HttpListener listener;
@@ -70,12 +75,12 @@ final class ProxyFixture implements AutoCloseable {
     }
 
     ProxyFixture start() throws Exception {
-        PoolConfig poolConfig = new PoolConfig("app", algorithm, hashKey, stickyCookie,
+        poolConfig = new PoolConfig("app", algorithm, hashKey, stickyCookie,
                 servers.stream().map(a -> new ServerEntry(a, 1)).toList(), connectTimeout, responseTimeout,
                 retries, Duration.ZERO, Duration.ofSeconds(30), maxConnectionsPerServer,
                 new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                         Duration.ofSeconds(1), 2, 3, 0.1),
-                OutlierDetection.DEFAULT);
+                OutlierDetection.DEFAULT, FulcrumConfig.PoolProtocol.HTTP_1_1, serverTls, maxRequestsPerConnection);
         if (port == 0) {
             port = Loopback.freePort();
         }

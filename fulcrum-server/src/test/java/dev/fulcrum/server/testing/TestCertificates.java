@@ -57,6 +57,20 @@ public final class TestCertificates {
     }
 
     /**
+     * A self-signed ECDSA certificate (its own CA) with the subjectAltName {@code san} as openssl
+     * writes it ({@code IP:127.0.0.1,DNS:backend.test}): for servers verified by IP or name.
+     */
+    public static Files withSubjectAltName(Path dir, String fileName, String cn, String san)
+            throws IOException, InterruptedException {
+        Path cert = dir.resolve(fileName + ".pem");
+        Path key = dir.resolve(fileName + ".key");
+        run(List.of("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=" + cn, "-set_serial", "0x01",
+                "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-keyout", key.toString(),
+                "-out", cert.toString(), "-addext", "subjectAltName=" + san));
+        return new Files(cert, key);
+    }
+
+    /**
      * A client certificate (ECDSA) with subject {@code subject} ({@code /CN=client-1/O=Example}) signed
      * by {@code ca}, and a PKCS#12 store of it with the password {@code changeit} for a JDK client.
      *

@@ -1,16 +1,28 @@
-package dev.fulcrum.server.net;
+package dev.fulcrum.server.tls;
 
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+
 /**
- * The TLS engine listeners use: BoringSSL through netty-tcnative when its native library loads
+ * The TLS engine listeners and pools (to their servers) use: BoringSSL through netty-tcnative when its native library loads
  * (faster handshakes, session tickets), else the JDK's. Chosen once per process and logged once,
  * with the reason in one line when it falls back.
  */
-final class TlsProvider {
+public final class TlsProvider {
+
+    /**
+     * TLS 1.2's AEAD suites with forward secrecy (ECDHE), then TLS 1.3's, which all qualify: what
+     * listeners offer clients and what pools offer servers.
+     */
+    public static final List<String> AEAD_CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private static final Logger log = LoggerFactory.getLogger(TlsProvider.class);
     private static final SslProvider PROVIDER = choose();
@@ -18,7 +30,7 @@ final class TlsProvider {
     private TlsProvider() {
     }
 
-    static SslProvider get() {
+    public static SslProvider get() {
         return PROVIDER;
     }
 
