@@ -24,7 +24,11 @@ final class Views {
                       long requests, long failures, LastCheck lastCheck) {
     }
 
-    record PoolView(String name, String algorithm, List<ServerView> servers) {
+    /**
+     * POOL, with what the spec's shape leaves out: {@code protocol} spoken to the servers and
+     * whether over {@code tls} (the pool's settings in force).
+     */
+    record PoolView(String name, String algorithm, String protocol, boolean tls, List<ServerView> servers) {
     }
 
     /** An event's {@code data}. */
@@ -49,8 +53,9 @@ final class Views {
     }
 
     static PoolView pool(PoolRuntime pool, AdminHooks hooks) {
-        return new PoolView(pool.name(), pool.pool().algorithm().configName(),
-                pool.pool().servers().stream().map(s -> server(s, hooks)).toList());
+        PoolRuntime.View view = pool.view();
+        return new PoolView(pool.name(), pool.pool().algorithm().configName(), view.settings().protocol().spelling(),
+                view.tls() != null, pool.pool().servers().stream().map(s -> server(s, hooks)).toList());
     }
 
     static EventView event(RegistryEvent e) {

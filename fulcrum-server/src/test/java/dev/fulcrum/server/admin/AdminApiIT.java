@@ -41,6 +41,8 @@ class AdminApiIT {
         assertThat(pools).hasSize(1);
         assertThat(pools.get(0).get("name").asText()).isEqualTo("app");
         assertThat(pools.get(0).get("algorithm").asText()).isEqualTo("round-robin");
+        assertThat(pools.get(0).get("protocol").asText()).isEqualTo("http/1.1");
+        assertThat(pools.get(0).get("tls").asBoolean()).as("plain text to the servers").isFalse();
         JsonNode servers = pools.get(0).get("servers");
         assertThat(servers).hasSize(3);
         assertThat(servers.findValuesAsText("address")).containsExactlyElementsOf(AdminFixture.SERVERS);
