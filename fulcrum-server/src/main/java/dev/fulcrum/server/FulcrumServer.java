@@ -108,7 +108,14 @@ public final class FulcrumServer {
 
         static ControlSide start(FulcrumConfig config, Clock clock) {
             ControlPlane control = ControlPlane.onThread(clock);
-            Registry registry = Registry.fromConfig(config, control);
+            Registry registry;
+            try {
+                registry = Registry.fromConfig(config, control);
+            } catch (IllegalStateException e) {
+                // a pool's TLS files that stopped loading since the config was checked
+                control.close();
+                throw new StartException(e.getMessage(), e);
+            }
             FulcrumMetrics metrics = new FulcrumMetrics(registry);
             Alerter alerter = Alerter.fromConfig(config, clock).attach(registry);
             HealthChecker checker = new HealthChecker(registry, metrics.control()::healthCheck);

@@ -85,6 +85,11 @@ import java.net.ConnectException;
  * the server takes a body part, until the response head starts; when it fires, an idempotent
  * request with no body byte sent is retried like a reset one, anything else gets a 504.
  *
+ * <p>Server connections: a pooled one is reused only when it was made with the pool's current TLS
+ * (a reload that changed it leaves the old ones to close); a new one is lent only once its TLS
+ * handshake completed, so a refused handshake is a failed connect. After its response a connection
+ * goes back to the pool unless it has carried {@code max-requests-per-connection} requests.
+ *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
  * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
  * {@link #moveTo}); a WebSocket tunnel counts as one request until it closes.
