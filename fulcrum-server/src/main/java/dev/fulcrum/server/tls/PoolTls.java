@@ -91,9 +91,12 @@ public final class PoolTls {
         return pool;
     }
 
-    /** What server certificates are verified against, for messages: the CA file, or the system's trust store. */
+    /**
+     * What server certificates are verified against, for messages. Not the file's path: the reason
+     * also reaches clients in Fulcrum's 502, and the pool's name in the log line leads to the file.
+     */
     public String caName() {
-        return settings.ca() == null ? "a CA of the system's trust store" : "the ca " + settings.ca();
+        return settings.ca() == null ? "a CA of the system's trust store" : "the pool's ca";
     }
 
     /** The name a server's certificate must carry: {@code server-name}, else the server's host. */

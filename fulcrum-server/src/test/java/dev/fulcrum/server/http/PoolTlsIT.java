@@ -1,6 +1,10 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.FulcrumServer;
+import dev.fulcrum.server.admin.HookResult;
+import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
+import dev.fulcrum.server.testing.Loopback;
 import dev.fulcrum.server.testing.LogCapture;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.KeyType;
@@ -10,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -122,7 +127,7 @@ class PoolTlsIT {
             start(backend, trusting(otherCert.cert(), ""));
             assertThat(get("/").statusCode()).isEqualTo(502);
             assertThat(log.messages()).contains("pool app: server " + backend.address()
-                    + ": TLS handshake failed: certificate is not trusted (not signed by the ca " + otherCert.cert() + ")");
+                    + ": TLS handshake failed: certificate is not trusted (not signed by the pool's ca)");
         }
         assertThat(backend.requests()).isZero();
     }
@@ -190,6 +195,56 @@ class PoolTlsIT {
                 .containsExactly("pool app: cannot load the TLS files for its servers: " + ca
                         + ": not a PEM certificate (No certificate data found); keeping the TLS settings loaded before");
         assertThat(get("/").statusCode()).as("the CA loaded before stays").isEqualTo(200);
+    }
+
+    @Test
+    void aLargeBodyArrivesDecryptedWhateverTheTransport() throws Exception {
+        TlsBackend backend = backend(backendCert, null);
+        start(backend, trusting(backendCert.cert(), ""));
+        // large enough for splice(2) on a plain server connection: never taken with TLS (ciphertext)
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(proxy.uri("/?n=1000000")).timeout(BOUND)
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(TlsBackend.pattern(1_000_000));
+    }
+
+    @Test
+    void aReloadOfTheFileAppliesANewCaAndRefusesABrokenOne() throws Exception {
+        TlsBackend backend = backend(backendCert, null);
+        Path ca = dir.resolve("process-ca.pem");
+        Files.copy(otherCert.cert(), ca, StandardCopyOption.REPLACE_EXISTING);
+        int port = Loopback.freePort();
+        Path file = dir.resolve("fulcrum.yaml");
+        Files.writeString(file, """
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: web, listen: 127.0.0.1:%d, pool: api}
+                pools:
+                  - name: api
+                    servers: [{address: %s}]
+                    health-check: {type: none}
+                    retries: 0
+                    tls: {ca: %s}
+                """.formatted(Loopback.freePort(), port, backend.address(), ca));
+        FulcrumServer server = FulcrumServer.start(ConfigLoader.load(file), file);
+        toClose.add(() -> server.stop(Duration.ZERO));
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/");
+        assertThat(send(uri).statusCode()).isEqualTo(502);
+
+        Files.copy(backendCert.cert(), ca, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(server.reloadFromFile().ok()).isTrue();
+        assertThat(send(uri).statusCode()).isEqualTo(200);
+
+        Files.writeString(ca, "not a certificate");
+        HookResult broken = server.reloadFromFile();
+        assertThat(broken.ok()).isFalse();
+        assertThat(broken.detail()).contains(ca + ": not a PEM certificate");
+        assertThat(send(uri).statusCode()).as("the CA loaded before stays").isEqualTo(200);
+    }
+
+    private HttpResponse<String> send(URI uri) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri).timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

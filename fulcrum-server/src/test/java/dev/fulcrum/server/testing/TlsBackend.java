@@ -92,13 +92,24 @@ public final class TlsBackend implements AutoCloseable {
                 subject = "none";
             }
             exchange.getRequestBody().readAllBytes();
-            byte[] body = ("server " + name + " client " + subject).getBytes(StandardCharsets.UTF_8);
+            String query = exchange.getRequestURI().getQuery();
+            byte[] body = query != null && query.startsWith("n=") ? pattern(Integer.parseInt(query.substring(2)))
+                    : ("server " + name + " client " + subject).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
         https.start();
         return backend;
+    }
+
+    /** {@code n} bytes of a repeating pattern, what {@code ?n=N} answers: a large body to check byte for byte. */
+    public static byte[] pattern(int n) {
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (byte) ('a' + i % 26);
+        }
+        return out;
     }
 
     public HostPort address() {

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HandshakeFailureTest {
 
     private static String reason(Throwable cause) {
-        return HandshakeFailure.of(cause, "api.internal", "the ca /etc/ca.pem").getMessage();
+        return HandshakeFailure.of(cause, "api.internal", "the pool's ca").getMessage();
     }
 
     private static Throwable wrapped(String message) {
@@ -34,9 +34,9 @@ class HandshakeFailureTest {
     @Test
     void anUntrustedChainNamesWhatItWasVerifiedAgainst() {
         assertThat(reason(wrapped("PKIX path building failed: unable to find valid certification path")))
-                .isEqualTo("certificate is not trusted (not signed by the ca /etc/ca.pem)");
+                .isEqualTo("certificate is not trusted (not signed by the pool's ca)");
         assertThat(reason(new SSLHandshakeException("error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED")))
-                .isEqualTo("certificate is not trusted (not signed by the ca /etc/ca.pem)");
+                .isEqualTo("certificate is not trusted (not signed by the pool's ca)");
     }
 
     @Test
