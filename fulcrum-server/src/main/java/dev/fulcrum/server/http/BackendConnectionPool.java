@@ -16,8 +16,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -46,7 +44,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class BackendConnectionPool implements ServerConnector {
 
-    private static final Logger log = LoggerFactory.getLogger(BackendConnectionPool.class);
     /** The name of a server connection's TLS handler in its pipeline. */
     static final String TLS = "tls";
 
@@ -118,12 +115,13 @@ final class BackendConnectionPool implements ServerConnector {
             SslHandler ssl = (SslHandler) ch.pipeline().get(TLS);
             ssl.handshakeFuture().addListener(hf -> {
                 if (hf.isSuccess()) {
+                    TlsFailureLog.succeeded(server);
                     ready.trySuccess();
                     return;
                 }
                 HandshakeFailure failure = HandshakeFailure.of(hf.cause(), tls.nameFor(server.address()),
                         tls.caName());
-                log.warn("pool {}: server {}: TLS handshake failed: {}", tls.pool(), server.id(), failure.getMessage());
+                TlsFailureLog.failed(tls.pool(), server, "TLS handshake failed", failure.getMessage());
                 ch.close();
                 ready.tryFailure(failure);
             });

@@ -10,6 +10,9 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.fulcrum.server.tls.HandshakeFailure;
+
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 
 /**
@@ -36,6 +39,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private ProxyExchange exchange;
     private long idleSinceNanos;
     private boolean reset;
+    /** Why TLS with the server failed after the handshake, or null. */
+    private String tlsFailure;
 
     BackendHandler(Server server, ResponseDecoder decoder, PoolTls tls) {
         this.server = server;
@@ -102,6 +107,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     /** Why the connection ended, as the one-line error says it. */
     String closeReason() {
+        if (tlsFailure != null) {
+            return "ended TLS: " + tlsFailure;
+        }
         return reset ? "reset the connection" : "closed the connection";
     }
 
@@ -134,6 +142,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        SSLException ssl = tls == null ? null : HandshakeFailure.tlsError(cause);
+        if (ssl != null) {
+            // after the handshake: with TLS 1.3 a server refuses a client certificate only now
+            tlsFailure = HandshakeFailure.of(ssl, tls.nameFor(server.address()), tls.caName()).getMessage();
+            TlsFailureLog.failed(tls.pool(), server, "TLS failed", tlsFailure);
+        }
         if (cause instanceof IOException) {
             // ordinary network trouble (reset by peer...): no stack trace, the exchange logs the failure
             reset = true;

@@ -29,6 +29,16 @@ public final class HandshakeFailure extends IOException {
         return new HandshakeFailure(reason(cause, name, ca), cause);
     }
 
+    /** The TLS error in {@code cause}'s chain (a decoder wraps the engine's), or null when it is none. */
+    public static SSLException tlsError(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLException ssl) {
+                return ssl;
+            }
+        }
+        return null;
+    }
+
     static String reason(Throwable cause, String name, String ca) {
         if (cause instanceof SslHandshakeTimeoutException) {
             return "no TLS handshake within the connect timeout";
@@ -56,11 +66,17 @@ public final class HandshakeFailure extends IOException {
                 || text.contains("not trusted")) {
             return "certificate is not trusted (not signed by " + ca + ")";
         }
+        if (text.contains("certificate_required")) {
+            return "the server requires a client certificate (tls cert and key)";
+        }
+        if (text.contains("bad_certificate") || text.contains("unknown_ca") || text.contains("certificate_unknown")
+                || text.contains("access_denied")) {
+            return "the server refused Fulcrum's client certificate (" + firstLine(cause) + ")";
+        }
         if (text.contains("expired")) {
             return "certificate has expired";
         }
-        if (text.contains("certificate_required") || text.contains("bad_certificate")
-                || text.contains("handshake_failure") || text.contains("alert")) {
+        if (text.contains("handshake_failure") || text.contains("alert")) {
             return "the server refused the handshake (" + firstLine(cause) + ")";
         }
         if (cause instanceof SSLException || cause instanceof IOException) {

@@ -50,7 +50,12 @@ class HandshakeFailureTest {
     @Test
     void anAlertFromTheServerIsARefusal() {
         assertThat(reason(new SSLHandshakeException("Received fatal alert: certificate_required")))
-                .isEqualTo("the server refused the handshake (Received fatal alert: certificate_required)");
+                .isEqualTo("the server requires a client certificate (tls cert and key)");
+        assertThat(reason(new SSLHandshakeException("error:10000418:SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA")))
+                .isEqualTo("the server refused Fulcrum's client certificate"
+                        + " (error:10000418:SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA)");
+        assertThat(reason(new SSLHandshakeException("Received fatal alert: protocol_version")))
+                .isEqualTo("the server refused the handshake (Received fatal alert: protocol_version)");
         assertThat(reason(new SSLHandshakeException("something else")))
                 .isEqualTo("TLS handshake failed (something else)");
     }
