@@ -68,6 +68,8 @@ class ProxyExchangeTest {
     private EmbeddedChannel client;
     /** Off unless a test turns it on ({@link #logTo}). */
     private AccessLog accessLog = AccessLog.OFF;
+    /** The pool's {@code max-requests-per-connection}; 0 = unlimited. */
+    private int maxRequestsPerConnection;
 
     @TempDir
     Path tmp;
@@ -111,6 +113,32 @@ class ProxyExchangeTest {
         Server server = server(0);
         assertThat(server.requests()).isEqualTo(2);
         assertThat(server.activeRequests()).isZero();
+    }
+
+    @Test
+    void aServerConnectionIsClosedAfterMaxRequestsPerConnection() {
+        maxRequestsPerConnection = 2;
+        EmbeddedChannel s = forward(1, "GET /1 HTTP/1.1\r\nHost: app\r\n\r\n");
+        received(s);
+        answer(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1");
+        assertThat(response()).endsWith("\r\n\r\n1");
+        assertThat(servers.idle).containsExactly(s);
+
+        send("GET /2 HTTP/1.1\r\nHost: app\r\n\r\n");
+        assertThat(received(s)).startsWith("GET /2 ");
+        answer(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2");
+        assertThat(response()).endsWith("\r\n\r\n2").doesNotContainIgnoringCase("connection: close");
+        assertThat(s.isOpen()).as("closed after its second request").isFalse();
+        assertThat(servers.idle).isEmpty();
+        assertThat(client.isOpen()).as("the client's connection stays").isTrue();
+
+        send("GET /3 HTTP/1.1\r\nHost: app\r\n\r\n");
+        assertThat(servers.opened).hasSize(2);
+        EmbeddedChannel next = servers.opened.get(1);
+        assertThat(received(next)).startsWith("GET /3 ");
+        answer(next, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n3");
+        assertThat(response()).endsWith("\r\n\r\n3");
+        assertThat(servers.idle).containsExactly(next);
     }
 
     @Test
@@ -479,7 +507,7 @@ class ProxyExchangeTest {
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 2, Duration.ZERO, Duration.ofSeconds(30), 0,
                 new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                         Duration.ofSeconds(1), 2, 3, 0.1),
-                OutlierDetection.DEFAULT);
+                OutlierDetection.DEFAULT, FulcrumConfig.PoolProtocol.HTTP_1_1, null, maxRequestsPerConnection);
         Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", 8080), Protocol.HTTP, "app", null,
                 1000, Duration.ofMinutes(5), Duration.ofMinutes(1), 65536, Duration.ofMinutes(1), 1);
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
