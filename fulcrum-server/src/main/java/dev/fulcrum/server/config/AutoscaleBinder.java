@@ -41,6 +41,8 @@ final class AutoscaleBinder {
     private Autoscale entry(Section s, PoolReferences poolRefs) {
         String pool = s.require("pool", ConfigValues::name);
         poolRefs.add(pool, s, "pool");
+        poolRefs.addPlainText(pool, s, "pool", "the auto-scaler scrapes its metric from the servers over plain"
+                + " HTTP (not built over TLS yet)");
         pools.add(pool, s, "pool");
         Section metricSection = s.section("metric", METRIC_KEYS);
         Metric metric = metricSection == null ? DEFAULT_METRIC : metric(metricSection);

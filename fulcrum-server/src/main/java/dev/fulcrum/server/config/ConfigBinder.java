@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -61,8 +60,6 @@ final class ConfigBinder {
     private final ConfigSource source;
     private final PoolReferences poolRefs = new PoolReferences();
     private final RouteBinder routeBinder = new RouteBinder(poolRefs);
-    /** The {@code pool:} of each tcp listener, with where it is written, checked once the pools are bound. */
-    private final List<Map.Entry<String, Section>> tcpPools = new ArrayList<>();
 
     ConfigBinder(ConfigSource source) {
         this.source = source;
@@ -88,7 +85,7 @@ final class ConfigBinder {
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
         poolRefs.check(poolBinder.names());
-        tcpPoolsArePlain(pools);
+        poolRefs.checkPlainText(pools);
         if (dsr != null) {
             dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
         }
@@ -141,8 +138,9 @@ final class ConfigBinder {
             Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
             String pool = s.get("pool", null, ConfigValues::name);
             poolRefs.add(pool, s, "pool");
-            if (protocol == Protocol.TCP && pool != null) {
-                tcpPools.add(Map.entry(pool, s));
+            if (protocol == Protocol.TCP) {
+                poolRefs.addPlainText(pool, s, "pool", "tcp listeners relay bytes and do not originate TLS; use an"
+                        + " http listener, or let the servers speak TLS to the clients through a pool without tls");
             }
             List<RouteConfig> routes = routeBinder.routes(s, name, protocol, pool);
             Section tlsSection = s.section("tls", TLS_KEYS);
@@ -256,24 +254,10 @@ final class ConfigBinder {
         }
         String pool = s.require("pool", ConfigValues::name);
         poolRefs.add(pool, s, "pool");
+        poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
+                + " originate TLS");
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
         return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
-    }
-
-    /**
-     * A tcp listener relays bytes as they come: it does not originate TLS, so a pool with {@code tls}
-     * behind it would send in plain text what the operator meant to encrypt. Refused instead.
-     */
-    private void tcpPoolsArePlain(List<PoolConfig> pools) {
-        for (Map.Entry<String, Section> ref : tcpPools) {
-            for (PoolConfig pool : pools) {
-                if (pool.name().equals(ref.getKey()) && pool.tls() != null) {
-                    ref.getValue().error("pool", "pool " + ConfigValues.quote(pool.name()) + " has tls, which"
-                            + " tcp listeners do not originate; use an http listener, or let the servers speak"
-                            + " TLS to the clients through a tcp pool without tls");
-                }
-            }
-        }
     }
 
     /**

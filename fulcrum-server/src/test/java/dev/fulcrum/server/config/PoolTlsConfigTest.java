@@ -154,9 +154,30 @@ class PoolTlsConfigTest {
                   - name: api
                     tls: {}
                 """,
-                "fulcrum.yaml:5:5: listeners[0].pool: pool \"api\" has tls, which tcp listeners do not originate;"
-                        + " use an http listener, or let the servers speak TLS to the clients through a tcp pool"
-                        + " without tls");
+                "fulcrum.yaml:5:5: listeners[0].pool: pool \"api\" has tls, but tcp listeners relay bytes and do"
+                        + " not originate TLS; use an http listener, or let the servers speak TLS to the clients"
+                        + " through a pool without tls");
+    }
+
+    @Test
+    void dsrAndTheAutoScalerRefuseAPoolWithTls() {
+        assertErrors(HEAD + """
+                    tls: {}
+                autoscale:
+                  - pool: api
+                    metric: {path: /metrics, name: cpu}
+                    scale-out-above: 0.8
+                    scale-in-below: 0.2
+                    provisioner: {type: exec, scale-out: [a], scale-in: [b]}
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: api
+                """,
+                "fulcrum.yaml:9:5: autoscale[0].pool: pool \"api\" has tls, but the auto-scaler scrapes its metric"
+                        + " from the servers over plain HTTP (not built over TLS yet)",
+                "fulcrum.yaml:17:3: dsr.pool: pool \"api\" has tls, but dsr forwards packets to the servers as they"
+                        + " come and does not originate TLS");
     }
 
     private static String hostProblem(String host) {
