@@ -23,8 +23,8 @@ import java.util.concurrent.CompletionException;
  * The config in force and the listeners built from it. A reload replaces both as one command on
  * the control thread: the pools ({@link Registry#applyPools}, which reads their TLS files again:
  * one that no longer loads keeps the pool's TLS and is reported like a listener's certificate),
- * then the listeners — an unchanged
- * one keeps its socket and its connections, one whose routes alone changed takes them in place
+ * then the listeners — an unchanged one keeps its socket and its connections, one whose routes
+ * alone changed takes them in place
  * ({@link ListenerRuntime#reconfigure}) — both read their TLS certificate files again
  * ({@link ListenerRuntime#reloadCertificates}) — another changed one is replaced (the old one stops
  * accepting and drains), a removed one drains, a new one binds — then the config, then the

@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
  * (connect + response head). For a pool with {@code tls} both go over TLS, verified like the data
- * path's connections: a tcp check passes once the handshake completes. Every probe uses a fresh connection, so a check never rides on a
- * connection the data plane might also hold.
+ * path's connections: a tcp check passes once the handshake completes. Every probe uses a fresh
+ * connection, so a check never rides on a connection the data plane might also hold.
  *
  * <p>Runs entirely on the given event loop and calls {@code done} exactly once, on that loop.
  */

@@ -115,7 +115,6 @@ final class BackendConnectionPool implements ServerConnector {
             SslHandler ssl = (SslHandler) ch.pipeline().get(TLS);
             ssl.handshakeFuture().addListener(hf -> {
                 if (hf.isSuccess()) {
-                    TlsFailureLog.succeeded(server);
                     ready.trySuccess();
                     return;
                 }

@@ -41,6 +41,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private boolean reset;
     /** Why TLS with the server failed after the handshake, or null. */
     private String tlsFailure;
+    /** The server sent something over this TLS connection (its TLS failures are logged again from now). */
+    private boolean answered;
 
     BackendHandler(Server server, ResponseDecoder decoder, PoolTls tls) {
         this.server = server;
@@ -115,6 +117,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tls != null && !answered) {
+            answered = true; // once per connection: TLS with the server works again
+            TlsFailureLog.answered(server);
+        }
         if (exchange != null) {
             exchange.onServerMessage(msg);
         } else {

@@ -12,7 +12,8 @@ import java.util.WeakHashMap;
 /**
  * The warning for TLS to a server that fails: one line per server and reason, not one per
  * connection, so a pool whose CA is wrong does not write a line for every request it gets. The
- * line comes again when the reason changes, or after a handshake with the server succeeded.
+ * line comes again when the reason changes, or after the server answered over TLS (not merely
+ * completed a handshake: under TLS 1.3 a server refuses a client certificate after it).
  * Servers are held weakly (a removed one is forgotten). Thread-safe: every event loop reports here.
  */
 final class TlsFailureLog {
@@ -33,8 +34,8 @@ final class TlsFailureLog {
         }
     }
 
-    /** A handshake with {@code server} succeeded: its next failure is logged again. */
-    static void succeeded(Server server) {
+    /** {@code server} answered over TLS: its next failure is logged again. */
+    static void answered(Server server) {
         lastReason.remove(server);
     }
 }

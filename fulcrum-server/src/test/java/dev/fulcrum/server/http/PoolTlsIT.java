@@ -178,6 +178,7 @@ class PoolTlsIT {
         try (LogCapture log = new LogCapture(TlsFailureLog.class)) {
             start(backend, trusting(backendCert.cert(), ""));
             assertThat(get("/").statusCode()).isEqualTo(502);
+            assertThat(get("/").statusCode()).isEqualTo(502);
             // TLS 1.3: the server refuses after the client's handshake completed, so "TLS failed"
             assertThat(log.messages()).containsOnlyOnce("pool app: server " + backend.address()
                     + ": TLS failed: the server requires a client certificate (tls cert and key)");
