@@ -218,6 +218,18 @@ final class ForwardedHeaders {
     }
 
     /**
+     * Marks a request as the last of its server connection ({@code Connection: close}), or unmarks
+     * it, once per try. Not for an upgrade, whose Connection field names the upgrade.
+     */
+    static void lastOnConnection(MessageHead request, boolean last) {
+        if (last) {
+            request.set(HttpHeaderNames.CONNECTION, "Connection", HttpHeaderValues.CLOSE);
+        } else {
+            request.removeAll(HttpHeaderNames.CONNECTION);
+        }
+    }
+
+    /**
      * The response as sent to the client, edited in
      * place; write it with {@code MessageHead.writeResponse(out, clientMinorVersion)} (or
      * {@link MessageWriter}, which frames the body as the head now declares).

@@ -505,6 +505,12 @@ final class ProxyExchange {
         if (hostMissing) {
             ForwardedHeaders.setServerHost(request, server.address().toString());
         }
+        if (!upgrade && settings.maxRequestsPerConnection() > 0) {
+            // the connection's last request says so: the server closes first (its TIME_WAIT, not
+            // ours); a retry on a connection with requests left takes the field out again
+            ForwardedHeaders.lastOnConnection(request,
+                    backendHandler.requests() >= settings.maxRequestsPerConnection());
+        }
         // A retry of a request the client already sent whole (so with no body: RetryPolicy allows
         // no retry once body bytes went out): nothing more comes from the client, so this try ends
         // the request itself. Without the end, the connection's encoder would still wait for a body
