@@ -18,6 +18,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -62,7 +67,7 @@ class PoolTlsIT {
     @AfterEach
     void tearDown() throws Exception {
         if (http != null) {
-            http.close();
+            http.shutdownNow(); // close() would wait for a WebSocket a failed test left open
         }
         if (proxy != null) {
             proxy.close();
@@ -173,7 +178,7 @@ class PoolTlsIT {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("server a client CN=fulcrum-client");
         proxy.close();
-        http.close();
+        http.shutdownNow();
 
         try (LogCapture log = new LogCapture(TlsFailureLog.class)) {
             start(backend, trusting(backendCert.cert(), ""));
@@ -253,6 +258,31 @@ class PoolTlsIT {
 
     private HttpResponse<String> send(URI uri) throws Exception {
         return http.send(HttpRequest.newBuilder(uri).timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aWebSocketTunnelRunsOverTheServersTls() throws Exception {
+        TestBackend backend = TestBackend.webSocketOverTls("ws", SslContextBuilder
+                .forServer(backendCert.cert().toFile(), backendCert.key().toFile()).build());
+        toClose.add(backend::close);
+        proxy = new ProxyFixture().servers(backend);
+        proxy.serverTls = trusting(backendCert.cert(), "");
+        proxy.start();
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        CompletableFuture<String> echo = new CompletableFuture<>();
+        WebSocket ws = http.newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + proxy.port + "/ws"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        echo.complete(data.toString());
+                        webSocket.request(1); // and the server's close frame after it
+                        return null;
+                    }
+                }).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        ws.sendText("hello", true).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertThat(echo.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo("echo hello");
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        await().atMost(BOUND).until(() -> proxy.pool.pool().servers().getFirst().activeRequests() == 0);
     }
 
     @Test

@@ -78,6 +78,11 @@ final class TestBackend implements AutoCloseable {
     private volatile HttpHeaders lastHeaders;
 
     private TestBackend(String name, boolean webSocket, boolean resetting) throws InterruptedException {
+        this(name, webSocket, resetting, null);
+    }
+
+    private TestBackend(String name, boolean webSocket, boolean resetting, io.netty.handler.ssl.SslContext tls)
+            throws InterruptedException {
         this.name = name;
         this.resetting = resetting;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -87,6 +92,9 @@ final class TestBackend implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         connections.incrementAndGet();
                         children.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec());
                         if (webSocket) {
                             ch.pipeline().addLast(new HttpObjectAggregator(65536));
@@ -109,6 +117,11 @@ final class TestBackend implements AutoCloseable {
 
     static TestBackend webSocket(String name) throws InterruptedException {
         return new TestBackend(name, true, false);
+    }
+
+    /** The WebSocket echo server over TLS with {@code tls} (a server context). */
+    static TestBackend webSocketOverTls(String name, io.netty.handler.ssl.SslContext tls) throws InterruptedException {
+        return new TestBackend(name, true, false, tls);
     }
 
     /** A server whose health check passes while it resets every other request (an outlier). */
