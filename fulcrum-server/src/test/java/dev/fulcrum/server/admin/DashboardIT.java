@@ -45,7 +45,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The dashboard in headless Chromium (Debian {@code chromium} and {@code chromium-driver}), driven
  * by Selenium: it loads without console errors, lists the servers, follows a server going down
  * within 3 s, its buttons call the API, its routes table follows the routes' counts, and its
- * listeners table shows TLS certificates, highlighting one that expires soon. Leaves {@code target/dashboard.png} for review.
+ * listeners table shows TLS certificates, highlighting one that expires soon. Leaves
+ * {@code target/dashboard.png} and {@code target/dashboard-listeners.png} for review.
  */
 class DashboardIT {
 
@@ -274,6 +275,11 @@ class DashboardIT {
         assertThat(fine.getText()).contains("*.example.net", "serial b", "ECDSA 256", "89 days left");
         assertThat(fine.getAttribute("class")).doesNotContain("expiring");
         assertThat(expiring.getCssValue("color")).as("highlighted").isNotEqualTo(fine.getCssValue("color"));
+
+        ((ChromeDriver) browser).executeScript("document.getElementById('listeners').scrollIntoView()");
+        Path shot = Path.of("target", "dashboard-listeners.png");
+        Files.createDirectories(shot.getParent());
+        Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
     private List<String> cells(String listener) {
