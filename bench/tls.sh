@@ -72,27 +72,8 @@ HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 CLK_TCK=$(getconf CLK_TCK)
 
 # --- processes we start, and their cleanup ---------------------------------------------------
-work=$(mktemp -d /tmp/fulcrum-bench-tls.XXXXXX)
-chmod 755 "$work" # nginx workers may run as nobody and must read the files
-declare -A PID=()
-stop_pid() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local name
-  for name in "${!PID[@]}"; do stop_pid "${PID[$name]}"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 9301 9302 9303 9311 9312 9313 9314 9321 9322 9323; do
-  if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
-done
+bench_processes fulcrum-bench-tls
+require_free_ports 9301 9302 9303 9311 9312 9313 9314 9321 9322 9323
 
 # https_code PORT: the status of GET /tiny.txt over TLS on 127.0.0.1:PORT (not verified: self-signed), 000 for none
 https_code() { curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "https://127.0.0.1:$1/tiny.txt" || true; }
