@@ -271,7 +271,7 @@ final class ProxyExchange {
         this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
-        this.hostMissing = !request.contains(HttpHeaderNames.HOST);
+        this.hostMissing = request.hostIndex() < 0;
         this.expectContinue = expectsContinue(request);
         this.bytesIn = request.storedLength() + 2L; // before any edit: as received, with the blank line
         this.writtenBefore = front.writer().bytesWritten();
