@@ -1,18 +1,27 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -21,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * {@code fulcrum_bytes_total} of a plain-text listener is what the client's socket sent and
  * received, byte for byte: no handler counts there, the decoder, the writer, Fulcrum's own answers
  * and a tunnel's relays do. A raw socket counts its side: keep-alive requests (a Content-Length and
- * a chunked response), an error answer, a WebSocket tunnel.
+ * a chunked response), an error answer, a WebSocket tunnel; and, with TLS, the records.
  */
 class ClientBytesIT {
 
@@ -77,6 +86,39 @@ class ClientBytesIT {
         }
     }
 
+    /**
+     * With TLS the counting handler stays before the SslHandler: the records count, handshake
+     * included, and nothing behind it counts the plain bytes a second time.
+     */
+    @Test
+    void aTlsListenerCountsTheRecordsOnTheWire(@TempDir Path dir) throws Exception {
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                "-keyout", key.toString(), "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(openssl.exitValue()).isZero();
+        TestBackend backend = closer.add(TestBackend.start("a"));
+        ProxyFixture proxy = closer.add(new ProxyFixture().servers(backend));
+        proxy.tls = new FulcrumConfig.Tls(cert, key);
+        proxy.start();
+        CountingSocket wire = new CountingSocket();
+        wire.connect(new InetSocketAddress("127.0.0.1", proxy.port), 2000);
+        SSLSocket tls = (SSLSocket) TestCertificates.trustingClient(null).getSocketFactory()
+                .createSocket(wire, "127.0.0.1", proxy.port, true);
+        try (CountingClient client = new CountingClient(tls)) {
+            client.send("GET /bytes?n=20000 HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.readResponse()).startsWith("HTTP/1.1 200");
+            assertThat(wire.sent.get()).as("TLS adds its records to the plain bytes").isGreaterThan(client.sent);
+            ProxyStats stats = proxy.listener.stats();
+            await().atMost(BOUND).untilAsserted(() -> {
+                assertThat(stats.bytesIn()).as("bytes in").isEqualTo(wire.sent.get());
+                assertThat(stats.bytesOut()).as("bytes out").isEqualTo(wire.received.get());
+            });
+        }
+    }
+
     /** Counting happens as bytes are read and written, so it may trail the client by a moment. */
     private static void assertCounted(ProxyFixture proxy, CountingClient client) {
         ProxyStats stats = proxy.listener.stats();
@@ -84,6 +126,62 @@ class ClientBytesIT {
             assertThat(stats.bytesIn()).as("bytes in").isEqualTo(client.sent);
             assertThat(stats.bytesOut()).as("bytes out").isEqualTo(client.received);
         });
+    }
+
+    /** A socket that counts the bytes under the TLS layered on it: what goes on the wire. */
+    private static final class CountingSocket extends Socket {
+
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong received = new AtomicLong();
+        private InputStream in;
+        private OutputStream out;
+
+        @Override
+        public synchronized InputStream getInputStream() throws IOException {
+            if (in == null) {
+                in = new FilterInputStream(super.getInputStream()) {
+                    @Override
+                    public int read() throws IOException {
+                        int b = super.read();
+                        if (b >= 0) {
+                            received.incrementAndGet();
+                        }
+                        return b;
+                    }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (n > 0) {
+                            received.addAndGet(n);
+                        }
+                        return n;
+                    }
+                };
+            }
+            return in;
+        }
+
+        @Override
+        public synchronized OutputStream getOutputStream() throws IOException {
+            if (out == null) {
+                OutputStream raw = super.getOutputStream();
+                out = new FilterOutputStream(raw) {
+                    @Override
+                    public void write(int b) throws IOException {
+                        raw.write(b);
+                        sent.incrementAndGet();
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        raw.write(b, off, len);
+                        sent.addAndGet(len);
+                    }
+                };
+            }
+            return out;
+        }
     }
 
     /** One client-to-server WebSocket frame (masked, as a client must) of fewer than 126 bytes. */
@@ -102,17 +200,28 @@ class ClientBytesIT {
     /** A raw HTTP/1.1 client that counts every byte it sends and receives. */
     private static final class CountingClient implements AutoCloseable {
 
-        private final Socket socket = new Socket();
+        private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
         long sent;
         long received;
 
         CountingClient(int port) throws IOException {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            this(plain(port));
+        }
+
+        /** Over {@code socket}, connected (a TLS socket: the bytes counted here are the plain ones). */
+        CountingClient(Socket socket) throws IOException {
+            this.socket = socket;
             socket.setSoTimeout(5000);
             in = socket.getInputStream();
             out = socket.getOutputStream();
+        }
+
+        private static Socket plain(int port) throws IOException {
+            Socket socket = new Socket();
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            return socket;
         }
 
         void send(String text) throws IOException {
