@@ -27,6 +27,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,6 +178,8 @@ final class ProxyExchange {
     private final ProxyRoute route;
     private final PoolRuntime pool;
 
+    /** Where this request's server connections (or HTTP/2 streams) come from: the pool's protocol's. */
+    private final ServerConnector connector;
     private final ServerChoice choice;
     private Phase phase = Phase.NEW;
     private int attempts;
@@ -245,7 +249,8 @@ final class ProxyExchange {
         this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, responseTimeout.toNanos());
-        this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
+        this.connector = listener.serverConnector(settings.protocol());
+        this.choice = new ServerChoice(view.snapshot(), settings, connector, loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
         this.hostMissing = !request.contains(HttpHeaderNames.HOST);
@@ -384,7 +389,7 @@ final class ProxyExchange {
 
     /**
      * Writes one part of the client's body to the server — a {@code ByteBuf} of body bytes or the
-     * {@link MessageEnd} — re-framed by the server connection's {@link MessageWriter}; reading
+     * {@link MessageEnd} — re-framed by the server connection's {@link RequestWriter}; reading
      * resumes when it flushed.
      */
     void sendBody(Object part) {
@@ -411,7 +416,7 @@ final class ProxyExchange {
     private void writeToServer(Object msg, Runnable written) {
         writePending = true;
         Channel ch = backend;
-        MessageWriter out = backendHandler.writer();
+        RequestWriter out = backendHandler.writer();
         ChannelPromise promise = ch.newPromise();
         switch (msg) {
             case MessageHead h -> out.writeRequest(h, promise);
@@ -440,21 +445,21 @@ final class ProxyExchange {
         server = s;
         attempts++;
         moveTo(Phase.CONNECTING);
-        Channel idle = listener.backendPool().takeIdle(loop, s);
+        Channel idle = connector.takeIdle(loop, s);
         reused = idle != null;
         if (reused) {
             attach(idle);
             return;
         }
         int attempt = attempts;
-        listener.backendPool().connect(loop, s, settings.connectTimeout())
-                .addListener((ChannelFutureListener) f -> {
+        connector.connect(loop, s, settings.connectTimeout())
+                .addListener((GenericFutureListener<Future<Channel>>) f -> {
                     if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
-                            listener.backendPool().park(f.channel()); // fresh and unused: keep it
+                            connector.park(f.getNow()); // fresh and unused: keep it
                         }
                     } else if (f.isSuccess()) {
-                        attach(f.channel());
+                        attach(f.getNow());
                     } else {
                         attemptFailed(connectFailure(f.cause()), null);
                     }
@@ -671,7 +676,7 @@ final class ProxyExchange {
         detach();
         front.channel().flush();
         if (reusable) {
-            listener.backendPool().park(ch);
+            connector.park(ch);
         } else {
             ch.close();
         }
@@ -683,6 +688,14 @@ final class ProxyExchange {
     /** The server connection closed while this request used it. */
     void onServerClosed(BackendHandler handler) {
         if (phase.isFinal() || handler != backendHandler) {
+            return;
+        }
+        if (handler.unprocessed() && !responseStarted()) {
+            // the server said it did not process the request (HTTP/2 REFUSED_STREAM, or GOAWAY
+            // below its stream): any method may go to another server, unless body bytes are gone
+            // (they are not kept); not the server's fault, as a drain or a full server is not
+            detach();
+            retryRefused(handler.closeReason());
             return;
         }
         serverFailed(handler.closeReason());
@@ -705,6 +718,28 @@ final class ProxyExchange {
         boolean serversFault = !(reused && !headWritten);
         tryFailed(reason, serversFault, HttpResponseStatus.BAD_GATEWAY, RetryPolicy.mayRetry(request.method(),
                 ch != null, headWritten, bodyBytesSent, phase == Phase.RESPONSE_STREAMING));
+    }
+
+    /**
+     * The server did not process the request (its stream was refused, or above a GOAWAY's last
+     * stream): tried again, on another server or on this one over another stream, while tries are
+     * left and no body byte went out (the body is not kept); else 502. Not held against the server.
+     */
+    private void retryRefused(String reason) {
+        responseTimer.stop();
+        Server refused = server;
+        lastFailure = "server " + refused.id() + " " + reason;
+        log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.target(), lastFailure);
+        if (!bodyBytesSent && attempts <= retries) {
+            moveTo(Phase.RETRYING);
+            Server next = choice.nextAfterRefusal(refused);
+            if (next != null) {
+                listener.stats().retried(pool.name());
+                tryServer(next);
+                return;
+            }
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
     /**

@@ -26,6 +26,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -595,12 +596,12 @@ class ProxyExchangeTest {
         }
 
         @Override
-        public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+        public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout) {
             EmbeddedChannel ch = new EmbeddedChannel();
             if (refuseNext > 0) {
                 refuseNext--;
                 ch.close();
-                return ch.newFailedFuture(new ConnectException("Connection refused"));
+                return ch.eventLoop().newFailedFuture(new ConnectException("Connection refused"));
             }
             BackendConnectionPool.initServerPipeline(ch, server);
             server.connectionOpened();
@@ -610,7 +611,7 @@ class ProxyExchangeTest {
             });
             opened.add(ch);
             serverOf.put(ch, server);
-            return ch.newSucceededFuture();
+            return ch.eventLoop().newSucceededFuture(ch);
         }
 
         @Override
