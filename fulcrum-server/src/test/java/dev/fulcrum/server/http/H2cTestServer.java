@@ -56,13 +56,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code /bad-status}, {@code /short-body}, {@code /long-body}, {@code /crlf-value}: hostile.</li>
  * </ul>
  */
-final class H2cTestServer implements AutoCloseable {
+public final class H2cTestServer implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
     final AtomicInteger connectionsOpened = new AtomicInteger();
     final Set<Channel> connections = ConcurrentHashMap.newKeySet();
-    final AtomicInteger streamsSeen = new AtomicInteger();
+    public final AtomicInteger streamsSeen = new AtomicInteger();
     final AtomicInteger pingsReceived = new AtomicInteger();
     /** Body bytes of {@code /large} responses whose writes completed (past the server's flow control). */
     final AtomicLong largeBytesSent = new AtomicLong();
@@ -72,7 +72,7 @@ final class H2cTestServer implements AutoCloseable {
     volatile boolean hold;
     volatile boolean answerPings = true;
 
-    H2cTestServer(long maxConcurrentStreams) throws InterruptedException {
+    public H2cTestServer(long maxConcurrentStreams) throws InterruptedException {
         Http2Settings settings = Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams);
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -95,7 +95,7 @@ final class H2cTestServer implements AutoCloseable {
                 .bind("127.0.0.1", 0).sync().channel();
     }
 
-    HostPort address() {
+    public HostPort address() {
         return new HostPort("127.0.0.1", ((java.net.InetSocketAddress) server.localAddress()).getPort());
     }
 
