@@ -33,7 +33,13 @@ class ServerH2ProxyIT {
     }
 
     private ProxyFixture proxyTo(H2cTestServer... servers) throws Exception {
+        return proxyTo(HttpListener.DEFAULT_SERVER_IDLE_TIMEOUT, servers);
+    }
+
+    private ProxyFixture proxyTo(Duration serverIdleTimeout, H2cTestServer... servers) throws Exception {
         ProxyFixture f = new ProxyFixture();
+        f.serverIdleTimeout = serverIdleTimeout;
+        f.connectTimeout = Duration.ofMillis(500);
         for (H2cTestServer s : servers) {
             f.servers.add(s.address());
         }
@@ -115,6 +121,31 @@ class ServerH2ProxyIT {
         }
         assertThat(server.connectionsOpened).hasValue(2);
         assertThat(server.streamsSeen).hasValue(15);
+    }
+
+    @Test
+    void anUnusedConnectionClosesAfterTheIdleTimeout() throws Exception {
+        H2cTestServer server = server(100);
+        ProxyFixture proxy = proxyTo(Duration.ofSeconds(1), server);
+        assertThat(client().send(HttpRequest.newBuilder(proxy.uri("/hello")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertThat(server.connections).hasSize(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connections.isEmpty());
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.pool.snapshot().servers().getFirst().activeConnections() == 0);
+    }
+
+    @Test
+    void anIdleConnectionThatAnswersNoPingIsClosedBeforeItsIdleTimeout() throws Exception {
+        H2cTestServer server = server(100);
+        server.answerPings = false;
+        // idle timeout 8s: a PING after 2s of silence, closed 500ms (the connect timeout) later
+        ProxyFixture proxy = proxyTo(Duration.ofSeconds(8), server);
+        long start = System.nanoTime();
+        assertThat(client().send(HttpRequest.newBuilder(proxy.uri("/hello")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(6)).until(() -> server.connections.isEmpty());
+        assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(7).toNanos());
+        assertThat(server.pingsReceived.get()).isPositive();
     }
 
     @Test
