@@ -176,6 +176,36 @@ class ProxyExchangeTest {
     }
 
     @Test
+    void aPostTheServerSaysItDidNotProcessIsRetriedWithoutBlame() {
+        // HTTP/2: REFUSED_STREAM, or a stream above a GOAWAY's last stream id (the bridge tells the handler)
+        EmbeddedChannel first = forward(2, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\n\r\n");
+        String request = received(first);
+        first.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+        first.close();
+
+        assertThat(servers.opened).hasSize(2);
+        EmbeddedChannel second = servers.opened.get(1);
+        assertThat(received(second)).isEqualTo(request);
+        answer(second, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
+        assertThat(listener.stats().retries("app")).isEqualTo(1);
+        assertThat(server(0).failures() + server(1).failures()).as("not the server's fault").isZero();
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
+    void aRefusedPostWhoseBodyWentOutIsA502() {
+        EmbeddedChannel first = forward(2, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
+        assertThat(received(first)).endsWith("\r\n\r\nhello");
+        first.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+        first.close();
+
+        assertThat(servers.opened).hasSize(1);
+        assertThat(response()).startsWith("HTTP/1.1 502 ").contains("reset the stream (REFUSED_STREAM)");
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
     void refusedConnectIsRetriedEvenForAPost() {
         EmbeddedChannel second = refusing(1, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
         assertThat(received(second)).startsWith("POST /order HTTP/1.1\r\n").endsWith("\r\n\r\nhello");
