@@ -263,11 +263,15 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** No new stream goes here; the connection closes once its last stream has (a drain, the listener closing). */
+    /**
+     * The listener closes: no new stream goes here, and the connection closes once its last stream
+     * has; an unused one closes at once, below the HTTP/2 codec (whose close would first write a
+     * GOAWAY and wait for it, and the event loops may be stopping).
+     */
     void retire() {
         goingAway = true;
         if (openStreams == 0 && channel != null) {
-            channel.close();
+            channel.pipeline().firstContext().close();
         }
     }
 
