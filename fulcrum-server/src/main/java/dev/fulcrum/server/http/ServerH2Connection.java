@@ -313,7 +313,9 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
         }
         if (pingSentNanos != 0) {
             if (now - pingSentNanos >= connectTimeoutNanos) {
-                channel.close(); // no PING answer within the connect timeout: the server or the path is gone
+                // no PING answer within the connect timeout: the server or the path is gone, and a
+                // GOAWAY (the codec's graceful close) could wait on a write that never drains
+                channel.pipeline().firstContext().close();
             }
             return;
         }
