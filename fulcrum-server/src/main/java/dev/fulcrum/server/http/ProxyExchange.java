@@ -83,7 +83,10 @@ import java.net.ConnectException;
  * before any response byte when no body byte was sent and the method is idempotent (or not even the
  * head was written). The {@code response-timeout} runs from the request head and restarts whenever
  * the server takes a body part, until the response head starts; when it fires, an idempotent
- * request with no body byte sent is retried like a reset one, anything else gets a 504.
+ * request with no body byte sent is retried like a reset one, anything else gets a 504. A request
+ * an HTTP/2 server says it did not process (REFUSED_STREAM, or above a GOAWAY's last stream id) is
+ * retried whatever its method when no body byte went out, on this server again (another stream or
+ * connection) when it is the only one left, and not counted as the server's failure.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
  * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
@@ -691,9 +694,9 @@ final class ProxyExchange {
             return;
         }
         if (handler.unprocessed() && !responseStarted()) {
-            // the server said it did not process the request (HTTP/2 REFUSED_STREAM, or GOAWAY
-            // below its stream): any method may go to another server, unless body bytes are gone
-            // (they are not kept); not the server's fault, as a drain or a full server is not
+            // the server said it did not process the request (HTTP/2 REFUSED_STREAM, or a GOAWAY
+            // whose last stream id is below this stream's): any method may go again, unless body
+            // bytes are gone (they are not kept); not the server's fault, as a drain is not
             detach();
             retryRefused(handler.closeReason());
             return;
