@@ -191,6 +191,11 @@ class ServerH2ProxyIT {
             // the server is held back by the stream's flow control: what it sent stays far below the body
             await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(10))
                     .until(() -> server.largeBytesSent.get() < 16L * 1024 * 1024);
+            // the stalled stream holds its own window only: another request on the same connection goes through
+            HttpResponse<String> other = client().send(HttpRequest.newBuilder(proxy.uri("/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(other.body()).isEqualTo("hello from h2c");
+            assertThat(server.connectionsOpened).hasValue(1);
             long body = countChunkedBody(in);
             assertThat(body + 1024).isGreaterThan(size); // everything came once the client read again
             assertThat(server.largeBytesSent).hasValue(size);
