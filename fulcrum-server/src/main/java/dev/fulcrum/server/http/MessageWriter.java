@@ -58,7 +58,7 @@ import java.util.function.LongConsumer;
  * message on it, confined to the channel's event loop; no allocation per message beyond the
  * pooled buffers.
  */
-final class MessageWriter {
+final class MessageWriter implements RequestWriter {
 
     /** How the body of the message being written is framed on the wire. */
     enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
@@ -130,7 +130,8 @@ final class MessageWriter {
      * @throws IllegalStateException when the previous message was not ended, or the head's
      *     Content-Length is not a number (the decoder lets no such head through)
      */
-    ChannelFuture writeRequest(MessageHead request, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeRequest(MessageHead request, ChannelPromise promise) {
         checkBetweenMessages();
         Framing f;
         if (ForwardedHeaders.declaresChunked(request)) {
@@ -196,7 +197,8 @@ final class MessageWriter {
      * takes it over. A part of a message without a body, or after its end, is released unwritten;
      * an empty part writes nothing (in chunked framing it would end the body).
      */
-    ChannelFuture writeBody(ByteBuf part, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeBody(ByteBuf part, ChannelPromise promise) {
         int n = part.readableBytes();
         if (framing == null || n == 0) {
             part.release();
@@ -247,7 +249,8 @@ final class MessageWriter {
      * short (the sender broke off: the decoder reports a failure, not an end) leaves the next hop
      * waiting for the rest: the caller closes that connection, it does not call this.
      */
-    ChannelFuture writeEnd(MessageEnd end, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeEnd(MessageEnd end, ChannelPromise promise) {
         Framing f = framing;
         framing = null;
         if (f != Framing.CHUNKED) {

@@ -28,6 +28,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +84,10 @@ import java.net.ConnectException;
  * before any response byte when no body byte was sent and the method is idempotent (or not even the
  * head was written). The {@code response-timeout} runs from the request head and restarts whenever
  * the server takes a body part, until the response head starts; when it fires, an idempotent
- * request with no body byte sent is retried like a reset one, anything else gets a 504.
+ * request with no body byte sent is retried like a reset one, anything else gets a 504. A request
+ * an HTTP/2 server says it did not process (REFUSED_STREAM, or above a GOAWAY's last stream id) is
+ * retried whatever its method when no body byte went out, on this server again (another stream or
+ * connection) when it is the only one left, and not counted as the server's failure.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
  * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
@@ -187,6 +192,8 @@ final class ProxyExchange {
     private final ProxyRoute route;
     private final PoolRuntime pool;
 
+    /** Where this request's server connections (or HTTP/2 streams) come from: the pool's protocol's. */
+    private final ServerConnector connector;
     private final ServerChoice choice;
     private Phase phase = Phase.NEW;
     private int attempts;
@@ -268,7 +275,8 @@ final class ProxyExchange {
         this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, responseTimeout.toNanos());
-        this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
+        this.connector = listener.serverConnector(settings.protocol());
+        this.choice = new ServerChoice(view.snapshot(), settings, connector, loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
         this.hostMissing = request.hostIndex() < 0;
@@ -407,7 +415,7 @@ final class ProxyExchange {
 
     /**
      * Writes one part of the client's body to the server — a {@code ByteBuf} of body bytes or the
-     * {@link MessageEnd} — re-framed by the server connection's {@link MessageWriter}; reading
+     * {@link MessageEnd} — re-framed by the server connection's {@link RequestWriter}; reading
      * resumes when it flushed.
      */
     void sendBody(Object part) {
@@ -428,7 +436,7 @@ final class ProxyExchange {
         writePending = true;
         writing = part;
         Channel ch = backend;
-        MessageWriter out = backendHandler.writer();
+        RequestWriter out = backendHandler.writer();
         ChannelPromise promise = ch.newPromise();
         switch (msg) {
             case MessageHead h -> out.writeRequest(h, promise);
@@ -477,21 +485,21 @@ final class ProxyExchange {
         server = s;
         attempts++;
         moveTo(Phase.CONNECTING);
-        Channel idle = listener.backendPool().takeIdle(loop, s);
+        Channel idle = connector.takeIdle(loop, s);
         reused = idle != null;
         if (reused) {
             attach(idle);
             return;
         }
         int attempt = attempts;
-        listener.backendPool().connect(loop, s, settings.connectTimeout())
-                .addListener((ChannelFutureListener) f -> {
+        connector.connect(loop, s, settings.connectTimeout())
+                .addListener((GenericFutureListener<Future<Channel>>) f -> {
                     if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
-                            listener.backendPool().park(f.channel()); // fresh and unused: keep it
+                            connector.park(f.getNow()); // fresh and unused: keep it
                         }
                     } else if (f.isSuccess()) {
-                        attach(f.channel());
+                        attach(f.getNow());
                     } else {
                         attemptFailed(connectFailure(f.cause()), null);
                     }
@@ -712,7 +720,7 @@ final class ProxyExchange {
         detach();
         front.channel().flush();
         if (reusable) {
-            listener.backendPool().park(ch);
+            connector.park(ch);
         } else {
             ch.close();
         }
@@ -724,6 +732,14 @@ final class ProxyExchange {
     /** The server connection closed while this request used it. */
     void onServerClosed(BackendHandler handler) {
         if (phase.isFinal() || handler != backendHandler) {
+            return;
+        }
+        if (handler.unprocessed() && !responseStarted()) {
+            // the server said it did not process the request (HTTP/2 REFUSED_STREAM, or a GOAWAY
+            // whose last stream id is below this stream's): any method may go again, unless body
+            // bytes are gone (they are not kept); not the server's fault, as a drain is not
+            detach();
+            retryRefused(handler.closeReason());
             return;
         }
         serverFailed(handler.closeReason());
@@ -746,6 +762,28 @@ final class ProxyExchange {
         boolean serversFault = !(reused && !headWritten);
         tryFailed(reason, serversFault, HttpResponseStatus.BAD_GATEWAY, RetryPolicy.mayRetry(request.method(),
                 ch != null, headWritten, bodyBytesSent, phase == Phase.RESPONSE_STREAMING));
+    }
+
+    /**
+     * The server did not process the request (its stream was refused, or above a GOAWAY's last
+     * stream): tried again, on another server or on this one over another stream, while tries are
+     * left and no body byte went out (the body is not kept); else 502. Not held against the server.
+     */
+    private void retryRefused(String reason) {
+        responseTimer.stop();
+        Server refused = server;
+        lastFailure = "server " + refused.id() + " " + reason;
+        log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.target(), lastFailure);
+        if (!bodyBytesSent && attempts <= retries) {
+            moveTo(Phase.RETRYING);
+            Server next = choice.nextAfterRefusal(refused);
+            if (next != null) {
+                listener.stats().retried(pool.name());
+                tryServer(next);
+                return;
+            }
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
     /**
