@@ -36,7 +36,7 @@ final class Views {
     }
 
     record Status(String name, String version, String startedAt, long uptimeSeconds, List<AutoscaleStatus> autoscale,
-                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr) {
+                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr, List<ListenerView> listeners) {
     }
 
     record Error(String error) {
@@ -54,7 +54,7 @@ final class Views {
 
     static PoolView pool(PoolRuntime pool, AdminHooks hooks) {
         PoolRuntime.View view = pool.view();
-        return new PoolView(pool.name(), pool.pool().algorithm().configName(), view.settings().protocol().spelling(),
+        return new PoolView(pool.name(), pool.pool().algorithm().configName(), view.settings().protocol().configName(),
                 view.tls() != null, pool.pool().servers().stream().map(s -> server(s, hooks)).toList());
     }
 

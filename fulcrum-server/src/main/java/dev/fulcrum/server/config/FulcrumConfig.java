@@ -161,36 +161,56 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
                              List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
                              int retries, Duration slowStart, Duration drainTimeout,
                              int maxConnectionsPerServer, HealthCheck healthCheck,
-                             OutlierDetection outlierDetection, PoolProtocol protocol, ServerTls tls,
+                             OutlierDetection outlierDetection, UpstreamProtocol protocol, ServerTls tls,
                              int maxRequestsPerConnection) {
         public PoolConfig {
             servers = List.copyOf(servers);
         }
 
-        /** A plain-text HTTP/1.1 pool whose server connections are reused without limit, as code that builds one by hand wants it. */
+        /** A plain-text pool whose server connections are reused without limit, as code that builds one by hand wants it. */
+        public PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
+                          List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
+                          int retries, Duration slowStart, Duration drainTimeout,
+                          int maxConnectionsPerServer, HealthCheck healthCheck,
+                          OutlierDetection outlierDetection, UpstreamProtocol protocol) {
+            this(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout, retries,
+                    slowStart, drainTimeout, maxConnectionsPerServer, healthCheck, outlierDetection, protocol, null, 0);
+        }
+
+        /** A pool that speaks HTTP/1.1 to its servers (the default {@code protocol}), in plain text. */
         public PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
                           List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
                           int retries, Duration slowStart, Duration drainTimeout,
                           int maxConnectionsPerServer, HealthCheck healthCheck,
                           OutlierDetection outlierDetection) {
-            this(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout, retries, slowStart,
-                    drainTimeout, maxConnectionsPerServer, healthCheck, outlierDetection, PoolProtocol.HTTP_1_1, null, 0);
+            this(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout, retries,
+                    slowStart, drainTimeout, maxConnectionsPerServer, healthCheck, outlierDetection,
+                    UpstreamProtocol.HTTP_1_1);
         }
     }
 
-    /** {@code pools[].protocol}: how Fulcrum speaks to the servers; only {@code http/1.1} is built yet. */
-    public enum PoolProtocol {
-        HTTP_1_1("http/1.1"), H2("h2"), H2C("h2c");
+    /**
+     * {@code pools[].protocol}: what Fulcrum speaks to the pool's servers. {@code h2c} is HTTP/2
+     * over plain TCP by prior knowledge; {@code h2} is HTTP/2 over TLS chosen by ALPN (it needs the
+     * pool's {@code tls}).
+     */
+    public enum UpstreamProtocol {
+        HTTP_1_1("http/1.1"), H2C("h2c"), H2("h2");
 
-        private final String spelling;
+        private final String configName;
 
-        PoolProtocol(String spelling) {
-            this.spelling = spelling;
+        UpstreamProtocol(String configName) {
+            this.configName = configName;
         }
 
-        /** The config spelling, which is also the ALPN name. */
-        public String spelling() {
-            return spelling;
+        /** As written in the config file. */
+        public String configName() {
+            return configName;
+        }
+
+        /** True for the HTTP/2 protocols: requests go on streams of multiplexed connections. */
+        public boolean multiplexed() {
+            return this != HTTP_1_1;
         }
     }
 

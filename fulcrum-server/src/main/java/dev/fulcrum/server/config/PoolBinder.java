@@ -9,9 +9,9 @@ import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
-import dev.fulcrum.server.config.FulcrumConfig.PoolProtocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,32 +66,37 @@ final class PoolBinder {
         Duration slowStart = s.get("slow-start", Duration.ZERO, ConfigValues::duration);
         Duration drainTimeout = s.get("drain-timeout", Duration.ofSeconds(30), ConfigValues::duration);
         int maxPerServer = s.integer("max-connections-per-server", 0, 0, Integer.MAX_VALUE);
+        UpstreamProtocol protocol = s.get("protocol", UpstreamProtocol.HTTP_1_1, PoolBinder::protocol);
         Section check = s.section("health-check", HEALTH_CHECK_KEYS);
         HealthCheck healthCheck = check == null ? HealthCheck.DEFAULT : healthCheck(check);
         Section outlier = s.section("outlier-detection", OUTLIER_KEYS);
         OutlierDetection outlierDetection = outlier == null ? OutlierDetection.DEFAULT : outlierDetection(outlier);
-        PoolProtocol protocol = s.get("protocol", PoolProtocol.HTTP_1_1, PoolBinder::protocol);
-        if (protocol != PoolProtocol.HTTP_1_1) {
-            // refused whole: a pool that half-applies (plain HTTP/1.1 to an h2 server) is worse than none
-            s.error("protocol", "pool " + name + ": protocol " + protocol.spelling()
-                    + " is not supported yet; use http/1.1");
-        }
         Section tlsSection = s.section("tls", TLS_KEYS);
         ServerTls tls = tlsSection == null ? null : serverTls(tlsSection);
+        if (tls != null && protocol == UpstreamProtocol.H2C) {
+            // h2c is plain text by definition: its connections would ignore the tls section
+            s.error("protocol", "pool " + name + ": h2c is HTTP/2 in plain text, but the pool has tls;"
+                    + " use http/1.1 over tls (h2 over tls is not supported yet)");
+        }
         int maxRequests = s.integer("max-requests-per-connection", 0, 0, Integer.MAX_VALUE);
         return new PoolConfig(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout,
                 retries, slowStart, drainTimeout, maxPerServer, healthCheck, outlierDetection, protocol, tls,
                 maxRequests);
     }
 
-    private static PoolProtocol protocol(String text) {
-        for (PoolProtocol p : PoolProtocol.values()) {
-            if (p.spelling().equals(text)) {
+    /** {@code http/1.1 | h2c}; {@code h2} (HTTP/2 over TLS, by ALPN) is not built yet. */
+    private static UpstreamProtocol protocol(String text) {
+        for (UpstreamProtocol p : UpstreamProtocol.values()) {
+            if (p.configName().equals(text)) {
+                if (p == UpstreamProtocol.H2) {
+                    throw new IllegalArgumentException("h2 (HTTP/2 over TLS) to servers is not supported yet;"
+                            + " use h2c (HTTP/2 over plain TCP) or http/1.1");
+                }
                 return p;
             }
         }
         throw new IllegalArgumentException("unknown value " + ConfigValues.quote(text)
-                + "; expected one of http/1.1, h2, h2c");
+                + "; expected one of http/1.1, h2c, h2");
     }
 
     /**

@@ -27,6 +27,12 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -40,9 +46,12 @@ import java.util.function.Consumer;
 /**
  * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
- * (connect + response head). For a pool with {@code tls} both go over TLS, verified like the data
- * path's connections: a tcp check passes once the handshake completes. Every probe uses a fresh
- * connection, so a check never rides on a connection the data plane might also hold.
+ * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
+ * connection the data plane might also hold. For an h2c pool ({@code h2c}) the {@code GET} goes on
+ * the one stream of an HTTP/2 connection by prior knowledge (Netty's frame codec, and its
+ * {@code Http2StreamFrameToHttpObjectCodec} so that the same handler reads the status). For a pool
+ * with {@code tls} the check goes over TLS, verified like the data path's connections: an
+ * {@code http} check sends its request once the handshake completed, a {@code tcp} check passes then.
  *
  * <p>Runs entirely on the given event loop and calls {@code done} exactly once, on that loop.
  */
@@ -52,6 +61,7 @@ final class Probe {
     private final Class<? extends SocketChannel> channelClass;
     private final HostPort target;
     private final HealthCheck check;
+    private final boolean h2c;
     /** The pool's TLS to its servers (null: plain text): the check speaks it too, verified the same way. */
     private final PoolTls tls;
     private final Consumer<Result> done;
@@ -65,11 +75,12 @@ final class Probe {
     }
 
     private Probe(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                  PoolTls tls, Consumer<Result> done) {
+                  boolean h2c, PoolTls tls, Consumer<Result> done) {
         this.loop = loop;
         this.channelClass = channelClass;
         this.target = target;
         this.check = check;
+        this.h2c = h2c;
         this.tls = tls;
         this.done = done;
     }
@@ -80,13 +91,22 @@ final class Probe {
 
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
                     Consumer<Result> done) {
-        run(loop, channelClass, target, check, null, done);
+        run(loop, channelClass, target, check, false, done);
     }
 
-    /** Starts a probe over TLS made with {@code tls} (null: plain text); must be called on {@code loop}. */
+    /** Starts a probe, over HTTP/2 by prior knowledge when {@code h2c}; must be called on {@code loop}. */
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                    PoolTls tls, Consumer<Result> done) {
-        new Probe(loop, channelClass, target, check, tls, done).start();
+                    boolean h2c, Consumer<Result> done) {
+        run(loop, channelClass, target, check, h2c, null, done);
+    }
+
+    /**
+     * Starts a probe, over HTTP/2 by prior knowledge when {@code h2c}, over TLS made with {@code tls}
+     * when not null; must be called on {@code loop}.
+     */
+    static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
+                    boolean h2c, PoolTls tls, Consumer<Result> done) {
+        new Probe(loop, channelClass, target, check, h2c, tls, done).start();
     }
 
     private void start() {
@@ -106,7 +126,10 @@ final class Probe {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc(), target, timeoutMs));
                         }
-                        if (check.type() == CheckType.HTTP) {
+                        if (check.type() == CheckType.HTTP && h2c) {
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        } else if (check.type() == CheckType.HTTP) {
                             ch.pipeline().addLast(new HttpClientCodec(), new ResponseHandler());
                         }
                     }
@@ -131,16 +154,37 @@ final class Probe {
         });
     }
 
-    /** The connection is ready: a tcp check passes, an http check sends its request. */
+    /** The connection is ready (TCP, or TLS on it): a tcp check passes, an http check sends its request. */
     private void connected(String what) {
         if (check.type() == CheckType.TCP) {
             finish(true, what + " in " + elapsedMs() + "ms");
+        } else if (h2c) {
+            openStream();
         } else {
-            sendRequest();
+            sendRequest(channel);
         }
     }
 
-    private void sendRequest() {
+    /** The check's one stream, read like an HTTP/1.1 connection; the request goes on it. */
+    private void openStream() {
+        new Http2StreamChannelBootstrap(channel)
+                .handler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new ResponseHandler());
+                    }
+                })
+                .open()
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        sendRequest((Channel) f.getNow());
+                    } else {
+                        finish(false, describe(f.cause()));
+                    }
+                });
+    }
+
+    private void sendRequest(Channel channel) {
         var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
         String host = check.host() == null || check.host().isEmpty() ? target.toString() : check.host();
         request.headers()

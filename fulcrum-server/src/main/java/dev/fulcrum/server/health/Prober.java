@@ -2,6 +2,7 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.control.ControlPlane;
 import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.EventLoop;
@@ -23,11 +24,19 @@ import java.util.function.Consumer;
  */
 interface Prober extends AutoCloseable {
 
+    /** Starts one check of {@code target}; {@code done} runs exactly once, on the control thread. */
+    void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done);
+
     /**
-     * Starts one check of {@code target}, over TLS made with {@code tls} when not null; {@code done}
-     * runs exactly once, on the control thread.
+     * As {@link #probe(HostPort, HealthCheck, Consumer)}, speaking the pool's {@code protocol} (an
+     * {@code http} check of an h2c pool goes as HTTP/2 by prior knowledge: servers that speak only
+     * h2c, gRPC's, do not answer HTTP/1.1), over TLS made with the pool's {@code tls} when not null
+     * (verified like the data path's connections). Scripted probers need not tell the difference.
      */
-    void probe(HostPort target, HealthCheck check, PoolTls tls, Consumer<Probe.Result> done);
+    default void probe(HostPort target, HealthCheck check, UpstreamProtocol protocol, PoolTls tls,
+                       Consumer<Probe.Result> done) {
+        probe(target, check, done);
+    }
 
     @Override
     void close();
@@ -43,9 +52,16 @@ interface Prober extends AutoCloseable {
         EventLoop loop = group.next();
         return new Prober() {
             @Override
-            public void probe(HostPort target, HealthCheck check, PoolTls tls, Consumer<Probe.Result> done) {
+            public void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done) {
+                probe(target, check, UpstreamProtocol.HTTP_1_1, null, done);
+            }
+
+            @Override
+            public void probe(HostPort target, HealthCheck check, UpstreamProtocol protocol, PoolTls tls,
+                              Consumer<Probe.Result> done) {
                 try {
-                    loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check, tls,
+                    loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
+                            protocol == UpstreamProtocol.H2C, tls,
                             outcome -> control.execute(() -> done.accept(outcome))));
                 } catch (RejectedExecutionException closing) {
                     // shutting down: no more checks

@@ -15,6 +15,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -69,11 +71,28 @@ final class BackendConnectionPool implements ServerConnector {
     private static void initServerPipeline(Channel ch, Server server, PoolTls tls) {
         ResponseDecoder decoder = HttpCodecs.responseDecoder();
         ch.pipeline().addLast(BackendHandler.DECODER, decoder);
-        ch.pipeline().addLast("backend", new BackendHandler(server, decoder, tls));
+        ch.pipeline().addLast("backend", new BackendHandler(server, decoder, MessageWriter::new, tls));
     }
 
     @Override
-    public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
+    public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout) {
+        return connect(loop, server, connectTimeout, null);
+    }
+
+    @Override
+    public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
+        Promise<Channel> connected = loop.newPromise();
+        open(loop, server, connectTimeout, tls).addListener((ChannelFutureListener) cf -> {
+            if (cf.isSuccess()) {
+                connected.setSuccess(cf.channel());
+            } else {
+                connected.setFailure(cf.cause());
+            }
+        });
+        return connected;
+    }
+
+    private ChannelFuture open(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
         int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
         Bootstrap b = template.clone(loop)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)

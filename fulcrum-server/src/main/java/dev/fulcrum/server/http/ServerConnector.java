@@ -3,17 +3,19 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.tls.PoolTls;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import dev.fulcrum.server.http.codec.ResponseDecoder;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 
 import java.time.Duration;
 
 /**
  * Where a {@link ProxyExchange} gets its server connections: an idle keep-alive one of its event
  * loop, or a new one, and where it leaves one whose response ended cleanly. Every connection it
- * hands out has the server pipeline of {@link BackendConnectionPool#initServerPipeline}, ending in
- * a {@link BackendHandler}. {@link BackendConnectionPool} in production; tests hand out
- * {@code EmbeddedChannel}s.
+ * hands out has a server pipeline ending in a {@link ResponseDecoder} and a {@link BackendHandler}
+ * ({@link BackendConnectionPool#initServerPipeline}). {@link BackendConnectionPool} for HTTP/1.1
+ * pools and {@link ServerH2ConnectionPool} (whose "connections" are HTTP/2 streams) for h2c pools
+ * in production; tests hand out {@code EmbeddedChannel}s.
  *
  * <p>Every method but {@link #closeAll} must be called on {@code loop} (the connection's loop).
  */
@@ -26,13 +28,29 @@ interface ServerConnector {
     boolean hasIdle(EventLoop loop, Server server);
 
     /**
-     * Opens a new connection to {@code server} on {@code loop}, over TLS made with {@code tls} when
-     * not null; the future completes once the connection is ready for a request (after the TLS
-     * handshake), and fails on refusal, timeout, or a failed handshake ({@code HandshakeFailure}).
+     * Opens a new connection to {@code server} on {@code loop} (for HTTP/2, a stream on a new or
+     * starting connection); the future, completed on {@code loop}, fails on refusal or timeout.
      */
-    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls);
+    Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout);
 
-    /** Takes back a connection whose response completed with keep-alive and exact framing. */
+    /**
+     * As {@link #connect(EventLoop, Server, Duration)}, over TLS made with {@code tls} when not
+     * null: the future completes once the connection is ready for a request (after the TLS
+     * handshake), and fails on a failed handshake too ({@code HandshakeFailure}). A connector that
+     * cannot originate TLS refuses it rather than speak plain text (the config keeps {@code tls}
+     * to the pools whose connector can).
+     */
+    default Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
+        if (tls != null) {
+            throw new UnsupportedOperationException("pool " + tls.pool() + ": this connector does not originate TLS");
+        }
+        return connect(loop, server, connectTimeout);
+    }
+
+    /**
+     * Takes back a connection whose response completed with keep-alive and exact framing (an
+     * HTTP/2 stream closes: its connection stays).
+     */
     void park(Channel ch);
 
     /** Closes every idle connection (the listener closed); any thread. */

@@ -2,6 +2,7 @@ package dev.fulcrum.server.net;
 
 import dev.fulcrum.core.text.Escape;
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.tls.TlsProvider;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -79,6 +80,19 @@ public final class ListenerTls {
     public static String nameOf(X509Certificate leaf) {
         List<String> names = ListenerCertificates.names(leaf);
         return names.isEmpty() ? leaf.getSubjectX500Principal().getName() : names.getFirst();
+    }
+
+    /** Every name SNI matches against the certificate: its SAN DNS names, else its CN. */
+    public static List<String> namesOf(X509Certificate leaf) {
+        return ListenerCertificates.names(leaf);
+    }
+
+    /**
+     * The TLS engine of every listener of this process, {@code BoringSSL} or {@code JDK}. The first
+     * call chooses it (and logs which), so ask only when a listener has TLS.
+     */
+    public static String providerName() {
+        return TlsProvider.displayName();
     }
 
     private SslContext contextFor(String host) {

@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 
 /**
- * The TLS engine listeners and pools (to their servers) use: BoringSSL through netty-tcnative when its native library loads
- * (faster handshakes, session tickets), else the JDK's. Chosen once per process and logged once,
+ * The TLS engine listeners and pools (to their servers) use: BoringSSL through netty-tcnative
+ * when its native library loads (faster handshakes, session tickets), else the JDK's. Chosen once per process and logged once,
  * with the reason in one line when it falls back.
  */
 public final class TlsProvider {
@@ -32,6 +32,11 @@ public final class TlsProvider {
 
     public static SslProvider get() {
         return PROVIDER;
+    }
+
+    /** The engine's name as operators know it: {@code BoringSSL} or {@code JDK}. */
+    public static String displayName() {
+        return PROVIDER == SslProvider.JDK ? "JDK" : "BoringSSL";
     }
 
     private static SslProvider choose() {

@@ -1,7 +1,7 @@
 package dev.fulcrum.server.config;
 
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
-import dev.fulcrum.server.config.FulcrumConfig.PoolProtocol;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
- * A pool's {@code protocol}, {@code tls} (to the servers) and {@code max-requests-per-connection}:
+ * A pool's {@code tls} (to the servers), with its {@code protocol}, and {@code max-requests-per-connection}:
  * defaults, and every mistake at its line, as {@code fulcrum validate} prints it.
  */
 class PoolTlsConfigTest {
@@ -55,7 +55,7 @@ class PoolTlsConfigTest {
     @Test
     void withoutTheKeysAPoolIsPlainHttp11WithoutALimit() {
         PoolConfig pool = pool(HEAD);
-        assertThat(pool.protocol()).isEqualTo(PoolProtocol.HTTP_1_1);
+        assertThat(pool.protocol()).isEqualTo(UpstreamProtocol.HTTP_1_1);
         assertThat(pool.tls()).isNull();
         assertThat(pool.maxRequestsPerConnection()).isZero();
     }
@@ -86,17 +86,20 @@ class PoolTlsConfigTest {
     }
 
     @Test
-    void h2AndH2cAreRefusedUntilTheyAreBuilt() {
+    void h2IsRefusedUntilBuiltAndH2cDoesNotGoWithTls() {
         assertErrors(HEAD + """
                     protocol: h2
                   - name: grpc
                     protocol: h2c
+                    tls: {}
                   - name: other
                     protocol: spdy
                 """,
-                "fulcrum.yaml:7:5: pools[0].protocol: pool api: protocol h2 is not supported yet; use http/1.1",
-                "fulcrum.yaml:9:5: pools[1].protocol: pool grpc: protocol h2c is not supported yet; use http/1.1",
-                "fulcrum.yaml:11:5: pools[2].protocol: unknown value \"spdy\"; expected one of http/1.1, h2, h2c");
+                "fulcrum.yaml:7:5: pools[0].protocol: h2 (HTTP/2 over TLS) to servers is not supported yet;"
+                        + " use h2c (HTTP/2 over plain TCP) or http/1.1",
+                "fulcrum.yaml:9:5: pools[1].protocol: pool grpc: h2c is HTTP/2 in plain text, but the pool has tls;"
+                        + " use http/1.1 over tls (h2 over tls is not supported yet)",
+                "fulcrum.yaml:12:5: pools[2].protocol: unknown value \"spdy\"; expected one of http/1.1, h2c, h2");
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.fulcrum.server.health;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.CheckType;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
-import dev.fulcrum.server.config.FulcrumConfig.PoolProtocol;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -60,7 +60,7 @@ class HealthCheckTlsIT {
         return new PoolConfig(plain.name(), plain.algorithm(), plain.hashKey(), plain.stickyCookie(), plain.servers(),
                 plain.connectTimeout(), plain.responseTimeout(), plain.retries(), plain.slowStart(),
                 plain.drainTimeout(), plain.maxConnectionsPerServer(), plain.healthCheck(), plain.outlierDetection(),
-                PoolProtocol.HTTP_1_1, new ServerTls(ca, "", null, null, true), 0);
+                UpstreamProtocol.HTTP_1_1, new ServerTls(ca, "", null, null, true), 0);
     }
 
     private Server checkedServer(PoolConfig config) {

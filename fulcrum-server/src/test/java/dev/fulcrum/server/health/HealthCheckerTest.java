@@ -46,8 +46,7 @@ class HealthCheckerTest {
     private final List<String> events = new ArrayList<>();
     private final Prober prober = new Prober() {
         @Override
-        public void probe(HostPort target, HealthCheck check, dev.fulcrum.server.tls.PoolTls tls,
-                          java.util.function.Consumer<Probe.Result> done) {
+        public void probe(HostPort target, HealthCheck check, java.util.function.Consumer<Probe.Result> done) {
             probes.add(Duration.between(start, time.now()).toMillis() + "ms " + target);
             done.accept(failing.contains(target)
                     ? new Probe.Result(false, "connection refused")

@@ -1,7 +1,7 @@
 package dev.fulcrum.server.registry;
 
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
-import dev.fulcrum.server.config.FulcrumConfig.PoolProtocol;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.tls.PoolTls;
@@ -54,7 +54,7 @@ class RegistryTlsTest {
     private static PoolConfig withTls(PoolConfig c, ServerTls tls) {
         return new PoolConfig(c.name(), c.algorithm(), c.hashKey(), c.stickyCookie(), c.servers(), c.connectTimeout(),
                 c.responseTimeout(), c.retries(), c.slowStart(), c.drainTimeout(), c.maxConnectionsPerServer(),
-                c.healthCheck(), c.outlierDetection(), PoolProtocol.HTTP_1_1, tls, c.maxRequestsPerConnection());
+                c.healthCheck(), c.outlierDetection(), UpstreamProtocol.HTTP_1_1, tls, c.maxRequestsPerConnection());
     }
 
     private static PoolConfig plain() {
