@@ -8,12 +8,14 @@ import dev.fulcrum.server.config.FulcrumConfig.AlertType;
 import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
 import dev.fulcrum.server.config.FulcrumConfig.Dsr;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;
+import dev.fulcrum.server.config.FulcrumConfig.Http2;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.Certificate;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 
 import java.net.InetAddress;
@@ -41,7 +43,10 @@ final class ConfigBinder {
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
-            "request-body-min-rate");
+            "request-body-min-rate", "http2");
+    static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
+    /** RFC 9113 §6.5.2 advises at least 100; more than a few thousand open streams per client is a flood. */
+    static final int MAX_CONCURRENT_STREAMS = 10_000;
     static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca",
             "sni-strict");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
@@ -149,10 +154,34 @@ final class ConfigBinder {
                     ConfigValues::positiveDuration);
             int bodyMinRate = s.integer("request-body-min-rate", (int) Listener.DEFAULT_REQUEST_BODY_MIN_RATE, 0,
                     1_000_000_000);
+            Http2 http2 = http2(s, protocol, tls);
             out.add(new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, headerTimeout,
-                    maxHeaderBytes, bodyTimeout, bodyMinRate, routes));
+                    maxHeaderBytes, bodyTimeout, bodyMinRate, routes, http2));
         }
         return out;
+    }
+
+    /**
+     * {@code http2: true|false} or {@code {enabled, max-concurrent-streams}}; default on with TLS.
+     * Only an http listener speaks HTTP/2: on a tcp one the key is a mistake.
+     */
+    private static Http2 http2(Section s, Protocol protocol, Tls tls) {
+        Http2 fallback = Http2.defaultFor(protocol, tls);
+        if (!s.has("http2")) {
+            return fallback;
+        }
+        if (protocol != Protocol.HTTP) {
+            s.error("http2", "not allowed for protocol tcp (only for protocol http)");
+            return fallback;
+        }
+        if (!(s.at("http2") instanceof MappingNode)) {
+            return new Http2(s.get("http2", fallback.enabled(), ConfigValues::bool), fallback.maxConcurrentStreams());
+        }
+        Section h = s.section("http2", HTTP2_KEYS);
+        boolean enabled = h.get("enabled", true, ConfigValues::bool);
+        int streams = h.integer("max-concurrent-streams", Http2.DEFAULT_MAX_CONCURRENT_STREAMS, 1,
+                MAX_CONCURRENT_STREAMS);
+        return new Http2(enabled, streams);
     }
 
     /**

@@ -78,13 +78,30 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     public record Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls,
                            int maxConnections, Duration idleTimeout, Duration requestHeaderTimeout,
                            int maxHeaderBytes, Duration requestBodyTimeout, long requestBodyMinRate,
-                           List<RouteConfig> routes) {
+                           List<RouteConfig> routes, Http2 http2) {
 
         public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofSeconds(30);
         public static final long DEFAULT_REQUEST_BODY_MIN_RATE = 500;
 
         public Listener {
             routes = List.copyOf(routes);
+            if (http2 == null) {
+                http2 = Http2.defaultFor(protocol, tls);
+            }
+        }
+
+        /** A listener with {@code http2} at its default: on with TLS, off without. */
+        public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,
+                        Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes,
+                        Duration requestBodyTimeout, long requestBodyMinRate, List<RouteConfig> routes) {
+            this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
+                    requestBodyTimeout, requestBodyMinRate, routes, null);
+        }
+
+        /** This listener with {@code http2} as given (tests). */
+        public Listener withHttp2(Http2 next) {
+            return new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout,
+                    maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, routes, next);
         }
 
         /**
@@ -93,7 +110,7 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
          */
         public boolean differsOnlyInRoutes(Listener other) {
             return new Listener(name, listen, protocol, other.pool, tls, maxConnections, idleTimeout,
-                    requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, other.routes)
+                    requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, other.routes, http2)
                     .equals(other);
         }
 
@@ -111,6 +128,22 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
                         Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes) {
             this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
                     DEFAULT_REQUEST_BODY_TIMEOUT, DEFAULT_REQUEST_BODY_MIN_RATE);
+        }
+    }
+
+    /**
+     * {@code listeners[].http2}: whether an {@code http} listener accepts HTTP/2 (by ALPN {@code h2}
+     * with TLS, by the connection preface without: prior knowledge), and how many streams one client
+     * connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+     */
+    public record Http2(boolean enabled, int maxConcurrentStreams) {
+        public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+        public static final Http2 OFF = new Http2(false, DEFAULT_MAX_CONCURRENT_STREAMS);
+        public static final Http2 ON = new Http2(true, DEFAULT_MAX_CONCURRENT_STREAMS);
+
+        /** On for an http listener with TLS, off otherwise (plain text HTTP/2 is for clients that ask for it). */
+        public static Http2 defaultFor(Protocol protocol, Tls tls) {
+            return protocol == Protocol.HTTP && tls != null ? ON : OFF;
         }
     }
 
