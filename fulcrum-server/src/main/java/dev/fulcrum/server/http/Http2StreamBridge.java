@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
@@ -192,6 +193,21 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
             lastWrite = ctx.writeAndFlush(response.endOnClose());
         }
         ctx.close(promise);
+    }
+
+    /**
+     * A stream error Netty found (a content-length the DATA does not match, a pseudo-header in
+     * trailers): the multiplexer resets the stream with its code right after this, so it must not
+     * reach the frontend, whose close would reset it with CANCEL first.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception) {
+            requestDone = true;
+            log.debug("HTTP/2 stream {} refused: {}", ctx.channel(), cause.getMessage());
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
     }
 
     @Override
