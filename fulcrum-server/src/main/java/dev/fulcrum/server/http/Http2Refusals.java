@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import io.netty.handler.logging.LogLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,9 +16,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * Counts, by reason, what an HTTP/2 connection refused ({@code fulcrum_http2_refused_total}): it
  * sees every frame the connection writes, as Netty's frame logger, and counts each GOAWAY with an
- * error (the connection closes; Netty's guards put their reason in the debug data) and each
+ * error (the connection closes; Netty's guards put their reason in the debug data), each
  * RST_STREAM with PROTOCOL_ERROR (a broken request) or REFUSED_STREAM (over
- * {@code max-concurrent-streams}). One place sees every refusal, whichever of Netty's guards or
+ * {@code max-concurrent-streams}), and each 431 response (a header list over the limit, which
+ * Netty answers itself when HPACK decoding passes it). One place sees every refusal, whichever of Netty's guards or
  * {@link Http2StreamBridge} made it; other frames are logged at TRACE as Netty's logger does.
  *
  * <p>Shared by the connections of a listener; thread-safe (the counters are).
@@ -24,6 +27,8 @@ import java.nio.charset.StandardCharsets;
 final class Http2Refusals extends Http2FrameLogger {
 
     private static final Logger log = LoggerFactory.getLogger(Http2Refusals.class);
+
+    private static final AsciiString HEADER_LIST_TOO_LARGE = AsciiString.cached("431");
 
     private final ProxyStats stats;
     private final String listener;
@@ -44,6 +49,27 @@ final class Http2Refusals extends Http2FrameLogger {
             }
         }
         super.logRstStream(direction, ctx, streamId, errorCode);
+    }
+
+    /** A 431: Netty's answer to a header list over the limit (an HPACK bomb), or the decoder's to a head too large. */
+    @Override
+    public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                           int padding, boolean endStream) {
+        countHeaderListRefusal(direction, headers);
+        super.logHeaders(direction, ctx, streamId, headers, padding, endStream);
+    }
+
+    @Override
+    public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                           int streamDependency, short weight, boolean exclusive, int padding, boolean endStream) {
+        countHeaderListRefusal(direction, headers);
+        super.logHeaders(direction, ctx, streamId, headers, streamDependency, weight, exclusive, padding, endStream);
+    }
+
+    private void countHeaderListRefusal(Direction direction, Http2Headers headers) {
+        if (direction == Direction.OUTBOUND && HEADER_LIST_TOO_LARGE.contentEquals(headers.status())) {
+            stats.http2Refused(Http2Refusal.HEADER_LIST_SIZE);
+        }
     }
 
     @Override

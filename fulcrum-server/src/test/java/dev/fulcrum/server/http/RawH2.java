@@ -47,11 +47,18 @@ final class RawH2 implements AutoCloseable {
     private final Thread reader;
 
     RawH2(int port) throws IOException {
-        this(port, new byte[0]);
+        this(port, new byte[0], true);
     }
 
-    /** Connects, sends the preface and a SETTINGS frame with {@code settings} (6-byte entries). */
     RawH2(int port, byte[] settings) throws IOException {
+        this(port, settings, true);
+    }
+
+    /**
+     * Connects, sends the preface and a SETTINGS frame with {@code settings} (6-byte entries);
+     * {@code reading} false: never reads the socket (a client that does not take its answers).
+     */
+    RawH2(int port, byte[] settings, boolean reading) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         out = socket.getOutputStream();
@@ -60,7 +67,7 @@ final class RawH2 implements AutoCloseable {
         preface.getBytes(preface.readerIndex(), p);
         out.write(p);
         frame(SETTINGS, 0, 0, settings);
-        reader = Thread.ofVirtual().start(this::readLoop);
+        reader = reading ? Thread.ofVirtual().start(this::readLoop) : null;
     }
 
     /** A SETTINGS entry. */
@@ -71,6 +78,12 @@ final class RawH2 implements AutoCloseable {
 
     void frame(int type, int flags, int streamId, byte[] payload) throws IOException {
         out.write(frameBytes(type, flags, streamId, payload));
+        out.flush();
+    }
+
+    /** Writes bytes as they are (many frames at once). */
+    void write(byte[] bytes) throws IOException {
+        out.write(bytes);
         out.flush();
     }
 
@@ -254,6 +267,9 @@ final class RawH2 implements AutoCloseable {
     @Override
     public void close() throws IOException {
         socket.close();
+        if (reader == null) {
+            return;
+        }
         try {
             reader.join(5000);
         } catch (InterruptedException e) {
