@@ -182,6 +182,17 @@ class CliIT {
     }
 
     @Test
+    void validateReportsHttp2MistakesAtTheirLines() throws Exception {
+        // line 7, at the key: http2 after the admin (2 lines) and the listener (name, listen, pool)
+        Path config = file("fulcrum.yaml", goodConfig(18080).replace("    pool: app\n",
+                "    pool: app\n    http2: {max-concurrent-streams: 0}\n"));
+        Result result = fulcrum("validate", "-c", config.toString());
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.errLines()).singleElement().asString()
+                .isEqualTo(config + ":7:13: listeners[0].http2.max-concurrent-streams: 0 is out of range; expected 1..10000");
+    }
+
+    @Test
     void validateOfAMissingFileIsExit2() throws Exception {
         Result result = fulcrum("validate", "-c", tmp.resolve("nope.yaml").toString());
         assertThat(result.exit()).isEqualTo(2);
