@@ -69,25 +69,35 @@ class Http2AttacksIT {
         start(FulcrumConfig.Http2.ON);
         List<String> events;
         try (RawH2 c = new RawH2(proxy.port)) {
-            ByteArrayOutputStream flood = new ByteArrayOutputStream();
-            for (int i = 0; i < 1000; i++) {
-                int id = 2 * i + 1;
-                flood.writeBytes(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, id,
+            events = c.flood(i -> {
+                ByteArrayOutputStream pair = new ByteArrayOutputStream();
+                pair.writeBytes(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 2 * i + 1,
                         RawH2.block(":method", "GET", ":scheme", "http", ":path", "/never", ":authority", "a")));
-                flood.writeBytes(RawH2.frameBytes(RawH2.RST_STREAM, 0, id, new byte[]{0, 0, 0, 8}));
-            }
-            try {
-                c.write(flood.toByteArray());
-            } catch (IOException closed) {
-                // the listener closed the connection while the flood was being written
-            }
-            events = c.untilEof();
+                pair.writeBytes(RawH2.frameBytes(RawH2.RST_STREAM, 0, 2 * i + 1, new byte[]{0, 0, 0, 8}));
+                return pair.toByteArray();
+            }, 1000, 50);
         }
-        String goAway = goAway(events);
-        assertThat(goAway).contains("ENHANCE_YOUR_CALM").contains("RST frames");
-        // the connection closed at the 201st reset: no later stream reached a server
+        assertThat(goAway(events)).contains("ENHANCE_YOUR_CALM").contains("RST frames");
+        // closed at the 201st reset: 5 batches of 50 were read at most, 250 streams
+        assertThat(events.stream().filter(e -> e.startsWith("PING ack")).count()).isLessThanOrEqualTo(4);
         assertThat(backend.requests("/never")).isLessThanOrEqualTo(201);
         assertThat(refusals(Http2Refusal.RAPID_RESET)).isEqualTo(1);
+        assertStillServing();
+    }
+
+    @Test
+    void madeYouResetClosesTheConnectionWithinTheLimit() throws Exception {
+        start(FulcrumConfig.Http2.ON);
+        List<String> events;
+        try (RawH2 c = new RawH2(proxy.port)) {
+            // each request is malformed (a connection-specific field): the listener must reset it
+            events = c.flood(i -> RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 2 * i + 1,
+                    RawH2.block(":method", "GET", ":scheme", "http", ":path", "/x", ":authority", "a",
+                            "connection", "close")), 1000, 50);
+        }
+        assertThat(goAway(events)).contains("ENHANCE_YOUR_CALM").contains("RST frames");
+        assertThat(events.stream().filter(e -> e.startsWith("RST")).count()).isLessThanOrEqualTo(201);
+        assertThat(refusals(Http2Refusal.SERVER_RESETS)).isEqualTo(1);
         assertStillServing();
     }
 

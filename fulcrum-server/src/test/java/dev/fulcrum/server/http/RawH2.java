@@ -170,6 +170,39 @@ final class RawH2 implements AutoCloseable {
         return e;
     }
 
+    /**
+     * Sends {@code total} units of frames ({@code unit} makes the i-th) in batches of {@code batch},
+     * each followed by a PING whose ack it waits for, so that the listener has read a batch before the
+     * next one goes: when it closes, nothing unread is left in its socket to turn the close into a
+     * TCP reset that would destroy its GOAWAY. Returns every event up to EOF.
+     */
+    java.util.List<String> flood(java.util.function.IntFunction<byte[]> unit, int total, int batch)
+            throws InterruptedException {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < total; i += batch) {
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                for (int j = i; j < Math.min(total, i + batch); j++) {
+                    b.writeBytes(unit.apply(j));
+                }
+                b.writeBytes(frameBytes(PING, 0, 0, new byte[]{0, 0, 0, 0, 0, 0, 0, (byte) (i / batch)}));
+                write(b.toByteArray());
+                String e;
+                do {
+                    e = next();
+                    all.add(e);
+                    if (e.equals("EOF")) {
+                        return all;
+                    }
+                } while (!e.startsWith("PING ack"));
+            }
+        } catch (IOException closed) {
+            // the listener closed the connection: collect what it said
+        }
+        all.addAll(untilEof());
+        return all;
+    }
+
     /** Events up to and including EOF (the listener closed the connection). */
     java.util.List<String> untilEof() throws InterruptedException {
         java.util.List<String> all = new java.util.ArrayList<>();
