@@ -82,7 +82,8 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     }
 
     private void streamClosed() {
-        // onStreamClosed runs before the stream leaves the active set: count it as gone
+        // whether the closing stream still counts as active here is Netty's detail: <= 1 holds either
+        // way (an early idleSince is harmless, checkIdle looks at the count first); the close runs after
         if (connection.numActiveStreams() <= 1) {
             idleSince = System.nanoTime();
             if (goingAway) {

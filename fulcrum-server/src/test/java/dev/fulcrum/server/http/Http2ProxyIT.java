@@ -79,6 +79,23 @@ class Http2ProxyIT {
     }
 
     @Test
+    void http11RequestWhoseFirstByteMatchesThePrefaceIsHttp11() throws Exception {
+        startPlain();
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port)) {
+            s.setSoTimeout(10_000);
+            s.setTcpNoDelay(true);
+            var out = s.getOutputStream();
+            out.write('P'); // the preface's first byte too: the listener must wait for the next one
+            out.flush();
+            out.write("UT /sha256 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(response).startsWith("HTTP/1.1 200 ").contains(sha256("abc".getBytes(StandardCharsets.US_ASCII)));
+        }
+    }
+
+    @Test
     void curlNegotiatesH2ByAlpnOverTls(@TempDir Path dir) throws Exception {
         startTls(dir);
         String url = "https://127.0.0.1:" + proxy.port + "/headers";
@@ -86,6 +103,27 @@ class Http2ProxyIT {
         assertThat(out).endsWith("\n2").contains("x-forwarded-proto: https").contains("host: 127.0.0.1:" + proxy.port);
         String h1 = curl("-k", "--http1.1", "-w", "\\n%{http_version}", url);
         assertThat(h1).endsWith("\n1.1");
+    }
+
+    @Test
+    void everySniCertificateOffersH2(@TempDir Path dir) throws Exception {
+        TestCertificates.Files a = TestCertificates.create(dir, "a", TestCertificates.KeyType.ECDSA, "a.example",
+                List.of("a.example"), "0a");
+        TestCertificates.Files b = TestCertificates.create(dir, "b", TestCertificates.KeyType.RSA, "b.example",
+                List.of("*.b.example"), "0b");
+        backend = TestBackend.start("a");
+        proxy = new ProxyFixture().servers(backend);
+        proxy.tls = new FulcrumConfig.Tls(List.of(new FulcrumConfig.Certificate(a.cert(), a.key()),
+                new FulcrumConfig.Certificate(b.cert(), b.key())), FulcrumConfig.TlsVersion.TLS_V1_2, null, false);
+        proxy.start();
+        for (String[] hostAndCn : List.of(new String[]{"a.example", "a.example"},
+                new String[]{"www.b.example", "b.example"})) {
+            String host = hostAndCn[0];
+            String out = curl("-k", "-v", "--http2", "--resolve", host + ":" + proxy.port + ":127.0.0.1",
+                    "https://" + host + ":" + proxy.port + "/hello");
+            assertThat(out).as(host).contains("CN=" + hostAndCn[1]).contains("ALPN: server accepted h2")
+                    .contains("HTTP/2 200").contains("server a");
+        }
     }
 
     @Test
