@@ -36,9 +36,7 @@ final class PriorKnowledgeDetector extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         // held back: the handlers of the protocol chosen get it once they are there
-        timeout = ctx.executor().schedule(() -> {
-            ctx.close();
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        timeout = ctx.executor().schedule(() -> ctx.close(), timeoutNanos, TimeUnit.NANOSECONDS);
         ctx.read();
     }
 
@@ -54,7 +52,7 @@ final class PriorKnowledgeDetector extends ChannelInboundHandlerAdapter {
             seen = ctx.alloc().compositeBuffer().addComponents(true, seen, in);
         }
         int n = Math.min(seen.readableBytes(), PREFACE.readableBytes());
-        boolean prefix = ByteBufEquals.prefix(seen, PREFACE, n);
+        boolean prefix = samePrefix(seen, PREFACE, n);
         if (!prefix) {
             decide(ctx, false);
         } else if (n == PREFACE.readableBytes()) {
@@ -103,15 +101,13 @@ final class PriorKnowledgeDetector extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Byte comparison of the first {@code n} readable bytes. */
-    private static final class ByteBufEquals {
-        static boolean prefix(ByteBuf a, ByteBuf b, int n) {
-            for (int i = 0; i < n; i++) {
-                if (a.getByte(a.readerIndex() + i) != b.getByte(b.readerIndex() + i)) {
-                    return false;
-                }
+    /** True when the first {@code n} readable bytes of {@code a} and {@code b} are the same. */
+    private static boolean samePrefix(ByteBuf a, ByteBuf b, int n) {
+        for (int i = 0; i < n; i++) {
+            if (a.getByte(a.readerIndex() + i) != b.getByte(b.readerIndex() + i)) {
+                return false;
             }
-            return true;
         }
+        return true;
     }
 }

@@ -96,6 +96,25 @@ class Http2ProxyIT {
     }
 
     @Test
+    void responseTrailersReachTheClientAsTrailingHeaders() throws Exception {
+        try (RawBackend raw = new RawBackend(head -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                + "Content-Type: application/grpc\r\n\r\n5\r\nhello\r\n0\r\nGrpc-Status: 0\r\n\r\n")) {
+            proxy = new ProxyFixture();
+            proxy.servers.add(raw.address());
+            proxy.http2 = FulcrumConfig.Http2.ON;
+            proxy.start();
+            try (RawH2 c = new RawH2(proxy.port)) {
+                c.headers(1, true, ":method", "POST", ":scheme", "http", ":path", "/rpc", ":authority", "a",
+                        "te", "trailers");
+                assertThat(c.nextOnStream()).startsWith("HEADERS 1 :status=200").contains("content-type=application/grpc")
+                        .doesNotContain("transfer-encoding").doesNotContain(" end");
+                assertThat(c.nextOnStream()).isEqualTo("DATA 1 5 hello");
+                assertThat(c.nextOnStream()).isEqualTo("HEADERS 1 grpc-status=0 end");
+            }
+        }
+    }
+
+    @Test
     void curlNegotiatesH2ByAlpnOverTls(@TempDir Path dir) throws Exception {
         startTls(dir);
         String url = "https://127.0.0.1:" + proxy.port + "/headers";
