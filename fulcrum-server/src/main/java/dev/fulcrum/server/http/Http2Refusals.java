@@ -79,7 +79,8 @@ final class Http2Refusals extends Http2FrameLogger {
             String why = debugData == null ? "" : debugData.toString(StandardCharsets.UTF_8);
             Http2Refusal reason = reason(why);
             stats.http2Refused(reason);
-            log.info("listener {}: HTTP/2 connection from {} closed ({}): {}", listener,
+            // debug, not info: a client opening connection after connection to flood would flood the log too
+            log.debug("listener {}: HTTP/2 connection from {} closed ({}): {}", listener,
                     ctx.channel().remoteAddress(), reason.label(), why);
         }
         super.logGoAway(direction, ctx, lastStreamId, errorCode, debugData);
