@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -49,6 +50,10 @@ final class AlpnProtocolSwitch extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ListenerConnections.GRACEFUL_CLOSE) {
+            ctx.close(); // no request yet: nothing to finish
+            return;
+        }
         if (!(evt instanceof SslHandshakeCompletionEvent done)) {
             ctx.fireUserEventTriggered(evt);
             return;

@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http;
 
+import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -63,6 +64,15 @@ final class PriorKnowledgeDetector extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         ctx.read(); // not decided yet (once decided, this handler is gone): read on
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ListenerConnections.GRACEFUL_CLOSE) {
+            ctx.close(); // no request yet: nothing to finish
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     private void decide(ChannelHandlerContext ctx, boolean http2) {

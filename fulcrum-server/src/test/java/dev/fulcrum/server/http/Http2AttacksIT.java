@@ -259,6 +259,18 @@ class Http2AttacksIT {
     }
 
     @Test
+    void connectionThatSentNothingClosesAtOnceOnGracefulClose() throws Exception {
+        start(FulcrumConfig.Http2.ON);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port)) {
+            s.setSoTimeout(10_000);
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.listener.activeConnections() == 1);
+            // the protocol is not chosen yet: no request to finish, so no reason to wait for the timeout
+            proxy.listener.closeGracefully(Duration.ofSeconds(30)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void idleConnectionGetsGoAway() throws Exception {
         backend = TestBackend.start("a");
         proxy = new ProxyFixture().servers(backend);
