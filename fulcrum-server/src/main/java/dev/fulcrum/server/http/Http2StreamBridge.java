@@ -192,6 +192,12 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
             // a body delimited by closing ends with END_STREAM, not a reset
             lastWrite = ctx.writeAndFlush(response.endOnClose());
         }
+        if (response != null && response.complete() && !requestDone && ctx.channel().isActive()) {
+            // answered before the request ended (a 413, a 404 to an upload): RFC 9113 §8.1 asks the
+            // client to stop sending with NO_ERROR, not the CANCEL Netty would send on close
+            requestDone = true;
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        }
         ctx.close(promise);
     }
 

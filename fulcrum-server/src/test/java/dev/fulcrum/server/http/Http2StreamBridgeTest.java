@@ -185,4 +185,22 @@ class Http2StreamBridgeTest {
         channel.writeOutbound(bytes("\r\nabc"));
         assertThat(outbound()).containsExactly("HEADERS :status=200 content-length=3", "DATA abc end");
     }
+
+    @Test
+    void closeAfterACompleteResponseToAnUnfinishedRequestResetsWithNoError() {
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/up"), false));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n"));
+        channel.close();
+        assertThat(outbound()).containsExactly("HEADERS :status=413 content-length=0 end", "RST NO_ERROR");
+    }
+
+    @Test
+    void closeAfterACompleteExchangeWritesNothingMore() {
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 204 No Content\r\n\r\n"));
+        channel.close();
+        assertThat(outbound()).containsExactly("HEADERS :status=204 end");
+    }
 }
