@@ -241,4 +241,63 @@ class Http2ConformanceIT {
             }
         }
     }
+
+    /** Sends {@code frame} and expects the connection closed with GOAWAY {@code error}, counted as protocol-error. */
+    void assertConnectionError(byte[] frame, String error) throws Exception {
+        java.util.List<String> events;
+        try (RawH2 c = new RawH2(proxy.port)) {
+            c.write(frame);
+            events = c.untilEof();
+        }
+        assertThat(events).anyMatch(e -> e.startsWith("GOAWAY ") && e.contains(" " + error));
+        assertThat(proxy.listener.stats().http2Refusals(Http2Refusal.PROTOCOL_ERROR)).isEqualTo(1);
+    }
+
+    @Nested
+    class StreamsAndFrames_5_and_6 {
+        @Test
+        void evenStreamIdFromTheClientIsAConnectionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 2,
+                    RawH2.block(":method", "GET", ":scheme", "http", ":path", "/x", ":authority", "a")), "PROTOCOL_ERROR");
+        }
+
+        @Test
+        void dataOnAnIdleStreamIsAConnectionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.DATA, 0, 7, new byte[]{1, 2, 3}), "PROTOCOL_ERROR");
+        }
+
+        @Test
+        void frameLargerThanMaxFrameSizeIsAConnectionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS, 1, new byte[16_385]),
+                    "FRAME_SIZE_ERROR");
+        }
+
+        @Test
+        void enablePushFromAServerSideValueIsAConnectionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.SETTINGS, 0, 0, RawH2.setting(0x2, 2)), "PROTOCOL_ERROR");
+        }
+
+        @Test
+        void windowUpdateOverflowIsAConnectionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.WINDOW_UPDATE, 0, 0, new byte[]{0x7f, -1, -1, -1}),
+                    "FLOW_CONTROL_ERROR");
+        }
+    }
+
+    @Nested
+    class Hpack_Rfc7541 {
+        @Test
+        void indexBeyondTheTablesIsACompressionError() throws Exception {
+            assertConnectionError(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 1,
+                    new byte[]{(byte) (0x80 | 0x7f), 0x40}), "COMPRESSION_ERROR");
+        }
+
+        @Test
+        void tableSizeUpdateAboveTheSettingIsACompressionError() throws Exception {
+            java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+            RawH2.integer(block, 1_000_000, 5, 0x20); // dynamic table size update to 1 MB, above 4096
+            assertConnectionError(RawH2.frameBytes(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 1,
+                    block.toByteArray()), "COMPRESSION_ERROR");
+        }
+    }
 }
