@@ -242,6 +242,24 @@ class Http2AttacksIT {
     }
 
     @Test
+    void manyStalledStreamsOnOneConnectionHoldAboutOneServerReadEach() throws Exception {
+        start(FulcrumConfig.Http2.ON);
+        ByteBufAllocatorMetric metric = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        var server = proxy.pool.pool().servers().getFirst();
+        try (RawH2 c = new RawH2(proxy.port, RawH2.setting(0x4, 0))) {
+            long before = metric.usedDirectMemory() + metric.usedHeapMemory();
+            for (int i = 0; i < 20; i++) {
+                c.get(2 * i + 1, "/bytes?n=" + 256 * MIB);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.activeRequests() == 20);
+            // 20 streams of 256 MiB each that the client never lets through: a read of each, not 5 GiB
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5))
+                    .until(() -> metric.usedDirectMemory() + metric.usedHeapMemory() - before <= 4 * MIB);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.activeRequests() == 0);
+    }
+
+    @Test
     void gracefulCloseSendsGoAwayAndLetsTheStreamFinish() throws Exception {
         start(FulcrumConfig.Http2.ON);
         try (RawH2 c = new RawH2(proxy.port)) {
