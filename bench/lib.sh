@@ -14,6 +14,37 @@ install_missing() {
     || { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } >&2
 }
 
+# bench_processes PREFIX: a work directory $work (readable by nginx workers running as nobody),
+# the PID map of the processes a script starts, and a cleanup on exit that stops them by PID
+# (SIGTERM, then SIGKILL after 5 s) and removes $work.
+bench_processes() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$work"
+  declare -gA PID=()
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+stop_pid() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local name
+  for name in "${!PID[@]}"; do stop_pid "${PID[$name]}"; done
+  rm -rf "$work"
+}
+
+# require_free_ports PORT...: exits 1 naming the first port something already listens on.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+require_free_ports() {
+  local p
+  for p in "$@"; do
+    if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
+  done
+}
+
 # haproxy_config BIND SERVER...: HTTP round-robin over the servers, 2 threads, keep-alive and
 # connection reuse to the servers.
 haproxy_config() {

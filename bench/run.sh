@@ -104,27 +104,8 @@ HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- processes we start, and their cleanup ---------------------------------------------------
-work=$(mktemp -d /tmp/fulcrum-bench.XXXXXX)
-chmod 755 "$work" # nginx workers may run as nobody and must read the files
-declare -A PID=()
-stop_pid() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local name
-  for name in "${!PID[@]}"; do stop_pid "${PID[$name]}"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 9201 9202 9203 9211 9212 9213 9214 9215 9216 9221 9222 9223 9224 9231 9232 9233 9234 9235 9241 9242 9243; do
-  if port_open "$p"; then echo "bench: port 127.0.0.1:$p is in use; stop what holds it first" >&2; exit 1; fi
-done
+bench_processes fulcrum-bench
+require_free_ports 9201 9202 9203 9211 9212 9213 9214 9215 9216 9221 9222 9223 9224 9231 9232 9233 9234 9235 9241 9242 9243
 
 # http_code PORT PATH [HOST]: the status of GET PATH on 127.0.0.1:PORT (with that Host), 000 for none
 http_code() {

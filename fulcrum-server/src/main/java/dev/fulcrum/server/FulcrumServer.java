@@ -397,6 +397,16 @@ public final class FulcrumServer {
         }
 
         @Override
+        public List<java.security.cert.X509Certificate> certificates(String listener) {
+            FulcrumServer s = server;
+            if (s == null) {
+                return List.of();
+            }
+            return s.running.listeners().stream().filter(l -> l.name().equals(listener)).findFirst()
+                    .map(ListenerRuntime::certificates).orElse(List.of());
+        }
+
+        @Override
         public dev.fulcrum.server.dsr.DsrStatus dsr() {
             FulcrumServer s = server;
             return s == null || s.dsr == null ? null : s.dsr.status();

@@ -112,6 +112,14 @@ public final class RouteTable<R> {
     }
 
     /**
+     * True when some route has a host condition; otherwise {@link #match} ignores the host, and a
+     * caller need not read it (nor make a String of it).
+     */
+    public boolean matchesHosts() {
+        return !byHost.isEmpty() || !bySuffix.isEmpty();
+    }
+
+    /**
      * The route of a request, or null when none matches (the caller answers 404).
      *
      * @param host   the request's host as sent ({@code Host}, or the authority of an absolute-form

@@ -62,6 +62,15 @@ class RouteTableTest {
     }
 
     @Test
+    void aTableWithoutHostConditionsNeedsNoHost() {
+        RouteTable<Route> paths = table(path("v1", new PathMatch.Prefix("/v1/")), path("all", null));
+        assertThat(paths.matchesHosts()).isFalse();
+        assertThat(match(paths, null, "/v1/x")).isEqualTo(match(paths, "a.example", "/v1/x")).isEqualTo("v1");
+        assertThat(table(host("a", "a.example"), path("all", null)).matchesHosts()).isTrue();
+        assertThat(table(host("suffix", "*.example.com")).matchesHosts()).isTrue();
+    }
+
+    @Test
     void anExactHostMatchesThatNameOnly() {
         RouteTable<Route> t = table(host("api", "api.example.com"));
         assertThat(match(t, "api.example.com", "/")).isEqualTo("api");

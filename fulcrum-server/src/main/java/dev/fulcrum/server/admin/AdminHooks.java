@@ -2,10 +2,12 @@ package dev.fulcrum.server.admin;
 
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.health.CheckResult;
+import dev.fulcrum.server.net.ListenerTls;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
 
+import java.security.cert.X509Certificate;
 import java.util.List;
 
 /**
@@ -37,6 +39,19 @@ public interface AdminHooks {
     /** The listeners of the config in force (a reload replaces them); empty when there is no config. */
     default List<Listener> listeners() {
         return List.of();
+    }
+
+    /**
+     * The leaf certificates new TLS handshakes on the running listener {@code listener} get, in
+     * config order; empty without TLS or when no such listener runs.
+     */
+    default List<X509Certificate> certificates(String listener) {
+        return List.of();
+    }
+
+    /** The TLS engine listeners use, {@code BoringSSL} or {@code JDK}; asked only when a listener has TLS. */
+    default String tlsProvider() {
+        return ListenerTls.providerName();
     }
 
     /** Auto-scaling state of each scaled pool; empty when auto-scaling is not configured. */

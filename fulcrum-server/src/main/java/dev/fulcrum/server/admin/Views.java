@@ -32,7 +32,7 @@ final class Views {
     }
 
     record Status(String name, String version, String startedAt, long uptimeSeconds, List<AutoscaleStatus> autoscale,
-                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr) {
+                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr, List<ListenerView> listeners) {
     }
 
     record Error(String error) {

@@ -191,9 +191,45 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
                              List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
                              int retries, Duration slowStart, Duration drainTimeout,
                              int maxConnectionsPerServer, HealthCheck healthCheck,
-                             OutlierDetection outlierDetection) {
+                             OutlierDetection outlierDetection, UpstreamProtocol protocol) {
         public PoolConfig {
             servers = List.copyOf(servers);
+        }
+
+        /** A pool that speaks HTTP/1.1 to its servers (the default {@code protocol}). */
+        public PoolConfig(String name, Algorithm algorithm, HashKey hashKey, String stickyCookie,
+                          List<ServerEntry> servers, Duration connectTimeout, Duration responseTimeout,
+                          int retries, Duration slowStart, Duration drainTimeout,
+                          int maxConnectionsPerServer, HealthCheck healthCheck,
+                          OutlierDetection outlierDetection) {
+            this(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout, retries,
+                    slowStart, drainTimeout, maxConnectionsPerServer, healthCheck, outlierDetection,
+                    UpstreamProtocol.HTTP_1_1);
+        }
+    }
+
+    /**
+     * {@code pools[].protocol}: what Fulcrum speaks to the pool's servers. {@code h2c} is HTTP/2
+     * over plain TCP by prior knowledge; {@code h2} is HTTP/2 over TLS chosen by ALPN (it needs the
+     * pool's {@code tls}).
+     */
+    public enum UpstreamProtocol {
+        HTTP_1_1("http/1.1"), H2C("h2c"), H2("h2");
+
+        private final String configName;
+
+        UpstreamProtocol(String configName) {
+            this.configName = configName;
+        }
+
+        /** As written in the config file. */
+        public String configName() {
+            return configName;
+        }
+
+        /** True for the HTTP/2 protocols: requests go on streams of multiplexed connections. */
+        public boolean multiplexed() {
+            return this != HTTP_1_1;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
 import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ final class PoolBinder {
 
     static final List<String> POOL_KEYS = List.of("name", "algorithm", "hash-key", "sticky-cookie", "servers",
             "connect-timeout", "response-timeout", "retries", "slow-start", "drain-timeout",
-            "max-connections-per-server", "health-check", "outlier-detection");
+            "max-connections-per-server", "health-check", "outlier-detection", "protocol");
     static final List<String> SERVER_KEYS = List.of("address", "weight");
     static final List<String> HEALTH_CHECK_KEYS = List.of("type", "path", "host", "expect-status", "interval",
             "timeout", "rise", "fall", "jitter");
@@ -61,12 +62,28 @@ final class PoolBinder {
         Duration slowStart = s.get("slow-start", Duration.ZERO, ConfigValues::duration);
         Duration drainTimeout = s.get("drain-timeout", Duration.ofSeconds(30), ConfigValues::duration);
         int maxPerServer = s.integer("max-connections-per-server", 0, 0, Integer.MAX_VALUE);
+        UpstreamProtocol protocol = s.get("protocol", UpstreamProtocol.HTTP_1_1, PoolBinder::protocol);
         Section check = s.section("health-check", HEALTH_CHECK_KEYS);
         HealthCheck healthCheck = check == null ? HealthCheck.DEFAULT : healthCheck(check);
         Section outlier = s.section("outlier-detection", OUTLIER_KEYS);
         OutlierDetection outlierDetection = outlier == null ? OutlierDetection.DEFAULT : outlierDetection(outlier);
         return new PoolConfig(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout,
-                retries, slowStart, drainTimeout, maxPerServer, healthCheck, outlierDetection);
+                retries, slowStart, drainTimeout, maxPerServer, healthCheck, outlierDetection, protocol);
+    }
+
+    /** {@code http/1.1 | h2c}; {@code h2} needs TLS to the servers, which pools do not have yet. */
+    private static UpstreamProtocol protocol(String text) {
+        for (UpstreamProtocol p : UpstreamProtocol.values()) {
+            if (p.configName().equals(text)) {
+                if (p == UpstreamProtocol.H2) {
+                    throw new IllegalArgumentException("h2 (HTTP/2 over TLS) to servers is not supported yet;"
+                            + " use h2c (HTTP/2 over plain TCP) or http/1.1");
+                }
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown value " + ConfigValues.quote(text)
+                + "; expected one of http/1.1, h2c, h2");
     }
 
     /** An empty or absent list is valid: servers may come later through the admin API or the auto-scaler. */

@@ -219,7 +219,7 @@ public final class HealthChecker implements AutoCloseable {
             t.counter = counter(verdict(t.counter.state()), check);
         }
         t.checkStarted = control.now();
-        prober.probe(t.server.address(), check, outcome -> onOutcome(t, outcome));
+        prober.probe(t.server.address(), check, t.pool.settings().protocol(), outcome -> onOutcome(t, outcome));
     }
 
     /** On the control thread. */

@@ -25,6 +25,12 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
@@ -38,7 +44,9 @@ import java.util.function.Consumer;
  * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
  * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
- * connection the data plane might also hold.
+ * connection the data plane might also hold. For an h2c pool ({@code h2c}) the {@code GET} goes on
+ * the one stream of an HTTP/2 connection by prior knowledge (Netty's frame codec, and its
+ * {@code Http2StreamFrameToHttpObjectCodec} so that the same handler reads the status).
  *
  * <p>Runs entirely on the given event loop and calls {@code done} exactly once, on that loop.
  */
@@ -48,6 +56,7 @@ final class Probe {
     private final Class<? extends SocketChannel> channelClass;
     private final HostPort target;
     private final HealthCheck check;
+    private final boolean h2c;
     private final Consumer<Result> done;
     private final long startNanos = System.nanoTime();
     private boolean finished;
@@ -59,11 +68,12 @@ final class Probe {
     }
 
     private Probe(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
-                  Consumer<Result> done) {
+                  boolean h2c, Consumer<Result> done) {
         this.loop = loop;
         this.channelClass = channelClass;
         this.target = target;
         this.check = check;
+        this.h2c = h2c;
         this.done = done;
     }
 
@@ -73,7 +83,13 @@ final class Probe {
 
     static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
                     Consumer<Result> done) {
-        new Probe(loop, channelClass, target, check, done).start();
+        run(loop, channelClass, target, check, false, done);
+    }
+
+    /** Starts a probe, over HTTP/2 by prior knowledge when {@code h2c}; must be called on {@code loop}. */
+    static void run(EventLoop loop, Class<? extends SocketChannel> channelClass, HostPort target, HealthCheck check,
+                    boolean h2c, Consumer<Result> done) {
+        new Probe(loop, channelClass, target, check, h2c, done).start();
     }
 
     private void start() {
@@ -90,7 +106,10 @@ final class Probe {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (check.type() == CheckType.HTTP) {
+                        if (check.type() == CheckType.HTTP && h2c) {
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        } else if (check.type() == CheckType.HTTP) {
                             ch.pipeline().addLast(new HttpClientCodec(), new ResponseHandler());
                         }
                     }
@@ -102,13 +121,34 @@ final class Probe {
                 finish(false, describe(f.cause()));
             } else if (check.type() == CheckType.TCP) {
                 finish(true, "connected in " + elapsedMs() + "ms");
+            } else if (h2c) {
+                openStream();
             } else {
-                sendRequest();
+                sendRequest(channel);
             }
         });
     }
 
-    private void sendRequest() {
+    /** The check's one stream, read like an HTTP/1.1 connection; the request goes on it. */
+    private void openStream() {
+        new Http2StreamChannelBootstrap(channel)
+                .handler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new ResponseHandler());
+                    }
+                })
+                .open()
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        sendRequest((Channel) f.getNow());
+                    } else {
+                        finish(false, describe(f.cause()));
+                    }
+                });
+    }
+
+    private void sendRequest(Channel channel) {
         var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
         String host = check.host() == null || check.host().isEmpty() ? target.toString() : check.host();
         request.headers()

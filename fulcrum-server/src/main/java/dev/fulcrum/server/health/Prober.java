@@ -2,6 +2,7 @@ package dev.fulcrum.server.health;
 
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.HealthCheck;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.control.ControlPlane;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -25,6 +26,15 @@ interface Prober extends AutoCloseable {
     /** Starts one check of {@code target}; {@code done} runs exactly once, on the control thread. */
     void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done);
 
+    /**
+     * As {@link #probe(HostPort, HealthCheck, Consumer)}, speaking the pool's {@code protocol}: an
+     * {@code http} check of an h2c pool goes as HTTP/2 by prior knowledge (servers that speak only
+     * h2c, gRPC's, do not answer HTTP/1.1). Scripted probers need not tell the difference.
+     */
+    default void probe(HostPort target, HealthCheck check, UpstreamProtocol protocol, Consumer<Probe.Result> done) {
+        probe(target, check, done);
+    }
+
     @Override
     void close();
 
@@ -40,8 +50,15 @@ interface Prober extends AutoCloseable {
         return new Prober() {
             @Override
             public void probe(HostPort target, HealthCheck check, Consumer<Probe.Result> done) {
+                probe(target, check, UpstreamProtocol.HTTP_1_1, done);
+            }
+
+            @Override
+            public void probe(HostPort target, HealthCheck check, UpstreamProtocol protocol,
+                              Consumer<Probe.Result> done) {
                 try {
                     loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
+                            protocol == UpstreamProtocol.H2C,
                             outcome -> control.execute(() -> done.accept(outcome))));
                 } catch (RejectedExecutionException closing) {
                     // shutting down: no more checks

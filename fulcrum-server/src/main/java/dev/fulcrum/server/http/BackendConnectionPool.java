@@ -11,6 +11,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -61,7 +63,19 @@ final class BackendConnectionPool implements ServerConnector {
     }
 
     @Override
-    public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+    public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout) {
+        Promise<Channel> connected = loop.newPromise();
+        open(loop, server, connectTimeout).addListener((ChannelFutureListener) cf -> {
+            if (cf.isSuccess()) {
+                connected.setSuccess(cf.channel());
+            } else {
+                connected.setFailure(cf.cause());
+            }
+        });
+        return connected;
+    }
+
+    private ChannelFuture open(EventLoop loop, Server server, Duration connectTimeout) {
         Bootstrap b = template.clone(loop)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<Channel>() {

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.function.Function;
 
 /**
  * The tail of a server connection's pipeline (after its {@link ResponseDecoder}). While the connection
@@ -26,15 +27,27 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     static final String DECODER = "codec";
 
     private final ResponseDecoder decoder;
-    private MessageWriter writer;
+    private final Function<ChannelHandlerContext, RequestWriter> writers;
+    private RequestWriter writer;
     /** The request using this connection; null while pooled. */
     private ProxyExchange exchange;
     private long idleSinceNanos;
     private boolean reset;
+    /** Why the server ended the stream or connection, when it said so (HTTP/2); null otherwise. */
+    private String endReason;
+    /** The server said it did not process the request (HTTP/2 REFUSED_STREAM, or GOAWAY below it). */
+    private boolean unprocessed;
 
+    /** The end of an HTTP/1.1 connection: requests go out as HTTP/1.1 bytes ({@link MessageWriter}). */
     BackendHandler(Server server, ResponseDecoder decoder) {
+        this(server, decoder, MessageWriter::new);
+    }
+
+    /** @param writers makes the request writer of this connection from the handler's context */
+    BackendHandler(Server server, ResponseDecoder decoder, Function<ChannelHandlerContext, RequestWriter> writers) {
         this.server = server;
         this.decoder = decoder;
+        this.writers = writers;
     }
 
     Server server() {
@@ -43,11 +56,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        writer = new MessageWriter(ctx);
+        writer = writers.apply(ctx);
     }
 
     /** Writes the requests sent on this connection (one after another; it carries each message's framing). */
-    MessageWriter writer() {
+    RequestWriter writer() {
         return writer;
     }
 
@@ -85,7 +98,25 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     /** Why the connection ended, as the one-line error says it. */
     String closeReason() {
+        if (endReason != null) {
+            return endReason;
+        }
         return reset ? "reset the connection" : "closed the connection";
+    }
+
+    /**
+     * The server ended this stream saying why ({@code reason}, one line); {@code unprocessed} when
+     * it also said that it did not process the request, so that any request may go to another
+     * server (RFC 9113 8.7). Called before the stream closes.
+     */
+    void serverEnded(String reason, boolean unprocessed) {
+        this.endReason = reason;
+        this.unprocessed = unprocessed;
+    }
+
+    /** True when the server said it did not process the request sent here (see {@link #serverEnded}). */
+    boolean unprocessed() {
+        return unprocessed;
     }
 
     @Override

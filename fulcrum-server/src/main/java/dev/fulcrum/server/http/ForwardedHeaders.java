@@ -93,8 +93,9 @@ final class ForwardedHeaders {
      * Connection.
      */
     static boolean isKeepAlive(MessageHead head) {
-        return !head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
-                && (head.minorVersion() >= 1 || head.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE));
+        int options = head.connectionOptions(); // read once, by the decoder
+        return (options & MessageHead.CONNECTION_CLOSE) == 0
+                && (head.minorVersion() >= 1 || (options & MessageHead.CONNECTION_KEEP_ALIVE) != 0);
     }
 
     /**
@@ -105,8 +106,8 @@ final class ForwardedHeaders {
      */
     static boolean isUpgrade(MessageHead request) {
         return request.method() == HttpMethod.GET && request.minorVersion() == 1
-                && request.hasToken(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
-                && request.hasToken(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+                && (request.connectionOptions() & MessageHead.CONNECTION_UPGRADE) != 0
+                && request.hasToken(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
     }
 
     /**
@@ -172,7 +173,7 @@ final class ForwardedHeaders {
         request.appendText(clientIp);
         request.endField();
         request.set(X_FORWARDED_PROTO, "X-Forwarded-Proto", tls ? "https" : "http");
-        int host = request.indexOf(HttpHeaderNames.HOST);
+        int host = request.hostIndex(); // (kept by the edits above: they neither remove nor add a Host)
         if (host >= 0) {
             request.removeAll(X_FORWARDED_HOST);
             request.beginField("X-Forwarded-Host");
@@ -295,6 +296,23 @@ final class ForwardedHeaders {
     }
 
     private static void removeHopByHop(MessageHead h) {
+        // keep-alive and upgrade are among the names removed below; close, or any other option,
+        // names fields to look for (most heads list keep-alive at most: no scan of the options)
+        if ((h.connectionOptions() & (MessageHead.CONNECTION_CLOSE | MessageHead.CONNECTION_OTHER)) != 0) {
+            removeNamedByConnection(h);
+        }
+        for (int i = 0; i < h.size(); i++) {
+            for (AsciiString name : HOP_BY_HOP_NAMES) {
+                if (h.nameIs(i, name)) {
+                    h.remove(i);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Removes the fields the Connection options name (RFC 9110 7.6.1), except the protected ones. */
+    private static void removeNamedByConnection(MessageHead h) {
         for (int c = h.indexOf(HttpHeaderNames.CONNECTION); c >= 0; c = h.indexOf(HttpHeaderNames.CONNECTION, c + 1)) {
             for (long t = h.nextToken(c, h.valueStart(c)); t >= 0; t = h.nextToken(c, MessageHead.tokenEnd(t))) {
                 // hop-by-hop names go below anyway (and removing Connection here would hide the
@@ -305,14 +323,6 @@ final class ForwardedHeaders {
                             h.remove(i);
                         }
                     }
-                }
-            }
-        }
-        for (int i = 0; i < h.size(); i++) {
-            for (AsciiString name : HOP_BY_HOP_NAMES) {
-                if (h.nameIs(i, name)) {
-                    h.remove(i);
-                    break;
                 }
             }
         }

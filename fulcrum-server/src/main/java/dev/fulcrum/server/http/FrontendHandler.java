@@ -8,6 +8,7 @@ import dev.fulcrum.core.text.Durations;
 import dev.fulcrum.server.http.codec.RequestDecoder;
 import dev.fulcrum.server.log.AccessEntry;
 import dev.fulcrum.server.log.AccessLog;
+import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.net.ListenerConnections;
 import io.netty.channel.Channel;
@@ -35,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * The client side of one connection: takes decoded requests (a {@link MessageHead}, body parts as
@@ -61,6 +63,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final ChannelInboundHandlerAdapter CLOSE_WHEN_IDLE = new IdleClose();
 
     private final HttpListener listener;
+    /**
+     * Where this connection's wire bytes are counted by its handlers (plain text), or
+     * {@code ByteCounter.NOT_COUNTED} (TLS: a counter before the {@code SslHandler} counts them).
+     */
+    private final LongConsumer bytesRead;
+    private final LongConsumer bytesWritten;
     /** Decoded parts not taken yet; made on demand and dropped when empty (idle connections hold none). */
     private ArrayDeque<Object> pending;
     private ChannelHandlerContext ctx;
@@ -85,8 +93,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** This is one stream of an HTTP/2 connection (its request arrives as HTTP/1.1 from {@link Http2StreamBridge}). */
     private boolean http2;
 
-    FrontendHandler(HttpListener listener) {
+    /**
+     * @param bytesRead    told what the client sends once the connection is a tunnel (the decoder counts it before)
+     * @param bytesWritten told every byte written to the client
+     */
+    FrontendHandler(HttpListener listener, LongConsumer bytesRead, LongConsumer bytesWritten) {
         this.listener = listener;
+        this.bytesRead = bytesRead;
+        this.bytesWritten = bytesWritten;
+    }
+
+    /** Where the bytes written to the client are counted (a tunnel's relay from the server counts there too). */
+    LongConsumer bytesWritten() {
+        return bytesWritten;
     }
 
     Channel channel() {
@@ -130,7 +149,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.http2 = ctx.channel() instanceof Http2StreamChannel;
         this.decoder = ctx.pipeline().get(RequestDecoder.class);
-        this.writer = new MessageWriter(ctx);
+        this.writer = new MessageWriter(ctx, bytesWritten);
         var config = listener.config();
         this.clock = new ConnectionClock(ctx.executor());
         this.headTimer = new RequestHeadTimer(clock, config.requestHeaderTimeout().toNanos(), this::headTimedOut);
@@ -368,6 +387,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         releasePending();
         listener.stats().responded(counted, pool, null, status, elapsed);
         log.debug("listener {}: {} to {}: {}", listener.name(), status, clientIp, reason);
+        bytesWritten.accept(response.readableBytes());
         closeAfter(ctx.writeAndFlush(response), true);
     }
 
@@ -446,7 +466,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         writer.writeResponse(switching, 1, false, writer.voidPromise());
         ctx.flush();
         ChannelPipeline p = ctx.pipeline();
-        p.addLast("relay", new ByteRelay(backend));
+        // what the client sends from now on; what the server sends is counted by its relay
+        p.addLast("relay", new ByteRelay(backend, bytesRead, ByteCounter.NOT_COUNTED));
         long idleNanos = listener.config().idleTimeout().toNanos();
         if (idleNanos > 0) {
             // an idle tunnel (no byte either way for idle-timeout) closes, as nginx's
@@ -454,9 +475,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             p.addBefore("relay", "idle", new IdleStateHandler(false, 0, 0, idleNanos, TimeUnit.NANOSECONDS));
             p.addBefore("relay", "idle-close", CLOSE_WHEN_IDLE);
         }
+        // bytes the decoder still held (counted when they came) go to the server as they are, not
+        // through the relay, which would count them again; then the relay reads
+        ByteBuf held = decoder.takeUndecoded();
         p.remove(this);
-        // bytes the decoder still held reach the relay as a read batch on removal; then ask for more
         p.remove(HttpProxyInitializer.DECODER);
+        if (held.isReadable()) {
+            backend.writeAndFlush(held, backend.voidPromise());
+        } else {
+            held.release();
+        }
         p.channel().read();
     }
 

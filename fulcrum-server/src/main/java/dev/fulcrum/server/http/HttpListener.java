@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.log.AccessLog;
 import dev.fulcrum.server.net.ConnectionLimit;
 import dev.fulcrum.server.net.ListenerConnections;
@@ -58,6 +59,8 @@ public final class HttpListener implements ListenerRuntime {
     private final ProxyObserver observer;
     private final String viaName;
     private final ServerConnector backendPool;
+    /** Streams of multiplexed connections, for pools whose protocol is HTTP/2. */
+    private final ServerConnector h2Pool;
     private final ListenerConnections connections = new ListenerConnections();
     private volatile ListenerSockets sockets;
     /** Set by {@link #start}, null without TLS; its certificates are swapped in place by a reload. */
@@ -109,12 +112,18 @@ public final class HttpListener implements ListenerRuntime {
     private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
                          Duration serverIdleTimeout, ProxyObserver observer, ProxyMetrics proxyMetrics,
                          String instanceName, AccessLog accessLog) {
-        this(config, pools, transport, new BackendConnectionPool(new Bootstrap()
+        this(config, pools, transport, new BackendConnectionPool(serverBootstrap(transport), serverIdleTimeout),
+                new ServerH2ConnectionPool(serverBootstrap(transport), serverIdleTimeout), observer, proxyMetrics,
+                instanceName, accessLog);
+    }
+
+    /** The template of connections to servers: on the transport's channels, read only when asked. */
+    private static Bootstrap serverBootstrap(Transport transport) {
+        return new Bootstrap()
                 .channel(transport.socketChannelClass())
                 .resolver(transport.resolver())
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true), serverIdleTimeout), observer, proxyMetrics, instanceName,
-                accessLog);
+                .option(ChannelOption.TCP_NODELAY, true);
     }
 
     /**
@@ -124,12 +133,12 @@ public final class HttpListener implements ListenerRuntime {
      */
     HttpListener(FulcrumConfig.Listener config, PoolRuntime pool, Transport transport, ServerConnector connector,
                  ProxyObserver observer, ProxyMetrics proxyMetrics, String instanceName, AccessLog accessLog) {
-        this(config, onlyPool(pool), transport, connector, observer, proxyMetrics, instanceName, accessLog);
+        this(config, onlyPool(pool), transport, connector, connector, observer, proxyMetrics, instanceName, accessLog);
     }
 
     private HttpListener(FulcrumConfig.Listener config, Function<String, PoolRuntime> pools, Transport transport,
-                         ServerConnector connector, ProxyObserver observer, ProxyMetrics proxyMetrics,
-                         String instanceName, AccessLog accessLog) {
+                         ServerConnector connector, ServerConnector h2Connector, ProxyObserver observer,
+                         ProxyMetrics proxyMetrics, String instanceName, AccessLog accessLog) {
         this.config = config;
         this.accessLog = accessLog;
         this.viaName = ForwardedHeaders.viaName(instanceName);
@@ -141,6 +150,7 @@ public final class HttpListener implements ListenerRuntime {
         this.stats = new ProxyStats(metrics, metrics.listener(config.name()));
         this.routes = ListenerRoutes.of(config, pools, stats);
         this.backendPool = connector;
+        this.h2Pool = h2Connector;
     }
 
     /** For a listener built around one pool (tests): its routes may name that pool only. */
@@ -201,9 +211,14 @@ public final class HttpListener implements ListenerRuntime {
         return routes.all().size() + (routes.all().size() == 1 ? " route" : " routes");
     }
 
-    /** Where this listener's requests get their server connections. */
+    /** Where this listener's requests to HTTP/1.1 pools get their server connections. */
     ServerConnector backendPool() {
         return backendPool;
+    }
+
+    /** Where this listener's requests to a pool speaking {@code protocol} get their server connections (or streams). */
+    ServerConnector serverConnector(UpstreamProtocol protocol) {
+        return protocol.multiplexed() ? h2Pool : backendPool;
     }
 
     ProxyObserver observer() {
@@ -296,7 +311,10 @@ public final class HttpListener implements ListenerRuntime {
     public CompletableFuture<Void> closeGracefully(Duration timeout) {
         stopAccepting();
         // idle pooled server connections belong to no client connection: they go once all have
-        return connections.closeGracefully(timeout).thenRun(backendPool::closeAll);
+        return connections.closeGracefully(timeout).thenRun(() -> {
+            backendPool.closeAll();
+            h2Pool.closeAll();
+        });
     }
 
     @Override

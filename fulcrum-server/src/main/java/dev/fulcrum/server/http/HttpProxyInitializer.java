@@ -13,13 +13,21 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 
+import java.util.function.LongConsumer;
+
 
 /**
- * Builds each client connection's pipeline:
- * {@code bytes -> [tls] -> decoder -> frontend} for HTTP/1.1. The decoder turns bytes into heads
+ * Builds each client connection's pipeline: {@code decoder -> frontend} in plain text,
+ * {@code bytes -> tls -> decoder -> frontend} with TLS. The decoder turns bytes into heads
  * as bytes ({@link dev.fulcrum.server.http.message.MessageHead}), body parts and ends; responses
  * are written by the frontend's {@link MessageWriter}, so there is no encoder. Connections beyond
  * {@code max-connections} are closed before anything is added.
+ *
+ * <p>The bytes on the wire ({@code fulcrum_bytes_total}) are counted by the decoder (read) and the
+ * frontend (written) in plain HTTP/1.1, where they are the bytes those handlers see; otherwise by a
+ * {@link ByteCounter} first in the pipeline: before the {@code SslHandler} (it sees the records),
+ * and on a plain listener with http2 on, where an HTTP/2 stream's decoder and frontend see
+ * HTTP/1.1 renderings, not wire bytes.
  *
  * <p>With http2 on, the protocol is chosen first ({@link AlpnProtocolSwitch} after the TLS
  * handshake, {@link PriorKnowledgeDetector} on plain text), and an HTTP/2 connection is
@@ -32,6 +40,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 final class HttpProxyInitializer extends ChannelInitializer<Channel> {
 
     static final String DECODER = "decoder";
+    private static final String BYTES = "bytes";
 
     /** RFC 9113 §6.5.2's default: what the listener keeps of a client's HPACK table. */
     static final int HPACK_TABLE_BYTES = 4096;
@@ -47,7 +56,11 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
 
     private final HttpListener listener;
     private final ListenerTls ssl;
+    /** Counts the wire bytes where the decoder and frontend cannot: with TLS, and with http2 on. */
     private final ByteCounter byteCounter;
+    /** Where the decoder and frontend of a connection without a {@link #byteCounter} count wire bytes. */
+    private final LongConsumer bytesRead;
+    private final LongConsumer bytesWritten;
     private final Http2Refusals refusals;
     private final ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
         @Override
@@ -55,15 +68,18 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
             ch.config().setAutoRead(false); // the frontend reads, which gives the client window back
             ChannelPipeline p = ch.pipeline();
             p.addLast("bridge", new Http2StreamBridge());
-            p.addLast(DECODER, HttpCodecs.requestDecoder(listener.config().maxHeaderBytes()));
-            p.addLast("frontend", new FrontendHandler(listener));
+            p.addLast(DECODER, HttpCodecs.requestDecoder(listener.config().maxHeaderBytes(), ByteCounter.NOT_COUNTED));
+            p.addLast("frontend", new FrontendHandler(listener, ByteCounter.NOT_COUNTED, ByteCounter.NOT_COUNTED));
         }
     };
 
     HttpProxyInitializer(HttpListener listener, ListenerTls ssl) {
         this.listener = listener;
         this.ssl = ssl;
-        this.byteCounter = new ByteCounter(listener.stats()::read, listener.stats()::written);
+        ProxyStats stats = listener.stats();
+        this.byteCounter = new ByteCounter(stats::read, stats::written);
+        this.bytesRead = stats::read;
+        this.bytesWritten = stats::written;
         this.refusals = new Http2Refusals(listener.stats(), listener.name());
     }
 
@@ -75,7 +91,9 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
         }
         var config = listener.config();
         ChannelPipeline p = ch.pipeline();
-        p.addLast("bytes", byteCounter);
+        if (ssl != null || config.http2().enabled()) {
+            p.addLast(BYTES, byteCounter);
+        }
         if (ssl != null) {
             p.addLast("tls", ssl.newHandler());
         }
@@ -88,10 +106,13 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
         }
     }
 
-    /** Makes the connection HTTP/1.1: decoder and frontend last. */
+    /** Makes the connection HTTP/1.1: decoder and frontend last, counting wire bytes unless a {@link ByteCounter} does. */
     void addHttp1(ChannelPipeline p) {
-        p.addLast(DECODER, HttpCodecs.requestDecoder(listener.config().maxHeaderBytes()));
-        p.addLast("frontend", new FrontendHandler(listener));
+        boolean counted = p.get(BYTES) != null;
+        LongConsumer read = counted ? ByteCounter.NOT_COUNTED : bytesRead;
+        LongConsumer written = counted ? ByteCounter.NOT_COUNTED : bytesWritten;
+        p.addLast(DECODER, HttpCodecs.requestDecoder(listener.config().maxHeaderBytes(), read));
+        p.addLast("frontend", new FrontendHandler(listener, read, written));
     }
 
     /**

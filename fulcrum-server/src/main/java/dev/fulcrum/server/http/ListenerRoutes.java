@@ -7,7 +7,6 @@ import dev.fulcrum.core.route.RouteTable;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.http.message.MessageHead;
 import dev.fulcrum.server.registry.PoolRuntime;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.AsciiString;
 
 import java.util.HashMap;
@@ -86,7 +85,8 @@ final class ListenerRoutes {
      */
     ProxyRoute match(MessageHead request, String path) {
         RequestFields fields = fieldNames.length == 0 ? null : new HeadFields(request, fieldNames);
-        return table.match(request.get(HttpHeaderNames.HOST), path, request.method().name(), fields);
+        int host = table.matchesHosts() ? request.hostIndex() : -1; // the decoder found it: no scan
+        return table.match(host < 0 ? null : request.valueString(host), path, request.method().name(), fields);
     }
 
     /** A request's fields as the route table asks about them, read from the head's index. */

@@ -3,6 +3,8 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.server.http.message.MessageEnd;
 import dev.fulcrum.server.http.message.MessageHead;
 
+import dev.fulcrum.server.net.ByteCounter;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -11,6 +13,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.ChannelPromise;
+
+import java.util.function.LongConsumer;
 
 /**
  * Puts HTTP/1.1 messages on the wire from a {@link MessageHead}, the body parts and the
@@ -54,7 +58,7 @@ import io.netty.channel.ChannelPromise;
  * message on it, confined to the channel's event loop; no allocation per message beyond the
  * pooled buffers.
  */
-final class MessageWriter {
+final class MessageWriter implements RequestWriter {
 
     /** How the body of the message being written is framed on the wire. */
     enum Framing { NONE, LENGTH, CHUNKED, CLOSE }
@@ -67,6 +71,11 @@ final class MessageWriter {
     private final ChannelOutboundInvoker out;
     private final ByteBufAllocator alloc;
     private final ChannelPromise voidPromise;
+    /**
+     * Told the size of every buffer written, as it is written (a plain-text client connection's
+     * wire bytes, {@code fulcrum_bytes_total}); not of the body bytes that went by splice.
+     */
+    private final LongConsumer counted;
 
     /** The framing of the message being written, or null between messages (its end was written). */
     private Framing framing;
@@ -77,18 +86,25 @@ final class MessageWriter {
 
     /** A writer that writes through the whole pipeline of {@code channel} (as {@code channel.write}). */
     MessageWriter(Channel channel) {
-        this(channel, channel.alloc(), channel.voidPromise());
+        this(channel, channel.alloc(), channel.voidPromise(), ByteCounter.NOT_COUNTED);
     }
 
     /** A writer that writes from the handler of {@code ctx} towards the socket (as {@code ctx.write}). */
     MessageWriter(ChannelHandlerContext ctx) {
-        this(ctx, ctx.alloc(), ctx.voidPromise());
+        this(ctx, ByteCounter.NOT_COUNTED);
     }
 
-    private MessageWriter(ChannelOutboundInvoker out, ByteBufAllocator alloc, ChannelPromise voidPromise) {
+    /** As {@link #MessageWriter(ChannelHandlerContext)}, telling {@code counted} the size of every buffer it writes. */
+    MessageWriter(ChannelHandlerContext ctx, LongConsumer counted) {
+        this(ctx, ctx.alloc(), ctx.voidPromise(), counted);
+    }
+
+    private MessageWriter(ChannelOutboundInvoker out, ByteBufAllocator alloc, ChannelPromise voidPromise,
+                          LongConsumer counted) {
         this.out = out;
         this.alloc = alloc;
         this.voidPromise = voidPromise;
+        this.counted = counted;
     }
 
     /** The channel's void promise, for writes nothing waits for. */
@@ -114,7 +130,8 @@ final class MessageWriter {
      * @throws IllegalStateException when the previous message was not ended, or the head's
      *     Content-Length is not a number (the decoder lets no such head through)
      */
-    ChannelFuture writeRequest(MessageHead request, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeRequest(MessageHead request, ChannelPromise promise) {
         checkBetweenMessages();
         Framing f;
         if (ForwardedHeaders.declaresChunked(request)) {
@@ -172,8 +189,7 @@ final class MessageWriter {
             throw e;
         }
         framing = f == Framing.NONE ? null : f;
-        bytesWritten += buf.readableBytes();
-        return out.write(buf, promise);
+        return write(buf, promise);
     }
 
     /**
@@ -181,7 +197,8 @@ final class MessageWriter {
      * takes it over. A part of a message without a body, or after its end, is released unwritten;
      * an empty part writes nothing (in chunked framing it would end the body).
      */
-    ChannelFuture writeBody(ByteBuf part, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeBody(ByteBuf part, ChannelPromise promise) {
         int n = part.readableBytes();
         if (framing == null || n == 0) {
             part.release();
@@ -189,11 +206,9 @@ final class MessageWriter {
         }
         switch (framing) {
             case CHUNKED -> {
-                ByteBuf size = sizeLine(n);
-                bytesWritten += size.readableBytes() + n + 2;
-                out.write(size, voidPromise);
-                out.write(part, voidPromise);
-                return out.write(alloc.buffer(2).writeShort(CRLF_SHORT), promise);
+                write(sizeLine(n), voidPromise);
+                write(part, voidPromise);
+                return write(alloc.buffer(2).writeShort(CRLF_SHORT), promise);
             }
             case LENGTH -> {
                 if (remaining == 0) {
@@ -205,12 +220,10 @@ final class MessageWriter {
                     n = (int) remaining;
                 }
                 remaining -= n;
-                bytesWritten += n;
-                return out.write(part, promise);
+                return write(part, promise);
             }
             default -> {
-                bytesWritten += n;
-                return out.write(part, promise);
+                return write(part, promise);
             }
         }
     }
@@ -236,7 +249,8 @@ final class MessageWriter {
      * short (the sender broke off: the decoder reports a failure, not an end) leaves the next hop
      * waiting for the rest: the caller closes that connection, it does not call this.
      */
-    ChannelFuture writeEnd(MessageEnd end, ChannelPromise promise) {
+    @Override
+    public ChannelFuture writeEnd(MessageEnd end, ChannelPromise promise) {
         Framing f = framing;
         framing = null;
         if (f != Framing.CHUNKED) {
@@ -251,7 +265,14 @@ final class MessageWriter {
             buf = alloc.buffer(LAST_CHUNK.length + trailers.encodedLengthBound()).writeBytes(LAST_CHUNK);
             trailers.writeFields(buf);
         }
-        bytesWritten += buf.readableBytes();
+        return write(buf, promise);
+    }
+
+    /** Every buffer goes out here: counted, then written. */
+    private ChannelFuture write(ByteBuf buf, ChannelPromise promise) {
+        int n = buf.readableBytes();
+        bytesWritten += n;
+        counted.accept(n);
         return out.write(buf, promise);
     }
 

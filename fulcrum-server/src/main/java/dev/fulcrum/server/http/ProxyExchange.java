@@ -7,6 +7,7 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.log.AccessEntry;
 import dev.fulcrum.server.log.AccessLog;
+import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.registry.PoolRuntime;
 import io.netty.channel.Channel;
@@ -27,6 +28,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +84,10 @@ import java.net.ConnectException;
  * before any response byte when no body byte was sent and the method is idempotent (or not even the
  * head was written). The {@code response-timeout} runs from the request head and restarts whenever
  * the server takes a body part, until the response head starts; when it fires, an idempotent
- * request with no body byte sent is retried like a reset one, anything else gets a 504.
+ * request with no body byte sent is retried like a reset one, anything else gets a 504. A request
+ * an HTTP/2 server says it did not process (REFUSED_STREAM, or above a GOAWAY's last stream id) is
+ * retried whatever its method when no body byte went out, on this server again (another stream or
+ * connection) when it is the only one left, and not counted as the server's failure.
  *
  * <p>Counting: {@link Server#requestStarted()} once per attempt (entering CONNECTING) and
  * {@link Server#requestFinished()} exactly once for it (leaving the open-attempt phases, in
@@ -143,6 +149,16 @@ final class ProxyExchange {
         }
     }
 
+    /** The parts of a request written to the server, each confirmed before the next goes. */
+    private enum RequestPart {
+        /** The head; body parts follow. */
+        HEAD,
+        /** The head and the end of a request the client sent whole already (a retry). */
+        WHOLE,
+        BODY,
+        END
+    }
+
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
     private static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
     /**
@@ -176,6 +192,8 @@ final class ProxyExchange {
     private final ProxyRoute route;
     private final PoolRuntime pool;
 
+    /** Where this request's server connections (or HTTP/2 streams) come from: the pool's protocol's. */
+    private final ServerConnector connector;
     private final ServerChoice choice;
     private Phase phase = Phase.NEW;
     private int attempts;
@@ -207,8 +225,20 @@ final class ProxyExchange {
     private int interimResponses;
     /** The server's 101 to the WebSocket asked for, until its end: then the connections become a tunnel. */
     private MessageHead switching;
-    /** A flushed write to the client has not completed: the server is read again once it does. */
-    private boolean clientWritePending;
+    /**
+     * The flush to the client not completed yet, or null: the server is read again once it does.
+     * Only the newest counts: an older one (of a try before a retry) completes first, writes
+     * completing in order, and must not read the newer try's connection.
+     */
+    private ChannelFuture clientFlush;
+    /** The server connection {@link #clientFlush} read from: read again when it flushed, if still the one in use. */
+    private Channel flushedFrom;
+    /** Completes {@link #clientFlush}: one listener for every server read of the request (not one per read). */
+    private final ChannelFutureListener clientFlushed = this::clientFlushed;
+    /** What the write to the server in flight carries: what its completion does ({@link #serverWritten}). */
+    private RequestPart writing;
+    /** Completes each write to the server: one listener for every part of the request (not one per part). */
+    private final ChannelFutureListener serverWritten = this::serverWritten;
     /** The rest of the response body going by splice(2), or null. */
     private BodySplice splice;
     private final ResponseTimer responseTimer;
@@ -245,10 +275,11 @@ final class ProxyExchange {
         this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, responseTimeout.toNanos());
-        this.choice = new ServerChoice(view.snapshot(), settings, listener.backendPool(), loop,
+        this.connector = listener.serverConnector(settings.protocol());
+        this.choice = new ServerChoice(view.snapshot(), settings, connector, loop,
                 request, front.clientIp());
         this.looped = ForwardedHeaders.hasLooped(request, listener.viaName());
-        this.hostMissing = !request.contains(HttpHeaderNames.HOST);
+        this.hostMissing = request.hostIndex() < 0;
         this.expectContinue = expectsContinue(request);
         this.bytesIn = request.storedLength() + 2L; // before any edit: as received, with the blank line
         this.writtenBefore = front.writer().bytesWritten();
@@ -384,7 +415,7 @@ final class ProxyExchange {
 
     /**
      * Writes one part of the client's body to the server — a {@code ByteBuf} of body bytes or the
-     * {@link MessageEnd} — re-framed by the server connection's {@link MessageWriter}; reading
+     * {@link MessageEnd} — re-framed by the server connection's {@link RequestWriter}; reading
      * resumes when it flushed.
      */
     void sendBody(Object part) {
@@ -394,24 +425,18 @@ final class ProxyExchange {
             bytesIn += b.readableBytes();
             bodyBytesSent |= b.isReadable();
         }
-        writeToServer(part, () -> {
-            if (!last) {
-                front.resume();
-            } else if (phase == Phase.BODY_STREAMING) {
-                moveTo(Phase.AWAITING_RESPONSE);
-            }
-        });
+        writeToServer(part, last ? RequestPart.END : RequestPart.BODY);
     }
 
     /**
-     * Writes {@code msg} (head or body part) to the current server; once it completed, still on
-     * the same try: {@code written} after a success, or the connection closes (its channelInactive
-     * reports the failure). No further part goes out meanwhile ({@link #writePending}).
+     * Writes {@code msg} (head or body part) to the current server; {@link #serverWritten} goes on
+     * once it completed. No further part goes out meanwhile ({@link #writePending}).
      */
-    private void writeToServer(Object msg, Runnable written) {
+    private void writeToServer(Object msg, RequestPart part) {
         writePending = true;
+        writing = part;
         Channel ch = backend;
-        MessageWriter out = backendHandler.writer();
+        RequestWriter out = backendHandler.writer();
         ChannelPromise promise = ch.newPromise();
         switch (msg) {
             case MessageHead h -> out.writeRequest(h, promise);
@@ -420,41 +445,61 @@ final class ProxyExchange {
             default -> throw new IllegalArgumentException("not a request part: " + msg);
         }
         ch.flush();
-        promise.addListener((ChannelFutureListener) f -> {
-            if (ch != backend || phase.isFinal()) {
-                return;
+        promise.addListener(serverWritten);
+    }
+
+    /**
+     * A write to a server completed. Still on the same try: after a success, the next step of
+     * {@link #writing}; after a failure the connection closes (its channelInactive reports it).
+     */
+    private void serverWritten(ChannelFuture f) {
+        Channel ch = f.channel();
+        if (ch != backend || phase.isFinal()) {
+            return; // a try that ended meanwhile
+        }
+        if (!f.isSuccess()) {
+            ch.close(); // writePending stays: nothing more goes to a broken connection
+            return;
+        }
+        writePending = false;
+        if (!responseStarted()) {
+            responseTimer.progress(); // the server took this part: the wait starts again
+        }
+        switch (writing) {
+            case HEAD, WHOLE -> {
+                if (phase == Phase.SENDING_HEAD) { // (a server may answer before the head's write completes)
+                    moveTo(writing == RequestPart.WHOLE ? Phase.AWAITING_RESPONSE : Phase.BODY_STREAMING);
+                }
+                front.resume();
             }
-            if (!f.isSuccess()) {
-                ch.close(); // writePending stays: nothing more goes to a broken connection
-                return;
+            case BODY -> front.resume();
+            case END -> {
+                if (phase == Phase.BODY_STREAMING) {
+                    moveTo(Phase.AWAITING_RESPONSE);
+                }
             }
-            writePending = false;
-            if (!responseStarted()) {
-                responseTimer.progress(); // the server took this part: the wait starts again
-            }
-            written.run();
-        });
+        }
     }
 
     private void tryServer(Server s) {
         server = s;
         attempts++;
         moveTo(Phase.CONNECTING);
-        Channel idle = listener.backendPool().takeIdle(loop, s);
+        Channel idle = connector.takeIdle(loop, s);
         reused = idle != null;
         if (reused) {
             attach(idle);
             return;
         }
         int attempt = attempts;
-        listener.backendPool().connect(loop, s, settings.connectTimeout())
-                .addListener((ChannelFutureListener) f -> {
+        connector.connect(loop, s, settings.connectTimeout())
+                .addListener((GenericFutureListener<Future<Channel>>) f -> {
                     if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
-                            listener.backendPool().park(f.channel()); // fresh and unused: keep it
+                            connector.park(f.getNow()); // fresh and unused: keep it
                         }
                     } else if (f.isSuccess()) {
-                        attach(f.channel());
+                        attach(f.getNow());
                     } else {
                         attemptFailed(connectFailure(f.cause()), null);
                     }
@@ -487,12 +532,7 @@ final class ProxyExchange {
         if (whole) {
             backendHandler.writer().writeRequest(request, ch.voidPromise());
         }
-        writeToServer(whole ? MessageEnd.NO_TRAILERS : request, () -> {
-            if (phase == Phase.SENDING_HEAD) { // (a server may answer before the head's write completes)
-                moveTo(whole ? Phase.AWAITING_RESPONSE : Phase.BODY_STREAMING);
-            }
-            front.resume();
-        });
+        writeToServer(whole ? MessageEnd.NO_TRAILERS : request, whole ? RequestPart.WHOLE : RequestPart.HEAD);
         ch.read();
     }
 
@@ -614,14 +654,23 @@ final class ProxyExchange {
         clientWritten = false;
         // an empty write after the parts: its promise completes once everything before it is written
         ChannelFuture w = front.channel().writeAndFlush(Unpooled.EMPTY_BUFFER);
-        clientWritePending = true;
-        w.addListener((ChannelFutureListener) f -> {
-            clientWritePending = false;
-            front.clientActivity();
-            if (f.isSuccess() && ch == backend && !phase.isFinal()) {
-                ch.read();
-            }
-        });
+        clientFlush = w;
+        flushedFrom = ch;
+        w.addListener(clientFlushed);
+    }
+
+    /** A flush to the client completed: the server it read from is read again (when still in use). */
+    private void clientFlushed(ChannelFuture f) {
+        front.clientActivity();
+        if (f != clientFlush) {
+            return; // an older try's flush: the newer one reads
+        }
+        clientFlush = null;
+        Channel ch = flushedFrom;
+        flushedFrom = null;
+        if (f.isSuccess() && ch == backend && !phase.isFinal()) {
+            ch.read();
+        }
     }
 
     /**
@@ -630,7 +679,7 @@ final class ProxyExchange {
      * treats it like a client that stops sending.
      */
     boolean stalledOnClient() {
-        return !phase.isFinal() && (clientWritePending || splice != null);
+        return !phase.isFinal() && (clientFlush != null || splice != null);
     }
 
     /** A splice moves the rest of the body (see {@link BodySplice}); its end is the response's end. */
@@ -638,7 +687,7 @@ final class ProxyExchange {
         return new BodySplice.Listener() {
             @Override
             public void spliced(int bytes) {
-                listener.stats().written(bytes); // past the client pipeline's byte counter
+                listener.stats().written(bytes); // past the client's writer, which counts what it writes
                 front.clientActivity();
             }
 
@@ -671,7 +720,7 @@ final class ProxyExchange {
         detach();
         front.channel().flush();
         if (reusable) {
-            listener.backendPool().park(ch);
+            connector.park(ch);
         } else {
             ch.close();
         }
@@ -683,6 +732,14 @@ final class ProxyExchange {
     /** The server connection closed while this request used it. */
     void onServerClosed(BackendHandler handler) {
         if (phase.isFinal() || handler != backendHandler) {
+            return;
+        }
+        if (handler.unprocessed() && !responseStarted()) {
+            // the server said it did not process the request (HTTP/2 REFUSED_STREAM, or a GOAWAY
+            // whose last stream id is below this stream's): any method may go again, unless body
+            // bytes are gone (they are not kept); not the server's fault, as a drain is not
+            detach();
+            retryRefused(handler.closeReason());
             return;
         }
         serverFailed(handler.closeReason());
@@ -705,6 +762,28 @@ final class ProxyExchange {
         boolean serversFault = !(reused && !headWritten);
         tryFailed(reason, serversFault, HttpResponseStatus.BAD_GATEWAY, RetryPolicy.mayRetry(request.method(),
                 ch != null, headWritten, bodyBytesSent, phase == Phase.RESPONSE_STREAMING));
+    }
+
+    /**
+     * The server did not process the request (its stream was refused, or above a GOAWAY's last
+     * stream): tried again, on another server or on this one over another stream, while tries are
+     * left and no body byte went out (the body is not kept); else 502. Not held against the server.
+     */
+    private void retryRefused(String reason) {
+        responseTimer.stop();
+        Server refused = server;
+        lastFailure = "server " + refused.id() + " " + reason;
+        log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.target(), lastFailure);
+        if (!bodyBytesSent && attempts <= retries) {
+            moveTo(Phase.RETRYING);
+            Server next = choice.nextAfterRefusal(refused);
+            if (next != null) {
+                listener.stats().retried(pool.name());
+                tryServer(next);
+                return;
+            }
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, lastFailure);
     }
 
     /**
@@ -777,7 +856,8 @@ final class ProxyExchange {
         ForwardedHeaders.switchingProtocols(response);
         front.switchToTunnel(ch, response);
         logLine(101, 0); // at the switch: the tunnel's bytes are the connection's, not the request's
-        ch.pipeline().addLast("relay", new ByteRelay(front.channel()));
+        // what the server sends reaches the client: counted as written to it
+        ch.pipeline().addLast("relay", new ByteRelay(front.channel(), ByteCounter.NOT_COUNTED, front.bytesWritten()));
         ch.pipeline().remove(BackendHandler.class);
         ch.pipeline().remove(BackendHandler.DECODER);
         ch.read(); // the relay reads only when asked; bytes the codec held have reached it already

@@ -65,6 +65,16 @@ final class ServerChoice {
         return pickOne();
     }
 
+    /**
+     * The next server after {@code refused}, which did not process the request (HTTP/2 GOAWAY or
+     * REFUSED_STREAM): another one when there is one, else {@code refused} again while it is in
+     * rotation (the retry takes another stream or connection to it); null when none is left.
+     */
+    Server nextAfterRefusal(Server refused) {
+        Server other = next(refused);
+        return other != null || !refused.isInRotation() ? other : refused;
+    }
+
     /** The {@code Set-Cookie} value pinning the client to {@code chosen}, or null when not needed. */
     String setCookieFor(Server chosen) {
         if (stickyName.isEmpty()) {

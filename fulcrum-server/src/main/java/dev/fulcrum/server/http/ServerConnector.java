@@ -2,17 +2,19 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.pool.Server;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import dev.fulcrum.server.http.codec.ResponseDecoder;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 
 import java.time.Duration;
 
 /**
  * Where a {@link ProxyExchange} gets its server connections: an idle keep-alive one of its event
  * loop, or a new one, and where it leaves one whose response ended cleanly. Every connection it
- * hands out has the server pipeline of {@link BackendConnectionPool#initServerPipeline}, ending in
- * a {@link BackendHandler}. {@link BackendConnectionPool} in production; tests hand out
- * {@code EmbeddedChannel}s.
+ * hands out has a server pipeline ending in a {@link ResponseDecoder} and a {@link BackendHandler}
+ * ({@link BackendConnectionPool#initServerPipeline}). {@link BackendConnectionPool} for HTTP/1.1
+ * pools and {@link ServerH2ConnectionPool} (whose "connections" are HTTP/2 streams) for h2c pools
+ * in production; tests hand out {@code EmbeddedChannel}s.
  *
  * <p>Every method but {@link #closeAll} must be called on {@code loop} (the connection's loop).
  */
@@ -24,10 +26,16 @@ interface ServerConnector {
     /** True when an idle connection to {@code server} waits on this loop (it escapes max-connections-per-server). */
     boolean hasIdle(EventLoop loop, Server server);
 
-    /** Opens a new connection to {@code server} on {@code loop}; the future fails on refusal or timeout. */
-    ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout);
+    /**
+     * Opens a new connection to {@code server} on {@code loop} (for HTTP/2, a stream on a new or
+     * starting connection); the future, completed on {@code loop}, fails on refusal or timeout.
+     */
+    Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout);
 
-    /** Takes back a connection whose response completed with keep-alive and exact framing. */
+    /**
+     * Takes back a connection whose response completed with keep-alive and exact framing (an
+     * HTTP/2 stream closes: its connection stays).
+     */
     void park(Channel ch);
 
     /** Closes every idle connection (the listener closed); any thread. */

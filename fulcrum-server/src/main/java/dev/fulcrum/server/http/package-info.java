@@ -9,6 +9,13 @@
  * {@code BackendHandler}) and relays both ways. A {@code 101 Switching Protocols} turns both
  * connections into a {@link dev.fulcrum.server.net.ByteRelay} tunnel.
  *
+ * <p>HTTP/2 to servers (pool {@code protocol: h2c}): {@code ServerH2ConnectionPool} hands the
+ * exchange a stream of a multiplexed connection ({@code ServerH2Connection}) instead of a
+ * connection, with the same tail ({@code ResponseDecoder -> BackendHandler}), so the exchange does
+ * not know the difference: {@code ServerH2RequestWriter} writes the request as frames and
+ * {@code ServerH2ResponseBridge} turns the response's frames into the HTTP/1.1 bytes the decoder
+ * reads (trailers as a chunked trailer section).
+ *
  * <p>Messages: both sides decode into heads as bytes ({@code codec.RequestDecoder},
  * {@code codec.ResponseDecoder}: a {@link dev.fulcrum.server.http.message.MessageHead}, body parts
  * as slices, an end); {@code ForwardedHeaders} edits heads in place by splicing, and

@@ -13,6 +13,8 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 
+import java.util.function.LongConsumer;
+
 /**
  * Relays the bytes one channel receives to a peer channel: one half of a byte tunnel (a TCP
  * listener's session, or a WebSocket / {@code CONNECT} tunnel of the HTTP proxy once the upgrade is
@@ -39,22 +41,52 @@ import io.netty.util.ReferenceCountUtil;
  * <p>The relay asks for no read itself: once both relays are installed, the caller reads each side
  * (or fires the read batch it already holds through the pipeline).
  *
+ * <p>Counting ({@code fulcrum_bytes_total}): a plain-text client connection has no
+ * {@link ByteCounter} in its pipeline, so its relays count its wire bytes: the client's relay what it
+ * reads (a TCP session counts that before its relay), the server's relay what it writes to the client. Where a {@code ByteCounter} counts (TLS:
+ * the bytes on the wire are records), the relays count nothing ({@link ByteCounter#NOT_COUNTED}).
+ *
  * <p>Not thread-safe: both channels must be on the same event loop (the backend is bootstrapped on
  * the client's loop), so the two relays of a tunnel never race.
  */
 public final class ByteRelay extends ChannelInboundHandlerAdapter {
 
     private final Channel peer;
+    /** Told the size of every buffer this channel reads, and of every buffer written to the peer. */
+    private final LongConsumer read;
+    private final LongConsumer written;
     /** The last write of the current read batch; its completion means the whole batch left. */
     private ChannelFuture lastWrite;
+    private ChannelHandlerContext ctx;
+    /** Completes each batch's last write: one listener for the tunnel's life, not one per batch. */
+    private final ChannelFutureListener batchWritten = this::batchWritten;
 
-    /** @param peer where the bytes this handler's channel receives are written */
+    /** @param peer where the bytes this handler's channel receives are written; nothing is counted */
     public ByteRelay(Channel peer) {
+        this(peer, ByteCounter.NOT_COUNTED, ByteCounter.NOT_COUNTED);
+    }
+
+    /**
+     * @param peer    where the bytes this handler's channel receives are written
+     * @param read    told the size of every buffer this handler's channel reads
+     * @param written told the size of every buffer written to {@code peer}
+     */
+    public ByteRelay(Channel peer, LongConsumer read, LongConsumer written) {
         this.peer = peer;
+        this.read = read;
+        this.written = written;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            read.accept(buf.readableBytes()); // as it came off the socket, relayed or not
+        }
         ByteBuf bytes = switch (msg) {
             case ByteBuf buf -> buf;
             case ByteBufHolder holder -> {
@@ -76,6 +108,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        written.accept(bytes.readableBytes());
         lastWrite = peer.write(bytes);
     }
 
@@ -91,15 +124,18 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         peer.flush();
-        batch.addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                if (!isInputShutdown(ctx.channel())) {
-                    ctx.read();
-                }
-            } else {
-                closeBoth(ctx.channel());
+        batch.addListener(batchWritten);
+    }
+
+    /** The last read batch reached the peer's socket: read the next one. */
+    private void batchWritten(ChannelFuture f) {
+        if (f.isSuccess()) {
+            if (!isInputShutdown(ctx.channel())) {
+                ctx.read();
             }
-        });
+        } else {
+            closeBoth(ctx.channel());
+        }
     }
 
     @Override

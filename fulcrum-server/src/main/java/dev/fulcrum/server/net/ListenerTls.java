@@ -85,6 +85,19 @@ public final class ListenerTls {
         return names.isEmpty() ? leaf.getSubjectX500Principal().getName() : names.getFirst();
     }
 
+    /** Every name SNI matches against the certificate: its SAN DNS names, else its CN. */
+    public static List<String> namesOf(X509Certificate leaf) {
+        return ListenerCertificates.names(leaf);
+    }
+
+    /**
+     * The TLS engine of every listener of this process, {@code BoringSSL} or {@code JDK}. The first
+     * call chooses it (and logs which), so ask only when a listener has TLS.
+     */
+    public static String providerName() {
+        return TlsProvider.displayName();
+    }
+
     private SslContext contextFor(String host) {
         SslContext context = current.contextFor(host);
         if (context == null) {

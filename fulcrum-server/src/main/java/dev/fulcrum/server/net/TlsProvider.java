@@ -22,6 +22,11 @@ final class TlsProvider {
         return PROVIDER;
     }
 
+    /** The engine's name as operators know it: {@code BoringSSL} or {@code JDK}. */
+    static String displayName() {
+        return PROVIDER == SslProvider.JDK ? "JDK" : "BoringSSL";
+    }
+
     private static SslProvider choose() {
         if (OpenSsl.isAvailable()) {
             log.info("TLS provider: {} (netty-tcnative)", OpenSsl.versionString());

@@ -8,6 +8,7 @@ import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.log.AccessEntry;
 import dev.fulcrum.server.log.AccessLog;
+import dev.fulcrum.server.net.ByteCounter;
 import dev.fulcrum.server.net.ByteRelay;
 import dev.fulcrum.server.net.ListenerConnections;
 import dev.fulcrum.core.health.RequestOutcome;
@@ -33,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongConsumer;
 
 /**
  * The start of one proxied TCP connection (a session), on the client channel: picks a server from
@@ -78,8 +80,19 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
     /** The server the session relays to; null until connected. */
     private Server connected;
 
+    /** Where the client connection's wire bytes are counted, or {@code ByteCounter.NOT_COUNTED} (see the initializer). */
+    private final LongConsumer bytesRead;
+    private final LongConsumer bytesWritten;
+
+    /**
+     * @param bytesRead    told the size of every buffer the client connection reads
+     * @param bytesWritten told the size of every buffer written to it
+     */
     TcpSession(String listenerName, PoolRuntime pool, Transport transport, ProxyObserver observer,
-               ListenerConnections connections, AccessLog accessLog) {
+               ListenerConnections connections, AccessLog accessLog, LongConsumer bytesRead,
+               LongConsumer bytesWritten) {
+        this.bytesRead = bytesRead;
+        this.bytesWritten = bytesWritten;
         this.accessLog = accessLog;
         this.listenerName = listenerName;
         this.pool = pool;
@@ -179,7 +192,7 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
             connected = server;
             backend.pipeline().addLast(new CountRelayed()); // what the server sends is what the client gets
         }
-        backend.pipeline().addLast(new ByteRelay(client));
+        backend.pipeline().addLast(new ByteRelay(client, ByteCounter.NOT_COUNTED, bytesWritten));
         relaying = true;
         for (Object msg : early) {
             backend.write(msg);
@@ -196,8 +209,12 @@ final class TcpSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (logging && msg instanceof ByteBuf bytes) {
-            bytesIn += bytes.readableBytes();
+        if (msg instanceof ByteBuf bytes) {
+            int n = bytes.readableBytes();
+            bytesRead.accept(n); // here, not in the relay: bytes that came before the server connection count too
+            if (logging) {
+                bytesIn += n;
+            }
         }
         if (relaying) {
             ctx.fireChannelRead(msg);

@@ -3,14 +3,18 @@ package dev.fulcrum.server.admin;
 import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.core.pool.ServerState;
+import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.TestCertificates;
+import dev.fulcrum.server.testing.TestCertificates.KeyType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
@@ -40,7 +44,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The dashboard in headless Chromium (Debian {@code chromium} and {@code chromium-driver}), driven
  * by Selenium: it loads without console errors, lists the servers, follows a server going down
- * within 3 s, its buttons call the API, and its routes table follows the routes' counts. Leaves {@code target/dashboard.png} for review.
+ * within 3 s, its buttons call the API, its routes table follows the routes' counts, and its
+ * listeners table shows TLS certificates, highlighting one that expires soon. Leaves
+ * {@code target/dashboard.png} and {@code target/dashboard-listeners.png} for review.
  */
 class DashboardIT {
 
@@ -218,8 +224,81 @@ class DashboardIT {
         assertThat(routeRow("web|web#2")).endsWith("0", "0", "0");
     }
 
+    /**
+     * The listeners panel shows each listener's protocols and, for a TLS listener, its certificates
+     * (names, serial, key, expiry); the one that expires within 14 days stands out in another colour.
+     */
+    @Test
+    void showsListenersWithTheirCertificatesAndHighlightsOneThatExpiresSoon(@TempDir Path dir) throws Exception {
+        var soon = TestCertificates.create(dir.resolve("soon.pem"), dir.resolve("soon.key"), KeyType.RSA,
+                "soon.example.com", List.of("soon.example.com", "www.example.com"), "0a", 2);
+        var later = TestCertificates.create(dir.resolve("later.pem"), dir.resolve("later.key"), KeyType.ECDSA,
+                "wild", List.of("*.example.net"), "0b", 90);
+        List<FulcrumConfig.Listener> listeners = ConfigLoader.parse("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8443
+                    pool: app
+                    tls:
+                      certificates:
+                        - {cert: %s, key: %s}
+                        - {cert: %s, key: %s}
+                  - name: raw
+                    listen: 127.0.0.1:8081
+                    protocol: tcp
+                    pool: app
+                pools:
+                  - name: app
+                """.formatted(soon.cert(), soon.key(), later.cert(), later.key()), "dashboard.yaml",
+                java.util.Map.of()).listeners();
+        List<java.security.cert.X509Certificate> served = List.of(
+                CertificateFiles.load(soon.cert(), soon.key()).leaf(),
+                CertificateFiles.load(later.cert(), later.key()).leaf());
+        f = new AdminFixture("", registry -> hooks(registry, () -> null, listeners,
+                name -> name.equals("web") ? served : List.of()));
+        browser = open();
+        browser.get(f.base.resolve("/").toString());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElements(
+                By.cssSelector("#listeners tr[data-listener='web'] .certificate")).isEmpty());
+        assertThat(browser.findElements(By.cssSelector("#listeners tbody tr")))
+                .extracting(r -> r.getAttribute("data-listener")).containsExactly("web", "raw");
+        assertThat(cells("web").subList(0, 3)).containsExactly("web", "127.0.0.1:8443", "http · http/1.1");
+        assertThat(cells("raw")).containsExactly("raw", "127.0.0.1:8081", "tcp", "none");
+        assertThat(cells("web").get(3)).matches("(?s)(BoringSSL|JDK) · from TLSv1\\.2\n.*");
+
+        WebElement expiring = certificate("a");
+        WebElement fine = certificate("b");
+        assertThat(expiring.getText()).contains("soon.example.com, www.example.com", "serial a", "RSA 2048",
+                "1 day left");
+        assertThat(expiring.getAttribute("class")).contains("expiring");
+        assertThat(fine.getText()).contains("*.example.net", "serial b", "ECDSA 256", "89 days left");
+        assertThat(fine.getAttribute("class")).doesNotContain("expiring");
+        assertThat(expiring.getCssValue("color")).as("highlighted").isNotEqualTo(fine.getCssValue("color"));
+
+        ((ChromeDriver) browser).executeScript("document.getElementById('listeners').scrollIntoView()");
+        Path shot = Path.of("target", "dashboard-listeners.png");
+        Files.createDirectories(shot.getParent());
+        Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private List<String> cells(String listener) {
+        return browser.findElements(By.cssSelector("#listeners tr[data-listener='" + listener + "'] > td")).stream()
+                .map(WebElement::getText).toList();
+    }
+
+    private WebElement certificate(String serial) {
+        return browser.findElement(By.cssSelector("#listeners .certificate[data-serial='" + serial + "']"));
+    }
+
     /** Hooks that answer as {@link AdminHooks#basic} does, with the DSR state and the listeners given. */
     private static AdminHooks hooks(Registry registry, Supplier<DsrStatus> dsr, List<FulcrumConfig.Listener> listeners) {
+        return hooks(registry, dsr, listeners, name -> List.of());
+    }
+
+    /** The same, with the certificates each listener serves. */
+    private static AdminHooks hooks(Registry registry, Supplier<DsrStatus> dsr, List<FulcrumConfig.Listener> listeners,
+                                    java.util.function.Function<String, List<java.security.cert.X509Certificate>> certificates) {
         AdminHooks basic = AdminHooks.basic("dashboard-test", registry);
         return new AdminHooks() {
             @Override
@@ -250,6 +329,11 @@ class DashboardIT {
             @Override
             public List<FulcrumConfig.Listener> listeners() {
                 return listeners;
+            }
+
+            @Override
+            public List<java.security.cert.X509Certificate> certificates(String listener) {
+                return certificates.apply(listener);
             }
         };
     }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -578,11 +579,14 @@ class CliIT {
         }
     }
 
-    /** The demo's child serving {@code port}. */
+    /**
+     * The demo's child serving {@code port}. Asked again within the bound: the process list is a
+     * /proc snapshot, and a child's command line can read as empty while the kernel updates it.
+     */
     private static ProcessHandle demoServer(Running demo, int port) {
-        return demo.process.children()
+        return await("demo server on " + port).atMost(BOUND).until(() -> demo.process.children()
                 .filter(p -> p.info().commandLine().orElse("").endsWith("demo-server --port " + port))
-                .findFirst().orElseThrow(() -> new AssertionError("no demo server on " + port));
+                .findFirst(), Optional::isPresent).orElseThrow();
     }
 
     @Test

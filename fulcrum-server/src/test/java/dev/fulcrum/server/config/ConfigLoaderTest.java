@@ -236,6 +236,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void poolProtocolDefaultsToHttp11AndReadsH2c() {
+        FulcrumConfig config = ConfigLoader.parse("""
+                listeners:
+                  - name: web
+                    listen: 127.0.0.1:8080
+                    routes:
+                      - {match: {path-prefix: /grpc/}, pool: grpc}
+                      - {match: {}, pool: web}
+                pools:
+                  - name: grpc
+                    protocol: h2c
+                  - name: web
+                """, "fulcrum.yaml", Map.of());
+        assertThat(config.pool("grpc").protocol()).isEqualTo(FulcrumConfig.UpstreamProtocol.H2C);
+        assertThat(config.pool("web").protocol()).isEqualTo(FulcrumConfig.UpstreamProtocol.HTTP_1_1);
+    }
+
+    @Test
     void otherValueSpellingsAreRead() {
         FulcrumConfig config = ConfigLoader.parse("""
                 listeners:

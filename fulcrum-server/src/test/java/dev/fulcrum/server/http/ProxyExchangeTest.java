@@ -26,6 +26,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -171,6 +172,36 @@ class ProxyExchangeTest {
         assertThat(servers.opened).hasSize(1);
         assertThat(response()).startsWith("HTTP/1.1 502 ").contains("reset the connection");
         assertThat(client.isOpen()).isFalse();
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
+    void aPostTheServerSaysItDidNotProcessIsRetriedWithoutBlame() {
+        // HTTP/2: REFUSED_STREAM, or a stream above a GOAWAY's last stream id (the bridge tells the handler)
+        EmbeddedChannel first = forward(2, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\n\r\n");
+        String request = received(first);
+        first.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+        first.close();
+
+        assertThat(servers.opened).hasSize(2);
+        EmbeddedChannel second = servers.opened.get(1);
+        assertThat(received(second)).isEqualTo(request);
+        answer(second, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
+        assertThat(listener.stats().retries("app")).isEqualTo(1);
+        assertThat(server(0).failures() + server(1).failures()).as("not the server's fault").isZero();
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
+    void aRefusedPostWhoseBodyWentOutIsA502() {
+        EmbeddedChannel first = forward(2, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
+        assertThat(received(first)).endsWith("\r\n\r\nhello");
+        first.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+        first.close();
+
+        assertThat(servers.opened).hasSize(1);
+        assertThat(response()).startsWith("HTTP/1.1 502 ").contains("reset the stream (REFUSED_STREAM)");
         assertThat(activeRequests()).isZero();
     }
 
@@ -595,12 +626,12 @@ class ProxyExchangeTest {
         }
 
         @Override
-        public ChannelFuture connect(EventLoop loop, Server server, Duration connectTimeout) {
+        public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout) {
             EmbeddedChannel ch = new EmbeddedChannel();
             if (refuseNext > 0) {
                 refuseNext--;
                 ch.close();
-                return ch.newFailedFuture(new ConnectException("Connection refused"));
+                return ch.eventLoop().newFailedFuture(new ConnectException("Connection refused"));
             }
             BackendConnectionPool.initServerPipeline(ch, server);
             server.connectionOpened();
@@ -610,7 +641,7 @@ class ProxyExchangeTest {
             });
             opened.add(ch);
             serverOf.put(ch, server);
-            return ch.newSucceededFuture();
+            return ch.eventLoop().newSucceededFuture(ch);
         }
 
         @Override

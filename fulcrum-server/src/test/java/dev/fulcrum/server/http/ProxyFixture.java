@@ -11,6 +11,7 @@ import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.net.ProxyObserver;
@@ -54,6 +55,8 @@ final class ProxyFixture implements AutoCloseable {
     int workerThreads = 2;
     /** The transport kind; null: what production picks ({@code fulcrum.transport} or the default). */
     Transport.Kind transportKind;
+    /** What the proxy speaks to the pool's servers. */
+    UpstreamProtocol protocol = UpstreamProtocol.HTTP_1_1;
     /** Whether the listener counts into Prometheus series, as in production (off: faster, fewer moving parts). */
     boolean metrics;
 
@@ -77,7 +80,7 @@ final class ProxyFixture implements AutoCloseable {
                 retries, Duration.ZERO, Duration.ofSeconds(30), maxConnectionsPerServer,
                 new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                         Duration.ofSeconds(1), 2, 3, 0.1),
-                OutlierDetection.DEFAULT);
+                OutlierDetection.DEFAULT, protocol);
         if (port == 0) {
             port = Loopback.freePort();
         }

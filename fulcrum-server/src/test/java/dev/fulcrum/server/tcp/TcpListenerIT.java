@@ -12,6 +12,10 @@ import dev.fulcrum.server.config.FulcrumConfig.OutlierDetection;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
+import dev.fulcrum.server.log.AccessLog;
+import dev.fulcrum.server.metrics.ListenerMetrics;
+import dev.fulcrum.server.metrics.ProxyMetrics;
+import dev.fulcrum.server.net.ProxyObserver;
 import dev.fulcrum.server.net.Transport;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
@@ -94,6 +98,31 @@ class TcpListenerIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> server.activeRequests() == 0
                 && server.activeConnections() == 0 && listener.activeConnections() == 0);
         assertThat(server.requests()).isEqualTo(1);
+    }
+
+    /**
+     * {@code fulcrum_bytes_total} of a plain-text TCP listener is what the client sent and received:
+     * no handler counts there, the session counts what it reads (bytes that come before the server
+     * connection is up too) and the relay from the server what it writes.
+     */
+    @Test
+    void countsTheBytesTheClientSentAndReceived() throws Exception {
+        TestBackend echo = backend(TestBackend.echo());
+        ProxyMetrics metrics = ProxyMetrics.unregistered();
+        start(List.of(echo.address()), 1, 0, Duration.ofSeconds(30), 0, metrics);
+        ListenerMetrics counted = metrics.listener("tcp-test");
+        byte[] more = new byte[100_000];
+        new Random(7).nextBytes(more);
+        try (Socket client = connect()) {
+            client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII)); // as the server connection starts
+            assertThat(client.getInputStream().readNBytes(5)).hasSize(5);
+            client.getOutputStream().write(more);
+            assertThat(client.getInputStream().readNBytes(more.length)).isEqualTo(more);
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(counted.bytesIn()).as("bytes in").isEqualTo(5 + more.length);
+            assertThat(counted.bytesOut()).as("bytes out").isEqualTo(5 + more.length);
+        });
     }
 
     @Test
@@ -360,6 +389,12 @@ class TcpListenerIT {
 
     private void start(List<HostPort> servers, int retries, int maxConnections, Duration idleTimeout,
                        int maxConnectionsPerServer) throws Exception {
+        start(servers, retries, maxConnections, idleTimeout, maxConnectionsPerServer, null);
+    }
+
+    /** @param metrics where the listener counts (connections, bytes); null for nowhere */
+    private void start(List<HostPort> servers, int retries, int maxConnections, Duration idleTimeout,
+                       int maxConnectionsPerServer, ProxyMetrics metrics) throws Exception {
         HealthCheck none = new HealthCheck(CheckType.NONE, "/health", "", 200, 399, Duration.ofSeconds(2),
                 Duration.ofSeconds(1), 2, 3, 0.1);
         PoolConfig poolConfig = new PoolConfig("app", Algorithm.ROUND_ROBIN, HashKey.SOURCE_IP, "",
@@ -370,7 +405,7 @@ class TcpListenerIT {
         pool = registry.addPool(poolConfig);
         Listener config = new Listener("tcp-test", new HostPort("127.0.0.1", Loopback.freePort()), Protocol.TCP,
                 "app", null, maxConnections, idleTimeout, Duration.ofSeconds(10), 65536);
-        listener = new TcpListener(config, pool, transport);
+        listener = new TcpListener(config, pool, transport, ProxyObserver.NONE, metrics, AccessLog.OFF);
         listener.start().get(5, TimeUnit.SECONDS);
         assertThat(listener.isAccepting()).isTrue();
     }

@@ -40,6 +40,7 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
 
+    private final javax.net.SocketFactory sockets;
     private final int port;
     private final Duration pause;
     private final int maxRequests;
@@ -51,7 +52,8 @@ public final class KeepAliveLoad implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopped;
 
-    private KeepAliveLoad(int port, Duration pause, int maxRequests, Duration maxTime) {
+    private KeepAliveLoad(javax.net.SocketFactory sockets, int port, Duration pause, int maxRequests, Duration maxTime) {
+        this.sockets = sockets;
         this.port = port;
         this.pause = pause;
         this.maxRequests = maxRequests;
@@ -60,7 +62,16 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     /** Starts the loop; waits until every connection has had one answer or failure. */
     public static KeepAliveLoad start(int port, int connections, Duration pause, int maxRequests, Duration maxTime) {
-        KeepAliveLoad load = new KeepAliveLoad(port, pause, maxRequests, maxTime);
+        return start(javax.net.SocketFactory.getDefault(), port, connections, pause, maxRequests, maxTime);
+    }
+
+    /**
+     * The same over sockets from {@code sockets}: an {@link javax.net.ssl.SSLSocketFactory} makes
+     * it a TLS keep-alive load (each connection handshakes once, at its first request).
+     */
+    public static KeepAliveLoad start(javax.net.SocketFactory sockets, int port, int connections, Duration pause,
+                                      int maxRequests, Duration maxTime) {
+        KeepAliveLoad load = new KeepAliveLoad(sockets, port, pause, maxRequests, maxTime);
         for (int i = 0; i < connections; i++) {
             int connection = i;
             load.threads.add(Thread.ofPlatform().daemon().name("keep-alive-load-" + i)
@@ -73,7 +84,7 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     private void run(int connection) {
         while (running()) {
-            try (Socket socket = new Socket()) {
+            try (Socket socket = sockets.createSocket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                 socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
                 socket.setTcpNoDelay(true);

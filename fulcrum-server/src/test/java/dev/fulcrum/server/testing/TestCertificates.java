@@ -44,7 +44,14 @@ public final class TestCertificates {
 
     public static Files create(Path cert, Path key, KeyType type, String cn, List<String> dnsNames, String serial)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("openssl", "req", "-x509", "-nodes", "-days", "2",
+        return create(cert, key, type, cn, dnsNames, serial, 2);
+    }
+
+    /** @param days how long the certificate is valid from now (2 elsewhere: inside the 14 days that warn) */
+    public static Files create(Path cert, Path key, KeyType type, String cn, List<String> dnsNames, String serial,
+                               int days) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl", "req", "-x509", "-nodes", "-days",
+                Integer.toString(days),
                 "-subj", "/CN=" + cn, "-set_serial", "0x" + serial, "-keyout", key.toString(), "-out", cert.toString()));
         command.addAll(type == KeyType.RSA ? List.of("-newkey", "rsa:2048")
                 : List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"));

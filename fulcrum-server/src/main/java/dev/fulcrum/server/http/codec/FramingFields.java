@@ -27,15 +27,22 @@ final class FramingFields {
     private FramingFields() {
     }
 
+    /**
+     * Counts the Connection options and records what they say ({@link MessageHead#connectionOptions}):
+     * the one read of Connection that keep-alive, upgrade and the hop-by-hop rewrite use.
+     */
     private static String checkConnection(MessageHead head) {
         int options = 0;
+        int bits = 0;
         for (int c = head.indexOf(CONNECTION); c >= 0; c = head.indexOf(CONNECTION, c + 1)) {
             for (long t = head.nextToken(c, head.valueStart(c)); t >= 0; t = head.nextToken(c, MessageHead.tokenEnd(t))) {
                 if (++options > MAX_CONNECTION_OPTIONS) {
                     return "Connection lists more than " + MAX_CONNECTION_OPTIONS + " options";
                 }
+                bits |= head.connectionOption(t);
             }
         }
+        head.recordConnectionOptions(bits);
         return null;
     }
 

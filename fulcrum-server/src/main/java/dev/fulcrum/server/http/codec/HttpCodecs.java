@@ -1,5 +1,6 @@
 package dev.fulcrum.server.http.codec;
 
+import java.util.function.LongConsumer;
 
 /**
  * Factory of the HTTP/1.1 decoders of the proxy, on heads as bytes (STYLE.md principle 15): per
@@ -23,7 +24,17 @@ public final class HttpCodecs {
      *                       bounds the trailers of a chunked body
      */
     public static RequestDecoder requestDecoder(int maxHeaderBytes) {
-        return new RequestDecoder(maxHeaderBytes);
+        return new RequestDecoder(maxHeaderBytes, bytes -> { });
+    }
+
+    /**
+     * The request decoder of one client connection that counts the bytes it reads, as they came
+     * (a plain-text connection's wire bytes; see {@code net.ByteCounter}).
+     *
+     * @param bytesRead told the size of every buffer read, before decoding
+     */
+    public static RequestDecoder requestDecoder(int maxHeaderBytes, LongConsumer bytesRead) {
+        return new RequestDecoder(maxHeaderBytes, bytesRead);
     }
 
     /** The response decoder of one pooled server connection ({@link ResponseDecoder}). */

@@ -3,8 +3,10 @@ package dev.fulcrum.server.http.codec;
 import dev.fulcrum.server.http.message.MessageFailure;
 import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Decodes a client connection's bytes into requests as bytes with an index (STYLE.md principle
@@ -42,9 +44,33 @@ public final class RequestDecoder extends MessageDecoder {
         return !inMessage() && !failed() && (parserStarted() || actualReadableBytes() > 0);
     }
 
-    /** @param maxHeaderBytes the largest request head (request line, fields, blank line) and trailer section */
-    RequestDecoder(int maxHeaderBytes) {
+    /** Told the size of every buffer read from the client, before decoding (see {@link HttpCodecs#requestDecoder}). */
+    private final LongConsumer bytesRead;
+
+    /**
+     * @param maxHeaderBytes the largest request head (request line, fields, blank line) and trailer section
+     * @param bytesRead      told the size of every buffer the connection reads
+     */
+    RequestDecoder(int maxHeaderBytes, LongConsumer bytesRead) {
         super(maxHeaderBytes, MessageHead.Kind.REQUEST);
+        this.bytesRead = bytesRead;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf bytes) {
+            bytesRead.accept(bytes.readableBytes()); // what came, whether it decodes or is discarded after a failure
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /**
+     * Takes the bytes received and not decoded (after an upgrade: the first bytes of the tunnel,
+     * counted already), so that removing the decoder hands nothing on; the caller releases them.
+     */
+    public ByteBuf takeUndecoded() {
+        ByteBuf held = internalBuffer();
+        return held.readRetainedSlice(held.readableBytes());
     }
 
     @Override

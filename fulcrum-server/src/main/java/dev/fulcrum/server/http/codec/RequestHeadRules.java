@@ -54,6 +54,7 @@ final class RequestHeadRules {
         if (host >= 0 && head.indexOf(HttpHeaderNames.HOST, host + 1) >= 0) {
             throw BadRequestException.badRequest("more than one Host header");
         }
+        head.recordHost(host); // the one read of Host: routing and the rewrite ask the head, not the fields
         if (host < 0 && head.minorVersion() == 1) {
             throw BadRequestException.badRequest("missing Host header");
         }

@@ -73,6 +73,17 @@ public final class MessageHead {
     /** {@link #setFraming} was called: the framing is known without reading the fields. */
     private boolean framingDecided;
 
+    /** Not read yet: {@link #hostIndex} and {@link #connectionOptions} scan the fields on their first call. */
+    private static final int UNREAD = -2;
+    /**
+     * The first live Host field's index, -1 for none, or {@link #UNREAD} (also when the index does
+     * not fit). A short and a byte: they fit in the object's alignment padding, so a head costs no
+     * more bytes for them (RequestHeadBenchmark's bytes per head).
+     */
+    private short hostField = UNREAD;
+    /** The {@code CONNECTION_*} bits of the live Connection fields, or {@link #UNREAD}. */
+    private byte connectionOptions = UNREAD;
+
     private MessageHead(Kind kind, byte[] bytes, int length, int[] fields, int count, int methodEnd, int targetStart,
                         int targetEnd, int minorVersion, int status, int reasonStart, int reasonEnd) {
         if (fields.length < count * FIELD_INTS || length > bytes.length) {
@@ -246,6 +257,82 @@ public final class MessageHead {
      */
     public boolean isFramingDecided() {
         return framingDecided;
+    }
+
+    // ---- the fields every request asks about, read once -----------------------------------------
+
+    /** {@link #connectionOptions} bit: {@code close}. */
+    public static final int CONNECTION_CLOSE = 1;
+    /** {@link #connectionOptions} bit: {@code keep-alive}. */
+    public static final int CONNECTION_KEEP_ALIVE = 2;
+    /** {@link #connectionOptions} bit: {@code upgrade}. */
+    public static final int CONNECTION_UPGRADE = 4;
+    /** {@link #connectionOptions} bit: any other option (the name of a field that is hop-by-hop on this hop). */
+    public static final int CONNECTION_OTHER = 8;
+
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString CONNECTION = AsciiString.cached("connection");
+    private static final AsciiString CLOSE = AsciiString.cached("close");
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+    private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
+
+    /**
+     * The index of the first live {@code Host} field, or -1: found once (a decoder's rules record
+     * it, {@link #recordHost}), then kept until a Host field is removed or added. Routing, the
+     * keep-alive and upgrade checks and the rewrite all ask; none scans the fields again.
+     */
+    public int hostIndex() {
+        int h = hostField;
+        if (h == UNREAD) {
+            h = indexOf(HOST, 0);
+            recordHost(h);
+        }
+        return h;
+    }
+
+    /** What a decoder's rules found: {@code i}, the first live Host field, or -1. */
+    public void recordHost(int i) {
+        hostField = i <= Short.MAX_VALUE ? (short) i : UNREAD;
+    }
+
+    /**
+     * The options all live {@code Connection} fields list, as {@code CONNECTION_*} bits (case
+     * ignored): read once (a decoder records them, {@link #recordConnectionOptions}), then kept
+     * until a Connection field is removed or added.
+     */
+    public int connectionOptions() {
+        int o = connectionOptions;
+        if (o == UNREAD) {
+            o = 0;
+            for (int c = indexOf(CONNECTION, 0); c >= 0; c = indexOf(CONNECTION, c + 1)) {
+                for (long t = nextToken(c, valueStart(c)); t >= 0; t = nextToken(c, tokenEnd(t))) {
+                    o |= connectionOption(t);
+                }
+            }
+            connectionOptions = (byte) o;
+        }
+        return o;
+    }
+
+    /** The {@code CONNECTION_*} bit of {@code token}, an option of a Connection field. */
+    public int connectionOption(long token) {
+        return tokenIs(token, CLOSE) ? CONNECTION_CLOSE : tokenIs(token, KEEP_ALIVE) ? CONNECTION_KEEP_ALIVE
+                : tokenIs(token, UPGRADE) ? CONNECTION_UPGRADE : CONNECTION_OTHER;
+    }
+
+    /** What a decoder found reading every Connection option ({@link #connectionOption} of each, or'ed). */
+    public void recordConnectionOptions(int options) {
+        connectionOptions = (byte) options;
+    }
+
+    /** A field named {@code [start, nameEnd)} is added or removed: what was read of its kind is read again. */
+    private void fieldChanged(int start, int nameEnd) {
+        int n = nameEnd - start;
+        if (n == HOST.length() && rangeEquals(start, nameEnd, HOST, true)) {
+            hostField = UNREAD;
+        } else if (n == CONNECTION.length() && rangeEquals(start, nameEnd, CONNECTION, true)) {
+            connectionOptions = UNREAD;
+        }
     }
 
     // ---- fields ------------------------------------------------------------------------------
@@ -488,9 +575,10 @@ public final class MessageHead {
 
     /** Marks field {@code i} removed: it is skipped by every read and by the writers. */
     public void remove(int i) {
-        int o = i * FIELD_INTS + LINE_END;
-        if (fields[o] >= 0) {
-            fields[o] = -fields[o] - 1;
+        int o = i * FIELD_INTS;
+        if (fields[o + LINE_END] >= 0) {
+            fields[o + LINE_END] = -fields[o + LINE_END] - 1;
+            fieldChanged(fields[o + LINE_START], fields[o + NAME_END]);
         }
     }
 
@@ -615,6 +703,7 @@ public final class MessageHead {
         fields[o + LINE_END] = length;
         count++;
         pendingStart = -1;
+        fieldChanged(fields[o + LINE_START], fields[o + NAME_END]);
     }
 
     private void checkPending() {

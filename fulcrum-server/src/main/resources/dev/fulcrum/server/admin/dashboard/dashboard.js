@@ -316,6 +316,34 @@ function renderRoutes(routes) {
   });
 }
 
+// ---- listeners: protocols and TLS certificates ----
+
+// "names · serial · RSA 2048 · until 2027-03-01 (85 days)"; a certificate inside the expiry
+// alert's 14 days (the API's "expiring") gets the class "expiring" and a warning colour.
+function certificateLine(c) {
+  const days = c.daysLeft < 0 ? 'expired' : c.daysLeft + (c.daysLeft === 1 ? ' day' : ' days') + ' left';
+  return el('div', { class: 'certificate' + (c.expiring ? ' expiring' : ''), 'data-serial': c.serial },
+    el('span', { class: 'cert-names' }, c.names.join(', ')),
+    el('span', { class: 'muted' }, ' · serial ' + c.serial + ' · ' + c.keyType + ' ' + c.keyBits + ' · until '
+      + c.notAfter.slice(0, 10) + ' · '),
+    el('span', { class: 'days-left' }, days));
+}
+
+// Rebuilt whole at each status poll: a handful of listeners, and a reload may change any of them.
+function renderListeners(listeners) {
+  const rows = (listeners || []).map((l) => {
+    const protocols = l.protocol + (l.protocols.length ? ' · ' + l.protocols.join(', ') : '');
+    const tls = !l.tls ? el('td', { class: 'tls muted' }, 'none')
+      : el('td', { class: 'tls' },
+        el('div', { class: 'muted' }, l.tls.provider + ' · from ' + l.tls.minVersion
+          + (l.tls.sniStrict ? ' · sni-strict' : '') + (l.tls.clientCertificates ? ' · client certificates' : '')),
+        ...l.tls.certificates.map(certificateLine));
+    return el('tr', { 'data-listener': l.name }, el('td', {}, l.name), el('td', { class: 'address' }, l.listen),
+      el('td', { class: 'protocols' }, protocols), tls);
+  });
+  $('listeners').querySelector('tbody').replaceChildren(...rows);
+}
+
 // ---- status: auto-scaling, HA, DSR ----
 
 function kv(pairs) {
@@ -327,6 +355,7 @@ function renderStatus(status) {
   $('version').textContent = 'v' + status.version;
   $('uptime').textContent = fmtUptime(status.uptimeSeconds);
   document.title = 'Fulcrum · ' + status.name;
+  renderListeners(status.listeners);
   const auto = $('autoscale');
   if (!status.autoscale) {
     auto.className = 'muted';

@@ -55,6 +55,35 @@ class MessageHeadTest {
     }
 
     @Test
+    void hostAndConnectionAreReadOnceAndAgainAfterAnEditOfTheirFields() {
+        MessageHead h = parse("GET / HTTP/1.1\r\nAccept: */*\r\nHost: a.example\r\nConnection: Keep-Alive, X-Hop\r\n");
+        assertThat(h.hostIndex()).isEqualTo(1);
+        assertThat(h.connectionOptions())
+                .isEqualTo(MessageHead.CONNECTION_KEEP_ALIVE | MessageHead.CONNECTION_OTHER);
+        h.add("X-Other", "1"); // neither Host nor Connection: what was read stays
+        assertThat(h.hostIndex()).isEqualTo(1);
+        h.add("connection", "close, upgrade");
+        assertThat(h.connectionOptions()).isEqualTo(MessageHead.CONNECTION_KEEP_ALIVE | MessageHead.CONNECTION_OTHER
+                | MessageHead.CONNECTION_CLOSE | MessageHead.CONNECTION_UPGRADE);
+        h.removeAll(CONNECTION);
+        assertThat(h.connectionOptions()).isZero();
+        h.set(HOST, "Host", "b.example");
+        assertThat(h.hostIndex()).isEqualTo(5);
+        assertThat(h.value(h.hostIndex()).toString()).isEqualTo("b.example");
+        h.remove(5);
+        assertThat(h.hostIndex()).isEqualTo(-1);
+    }
+
+    @Test
+    void whatADecoderRecordedIsWhatIsAnswered() {
+        MessageHead h = parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n");
+        h.recordHost(0);
+        h.recordConnectionOptions(MessageHead.CONNECTION_CLOSE);
+        assertThat(h.hostIndex()).isZero();
+        assertThat(h.connectionOptions()).isEqualTo(MessageHead.CONNECTION_CLOSE);
+    }
+
+    @Test
     void readsTheIndexWithoutCaringForCase() {
         MessageHead h = parse("GET /a?b HTTP/1.1\r\nHost: example.com\r\nconnection:  Keep-Alive , Foo \r\n");
         assertThat(h.method()).isSameAs(HttpMethod.GET);
