@@ -23,7 +23,7 @@
  * pipeline is {@code bytes -> [tls] -> decoder -> frontend}; its timeouts (request head, request
  * body, response, idle) are parts of one {@code ConnectionClock} with one lazy task.
  *
- * <p>HTTP/2 (ALPN {@code h2}: {@code AlpnProtocolSwitch}; prior knowledge: {@code PriorKnowledgeDetector}):
+ * <p>HTTP/2 from clients (ALPN {@code h2}: {@code AlpnProtocolSwitch}; prior knowledge: {@code PriorKnowledgeDetector}):
  * the connection is Netty's frame codec and stream multiplexer with the attack limits set
  * ({@code HttpProxyInitializer#addHttp2}), counted by {@code Http2Refusals} and closed with GOAWAY
  * by {@code Http2ConnectionGuard}; each stream is a child channel

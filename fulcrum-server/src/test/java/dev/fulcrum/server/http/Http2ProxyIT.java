@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * HTTP/2 from clients, as real clients see it: curl over TLS (ALPN h2) and over plain text with
@@ -69,6 +70,12 @@ class Http2ProxyIT {
         startPlain();
         String out = curl("--http2-prior-knowledge", "-w", "\\n%{http_version}", proxy.uri("/hello").toString());
         assertThat(out).isEqualTo("server a\n2");
+        // the wire bytes, counted once: the preface and frames in, SETTINGS and frames out
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.listener.activeConnections() == 0);
+        long in = proxy.listener.stats().bytesIn();
+        long outBytes = proxy.listener.stats().bytesOut();
+        assertThat(in).isBetween(24L + 9 + 20, 400L);
+        assertThat(outBytes).isBetween((long) "server a".length() + 9 * 3, 400L);
     }
 
     @Test
