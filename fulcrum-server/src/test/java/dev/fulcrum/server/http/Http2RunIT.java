@@ -92,6 +92,52 @@ class Http2RunIT {
         }
     }
 
+    @Test
+    void aReloadThatRemovesTheListenerLetsItsStreamsFinish() throws Exception {
+        int web = Loopback.freePort();
+        int old = Loopback.freePort();
+        int admin = Loopback.freePort();
+        try (TestBackend app = TestBackend.start("app")) {
+            String both = """
+                    admin: {listen: 127.0.0.1:%d}
+                    listeners:
+                      - {name: web, listen: 127.0.0.1:%d, http2: true, pool: app}
+                      - {name: old, listen: 127.0.0.1:%d, http2: true, pool: app}
+                    pools:
+                      - {name: app, servers: [{address: %s}], health-check: {type: none}}
+                    """.formatted(admin, web, old, app.address());
+            Path config = Files.writeString(tmp.resolve("fulcrum.yaml"), both);
+            try (FulcrumProcess fulcrum = FulcrumProcess.start("http2-reload", List.of("-Xmx256m"), "run", "-c",
+                    config.toString())) {
+                fulcrum.awaitPort(web, BOUND).awaitPort(old, BOUND)
+                        .awaitReady("SIGHUP handler", () -> fulcrum.output().contains("SIGHUP re-reads"), BOUND);
+                Process slow = new ProcessBuilder("curl", "-sS", "--http2-prior-knowledge", "--max-time", "20",
+                        "http://127.0.0.1:" + old + "/slow?ms=3000").redirectErrorStream(true).start();
+                await().atMost(BOUND).until(() -> app.requests("/slow") == 1);
+                Files.writeString(config, both.replaceAll("(?m)^  - \\{name: old.*\\n", ""));
+                new ProcessBuilder("kill", "-HUP", Long.toString(fulcrum.pid())).start().waitFor();
+                // the reload took the listener away while its stream was still waiting for the server
+                await().atMost(BOUND).until(() -> !accepts(old));
+                assertThat(slow.isAlive()).isTrue();
+                // the removed listener's connection got GOAWAY; its stream in flight still ends whole
+                String out = new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(slow.waitFor()).as(out).isZero();
+                assertThat(out).isEqualTo("server app");
+                await().atMost(BOUND).untilAsserted(() -> assertThat(TestCertificates.run(List.of("curl", "-sS",
+                        "--http2-prior-knowledge", "http://127.0.0.1:" + web + "/x"))).isEqualTo("server app"));
+                assertThat(fulcrum.terminate(BOUND)).isZero();
+            }
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException refused) {
+            return false;
+        }
+    }
+
     private static List<JsonNode> lines(Path file) throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> out = new ArrayList<>();
