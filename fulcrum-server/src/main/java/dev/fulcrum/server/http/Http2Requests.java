@@ -18,8 +18,9 @@ import java.util.Map;
  * {@code :method}, {@code :scheme} or {@code :path}, connection-specific fields, {@code te} other
  * than {@code trailers}, and a {@code content-length} that the DATA frames do not add up to. Here:
  * values with CR, LF or NUL or with leading or trailing whitespace (§8.2.1), a {@code :scheme}
- * other than http or https, a {@code :path} or {@code :authority} that would not survive the
- * request line (whitespace, controls; userinfo in the authority, §8.3.1).
+ * other than http or https, a {@code :path} that is not origin-form (or {@code *} for OPTIONS), a
+ * {@code :path} or {@code :authority} that would not survive the request line (whitespace,
+ * controls; userinfo in the authority, §8.3.1).
  *
  * <p>The request line is {@code :method :path HTTP/1.1} ({@code CONNECT :authority HTTP/1.1},
  * which the decoder answers 405); {@code Host} is {@code :authority} when present (it wins over
@@ -84,6 +85,13 @@ final class Http2Requests {
             target = headers.path();
             if (target == null || target.isEmpty()) {
                 throw new Refused("no :path");
+            }
+            // origin form, or "*" for OPTIONS (§8.3.1): an absolute form would carry a second
+            // authority that HTTP/1.1 rules prefer to Host, and routing must see :authority only
+            boolean asterisk = target.length() == 1 && target.charAt(0) == '*'
+                    && HttpMethod.OPTIONS.asciiName().contentEquals(method);
+            if (target.charAt(0) != '/' && !asterisk) {
+                throw new Refused(":path is not an origin-form target");
             }
         }
         requestLinePart(method, ":method");

@@ -167,6 +167,21 @@ class Http2ConformanceIT {
         }
 
         @Test
+        void absoluteFormPathIsRefused() throws Exception {
+            assertRefused(true, ":method", "GET", ":scheme", "http", ":path", "http://other.example/x",
+                    ":authority", "a");
+        }
+
+        @Test
+        void asteriskPathIsForOptionsOnly() throws Exception {
+            try (RawH2 c = new RawH2(proxy.port)) {
+                c.headers(1, true, ":method", "OPTIONS", ":scheme", "http", ":path", "*", ":authority", "a");
+                assertThat(c.nextOnStream()).startsWith("HEADERS 1 :status=");
+            }
+            assertRefused(true, ":method", "GET", ":scheme", "http", ":path", "*", ":authority", "a");
+        }
+
+        @Test
         void spaceInPathIsRefused() throws Exception {
             assertRefused(true, ":method", "GET", ":scheme", "http", ":path", "/x HTTP/1.1\r\nx: y", ":authority", "a");
         }
