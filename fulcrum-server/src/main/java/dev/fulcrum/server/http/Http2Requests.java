@@ -94,6 +94,12 @@ final class Http2Requests {
                 throw new Refused(":path is not an origin-form target");
             }
         }
+        CharSequence length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (body == Body.NONE && length != null && !AsciiString.contentEquals(length, "0")) {
+            // no DATA can follow END_STREAM, so the DATA adds up to 0 (§8.1.1): the decoder would
+            // otherwise wait for a body that cannot come
+            throw new Refused("content-length " + length + " on a request without DATA");
+        }
         requestLinePart(method, ":method");
         requestLinePart(target, ":path");
         if (authority != null) {

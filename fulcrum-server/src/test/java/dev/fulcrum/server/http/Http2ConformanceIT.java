@@ -235,6 +235,12 @@ class Http2ConformanceIT {
         }
 
         @Test
+        void contentLengthOnHeadersThatEndTheStreamIsRefused() throws Exception {
+            assertRefused(true, ":method", "POST", ":scheme", "http", ":path", "/x", ":authority", "a",
+                    "content-length", "5");
+        }
+
+        @Test
         void moreDataBytesThanContentLengthIsRefused() throws Exception {
             try (RawH2 c = new RawH2(proxy.port)) {
                 c.headers(1, false, ":method", "POST", ":scheme", "http", ":path", "/sha256", ":authority", "a",
