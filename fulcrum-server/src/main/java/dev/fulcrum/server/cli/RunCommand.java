@@ -87,6 +87,10 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("fulcrum: " + problem.get());
             return Main.EXIT_USAGE;
         }
+        if (first.cluster() != null) {
+            // its own class, so that jetcd's classes load only for a config with a cluster section
+            return ClusterRun.run(first, config);
+        }
         FulcrumServer server = FulcrumServer.start(first, config);
         StopSignals.onStop(() -> {
             log.info("stopping (signal again to exit now)");
