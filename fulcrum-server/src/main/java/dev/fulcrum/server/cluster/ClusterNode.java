@@ -291,6 +291,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         server.registry().emit(new PoolEvent.ConfigApplied(server.registry().now(), revision,
                 "revision " + revision + " applied"));
+        publishStatus(); // serving it now; saving it and telling the others follow
         saveState();
         writeMember();
     }
@@ -323,6 +324,8 @@ public final class ClusterNode implements AutoCloseable {
         keys = new TreeMap<>(snapshot.keys());
         revision = Math.max(revision, snapshot.revision());
         if (configChanged) {
+            log.info("cluster: read everything again at revision {}: the shared config differs from the applied one",
+                    snapshot.revision());
             applyConfig();
         }
         if (lease == 0) {
@@ -355,13 +358,13 @@ public final class ClusterNode implements AutoCloseable {
         }
         try {
             boolean wasUp = etcdUp;
-            if (!wasUp || watcher == null && lease == 0
-                    || Duration.between(lastResync, Instant.now()).compareTo(RESYNC_INTERVAL) >= 0) {
+            if (!wasUp || Duration.between(lastResync, Instant.now()).compareTo(RESYNC_INTERVAL) >= 0) {
                 resync();
                 return;
             }
             if (watcher == null) {
-                store.readAll(layout.members()); // reachable? then resume where we were
+                // resume where this node was: a compacted start ends the watch again, then everything is read
+                store.readAll(layout.members()); // reachable? (a watch call alone does not say)
                 watchFrom(revision + 1);
             }
             if (lease == 0) {
