@@ -50,6 +50,7 @@ public final class EtcdStore implements AutoCloseable {
     private final List<URI> endpoints;
 
     public EtcdStore(Cluster cluster) {
+        quietJetcd();
         this.endpoints = cluster.etcd();
         ClientBuilder builder = Client.builder().endpoints(cluster.etcd())
                 .connectTimeout(CALL_DEADLINE)
@@ -183,7 +184,8 @@ public final class EtcdStore implements AutoCloseable {
         List<EndpointStatus> out = new ArrayList<>();
         for (URI endpoint : endpoints) {
             try {
-                var status = await(client.getMaintenanceClient().statusMember(endpoint.toString()), "status");
+                var status = await(client.getMaintenanceClient().statusMember(endpoint.toString()),
+                        "ask " + endpoint + " for its status");
                 out.add(new EndpointStatus(endpoint.toString(), true, "etcd " + status.getVersion()
                         + (status.getLeader() == status.getHeader().getMemberId() ? ", leader" : "")));
             } catch (EtcdUnavailableException e) {
@@ -211,6 +213,17 @@ public final class EtcdStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EtcdUnavailableException("interrupted while waiting for etcd (" + what + ")");
+        }
+    }
+
+    /**
+     * jetcd logs a warning for each retry of each call while etcd is away; the caller reports the
+     * call's failure once, in Fulcrum's words, so only jetcd's errors are kept.
+     */
+    private static void quietJetcd() {
+        if (org.slf4j.LoggerFactory.getLogger("io.etcd") instanceof ch.qos.logback.classic.Logger logger
+                && logger.getLevel() == null) {
+            logger.setLevel(ch.qos.logback.classic.Level.ERROR);
         }
     }
 

@@ -246,6 +246,39 @@ class ClusterIT {
         }
     }
 
+    @Test
+    void pushAndStatusExitCodes() throws Exception {
+        String prefix = "/it-cli";
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "cluster:\n  etcd: [http://127.0.0.1:2379]\n  lease-ttl: 1s\n");
+        Pushed badConfig = push(bad);
+        assertThat(badConfig.exitCode()).as(badConfig.output()).isEqualTo(2);
+        assertThat(badConfig.output()).contains("bad.yaml:3:3: cluster.lease-ttl: 1s is out of range");
+
+        Path nowhere = sharedFile("/it-nowhere", List.of("http://127.0.0.1:" + Loopback.freePort()));
+        long started = System.nanoTime();
+        Pushed unreachable = push(nowhere);
+        assertThat(unreachable.exitCode()).as(unreachable.output()).isEqualTo(1);
+        assertThat(unreachable.output()).contains("fulcrum: etcd").doesNotContain("WARN");
+        System.out.printf("cluster push with etcd unreachable: exit 1 after %d ms (JVM start included)%n",
+                (System.nanoTime() - started) / 1_000_000);
+
+        Path shared = sharedFile(prefix, etcd.endpoints());
+        assertThat(push(shared).exitCode()).isZero();
+        Pushed again = push(shared);
+        assertThat(again.output()).contains("(nothing to change)");
+        startNodes(prefix, 1, etcd.endpoints(), "5s");
+        FulcrumProcess status = FulcrumProcess.start("cluster-status", JVM, "cluster", "status", "-c", shared.toString());
+        assertThat(status.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(status.process().exitValue()).as(status.output()).isZero();
+        assertThat(status.output()).contains("1 member(s)", "n1 ", "auto-scaling leader: none", ": up, etcd 3.");
+
+        FulcrumProcess down = FulcrumProcess.start("cluster-status-down", JVM, "cluster", "status", "-c",
+                nowhere.toString());
+        assertThat(down.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(down.process().exitValue()).as(down.output()).isEqualTo(1);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
