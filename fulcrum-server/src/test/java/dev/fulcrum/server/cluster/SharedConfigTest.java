@@ -92,6 +92,24 @@ class SharedConfigTest {
     }
 
     @Test
+    void theExampleClusterComposesIntoThreeNodesOnTheirOwnAddresses() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        java.nio.file.Path examples = java.nio.file.Path.of("../examples/cluster");
+        FulcrumConfig shared = ConfigLoader.load(examples.resolve("shared.yaml"), Map.of());
+        SortedMap<String, String> keys = SharedConfig.split(
+                (ObjectNode) yaml.readTree(examples.resolve("shared.yaml").toFile()), layout);
+        for (int i = 1; i <= 3; i++) {
+            java.nio.file.Path file = examples.resolve("lb-" + i + ".yaml");
+            FulcrumConfig local = ConfigLoader.load(file, Map.of());
+            FulcrumConfig node = SharedConfig.build((ObjectNode) yaml.readTree(file.toFile()), keys, layout,
+                    local.cluster().listens(), "etcd@1", Map.of());
+            assertThat(node.cluster().node()).isEqualTo("lb-" + i);
+            assertThat(node.listeners()).singleElement().extracting(l -> l.listen().port()).isEqualTo(8079 + i);
+            assertThat(node.pools()).isEqualTo(shared.pools());
+        }
+    }
+
+    @Test
     void anEmptyEtcdGivesANodeWithoutListeners() throws Exception {
         FulcrumConfig node = SharedConfig.build(tree(NODE), new java.util.TreeMap<>(), layout, Map.of(), "etcd@1",
                 Map.of());
