@@ -210,8 +210,12 @@ public final class Alerter implements AutoCloseable {
             case PoolEvent.EtcdUnavailable _ -> fire(ETCD_UNAVAILABLE, "critical", "", "",
                     "instance " + instance + " cannot reach etcd; it serves its last applied config", e.detail());
             case PoolEvent.EtcdAvailable _ -> resolve(ETCD_UNAVAILABLE, "", "", e.detail());
-            case PoolEvent.MemberLeft left -> fire(CLUSTER_MEMBER_LOST, "warning", Map.of("node", left.node()),
-                    "cluster member " + left.node() + " left the member list", e.detail());
+            case PoolEvent.MemberLeft left -> {
+                if (!left.stopped()) { // a graceful stop is planned: nobody needs paging for it
+                    fire(CLUSTER_MEMBER_LOST, "warning", Map.of("node", left.node()),
+                            "cluster member " + left.node() + " left the member list", e.detail());
+                }
+            }
             case PoolEvent.MemberJoined joined -> resolve(CLUSTER_MEMBER_LOST, Map.of("node", joined.node()),
                     e.detail());
         }

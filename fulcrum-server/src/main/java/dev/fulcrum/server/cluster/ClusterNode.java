@@ -262,8 +262,19 @@ public final class ClusterNode implements AutoCloseable {
             server.registry().emit(new PoolEvent.MemberJoined(server.registry().now(), node,
                     "node " + node + " joined the cluster"));
         } else if (before != null && after == null) {
-            server.registry().emit(new PoolEvent.MemberLeft(server.registry().now(), node,
-                    "node " + node + " left the member list (stopped, or its lease expired)"));
+            boolean stopped = stopping(before);
+            server.registry().emit(new PoolEvent.MemberLeft(server.registry().now(), node, stopped, stopped
+                    ? "node " + node + " stopped and left the member list"
+                    : "node " + node + " left the member list: its lease expired (dead, hung or cut off from etcd)"));
+        }
+    }
+
+    /** Whether a member record says its node was stopping when it wrote it. */
+    static boolean stopping(String memberJson) {
+        try {
+            return JSON.readTree(memberJson).path("stopping").asBoolean(false);
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -454,6 +465,9 @@ public final class ClusterNode implements AutoCloseable {
         member.put("address", address);
         member.put("appliedRevision", revision);
         member.put("lastRenewal", lastRenewal.toString());
+        if (closing) {
+            member.put("stopping", true); // the others tell a stop from a death by it
+        }
         try {
             store.put(layout.member(cluster.node()), SharedConfig.json(member), lease);
             lastMemberWrite = Instant.now();
@@ -511,6 +525,7 @@ public final class ClusterNode implements AutoCloseable {
                 }
                 if (lease != 0) {
                     try {
+                        writeMember(); // marked stopping: no FulcrumClusterMemberLost on the others
                         store.revokeLease(lease);
                     } catch (EtcdUnavailableException e) {
                         log.info("cluster: lease not revoked ({}); the member record goes after lease-ttl",

@@ -197,8 +197,11 @@ public sealed interface PoolEvent permits PoolEvent.ServerEvent, PoolEvent.Scale
     record MemberJoined(Instant at, String node, String detail) implements ClusterEvent {
     }
 
-    /** {@code node} left the member list: it stopped, or its lease expired (it died or lost etcd). */
-    record MemberLeft(Instant at, String node, String detail) implements ClusterEvent {
+    /**
+     * {@code node} left the member list: {@code stopped} when it said so before leaving (a graceful
+     * stop), else its lease expired (it died, hung, or lost etcd).
+     */
+    record MemberLeft(Instant at, String node, boolean stopped, String detail) implements ClusterEvent {
     }
 
     /** This node cannot reach etcd (no quorum, no member answering): it keeps serving its last applied state. */

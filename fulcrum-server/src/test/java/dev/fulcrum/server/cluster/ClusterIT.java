@@ -186,6 +186,24 @@ class ClusterIT {
         System.out.printf("cluster: a node killed with -9 left the member list after %d ms (lease-ttl 2 s)%n", millis);
         assertThat(millis).isLessThanOrEqualTo(3_000);
         assertThat(cluster(nodes.get(0)).path("members").get(0).path("node").asText()).isEqualTo("n1");
+        assertThat(nodes.get(0).process().output()).contains("node n2 left the member list: its lease expired",
+                "FulcrumClusterMemberLost");
+    }
+
+    @Test
+    void aNodeStoppedLeavesAtOnceWithoutAnAlert() throws Exception {
+        String prefix = "/it-stop";
+        writeShared(prefix, etcd.endpoints());
+        List<Node> nodes = startNodes(prefix, 2, etcd.endpoints(), "5s");
+        await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
+        long stopped = System.nanoTime();
+        assertThat(nodes.get(1).process().terminate(Duration.ofSeconds(20))).isZero();
+        await("node-2 leaves").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> cluster(nodes.get(0)).path("members").size() == 1);
+        long millis = (System.nanoTime() - stopped) / 1_000_000;
+        assertThat(millis).as("left before its 5 s lease could expire").isLessThan(5_000);
+        assertThat(nodes.get(0).process().output()).contains("node n2 stopped and left the member list")
+                .doesNotContain("FulcrumClusterMemberLost");
     }
 
     @Test
@@ -302,6 +320,8 @@ class ClusterIT {
                     health-check: {type: none}
                     servers:
                       - {address: 127.0.0.1:%d}
+                alerts:
+                  - type: log
                 """.formatted(yamlList(endpoints), prefix, backend.getAddress().getPort()));
         return file;
     }
