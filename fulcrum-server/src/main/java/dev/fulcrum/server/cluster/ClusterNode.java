@@ -69,6 +69,8 @@ public final class ClusterNode implements AutoCloseable {
 
     // --- confined to the cluster thread ---
     private ObjectNode localTree;
+    /** The node file's addresses for shared listeners; a reload of the file may change them. */
+    private Map<String, dev.fulcrum.core.HostPort> listens;
     private FulcrumServer server;
     /** Every key under the prefix as last applied (config and members). */
     private SortedMap<String, String> keys = new TreeMap<>();
@@ -93,6 +95,7 @@ public final class ClusterNode implements AutoCloseable {
         this.file = file;
         this.env = env;
         this.localTree = localTree;
+        this.listens = cluster.listens();
         this.store = new EtcdStore(cluster);
         this.stateFile = new StateFile(cluster.stateDir());
         this.address = local.admin().listen().toString();
@@ -187,7 +190,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private FulcrumConfig compose() {
-        return SharedConfig.build(localTree, keys, layout, cluster.listens(), "etcd@" + revision, env);
+        return SharedConfig.build(localTree, keys, layout, listens, "etcd@" + revision, env);
     }
 
     // ------------------------------------------------------------------ watch
@@ -496,16 +499,27 @@ public final class ClusterNode implements AutoCloseable {
                 } catch (IOException e) {
                     return HookResult.failed("cannot read " + file + ": " + e.getMessage());
                 }
-                if (local.cluster() == null || !local.cluster().equals(cluster)) {
+                if (local.cluster() == null) {
+                    return HookResult.failed(file + " no longer has a cluster section; restart to leave the cluster");
+                }
+                if (!sameCluster(local.cluster(), cluster)) {
                     log.warn("cluster: a changed cluster section takes effect at the next start");
                 }
                 localTree = tree;
+                listens = local.cluster().listens();
                 applyConfig();
                 return HookResult.success();
             });
         } catch (RuntimeException e) {
             return HookResult.failed(e.getMessage());
         }
+    }
+
+    /** The cluster sections without the listen addresses (which a reload does apply). */
+    private static boolean sameCluster(FulcrumConfig.Cluster a, FulcrumConfig.Cluster b) {
+        return a.etcd().equals(b.etcd()) && a.prefix().equals(b.prefix()) && java.util.Objects.equals(a.node(), b.node())
+                && a.leaseTtl().equals(b.leaseTtl()) && a.stateDir().equals(b.stateDir())
+                && java.util.Objects.equals(a.tls(), b.tls());
     }
 
     /**

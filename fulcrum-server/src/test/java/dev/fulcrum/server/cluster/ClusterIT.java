@@ -191,6 +191,21 @@ class ClusterIT {
     }
 
     @Test
+    void sighupRereadsTheNodesFileAndKeepsEtcdsSharedConfig() throws Exception {
+        String prefix = "/it-hup";
+        writeShared(prefix, etcd.endpoints());
+        Node node = startNodes(prefix, 1, etcd.endpoints(), "5s").getFirst();
+        int moved = Loopback.freePort();
+        Files.writeString(node.file(), Files.readString(node.file())
+                .replace("listen: 127.0.0.1:" + node.listenPort() + "}", "listen: 127.0.0.1:" + moved + "}"));
+        Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(node.process().pid())).start();
+        assertThat(hup.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        node.process().awaitPort(moved, Duration.ofSeconds(15));
+        assertThat(status(moved)).isEqualTo(200); // web and its pool still come from etcd
+        assertThat(servers(node, "app")).hasSize(1);
+    }
+
+    @Test
     void aNodeStoppedLeavesAtOnceWithoutAnAlert() throws Exception {
         String prefix = "/it-stop";
         writeShared(prefix, etcd.endpoints());
