@@ -336,7 +336,9 @@ public final class ClusterNode implements AutoCloseable {
                 .equals(SharedConfig.configKeys(snapshot.keys(), layout));
         membersDiff(before, snapshot.keys());
         keys = new TreeMap<>(snapshot.keys());
-        revision = Math.max(revision, snapshot.revision());
+        // the read is linearizable, so it is at least what was applied; lower only when etcd was
+        // rebuilt from scratch, and then its revisions are the ones to follow
+        revision = snapshot.revision();
         if (configChanged) {
             log.info("cluster: read everything again at revision {}: the shared config differs from the applied one",
                     snapshot.revision());
