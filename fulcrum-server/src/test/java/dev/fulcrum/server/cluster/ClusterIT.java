@@ -271,11 +271,14 @@ class ClusterIT {
             awaitClusterView(node);
             assertThat(status(node.listenPort())).isEqualTo(200);
             assertThat(cluster(node).path("etcd").asText()).isEqualTo("down");
-            assertThat(again.output()).contains("starting from the state saved");
+            assertThat(again.output()).contains("starting from the state saved", "FulcrumEtcdUnavailable");
+            assertThat(metrics(node)).contains("fulcrum_cluster_etcd_up 0.0");
 
             solo.restart(0);
             await("etcd up again").atMost(Duration.ofSeconds(15)).until(() -> cluster(node).path("etcd").asText()
                     .equals("up"));
+            await("registered again").atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics(node))
+                    .contains("fulcrum_cluster_etcd_up 1.0", "fulcrum_cluster_members 1.0"));
         }
     }
 
@@ -419,6 +422,11 @@ class ClusterIT {
                 .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return JSON.readTree(r.body());
+    }
+
+    private static String metrics(Node n) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static int status(int port) throws IOException, InterruptedException {
