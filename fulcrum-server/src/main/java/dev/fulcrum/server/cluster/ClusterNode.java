@@ -11,9 +11,6 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.net.StartException;
 import dev.fulcrum.server.registry.PoolEvent;
 import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
-import io.etcd.jetcd.support.CloseableClient;
-import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +61,6 @@ public final class ClusterNode implements AutoCloseable {
     private final Map<String, String> env;
     private final EtcdStore store;
     private final StateFile stateFile;
-    private final String address;
     private final ScheduledExecutorService thread;
 
     // --- confined to the cluster thread ---
@@ -78,14 +74,11 @@ public final class ClusterNode implements AutoCloseable {
     private Watch.Watcher watcher;
     /** Bumped whenever a watch is replaced: a late message of an old one is ignored. */
     private long watchGeneration;
-    private long lease;
-    private CloseableClient keepAlive;
-    private Instant lastMemberWrite = Instant.EPOCH;
+    private final MemberLease member;
     private Instant lastResync = Instant.now();
     private boolean closing;
 
     // --- read anywhere ---
-    private volatile Instant lastRenewal = Instant.EPOCH;
     private volatile boolean etcdUp;
     private volatile ClusterStatus status;
 
@@ -98,12 +91,13 @@ public final class ClusterNode implements AutoCloseable {
         this.listens = cluster.listens();
         this.store = new EtcdStore(cluster);
         this.stateFile = new StateFile(cluster.stateDir());
-        this.address = local.admin().listen().toString();
+        String address = local.admin().listen().toString();
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fulcrum-cluster");
             t.setDaemon(true);
             return t;
         });
+        this.member = new MemberLease(store, layout, cluster.node(), address, cluster.leaseTtl(), this::later);
         this.status = new ClusterStatus(cluster.node(), "down", 0, null, List.of());
     }
 
@@ -203,7 +197,7 @@ public final class ClusterNode implements AutoCloseable {
         watcher = store.watch(layout.root(), from, new EtcdStore.Changes() {
             @Override
             public void onRevision(long rev, List<EtcdStore.Change> changes) {
-                thread.execute(() -> {
+                later(() -> {
                     if (generation == watchGeneration) {
                         applyRevision(rev, changes);
                     }
@@ -212,7 +206,7 @@ public final class ClusterNode implements AutoCloseable {
 
             @Override
             public void onEnd(Throwable cause, boolean compacted) {
-                thread.execute(() -> {
+                later(() -> {
                     if (generation == watchGeneration) {
                         watchEnded(cause, compacted);
                     }
@@ -265,19 +259,10 @@ public final class ClusterNode implements AutoCloseable {
             server.registry().emit(new PoolEvent.MemberJoined(server.registry().now(), node,
                     "node " + node + " joined the cluster"));
         } else if (before != null && after == null) {
-            boolean stopped = stopping(before);
+            boolean stopped = MemberLease.stopping(before);
             server.registry().emit(new PoolEvent.MemberLeft(server.registry().now(), node, stopped, stopped
                     ? "node " + node + " stopped and left the member list"
                     : "node " + node + " left the member list: its lease expired (dead, hung or cut off from etcd)"));
-        }
-    }
-
-    /** Whether a member record says its node was stopping when it wrote it. */
-    static boolean stopping(String memberJson) {
-        try {
-            return JSON.readTree(memberJson).path("stopping").asBoolean(false);
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -344,7 +329,7 @@ public final class ClusterNode implements AutoCloseable {
                     snapshot.revision());
             applyConfig();
         }
-        if (lease == 0) {
+        if (!member.registered()) {
             register();
         }
         watchFrom(snapshot.revision() + 1);
@@ -383,10 +368,9 @@ public final class ClusterNode implements AutoCloseable {
                 store.readAll(layout.members()); // reachable? (a watch call alone does not say)
                 watchFrom(revision + 1);
             }
-            if (lease == 0) {
+            if (!member.registered()) {
                 register();
-            } else if (Duration.between(lastMemberWrite, Instant.now())
-                    .compareTo(cluster.leaseTtl().dividedBy(2)) >= 0) {
+            } else if (member.writeDue()) {
                 writeMember();
             }
         } catch (EtcdUnavailableException e) {
@@ -414,68 +398,18 @@ public final class ClusterNode implements AutoCloseable {
 
     // ------------------------------------------------------------------ membership
 
-    /** A new lease, this node's member record bound to it, and its keep-alive. */
+    /** A new lease and this node's member record under it. */
     private void register() {
-        if (keepAlive != null) {
-            keepAlive.close();
-            keepAlive = null;
-        }
         try {
-            lease = store.grantLease(cluster.leaseTtl());
-            lastRenewal = Instant.now();
-            writeMember();
+            member.register(revision);
         } catch (EtcdUnavailableException e) {
-            lease = 0;
             markDown(e.getMessage());
-            return;
         }
-        long granted = lease;
-        keepAlive = store.keepAlive(granted, new StreamObserver<>() {
-            @Override
-            public void onNext(LeaseKeepAliveResponse response) {
-                lastRenewal = Instant.now();
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                thread.execute(() -> leaseEnded(granted, EtcdStore.oneLine(t)));
-            }
-
-            @Override
-            public void onCompleted() {
-                thread.execute(() -> leaseEnded(granted, "keep-alive completed"));
-            }
-        });
-    }
-
-    /** jetcd's keep-alive ended (lease expired, etcd gone): the heartbeat grants a new lease. */
-    private void leaseEnded(long ended, String why) {
-        if (closing || ended != lease) {
-            return;
-        }
-        log.warn("cluster: lease keep-alive ended ({}); granting a new lease", why);
-        if (keepAlive != null) {
-            keepAlive.close();
-            keepAlive = null;
-        }
-        lease = 0;
     }
 
     private void writeMember() {
-        if (lease == 0) {
-            return;
-        }
-        ObjectNode member = JSON.createObjectNode();
-        member.put("node", cluster.node());
-        member.put("address", address);
-        member.put("appliedRevision", revision);
-        member.put("lastRenewal", lastRenewal.toString());
-        if (closing) {
-            member.put("stopping", true); // the others tell a stop from a death by it
-        }
         try {
-            store.put(layout.member(cluster.node()), SharedConfig.json(member), lease);
-            lastMemberWrite = Instant.now();
+            member.write(revision, false);
         } catch (EtcdUnavailableException e) {
             markDown(e.getMessage());
         }
@@ -536,17 +470,11 @@ public final class ClusterNode implements AutoCloseable {
                 if (watcher != null) {
                     watcher.close();
                 }
-                if (keepAlive != null) {
-                    keepAlive.close();
-                }
-                if (lease != 0) {
-                    try {
-                        writeMember(); // marked stopping: no FulcrumClusterMemberLost on the others
-                        store.revokeLease(lease);
-                    } catch (EtcdUnavailableException e) {
-                        log.info("cluster: lease not revoked ({}); the member record goes after lease-ttl",
-                                e.getMessage());
-                    }
+                try {
+                    member.leave(revision); // marked stopping: no FulcrumClusterMemberLost on the others
+                } catch (EtcdUnavailableException e) {
+                    log.info("cluster: lease not revoked ({}); the member record goes after lease-ttl",
+                            e.getMessage());
                 }
                 return null;
             });
@@ -555,6 +483,15 @@ public final class ClusterNode implements AutoCloseable {
         }
         thread.shutdownNow();
         store.close();
+    }
+
+    /** Runs {@code task} on the cluster thread later; dropped once the node closed (jetcd may still call back). */
+    private void later(Runnable task) {
+        try {
+            thread.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            log.debug("cluster: closed; a late etcd callback dropped");
+        }
     }
 
     /** Runs {@code task} on the cluster thread and waits for it; its runtime exceptions are rethrown. */
