@@ -105,6 +105,7 @@ class ClusterIT {
         await("3 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 3);
 
         // 50 changes, one server key each, as 50 transactions: every node applies every one
+        List<Long> revisions = new ArrayList<>();
         try (EtcdStore store = store(prefix, etcd.endpoints())) {
             KeyLayout layout = new KeyLayout(prefix);
             List<Long> latenciesMicros = new ArrayList<>();
@@ -112,6 +113,7 @@ class ClusterIT {
                 String address = "127.0.0.2:" + (20_000 + i);
                 long revision = store.commit(Map.of(layout.server("app", address),
                         "{\"address\":\"" + address + "\",\"weight\":0}"), List.of());
+                revisions.add(revision);
                 long committed = System.nanoTime();
                 for (Node n : nodes) {
                     await("node " + n.name() + " applies revision " + revision).atMost(Duration.ofSeconds(5))
@@ -131,6 +133,13 @@ class ClusterIT {
         for (Node n : nodes) {
             assertThat(servers(n, "app")).as(n.name()).hasSize(51);
             assertThat(status(n.listenPort())).isEqualTo(200);
+            // each transaction applied once, in revision order
+            List<Long> applied = new ArrayList<>();
+            Matcher m = Pattern.compile("config-applied .*revision (\\d+) applied").matcher(n.process().output());
+            while (m.find()) {
+                applied.add(Long.parseLong(m.group(1)));
+            }
+            assertThat(applied).as(n.name()).containsExactlyElementsOf(revisions);
         }
     }
 
