@@ -25,12 +25,14 @@ import java.util.concurrent.Callable;
  * file's shared sections — listeners, pools and their servers, autoscale, alerts — in one
  * transaction (keys that changed are written, keys the file no longer has are deleted, unchanged
  * keys are left alone so that nodes see only real changes), and prints its revision. Exit 0; 1
- * etcd unreachable; 2 a bad config or no cluster section.
+ * etcd unreachable; 2 a bad config, no cluster section, or no shared section at all (a node's own
+ * file, whose push would delete the whole shared config).
  */
 @Command(name = "push", description = {"Writes the file's shared sections (listeners, pools with their servers, "
         + "autoscale, alerts) to etcd in one transaction and prints its revision.",
         "Shared keys the file no longer has are deleted; every node applies the change.",
-        "Exit codes: 0 pushed (or nothing to change); 1 etcd unreachable; 2 a bad config file or no cluster section."})
+        "Exit codes: 0 pushed (or nothing to change); 1 etcd unreachable; 2 a bad config file, no cluster section, "
+                + "or no shared section (a node's own file: pushing it would delete the shared config)."})
 final class ClusterPushCommand implements Callable<Integer> {
 
     @Mixin
@@ -60,6 +62,12 @@ final class ClusterPushCommand implements Callable<Integer> {
         }
         KeyLayout layout = new KeyLayout(file.cluster().prefix());
         SortedMap<String, String> wanted = SharedConfig.split(tree, layout);
+        if (wanted.isEmpty()) {
+            // a node's own file, most likely: pushing it would delete the whole shared config
+            System.err.println("fulcrum: " + config + " has no shared section (listeners, pools, autoscale, alerts);"
+                    + " pushing it would delete the cluster's config");
+            return Main.EXIT_USAGE;
+        }
         try (EtcdStore store = new EtcdStore(file.cluster())) {
             EtcdStore.Snapshot current = store.readAll(layout.config());
             SortedMap<String, String> puts = new TreeMap<>();

@@ -312,7 +312,11 @@ class ClusterIT {
         assertThat(push(shared).exitCode()).isZero();
         Pushed again = push(shared);
         assertThat(again.output()).contains("(nothing to change)");
-        startNodes(prefix, 1, etcd.endpoints(), "5s");
+        Node node = startNodes(prefix, 1, etcd.endpoints(), "5s").getFirst();
+        Pushed nodeFile = push(node.file()); // only listen addresses: would delete the shared config
+        assertThat(nodeFile.exitCode()).as(nodeFile.output()).isEqualTo(2);
+        assertThat(nodeFile.output()).contains("has no shared section");
+        assertThat(servers(node, "app")).hasSize(1);
         FulcrumProcess status = FulcrumProcess.start("cluster-status", JVM, "cluster", "status", "-c", shared.toString());
         assertThat(status.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(status.process().exitValue()).as(status.output()).isZero();
