@@ -184,6 +184,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private FulcrumConfig compose() {
+        for (String name : listens.keySet()) {
+            if (!keys.containsKey(layout.listener(name))) {
+                log.warn("cluster: {} gives listener {} an address, but etcd has no listener {} (pushed yet?)",
+                        file, name, name);
+            }
+        }
         return SharedConfig.build(localTree, keys, layout, listens, "etcd@" + revision, env);
     }
 
