@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
 final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
-            "ha", "dsr", "access-log");
+            "ha", "dsr", "access-log", "cluster");
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
@@ -79,7 +79,9 @@ final class ConfigBinder {
         String name = s.get("name", null, ConfigBinder::instanceName);
         Section adminSection = s.section("admin", ADMIN_KEYS);
         Admin admin = adminSection == null ? Admin.DEFAULT : admin(adminSection);
-        List<Listener> listeners = listeners(s, admin);
+        boolean inCluster = s.has("cluster");
+        java.util.Map<String, HostPort> listens = new java.util.LinkedHashMap<>();
+        List<Listener> listeners = listeners(s, admin, inCluster ? listens : null);
         PoolBinder poolBinder = new PoolBinder();
         List<PoolConfig> pools = poolBinder.pools(s);
         List<Alert> alerts = alerts(s);
@@ -89,6 +91,10 @@ final class ConfigBinder {
         Section dsrSection = s.section("dsr", DSR_KEYS);
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
+        Section clusterSection = s.section("cluster", ClusterBinder.KEYS);
+        String instance = name == null ? hostName() : name;
+        FulcrumConfig.Cluster cluster = clusterSection == null ? null
+                : ClusterBinder.bind(clusterSection, instance, listens);
         poolRefs.check(poolBinder.names());
         if (dsr != null) {
             dsrServersAreIpv4(dsrSection, dsr.pool(), pools);
@@ -96,8 +102,7 @@ final class ConfigBinder {
         if (source.hasErrors()) {
             return null;
         }
-        return new FulcrumConfig(name == null ? hostName() : name, admin, listeners, pools, alerts, autoscale,
-                ha, dsr, accessLog);
+        return new FulcrumConfig(instance, admin, listeners, pools, alerts, autoscale, ha, dsr, accessLog, cluster);
     }
 
     /** This machine's host name, the default instance {@code name}. */
@@ -118,11 +123,16 @@ final class ConfigBinder {
         return new Admin(listen, token, allowedHosts);
     }
 
-    private List<Listener> listeners(Section root, Admin admin) {
+    /**
+     * @param listens null outside a cluster; in one, where a listener written with only {@code name}
+     *                and {@code listen} goes (it binds a shared listener from etcd elsewhere on this node)
+     */
+    private List<Listener> listeners(Section root, Admin admin, java.util.Map<String, HostPort> listens) {
         List<Listener> out = new ArrayList<>();
         FirstSeen<String> names = new FirstSeen<>("listener name");
         FirstSeen<HostPort> addresses = new FirstSeen<>("listen address");
-        if ((!root.has("listeners") || root.isEmptyList("listeners")) && !root.has("dsr")) {
+        if ((!root.has("listeners") || root.isEmptyList("listeners")) && !root.has("dsr") && listens == null) {
+            // in a cluster the listeners come from etcd
             // an instance that only forwards DSR packets needs no listener
             root.error("listeners", "at least one listener is required (or a dsr section)");
         }
@@ -138,6 +148,10 @@ final class ConfigBinder {
             addresses.add(listen, s, "listen");
             if (admin.listen().equals(listen)) {
                 s.error("listen", "address " + listen + " is the admin API's (admin.listen)");
+            }
+            if (listens != null && s.keys().size() == 2 && name != null && listen != null) {
+                listens.put(name, listen); // only the address: the rest of the listener is etcd's
+                continue;
             }
             Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
             String pool = s.get("pool", null, ConfigValues::name);

@@ -18,16 +18,23 @@ import java.util.List;
  * @param ha        null when the file has no {@code ha} section
  * @param dsr       null when the file has no {@code dsr} section
  * @param accessLog null when the file has no {@code access-log} section (no access log)
+ * @param cluster   null when the file has no {@code cluster} section (one node, its file: spec cluster.md)
  */
 public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
                             List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr,
-                            AccessLogConfig accessLog) {
+                            AccessLogConfig accessLog, Cluster cluster) {
 
     public FulcrumConfig {
         listeners = List.copyOf(listeners);
         pools = List.copyOf(pools);
         alerts = List.copyOf(alerts);
         autoscale = List.copyOf(autoscale);
+    }
+
+    /** A config outside a cluster. */
+    public FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
+                         List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr, AccessLogConfig accessLog) {
+        this(name, admin, listeners, pools, alerts, autoscale, ha, dsr, accessLog, null);
     }
 
     /** A config without an access log, as code that builds one by hand (the demo, tests) wants it. */
@@ -313,5 +320,24 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
         public Dsr {
             ports = List.copyOf(ports);
         }
+    }
+
+    /**
+     * {@code cluster} (spec cluster.md): the etcd members to talk to, the key prefix, this node's
+     * name, the lease that keeps it in the member list, where the last applied state is kept, and
+     * TLS to etcd ({@code tls} null for plain http). {@code listens}: the node file's listeners
+     * written with only {@code name} and {@code listen}, which bind a shared listener elsewhere on
+     * this node (listener name -> address), in file order.
+     */
+    public record Cluster(List<URI> etcd, String prefix, String node, Duration leaseTtl, Path stateDir,
+                          EtcdTls tls, java.util.Map<String, HostPort> listens) {
+        public Cluster {
+            etcd = List.copyOf(etcd);
+            listens = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(listens));
+        }
+    }
+
+    /** {@code cluster.tls}: the CA that signs etcd's certificate; a client certificate and key, both or neither (null). */
+    public record EtcdTls(Path ca, Path cert, Path key) {
     }
 }

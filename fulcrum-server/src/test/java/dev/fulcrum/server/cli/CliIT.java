@@ -129,8 +129,9 @@ class CliIT {
     void helpListsTheCommands() throws Exception {
         Result help = fulcrum("--help");
         assertThat(help.exit()).isZero();
-        assertThat(help.out()).contains("run ", "validate ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
-        for (String command : List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version")) {
+        assertThat(help.out()).contains("run ", "validate ", "cluster ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
+        for (String command : List.of("run", "validate", "cluster", "demo", "demo-server", "dsr-server-setup",
+                "version")) {
             Result commandHelp = fulcrum(command, "--help");
             assertThat(commandHelp.exit()).as(command).isZero();
             assertThat(commandHelp.out()).as(command).startsWith("Usage: fulcrum " + command)
