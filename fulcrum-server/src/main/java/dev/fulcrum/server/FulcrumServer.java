@@ -75,6 +75,12 @@ public final class FulcrumServer {
     private boolean stopping;
     /** The VRRP speaker; null without {@code ha}. Set once, right after start. */
     private volatile HaSpeaker ha;
+    /** The metrics of this instance (the cluster node registers its gauges here). */
+    private final FulcrumMetrics metrics;
+    /** The cluster node's view; null outside a cluster. Set once, right after start. */
+    private volatile java.util.function.Supplier<dev.fulcrum.server.admin.ClusterStatus> cluster;
+    /** In a cluster, what a reload (SIGHUP, the admin API) does instead of reading the file alone. */
+    private volatile java.util.function.Supplier<HookResult> clusterReload;
     /** The DSR forwarder; null without {@code dsr}. Set once, right after start. */
     private volatile DsrService dsr;
 
@@ -90,6 +96,7 @@ public final class FulcrumServer {
         this.alerter = control.alerter();
         this.autoscalers = control.autoscalers();
         this.controlPlane = control.controlPlane();
+        this.metrics = control.metrics();
     }
 
     /** How long a stop waits for the access log's queued lines to be written. */
@@ -338,6 +345,10 @@ public final class FulcrumServer {
      * @return applied, or why not (the file's errors, one per line)
      */
     public HookResult reloadFromFile() {
+        java.util.function.Supplier<HookResult> inCluster = clusterReload;
+        if (inCluster != null) {
+            return inCluster.get(); // the file holds only this node's part; etcd has the rest
+        }
         if (configFile == null) {
             return HookResult.failed("this instance was not started from a config file");
         }
@@ -361,6 +372,19 @@ public final class FulcrumServer {
      */
     public void reopenAccessLog() {
         accessLog.reopen();
+    }
+
+    /**
+     * Joins this instance to its cluster node (spec cluster.md): the admin API answers
+     * {@code GET /api/v1/cluster} from {@code status}, the cluster gauges are registered, and a
+     * reload goes through {@code reload} (which composes the file with etcd's shared config). Once.
+     */
+    public void attachCluster(java.util.function.Supplier<dev.fulcrum.server.admin.ClusterStatus> status,
+                              java.util.function.Supplier<HookResult> reload) {
+        this.cluster = status;
+        this.clusterReload = reload;
+        metrics.cluster(() -> status.get().members().size(), () -> status.get().revision(),
+                () -> status.get().etcd().equals("up"));
     }
 
     /** {@code /healthz}: every listener accepting and every pool with a server up. */
@@ -417,6 +441,13 @@ public final class FulcrumServer {
         public dev.fulcrum.server.dsr.DsrStatus dsr() {
             FulcrumServer s = server;
             return s == null || s.dsr == null ? null : s.dsr.status();
+        }
+
+        @Override
+        public dev.fulcrum.server.admin.ClusterStatus cluster() {
+            FulcrumServer s = server;
+            var status = s == null ? null : s.cluster;
+            return status == null ? null : status.get();
         }
 
         @Override

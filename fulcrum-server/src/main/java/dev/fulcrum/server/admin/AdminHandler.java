@@ -199,6 +199,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 allow(method, HttpMethod.GET);
                 yield json(HttpResponseStatus.OK, RouteView.all(hooks.listeners(), metrics.routeResponses()));
             }
+            case "cluster" -> {
+                requireLength(p, 3, request);
+                allow(method, HttpMethod.GET);
+                ClusterStatus cluster = hooks.cluster();
+                if (cluster == null) {
+                    throw new HttpError(HttpResponseStatus.NOT_FOUND, "this instance is not in a cluster (no cluster section)");
+                }
+                yield json(HttpResponseStatus.OK, cluster);
+            }
             case "status" -> {
                 requireLength(p, 3, request);
                 allow(method, HttpMethod.GET);

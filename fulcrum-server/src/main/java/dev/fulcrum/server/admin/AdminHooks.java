@@ -64,6 +64,11 @@ public interface AdminHooks {
         return null;
     }
 
+    /** Cluster state; null when {@code cluster} is not configured. */
+    default ClusterStatus cluster() {
+        return null;
+    }
+
     /** HA state; null when {@code ha} is not configured. */
     default HaStatus ha() {
         return null;

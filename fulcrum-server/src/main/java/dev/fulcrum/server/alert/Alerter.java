@@ -45,6 +45,8 @@ public final class Alerter implements AutoCloseable {
     public static final String SCALED_IN = "FulcrumScaledIn";
     public static final String HA_MASTER = "FulcrumHaMaster";
     public static final String HA_FAULT = "FulcrumHaFault";
+    public static final String ETCD_UNAVAILABLE = "FulcrumEtcdUnavailable";
+    public static final String CLUSTER_MEMBER_LOST = "FulcrumClusterMemberLost";
 
     /** How long a one-off notice stays firing in Alertmanager. */
     public static final Duration NOTICE_LIFETIME = Duration.ofMinutes(5);
@@ -203,8 +205,19 @@ public final class Alerter implements AutoCloseable {
                 resolve(HA_MASTER, "", "", e.detail());
                 fire(HA_FAULT, "critical", "", "", "instance " + instance + " is in HA fault", e.detail());
             }
-            case PoolEvent.ConfigReloaded _ -> {
+            case PoolEvent.ConfigReloaded _, PoolEvent.ConfigApplied _ -> {
             }
+            case PoolEvent.EtcdUnavailable _ -> fire(ETCD_UNAVAILABLE, "critical", "", "",
+                    "instance " + instance + " cannot reach etcd; it serves its last applied config", e.detail());
+            case PoolEvent.EtcdAvailable _ -> resolve(ETCD_UNAVAILABLE, "", "", e.detail());
+            case PoolEvent.MemberLeft left -> {
+                if (!left.stopped()) { // a graceful stop is planned: nobody needs paging for it
+                    fire(CLUSTER_MEMBER_LOST, "warning", Map.of("node", left.node()),
+                            "cluster member " + left.node() + " left the member list", e.detail());
+                }
+            }
+            case PoolEvent.MemberJoined joined -> resolve(CLUSTER_MEMBER_LOST, Map.of("node", joined.node()),
+                    e.detail());
         }
     }
 

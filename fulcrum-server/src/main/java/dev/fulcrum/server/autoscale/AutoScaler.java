@@ -306,7 +306,7 @@ public final class AutoScaler implements AutoCloseable {
             case PoolEvent.ServerAdded _, PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
                  PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
                  PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
-                 PoolEvent.ConfigReloaded _ -> {
+                 PoolEvent.ConfigReloaded _, PoolEvent.ClusterEvent _ -> {
             }
         }
     }

@@ -11,7 +11,7 @@ import java.io.PrintWriter;
 import java.util.List;
 
 /**
- * The {@code fulcrum} command line: {@code run}, {@code validate}, {@code demo},
+ * The {@code fulcrum} command line: {@code run}, {@code validate}, {@code cluster}, {@code demo},
  * {@code demo-server}, {@code version}, {@code --help}, {@code --version}.
  *
  * <p>Exit codes (spec README.md): 0 success; 1 a failure while running (start failed, a port in
@@ -30,7 +30,7 @@ public final class Main implements Runnable {
      * (see {@link #commandLine}).
      */
     private static final List<String> COMMANDS =
-            List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version", "help");
+            List.of("run", "validate", "cluster", "demo", "demo-server", "dsr-server-setup", "version", "help");
 
     // A switch, not a map of constructor references: with method references held in a static
     // field, the JDK 25.0.3 AOT cache assembly (-XX:AOTCacheOutput) crashed (archiveHeapWriter).
@@ -38,6 +38,7 @@ public final class Main implements Runnable {
         return switch (name) {
             case "run" -> new RunCommand();
             case "validate" -> new ValidateCommand();
+            case "cluster" -> ClusterCommand.commandLine();
             case "demo" -> new DemoCommand();
             case "demo-server" -> new DemoServerCommand();
             case "dsr-server-setup" -> new DsrServerSetupCommand();

@@ -31,7 +31,10 @@ import java.util.concurrent.Callable;
                 + "SIGHUP re-reads the file (a bad file is reported and the running config kept). "
                 + "SIGUSR1 reopens the access log's file (after logrotate renamed it).",
         "With ha or dsr: needs Linux and root (or CAP_NET_RAW and CAP_NET_ADMIN) and the named interface; "
-                + "otherwise one line and exit 2."})
+                + "otherwise one line and exit 2.",
+        "With a cluster section: listeners, pools, autoscale and alerts come from etcd (see fulcrum cluster push), "
+                + "every change there is applied; without etcd at start, the state saved in state-dir is served "
+                + "(none: exit 1)."})
 final class RunCommand implements Callable<Integer> {
 
     @Mixin
@@ -86,6 +89,10 @@ final class RunCommand implements Callable<Integer> {
         if (problem.isPresent()) {
             System.err.println("fulcrum: " + problem.get());
             return Main.EXIT_USAGE;
+        }
+        if (first.cluster() != null) {
+            // its own class, so that jetcd's classes load only for a config with a cluster section
+            return ClusterRun.run(first, config);
         }
         FulcrumServer server = FulcrumServer.start(first, config);
         StopSignals.onStop(() -> {

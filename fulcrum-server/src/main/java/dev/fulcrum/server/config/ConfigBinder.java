@@ -8,12 +8,14 @@ import dev.fulcrum.server.config.FulcrumConfig.AlertType;
 import dev.fulcrum.server.config.FulcrumConfig.Autoscale;
 import dev.fulcrum.server.config.FulcrumConfig.Dsr;
 import dev.fulcrum.server.config.FulcrumConfig.Ha;
+import dev.fulcrum.server.config.FulcrumConfig.Http2;
 import dev.fulcrum.server.config.FulcrumConfig.Listener;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.Protocol;
 import dev.fulcrum.server.config.FulcrumConfig.Certificate;
 import dev.fulcrum.server.config.FulcrumConfig.Tls;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 
 import java.net.InetAddress;
@@ -37,11 +39,14 @@ import java.util.regex.Pattern;
 final class ConfigBinder {
 
     static final List<String> ROOT_KEYS = List.of("name", "admin", "listeners", "pools", "alerts", "autoscale",
-            "ha", "dsr", "access-log");
+            "ha", "dsr", "access-log", "cluster");
     static final List<String> ADMIN_KEYS = List.of("listen", "token", "allowed-hosts");
     static final List<String> LISTENER_KEYS = List.of("name", "listen", "protocol", "pool", "routes", "tls",
             "max-connections", "idle-timeout", "request-header-timeout", "max-header-bytes", "request-body-timeout",
-            "request-body-min-rate");
+            "request-body-min-rate", "http2");
+    static final List<String> HTTP2_KEYS = List.of("enabled", "max-concurrent-streams");
+    /** RFC 9113 §6.5.2 advises at least 100; more than a few thousand open streams per client is a flood. */
+    static final int MAX_CONCURRENT_STREAMS = 10_000;
     static final List<String> TLS_KEYS = List.of("certificates", "cert", "key", "min-version", "client-ca",
             "sni-strict");
     static final List<String> CERTIFICATE_KEYS = List.of("cert", "key");
@@ -74,7 +79,9 @@ final class ConfigBinder {
         String name = s.get("name", null, ConfigBinder::instanceName);
         Section adminSection = s.section("admin", ADMIN_KEYS);
         Admin admin = adminSection == null ? Admin.DEFAULT : admin(adminSection);
-        List<Listener> listeners = listeners(s, admin);
+        boolean inCluster = s.has("cluster");
+        java.util.Map<String, HostPort> listens = new java.util.LinkedHashMap<>();
+        List<Listener> listeners = listeners(s, admin, inCluster ? listens : null);
         PoolBinder poolBinder = new PoolBinder();
         List<PoolConfig> pools = poolBinder.pools(s);
         List<Alert> alerts = alerts(s);
@@ -84,6 +91,10 @@ final class ConfigBinder {
         Section dsrSection = s.section("dsr", DSR_KEYS);
         Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
+        Section clusterSection = s.section("cluster", ClusterBinder.KEYS);
+        String instance = name == null ? hostName() : name;
+        FulcrumConfig.Cluster cluster = clusterSection == null ? null
+                : ClusterBinder.bind(clusterSection, instance, listens);
         poolRefs.check(poolBinder.names());
         poolRefs.checkPlainText(pools);
         if (dsr != null) {
@@ -92,8 +103,7 @@ final class ConfigBinder {
         if (source.hasErrors()) {
             return null;
         }
-        return new FulcrumConfig(name == null ? hostName() : name, admin, listeners, pools, alerts, autoscale,
-                ha, dsr, accessLog);
+        return new FulcrumConfig(instance, admin, listeners, pools, alerts, autoscale, ha, dsr, accessLog, cluster);
     }
 
     /** This machine's host name, the default instance {@code name}. */
@@ -114,11 +124,16 @@ final class ConfigBinder {
         return new Admin(listen, token, allowedHosts);
     }
 
-    private List<Listener> listeners(Section root, Admin admin) {
+    /**
+     * @param listens null outside a cluster; in one, where a listener written with only {@code name}
+     *                and {@code listen} goes (it binds a shared listener from etcd elsewhere on this node)
+     */
+    private List<Listener> listeners(Section root, Admin admin, java.util.Map<String, HostPort> listens) {
         List<Listener> out = new ArrayList<>();
         FirstSeen<String> names = new FirstSeen<>("listener name");
         FirstSeen<HostPort> addresses = new FirstSeen<>("listen address");
-        if ((!root.has("listeners") || root.isEmptyList("listeners")) && !root.has("dsr")) {
+        if ((!root.has("listeners") || root.isEmptyList("listeners")) && !root.has("dsr") && listens == null) {
+            // in a cluster the listeners come from etcd
             // an instance that only forwards DSR packets needs no listener
             root.error("listeners", "at least one listener is required (or a dsr section)");
         }
@@ -134,6 +149,10 @@ final class ConfigBinder {
             addresses.add(listen, s, "listen");
             if (admin.listen().equals(listen)) {
                 s.error("listen", "address " + listen + " is the admin API's (admin.listen)");
+            }
+            if (listens != null && s.keys().size() == 2 && name != null && listen != null) {
+                listens.put(name, listen); // only the address: the rest of the listener is etcd's
+                continue;
             }
             Protocol protocol = s.get("protocol", Protocol.HTTP, text -> ConfigValues.choice(text, Protocol.values()));
             String pool = s.get("pool", null, ConfigValues::name);
@@ -154,10 +173,34 @@ final class ConfigBinder {
                     ConfigValues::positiveDuration);
             int bodyMinRate = s.integer("request-body-min-rate", (int) Listener.DEFAULT_REQUEST_BODY_MIN_RATE, 0,
                     1_000_000_000);
+            Http2 http2 = http2(s, protocol, tls);
             out.add(new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, headerTimeout,
-                    maxHeaderBytes, bodyTimeout, bodyMinRate, routes));
+                    maxHeaderBytes, bodyTimeout, bodyMinRate, routes, http2));
         }
         return out;
+    }
+
+    /**
+     * {@code http2: true|false} or {@code {enabled, max-concurrent-streams}}; default on with TLS.
+     * Only an http listener speaks HTTP/2: on a tcp one the key is a mistake.
+     */
+    private static Http2 http2(Section s, Protocol protocol, Tls tls) {
+        Http2 fallback = Http2.defaultFor(protocol, tls);
+        if (!s.has("http2")) {
+            return fallback;
+        }
+        if (protocol != Protocol.HTTP) {
+            s.error("http2", "not allowed for protocol tcp (only for protocol http)");
+            return fallback;
+        }
+        if (!(s.at("http2") instanceof MappingNode)) {
+            return new Http2(s.get("http2", fallback.enabled(), ConfigValues::bool), fallback.maxConcurrentStreams());
+        }
+        Section h = s.section("http2", HTTP2_KEYS);
+        boolean enabled = h.get("enabled", true, ConfigValues::bool);
+        int streams = h.integer("max-concurrent-streams", Http2.DEFAULT_MAX_CONCURRENT_STREAMS, 1,
+                MAX_CONCURRENT_STREAMS);
+        return new Http2(enabled, streams);
     }
 
     /**

@@ -18,16 +18,23 @@ import java.util.List;
  * @param ha        null when the file has no {@code ha} section
  * @param dsr       null when the file has no {@code dsr} section
  * @param accessLog null when the file has no {@code access-log} section (no access log)
+ * @param cluster   null when the file has no {@code cluster} section (one node, its file: spec cluster.md)
  */
 public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
                             List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr,
-                            AccessLogConfig accessLog) {
+                            AccessLogConfig accessLog, Cluster cluster) {
 
     public FulcrumConfig {
         listeners = List.copyOf(listeners);
         pools = List.copyOf(pools);
         alerts = List.copyOf(alerts);
         autoscale = List.copyOf(autoscale);
+    }
+
+    /** A config outside a cluster. */
+    public FulcrumConfig(String name, Admin admin, List<Listener> listeners, List<PoolConfig> pools,
+                         List<Alert> alerts, List<Autoscale> autoscale, Ha ha, Dsr dsr, AccessLogConfig accessLog) {
+        this(name, admin, listeners, pools, alerts, autoscale, ha, dsr, accessLog, null);
     }
 
     /** A config without an access log, as code that builds one by hand (the demo, tests) wants it. */
@@ -78,13 +85,30 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     public record Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls,
                            int maxConnections, Duration idleTimeout, Duration requestHeaderTimeout,
                            int maxHeaderBytes, Duration requestBodyTimeout, long requestBodyMinRate,
-                           List<RouteConfig> routes) {
+                           List<RouteConfig> routes, Http2 http2) {
 
         public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofSeconds(30);
         public static final long DEFAULT_REQUEST_BODY_MIN_RATE = 500;
 
         public Listener {
             routes = List.copyOf(routes);
+            if (http2 == null) {
+                http2 = Http2.defaultFor(protocol, tls);
+            }
+        }
+
+        /** A listener with {@code http2} at its default: on with TLS, off without. */
+        public Listener(String name, HostPort listen, Protocol protocol, String pool, Tls tls, int maxConnections,
+                        Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes,
+                        Duration requestBodyTimeout, long requestBodyMinRate, List<RouteConfig> routes) {
+            this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
+                    requestBodyTimeout, requestBodyMinRate, routes, null);
+        }
+
+        /** This listener with {@code http2} as given (tests). */
+        public Listener withHttp2(Http2 next) {
+            return new Listener(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout,
+                    maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, routes, next);
         }
 
         /**
@@ -93,7 +117,7 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
          */
         public boolean differsOnlyInRoutes(Listener other) {
             return new Listener(name, listen, protocol, other.pool, tls, maxConnections, idleTimeout,
-                    requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, other.routes)
+                    requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout, requestBodyMinRate, other.routes, http2)
                     .equals(other);
         }
 
@@ -111,6 +135,22 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
                         Duration idleTimeout, Duration requestHeaderTimeout, int maxHeaderBytes) {
             this(name, listen, protocol, pool, tls, maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes,
                     DEFAULT_REQUEST_BODY_TIMEOUT, DEFAULT_REQUEST_BODY_MIN_RATE);
+        }
+    }
+
+    /**
+     * {@code listeners[].http2}: whether an {@code http} listener accepts HTTP/2 (by ALPN {@code h2}
+     * with TLS, by the connection preface without: prior knowledge), and how many streams one client
+     * connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+     */
+    public record Http2(boolean enabled, int maxConcurrentStreams) {
+        public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+        public static final Http2 OFF = new Http2(false, DEFAULT_MAX_CONCURRENT_STREAMS);
+        public static final Http2 ON = new Http2(true, DEFAULT_MAX_CONCURRENT_STREAMS);
+
+        /** On for an http listener with TLS, off otherwise (plain text HTTP/2 is for clients that ask for it). */
+        public static Http2 defaultFor(Protocol protocol, Tls tls) {
+            return protocol == Protocol.HTTP && tls != null ? ON : OFF;
         }
     }
 
@@ -305,5 +345,24 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
         public Dsr {
             ports = List.copyOf(ports);
         }
+    }
+
+    /**
+     * {@code cluster} (spec cluster.md): the etcd members to talk to, the key prefix, this node's
+     * name, the lease that keeps it in the member list, where the last applied state is kept, and
+     * TLS to etcd ({@code tls} null for plain http). {@code listens}: the node file's listeners
+     * written with only {@code name} and {@code listen}, which bind a shared listener elsewhere on
+     * this node (listener name -> address), in file order.
+     */
+    public record Cluster(List<URI> etcd, String prefix, String node, Duration leaseTtl, Path stateDir,
+                          EtcdTls tls, java.util.Map<String, HostPort> listens) {
+        public Cluster {
+            etcd = List.copyOf(etcd);
+            listens = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(listens));
+        }
+    }
+
+    /** {@code cluster.tls}: the CA that signs etcd's certificate; a client certificate and key, both or neither (null). */
+    public record EtcdTls(Path ca, Path cert, Path key) {
     }
 }

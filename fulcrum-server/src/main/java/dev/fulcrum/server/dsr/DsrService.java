@@ -154,7 +154,7 @@ public final class DsrService implements AutoCloseable {
                 }
             }
             case PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
-                 PoolEvent.ConfigReloaded _ -> {
+                 PoolEvent.ConfigReloaded _, PoolEvent.ClusterEvent _ -> {
             }
         }
     }

@@ -156,6 +156,8 @@ public final class HealthChecker implements AutoCloseable {
                 }
             }
             case PoolEvent.ConfigReloaded _ -> trackAll();
+            case PoolEvent.ClusterEvent _ -> {
+            }
             case PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _, PoolEvent.ServerDraining _,
                  PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _, PoolEvent.MacLearned _,
                  PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _ -> {

@@ -52,7 +52,7 @@ public final class SlowStartRamp {
             case PoolEvent.ServerAdded _, PoolEvent.ServerRemoved _, PoolEvent.ServerDown _,
                  PoolEvent.ServerEjected _, PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _,
                  PoolEvent.WeightChanged _, PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _,
-                 PoolEvent.HaEvent _, PoolEvent.ConfigReloaded _ -> {
+                 PoolEvent.HaEvent _, PoolEvent.ConfigReloaded _, PoolEvent.ClusterEvent _ -> {
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 
@@ -25,7 +26,9 @@ final class ClientCertHeader {
 
     /** The verified client certificate's subject on this connection, or null without one. */
     static String subject(Channel channel) {
-        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        // an HTTP/2 stream's TLS is its connection's
+        Channel connection = channel instanceof Http2StreamChannel stream ? stream.parent() : channel;
+        SslHandler ssl = connection.pipeline().get(SslHandler.class);
         if (ssl == null) {
             return null;
         }

@@ -23,6 +23,7 @@ import dev.fulcrum.server.http.message.MessageFailure;
 import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -89,6 +90,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     /** Response sent, output shut: reading only to discard what the client still sends. */
     private boolean lingering;
+    /** This is one stream of an HTTP/2 connection (its request arrives as HTTP/1.1 from {@link Http2StreamBridge}). */
+    private boolean http2;
 
     /**
      * @param bytesRead    told what the client sends once the connection is a tunnel (the decoder counts it before)
@@ -136,9 +139,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return closing;
     }
 
+    /** The protocol the client spoke, for the access log: {@code HTTP/2.0} on a stream, else the request line's. */
+    String protocolOf(MessageHead request) {
+        return http2 ? "HTTP/2.0" : request.version().text();
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.http2 = ctx.channel() instanceof Http2StreamChannel;
         this.decoder = ctx.pipeline().get(RequestDecoder.class);
         this.writer = new MessageWriter(ctx, bytesWritten);
         var config = listener.config();
@@ -392,7 +401,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             accessLog.log(new AccessEntry(System.currentTimeMillis(), clientIp, listener.name(),
                     route == null ? null : route.name(), null, null,
                     request == null ? null : request.method().name(), request == null ? null : request.target(),
-                    request == null ? null : request.version().text(), status, 0, bytesOut, 0, requestId, null, null));
+                    request == null ? (http2 ? "HTTP/2.0" : null) : protocolOf(request), status, 0, bytesOut, 0, requestId, null, null));
         }
     }
 

@@ -27,15 +27,16 @@ import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An HTTP/1.1 listener: accepts client connections on its address and proxies their requests to
- * its pool, with keep-alive on both sides, streamed bodies under backpressure, retries on another
- * server, and WebSocket tunnels. The data path is {@link HttpProxyInitializer} ->
+ * An HTTP listener: accepts client connections on its address (HTTP/1.1, and HTTP/2 when its
+ * {@code http2} is on) and proxies their requests to its pools, with keep-alive on both sides,
+ * streamed bodies under backpressure, retries on another server, and WebSocket tunnels (HTTP/1.1). The data path is {@link HttpProxyInitializer} ->
  * {@link FrontendHandler} -> {@link ProxyExchange} -> {@link ServerConnector} ({@link BackendConnectionPool}) /
  * {@link BackendHandler}, each client connection and its server connections on one event loop.
  *
  * <p>Life cycle as {@link ListenerRuntime} says; {@link #closeGracefully} stops accepting, closes
  * idle keep-alive connections, lets in-flight requests finish (their responses say
- * {@code Connection: close}) and force-closes whatever is left at the timeout.
+ * {@code Connection: close}; an HTTP/2 connection gets GOAWAY and its open streams finish) and
+ * force-closes whatever is left at the timeout.
  *
  * <p>Thread-safe.
  */

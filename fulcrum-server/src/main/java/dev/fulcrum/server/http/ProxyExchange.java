@@ -399,7 +399,7 @@ final class ProxyExchange {
         int userAgent = request.indexOf(HttpHeaderNames.USER_AGENT);
         accessLog.log(new AccessEntry(System.currentTimeMillis() - duration / 1_000_000, front.clientIp(),
                 listener.name(), route.name(), pool.name(), server == null ? null : server.id(),
-                request.method().name(), sentTarget != null ? sentTarget : request.target(), request.version().text(), status, bytesIn,
+                request.method().name(), sentTarget != null ? sentTarget : request.target(), front.protocolOf(request), status, bytesIn,
                 front.writer().bytesWritten() - writtenBefore + bytesPastWriter, duration,
                 request.valueString(requestIdField), referer < 0 ? null : request.valueString(referer),
                 userAgent < 0 ? null : request.valueString(userAgent)));

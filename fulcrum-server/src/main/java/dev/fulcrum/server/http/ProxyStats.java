@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.pool.Server;
+import dev.fulcrum.server.metrics.Http2Refusal;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.metrics.ProxyMetrics;
 import dev.fulcrum.server.metrics.RouteMetrics;
@@ -90,5 +91,15 @@ public final class ProxyStats {
      */
     void responded(ProxyRoute route, String pool, Server server, int status, long durationNanos) {
         (route == null ? noRoute : route.metrics()).requestCompleted(pool, server, status, durationNanos);
+    }
+
+    /** Counts one HTTP/2 connection closed or stream reset for {@code reason}. */
+    void http2Refused(Http2Refusal reason) {
+        metrics.http2Refused(reason);
+    }
+
+    /** HTTP/2 refusals counted so far for {@code reason}. */
+    public long http2Refusals(Http2Refusal reason) {
+        return metrics.http2Refusals(reason);
     }
 }

@@ -1,5 +1,6 @@
 /**
- * The HTTP/1.1 reverse proxy: {@link dev.fulcrum.server.http.HttpListener} and its data path.
+ * The HTTP reverse proxy: {@link dev.fulcrum.server.http.HttpListener} and its data path, HTTP/1.1
+ * and HTTP/2 from clients.
  *
  * <p>Shape (after Netty's proxy example): {@code HttpProxyInitializer} builds each client
  * connection's pipeline; one {@code FrontendHandler} per client connection takes requests one at a
@@ -21,6 +22,15 @@
  * {@code MessageWriter} writes them and re-frames bodies for the next hop. A client connection's
  * pipeline is {@code bytes -> [tls] -> decoder -> frontend}; its timeouts (request head, request
  * body, response, idle) are parts of one {@code ConnectionClock} with one lazy task.
+ *
+ * <p>HTTP/2 from clients (ALPN {@code h2}: {@code AlpnProtocolSwitch}; prior knowledge: {@code PriorKnowledgeDetector}):
+ * the connection is Netty's frame codec and stream multiplexer with the attack limits set
+ * ({@code HttpProxyInitializer#addHttp2}), counted by {@code Http2Refusals} and closed with GOAWAY
+ * by {@code Http2ConnectionGuard}; each stream is a child channel
+ * {@code Http2StreamBridge -> decoder -> frontend}, the bridge turning the stream's frames into the
+ * HTTP/1.1 bytes of one request ({@code Http2Requests}) and the frontend's response bytes into
+ * frames ({@code Http2ResponseFrames}). So an HTTP/2 request is an HTTP/1.1 exchange in every rule
+ * below, and HTTP/2 flow control is the backpressure: a stream is read only when its frontend asks.
  *
  * <p>Threads: a client connection, its exchanges and every server connection they use live on one
  * event loop (server connections are opened on the client's loop and pooled per loop), so nothing

@@ -64,7 +64,7 @@ public final class FulcrumMetrics {
             case PoolEvent.ServerAdded _, PoolEvent.ServerUp _, PoolEvent.ServerDown _, PoolEvent.ServerEjected _,
                  PoolEvent.ServerDraining _, PoolEvent.ServerEnabled _, PoolEvent.WeightChanged _,
                  PoolEvent.MacLearned _, PoolEvent.MacLost _, PoolEvent.ScaleEvent _, PoolEvent.HaEvent _,
-                 PoolEvent.ConfigReloaded _ -> {
+                 PoolEvent.ConfigReloaded _, PoolEvent.ClusterEvent _ -> {
             }
         }
     }
@@ -101,6 +101,30 @@ public final class FulcrumMetrics {
      */
     public void tlsCertificates(Supplier<List<ListenerRuntime>> listeners) {
         TlsCertificateGauges.register(prometheus, listeners);
+    }
+
+    /**
+     * Registers the cluster's gauges (spec cluster.md), read at scrape time from the node's own
+     * state: {@code fulcrum_cluster_members} (live members in etcd's member list, as last seen),
+     * {@code fulcrum_cluster_applied_revision} and {@code fulcrum_cluster_etcd_up} (1 or 0). Once per
+     * instance, only in a cluster.
+     */
+    public void cluster(LongSupplier members, LongSupplier appliedRevision, java.util.function.BooleanSupplier etcdUp) {
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+                .name("fulcrum_cluster_members")
+                .help("Live members of the cluster, as this node last saw etcd's member list.")
+                .callback(cb -> cb.call(members.getAsLong()))
+                .register(prometheus);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+                .name("fulcrum_cluster_applied_revision")
+                .help("The etcd revision whose shared config this node has applied.")
+                .callback(cb -> cb.call(appliedRevision.getAsLong()))
+                .register(prometheus);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+                .name("fulcrum_cluster_etcd_up")
+                .help("1 while this node reaches etcd, 0 while it serves its last applied state without it.")
+                .callback(cb -> cb.call(etcdUp.getAsBoolean() ? 1 : 0))
+                .register(prometheus);
     }
 
     /** Writes a scrape in the Prometheus text format 0.0.4. */

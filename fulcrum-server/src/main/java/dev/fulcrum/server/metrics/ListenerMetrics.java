@@ -27,16 +27,34 @@ public final class ListenerMetrics {
     private final CounterDataPoint bytesIn;
     private final CounterDataPoint bytesOut;
     private final GaugeDataPoint connections;
+    /** By {@link Http2Refusal#ordinal()}. */
+    private final CounterDataPoint[] http2Refused;
     /** The routes in force by name; a retired one leaves, so one of that name added later starts afresh. */
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
 
-    ListenerMetrics(String listener, Counter requests, Histogram duration, Counter bytes, io.prometheus.metrics.core.metrics.Gauge connections) {
+    ListenerMetrics(String listener, Counter requests, Histogram duration, Counter bytes,
+                    io.prometheus.metrics.core.metrics.Gauge connections, Counter http2Refused) {
         this.listener = listener;
         this.requests = requests;
         this.duration = duration;
         this.bytesIn = bytes.labelValues(listener, "in");
         this.bytesOut = bytes.labelValues(listener, "out");
         this.connections = connections.labelValues(listener);
+        Http2Refusal[] reasons = Http2Refusal.values();
+        this.http2Refused = new CounterDataPoint[reasons.length];
+        for (Http2Refusal r : reasons) {
+            this.http2Refused[r.ordinal()] = http2Refused.labelValues(listener, r.label());
+        }
+    }
+
+    /** Counts one HTTP/2 connection closed or stream reset for {@code reason}. */
+    public void http2Refused(Http2Refusal reason) {
+        http2Refused[reason.ordinal()].inc();
+    }
+
+    /** HTTP/2 refusals counted so far for {@code reason} ({@code fulcrum_http2_refused_total}). */
+    public long http2Refusals(Http2Refusal reason) {
+        return (long) http2Refused[reason.ordinal()].get();
     }
 
     public String name() {

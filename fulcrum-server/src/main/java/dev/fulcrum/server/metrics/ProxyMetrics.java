@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The data plane's door to metrics: {@code fulcrum_requests_total},
  * {@code fulcrum_request_duration_seconds}, {@code fulcrum_connections_active},
- * {@code fulcrum_bytes_total} and {@code fulcrum_retries_total}.
+ * {@code fulcrum_bytes_total}, {@code fulcrum_retries_total} and {@code fulcrum_http2_refused_total}.
  *
  * <p>On the request path, hold the {@link ListenerMetrics} of your listener (from
  * {@link #listener(String)}, once) and call it: one map get per request. The methods here that take
@@ -37,6 +37,7 @@ public final class ProxyMetrics {
     private final Gauge connections;
     private final Counter bytes;
     private final Counter retries;
+    private final Counter http2Refused;
     private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
     private final Map<String, CounterDataPoint> retriesByPool = new ConcurrentHashMap<>();
 
@@ -67,6 +68,12 @@ public final class ProxyMetrics {
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
+        http2Refused = Counter.builder()
+                .name("fulcrum_http2_refused_total")
+                .help("HTTP/2 connections closed and streams reset for an attack or a broken request, by listener and reason.")
+                .labelNames("listener", "reason")
+                .withoutExemplars()
+                .register(registry);
         retries = Counter.builder()
                 .name("fulcrum_retries_total")
                 .help("Requests sent again to another server after a failure, by pool.")
@@ -93,7 +100,7 @@ public final class ProxyMetrics {
     public ListenerMetrics listener(String name) {
         ListenerMetrics m = listeners.get(name);
         return m != null ? m : listeners.computeIfAbsent(name,
-                n -> new ListenerMetrics(n, requests, duration, bytes, connections));
+                n -> new ListenerMetrics(n, requests, duration, bytes, connections, http2Refused));
     }
 
     public void bytes(String listener, long in, long out) {

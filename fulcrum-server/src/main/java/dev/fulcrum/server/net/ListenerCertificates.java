@@ -4,6 +4,8 @@ import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.TlsVersion;
 import dev.fulcrum.server.tls.TlsProvider;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
@@ -29,6 +31,13 @@ import java.util.List;
  */
 final class ListenerCertificates {
 
+    /** h2 first: a client that speaks both gets HTTP/2; one that offers neither still gets HTTP/1.1. */
+    private static final ApplicationProtocolConfig ALPN_H2 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+
     /** SAN type 2 in {@link X509Certificate#getSubjectAlternativeNames()}. */
     private static final int DNS_NAME = 2;
 
@@ -42,14 +51,17 @@ final class ListenerCertificates {
         this.names = names;
     }
 
-    /** @throws IOException with one line naming the file that does not load and why */
-    static ListenerCertificates load(FulcrumConfig.Tls tls) throws IOException {
+    /**
+     * @param h2 offer ALPN {@code h2} and {@code http/1.1} (an http listener with http2 on), else no ALPN
+     * @throws IOException with one line naming the file that does not load and why
+     */
+    static ListenerCertificates load(FulcrumConfig.Tls tls, boolean h2) throws IOException {
         List<SslContext> contexts = new ArrayList<>();
         List<X509Certificate> leaves = new ArrayList<>();
         List<List<String>> names = new ArrayList<>();
         for (FulcrumConfig.Certificate files : tls.certificates()) {
             CertificateFiles.Loaded loaded = CertificateFiles.load(files.cert(), files.key());
-            contexts.add(context(loaded, tls, files));
+            contexts.add(context(loaded, tls, files, h2));
             leaves.add(loaded.leaf());
             names.add(names(loaded.leaf()));
         }
@@ -69,7 +81,7 @@ final class ListenerCertificates {
     }
 
     private static SslContext context(CertificateFiles.Loaded loaded, FulcrumConfig.Tls tls,
-                                      FulcrumConfig.Certificate files) throws IOException {
+                                      FulcrumConfig.Certificate files, boolean h2) throws IOException {
         SslProvider provider = TlsProvider.get();
         String[] protocols = tls.minVersion() == TlsVersion.TLS_V1_3 ? new String[]{"TLSv1.3"}
                 : new String[]{"TLSv1.3", "TLSv1.2"};
@@ -79,6 +91,10 @@ final class ListenerCertificates {
                     .sslProvider(provider)
                     .protocols(protocols)
                     .ciphers(TlsProvider.AEAD_CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+            if (h2) {
+                // every certificate's context: the SNI picks the context, ALPN is negotiated in it
+                builder.applicationProtocolConfig(ALPN_H2);
+            }
             if (tls.clientCa() != null) {
                 // read again with each load, like the certificates: a reload picks up a renewed bundle
                 builder.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);

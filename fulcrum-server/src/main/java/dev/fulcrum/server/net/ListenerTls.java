@@ -25,11 +25,14 @@ public final class ListenerTls {
     private static final long CLIENT_HELLO_TIMEOUT_MILLIS = 10_000;
 
     private final String listener;
+    /** ALPN offers h2: an http listener with http2 on. Fixed for the listener's life (a change of it is a new listener). */
+    private final boolean h2;
     private final Mapping<String, SslContext> mapping = this::contextFor;
     private volatile ListenerCertificates current;
 
-    private ListenerTls(String listener, ListenerCertificates current) {
+    private ListenerTls(String listener, boolean h2, ListenerCertificates current) {
         this.listener = listener;
+        this.h2 = h2;
         this.current = current;
     }
 
@@ -42,7 +45,8 @@ public final class ListenerTls {
             return null;
         }
         try {
-            return new ListenerTls(listener.name(), ListenerCertificates.load(listener.tls()));
+            boolean h2 = listener.protocol() == FulcrumConfig.Protocol.HTTP && listener.http2().enabled();
+            return new ListenerTls(listener.name(), h2, ListenerCertificates.load(listener.tls(), h2));
         } catch (IOException e) {
             throw new IllegalStateException(problem(listener.name(), e));
         }
@@ -56,7 +60,7 @@ public final class ListenerTls {
      */
     public String reload(FulcrumConfig.Tls tls) {
         try {
-            current = ListenerCertificates.load(tls);
+            current = ListenerCertificates.load(tls, h2);
             return null;
         } catch (IOException e) {
             return problem(listener, e) + "; keeping the certificates loaded before";

@@ -12,7 +12,8 @@ import java.time.Instant;
  *
  * <p>A listener reacts with a {@code switch} over this sealed type and no {@code default}: adding
  * an event type breaks the build of every listener that has not decided about it. The four
- * families ({@link ServerEvent}, {@link ScaleEvent}, {@link HaEvent}, {@link ConfigReloaded}) let
+ * families ({@link ServerEvent}, {@link ScaleEvent}, {@link HaEvent}, {@link ConfigReloaded},
+ * {@link ClusterEvent}) let
  * a listener pass over a whole family in one case.
  *
  * <p>{@link #wireName()} is the event's type in admin-api.md (the SSE {@code event:} line, the
@@ -21,7 +22,7 @@ import java.time.Instant;
  * thread, after the snapshot that reflects them is published. Immutable.
  */
 public sealed interface PoolEvent permits PoolEvent.ServerEvent, PoolEvent.ScaleEvent, PoolEvent.HaEvent,
-        PoolEvent.ConfigReloaded {
+        PoolEvent.ConfigReloaded, PoolEvent.ClusterEvent {
 
     Instant at();
 
@@ -49,6 +50,11 @@ public sealed interface PoolEvent permits PoolEvent.ServerEvent, PoolEvent.Scale
             case HaBackup _ -> "ha-backup";
             case HaFault _ -> "ha-fault";
             case ConfigReloaded _ -> "config-reloaded";
+            case MemberJoined _ -> "cluster-member-joined";
+            case MemberLeft _ -> "cluster-member-left";
+            case EtcdUnavailable _ -> "cluster-etcd-unavailable";
+            case EtcdAvailable _ -> "cluster-etcd-available";
+            case ConfigApplied _ -> "config-applied";
         };
     }
 
@@ -171,5 +177,42 @@ public sealed interface PoolEvent permits PoolEvent.ServerEvent, PoolEvent.Scale
         public Server server() {
             return null;
         }
+    }
+
+    /** The cluster (spec cluster.md): its members, etcd's reachability, a revision applied; no pool, no server. */
+    sealed interface ClusterEvent extends PoolEvent permits MemberJoined, MemberLeft, EtcdUnavailable, EtcdAvailable,
+            ConfigApplied {
+        @Override
+        default PoolRuntime pool() {
+            return null;
+        }
+
+        @Override
+        default Server server() {
+            return null;
+        }
+    }
+
+    /** {@code node} registered in the member list (its lease-bound key appeared). */
+    record MemberJoined(Instant at, String node, String detail) implements ClusterEvent {
+    }
+
+    /**
+     * {@code node} left the member list: {@code stopped} when it said so before leaving (a graceful
+     * stop), else its lease expired (it died, hung, or lost etcd).
+     */
+    record MemberLeft(Instant at, String node, boolean stopped, String detail) implements ClusterEvent {
+    }
+
+    /** This node cannot reach etcd (no quorum, no member answering): it keeps serving its last applied state. */
+    record EtcdUnavailable(Instant at, String detail) implements ClusterEvent {
+    }
+
+    /** This node reaches etcd again. */
+    record EtcdAvailable(Instant at, String detail) implements ClusterEvent {
+    }
+
+    /** This node applied the shared config as of etcd {@code revision}. */
+    record ConfigApplied(Instant at, long revision, String detail) implements ClusterEvent {
     }
 }

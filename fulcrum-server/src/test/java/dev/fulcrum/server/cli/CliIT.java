@@ -129,8 +129,9 @@ class CliIT {
     void helpListsTheCommands() throws Exception {
         Result help = fulcrum("--help");
         assertThat(help.exit()).isZero();
-        assertThat(help.out()).contains("run ", "validate ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
-        for (String command : List.of("run", "validate", "demo", "demo-server", "dsr-server-setup", "version")) {
+        assertThat(help.out()).contains("run ", "validate ", "cluster ", "demo ", "demo-server ", "version ", "Exit codes: 0 ");
+        for (String command : List.of("run", "validate", "cluster", "demo", "demo-server", "dsr-server-setup",
+                "version")) {
             Result commandHelp = fulcrum(command, "--help");
             assertThat(commandHelp.exit()).as(command).isZero();
             assertThat(commandHelp.out()).as(command).startsWith("Usage: fulcrum " + command)
@@ -180,6 +181,17 @@ class CliIT {
         assertThat(result.errLines()).singleElement().asString()
                 .startsWith(config + ":9:")
                 .contains("pools[0].algorithm", "round_robin", "round-robin");
+    }
+
+    @Test
+    void validateReportsHttp2MistakesAtTheirLines() throws Exception {
+        // line 7, at the key: http2 after the admin (2 lines) and the listener (name, listen, pool)
+        Path config = file("fulcrum.yaml", goodConfig(18080).replace("    pool: app\n",
+                "    pool: app\n    http2: {max-concurrent-streams: 0}\n"));
+        Result result = fulcrum("validate", "-c", config.toString());
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.errLines()).singleElement().asString()
+                .isEqualTo(config + ":7:13: listeners[0].http2.max-concurrent-streams: 0 is out of range; expected 1..10000");
     }
 
     @Test

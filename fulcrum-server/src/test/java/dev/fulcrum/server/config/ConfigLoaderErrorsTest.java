@@ -51,7 +51,7 @@ class ConfigLoaderErrorsTest {
                   - name: app
                 """,
                 "fulcrum.yaml:5:5: listeners[0].listne: unknown key; expected one of name, listen, protocol, pool,"
-                        + " routes, tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes, request-body-timeout, request-body-min-rate");
+                        + " routes, tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes, request-body-timeout, request-body-min-rate, http2");
     }
 
     @Test
@@ -66,7 +66,7 @@ class ConfigLoaderErrorsTest {
                 """,
                 "fulcrum.yaml:2:5: listeners[0].listen: required key is missing",
                 "fulcrum.yaml:3:5: listeners[0].listne: unknown key; expected one of name, listen, protocol, pool,"
-                        + " routes, tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes, request-body-timeout, request-body-min-rate");
+                        + " routes, tls, max-connections, idle-timeout, request-header-timeout, max-header-bytes, request-body-timeout, request-body-min-rate, http2");
     }
 
     @Test

@@ -69,6 +69,17 @@ class HttpClientCertIT {
     }
 
     @Test
+    void theVerifiedSubjectReachesTheServerFromAnHttp2Stream() throws Exception {
+        start(ca.cert());
+        String out = TestCertificates.run(List.of("curl", "-sS", "-k", "--http2", "--max-time", "10",
+                "--cert-type", "P12", "--cert", clientStore + ":changeit",
+                "--resolve", "secure.example:" + proxy.port + ":127.0.0.1", "-H", "X-Client-Cert-Subject: CN=admin",
+                "-w", "\\n%{http_version}", "https://secure.example:" + proxy.port + "/headers"));
+        assertThat(out).endsWith("\n2").contains("x-client-cert-subject: O=Example,CN=client-1")
+                .doesNotContain("CN=admin");
+    }
+
+    @Test
     void aClientWithoutACertificateIsRefused() throws Exception {
         start(ca.cert());
         String response;

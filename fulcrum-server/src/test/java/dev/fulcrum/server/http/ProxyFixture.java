@@ -52,6 +52,8 @@ final class ProxyFixture implements AutoCloseable {
     /** The pool's {@code tls} to its servers; null = plain text. */
     FulcrumConfig.ServerTls serverTls;
     int maxRequestsPerConnection;
+    /** The listener's http2; null: the default (on with tls, off without). */
+    FulcrumConfig.Http2 http2;
     /** The proxy's event loops; 1 makes every client share one pool of server connections. */
     int workerThreads = 2;
     /** The transport kind; null: what production picks ({@code fulcrum.transport} or the default). */
@@ -90,6 +92,9 @@ final class ProxyFixture implements AutoCloseable {
         Listener listenerConfig = new Listener("web", new HostPort("127.0.0.1", port), Protocol.HTTP, "app", tls,
                 maxConnections, idleTimeout, requestHeaderTimeout, maxHeaderBytes, requestBodyTimeout,
                 requestBodyMinRate);
+        if (http2 != null) {
+            listenerConfig = listenerConfig.withHttp2(http2);
+        }
         registry = Registry.fromConfig(new FulcrumConfig("test", FulcrumConfig.Admin.DEFAULT,
                 List.of(listenerConfig), List.of(poolConfig), List.of(), List.of(), null, null), Clock.systemUTC());
         pool = registry.pool("app");

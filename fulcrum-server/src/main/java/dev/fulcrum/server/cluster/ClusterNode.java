@@ -1,0 +1,519 @@
+package dev.fulcrum.server.cluster;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fulcrum.server.FulcrumServer;
+import dev.fulcrum.server.admin.ClusterStatus;
+import dev.fulcrum.server.admin.HookResult;
+import dev.fulcrum.server.config.ConfigException;
+import dev.fulcrum.server.config.ConfigLoader;
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.net.StartException;
+import dev.fulcrum.server.registry.PoolEvent;
+import io.etcd.jetcd.Watch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node of a cluster (spec cluster.md): its config is the shared part from etcd plus its own
+ * file. At start it reads the whole prefix (or, with etcd unreachable, the state saved in
+ * {@code state-dir}), starts the {@link FulcrumServer} from it, then watches from the next
+ * revision: each revision (one etcd transaction) is applied as one reload — the existing path,
+ * a diff applied on the control thread — in revision order. A watch that ends ("no leader", a
+ * disconnect) is resumed from the revision last applied; one whose start was compacted away, and
+ * a return of etcd after an outage, read everything again; so does a full re-read every
+ * {@link #RESYNC_INTERVAL}, a safety net. Each applied state goes to {@link StateFile}. The node
+ * is in the member list under a lease of {@code lease-ttl}, re-granted whenever its keep-alive
+ * ends; its member record carries its admin address, applied revision and last renewal.
+ *
+ * <p>Threads: everything that changes this node's view runs on its one {@code fulcrum-cluster}
+ * thread (watch responses and keep-alive ends are handed to it), so revisions apply one at a time
+ * and in order; the admin API reads the {@link ClusterStatus} it last published.
+ */
+public final class ClusterNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How often the whole prefix is read again even though the watch looks healthy. */
+    static final Duration RESYNC_INTERVAL = Duration.ofSeconds(30);
+    /** How often etcd's reachability is checked (a small read): the watch alone can go quiet. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(1);
+
+    private final FulcrumConfig.Cluster cluster;
+    private final KeyLayout layout;
+    private final Path file;
+    private final Map<String, String> env;
+    private final EtcdStore store;
+    private final StateFile stateFile;
+    private final ScheduledExecutorService thread;
+
+    // --- confined to the cluster thread ---
+    private ObjectNode localTree;
+    /** The node file's addresses for shared listeners; a reload of the file may change them. */
+    private Map<String, dev.fulcrum.core.HostPort> listens;
+    private FulcrumServer server;
+    /** Every key under the prefix as last applied (config and members). */
+    private SortedMap<String, String> keys = new TreeMap<>();
+    private long revision;
+    private Watch.Watcher watcher;
+    /** Bumped whenever a watch is replaced: a late message of an old one is ignored. */
+    private long watchGeneration;
+    private final MemberLease member;
+    private Instant lastResync = Instant.now();
+    private boolean closing;
+
+    // --- read anywhere ---
+    private volatile boolean etcdUp;
+    private volatile ClusterStatus status;
+
+    private ClusterNode(FulcrumConfig local, Path file, ObjectNode localTree, Map<String, String> env) {
+        this.cluster = local.cluster();
+        this.layout = new KeyLayout(cluster.prefix());
+        this.file = file;
+        this.env = env;
+        this.localTree = localTree;
+        this.listens = cluster.listens();
+        this.store = new EtcdStore(cluster);
+        this.stateFile = new StateFile(cluster.stateDir());
+        String address = local.admin().listen().toString();
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fulcrum-cluster");
+            t.setDaemon(true);
+            return t;
+        });
+        this.member = new MemberLease(store, layout, cluster.node(), address, cluster.leaseTtl(), this::later);
+        this.status = new ClusterStatus(cluster.node(), "down", 0, null, List.of());
+    }
+
+    /**
+     * Starts the node of {@code local} (a config with a {@code cluster} section, read from
+     * {@code file}) and its server.
+     *
+     * @throws StartException when neither etcd nor {@code state-dir} has a state to start from, or
+     *                        the server does not start
+     */
+    public static ClusterNode start(FulcrumConfig local, Path file) {
+        ObjectNode tree;
+        try {
+            tree = SharedConfig.readTree(file);
+        } catch (IOException e) {
+            throw new StartException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        ClusterNode node = new ClusterNode(local, file, tree, System.getenv());
+        try {
+            FulcrumConfig first = node.onThread(node::firstConfig);
+            FulcrumServer server = FulcrumServer.start(first, file);
+            node.onThread(() -> {
+                node.server = server;
+                node.afterStart();
+                return null;
+            });
+            server.attachCluster(() -> node.status, node::reloadFromFile);
+            return node;
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    public FulcrumServer server() {
+        return server;
+    }
+
+    /** The view {@code GET /api/v1/cluster} shows. */
+    public ClusterStatus status() {
+        return status;
+    }
+
+    /** The config to start from: etcd's, or the state saved in state-dir when etcd does not answer. */
+    private FulcrumConfig firstConfig() {
+        try {
+            EtcdStore.Snapshot snapshot = store.readAll(layout.root());
+            keys = new TreeMap<>(snapshot.keys());
+            revision = snapshot.revision();
+            etcdUp = true;
+            log.info("cluster: read {} key(s) from etcd at revision {}", keys.size(), revision);
+        } catch (EtcdUnavailableException e) {
+            Optional<StateFile.State> saved;
+            try {
+                saved = stateFile.read();
+            } catch (IOException io) {
+                throw new StartException(e.getMessage() + "; and the saved state is unreadable: " + io.getMessage(), io);
+            }
+            if (saved.isEmpty()) {
+                throw new StartException(e.getMessage() + "; and no saved state in " + stateFile.path()
+                        + " to start from");
+            }
+            keys = new TreeMap<>(saved.get().keys());
+            revision = saved.get().revision();
+            log.warn("cluster: {}; starting from the state saved at revision {} in {}", e.getMessage(), revision,
+                    stateFile.path());
+        }
+        return compose();
+    }
+
+    /** After the server started: save the state, join the member list, watch, and check etcd periodically. */
+    private void afterStart() {
+        saveState();
+        if (etcdUp) {
+            register();
+            watchFrom(revision + 1);
+        } else {
+            server.registry().emit(new PoolEvent.EtcdUnavailable(server.registry().now(),
+                    "etcd unreachable at start; serving the state saved at revision " + revision));
+        }
+        publishStatus();
+        thread.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private FulcrumConfig compose() {
+        for (String name : listens.keySet()) {
+            if (!keys.containsKey(layout.listener(name))) {
+                log.warn("cluster: {} gives listener {} an address, but etcd has no listener {} (pushed yet?)",
+                        file, name, name);
+            }
+        }
+        return SharedConfig.build(localTree, keys, layout, listens, "etcd@" + revision, env);
+    }
+
+    // ------------------------------------------------------------------ watch
+
+    private void watchFrom(long from) {
+        if (watcher != null) {
+            watcher.close();
+        }
+        long generation = ++watchGeneration;
+        watcher = store.watch(layout.root(), from, new EtcdStore.Changes() {
+            @Override
+            public void onRevision(long rev, List<EtcdStore.Change> changes) {
+                later(() -> {
+                    if (generation == watchGeneration) {
+                        applyRevision(rev, changes);
+                    }
+                });
+            }
+
+            @Override
+            public void onEnd(Throwable cause, boolean compacted) {
+                later(() -> {
+                    if (generation == watchGeneration) {
+                        watchEnded(cause, compacted);
+                    }
+                });
+            }
+        });
+    }
+
+    private void watchEnded(Throwable cause, boolean compacted) {
+        if (closing) {
+            return;
+        }
+        watcher.close();
+        watcher = null;
+        watchGeneration++;
+        if (compacted) {
+            log.warn("cluster: the watch's revisions were compacted away; reading everything again");
+            resync();
+        } else {
+            // resumed by the heartbeat, from the revision last applied
+            log.warn("cluster: the etcd watch ended ({}); resuming from revision {}",
+                    cause == null ? "completed" : EtcdStore.oneLine(cause), revision + 1);
+        }
+    }
+
+    /** One etcd transaction: applied whole, once, in revision order. */
+    private void applyRevision(long rev, List<EtcdStore.Change> changes) {
+        if (rev <= revision) {
+            return; // a resumed watch or a re-read already covered it
+        }
+        boolean configChanged = false;
+        for (EtcdStore.Change change : changes) {
+            String before = change.value() == null ? keys.remove(change.key()) : keys.put(change.key(), change.value());
+            if (layout.isConfig(change.key())) {
+                configChanged = true;
+            } else if (layout.parse(change.key()) instanceof KeyLayout.Member m) {
+                memberChanged(m.node(), before, change.value());
+            }
+        }
+        revision = rev;
+        markUp();
+        if (configChanged) {
+            applyConfig();
+        }
+        publishStatus();
+    }
+
+    private void memberChanged(String node, String before, String after) {
+        if (before == null && after != null) {
+            server.registry().emit(new PoolEvent.MemberJoined(server.registry().now(), node,
+                    "node " + node + " joined the cluster"));
+        } else if (before != null && after == null) {
+            boolean stopped = MemberLease.stopping(before);
+            server.registry().emit(new PoolEvent.MemberLeft(server.registry().now(), node, stopped, stopped
+                    ? "node " + node + " stopped and left the member list"
+                    : "node " + node + " left the member list: its lease expired (dead, hung or cut off from etcd)"));
+        }
+    }
+
+    /** Reloads the server with the composed config of the current keys; keeps the running one when it is invalid. */
+    private void applyConfig() {
+        FulcrumConfig next;
+        try {
+            next = compose();
+        } catch (ConfigException e) {
+            log.error("cluster: etcd revision {} holds a config this node cannot run; keeping the running one:\n{}",
+                    revision, e.getMessage());
+            return;
+        } catch (IllegalArgumentException e) {
+            log.error("cluster: etcd revision {} holds a value that is not JSON ({}); keeping the running config",
+                    revision, e.getMessage());
+            return;
+        }
+        try {
+            server.reload(next);
+        } catch (StartException e) {
+            log.warn("cluster: revision {} applied, but: {}", revision, e.getMessage());
+        } catch (IllegalStateException e) {
+            log.warn("cluster: revision {} not applied: {}", revision, e.getMessage());
+            return;
+        }
+        server.registry().emit(new PoolEvent.ConfigApplied(server.registry().now(), revision,
+                "revision " + revision + " applied"));
+        publishStatus(); // serving it now; saving it and telling the others follow
+        saveState();
+        writeMember();
+    }
+
+    private void saveState() {
+        try {
+            stateFile.write(new StateFile.State(revision, SharedConfig.configKeys(keys, layout)));
+        } catch (IOException e) {
+            log.warn("cluster: cannot save the applied state to {}: {}", stateFile.path(), e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ re-read and heartbeat
+
+    /** Reads the whole prefix, applies what differs, and watches from after it. */
+    private void resync() {
+        EtcdStore.Snapshot snapshot;
+        try {
+            snapshot = store.readAll(layout.root());
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+            return;
+        }
+        lastResync = Instant.now();
+        markUp();
+        SortedMap<String, String> before = keys;
+        boolean configChanged = !SharedConfig.configKeys(before, layout)
+                .equals(SharedConfig.configKeys(snapshot.keys(), layout));
+        membersDiff(before, snapshot.keys());
+        keys = new TreeMap<>(snapshot.keys());
+        // the read is linearizable, so it is at least what was applied; lower only when etcd was
+        // rebuilt from scratch, and then its revisions are the ones to follow
+        revision = snapshot.revision();
+        if (configChanged) {
+            log.info("cluster: read everything again at revision {}: the shared config differs from the applied one",
+                    snapshot.revision());
+            applyConfig();
+        }
+        if (!member.registered()) {
+            register();
+        }
+        watchFrom(snapshot.revision() + 1);
+        publishStatus();
+    }
+
+    private void membersDiff(Map<String, String> before, Map<String, String> after) {
+        for (String key : before.keySet()) {
+            if (layout.parse(key) instanceof KeyLayout.Member m && !after.containsKey(key)) {
+                memberChanged(m.node(), before.get(key), null);
+            }
+        }
+        for (String key : after.keySet()) {
+            if (layout.parse(key) instanceof KeyLayout.Member m && !before.containsKey(key)) {
+                memberChanged(m.node(), null, after.get(key));
+            }
+        }
+    }
+
+    /**
+     * Every {@link #HEARTBEAT}: is etcd there? A watch that ended is resumed; after an outage, or
+     * every {@link #RESYNC_INTERVAL}, everything is read again; the member record is refreshed.
+     */
+    private void heartbeat() {
+        if (closing) {
+            return;
+        }
+        try {
+            boolean wasUp = etcdUp;
+            if (!wasUp || Duration.between(lastResync, Instant.now()).compareTo(RESYNC_INTERVAL) >= 0) {
+                resync();
+                return;
+            }
+            if (watcher == null) {
+                // resume where this node was: a compacted start ends the watch again, then everything is read
+                store.readAll(layout.members()); // reachable? (a watch call alone does not say)
+                watchFrom(revision + 1);
+            }
+            if (!member.registered()) {
+                register();
+            } else if (member.writeDue()) {
+                writeMember();
+            }
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("cluster: heartbeat failed", e);
+        }
+    }
+
+    private void markUp() {
+        if (!etcdUp) {
+            etcdUp = true;
+            server.registry().emit(new PoolEvent.EtcdAvailable(server.registry().now(), "etcd reachable again"));
+        }
+    }
+
+    private void markDown(String why) {
+        if (etcdUp) {
+            etcdUp = false;
+            server.registry().emit(new PoolEvent.EtcdUnavailable(server.registry().now(),
+                    why + "; serving revision " + revision));
+            publishStatus();
+        }
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    /** A new lease and this node's member record under it. */
+    private void register() {
+        try {
+            member.register(revision);
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+        }
+    }
+
+    private void writeMember() {
+        try {
+            member.write(revision, false);
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+        }
+    }
+
+    private void publishStatus() {
+        status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, null, ClusterMembers.parse(keys, layout));
+    }
+
+    // ------------------------------------------------------------------ reload and stop
+
+    /** SIGHUP and {@code POST /api/v1/reload}: this node's file again, with etcd's shared config. */
+    private HookResult reloadFromFile() {
+        try {
+            return onThread(() -> {
+                FulcrumConfig local;
+                ObjectNode tree;
+                try {
+                    local = ConfigLoader.load(file);
+                    tree = SharedConfig.readTree(file);
+                } catch (ConfigException e) {
+                    return HookResult.failed(e.getMessage());
+                } catch (IOException e) {
+                    return HookResult.failed("cannot read " + file + ": " + e.getMessage());
+                }
+                if (local.cluster() == null) {
+                    return HookResult.failed(file + " no longer has a cluster section; restart to leave the cluster");
+                }
+                if (!sameCluster(local.cluster(), cluster)) {
+                    log.warn("cluster: a changed cluster section takes effect at the next start");
+                }
+                localTree = tree;
+                listens = local.cluster().listens();
+                applyConfig();
+                return HookResult.success();
+            });
+        } catch (RuntimeException e) {
+            return HookResult.failed(e.getMessage());
+        }
+    }
+
+    /** The cluster sections without the listen addresses (which a reload does apply). */
+    private static boolean sameCluster(FulcrumConfig.Cluster a, FulcrumConfig.Cluster b) {
+        return a.etcd().equals(b.etcd()) && a.prefix().equals(b.prefix()) && java.util.Objects.equals(a.node(), b.node())
+                && a.leaseTtl().equals(b.leaseTtl()) && a.stateDir().equals(b.stateDir())
+                && java.util.Objects.equals(a.tls(), b.tls());
+    }
+
+    /**
+     * Leaves the cluster: the lease is revoked (the member record goes at once, not after
+     * lease-ttl), the watch and the etcd client close. Call after the server stopped.
+     */
+    @Override
+    public void close() {
+        try {
+            onThread(() -> {
+                closing = true;
+                if (watcher != null) {
+                    watcher.close();
+                }
+                try {
+                    member.leave(revision); // marked stopping: no FulcrumClusterMemberLost on the others
+                } catch (EtcdUnavailableException e) {
+                    log.info("cluster: lease not revoked ({}); the member record goes after lease-ttl",
+                            e.getMessage());
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.warn("cluster: leaving the cluster: {}", e.getMessage());
+        }
+        thread.shutdownNow();
+        store.close();
+    }
+
+    /** Runs {@code task} on the cluster thread later; dropped once the node closed (jetcd may still call back). */
+    private void later(Runnable task) {
+        try {
+            thread.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            log.debug("cluster: closed; a late etcd callback dropped");
+        }
+    }
+
+    /** Runs {@code task} on the cluster thread and waits for it; its runtime exceptions are rethrown. */
+    private <T> T onThread(java.util.concurrent.Callable<T> task) {
+        try {
+            return thread.submit(task).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new IllegalStateException("the cluster node is closed");
+        }
+    }
+}
