@@ -166,6 +166,8 @@ final class ProxyExchange {
         END
     }
 
+    /** Tries a request gets after servers refused it unprocessed, beyond the pool's {@code retries}. */
+    static final int MAX_REFUSED_TRIES = 3;
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
     private static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
     /**
@@ -206,6 +208,8 @@ final class ProxyExchange {
     private final ServerChoice choice;
     private Phase phase = Phase.NEW;
     private int attempts;
+    /** Tries the servers refused unprocessed ({@link #retryRefused}): not counted against {@code retries}. */
+    private int refusedTries;
     private Server server;
     /** The current try uses a pooled keep-alive connection. */
     private boolean reused;
@@ -800,15 +804,19 @@ final class ProxyExchange {
 
     /**
      * The server did not process the request (its stream was refused, or above a GOAWAY's last
-     * stream): tried again, on another server or on this one over another stream, while tries are
-     * left and no body byte went out (the body is not kept); else 502. Not held against the server.
+     * stream): tried again, on another server or on this one over another stream, as long as no
+     * body byte went out (the body is not kept); else 502. Not held against the server, and not
+     * taken from the pool's {@code retries} (a rolling restart's GOAWAY must not fail requests of a
+     * pool with {@code retries: 0}, as Envoy retries refused streams too), but at most
+     * {@value #MAX_REFUSED_TRIES} times: a server that refuses everything is not tried forever.
      */
     private void retryRefused(String reason) {
         responseTimer.stop();
         Server refused = server;
         lastFailure = "server " + refused.id() + " " + reason;
         log.debug("pool {}: request {} {}: {}", choice.poolName(), request.method(), request.target(), lastFailure);
-        if (!bodyBytesSent && attempts <= retries) {
+        if (!bodyBytesSent && refusedTries < MAX_REFUSED_TRIES) {
+            refusedTries++;
             moveTo(Phase.RETRYING);
             Server next = choice.nextAfterRefusal(refused);
             if (next != null) {
@@ -851,7 +859,7 @@ final class ProxyExchange {
             listener.observer().serverOutcome(pool, failed, RequestOutcome.GATEWAY_FAILURE);
         }
         lastFailure = "server " + failed.id() + " " + reason;
-        boolean retry = retryable && attempts <= retries;
+        boolean retry = retryable && attempts - refusedTries <= retries;
         log.debug("pool {}: request {} {}: {}{}", choice.poolName(), request.method(), request.target(), lastFailure,
                 retry ? "; retrying on another server if one is left" : "");
         if (phase == Phase.RESPONSE_STREAMING) {

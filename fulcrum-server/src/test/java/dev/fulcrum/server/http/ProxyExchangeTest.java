@@ -223,6 +223,39 @@ class ProxyExchangeTest {
     }
 
     @Test
+    void refusalsDoNotUseThePoolsRetriesButEndAfterAFewTries() {
+        // the pool allows 2 retries; refusals (a rolling restart's GOAWAYs) take none of them.
+        // 6 servers: a retry after a real failure goes to a server not tried yet
+        EmbeddedChannel server = forward(6, "GET /a HTTP/1.1\r\nHost: app\r\n\r\n");
+        for (int i = 0; i < ProxyExchange.MAX_REFUSED_TRIES; i++) {
+            received(server);
+            server.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+            server.close();
+            server = servers.opened.getLast();
+        }
+        assertThat(servers.opened).hasSize(ProxyExchange.MAX_REFUSED_TRIES + 1);
+        reset(server); // a real failure still has the pool's retries
+        assertThat(servers.opened).hasSize(ProxyExchange.MAX_REFUSED_TRIES + 2);
+        answer(servers.opened.getLast(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
+    void aServerThatRefusesEveryTryEndsIn502() {
+        EmbeddedChannel server = forward(2, "GET /a HTTP/1.1\r\nHost: app\r\n\r\n");
+        for (int i = 0; i <= ProxyExchange.MAX_REFUSED_TRIES; i++) {
+            received(server);
+            server.pipeline().get(BackendHandler.class).serverEnded("reset the stream (REFUSED_STREAM)", true);
+            server.close();
+            server = servers.opened.getLast();
+        }
+        assertThat(servers.opened).hasSize(ProxyExchange.MAX_REFUSED_TRIES + 1);
+        assertThat(response()).startsWith("HTTP/1.1 502 ").contains("REFUSED_STREAM");
+        assertThat(activeRequests()).isZero();
+    }
+
+    @Test
     void aRefusedPostWhoseBodyWentOutIsA502() {
         EmbeddedChannel first = forward(2, "POST /order HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello");
         assertThat(received(first)).endsWith("\r\n\r\nhello");
