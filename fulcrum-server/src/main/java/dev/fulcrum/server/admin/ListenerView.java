@@ -22,8 +22,8 @@ import java.util.function.Supplier;
  * components in declaration order. Immutable.
  *
  * @param protocol  the config's {@code protocol}: {@code http} or {@code tcp}
- * @param protocols what a client may speak: {@code http/1.1} for http (the list grows with
- *                  HTTP/2); empty for tcp, which relays bytes
+ * @param protocols what a client may speak: {@code h2} (TLS) or {@code h2c} (plain) when
+ *                  {@code http2} is on, and {@code http/1.1}, for http; empty for tcp, which relays bytes
  * @param tls       null when the listener does not terminate TLS
  */
 record ListenerView(String name, String listen, String protocol, List<String> protocols, TlsView tls) {
@@ -64,9 +64,18 @@ record ListenerView(String name, String listen, String protocol, List<String> pr
                 listener.protocol().name().toLowerCase(java.util.Locale.ROOT), protocols(listener), tls);
     }
 
-    /** What a client may speak to the listener, by ALPN name. */
+    /**
+     * What a client may speak to the listener, by ALPN name: HTTP/2 first when {@code http2} is on
+     * ({@code h2} by ALPN over TLS, {@code h2c} by prior knowledge in plain text), then http/1.1.
+     */
     static List<String> protocols(Listener listener) {
-        return listener.protocol() == Protocol.HTTP ? List.of("http/1.1") : List.of();
+        if (listener.protocol() != Protocol.HTTP) {
+            return List.of();
+        }
+        if (!listener.http2().enabled()) {
+            return List.of("http/1.1");
+        }
+        return List.of(listener.tls() != null ? "h2" : "h2c", "http/1.1");
     }
 
     static CertificateView certificate(X509Certificate leaf, Instant now) {

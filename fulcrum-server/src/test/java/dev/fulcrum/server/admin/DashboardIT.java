@@ -263,7 +263,7 @@ class DashboardIT {
                 By.cssSelector("#listeners tr[data-listener='web'] .certificate")).isEmpty());
         assertThat(browser.findElements(By.cssSelector("#listeners tbody tr")))
                 .extracting(r -> r.getAttribute("data-listener")).containsExactly("web", "raw");
-        assertThat(cells("web").subList(0, 3)).containsExactly("web", "127.0.0.1:8443", "http · http/1.1");
+        assertThat(cells("web").subList(0, 3)).containsExactly("web", "127.0.0.1:8443", "http · h2, http/1.1");
         assertThat(cells("raw")).containsExactly("raw", "127.0.0.1:8081", "tcp", "none");
         assertThat(cells("web").get(3)).matches("(?s)(BoringSSL|JDK) · from TLSv1\\.2\n.*");
 

@@ -53,7 +53,7 @@ class ListenerViewTest {
         String ecNotAfter = ecdsaLeaf.getNotAfter().toInstant().toString();
         long ecDays = Duration.between(now, ecdsaLeaf.getNotAfter().toInstant()).toDays();
         assertThat(Json.mapper().writeValueAsString(view)).isEqualTo(("""
-                {"name":"web","listen":"127.0.0.1:8443","protocol":"http","protocols":["http/1.1"],\
+                {"name":"web","listen":"127.0.0.1:8443","protocol":"http","protocols":["h2","http/1.1"],\
                 "tls":{"provider":"BoringSSL","minVersion":"TLSv1.3","sniStrict":true,"clientCertificates":false,\
                 "certificates":[\
                 {"names":["example.com","www.example.com"],"serial":"1a2b","notAfter":"%s","daysLeft":20,\
@@ -77,15 +77,18 @@ class ListenerViewTest {
     }
 
     @Test
-    void aPlainListenerHasNoTlsAndATcpListenerNoHttpProtocol() throws Exception {
+    void aPlainListenerHasNoTlsOffersH2cWithHttp2AndATcpListenerNoHttpProtocol() throws Exception {
         List<FulcrumConfig.Listener> listeners = config().listeners();
         ListenerView plain = ListenerView.of(listeners.get(1), List.of(), () -> {
             throw new AssertionError("the TLS engine is not asked for a listener without TLS");
         }, Instant.EPOCH);
-        ListenerView raw = ListenerView.of(listeners.get(2), List.of(), () -> "JDK", Instant.EPOCH);
+        ListenerView h2c = ListenerView.of(listeners.get(2), List.of(), () -> "JDK", Instant.EPOCH);
+        ListenerView raw = ListenerView.of(listeners.get(3), List.of(), () -> "JDK", Instant.EPOCH);
 
         assertThat(Json.mapper().writeValueAsString(plain)).isEqualTo("""
                 {"name":"plain","listen":"127.0.0.1:8080","protocol":"http","protocols":["http/1.1"],"tls":null}""");
+        assertThat(Json.mapper().writeValueAsString(h2c)).isEqualTo("""
+                {"name":"plain-h2","listen":"127.0.0.1:8082","protocol":"http","protocols":["h2c","http/1.1"],"tls":null}""");
         assertThat(Json.mapper().writeValueAsString(raw)).isEqualTo("""
                 {"name":"raw","listen":"127.0.0.1:8081","protocol":"tcp","protocols":[],"tls":null}""");
     }
@@ -105,6 +108,10 @@ class ListenerViewTest {
                   - name: plain
                     listen: 127.0.0.1:8080
                     pool: app
+                  - name: plain-h2
+                    listen: 127.0.0.1:8082
+                    pool: app
+                    http2: true
                   - name: raw
                     listen: 127.0.0.1:8081
                     protocol: tcp

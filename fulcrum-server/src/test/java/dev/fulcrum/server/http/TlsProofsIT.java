@@ -199,7 +199,7 @@ class TlsProofsIT {
             listener = new ObjectMapper().readTree(status.body()).get("listeners").get(0);
         }
         assertThat(listener.get("name").asText()).isEqualTo("web");
-        assertThat(listener.get("protocols").toString()).isEqualTo("[\"http/1.1\"]");
+        assertThat(listener.get("protocols").toString()).as("http2 is on by default with tls").isEqualTo("[\"h2\",\"http/1.1\"]");
         JsonNode tls = listener.get("tls");
         assertThat(tls.get("provider").asText()).isEqualTo("BoringSSL");
         assertThat(tls.get("minVersion").asText()).isEqualTo("TLSv1.2");
