@@ -163,7 +163,9 @@ class Http2FloodUnderLoadIT {
                     String name = names.get(i);
                     double refusedBefore = refused(admin, attack.reason());
                     FloodTally tally = new FloodTally();
+                    int serverConnections = backend.connectionsAccepted();
                     Run f = besideFlood(web, attack.connection(), tally);
+                    serverConnections = backend.connectionsAccepted() - serverConnections;
                     b = h2load(web, RUN_SECONDS);
                     b.assertClean("baseline after " + name);
                     baselines.add(b.reqPerSec());
@@ -179,9 +181,10 @@ class Http2FloodUnderLoadIT {
                             assertThat((long) (refused(admin, attack.reason()) - refusedBefore))
                                     .as(name + ": " + attack.reason()).isEqualTo(tally.connections.get()));
                     double share = f.reqPerSec() / mean(baselines.get(i), baselines.get(i + 1));
+                    // the server connections Fulcrum opened meanwhile tell what the flood cost beyond its frames
                     report.add(String.format(Locale.ROOT, "%s: %d connections closed, at most %d frames each;"
-                                    + " %.0f req/s beside it, %.2f of the baselines around it", name,
-                            tally.connections.get(), tally.maxFrames.get(), f.reqPerSec(), share));
+                                    + " %.0f req/s beside it, %.2f of the baselines around it; %d server connections opened",
+                            name, tally.connections.get(), tally.maxFrames.get(), f.reqPerSec(), share, serverConnections));
                     minShares.add(attack.reason().equals("rapid-reset") ? MIN_SHARE_RAPID_RESET : MIN_SHARE);
                     shares.add(share);
                 }
