@@ -59,7 +59,20 @@ final class RawH2 implements AutoCloseable {
      * {@code reading} false: never reads the socket (a client that does not take its answers).
      */
     RawH2(int port, byte[] settings, boolean reading) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, settings, reading, 0);
+    }
+
+    /**
+     * As {@link #RawH2(int, byte[], boolean)}, with the socket's receive buffer set to
+     * {@code receiveBuffer} bytes before it connects (0: the kernel's default): a client that does
+     * not read and has a small buffer makes the listener's answers pile up after a few kilobytes.
+     */
+    RawH2(int port, byte[] settings, boolean reading, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         socket.setSoTimeout(10_000);
         out = socket.getOutputStream();
         ByteBuf preface = Http2CodecUtil.connectionPrefaceBuf();
