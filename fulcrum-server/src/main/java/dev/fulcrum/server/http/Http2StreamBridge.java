@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -41,7 +42,7 @@ import java.util.List;
  *
  * <p>One per stream, confined to its event loop.
  */
-final class Http2StreamBridge extends ChannelDuplexHandler {
+final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Http2StreamBridge.class);
     private static final byte[] CRLF = {'\r', '\n'};
@@ -55,6 +56,10 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
     /** The last frame written, for promises of writes that make no frame (they complete after it). */
     private ChannelFuture lastWrite;
     private final List<Http2StreamFrame> frames = new ArrayList<>(4);
+    /** Request bytes of the read that opened the stream, held until that read is over ({@link #pass}); null when none. */
+    private List<ByteBuf> held;
+    private boolean firstBatchPassed;
+    private ChannelHandlerContext ctx;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -87,7 +92,7 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
             }
             response = new Http2ResponseFrames(HttpMethod.HEAD.asciiName().contentEquals(headers.method()));
             requestDone = endStream;
-            ctx.fireChannelRead(head);
+            pass(ctx, head);
             return;
         }
         if (!endStream) {
@@ -102,7 +107,7 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
                 throw e;
             }
             requestDone = true;
-            ctx.fireChannelRead(end);
+            pass(ctx, end);
         } else {
             Http2Requests.checkTrailers(headers); // a content-length body has nowhere to put them
             requestDone = true;
@@ -113,22 +118,81 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
         int n = content.readableBytes();
         if (body == Http2Requests.Body.CHUNKED) {
             if (n > 0) {
-                ctx.fireChannelRead(ctx.alloc().buffer(10).writeBytes(Integer.toHexString(n).getBytes(
+                pass(ctx, ctx.alloc().buffer(10).writeBytes(Integer.toHexString(n).getBytes(
                         StandardCharsets.US_ASCII)).writeBytes(CRLF));
-                ctx.fireChannelRead(content.retain());
-                ctx.fireChannelRead(ctx.alloc().buffer(2).writeBytes(CRLF));
+                pass(ctx, content.retain());
+                pass(ctx, ctx.alloc().buffer(2).writeBytes(CRLF));
             }
             if (endStream) {
-                ctx.fireChannelRead(ctx.alloc().buffer(LAST_CHUNK.length).writeBytes(LAST_CHUNK));
+                pass(ctx, ctx.alloc().buffer(LAST_CHUNK.length).writeBytes(LAST_CHUNK));
             }
         } else if (n > 0) {
-            ctx.fireChannelRead(content.retain()); // Netty checked the sum against content-length
+            pass(ctx, content.retain()); // Netty checked the sum against content-length
         }
         requestDone = endStream;
     }
 
+    /**
+     * Hands request bytes to the decoder, except those that come before the event loop is done
+     * with the read that brought the stream's HEADERS: those are held and passed on by a task
+     * ({@link #run}), which runs after the whole read (every frame in it) was handled. A rapid-reset
+     * client sends HEADERS and RST_STREAM back to back; held, such a stream is reset before its
+     * request reaches the frontend, so it costs no server connection and reaches no server.
+     */
+    private void pass(ChannelHandlerContext ctx, ByteBuf bytes) {
+        if (firstBatchPassed) {
+            ctx.fireChannelRead(bytes);
+            return;
+        }
+        if (held == null) {
+            held = new ArrayList<>(4);
+            this.ctx = ctx;
+            ctx.executor().execute(this);
+        }
+        held.add(bytes);
+    }
+
+    /** The read that brought the stream's first frames is over: what was held goes on, in order. */
+    @Override
+    public void run() {
+        List<ByteBuf> batch = held;
+        if (batch == null || firstBatchPassed) {
+            return; // reset or refused meanwhile (dropHeld)
+        }
+        firstBatchPassed = true;
+        held = null;
+        for (ByteBuf b : batch) {
+            ctx.fireChannelRead(b);
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /** The stream ended (reset, refused, closed) before its first batch was passed on: it never was. */
+    private void dropHeld() {
+        if (held != null) {
+            held.forEach(ByteBuf::release);
+            held = null;
+            firstBatchPassed = true; // what comes after a reset is Netty's to refuse
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame) {
+            dropHeld();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        dropHeld();
+        ctx.fireChannelInactive();
+    }
+
     /** Resets the stream: RFC 9113 calls such a request malformed (§8.1.1), a stream error. */
     private void refuse(ChannelHandlerContext ctx, String why) {
+        dropHeld();
         requestDone = true;
         log.debug("HTTP/2 stream {} refused: {}", ctx.channel(), why);
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
@@ -209,6 +273,7 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof Http2Exception) {
+            dropHeld();
             requestDone = true;
             log.debug("HTTP/2 stream {} refused: {}", ctx.channel(), cause.getMessage());
         } else {
@@ -218,6 +283,7 @@ final class Http2StreamBridge extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        dropHeld();
         if (response != null) {
             response.release();
         }

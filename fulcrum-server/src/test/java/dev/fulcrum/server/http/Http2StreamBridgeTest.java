@@ -6,6 +6,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -71,6 +72,29 @@ class Http2StreamBridgeTest {
             }
         }
         return out;
+    }
+
+    @Test
+    void aStreamResetInTheReadOfItsHeadersNeverReachesTheFrontend() {
+        // rapid reset: HEADERS and RST_STREAM in one read; the request would cost a server connection
+        channel.pipeline().fireChannelRead(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+        channel.pipeline().fireUserEventTriggered(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+        channel.runPendingTasks(); // the event loop is done with the read
+        assertThat(inbound()).isEmpty();
+
+        // a stream that outlives the read is passed on once the read is over, in order
+        EmbeddedChannel other = new EmbeddedChannel(new Http2StreamBridge());
+        other.pipeline().fireChannelRead(new DefaultHttp2HeadersFrame(request("POST", "/up")
+                .add("content-length", "2"), false));
+        other.pipeline().fireChannelRead(new DefaultHttp2DataFrame(bytes("ok"), true));
+        assertThat((Object) other.readInbound()).as("held during the read").isNull();
+        other.runPendingTasks();
+        StringBuilder passed = new StringBuilder();
+        for (ByteBuf b; (b = other.readInbound()) != null; b.release()) {
+            passed.append(b.toString(StandardCharsets.ISO_8859_1));
+        }
+        assertThat(passed.toString()).startsWith("POST /up HTTP/1.1\r\n").endsWith("\r\n\r\nok");
+        other.finishAndReleaseAll();
     }
 
     @Test
