@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.server.net.ListenerConnections;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,11 +11,15 @@ import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2PingFrame;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,13 +31,27 @@ import java.util.concurrent.TimeUnit;
  * SETTINGS do not keep a connection alive: only streams do (as nginx's HTTP/2 idle timeout).
  * Connection errors Netty already answered with GOAWAY end here (logged at debug).
  *
+ * <p>It also bounds the rate of PING and SETTINGS frames a client sends: Netty's own guard only
+ * trips once 10 000 answers queue up unread, which a client that reads slowly reaches only after
+ * hundreds of thousands of frames. Here a connection may send {@value #CONTROL_FRAME_BURST} at once and
+ * {@value #CONTROL_FRAMES_PER_SECOND} a second after that (browsers send a handful, gRPC's
+ * bandwidth probes far fewer than this); past it, GOAWAY ENHANCE_YOUR_CALM and the close
+ * (counted as {@code control-frame-flood}).
+ *
  * <p>One per connection, confined to its event loop.
  */
 final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(Http2ConnectionGuard.class);
 
+    static final int CONTROL_FRAME_BURST = 2_000;
+    static final int CONTROL_FRAMES_PER_SECOND = 1_000;
+
     private final long idleNanos;
+    /** PING and SETTINGS frames the client may still send now (a token bucket, refilled as time passes). */
+    private double controlTokens = CONTROL_FRAME_BURST;
+    private long controlRefilledAt = System.nanoTime();
+    private boolean flooded;
     private Http2Connection connection;
     private ChannelHandlerContext ctx;
     /** When the last stream closed (or the connection began): idleness counts from here. */
@@ -90,6 +109,42 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
                 ctx.executor().execute(this::closeIfDone);
             }
         }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if ((msg instanceof Http2PingFrame ping && !ping.ack()) || msg instanceof Http2SettingsFrame) {
+            if (!takeControlToken()) {
+                ReferenceCountUtil.release(msg);
+                refuseControlFlood();
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private boolean takeControlToken() {
+        long now = System.nanoTime();
+        controlTokens = Math.min(CONTROL_FRAME_BURST,
+                controlTokens + (now - controlRefilledAt) * (CONTROL_FRAMES_PER_SECOND / 1e9));
+        controlRefilledAt = now;
+        if (controlTokens < 1) {
+            return false;
+        }
+        controlTokens--;
+        return true;
+    }
+
+    private void refuseControlFlood() {
+        if (flooded) {
+            return; // the rest of the read that tripped the limit
+        }
+        flooded = true;
+        goingAway = true;
+        // the debug data names the guard: Http2Refusals counts it as control-frame-flood
+        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.ENHANCE_YOUR_CALM, Unpooled.copiedBuffer(
+                        "too many control frames (PING, SETTINGS) per second", StandardCharsets.US_ASCII)))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override

@@ -186,6 +186,32 @@ class Http2AttacksIT {
     }
 
     @Test
+    void pingFloodFromAClientThatReadsIsClosedAtTheRateLimit() throws Exception {
+        // a client that reads every ack never trips Netty's queued-answers guard: the rate limit does
+        start(FulcrumConfig.Http2.ON);
+        int sent = Http2ConnectionGuard.CONTROL_FRAME_BURST + 500;
+        List<String> events;
+        try (RawH2 c = new RawH2(proxy.port)) {
+            ByteArrayOutputStream flood = new ByteArrayOutputStream();
+            for (int i = 0; i < sent; i++) {
+                flood.writeBytes(RawH2.frameBytes(RawH2.PING, 0, 0, new byte[8]));
+            }
+            try {
+                c.write(flood.toByteArray());
+            } catch (IOException closed) {
+                // closed mid-flood
+            }
+            events = c.untilEof();
+        }
+        assertThat(goAway(events)).contains("ENHANCE_YOUR_CALM");
+        assertThat(events.stream().filter(e -> e.startsWith("PING ack")).count())
+                .as("answered up to the burst (and what the rate refilled meanwhile), not all %d", sent)
+                .isBetween((long) Http2ConnectionGuard.CONTROL_FRAME_BURST - 1, sent - 100L);
+        assertThat(refusals(Http2Refusal.CONTROL_FRAME_FLOOD)).isEqualTo(1);
+        assertStillServing();
+    }
+
+    @Test
     void pingFloodFromAClientThatDoesNotReadClosesTheConnection() throws Exception {
         start(FulcrumConfig.Http2.ON);
         byte[] ping = RawH2.frameBytes(RawH2.PING, 0, 0, new byte[8]);
