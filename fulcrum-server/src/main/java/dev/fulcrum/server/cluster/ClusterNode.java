@@ -77,6 +77,8 @@ public final class ClusterNode implements AutoCloseable {
     private final MemberLease member;
     private Instant lastResync = Instant.now();
     private boolean closing;
+    /** Admin API writes waiting for their revision to be applied ({@link #applied}). */
+    private final List<Waiter> waiters = new ArrayList<>();
 
     // --- read anywhere ---
     private volatile boolean etcdUp;
@@ -124,7 +126,8 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
-            server.attachCluster(() -> node.status, node::reloadFromFile);
+            server.attachCluster(() -> node.status, node::reloadFromFile,
+                    new ClusterWrites(node.store, node.layout, node::applied));
             return node;
         } catch (RuntimeException e) {
             node.close();
@@ -170,6 +173,7 @@ public final class ClusterNode implements AutoCloseable {
 
     /** After the server started: save the state, join the member list, watch, and check etcd periodically. */
     private void afterStart() {
+        applyDrains();
         saveState();
         if (etcdUp) {
             register();
@@ -294,11 +298,43 @@ public final class ClusterNode implements AutoCloseable {
             log.warn("cluster: revision {} not applied: {}", revision, e.getMessage());
             return;
         }
+        applyDrains();
         server.registry().emit(new PoolEvent.ConfigApplied(server.registry().now(), revision,
                 "revision " + revision + " applied"));
         publishStatus(); // serving it now; saving it and telling the others follow
         saveState();
         writeMember();
+    }
+
+    /**
+     * Drains or enables each shared server as its entry says ({@code "drain": true}, written by an
+     * admin API drain on any node). Admin intent is not config: the reload keeps a server's drain
+     * as it was, so it is set here, one command per server that differs. A server being removed
+     * is left alone (its removal decides).
+     */
+    private void applyDrains() {
+        java.util.Set<KeyLayout.PoolServer> drained = SharedConfig.drained(keys, layout);
+        var registry = server.registry();
+        for (String key : keys.keySet()) {
+            if (!(layout.parse(key) instanceof KeyLayout.PoolServer ps)) {
+                continue;
+            }
+            try {
+                var pool = registry.pool(ps.pool());
+                var s = registry.server(pool, ps.address());
+                boolean drain = drained.contains(ps);
+                if (s.isBeingRemoved() || s.isDraining() == drain) {
+                    continue;
+                }
+                if (drain) {
+                    registry.drainServer(ps.pool(), ps.address());
+                } else {
+                    registry.enableServer(ps.pool(), ps.address());
+                }
+            } catch (java.util.NoSuchElementException | IllegalStateException e) {
+                log.debug("cluster: drain state of {} not applied: {}", key, e.getMessage());
+            }
+        }
     }
 
     private void saveState() {
@@ -423,6 +459,40 @@ public final class ClusterNode implements AutoCloseable {
 
     private void publishStatus() {
         status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, null, ClusterMembers.parse(keys, layout));
+        if (!waiters.isEmpty()) {
+            waiters.removeIf(w -> w.done().isDone() || reached(w) && w.done().complete(null));
+        }
+    }
+
+    // ------------------------------------------------------------------ waiting for a revision
+
+    private record Waiter(long revision, boolean everyMember, java.util.concurrent.CompletableFuture<Void> done) {
+    }
+
+    /**
+     * Completes once this node has applied {@code revision} and, with {@code everyMember}, once
+     * every live member's record says it has (each member writes its applied revision after each
+     * config change it applies). Never times out by itself: the caller bounds the wait and may
+     * cancel; a cancelled wait is dropped at the next revision.
+     */
+    java.util.concurrent.CompletableFuture<Void> applied(long revision, boolean everyMember) {
+        var done = new java.util.concurrent.CompletableFuture<Void>();
+        later(() -> {
+            Waiter w = new Waiter(revision, everyMember, done);
+            if (!reached(w)) {
+                waiters.add(w);
+            } else {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private boolean reached(Waiter w) {
+        if (revision < w.revision()) {
+            return false;
+        }
+        return !w.everyMember() || status.members().stream().allMatch(m -> m.appliedRevision() >= w.revision());
     }
 
     // ------------------------------------------------------------------ reload and stop

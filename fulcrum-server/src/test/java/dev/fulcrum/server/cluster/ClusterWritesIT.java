@@ -1,0 +1,258 @@
+package dev.fulcrum.server.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.sun.net.httpserver.HttpServer;
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.EtcdCluster;
+import dev.fulcrum.server.testing.FulcrumProcess;
+import dev.fulcrum.server.testing.Loopback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The admin API of any node writes through etcd (spec cluster.md): a change made on one node is
+ * served by every node, answers its revision, waits for every member with {@code ?wait=applied}
+ * (latency measured), never applies twice, and answers 503 within 2 s while etcd has no quorum.
+ * Real etcd (3 members on loopback) and real Fulcrum processes; each test has its own prefix.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ClusterWritesIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private static final List<String> JVM = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
+            "--sun-misc-unsafe-memory-access=allow");
+
+    @TempDir
+    static Path dir;
+
+    private static EtcdCluster etcd;
+    private static HttpServer backend;
+
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
+
+    @BeforeAll
+    static void startEtcdAndABackend() throws IOException {
+        assumeTrue(EtcdCluster.available(), "no etcd binary: apt-get install etcd-server");
+        etcd = EtcdCluster.start(3, dir.resolve("etcd"));
+        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        backend.createContext("/", exchange -> {
+            byte[] body = "backend\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        backend.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (backend != null) {
+            backend.stop(0);
+        }
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    @Test
+    void aChangeThroughAnyNodeIsAppliedByEveryNodeOnceAndAnswersItsRevision() throws Exception {
+        String prefix = "/it-writes";
+        writeShared(prefix);
+        List<Node> nodes = startNodes(prefix, 3);
+        await("3 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 3);
+
+        // 60 additions through node 1, each answered once every member applied it
+        List<Long> micros = new ArrayList<>();
+        long last = 0;
+        for (int i = 0; i < 60; i++) {
+            String address = "127.0.0.2:" + (21_000 + i);
+            long started = System.nanoTime();
+            HttpResponse<String> added = send(nodes.get(0), "POST", "/api/v1/pools/app/servers?wait=applied",
+                    "{\"address\":\"" + address + "\",\"weight\":0}");
+            micros.add((System.nanoTime() - started) / 1000);
+            assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+            JsonNode body = JSON.readTree(added.body());
+            assertThat(body.path("address").asText()).isEqualTo(address); // the SERVER fields, as before
+            assertThat(body.path("revision").asLong()).isGreaterThan(last);
+            last = body.path("revision").asLong();
+        }
+        micros.sort(null);
+        System.out.printf("cluster admin write to applied on 3 nodes (?wait=applied, %d writes): p50 %.1f ms,"
+                        + " p99 %.1f ms, max %.1f ms%n", micros.size(), micros.get(micros.size() / 2) / 1000.0,
+                micros.get((int) Math.ceil(micros.size() * 0.99) - 1) / 1000.0, micros.getLast() / 1000.0);
+        for (Node n : nodes) {
+            assertThat(servers(n)).as(n.name() + " right after the last ?wait=applied answer").hasSize(61);
+        }
+
+        // a retried add finds it there: it never applies twice
+        HttpResponse<String> again = send(nodes.get(1), "POST", "/api/v1/pools/app/servers",
+                "{\"address\":\"127.0.0.2:21000\",\"weight\":0}");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+
+        // drain on node 2, seen by node 3; enable on node 3, seen by node 1
+        String target = "/api/v1/pools/app/servers/127.0.0.2:21001";
+        HttpResponse<String> drained = send(nodes.get(1), "POST", target + "/drain?wait=applied", "");
+        assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
+        assertThat(JSON.readTree(drained.body()).path("state").asText()).isEqualTo("draining");
+        assertThat(JSON.readTree(get(nodes.get(2), target).body()).path("state").asText()).isEqualTo("draining");
+        HttpResponse<String> enabled = send(nodes.get(2), "POST", target + "/enable?wait=applied", "");
+        assertThat(enabled.statusCode()).as(enabled.body()).isEqualTo(200);
+        assertThat(JSON.readTree(enabled.body()).path("revision").asLong())
+                .isGreaterThan(JSON.readTree(drained.body()).path("revision").asLong());
+        assertThat(JSON.readTree(get(nodes.get(0), target).body()).path("state").asText()).isNotEqualTo("draining");
+
+        // removed through node 3: gone everywhere (weight 0, no connections: the drain ends at once)
+        HttpResponse<String> removed = send(nodes.get(2), "DELETE", target + "?wait=applied", "");
+        assertThat(removed.statusCode()).as(removed.body()).isEqualTo(202);
+        for (Node n : nodes) {
+            await(n.name() + " forgets it").atMost(Duration.ofSeconds(5)).until(() -> servers(n).size() == 60);
+        }
+        assertThat(send(nodes.get(0), "DELETE", target, "").statusCode()).isEqualTo(404);
+        assertThat(send(nodes.get(0), "POST", target + "/drain", "").statusCode()).isEqualTo(404);
+        for (Node n : nodes) {
+            assertThat(status(n.listenPort())).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void withoutQuorumAWriteAnswers503WithinTwoSecondsAndTheNodesKeepServing() throws Exception {
+        String prefix = "/it-noquorum";
+        writeShared(prefix);
+        Node node = startNodes(prefix, 1).getFirst();
+        int leader = etcd.leader();
+        List<Integer> stopped = List.of((leader + 1) % 3, (leader + 2) % 3);
+        try {
+            for (int member : stopped) {
+                etcd.kill(member);
+            }
+            long started = System.nanoTime();
+            HttpResponse<String> refused = send(node, "POST", "/api/v1/pools/app/servers",
+                    "{\"address\":\"127.0.0.2:22000\",\"weight\":0}");
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            System.out.printf("cluster admin write without etcd quorum: %d after %d ms%n", refused.statusCode(), millis);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.body()).contains("no quorum");
+            assertThat(millis).isLessThan(2_000);
+            assertThat(status(node.listenPort())).isEqualTo(200);
+        } finally {
+            for (int member : stopped) {
+                etcd.restart(member);
+            }
+        }
+        // once quorum is back, the same write goes through, once
+        await("a write after quorum returns").atMost(Duration.ofSeconds(20))
+                .until(() -> send(node, "POST", "/api/v1/pools/app/servers?wait=applied",
+                        "{\"address\":\"127.0.0.2:22000\",\"weight\":0}").statusCode() == 201);
+        assertThat(servers(node)).hasSize(2);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
+    }
+
+    /** The shared config, written straight to etcd: listener web, pool app with the one backend, no health checks. */
+    private static void writeShared(String prefix) throws IOException {
+        ObjectNode tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree("""
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    drain-timeout: 1s
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                """.formatted(backend.getAddress().getPort()));
+        try (EtcdStore store = new EtcdStore(new FulcrumConfig.Cluster(etcd.endpoints().stream().map(URI::create).toList(),
+                prefix, "it", Duration.ofSeconds(5), dir, null, Map.of()))) {
+            store.commit(SharedConfig.split(tree, new KeyLayout(prefix)), List.of());
+        }
+    }
+
+    /** Starts nodes n1..nN, each with its own listen address for web, and waits until each serves. */
+    private List<Node> startNodes(String prefix, int count) throws Exception {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            String name = "n" + i;
+            int listen = Loopback.freePort();
+            int admin = Loopback.freePort();
+            Path file = dir.resolve(prefix.substring(1) + "-" + name + ".yaml");
+            Files.writeString(file, """
+                    name: %s
+                    admin: {listen: 127.0.0.1:%d}
+                    cluster:
+                      etcd: [%s]
+                      prefix: %s
+                      lease-ttl: 5s
+                      state-dir: %s
+                    listeners:
+                      - {name: web, listen: 127.0.0.1:%d}
+                    """.formatted(name, admin, String.join(", ", etcd.endpoints().stream().map(e -> "\"" + e + "\"")
+                    .toList()), prefix, dir.resolve(prefix.substring(1) + "-state-" + name), listen));
+            FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
+                    file.toString()));
+            nodes.add(new Node(name, file, listen, admin, p));
+        }
+        for (Node n : nodes) {
+            n.process().awaitPort(n.listenPort(), Duration.ofSeconds(40));
+            n.process().awaitPort(n.adminPort(), Duration.ofSeconds(10));
+            await(n.name() + " cluster view").atMost(Duration.ofSeconds(10))
+                    .until(() -> get(n, "/api/v1/cluster").statusCode() == 200);
+        }
+        return nodes;
+    }
+
+    private static JsonNode cluster(Node n) throws IOException, InterruptedException {
+        return JSON.readTree(get(n, "/api/v1/cluster").body());
+    }
+
+    private static JsonNode servers(Node n) throws IOException, InterruptedException {
+        return JSON.readTree(get(n, "/api/v1/pools/app/servers").body());
+    }
+
+    private static HttpResponse<String> get(Node n, String path) throws IOException, InterruptedException {
+        return send(n, "GET", path, null);
+    }
+
+    private static HttpResponse<String> send(Node n, String method, String path, String body)
+            throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int status(int port) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+}
