@@ -369,6 +369,11 @@ public final class FulcrumServer {
         accessLog.reopen();
     }
 
+    /** Lets the auto-scalers act only while {@code leading} says so (a cluster's election). */
+    public void autoscaleOnlyWhen(java.util.function.BooleanSupplier leading) {
+        autoscalers.forEach(a -> a.onlyWhen(leading));
+    }
+
     /**
      * Joins this instance to its cluster node (spec cluster.md): the admin API answers
      * {@code GET /api/v1/cluster} from {@code status}, the cluster gauges are registered, and a

@@ -89,6 +89,8 @@ public final class AutoScaler implements AutoCloseable {
     private volatile Instant lastAction;
     private volatile String lastActionText = "";
     private volatile boolean closed;
+    /** Whether this instance may act (in a cluster: it leads the election); always outside one. */
+    private volatile java.util.function.BooleanSupplier mayAct = () -> true;
 
     AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter) {
         this(config, registry, provisioner, metrics, alerter,
@@ -130,6 +132,15 @@ public final class AutoScaler implements AutoCloseable {
             case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
         };
         return new AutoScaler(config, registry, provisioner, metrics, alerter).start();
+    }
+
+    /**
+     * From now on decides and acts only while {@code mayAct} says so (a cluster's auto-scaling
+     * leader, spec cluster.md); otherwise it keeps scraping, so a node that becomes leader has a
+     * window of samples at once. Must be cheap: asked on the control thread every step.
+     */
+    public void onlyWhen(java.util.function.BooleanSupplier mayAct) {
+        this.mayAct = mayAct;
     }
 
     AutoScaler start() {
@@ -197,6 +208,10 @@ public final class AutoScaler implements AutoCloseable {
                 pool = registry.pool(config.pool());
             } catch (NoSuchElementException gone) {
                 log.debug("pool {} is gone; auto-scaling holds", config.pool());
+                return;
+            }
+            if (!mayAct.getAsBoolean()) {
+                scraper.scrape(view().active().stream().map(Server::address).toList());
                 return;
             }
             Instant now = clock.instant();

@@ -83,6 +83,8 @@ public final class ClusterNode implements AutoCloseable {
     // --- read anywhere ---
     private volatile boolean etcdUp;
     private volatile ClusterStatus status;
+    /** Whether this node holds the auto-scaling election (as of the last revision it applied). */
+    private volatile boolean leading;
 
     private ClusterNode(FulcrumConfig local, Path file, ObjectNode localTree, Map<String, String> env) {
         this.cluster = local.cluster();
@@ -126,6 +128,7 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
+            server.autoscaleOnlyWhen(node::leading);
             server.attachCluster(() -> node.status, node::reloadFromFile,
                     new ClusterWrites(node.store, node.layout, node::applied));
             return node;
@@ -262,6 +265,9 @@ public final class ClusterNode implements AutoCloseable {
             applyConfig();
         }
         publishStatus();
+        if (!keys.containsKey(layout.leader())) {
+            campaign(); // the leader left: the first node to create the key leads
+        }
     }
 
     private void memberChanged(String node, String before, String after) {
@@ -415,6 +421,9 @@ public final class ClusterNode implements AutoCloseable {
             } else if (member.writeDue()) {
                 writeMember();
             }
+            if (!keys.containsKey(layout.leader())) {
+                campaign();
+            }
         } catch (EtcdUnavailableException e) {
             markDown(e.getMessage());
         } catch (RuntimeException e) {
@@ -449,6 +458,31 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Tries to become the auto-scaling leader: creates the leader key bound to this node's member
+     * lease if nobody holds it. The outcome arrives through the watch like any change (so every
+     * node learns the leader the same way); losing the lease loses the leadership.
+     */
+    private void campaign() {
+        if (closing || !member.registered()) {
+            return;
+        }
+        try {
+            long won = store.createIfAbsent(layout.leader(), new ScalingLeader(cluster.node(), member.lease()).json(),
+                    member.lease());
+            if (won > 0) {
+                log.info("cluster: this node leads auto-scaling from revision {}", won);
+            }
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+        }
+    }
+
+    /** Whether this node leads auto-scaling now; read anywhere (the auto-scalers ask it every step). */
+    public boolean leading() {
+        return leading && etcdUp;
+    }
+
     private void writeMember() {
         try {
             member.write(revision, false);
@@ -458,7 +492,11 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void publishStatus() {
-        status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, null, ClusterMembers.parse(keys, layout));
+        ScalingLeader leader = ScalingLeader.parse(keys.get(layout.leader()));
+        leading = leader != null && member.registered() && leader.node().equals(cluster.node())
+                && leader.lease() == member.lease();
+        status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, leader == null ? null : leader.node(),
+                ClusterMembers.parse(keys, layout));
         if (!waiters.isEmpty()) {
             waiters.removeIf(w -> w.done().isDone() || reached(w) && w.done().complete(null));
         }

@@ -142,6 +142,18 @@ public final class EtcdStore implements AutoCloseable {
         return response.isSucceeded() ? response.getHeader().getRevision() : -1;
     }
 
+    /**
+     * Creates {@code key} bound to {@code lease} only if it does not exist (an election: the first
+     * to create it holds it until its lease ends); the revision that created it, or -1 when it exists.
+     */
+    public long createIfAbsent(String key, String value, long lease) {
+        TxnResponse response = await(client.getKVClient().txn()
+                .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                .Then(Op.put(bytes(key), bytes(value), PutOption.builder().withLeaseId(lease).build())).commit(),
+                "create " + key);
+        return response.isSucceeded() ? response.getHeader().getRevision() : -1;
+    }
+
     /** Puts one key bound to {@code lease} (0 = none); its revision. */
     public long put(String key, String value, long lease) {
         PutOption option = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();

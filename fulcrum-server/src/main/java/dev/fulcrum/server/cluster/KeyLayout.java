@@ -10,6 +10,7 @@ package dev.fulcrum.server.cluster;
  * /fulcrum/config/autoscale/&lt;pool&gt;                  a pool's autoscale entry, JSON
  * /fulcrum/config/alerts                            the alerts list, JSON
  * /fulcrum/members/&lt;node&gt;                           a live node (lease-bound): address, applied revision, last renewal
+ * /fulcrum/leader                                   the auto-scaling leader (bound to its member lease): {"node","lease"}
  * </pre>
  *
  * One key per server, so that adding or removing one touches one key; a change of several keys is
@@ -19,7 +20,7 @@ package dev.fulcrum.server.cluster;
 public record KeyLayout(String prefix) {
 
     /** What a key under the prefix names. */
-    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Other {
+    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Other {
     }
 
     public record Listener(String name) implements Key {
@@ -38,6 +39,9 @@ public record KeyLayout(String prefix) {
     }
 
     public record Member(String node) implements Key {
+    }
+
+    public record Leader() implements Key {
     }
 
     /** Outside the layout (written by someone else, or by a later version): ignored. */
@@ -82,6 +86,10 @@ public record KeyLayout(String prefix) {
         return members() + node;
     }
 
+    public String leader() {
+        return prefix + "/leader";
+    }
+
     public boolean isConfig(String key) {
         return key.startsWith(config());
     }
@@ -91,6 +99,9 @@ public record KeyLayout(String prefix) {
         if (key.startsWith(members())) {
             String node = key.substring(members().length());
             return node.isEmpty() || node.contains("/") ? new Other(key) : new Member(node);
+        }
+        if (key.equals(leader())) {
+            return new Leader();
         }
         if (!key.startsWith(config())) {
             return new Other(key);

@@ -181,4 +181,17 @@ class AutoScalerTest {
         time.advance(Duration.ofSeconds(1));
         assertThat(events).containsExactly("1050ms server-added 127.0.0.1:9201", "1050ms scale-out 127.0.0.1:9201");
     }
+
+    @Test
+    void aNodeThatDoesNotLeadNeverActsAndActsOnceItLeads() {
+        load = 0.9;
+        boolean[] leading = {false};
+        start().onlyWhen(() -> leading[0]);
+        time.runDue();
+        time.advance(Duration.ofSeconds(5));
+        assertThat(events).as("not the cluster's auto-scaling leader: holds").isEmpty();
+        leading[0] = true;
+        time.advance(Duration.ofSeconds(1));
+        assertThat(events).containsExactly("6000ms server-added 127.0.0.1:9201", "6000ms scale-out 127.0.0.1:9201");
+    }
 }

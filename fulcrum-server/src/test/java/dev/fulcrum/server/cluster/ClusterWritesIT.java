@@ -224,6 +224,37 @@ class ClusterWritesIT {
                 .as("keys that moved to an old server").isLessThan(200L);
     }
 
+    @Test
+    void oneNodeLeadsAutoScalingAndANewOneLeadsWithinLeaseTtlPlusOneSecondOfItsDeath() throws Exception {
+        String prefix = "/it-leader";
+        writeShared(prefix);
+        List<Node> nodes = startNodes(prefix, 3, "2s");
+        await("one leader, seen by all").atMost(Duration.ofSeconds(10)).until(() -> {
+            String first = cluster(nodes.get(0)).path("leader").asText("");
+            for (Node n : nodes) {
+                if (first.isEmpty() || !cluster(n).path("leader").asText("").equals(first)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        Node dead = nodes.stream().filter(n -> n.name().equals(leader)).findFirst().orElseThrow();
+        List<Node> alive = nodes.stream().filter(n -> n != dead).toList();
+        long killed = System.nanoTime();
+        dead.process().kill();
+        await("a new leader").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            String a = cluster(alive.get(0)).path("leader").asText("");
+            return !a.isEmpty() && !a.equals(leader) && cluster(alive.get(1)).path("leader").asText("").equals(a);
+        });
+        long millis = (System.nanoTime() - killed) / 1_000_000;
+        String next = cluster(alive.get(0)).path("leader").asText();
+        System.out.printf("cluster: leader %s killed with -9; %s leads after %d ms (lease-ttl 2 s)%n", leader, next, millis);
+        assertThat(millis).isLessThanOrEqualTo(3_000);
+        Node newLeader = alive.stream().filter(n -> n.name().equals(next)).findFirst().orElseThrow();
+        assertThat(newLeader.process().output()).contains("this node leads auto-scaling");
+    }
+
     /** Each node's server for every key, from one POST lookup each; asserts all nodes and their tables agree. */
     private static List<String> agreedServers(List<Node> nodes, List<String> keys) throws Exception {
         String body = JSON.writeValueAsString(Map.of("keys", keys));
@@ -276,6 +307,10 @@ class ClusterWritesIT {
 
     /** Starts nodes n1..nN, each with its own listen address for web, and waits until each serves. */
     private List<Node> startNodes(String prefix, int count) throws Exception {
+        return startNodes(prefix, count, "5s");
+    }
+
+    private List<Node> startNodes(String prefix, int count, String leaseTtl) throws Exception {
         List<Node> nodes = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
             String name = "n" + i;
@@ -288,12 +323,12 @@ class ClusterWritesIT {
                     cluster:
                       etcd: [%s]
                       prefix: %s
-                      lease-ttl: 5s
+                      lease-ttl: %s
                       state-dir: %s
                     listeners:
                       - {name: web, listen: 127.0.0.1:%d}
                     """.formatted(name, admin, String.join(", ", etcd.endpoints().stream().map(e -> "\"" + e + "\"")
-                    .toList()), prefix, dir.resolve(prefix.substring(1) + "-state-" + name), listen));
+                    .toList()), prefix, leaseTtl, dir.resolve(prefix.substring(1) + "-state-" + name), listen));
             FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
                     file.toString()));
             nodes.add(new Node(name, file, listen, admin, p));
