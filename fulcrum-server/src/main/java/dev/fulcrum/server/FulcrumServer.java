@@ -369,9 +369,9 @@ public final class FulcrumServer {
         accessLog.reopen();
     }
 
-    /** Lets the auto-scalers act only while {@code leading} says so (a cluster's election). */
-    public void autoscaleOnlyWhen(java.util.function.BooleanSupplier leading) {
-        autoscalers.forEach(a -> a.onlyWhen(leading));
+    /** The auto-scalers act only while this node leads the cluster's election, through its transactions. */
+    public void autoscaleInCluster(dev.fulcrum.server.autoscale.ScalingLeadership leadership) {
+        autoscalers.forEach(a -> a.inCluster(leadership));
     }
 
     /**

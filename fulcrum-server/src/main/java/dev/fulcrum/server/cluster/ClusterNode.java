@@ -83,8 +83,10 @@ public final class ClusterNode implements AutoCloseable {
     // --- read anywhere ---
     private volatile boolean etcdUp;
     private volatile ClusterStatus status;
-    /** Whether this node holds the auto-scaling election (as of the last revision it applied). */
-    private volatile boolean leading;
+    /** This node's leader record while it holds the auto-scaling election (as of the last revision applied). */
+    private volatile ScalingLeader leading;
+    /** Each pool's last scaling action recorded in etcd (the cooldown), as of the last revision applied. */
+    private volatile Map<String, Instant> lastScaling = Map.of();
 
     private ClusterNode(FulcrumConfig local, Path file, ObjectNode localTree, Map<String, String> env) {
         this.cluster = local.cluster();
@@ -128,7 +130,8 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
-            server.autoscaleOnlyWhen(node::leading);
+            server.autoscaleInCluster(new LeaderScaling(node.store, node.layout, node.cluster.node(), node::leading,
+                    pool -> node.lastScaling.get(pool), node::applied));
             server.attachCluster(() -> node.status, node::reloadFromFile,
                     new ClusterWrites(node.store, node.layout, node::applied));
             return node;
@@ -478,9 +481,9 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    /** Whether this node leads auto-scaling now; read anywhere (the auto-scalers ask it every step). */
-    public boolean leading() {
-        return leading && etcdUp;
+    /** This node's leader record while it leads auto-scaling and reaches etcd; null otherwise. Read anywhere. */
+    ScalingLeader leading() {
+        return etcdUp ? leading : null;
     }
 
     private void writeMember() {
@@ -494,7 +497,17 @@ public final class ClusterNode implements AutoCloseable {
     private void publishStatus() {
         ScalingLeader leader = ScalingLeader.parse(keys.get(layout.leader()));
         leading = leader != null && member.registered() && leader.node().equals(cluster.node())
-                && leader.lease() == member.lease();
+                && leader.lease() == member.lease() ? leader : null;
+        Map<String, Instant> actions = new java.util.HashMap<>();
+        keys.forEach((key, value) -> {
+            if (layout.parse(key) instanceof KeyLayout.Scaling sc) {
+                Instant at = LeaderScaling.recordedAt(value);
+                if (at != null) {
+                    actions.put(sc.pool(), at);
+                }
+            }
+        });
+        lastScaling = Map.copyOf(actions);
         status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, leader == null ? null : leader.node(),
                 ClusterMembers.parse(keys, layout));
         if (!waiters.isEmpty()) {

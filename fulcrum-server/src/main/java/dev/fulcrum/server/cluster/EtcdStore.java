@@ -154,6 +154,25 @@ public final class EtcdStore implements AutoCloseable {
         return response.isSucceeded() ? response.getHeader().getRevision() : -1;
     }
 
+    /**
+     * Puts and deletes in one transaction that applies only while {@code guard} holds exactly
+     * {@code guardValue} (say, the leader key still names this node's life) and every key of
+     * {@code absent} does not exist. Its revision; -1 when a compare failed (nothing written).
+     */
+    public long commitWhile(String guard, String guardValue, Collection<String> absent, Map<String, String> puts,
+                            Collection<String> deletes) {
+        List<Cmp> compares = new ArrayList<>();
+        compares.add(new Cmp(bytes(guard), Cmp.Op.EQUAL, CmpTarget.value(bytes(guardValue))));
+        absent.forEach(k -> compares.add(new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.createRevision(0))));
+        List<Op> ops = new ArrayList<>();
+        puts.forEach((k, v) -> ops.add(Op.put(bytes(k), bytes(v), PutOption.DEFAULT)));
+        deletes.forEach(k -> ops.add(Op.delete(bytes(k), DeleteOption.DEFAULT)));
+        TxnResponse response = await(client.getKVClient().txn().If(compares.toArray(Cmp[]::new))
+                .Then(ops.toArray(Op[]::new)).commit(), "write " + ops.size() + " key(s) while " + guard + " holds",
+                CALL_DEADLINE);
+        return response.isSucceeded() ? response.getHeader().getRevision() : -1;
+    }
+
     /** Puts one key bound to {@code lease} (0 = none); its revision. */
     public long put(String key, String value, long lease) {
         PutOption option = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();

@@ -11,6 +11,7 @@ package dev.fulcrum.server.cluster;
  * /fulcrum/config/alerts                            the alerts list, JSON
  * /fulcrum/members/&lt;node&gt;                           a live node (lease-bound): address, applied revision, last renewal
  * /fulcrum/leader                                   the auto-scaling leader (bound to its member lease): {"node","lease"}
+ * /fulcrum/scaling/&lt;pool&gt;                           the pool's last scaling action (the cooldown): {"lastAction","node"}
  * </pre>
  *
  * One key per server, so that adding or removing one touches one key; a change of several keys is
@@ -20,7 +21,7 @@ package dev.fulcrum.server.cluster;
 public record KeyLayout(String prefix) {
 
     /** What a key under the prefix names. */
-    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Other {
+    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Scaling, Other {
     }
 
     public record Listener(String name) implements Key {
@@ -42,6 +43,9 @@ public record KeyLayout(String prefix) {
     }
 
     public record Leader() implements Key {
+    }
+
+    public record Scaling(String pool) implements Key {
     }
 
     /** Outside the layout (written by someone else, or by a later version): ignored. */
@@ -90,6 +94,10 @@ public record KeyLayout(String prefix) {
         return prefix + "/leader";
     }
 
+    public String scaling(String pool) {
+        return prefix + "/scaling/" + pool;
+    }
+
     public boolean isConfig(String key) {
         return key.startsWith(config());
     }
@@ -102,6 +110,10 @@ public record KeyLayout(String prefix) {
         }
         if (key.equals(leader())) {
             return new Leader();
+        }
+        if (key.startsWith(prefix + "/scaling/")) {
+            String pool = key.substring((prefix + "/scaling/").length());
+            return pool.isEmpty() || pool.contains("/") ? new Other(key) : new Scaling(pool);
         }
         if (!key.startsWith(config())) {
             return new Other(key);

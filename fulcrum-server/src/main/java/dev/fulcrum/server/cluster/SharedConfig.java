@@ -108,7 +108,7 @@ public final class SharedConfig {
                         servers.computeIfAbsent(s.pool(), _ -> new TreeMap<>()).put(s.address(), withoutDrain(e.getValue()));
                 case KeyLayout.Autoscale a -> autoscale.put(a.pool(), parse(e.getValue()));
                 case KeyLayout.Alerts _ -> alerts = parse(e.getValue());
-                case KeyLayout.Member _, KeyLayout.Leader _, KeyLayout.Other _ -> {
+                case KeyLayout.Member _, KeyLayout.Leader _, KeyLayout.Scaling _, KeyLayout.Other _ -> {
                 }
             }
         }

@@ -255,6 +255,50 @@ class ClusterWritesIT {
         assertThat(newLeader.process().output()).contains("this node leads auto-scaling");
     }
 
+    @Test
+    void onlyTheLeaderScalesOutOnceForTheWholeClusterThroughEtcd() throws Exception {
+        String prefix = "/it-scaling";
+        Path runs = dir.resolve("scaling-runs");
+        Path out = dir.resolve("scale-out.sh");
+        Files.writeString(out, """
+                #!/bin/sh
+                echo run >> '%s'
+                n=$(wc -l < '%s')
+                echo "127.0.0.3:$((24000 + n))"
+                """.formatted(runs, runs));
+        assertThat(out.toFile().setExecutable(true)).isTrue();
+        // one listed server and min-servers 2: the leader (only it) adds one at its first step
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                autoscale:
+                  - pool: app
+                    metric: {interval: 1s}
+                    cooldown: 2s
+                    min-servers: 2
+                    max-servers: 2
+                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
+                """.formatted(backend.getAddress().getPort(), out));
+        List<Node> nodes = startNodes(prefix, 3);
+        for (Node n : nodes) {
+            await(n.name() + " serves the scaled-out server").atMost(Duration.ofSeconds(15))
+                    .until(() -> servers(n).size() == 2);
+        }
+        // past several steps and cooldowns, still exactly one scale-out across the cluster
+        await("no second scale-out").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> Files.readAllLines(runs).size() == 1 && servers(nodes.get(2)).size() == 2);
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        for (Node n : nodes) {
+            assertThat(n.process().output().contains("scale-out")).as(n.name() + " scaled out (leader " + leader + ")")
+                    .isEqualTo(n.name().equals(leader));
+        }
+    }
+
     /** Each node's server for every key, from one POST lookup each; asserts all nodes and their tables agree. */
     private static List<String> agreedServers(List<Node> nodes, List<String> keys) throws Exception {
         String body = JSON.writeValueAsString(Map.of("keys", keys));
