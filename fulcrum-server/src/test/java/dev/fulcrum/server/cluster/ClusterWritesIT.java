@@ -299,6 +299,63 @@ class ClusterWritesIT {
         }
     }
 
+    @Test
+    void aLeaderPausedPastItsLeaseCannotActWhenItResumes() throws Exception {
+        String prefix = "/it-paused";
+        Path runs = dir.resolve("paused-runs");
+        Path out = dir.resolve("paused-scale-out.sh");
+        // the first run is slow: the leader is paused while its provisioning is under way
+        Files.writeString(out, """
+                #!/bin/sh
+                echo run >> '%s'
+                n=$(wc -l < '%s')
+                if [ "$n" = 1 ]; then sleep 3; fi
+                echo "127.0.0.3:$((25000 + n))"
+                """.formatted(runs, runs));
+        assertThat(out.toFile().setExecutable(true)).isTrue();
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                autoscale:
+                  - pool: app
+                    metric: {interval: 1s}
+                    cooldown: 2s
+                    min-servers: 2
+                    max-servers: 2
+                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
+                """.formatted(backend.getAddress().getPort(), out));
+        List<Node> nodes = startNodes(prefix, 2, "2s");
+        await("the first scale-out starts").atMost(Duration.ofSeconds(15))
+                .until(() -> Files.exists(runs) && Files.readAllLines(runs).size() == 1);
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        Node paused = nodes.stream().filter(n -> n.name().equals(leader)).findFirst().orElseThrow();
+        Node other = nodes.stream().filter(n -> n != paused).findFirst().orElseThrow();
+        signal("STOP", paused);
+        try {
+            await("the other node leads and scales out").atMost(Duration.ofSeconds(15))
+                    .until(() -> cluster(other).path("leader").asText("").equals(other.name()) && servers(other).size() == 2);
+        } finally {
+            signal("CONT", paused);
+        }
+        await("the resumed node's attempt is refused").atMost(Duration.ofSeconds(15))
+                .until(() -> paused.process().output().contains("not applied: this node no longer leads"));
+        for (Node n : nodes) {
+            await(n.name() + " serves only the new leader's server").atMost(Duration.ofSeconds(5))
+                    .until(() -> servers(n).size() == 2);
+            assertThat(servers(n).findValuesAsText("address")).doesNotContain("127.0.0.3:25001");
+        }
+    }
+
+    private static void signal(String name, Node n) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(n.process().pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+
     /** Each node's server for every key, from one POST lookup each; asserts all nodes and their tables agree. */
     private static List<String> agreedServers(List<Node> nodes, List<String> keys) throws Exception {
         String body = JSON.writeValueAsString(Map.of("keys", keys));
