@@ -237,7 +237,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (p.length == 5 && p[4].equals("lookup")) {
             allow(method, HttpMethod.GET, HttpMethod.POST);
-            return method.equals(HttpMethod.GET) ? lookup(pool, request) : lookupMany(pool, request);
+            return lookup(pool, request, method.equals(HttpMethod.POST));
         }
         if (!p[4].equals("servers")) {
             throw notFound(request);
@@ -349,59 +349,39 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return body.put("revision", revision);
     }
 
-    /**
-     * {@code GET /api/v1/pools/{pool}/lookup?key=K}: the server a request whose hash key (source
-     * IP, header, cookie or path, as the pool's {@code hash-key} says) is K goes to now, by the
-     * published snapshot; {@code tableHash} tells whether two nodes hold the same table.
-     */
-    private Answer lookup(PoolRuntime pool, FullHttpRequest request) throws JsonProcessingException {
-        List<String> keys = new QueryStringDecoder(request.uri()).parameters().get("key");
-        if (keys == null || keys.size() != 1) {
-            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "lookup needs one ?key=");
-        }
-        var snapshot = pool.snapshot();
-        if (!snapshot.algorithm().usesHashKey()) {
-            throw new HttpError(HttpResponseStatus.CONFLICT, "pool " + Escape.quote(pool.name()) + " does not hash (algorithm "
-                    + snapshot.algorithm().configName() + ")");
-        }
-        return json(HttpResponseStatus.OK, lookup(pool, snapshot, keys.getFirst()));
-    }
-
-    /**
-     * {@code POST /api/v1/pools/{pool}/lookup} with {@code {"keys":[K...]}}: the answers of
-     * {@link #lookup} for many keys from one snapshot (comparing nodes over thousands of keys
-     * without thousands of requests).
-     */
-    private Answer lookupMany(PoolRuntime pool, FullHttpRequest request) throws JsonProcessingException {
-        com.fasterxml.jackson.databind.JsonNode body;
+    /** {@code GET /api/v1/pools/{pool}/lookup?key=K}, and {@code POST} with {@code {"keys":[...]}}: {@link PoolLookup}. */
+    private Answer lookup(PoolRuntime pool, FullHttpRequest request, boolean many) throws JsonProcessingException {
+        PoolLookup lookup;
         try {
-            body = Json.mapper().readTree(request.content().toString(StandardCharsets.UTF_8)).path("keys");
-        } catch (JsonProcessingException e) {
-            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body is not JSON");
+            lookup = PoolLookup.of(pool);
+        } catch (IllegalStateException e) {
+            throw new HttpError(HttpResponseStatus.CONFLICT, e.getMessage());
         }
-        if (!body.isArray()) {
-            throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body must be {\"keys\":[\"...\", ...]}");
+        try {
+            if (!many) {
+                List<String> keys = new QueryStringDecoder(request.uri()).parameters().get("key");
+                if (keys == null || keys.size() != 1) {
+                    throw new HttpError(HttpResponseStatus.BAD_REQUEST, "lookup needs one ?key=");
+                }
+                return json(HttpResponseStatus.OK, lookup.one(keys.getFirst()));
+            }
+            com.fasterxml.jackson.databind.JsonNode body;
+            try {
+                body = Json.mapper().readTree(request.content().toString(StandardCharsets.UTF_8)).path("keys");
+            } catch (JsonProcessingException e) {
+                throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body is not JSON");
+            }
+            if (!body.isArray()) {
+                throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body must be {\"keys\":[\"...\", ...]}");
+            }
+            List<Views.Lookup> out = new ArrayList<>(body.size());
+            for (var key : body) {
+                out.add(lookup.one(key.asText()));
+            }
+            return json(HttpResponseStatus.OK, out);
+        } catch (NoSuchElementException none) {
+            throw new HttpError(HttpResponseStatus.SERVICE_UNAVAILABLE, none.getMessage());
         }
-        var snapshot = pool.snapshot();
-        if (!snapshot.algorithm().usesHashKey()) {
-            throw new HttpError(HttpResponseStatus.CONFLICT, "pool " + Escape.quote(pool.name()) + " does not hash (algorithm "
-                    + snapshot.algorithm().configName() + ")");
-        }
-        List<Views.Lookup> out = new ArrayList<>(body.size());
-        for (var key : body) {
-            out.add(lookup(pool, snapshot, key.asText()));
-        }
-        return json(HttpResponseStatus.OK, out);
-    }
-
-    private static Views.Lookup lookup(PoolRuntime pool, dev.fulcrum.core.pool.PoolSnapshot snapshot, String key) {
-        var server = snapshot.pick(dev.fulcrum.core.balance.Pick.of(dev.fulcrum.core.balance.Hashing.hash64(key),
-                java.util.concurrent.ThreadLocalRandom.current()));
-        if (server == null) {
-            throw new HttpError(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool " + Escape.quote(pool.name())
-                    + " has no server in rotation");
-        }
-        return new Views.Lookup(key, server.id(), snapshot.balancer().tableHash());
     }
 
     private void reload(ChannelHandlerContext ctx, boolean keepAlive) {
