@@ -36,7 +36,7 @@ public final class ClusterMembers {
 
     /** The node holding the auto-scaling election among {@code keys}; null when nobody does. */
     public static String leader(Map<String, String> keys, KeyLayout layout) {
-        ScalingLeader leader = ScalingLeader.parse(keys.get(layout.leader()));
+        LeaderRecord leader = LeaderRecord.parse(keys.get(layout.leader()));
         return leader == null ? null : leader.node();
     }
 }

@@ -84,7 +84,7 @@ public final class ClusterNode implements AutoCloseable {
     private volatile boolean etcdUp;
     private volatile ClusterStatus status;
     /** This node's leader record while it holds the auto-scaling election (as of the last revision applied). */
-    private volatile ScalingLeader leading;
+    private volatile LeaderRecord leading;
     /** Each pool's last scaling action recorded in etcd (the cooldown), as of the last revision applied. */
     private volatile Map<String, Instant> lastScaling = Map.of();
 
@@ -130,7 +130,7 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
-            server.autoscaleInCluster(new LeaderScaling(node.store, node.layout, node.cluster.node(), node::leading,
+            server.autoscaleInCluster(new GuardedScaling(node.store, node.layout, node.cluster.node(), node::leading,
                     pool -> node.lastScaling.get(pool), node::applied));
             server.attachCluster(() -> node.status, node::reloadFromFile,
                     new ClusterWrites(node.store, node.layout, node::applied));
@@ -471,7 +471,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         try {
-            long won = store.createIfAbsent(layout.leader(), new ScalingLeader(cluster.node(), member.lease()).json(),
+            long won = store.createIfAbsent(layout.leader(), new LeaderRecord(cluster.node(), member.lease()).json(),
                     member.lease());
             if (won > 0) {
                 log.info("cluster: this node leads auto-scaling from revision {}", won);
@@ -482,7 +482,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** This node's leader record while it leads auto-scaling and reaches etcd; null otherwise. Read anywhere. */
-    ScalingLeader leading() {
+    LeaderRecord leading() {
         return etcdUp ? leading : null;
     }
 
@@ -495,13 +495,13 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void publishStatus() {
-        ScalingLeader leader = ScalingLeader.parse(keys.get(layout.leader()));
+        LeaderRecord leader = LeaderRecord.parse(keys.get(layout.leader()));
         leading = leader != null && member.registered() && leader.node().equals(cluster.node())
                 && leader.lease() == member.lease() ? leader : null;
         Map<String, Instant> actions = new java.util.HashMap<>();
         keys.forEach((key, value) -> {
             if (layout.parse(key) instanceof KeyLayout.Scaling sc) {
-                Instant at = LeaderScaling.recordedAt(value);
+                Instant at = GuardedScaling.recordedAt(value);
                 if (at != null) {
                     actions.put(sc.pool(), at);
                 }

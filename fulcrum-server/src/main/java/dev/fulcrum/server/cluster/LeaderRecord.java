@@ -12,7 +12,7 @@ import java.io.IOException;
  * lease-ttl, or stops; whoever then creates it first leads. The lease tells a node's current life
  * from an earlier one of the same name whose lease has not expired yet. Immutable.
  */
-record ScalingLeader(String node, long lease) {
+record LeaderRecord(String node, long lease) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -21,13 +21,13 @@ record ScalingLeader(String node, long lease) {
     }
 
     /** The record of {@code json}; null for null or a value that is not one. */
-    static ScalingLeader parse(String json) {
+    static LeaderRecord parse(String json) {
         if (json == null) {
             return null;
         }
         try {
             JsonNode node = JSON.readTree(json);
-            return node.hasNonNull("node") ? new ScalingLeader(node.path("node").asText(), node.path("lease").asLong(0)) : null;
+            return node.hasNonNull("node") ? new LeaderRecord(node.path("node").asText(), node.path("lease").asLong(0)) : null;
         } catch (IOException e) {
             return null;
         }

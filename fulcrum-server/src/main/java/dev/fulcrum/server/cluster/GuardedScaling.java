@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safe; the actions block (etcd, then this node applying the revision, bounded).
  */
-final class LeaderScaling implements ScalingLeadership {
+final class GuardedScaling implements ScalingLeadership {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How long an action waits for this node to apply it (so the auto-scaler sees the server at once). */
@@ -36,12 +36,12 @@ final class LeaderScaling implements ScalingLeadership {
     private final KeyLayout layout;
     private final String node;
     /** This node's leader record while it leads (by its last applied revision); null otherwise. */
-    private final Supplier<ScalingLeader> holding;
+    private final Supplier<LeaderRecord> holding;
     /** The last action per pool as recorded in etcd (by the last applied revision). */
     private final Function<String, Instant> recorded;
     private final BiFunction<Long, Boolean, CompletableFuture<Void>> applied;
 
-    LeaderScaling(EtcdStore store, KeyLayout layout, String node, Supplier<ScalingLeader> holding,
+    GuardedScaling(EtcdStore store, KeyLayout layout, String node, Supplier<LeaderRecord> holding,
                   Function<String, Instant> recorded, BiFunction<Long, Boolean, CompletableFuture<Void>> applied) {
         this.store = store;
         this.layout = layout;
@@ -74,7 +74,7 @@ final class LeaderScaling implements ScalingLeadership {
     }
 
     private boolean act(String pool, Instant at, List<String> absent, Map<String, String> puts, List<String> deletes) {
-        ScalingLeader me = holding.get();
+        LeaderRecord me = holding.get();
         if (me == null) {
             return false;
         }
