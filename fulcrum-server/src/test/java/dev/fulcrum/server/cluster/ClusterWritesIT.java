@@ -37,10 +37,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The admin API of any node writes through etcd (spec cluster.md): a change made on one node is
- * served by every node, answers its revision, waits for every member with {@code ?wait=applied}
- * (latency measured), never applies twice, and answers 503 within 2 s while etcd has no quorum.
- * Real etcd (3 members on loopback) and real Fulcrum processes; each test has its own prefix.
+ * The cluster's second slice (spec cluster.md) against real etcd (3 members on loopback) and real
+ * Fulcrum processes; each test has its own prefix. The admin API of any node writes through etcd:
+ * a change made on one node is served by every node, answers its revision, waits for every member
+ * with {@code ?wait=applied} (latency measured; 504 with the revision when a live member does not
+ * apply within 5 s), never applies twice, and answers 503 within 2 s without quorum. Every node
+ * maps 10 000 keys to the same server, within 1 s of a change. One node leads auto-scaling: a new
+ * one within lease-ttl + 1 s of its death; only it scales; paused past its lease, it cannot act.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterWritesIT {
@@ -173,6 +176,34 @@ class ClusterWritesIT {
                 .until(() -> send(node, "POST", "/api/v1/pools/app/servers?wait=applied",
                         "{\"address\":\"127.0.0.2:22000\",\"weight\":0}").statusCode() == 201);
         assertThat(servers(node)).hasSize(2);
+    }
+
+    @Test
+    void waitAppliedAnswers504WithTheRevisionWhenALiveMemberDoesNotApplyWithinFiveSeconds() throws Exception {
+        String prefix = "/it-wait";
+        writeShared(prefix);
+        // a 10 s lease: the paused node stays a live member for longer than the 5 s wait
+        List<Node> nodes = startNodes(prefix, 2, "10s");
+        await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
+        signal("STOP", nodes.get(1));
+        HttpResponse<String> late;
+        long millis;
+        try {
+            long started = System.nanoTime();
+            late = send(nodes.get(0), "POST", "/api/v1/pools/app/servers?wait=applied",
+                    "{\"address\":\"127.0.0.2:26000\",\"weight\":0}");
+            millis = (System.nanoTime() - started) / 1_000_000;
+        } finally {
+            signal("CONT", nodes.get(1));
+        }
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+        assertThat(late.body()).contains("not applied by every live member within 5 s");
+        long revision = JSON.readTree(late.body()).path("revision").asLong();
+        assertThat(revision).isPositive();
+        assertThat(millis).isBetween(5_000L, 7_000L);
+        // written all the same: the resumed node catches up
+        await("n2 applies it after all").atMost(Duration.ofSeconds(10))
+                .until(() -> cluster(nodes.get(1)).path("revision").asLong() >= revision && servers(nodes.get(1)).size() == 2);
     }
 
     @Test
