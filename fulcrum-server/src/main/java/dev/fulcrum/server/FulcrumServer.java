@@ -81,6 +81,8 @@ public final class FulcrumServer {
     private volatile java.util.function.Supplier<dev.fulcrum.server.admin.ClusterStatus> cluster;
     /** In a cluster, what a reload (SIGHUP, the admin API) does instead of reading the file alone. */
     private volatile java.util.function.Supplier<HookResult> clusterReload;
+    /** In a cluster, where the admin API's server changes go (etcd); null outside one. */
+    private volatile dev.fulcrum.server.admin.SharedWrites sharedWrites;
     /** The DSR forwarder; null without {@code dsr}. Set once, right after start. */
     private volatile DsrService dsr;
 
@@ -374,13 +376,21 @@ public final class FulcrumServer {
         accessLog.reopen();
     }
 
+    /** The auto-scalers act only while this node leads the cluster's election, through its transactions. */
+    public void autoscaleInCluster(dev.fulcrum.server.autoscale.ScalingLeadership leadership) {
+        autoscalers.forEach(a -> a.inCluster(leadership));
+    }
+
     /**
      * Joins this instance to its cluster node (spec cluster.md): the admin API answers
      * {@code GET /api/v1/cluster} from {@code status}, the cluster gauges are registered, and a
-     * reload goes through {@code reload} (which composes the file with etcd's shared config). Once.
+     * reload goes through {@code reload} (which composes the file with etcd's shared config), and
+     * the admin API's server changes go to {@code writes} (etcd). Once.
      */
     public void attachCluster(java.util.function.Supplier<dev.fulcrum.server.admin.ClusterStatus> status,
-                              java.util.function.Supplier<HookResult> reload) {
+                              java.util.function.Supplier<HookResult> reload,
+                              dev.fulcrum.server.admin.SharedWrites writes) {
+        this.sharedWrites = writes;
         this.cluster = status;
         this.clusterReload = reload;
         metrics.cluster(() -> status.get().members().size(), () -> status.get().revision(),
@@ -448,6 +458,12 @@ public final class FulcrumServer {
             FulcrumServer s = server;
             var status = s == null ? null : s.cluster;
             return status == null ? null : status.get();
+        }
+
+        @Override
+        public dev.fulcrum.server.admin.SharedWrites sharedWrites() {
+            FulcrumServer s = server;
+            return s == null ? null : s.sharedWrites;
         }
 
         @Override

@@ -23,6 +23,28 @@ public interface Balancer {
     /** The servers this balancer chooses from, in snapshot order. */
     List<WeightedServer> servers();
 
+    /**
+     * For a consistent-hash balancer, a short hex digest of its table's inputs (servers and weights,
+     * in order): two balancers with the same digest map every key alike. Null for the others.
+     */
+    default String tableHash() {
+        return null;
+    }
+
+    /**
+     * Builds the balancer of {@code algorithm} for a pool whose servers are shared by several
+     * nodes (a cluster): {@code maglev} builds its table over {@code shared} (every server the
+     * nodes agree on, in a fixed order, with configured weights) and applies this node's health
+     * at pick time, choosing only among {@code inRotation}; so every node maps a key to the same
+     * server while they agree on health. Other algorithms are as {@link #create}.
+     */
+    static Balancer createShared(Algorithm algorithm, List<WeightedServer> shared, List<WeightedServer> inRotation) {
+        if (algorithm != Algorithm.MAGLEV || shared.isEmpty() || inRotation.isEmpty()) {
+            return create(algorithm, inRotation);
+        }
+        return new Maglev(List.copyOf(shared), List.copyOf(inRotation));
+    }
+
     /** Builds the balancer of {@code algorithm} over {@code servers} (weights already effective). */
     static Balancer create(Algorithm algorithm, List<WeightedServer> servers) {
         List<WeightedServer> copy = List.copyOf(servers);

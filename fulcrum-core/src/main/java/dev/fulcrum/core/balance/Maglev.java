@@ -21,31 +21,51 @@ final class Maglev implements Balancer {
 
     static final int TABLE_SIZE = MaglevTable.DEFAULT_SIZE;
 
+    /** The servers the table is built over, in table order (index = table entry). */
+    private final List<WeightedServer> table;
+    /** Whether table server i may be picked (in rotation); all true when built over the servers in rotation. */
+    private final boolean[] up;
     private final List<WeightedServer> servers;
-    private final MaglevTable table;
+    private final MaglevTable maglev;
+    private final String tableHash;
 
     Maglev(List<WeightedServer> servers) {
-        this.servers = servers;
-        int[] weights = new int[servers.size()];
+        this(servers, servers);
+    }
+
+    /**
+     * A table built over {@code table} (a cluster's shared server set, in a fixed order, so that
+     * every node builds the same one) picking only among {@code inRotation}: a slot whose server is
+     * not in rotation falls to the next slot whose server is, so this node's health changes no
+     * other server's keys and no other node's table.
+     */
+    Maglev(List<WeightedServer> table, List<WeightedServer> inRotation) {
+        this.table = table;
+        this.servers = inRotation;
+        java.util.Set<Server> inRotationSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        inRotation.forEach(ws -> inRotationSet.add(ws.server()));
+        this.up = new boolean[table.size()];
+        int[] weights = new int[table.size()];
+        StringBuilder names = new StringBuilder();
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = servers.get(i).weight();
+            weights[i] = table.get(i).weight();
+            up[i] = inRotationSet.contains(table.get(i).server());
+            names.append(table.get(i).server().id()).append('=').append(weights[i]).append(',');
         }
-        this.table = MaglevTable.build(servers.stream().map(ws -> ws.server().id()).toList(), weights, TABLE_SIZE);
+        this.maglev = MaglevTable.build(table.stream().map(ws -> ws.server().id()).toList(), weights, TABLE_SIZE);
+        // the table is a pure function of its names and weights in order: equal hashes, equal tables
+        this.tableHash = java.util.HexFormat.of().toHexDigits(Hashing.hash64(names));
     }
 
     @Override
     public Server pick(Pick pick) {
         int slot = (int) Long.remainderUnsigned(pick.hash(), TABLE_SIZE);
-        Server server = servers.get(table.entry(slot)).server();
-        if (pick.excluded().isEmpty() || !pick.isExcluded(server)) {
-            return server;
-        }
-        for (int step = 1; step < TABLE_SIZE; step++) {
-            slot = slot + 1 == TABLE_SIZE ? 0 : slot + 1;
-            Server next = servers.get(table.entry(slot)).server();
-            if (!pick.isExcluded(next)) {
-                return next;
+        for (int step = 0; step < TABLE_SIZE; step++) {
+            int i = maglev.entry(slot);
+            if (up[i] && (pick.excluded().isEmpty() || !pick.isExcluded(table.get(i).server()))) {
+                return table.get(i).server();
             }
+            slot = slot + 1 == TABLE_SIZE ? 0 : slot + 1;
         }
         for (WeightedServer ws : servers) {
             if (!pick.isExcluded(ws.server())) {
@@ -57,11 +77,16 @@ final class Maglev implements Balancer {
 
     /** For tests: the server in one slot. */
     Server serverInSlot(int slot) {
-        return servers.get(table.entry(slot)).server();
+        return table.get(maglev.entry(slot)).server();
     }
 
     @Override
     public List<WeightedServer> servers() {
         return servers;
+    }
+
+    @Override
+    public String tableHash() {
+        return tableHash;
     }
 }

@@ -29,6 +29,8 @@ public final class Pool {
     private HashKey hashKey;
     private final List<Server> servers = new ArrayList<>();
     private ToIntFunction<Server> effectiveWeight = Server::weight;
+    /** In a cluster: consistent-hash tables are built over the shared server set ({@link Balancer#createShared}). */
+    private boolean sharedTable;
     private long version;
     private volatile PoolSnapshot snapshot;
     /** Told of every snapshot as it is published (under the pool's lock); see {@link #onPublish}. */
@@ -215,6 +217,18 @@ public final class Pool {
         publish();
     }
 
+    /**
+     * From now on builds consistent-hash tables over every server that is not being removed, in
+     * address order and with configured weights (what the nodes of a cluster share), and applies
+     * this node's view of health only when picking; republishes.
+     */
+    public synchronized void useSharedTable() {
+        if (!sharedTable) {
+            sharedTable = true;
+            publish();
+        }
+    }
+
     /** Rebuilds and publishes the snapshot, e.g. when slow-start weights moved. */
     public synchronized void republish() {
         publish();
@@ -228,8 +242,24 @@ public final class Pool {
                 inRotation.add(new WeightedServer(s, Math.max(1, w)));
             }
         }
-        snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers,
-                Balancer.create(algorithm, inRotation));
+        Balancer balancer = sharedTable ? Balancer.createShared(algorithm, sharedServers(), inRotation)
+                : Balancer.create(algorithm, inRotation);
+        snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers, balancer);
         published.accept(snapshot);
+    }
+
+    /**
+     * The servers every node of a cluster has alike: not being removed, weight above 0; in address
+     * order, with configured weights (slow start, health and drains are this node's own).
+     */
+    private List<WeightedServer> sharedServers() {
+        List<WeightedServer> shared = new ArrayList<>(servers.size());
+        for (Server s : servers) {
+            if (!s.isBeingRemoved() && !s.isRemoved() && s.weight() > 0) {
+                shared.add(new WeightedServer(s, s.weight()));
+            }
+        }
+        shared.sort(java.util.Comparator.comparing(ws -> ws.server().id()));
+        return shared;
     }
 }

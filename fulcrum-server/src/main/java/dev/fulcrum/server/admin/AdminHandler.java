@@ -55,6 +55,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final String JSON = "application/json";
+    /** How long a change through etcd waits to be applied ({@code ?wait=applied}: by every member) before answering. */
+    static final Duration APPLIED_WAIT = Duration.ofSeconds(5);
 
     private final Registry registry;
     private final AdminHooks hooks;
@@ -115,6 +117,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private Answer failure(String what, Throwable e) {
         return switch (e) {
             case HttpError h -> error(h.status, h.getMessage());
+            case SharedWrites.NoQuorum n -> error(HttpResponseStatus.SERVICE_UNAVAILABLE, n.getMessage());
+            case SharedWrites.OutcomeUnknown u -> error(HttpResponseStatus.GATEWAY_TIMEOUT, u.getMessage());
             case NoSuchElementException n -> error(HttpResponseStatus.NOT_FOUND, n.getMessage());
             case IllegalStateException i -> error(HttpResponseStatus.CONFLICT, i.getMessage());
             case IllegalArgumentException i -> error(HttpResponseStatus.BAD_REQUEST, i.getMessage());
@@ -231,6 +235,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             allow(method, HttpMethod.GET);
             return json(HttpResponseStatus.OK, Views.pool(pool, hooks));
         }
+        if (p.length == 5 && p[4].equals("lookup")) {
+            allow(method, HttpMethod.GET, HttpMethod.POST);
+            return lookup(pool, request, method.equals(HttpMethod.POST));
+        }
         if (!p[4].equals("servers")) {
             throw notFound(request);
         }
@@ -240,6 +248,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return json(HttpResponseStatus.OK, Views.pool(pool, hooks).servers());
             }
             NewServer body = NewServer.parse(Json.mapper(), request.content().toString(StandardCharsets.UTF_8));
+            SharedWrites shared = hooks.sharedWrites();
+            if (shared != null) {
+                String added = body.address().toString();
+                return throughEtcd(ctx, keepAlive, what, request, HttpResponseStatus.CREATED, pool.name(), added,
+                        () -> shared.addServer(pool.name(), added, body.weight()));
+            }
             return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.CREATED,
                     Views.server(registry.addServer(pool.name(), body.address(), body.weight()), hooks)));
         }
@@ -249,17 +263,125 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (method.equals(HttpMethod.GET)) {
                 return json(HttpResponseStatus.OK, Views.server(registry.server(pool, address), hooks));
             }
+            SharedWrites shared = hooks.sharedWrites();
+            if (shared != null) {
+                return throughEtcd(ctx, keepAlive, what, request, HttpResponseStatus.ACCEPTED, pool.name(), address,
+                        () -> shared.removeServer(pool.name(), address));
+            }
             return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.ACCEPTED,
                     Views.server(registry.removeServer(pool.name(), address), hooks)));
         }
         if (p.length == 7 && (p[6].equals("drain") || p[6].equals("enable"))) {
             allow(method, HttpMethod.POST);
             boolean drain = p[6].equals("drain");
+            SharedWrites shared = hooks.sharedWrites();
+            if (shared != null) {
+                return throughEtcd(ctx, keepAlive, what, request, HttpResponseStatus.OK, pool.name(), address,
+                        () -> shared.drainServer(pool.name(), address, drain));
+            }
             return later(ctx, keepAlive, what, () -> json(HttpResponseStatus.OK, Views.server(drain
                     ? registry.drainServer(pool.name(), address)
                     : registry.enableServer(pool.name(), address), hooks)));
         }
         throw notFound(request);
+    }
+
+    /**
+     * In a cluster: {@code write} commits the change to etcd (on a virtual thread: it blocks up to
+     * a few seconds), then the answer waits until this node has applied its revision — or, with
+     * {@code ?wait=applied}, every live member — at most {@link #APPLIED_WAIT}. The answer is the
+     * usual SERVER as this node now sees it plus {@code "revision"}; a {@code ?wait=applied} that
+     * runs out answers 504 with the revision. Stops reading the connection meanwhile.
+     */
+    private Answer throughEtcd(ChannelHandlerContext ctx, boolean keepAlive, String what, FullHttpRequest request,
+                               HttpResponseStatus status, String pool, String address,
+                               java.util.concurrent.Callable<Long> write) {
+        boolean everyMember = new QueryStringDecoder(request.uri()).parameters()
+                .getOrDefault("wait", List.of()).contains("applied");
+        SharedWrites shared = hooks.sharedWrites();
+        ctx.channel().config().setAutoRead(false);
+        Thread.ofVirtual().name("fulcrum-admin-etcd").start(() -> {
+            Answer answer;
+            try {
+                long revision = write.call();
+                boolean applied = awaitApplied(shared, revision, everyMember);
+                if (!applied && everyMember) {
+                    answer = json(HttpResponseStatus.GATEWAY_TIMEOUT, Json.mapper().createObjectNode()
+                            .put("error", "revision " + revision + " not applied by every live member within "
+                                    + APPLIED_WAIT.toSeconds() + " s").put("revision", revision));
+                } else {
+                    answer = json(status, applied(pool, address, revision));
+                }
+            } catch (Exception e) {
+                answer = failure(what, e);
+            }
+            Answer done = answer;
+            ctx.executor().execute(() -> {
+                send(ctx, done, keepAlive);
+                ctx.channel().config().setAutoRead(true);
+            });
+        });
+        return null;
+    }
+
+    private static boolean awaitApplied(SharedWrites shared, long revision, boolean everyMember)
+            throws InterruptedException {
+        var applied = shared.applied(revision, everyMember);
+        try {
+            applied.get(APPLIED_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            applied.cancel(false);
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+        }
+    }
+
+    /** SERVER as this node sees it after the change (just its address once it is gone) and the revision. */
+    private com.fasterxml.jackson.databind.node.ObjectNode applied(String pool, String address, long revision) {
+        com.fasterxml.jackson.databind.node.ObjectNode body;
+        try {
+            body = Json.mapper().valueToTree(Views.server(registry.server(registry.pool(pool), address), hooks));
+        } catch (NoSuchElementException gone) {
+            body = Json.mapper().createObjectNode().put("address", address);
+        }
+        return body.put("revision", revision);
+    }
+
+    /** {@code GET /api/v1/pools/{pool}/lookup?key=K}, and {@code POST} with {@code {"keys":[...]}}: {@link PoolLookup}. */
+    private Answer lookup(PoolRuntime pool, FullHttpRequest request, boolean many) throws JsonProcessingException {
+        PoolLookup lookup;
+        try {
+            lookup = PoolLookup.of(pool);
+        } catch (IllegalStateException e) {
+            throw new HttpError(HttpResponseStatus.CONFLICT, e.getMessage());
+        }
+        try {
+            if (!many) {
+                List<String> keys = new QueryStringDecoder(request.uri()).parameters().get("key");
+                if (keys == null || keys.size() != 1) {
+                    throw new HttpError(HttpResponseStatus.BAD_REQUEST, "lookup needs one ?key=");
+                }
+                return json(HttpResponseStatus.OK, lookup.one(keys.getFirst()));
+            }
+            com.fasterxml.jackson.databind.JsonNode body;
+            try {
+                body = Json.mapper().readTree(request.content().toString(StandardCharsets.UTF_8)).path("keys");
+            } catch (JsonProcessingException e) {
+                throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body is not JSON");
+            }
+            if (!body.isArray()) {
+                throw new HttpError(HttpResponseStatus.BAD_REQUEST, "the body must be {\"keys\":[\"...\", ...]}");
+            }
+            List<Views.Lookup> out = new ArrayList<>(body.size());
+            for (var key : body) {
+                out.add(lookup.one(key.asText()));
+            }
+            return json(HttpResponseStatus.OK, out);
+        } catch (NoSuchElementException none) {
+            throw new HttpError(HttpResponseStatus.SERVICE_UNAVAILABLE, none.getMessage());
+        }
     }
 
     private void reload(ChannelHandlerContext ctx, boolean keepAlive) {

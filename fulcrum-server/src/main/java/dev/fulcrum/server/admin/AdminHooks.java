@@ -69,6 +69,11 @@ public interface AdminHooks {
         return null;
     }
 
+    /** Where server changes go in a cluster (etcd); null outside one: they go to the registry. */
+    default SharedWrites sharedWrites() {
+        return null;
+    }
+
     /** HA state; null when {@code ha} is not configured. */
     default HaStatus ha() {
         return null;

@@ -45,6 +45,10 @@ final class Views {
     record Applied(boolean applied) {
     }
 
+    /** {@code GET /api/v1/pools/{pool}/lookup}: {@code tableHash} null for ring-hash (no table). */
+    record Lookup(String key, String server, String tableHash) {
+    }
+
     static ServerView server(Server s, AdminHooks hooks) {
         CheckResult check = hooks.lastCheck(s);
         return new ServerView(s.id(), s.weight(), s.state().wireName(), s.activeConnections(), s.activeRequests(),

@@ -89,6 +89,8 @@ public final class AutoScaler implements AutoCloseable {
     private volatile Instant lastAction;
     private volatile String lastActionText = "";
     private volatile boolean closed;
+    /** In a cluster: the election this instance must hold to act, and where its actions go; null outside one. */
+    private volatile ScalingLeadership leadership;
 
     AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter) {
         this(config, registry, provisioner, metrics, alerter,
@@ -130,6 +132,16 @@ public final class AutoScaler implements AutoCloseable {
             case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
         };
         return new AutoScaler(config, registry, provisioner, metrics, alerter).start();
+    }
+
+    /**
+     * From now on decides and acts only while this node leads the cluster's auto-scaling (spec
+     * cluster.md), otherwise it keeps scraping, so a node that becomes leader has a window of
+     * samples at once; honours the cooldown recorded in etcd; and scales through
+     * {@code leadership}'s transactions instead of this node's registry.
+     */
+    public void inCluster(ScalingLeadership leadership) {
+        this.leadership = leadership;
     }
 
     AutoScaler start() {
@@ -199,6 +211,17 @@ public final class AutoScaler implements AutoCloseable {
                 log.debug("pool {} is gone; auto-scaling holds", config.pool());
                 return;
             }
+            ScalingLeadership cluster = leadership;
+            if (cluster != null && !cluster.leading()) {
+                scraper.scrape(view().active().stream().map(Server::address).toList());
+                return;
+            }
+            if (cluster != null) {
+                Instant recorded = cluster.lastAction(config.pool()); // a former leader's cooldown
+                if (recorded != null && (lastAction == null || recorded.isAfter(lastAction))) {
+                    lastAction = recorded;
+                }
+            }
             Instant now = clock.instant();
             retryStops(now);
             View view = view();
@@ -240,6 +263,11 @@ public final class AutoScaler implements AutoCloseable {
                 failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
                 return;
             }
+            ScalingLeadership cluster = leadership;
+            if (cluster != null) {
+                addShared(cluster, address, why);
+                return;
+            }
             Server server;
             try {
                 // one command: registered, counted as ours and reported before any other change
@@ -270,6 +298,45 @@ public final class AutoScaler implements AutoCloseable {
         }
     }
 
+    /**
+     * Scale-out in a cluster, on the provisioning thread: the started server goes to the shared
+     * config in a transaction that checks leadership; when it does not apply (no longer leader)
+     * the server is stopped again. Counted as ours first, so its removal later stops it.
+     */
+    private void addShared(ScalingLeadership cluster, HostPort address, String why) {
+        String id = address.toString();
+        started.put(id, address);
+        boolean applied;
+        try {
+            applied = cluster.scaleOut(config.pool(), address, clock.instant());
+        } catch (RuntimeException e) {
+            started.remove(id);
+            stopQuietly(address);
+            failed("scale-out-failed", null, "could not add " + id + " through etcd: " + e.getMessage()
+                    + " (retry after cooldown)");
+            return;
+        }
+        if (!applied) {
+            started.remove(id);
+            stopQuietly(address);
+            log.info("pool {}: scale-out of {} not applied: this node no longer leads auto-scaling (or the server"
+                    + " is already there); stopped it", config.pool(), id);
+            return;
+        }
+        control.execute(() -> {
+            lastActionText = "out: " + id + " at " + clock.instant() + " (" + why + ")";
+            try {
+                PoolRuntime pool = registry.pool(config.pool());
+                pool.pool().find(id).ifPresent(added ->
+                        registry.emit(new PoolEvent.ScaledOut(clock.instant(), pool, added, why)));
+            } catch (NoSuchElementException gone) {
+                log.debug("pool {} went away after scaling out", config.pool());
+            }
+        });
+        metrics.autoscaleAction(config.pool(), "out");
+        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + id);
+    }
+
     private void scaleIn(PoolRuntime pool, View view, Decision decision, Instant now) {
         List<Server> candidates = view.active().stream()
                 .filter(s -> started.containsKey(s.id()))
@@ -283,6 +350,13 @@ public final class AutoScaler implements AutoCloseable {
         }
         lastAction = now;
         String why = detail(decision);
+        ScalingLeadership cluster = leadership;
+        if (cluster != null) {
+            for (Server s : candidates) {
+                provisioning.execute(() -> removeShared(cluster, pool, s, why, now));
+            }
+            return;
+        }
         for (Server s : candidates) {
             registry.removeServer(pool.name(), s.id());
             lastActionText = "in: " + s.id() + " at " + now + " (" + why + ")";
@@ -291,6 +365,29 @@ public final class AutoScaler implements AutoCloseable {
             metrics.autoscaleAction(config.pool(), "in");
         }
         alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled in");
+    }
+
+    /**
+     * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config in a
+     * transaction that checks leadership; every node then drains it, and this one stops it once
+     * it is removed ({@link #removed}).
+     */
+    private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, String why, Instant now) {
+        try {
+            if (!cluster.scaleIn(pool.name(), s.id(), now)) {
+                log.info("pool {}: scale-in of {} not applied: this node no longer leads auto-scaling", pool.name(), s.id());
+                return;
+            }
+        } catch (RuntimeException e) {
+            failed("scale-in-failed", s.id(), "could not remove " + s.id() + " through etcd: " + e.getMessage());
+            return;
+        }
+        control.execute(() -> {
+            lastActionText = "in: " + s.id() + " at " + now + " (" + why + ")";
+            registry.emit(new PoolEvent.ScaledIn(clock.instant(), pool, s, why + "; draining, in-flight " + s.activeRequests()));
+        });
+        metrics.autoscaleAction(pool.name(), "in");
+        alerter.resolve(SCALE_FAILED, pool.name(), "", "scaled in");
     }
 
     /** The event's detail: the reason, naming the metric when the reason is its value. */

@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code fulcrum cluster status -c FILE}: the live members (each one's admin address, applied
- * revision and last lease renewal), the revision of etcd, the auto-scaling leader (none until
- * the election exists) and each etcd endpoint's health. Exit 0; 1 etcd unreachable; 2 a bad config.
+ * revision and last lease renewal), the revision of etcd, the auto-scaling leader (none while
+ * nobody holds the election) and each etcd endpoint's health. Exit 0; 1 etcd unreachable; 2 a bad config.
  */
 @Command(name = "status", description = {"Shows the cluster's members (each one's applied revision and last "
         + "lease renewal), the auto-scaling leader and the health of each etcd endpoint.",
@@ -51,7 +51,7 @@ final class ClusterStatusCommand implements Callable<Integer> {
             List<EtcdStore.EndpointStatus> health = store.health();
             EtcdStore.Snapshot members;
             try {
-                members = store.readAll(layout.members());
+                members = store.readAll(layout.root());
             } catch (EtcdUnavailableException e) {
                 printHealth(health);
                 System.err.println("fulcrum: " + e.getMessage());
@@ -63,7 +63,8 @@ final class ClusterStatusCommand implements Callable<Integer> {
             for (ClusterStatus.Member m : list) {
                 System.out.printf("%-20s %-22s %-10d %s%n", m.node(), m.address(), m.appliedRevision(), m.lastRenewal());
             }
-            System.out.println("auto-scaling leader: none (no election yet)");
+            var leader = ClusterMembers.leader(members.keys(), layout);
+            System.out.println("auto-scaling leader: " + (leader == null ? "none" : leader));
             printHealth(health);
             return 0;
         }

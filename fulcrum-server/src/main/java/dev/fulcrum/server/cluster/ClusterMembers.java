@@ -33,4 +33,10 @@ public final class ClusterMembers {
         });
         return out;
     }
+
+    /** The node holding the auto-scaling election among {@code keys}; null when nobody does. */
+    public static String leader(Map<String, String> keys, KeyLayout layout) {
+        LeaderRecord leader = LeaderRecord.parse(keys.get(layout.leader()));
+        return leader == null ? null : leader.node();
+    }
 }

@@ -77,10 +77,16 @@ public final class ClusterNode implements AutoCloseable {
     private final MemberLease member;
     private Instant lastResync = Instant.now();
     private boolean closing;
+    /** Admin API writes waiting for their revision to be applied ({@link #applied}). */
+    private final List<Waiter> waiters = new ArrayList<>();
 
     // --- read anywhere ---
     private volatile boolean etcdUp;
     private volatile ClusterStatus status;
+    /** This node's leader record while it holds the auto-scaling election (as of the last revision applied). */
+    private volatile LeaderRecord leading;
+    /** Each pool's last scaling action recorded in etcd (the cooldown), as of the last revision applied. */
+    private volatile Map<String, Instant> lastScaling = Map.of();
 
     private ClusterNode(FulcrumConfig local, Path file, ObjectNode localTree, Map<String, String> env) {
         this.cluster = local.cluster();
@@ -124,7 +130,10 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
-            server.attachCluster(() -> node.status, node::reloadFromFile);
+            server.autoscaleInCluster(new GuardedScaling(node.store, node.layout, node.cluster.node(), node::leading,
+                    pool -> node.lastScaling.get(pool), node::applied));
+            server.attachCluster(() -> node.status, node::reloadFromFile,
+                    new ClusterWrites(node.store, node.layout, node::applied));
             return node;
         } catch (RuntimeException e) {
             node.close();
@@ -170,6 +179,7 @@ public final class ClusterNode implements AutoCloseable {
 
     /** After the server started: save the state, join the member list, watch, and check etcd periodically. */
     private void afterStart() {
+        applyDrains();
         saveState();
         if (etcdUp) {
             register();
@@ -258,6 +268,9 @@ public final class ClusterNode implements AutoCloseable {
             applyConfig();
         }
         publishStatus();
+        if (!keys.containsKey(layout.leader())) {
+            campaign(); // the leader left: the first node to create the key leads
+        }
     }
 
     private void memberChanged(String node, String before, String after) {
@@ -294,11 +307,43 @@ public final class ClusterNode implements AutoCloseable {
             log.warn("cluster: revision {} not applied: {}", revision, e.getMessage());
             return;
         }
+        applyDrains();
         server.registry().emit(new PoolEvent.ConfigApplied(server.registry().now(), revision,
                 "revision " + revision + " applied"));
         publishStatus(); // serving it now; saving it and telling the others follow
         saveState();
         writeMember();
+    }
+
+    /**
+     * Drains or enables each shared server as its entry says ({@code "drain": true}, written by an
+     * admin API drain on any node). Admin intent is not config: the reload keeps a server's drain
+     * as it was, so it is set here, one command per server that differs. A server being removed
+     * is left alone (its removal decides).
+     */
+    private void applyDrains() {
+        java.util.Set<KeyLayout.PoolServer> drained = SharedConfig.drained(keys, layout);
+        var registry = server.registry();
+        for (String key : keys.keySet()) {
+            if (!(layout.parse(key) instanceof KeyLayout.PoolServer ps)) {
+                continue;
+            }
+            try {
+                var pool = registry.pool(ps.pool());
+                var s = registry.server(pool, ps.address());
+                boolean drain = drained.contains(ps);
+                if (s.isBeingRemoved() || s.isDraining() == drain) {
+                    continue;
+                }
+                if (drain) {
+                    registry.drainServer(ps.pool(), ps.address());
+                } else {
+                    registry.enableServer(ps.pool(), ps.address());
+                }
+            } catch (java.util.NoSuchElementException | IllegalStateException e) {
+                log.debug("cluster: drain state of {} not applied: {}", key, e.getMessage());
+            }
+        }
     }
 
     private void saveState() {
@@ -379,6 +424,9 @@ public final class ClusterNode implements AutoCloseable {
             } else if (member.writeDue()) {
                 writeMember();
             }
+            if (!keys.containsKey(layout.leader())) {
+                campaign();
+            }
         } catch (EtcdUnavailableException e) {
             markDown(e.getMessage());
         } catch (RuntimeException e) {
@@ -413,6 +461,31 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Tries to become the auto-scaling leader: creates the leader key bound to this node's member
+     * lease if nobody holds it. The outcome arrives through the watch like any change (so every
+     * node learns the leader the same way); losing the lease loses the leadership.
+     */
+    private void campaign() {
+        if (closing || !member.registered()) {
+            return;
+        }
+        try {
+            long won = store.createIfAbsent(layout.leader(), new LeaderRecord(cluster.node(), member.lease()).json(),
+                    member.lease());
+            if (won > 0) {
+                log.info("cluster: this node leads auto-scaling from revision {}", won);
+            }
+        } catch (EtcdUnavailableException e) {
+            markDown(e.getMessage());
+        }
+    }
+
+    /** This node's leader record while it leads auto-scaling and reaches etcd; null otherwise. Read anywhere. */
+    LeaderRecord leading() {
+        return etcdUp ? leading : null;
+    }
+
     private void writeMember() {
         try {
             member.write(revision, false);
@@ -422,7 +495,55 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void publishStatus() {
-        status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, null, ClusterMembers.parse(keys, layout));
+        LeaderRecord leader = LeaderRecord.parse(keys.get(layout.leader()));
+        leading = leader != null && member.registered() && leader.node().equals(cluster.node())
+                && leader.lease() == member.lease() ? leader : null;
+        Map<String, Instant> actions = new java.util.HashMap<>();
+        keys.forEach((key, value) -> {
+            if (layout.parse(key) instanceof KeyLayout.Scaling sc) {
+                Instant at = GuardedScaling.recordedAt(value);
+                if (at != null) {
+                    actions.put(sc.pool(), at);
+                }
+            }
+        });
+        lastScaling = Map.copyOf(actions);
+        status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, leader == null ? null : leader.node(),
+                ClusterMembers.parse(keys, layout));
+        if (!waiters.isEmpty()) {
+            waiters.removeIf(w -> w.done().isDone() || reached(w) && w.done().complete(null));
+        }
+    }
+
+    // ------------------------------------------------------------------ waiting for a revision
+
+    private record Waiter(long revision, boolean everyMember, java.util.concurrent.CompletableFuture<Void> done) {
+    }
+
+    /**
+     * Completes once this node has applied {@code revision} and, with {@code everyMember}, once
+     * every live member's record says it has (each member writes its applied revision after each
+     * config change it applies). Never times out by itself: the caller bounds the wait and may
+     * cancel; a cancelled wait is dropped at the next revision.
+     */
+    java.util.concurrent.CompletableFuture<Void> applied(long revision, boolean everyMember) {
+        var done = new java.util.concurrent.CompletableFuture<Void>();
+        later(() -> {
+            Waiter w = new Waiter(revision, everyMember, done);
+            if (!reached(w)) {
+                waiters.add(w);
+            } else {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private boolean reached(Waiter w) {
+        if (revision < w.revision()) {
+            return false;
+        }
+        return !w.everyMember() || status.members().stream().allMatch(m -> m.appliedRevision() >= w.revision());
     }
 
     // ------------------------------------------------------------------ reload and stop

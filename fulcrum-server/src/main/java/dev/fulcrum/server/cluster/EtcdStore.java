@@ -9,6 +9,8 @@ import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
@@ -110,6 +112,67 @@ public final class EtcdStore implements AutoCloseable {
         return response.getHeader().getRevision();
     }
 
+    /** A key's value and its mod revision; {@code value} null and {@code modRevision} 0 when absent. */
+    public record Entry(String value, long modRevision) {
+    }
+
+    /** One key, read linearizably (so it needs quorum), within {@code deadline}. */
+    public Entry get(String key, Duration deadline) {
+        GetResponse response = await(client.getKVClient().get(bytes(key)), "read " + key, deadline);
+        if (response.getKvs().isEmpty()) {
+            return new Entry(null, 0);
+        }
+        KeyValue kv = response.getKvs().getFirst();
+        return new Entry(string(kv.getValue()), kv.getModRevision());
+    }
+
+    /**
+     * Puts and deletes in one transaction that applies only if every key of {@code expected} still
+     * has the given mod revision (0: the key is absent). Its revision; -1 when a compare failed
+     * (nothing written). A failure (the deadline included) leaves the outcome unknown.
+     */
+    public long commitIf(Map<String, Long> expected, Map<String, String> puts, Collection<String> deletes) {
+        List<Cmp> compares = new ArrayList<>();
+        expected.forEach((k, r) -> compares.add(new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.modRevision(r))));
+        List<Op> ops = new ArrayList<>();
+        puts.forEach((k, v) -> ops.add(Op.put(bytes(k), bytes(v), PutOption.DEFAULT)));
+        deletes.forEach(k -> ops.add(Op.delete(bytes(k), DeleteOption.DEFAULT)));
+        TxnResponse response = await(client.getKVClient().txn().If(compares.toArray(Cmp[]::new))
+                .Then(ops.toArray(Op[]::new)).commit(), "write " + ops.size() + " key(s) if unchanged", CALL_DEADLINE);
+        return response.isSucceeded() ? response.getHeader().getRevision() : -1;
+    }
+
+    /**
+     * Creates {@code key} bound to {@code lease} only if it does not exist (an election: the first
+     * to create it holds it until its lease ends); the revision that created it, or -1 when it exists.
+     */
+    public long createIfAbsent(String key, String value, long lease) {
+        TxnResponse response = await(client.getKVClient().txn()
+                .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                .Then(Op.put(bytes(key), bytes(value), PutOption.builder().withLeaseId(lease).build())).commit(),
+                "create " + key);
+        return response.isSucceeded() ? response.getHeader().getRevision() : -1;
+    }
+
+    /**
+     * Puts and deletes in one transaction that applies only while {@code guard} holds exactly
+     * {@code guardValue} (say, the leader key still names this node's life) and every key of
+     * {@code absent} does not exist. Its revision; -1 when a compare failed (nothing written).
+     */
+    public long commitWhile(String guard, String guardValue, Collection<String> absent, Map<String, String> puts,
+                            Collection<String> deletes) {
+        List<Cmp> compares = new ArrayList<>();
+        compares.add(new Cmp(bytes(guard), Cmp.Op.EQUAL, CmpTarget.value(bytes(guardValue))));
+        absent.forEach(k -> compares.add(new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.createRevision(0))));
+        List<Op> ops = new ArrayList<>();
+        puts.forEach((k, v) -> ops.add(Op.put(bytes(k), bytes(v), PutOption.DEFAULT)));
+        deletes.forEach(k -> ops.add(Op.delete(bytes(k), DeleteOption.DEFAULT)));
+        TxnResponse response = await(client.getKVClient().txn().If(compares.toArray(Cmp[]::new))
+                .Then(ops.toArray(Op[]::new)).commit(), "write " + ops.size() + " key(s) while " + guard + " holds",
+                CALL_DEADLINE);
+        return response.isSucceeded() ? response.getHeader().getRevision() : -1;
+    }
+
     /** Puts one key bound to {@code lease} (0 = none); its revision. */
     public long put(String key, String value, long lease) {
         PutOption option = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();
@@ -201,11 +264,15 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     private static <T> T await(CompletableFuture<T> call, String what) {
+        return await(call, what, CALL_DEADLINE);
+    }
+
+    private static <T> T await(CompletableFuture<T> call, String what, Duration deadline) {
         try {
-            return call.get(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            return call.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw new EtcdUnavailableException("etcd did not answer within " + CALL_DEADLINE.toMillis()
+            throw new EtcdUnavailableException("etcd did not answer within " + deadline.toMillis()
                     + " ms (" + what + ")");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();

@@ -10,6 +10,8 @@ package dev.fulcrum.server.cluster;
  * /fulcrum/config/autoscale/&lt;pool&gt;                  a pool's autoscale entry, JSON
  * /fulcrum/config/alerts                            the alerts list, JSON
  * /fulcrum/members/&lt;node&gt;                           a live node (lease-bound): address, applied revision, last renewal
+ * /fulcrum/leader                                   the auto-scaling leader (bound to its member lease): {"node","lease"}
+ * /fulcrum/scaling/&lt;pool&gt;                           the pool's last scaling action (the cooldown): {"lastAction","node"}
  * </pre>
  *
  * One key per server, so that adding or removing one touches one key; a change of several keys is
@@ -19,7 +21,7 @@ package dev.fulcrum.server.cluster;
 public record KeyLayout(String prefix) {
 
     /** What a key under the prefix names. */
-    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Other {
+    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Scaling, Other {
     }
 
     public record Listener(String name) implements Key {
@@ -38,6 +40,12 @@ public record KeyLayout(String prefix) {
     }
 
     public record Member(String node) implements Key {
+    }
+
+    public record Leader() implements Key {
+    }
+
+    public record Scaling(String pool) implements Key {
     }
 
     /** Outside the layout (written by someone else, or by a later version): ignored. */
@@ -82,6 +90,14 @@ public record KeyLayout(String prefix) {
         return members() + node;
     }
 
+    public String leader() {
+        return prefix + "/leader";
+    }
+
+    public String scaling(String pool) {
+        return prefix + "/scaling/" + pool;
+    }
+
     public boolean isConfig(String key) {
         return key.startsWith(config());
     }
@@ -91,6 +107,13 @@ public record KeyLayout(String prefix) {
         if (key.startsWith(members())) {
             String node = key.substring(members().length());
             return node.isEmpty() || node.contains("/") ? new Other(key) : new Member(node);
+        }
+        if (key.equals(leader())) {
+            return new Leader();
+        }
+        if (key.startsWith(prefix + "/scaling/")) {
+            String pool = key.substring((prefix + "/scaling/").length());
+            return pool.isEmpty() || pool.contains("/") ? new Other(key) : new Scaling(pool);
         }
         if (!key.startsWith(config())) {
             return new Other(key);

@@ -50,6 +50,11 @@ final class MemberLease {
         this.thread = thread;
     }
 
+    /** The current lease's id; 0 while not registered. */
+    long lease() {
+        return lease;
+    }
+
     boolean registered() {
         return lease != 0;
     }

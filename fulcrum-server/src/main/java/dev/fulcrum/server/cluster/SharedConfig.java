@@ -105,10 +105,10 @@ public final class SharedConfig {
                 case KeyLayout.Listener l -> listeners.put(l.name(), object(e.getValue()));
                 case KeyLayout.Pool p -> pools.put(p.name(), object(e.getValue()));
                 case KeyLayout.PoolServer s ->
-                        servers.computeIfAbsent(s.pool(), _ -> new TreeMap<>()).put(s.address(), parse(e.getValue()));
+                        servers.computeIfAbsent(s.pool(), _ -> new TreeMap<>()).put(s.address(), withoutDrain(e.getValue()));
                 case KeyLayout.Autoscale a -> autoscale.put(a.pool(), parse(e.getValue()));
                 case KeyLayout.Alerts _ -> alerts = parse(e.getValue());
-                case KeyLayout.Member _, KeyLayout.Other _ -> {
+                case KeyLayout.Member _, KeyLayout.Leader _, KeyLayout.Scaling _, KeyLayout.Other _ -> {
                 }
             }
         }
@@ -145,6 +145,37 @@ public final class SharedConfig {
                                       Map<String, HostPort> listens, String source, Map<String, String> env) {
         ObjectNode doc = compose(localFile, etcd, layout, listens);
         return ConfigLoader.parse(prettyJson(doc), source, env);
+    }
+
+    /**
+     * The servers an operator drained through the admin API ({@code "drain": true} in their entry):
+     * admin intent, not config, so the file format has no such key and each node applies it to
+     * its registry after the reload ({@link ClusterNode}).
+     */
+    public static java.util.Set<KeyLayout.PoolServer> drained(Map<String, String> etcd, KeyLayout layout) {
+        java.util.Set<KeyLayout.PoolServer> out = new java.util.HashSet<>();
+        etcd.forEach((key, value) -> {
+            if (layout.parse(key) instanceof KeyLayout.PoolServer s) {
+                try {
+                    if (JSON.readTree(value).path("drain").asBoolean(false)) {
+                        out.add(s);
+                    }
+                } catch (JsonProcessingException e) {
+                    // not JSON: compose reports it
+                }
+            }
+        });
+        return out;
+    }
+
+    private static JsonNode withoutDrain(String json) {
+        JsonNode node = parse(json);
+        if (node instanceof ObjectNode o && o.has("drain")) {
+            ObjectNode copy = o.deepCopy();
+            copy.remove("drain");
+            return copy;
+        }
+        return node;
     }
 
     /** Only the shared config's keys of {@code all}. */

@@ -82,6 +82,8 @@ public final class Registry implements AutoCloseable {
     private volatile boolean healthChecking;
     /** The pool DSR forwards to (its servers must be IPv4 addresses), or null without DSR. */
     private volatile String dsrPool;
+    /** In a cluster: every pool builds its consistent-hash table over the shared server set ({@link Pool#useSharedTable}). */
+    private volatile boolean sharedTables;
 
     /** A registry on a control thread of its own, closed with it. */
     public Registry(Clock clock) {
@@ -112,6 +114,8 @@ public final class Registry implements AutoCloseable {
         if (config.dsr() != null) {
             registry.dsrPool = config.dsr().pool();
         }
+        // the nodes of a cluster share their servers: consistent hashing must agree across them
+        registry.sharedTables = config.cluster() != null;
         for (PoolConfig pc : config.pools()) {
             registry.addPool(pc);
         }
@@ -167,7 +171,11 @@ public final class Registry implements AutoCloseable {
 
     /** Registers a pool without servers; control thread only. */
     private PoolRuntime registerPool(PoolConfig config, PoolTls tls) {
-        PoolRuntime runtime = new PoolRuntime(new Pool(config.name(), config.algorithm(), hashKey(config)), config, tls);
+        Pool pool = new Pool(config.name(), config.algorithm(), hashKey(config));
+        if (sharedTables) {
+            pool.useSharedTable();
+        }
+        PoolRuntime runtime = new PoolRuntime(pool, config, tls);
         if (pools.putIfAbsent(config.name(), runtime) != null) {
             throw new IllegalStateException("pool " + config.name() + " already exists");
         }

@@ -32,6 +32,37 @@ class AdminApiIT {
     }
 
     @Test
+    void looksUpWhereAKeyGoesInAHashingPoolAndRefusesAPoolThatDoesNotHash() throws Exception {
+        HttpResponse<String> roundRobin = f.get("/api/v1/pools/app/lookup?key=10.0.0.1");
+        assertThat(roundRobin.statusCode()).isEqualTo(409);
+        assertThat(roundRobin.body()).contains("does not hash (algorithm round-robin)");
+
+        f.pool.pool().setBalancing(dev.fulcrum.core.balance.Algorithm.MAGLEV, dev.fulcrum.core.balance.HashKey.SOURCE_IP);
+        JsonNode one = f.parse(f.get("/api/v1/pools/app/lookup?key=10.0.0.1"));
+        Server expected = f.pool.snapshot().pick(dev.fulcrum.core.balance.Pick.of(
+                dev.fulcrum.core.balance.Hashing.hash64("10.0.0.1"), new java.util.SplittableRandom(1)));
+        assertThat(one.get("key").asText()).isEqualTo("10.0.0.1");
+        assertThat(one.get("server").asText()).isEqualTo(expected.id());
+        assertThat(one.get("tableHash").asText()).matches("[0-9a-f]{16}");
+
+        HttpResponse<String> many = f.post("/api/v1/pools/app/lookup", "{\"keys\":[\"10.0.0.1\",\"10.0.0.2\",\"10.0.0.1\"]}");
+        assertThat(many.statusCode()).as(many.body()).isEqualTo(200);
+        JsonNode answers = f.parse(many);
+        assertThat(answers).hasSize(3);
+        assertThat(answers.get(0)).isEqualTo(one);
+        assertThat(answers.get(2)).isEqualTo(one);
+
+        assertThat(f.get("/api/v1/pools/app/lookup").statusCode()).isEqualTo(400);
+        assertThat(f.post("/api/v1/pools/app/lookup", "{\"keys\":3}").statusCode()).isEqualTo(400);
+        for (String address : AdminFixture.SERVERS) {
+            f.registry.drainServer("app", address);
+        }
+        HttpResponse<String> none = f.get("/api/v1/pools/app/lookup?key=10.0.0.1");
+        assertThat(none.statusCode()).isEqualTo(503);
+        assertThat(none.body()).contains("no server in rotation");
+    }
+
+    @Test
     void listsPoolsWithTheirServersInTheSpecShape() throws Exception {
         HttpResponse<String> r = f.get("/api/v1/pools");
 

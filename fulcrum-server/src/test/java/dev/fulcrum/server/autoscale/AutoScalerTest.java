@@ -181,4 +181,79 @@ class AutoScalerTest {
         time.advance(Duration.ofSeconds(1));
         assertThat(events).containsExactly("1050ms server-added 127.0.0.1:9201", "1050ms scale-out 127.0.0.1:9201");
     }
+
+    /**
+     * A cluster's election as the auto-scaler sees it: a leader flag, the cooldown "in etcd", and
+     * transactions that apply only while leading — applied here straight to the registry, as the
+     * node's watch would apply them.
+     */
+    private final class Election implements ScalingLeadership {
+        boolean leading;
+        /** Whether the transaction finds the leadership still held (false: lost between decision and action). */
+        boolean stillLeadingAtCommit = true;
+        final Map<String, Instant> recorded = new java.util.HashMap<>();
+
+        @Override
+        public boolean leading() {
+            return leading;
+        }
+
+        @Override
+        public Instant lastAction(String pool) {
+            return recorded.get(pool);
+        }
+
+        @Override
+        public boolean scaleOut(String pool, HostPort address, Instant at) {
+            if (!stillLeadingAtCommit) {
+                return false;
+            }
+            recorded.put(pool, at);
+            registry.addServer(pool, address, 1);
+            return true;
+        }
+
+        @Override
+        public boolean scaleIn(String pool, String address, Instant at) {
+            if (!stillLeadingAtCommit) {
+                return false;
+            }
+            recorded.put(pool, at);
+            registry.removeServer(pool, address);
+            return true;
+        }
+    }
+
+    @Test
+    void inAClusterOnlyTheLeaderActsThroughItsTransactionsAndHonoursTheCooldownInEtcd() {
+        load = 0.9;
+        Election election = new Election();
+        start().inCluster(election);
+        time.runDue();
+        time.advance(Duration.ofSeconds(5));
+        assertThat(events).as("not the auto-scaling leader: holds").isEmpty();
+
+        // a former leader scaled out 4 s ago: the cooldown (10 s) holds this leader back 6 s more
+        election.leading = true;
+        election.recorded.put("app", time.now().minusSeconds(4));
+        time.advance(Duration.ofSeconds(5));
+        assertThat(events).isEmpty();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(events).containsExactly("11000ms server-added 127.0.0.1:9201", "11000ms scale-out 127.0.0.1:9201");
+        assertThat(election.recorded.get("app")).isEqualTo(start.plusSeconds(11));
+    }
+
+    @Test
+    void aLeaderThatLostTheElectionBeforeItsTransactionStopsTheServerItStarted() {
+        load = 0.9;
+        Election election = new Election();
+        election.leading = true;
+        election.stillLeadingAtCommit = false; // paused past its lease, say: etcd refuses the write
+        start().inCluster(election);
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(events).isEmpty();
+        assertThat(registry.pool("app").pool().servers()).hasSize(1);
+        assertThat(stopped).containsExactly("1000ms 127.0.0.1:9201");
+    }
 }

@@ -320,7 +320,7 @@ class ClusterIT {
         FulcrumProcess status = FulcrumProcess.start("cluster-status", JVM, "cluster", "status", "-c", shared.toString());
         assertThat(status.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(status.process().exitValue()).as(status.output()).isZero();
-        assertThat(status.output()).contains("1 member(s)", "n1 ", "auto-scaling leader: none", ": up, etcd 3.");
+        assertThat(status.output()).contains("1 member(s)", "n1 ", "auto-scaling leader: n1", ": up, etcd 3.");
 
         FulcrumProcess down = FulcrumProcess.start("cluster-status-down", JVM, "cluster", "status", "-c",
                 nowhere.toString());

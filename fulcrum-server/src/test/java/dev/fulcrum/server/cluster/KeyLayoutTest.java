@@ -26,6 +26,10 @@ class KeyLayoutTest {
         assertThat(layout.parse(layout.server("app", "[::1]:8080")))
                 .isEqualTo(new KeyLayout.PoolServer("app", "[::1]:8080"));
         assertThat(layout.parse(layout.autoscale("app"))).isEqualTo(new KeyLayout.Autoscale("app"));
+        assertThat(layout.parse(layout.leader())).isEqualTo(new KeyLayout.Leader());
+        assertThat(layout.isConfig(layout.leader())).as("the leader is not shared config").isFalse();
+        assertThat(layout.parse(layout.scaling("app"))).isEqualTo(new KeyLayout.Scaling("app"));
+        assertThat(layout.scaling("app")).isEqualTo("/fulcrum/scaling/app");
         assertThat(layout.parse(layout.alerts())).isEqualTo(new KeyLayout.Alerts());
         assertThat(layout.parse(layout.member("lb-1"))).isEqualTo(new KeyLayout.Member("lb-1"));
     }

@@ -66,6 +66,17 @@ class SharedConfigTest {
     }
 
     @Test
+    void aDrainWrittenThroughTheAdminApiIsAdminIntentNotConfig() throws Exception {
+        SortedMap<String, String> keys = SharedConfig.split(tree(PUSHED), layout);
+        keys.put(layout.server("app", "127.0.0.1:9002"), "{\"address\":\"127.0.0.1:9002\",\"weight\":3,\"drain\":true}");
+        FulcrumConfig local = ConfigLoader.parse(NODE, "node.yaml", Map.of());
+        // the file format has no drain key: the entry still builds, weight and all
+        FulcrumConfig node = SharedConfig.build(tree(NODE), keys, layout, local.cluster().listens(), "etcd@8", Map.of());
+        assertThat(node.pool("app").servers()).extracting(FulcrumConfig.ServerEntry::weight).containsExactly(1, 3);
+        assertThat(SharedConfig.drained(keys, layout)).containsExactly(new KeyLayout.PoolServer("app", "127.0.0.1:9002"));
+    }
+
+    @Test
     void aNodeRunsTheSharedConfigWithItsOwnSectionsAndAddresses() throws Exception {
         SortedMap<String, String> keys = SharedConfig.split(tree(PUSHED), layout);
         keys.put(layout.member("lb-1"), "{\"node\":\"lb-1\"}"); // members are not config

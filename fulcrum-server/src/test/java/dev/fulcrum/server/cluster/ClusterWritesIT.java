@@ -1,0 +1,501 @@
+package dev.fulcrum.server.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.sun.net.httpserver.HttpServer;
+import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.EtcdCluster;
+import dev.fulcrum.server.testing.FulcrumProcess;
+import dev.fulcrum.server.testing.Loopback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The cluster's second slice (spec cluster.md) against real etcd (3 members on loopback) and real
+ * Fulcrum processes; each test has its own prefix. The admin API of any node writes through etcd:
+ * a change made on one node is served by every node, answers its revision, waits for every member
+ * with {@code ?wait=applied} (latency measured; 504 with the revision when a live member does not
+ * apply within 5 s), never applies twice, and answers 503 within 2 s without quorum. Every node
+ * maps 10 000 keys to the same server, within 1 s of a change. One node leads auto-scaling: a new
+ * one within lease-ttl + 1 s of its death; only it scales; paused past its lease, it cannot act.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ClusterWritesIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private static final List<String> JVM = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
+            "--sun-misc-unsafe-memory-access=allow");
+
+    @TempDir
+    static Path dir;
+
+    private static EtcdCluster etcd;
+    private static HttpServer backend;
+
+    @RegisterExtension
+    final CloseAfterEach closer = new CloseAfterEach();
+
+    @BeforeAll
+    static void startEtcdAndABackend() throws IOException {
+        assumeTrue(EtcdCluster.available(), "no etcd binary: apt-get install etcd-server");
+        etcd = EtcdCluster.start(3, dir.resolve("etcd"));
+        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        backend.createContext("/", exchange -> {
+            byte[] body = "backend\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        backend.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (backend != null) {
+            backend.stop(0);
+        }
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    @Test
+    void aChangeThroughAnyNodeIsAppliedByEveryNodeOnceAndAnswersItsRevision() throws Exception {
+        String prefix = "/it-writes";
+        writeShared(prefix);
+        List<Node> nodes = startNodes(prefix, 3);
+        await("3 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 3);
+
+        // 60 additions through node 1, each answered once every member applied it
+        List<Long> micros = new ArrayList<>();
+        long last = 0;
+        for (int i = 0; i < 60; i++) {
+            String address = "127.0.0.2:" + (21_000 + i);
+            long started = System.nanoTime();
+            HttpResponse<String> added = send(nodes.get(0), "POST", "/api/v1/pools/app/servers?wait=applied",
+                    "{\"address\":\"" + address + "\",\"weight\":0}");
+            micros.add((System.nanoTime() - started) / 1000);
+            assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+            JsonNode body = JSON.readTree(added.body());
+            assertThat(body.path("address").asText()).isEqualTo(address); // the SERVER fields, as before
+            assertThat(body.path("revision").asLong()).isGreaterThan(last);
+            last = body.path("revision").asLong();
+        }
+        micros.sort(null);
+        System.out.printf("cluster admin write to applied on 3 nodes (?wait=applied, %d writes): p50 %.1f ms,"
+                        + " p99 %.1f ms, max %.1f ms%n", micros.size(), micros.get(micros.size() / 2) / 1000.0,
+                micros.get((int) Math.ceil(micros.size() * 0.99) - 1) / 1000.0, micros.getLast() / 1000.0);
+        for (Node n : nodes) {
+            assertThat(servers(n)).as(n.name() + " right after the last ?wait=applied answer").hasSize(61);
+        }
+
+        // a retried add finds it there: it never applies twice
+        HttpResponse<String> again = send(nodes.get(1), "POST", "/api/v1/pools/app/servers",
+                "{\"address\":\"127.0.0.2:21000\",\"weight\":0}");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+
+        // drain on node 2, seen by node 3; enable on node 3, seen by node 1
+        String target = "/api/v1/pools/app/servers/127.0.0.2:21001";
+        HttpResponse<String> drained = send(nodes.get(1), "POST", target + "/drain?wait=applied", "");
+        assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
+        assertThat(JSON.readTree(drained.body()).path("state").asText()).isEqualTo("draining");
+        assertThat(JSON.readTree(get(nodes.get(2), target).body()).path("state").asText()).isEqualTo("draining");
+        HttpResponse<String> enabled = send(nodes.get(2), "POST", target + "/enable?wait=applied", "");
+        assertThat(enabled.statusCode()).as(enabled.body()).isEqualTo(200);
+        assertThat(JSON.readTree(enabled.body()).path("revision").asLong())
+                .isGreaterThan(JSON.readTree(drained.body()).path("revision").asLong());
+        assertThat(JSON.readTree(get(nodes.get(0), target).body()).path("state").asText()).isNotEqualTo("draining");
+
+        // removed through node 3: gone everywhere (weight 0, no connections: the drain ends at once)
+        HttpResponse<String> removed = send(nodes.get(2), "DELETE", target + "?wait=applied", "");
+        assertThat(removed.statusCode()).as(removed.body()).isEqualTo(202);
+        for (Node n : nodes) {
+            await(n.name() + " forgets it").atMost(Duration.ofSeconds(5)).until(() -> servers(n).size() == 60);
+        }
+        assertThat(send(nodes.get(0), "DELETE", target, "").statusCode()).isEqualTo(404);
+        assertThat(send(nodes.get(0), "POST", target + "/drain", "").statusCode()).isEqualTo(404);
+        for (Node n : nodes) {
+            assertThat(status(n.listenPort())).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void withoutQuorumAWriteAnswers503WithinTwoSecondsAndTheNodesKeepServing() throws Exception {
+        String prefix = "/it-noquorum";
+        writeShared(prefix);
+        Node node = startNodes(prefix, 1).getFirst();
+        int leader = etcd.leader();
+        List<Integer> stopped = List.of((leader + 1) % 3, (leader + 2) % 3);
+        try {
+            for (int member : stopped) {
+                etcd.kill(member);
+            }
+            long started = System.nanoTime();
+            HttpResponse<String> refused = send(node, "POST", "/api/v1/pools/app/servers",
+                    "{\"address\":\"127.0.0.2:22000\",\"weight\":0}");
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            System.out.printf("cluster admin write without etcd quorum: %d after %d ms%n", refused.statusCode(), millis);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.body()).contains("no quorum");
+            assertThat(millis).isLessThan(2_000);
+            assertThat(status(node.listenPort())).isEqualTo(200);
+        } finally {
+            for (int member : stopped) {
+                etcd.restart(member);
+            }
+        }
+        // once quorum is back, the same write goes through, once
+        await("a write after quorum returns").atMost(Duration.ofSeconds(20))
+                .until(() -> send(node, "POST", "/api/v1/pools/app/servers?wait=applied",
+                        "{\"address\":\"127.0.0.2:22000\",\"weight\":0}").statusCode() == 201);
+        assertThat(servers(node)).hasSize(2);
+    }
+
+    @Test
+    void waitAppliedAnswers504WithTheRevisionWhenALiveMemberDoesNotApplyWithinFiveSeconds() throws Exception {
+        String prefix = "/it-wait";
+        writeShared(prefix);
+        // a 10 s lease: the paused node stays a live member for longer than the 5 s wait
+        List<Node> nodes = startNodes(prefix, 2, "10s");
+        await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
+        signal("STOP", nodes.get(1));
+        HttpResponse<String> late;
+        long millis;
+        try {
+            long started = System.nanoTime();
+            late = send(nodes.get(0), "POST", "/api/v1/pools/app/servers?wait=applied",
+                    "{\"address\":\"127.0.0.2:26000\",\"weight\":0}");
+            millis = (System.nanoTime() - started) / 1_000_000;
+        } finally {
+            signal("CONT", nodes.get(1));
+        }
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+        assertThat(late.body()).contains("not applied by every live member within 5 s");
+        long revision = JSON.readTree(late.body()).path("revision").asLong();
+        assertThat(revision).isPositive();
+        assertThat(millis).isBetween(5_000L, 7_000L);
+        // written all the same: the resumed node catches up
+        await("n2 applies it after all").atMost(Duration.ofSeconds(10))
+                .until(() -> cluster(nodes.get(1)).path("revision").asLong() >= revision && servers(nodes.get(1)).size() == 2);
+    }
+
+    @Test
+    void everyNodeMapsTenThousandKeysToTheSameServerWithinOneSecondOfAChange() throws Exception {
+        String prefix = "/it-lookup";
+        // five servers listed out of address order; only the table matters, nothing is sent to them
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    algorithm: maglev
+                    hash-key: header:x-user
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.2:23005}
+                      - {address: 127.0.0.2:23001, weight: 2}
+                      - {address: 127.0.0.2:23003}
+                      - {address: 127.0.0.2:23002}
+                      - {address: 127.0.0.2:23004}
+                """);
+        List<Node> nodes = startNodes(prefix, 3);
+        List<String> keys = java.util.stream.IntStream.range(0, 10_000).mapToObj(i -> "user-" + i).toList();
+        List<String> before = agreedServers(nodes, keys);
+        HttpResponse<String> one = get(nodes.get(2), "/api/v1/pools/app/lookup?key=user-7");
+        assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+        assertThat(JSON.readTree(one.body()).path("server").asText()).isEqualTo(before.get(7));
+
+        // a change through node 2: every node holds the new table within 1 s of its answer
+        HttpResponse<String> added = send(nodes.get(1), "POST", "/api/v1/pools/app/servers",
+                "{\"address\":\"127.0.0.2:23000\",\"weight\":1}");
+        long answered = System.nanoTime();
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+        String table = JSON.readTree(get(nodes.get(1), "/api/v1/pools/app/lookup?key=x").body()).path("tableHash").asText();
+        for (Node n : nodes) {
+            await(n.name() + " holds the new table").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> JSON.readTree(get(n, "/api/v1/pools/app/lookup?key=x").body()).path("tableHash")
+                            .asText().equals(table));
+        }
+        System.out.printf("cluster lookup: all 3 nodes on the new table %.1f ms after the change's answer%n",
+                (System.nanoTime() - answered) / 1e6);
+        List<String> after = agreedServers(nodes, keys);
+        long moved = java.util.stream.IntStream.range(0, keys.size()).filter(i -> !before.get(i).equals(after.get(i))).count();
+        System.out.printf("cluster lookup: 10000 keys agree on 3 nodes; the sixth server took %d of them%n", moved);
+        // about its share (1/7 of the weight); Maglev moves little besides
+        assertThat(moved).isBetween(1_000L, 2_000L);
+        assertThat(java.util.stream.IntStream.range(0, keys.size())
+                .filter(i -> !before.get(i).equals(after.get(i)) && !after.get(i).equals("127.0.0.2:23000")).count())
+                .as("keys that moved to an old server").isLessThan(200L);
+    }
+
+    @Test
+    void oneNodeLeadsAutoScalingAndANewOneLeadsWithinLeaseTtlPlusOneSecondOfItsDeath() throws Exception {
+        String prefix = "/it-leader";
+        writeShared(prefix);
+        List<Node> nodes = startNodes(prefix, 3, "2s");
+        await("one leader, seen by all").atMost(Duration.ofSeconds(10)).until(() -> {
+            String first = cluster(nodes.get(0)).path("leader").asText("");
+            for (Node n : nodes) {
+                if (first.isEmpty() || !cluster(n).path("leader").asText("").equals(first)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        Node dead = nodes.stream().filter(n -> n.name().equals(leader)).findFirst().orElseThrow();
+        List<Node> alive = nodes.stream().filter(n -> n != dead).toList();
+        long killed = System.nanoTime();
+        dead.process().kill();
+        await("a new leader").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            String a = cluster(alive.get(0)).path("leader").asText("");
+            return !a.isEmpty() && !a.equals(leader) && cluster(alive.get(1)).path("leader").asText("").equals(a);
+        });
+        long millis = (System.nanoTime() - killed) / 1_000_000;
+        String next = cluster(alive.get(0)).path("leader").asText();
+        System.out.printf("cluster: leader %s killed with -9; %s leads after %d ms (lease-ttl 2 s)%n", leader, next, millis);
+        assertThat(millis).isLessThanOrEqualTo(3_000);
+        Node newLeader = alive.stream().filter(n -> n.name().equals(next)).findFirst().orElseThrow();
+        assertThat(newLeader.process().output()).contains("this node leads auto-scaling");
+    }
+
+    @Test
+    void onlyTheLeaderScalesOutOnceForTheWholeClusterThroughEtcd() throws Exception {
+        String prefix = "/it-scaling";
+        Path runs = dir.resolve("scaling-runs");
+        Path out = dir.resolve("scale-out.sh");
+        Files.writeString(out, """
+                #!/bin/sh
+                echo run >> '%s'
+                n=$(wc -l < '%s')
+                echo "127.0.0.3:$((24000 + n))"
+                """.formatted(runs, runs));
+        assertThat(out.toFile().setExecutable(true)).isTrue();
+        // one listed server and min-servers 2: the leader (only it) adds one at its first step
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                autoscale:
+                  - pool: app
+                    metric: {interval: 1s}
+                    cooldown: 2s
+                    min-servers: 2
+                    max-servers: 2
+                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
+                """.formatted(backend.getAddress().getPort(), out));
+        List<Node> nodes = startNodes(prefix, 3);
+        for (Node n : nodes) {
+            await(n.name() + " serves the scaled-out server").atMost(Duration.ofSeconds(15))
+                    .until(() -> servers(n).size() == 2);
+        }
+        // past several steps and cooldowns, still exactly one scale-out across the cluster
+        await("no second scale-out").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> Files.readAllLines(runs).size() == 1 && servers(nodes.get(2)).size() == 2);
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        for (Node n : nodes) {
+            assertThat(n.process().output().contains("scale-out")).as(n.name() + " scaled out (leader " + leader + ")")
+                    .isEqualTo(n.name().equals(leader));
+        }
+    }
+
+    @Test
+    void aLeaderPausedPastItsLeaseCannotActWhenItResumes() throws Exception {
+        String prefix = "/it-paused";
+        Path runs = dir.resolve("paused-runs");
+        Path out = dir.resolve("paused-scale-out.sh");
+        // the first run is slow: the leader is paused while its provisioning is under way
+        Files.writeString(out, """
+                #!/bin/sh
+                echo run >> '%s'
+                n=$(wc -l < '%s')
+                if [ "$n" = 1 ]; then sleep 3; fi
+                echo "127.0.0.3:$((25000 + n))"
+                """.formatted(runs, runs));
+        assertThat(out.toFile().setExecutable(true)).isTrue();
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                autoscale:
+                  - pool: app
+                    metric: {interval: 1s}
+                    cooldown: 2s
+                    min-servers: 2
+                    max-servers: 2
+                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
+                """.formatted(backend.getAddress().getPort(), out));
+        List<Node> nodes = startNodes(prefix, 2, "2s");
+        await("the first scale-out starts").atMost(Duration.ofSeconds(15))
+                .until(() -> Files.exists(runs) && Files.readAllLines(runs).size() == 1);
+        String leader = cluster(nodes.get(0)).path("leader").asText();
+        Node paused = nodes.stream().filter(n -> n.name().equals(leader)).findFirst().orElseThrow();
+        Node other = nodes.stream().filter(n -> n != paused).findFirst().orElseThrow();
+        signal("STOP", paused);
+        try {
+            await("the other node leads and scales out").atMost(Duration.ofSeconds(15))
+                    .until(() -> cluster(other).path("leader").asText("").equals(other.name()) && servers(other).size() == 2);
+        } finally {
+            signal("CONT", paused);
+        }
+        await("the resumed node's attempt is refused").atMost(Duration.ofSeconds(15))
+                .until(() -> paused.process().output().contains("not applied: this node no longer leads"));
+        for (Node n : nodes) {
+            await(n.name() + " serves only the new leader's server").atMost(Duration.ofSeconds(5))
+                    .until(() -> servers(n).size() == 2);
+            assertThat(servers(n).findValuesAsText("address")).doesNotContain("127.0.0.3:25001");
+        }
+    }
+
+    private static void signal(String name, Node n) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(n.process().pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** Each node's server for every key, from one POST lookup each; asserts all nodes and their tables agree. */
+    private static List<String> agreedServers(List<Node> nodes, List<String> keys) throws Exception {
+        String body = JSON.writeValueAsString(Map.of("keys", keys));
+        List<String> first = null;
+        String firstTable = null;
+        for (Node n : nodes) {
+            HttpResponse<String> r = send(n, "POST", "/api/v1/pools/app/lookup", body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode answers = JSON.readTree(r.body());
+            List<String> servers = new ArrayList<>();
+            answers.forEach(a -> servers.add(a.path("server").asText()));
+            String table = answers.get(0).path("tableHash").asText();
+            if (first == null) {
+                first = servers;
+                firstTable = table;
+            } else {
+                assertThat(table).as(n.name() + "'s table").isEqualTo(firstTable);
+                assertThat(servers).as(n.name() + "'s servers for 10000 keys").isEqualTo(first);
+            }
+        }
+        return first;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
+    }
+
+    /** The shared config, written straight to etcd: listener web, pool app with the one backend, no health checks. */
+    private static void writeShared(String prefix) throws IOException {
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    drain-timeout: 1s
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                """.formatted(backend.getAddress().getPort()));
+    }
+
+    private static void writeShared(String prefix, String yaml) throws IOException {
+        ObjectNode tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(yaml);
+        try (EtcdStore store = new EtcdStore(new FulcrumConfig.Cluster(etcd.endpoints().stream().map(URI::create).toList(),
+                prefix, "it", Duration.ofSeconds(5), dir, null, Map.of()))) {
+            store.commit(SharedConfig.split(tree, new KeyLayout(prefix)), List.of());
+        }
+    }
+
+    /** Starts nodes n1..nN, each with its own listen address for web, and waits until each serves. */
+    private List<Node> startNodes(String prefix, int count) throws Exception {
+        return startNodes(prefix, count, "5s");
+    }
+
+    private List<Node> startNodes(String prefix, int count, String leaseTtl) throws Exception {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            String name = "n" + i;
+            int listen = Loopback.freePort();
+            int admin = Loopback.freePort();
+            Path file = dir.resolve(prefix.substring(1) + "-" + name + ".yaml");
+            Files.writeString(file, """
+                    name: %s
+                    admin: {listen: 127.0.0.1:%d}
+                    cluster:
+                      etcd: [%s]
+                      prefix: %s
+                      lease-ttl: %s
+                      state-dir: %s
+                    listeners:
+                      - {name: web, listen: 127.0.0.1:%d}
+                    """.formatted(name, admin, String.join(", ", etcd.endpoints().stream().map(e -> "\"" + e + "\"")
+                    .toList()), prefix, leaseTtl, dir.resolve(prefix.substring(1) + "-state-" + name), listen));
+            FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
+                    file.toString()));
+            nodes.add(new Node(name, file, listen, admin, p));
+        }
+        for (Node n : nodes) {
+            n.process().awaitPort(n.listenPort(), Duration.ofSeconds(40));
+            n.process().awaitPort(n.adminPort(), Duration.ofSeconds(10));
+            await(n.name() + " cluster view").atMost(Duration.ofSeconds(10))
+                    .until(() -> get(n, "/api/v1/cluster").statusCode() == 200);
+        }
+        return nodes;
+    }
+
+    private static JsonNode cluster(Node n) throws IOException, InterruptedException {
+        return JSON.readTree(get(n, "/api/v1/cluster").body());
+    }
+
+    private static JsonNode servers(Node n) throws IOException, InterruptedException {
+        return JSON.readTree(get(n, "/api/v1/pools/app/servers").body());
+    }
+
+    private static HttpResponse<String> get(Node n, String path) throws IOException, InterruptedException {
+        return send(n, "GET", path, null);
+    }
+
+    private static HttpResponse<String> send(Node n, String method, String path, String body)
+            throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int status(int port) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+}
