@@ -13,7 +13,11 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -157,6 +161,38 @@ class PoolH2TlsIT {
         }
         assertThat(http11Only.connectionsOpened.get()).isPositive();
         assertThat(http11Only.streamsSeen).hasValue(0);
+    }
+
+    @Test
+    void aServerThatRefusesH2WithAnAlertIs502WithTheSameLogLine() throws Exception {
+        // the JDK engine can answer an ALPN it does not share with no_application_protocol (RFC 7301 3.2)
+        SslContext refusing = SslContextBuilder.forServer(backendCert.cert().toFile(), backendCert.key().toFile())
+                .sslProvider(SslProvider.JDK)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.FATAL_ALERT,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_1_1))
+                .build();
+        H2cTestServer http11Only = closer.add(new H2cTestServer(100, refusing));
+        try (LogCapture log = new LogCapture(TlsFailureLog.class)) {
+            ProxyFixture proxy = proxy(trusting(backendCert.cert(), ""), 0, http11Only.address());
+            assertThat(get(proxy, "/hello").statusCode()).isEqualTo(502);
+            assertThat(log.messages()).containsOnlyOnce("pool app: server " + http11Only.address()
+                    + ": TLS handshake failed: server did not agree to h2 by ALPN");
+        }
+        assertThat(http11Only.streamsSeen).hasValue(0);
+    }
+
+    @Test
+    void aReloadThatLoadsTheTlsAnewSendsNewRequestsOnANewConnection() throws Exception {
+        H2cTestServer server = h2Server(backendCert, null);
+        ProxyFixture proxy = proxy(trusting(backendCert.cert(), ""), 0, server.address());
+        assertThat(get(proxy, "/hello").statusCode()).isEqualTo(200);
+        assertThat(proxy.registry.applyPools(List.of(proxy.poolConfig))).isEmpty(); // the files read again
+        assertThat(get(proxy, "/hello").statusCode()).isEqualTo(200);
+        assertThat(get(proxy, "/hello").statusCode()).isEqualTo(200);
+        assertThat(server.connectionsOpened).as("one made with the TLS of before, one with the new").hasValue(2);
+        await().atMost(BOUND).until(() -> server.connections.size() == 1);
     }
 
     @Test

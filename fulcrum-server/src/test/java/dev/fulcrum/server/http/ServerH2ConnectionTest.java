@@ -105,6 +105,21 @@ class ServerH2ConnectionTest {
     }
 
     @Test
+    void startingItTakesNoMoreWaitersThanItsMaxRequests() {
+        ServerH2Connection limited = new ServerH2Connection(server, owner, null, 1, 2, CONNECT_TIMEOUT);
+        EmbeddedChannel c = new EmbeddedChannel();
+        c.freezeTime();
+        c.pipeline().addLast(limited);
+        try {
+            assertThat(limited.startingWithRoom()).isTrue();
+            limited.await(c.eventLoop().newPromise());
+            assertThat(limited.startingWithRoom()).as("max-requests-per-connection 1, below the assumed 2").isFalse();
+        } finally {
+            c.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void waitersBeyondTheAnnouncedLimitGoBackToThePool() {
         Promise<Channel> a = waiter();
         Promise<Channel> b = waiter();
