@@ -137,6 +137,18 @@ class PoolH2TlsIT {
     }
 
     @Test
+    void withoutATlsSectionTheServerIsVerifiedByTheSystemTrustStore() throws Exception {
+        H2cTestServer server = h2Server(backendCert, null);
+        try (LogCapture log = new LogCapture(TlsFailureLog.class)) {
+            ProxyFixture proxy = proxy(ServerTls.DEFAULT, 0, server.address()); // what the binder gives h2 alone
+            assertThat(get(proxy, "/hello").statusCode()).as("a self-signed certificate").isEqualTo(502);
+            assertThat(log.messages()).containsOnlyOnce("pool app: server " + server.address()
+                    + ": TLS handshake failed: certificate is not trusted (not signed by a CA of the system's trust store)");
+        }
+        assertThat(server.streamsSeen).hasValue(0);
+    }
+
+    @Test
     void aRefusedHandshakeIsRetriedOnAnotherServer() throws Exception {
         H2cTestServer untrusted = h2Server(otherCert, null);
         H2cTestServer trusted = h2Server(backendCert, null);
