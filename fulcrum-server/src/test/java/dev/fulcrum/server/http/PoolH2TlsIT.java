@@ -3,7 +3,10 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
 import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
+import dev.fulcrum.server.FulcrumServer;
+import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.Loopback;
 import dev.fulcrum.server.testing.LogCapture;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.KeyType;
@@ -27,6 +30,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -34,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -221,6 +226,39 @@ class PoolH2TlsIT {
                     && m.contains("client certificate"));
         }
         assertThat(server.streamsSeen).as("only the request with the certificate").hasValue(1);
+    }
+
+    @Test
+    void aConfigFilesH2PoolIsHealthCheckedOverH2AndServesRequests() throws Exception {
+        H2cTestServer good = h2Server(backendCert, null);
+        H2cTestServer http11Only = closer.add(new H2cTestServer(100,
+                H2cTestServer.serverTls(backendCert, null, ApplicationProtocolNames.HTTP_1_1)));
+        int port = Loopback.freePort();
+        FulcrumServer server = FulcrumServer.start(ConfigLoader.parse("""
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: web, listen: 127.0.0.1:%d, pool: api}
+                pools:
+                  - name: api
+                    protocol: h2
+                    tls: {ca: %s}
+                    servers: [{address: %s}, {address: %s}]
+                    health-check: {type: http, path: /hello, interval: 500ms, timeout: 400ms, rise: 1, fall: 1}
+                """.formatted(Loopback.freePort(), port, backendCert.cert(), good.address(), http11Only.address()),
+                "fulcrum.yaml", Map.of()));
+        closer.add((AutoCloseable) () -> server.stop(Duration.ZERO));
+        var pool = server.registry().pool("api");
+        // servers of the file start up; the checks take down the one that does not speak h2
+        await().atMost(BOUND).until(() -> !server.registry().server(pool, http11Only.address().toString()).isInRotation());
+        await().atMost(BOUND).until(() -> good.streamsSeen.get() > 0); // a check's GET, over h2
+        await().atMost(BOUND).until(() -> server.registry().server(pool, good.address().toString()).isInRotation());
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello"))
+                    .timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+        assertThat(http11Only.streamsSeen).hasValue(0);
     }
 
     // ---- gRPC over h2 ---------------------------------------------------------------------------
