@@ -261,6 +261,39 @@ class PoolH2TlsIT {
         assertThat(http11Only.streamsSeen).hasValue(0);
     }
 
+    @Test
+    void aServerWithoutH2IsRetriedElsewhereAndEjectedByOutlierDetection() throws Exception {
+        H2cTestServer good = h2Server(backendCert, null);
+        H2cTestServer http11Only = closer.add(new H2cTestServer(100,
+                H2cTestServer.serverTls(backendCert, null, ApplicationProtocolNames.HTTP_1_1)));
+        int port = Loopback.freePort();
+        FulcrumServer server = FulcrumServer.start(ConfigLoader.parse("""
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: web, listen: 127.0.0.1:%d, pool: api}
+                pools:
+                  - name: api
+                    protocol: h2
+                    tls: {ca: %s}
+                    retries: 1
+                    servers: [{address: %s}, {address: %s}]
+                    health-check: {type: none}
+                    outlier-detection: {consecutive-gateway-failures: 1, max-ejection-percent: 50}
+                """.formatted(Loopback.freePort(), port, backendCert.cert(), http11Only.address(), good.address()),
+                "fulcrum.yaml", Map.of()));
+        closer.add((AutoCloseable) () -> server.stop(Duration.ZERO));
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello"))
+                    .timeout(BOUND).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("retried on the server that speaks h2").isEqualTo(200);
+        }
+        var pool = server.registry().pool("api");
+        await().atMost(BOUND).until(() -> server.registry().server(pool, http11Only.address().toString()).isEjected());
+        assertThat(good.streamsSeen).hasValue(4);
+        assertThat(http11Only.streamsSeen).hasValue(0);
+    }
+
     // ---- gRPC over h2 ---------------------------------------------------------------------------
 
     private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
