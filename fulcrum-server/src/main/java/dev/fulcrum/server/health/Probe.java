@@ -48,9 +48,9 @@ import java.util.function.Consumer;
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
  * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
  * connection the data plane might also hold. For an h2c or h2 pool ({@code h2c}) the {@code GET}
- * goes on the one stream of an HTTP/2 connection (by prior knowledge, or over TLS with ALPN
- * {@code h2}, which must be what the server chose) (Netty's frame codec, and its
- * {@code Http2StreamFrameToHttpObjectCodec} so that the same handler reads the status). For a pool
+ * goes on the one stream of an HTTP/2 connection, by prior knowledge or over TLS whose handshake
+ * chose {@code h2} by ALPN (Netty's frame codec, and its {@code Http2StreamFrameToHttpObjectCodec}
+ * so that the same handler reads the status). For a pool
  * with {@code tls} the check goes over TLS, verified like the data path's connections: an
  * {@code http} check sends its request once the handshake completed, a {@code tcp} check passes then.
  *

@@ -74,11 +74,12 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
     static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
     private static final int DEFAULT_WINDOW = 65_535;
 
-    private final Server server;
-    private final Owner owner;
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString HTTPS = AsciiString.cached("https");
 
+    private final Server server;
+    private final Owner owner;
+    /** {@code :scheme} of its requests: https over TLS (h2), http for h2c. */
     private final AsciiString scheme;
     /** The TLS the connection was made with (its streams' too), null for h2c. */
     private final PoolTls tls;
