@@ -231,8 +231,9 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
 
     /**
      * {@code pools[].protocol}: what Fulcrum speaks to the pool's servers. {@code h2c} is HTTP/2
-     * over plain TCP by prior knowledge; {@code h2} is HTTP/2 over TLS chosen by ALPN (it needs the
-     * pool's {@code tls}).
+     * over plain TCP by prior knowledge; {@code h2} is HTTP/2 over TLS, agreed by ALPN ({@code h2}
+     * only, no HTTP/1.1 fallback): its pool always has a {@code tls} ({@link ServerTls#DEFAULT} when
+     * the file has none).
      */
     public enum UpstreamProtocol {
         HTTP_1_1("http/1.1"), H2C("h2c"), H2("h2");

@@ -76,7 +76,12 @@ final class PoolBinder {
         if (tls != null && protocol == UpstreamProtocol.H2C) {
             // h2c is plain text by definition: its connections would ignore the tls section
             s.error("protocol", "pool " + name + ": h2c is HTTP/2 in plain text, but the pool has tls;"
-                    + " use http/1.1 over tls (h2 over tls is not supported yet)");
+                    + " use h2 for HTTP/2 over TLS");
+        }
+        if (tls == null && protocol == UpstreamProtocol.H2) {
+            // h2 is HTTP/2 over TLS by definition (there is no plain-text h2): without a tls section it
+            // is TLS as an HTTPS client does it, verified by the system's trust store and each server's host
+            tls = ServerTls.DEFAULT;
         }
         int maxRequests = s.integer("max-requests-per-connection", 0, 0, Integer.MAX_VALUE);
         return new PoolConfig(name, algorithm, hashKey, stickyCookie, servers, connectTimeout, responseTimeout,
@@ -84,14 +89,10 @@ final class PoolBinder {
                 maxRequests);
     }
 
-    /** {@code http/1.1 | h2c}; {@code h2} (HTTP/2 over TLS, by ALPN) is not built yet. */
+    /** {@code http/1.1 | h2 | h2c}. */
     private static UpstreamProtocol protocol(String text) {
         for (UpstreamProtocol p : UpstreamProtocol.values()) {
             if (p.configName().equals(text)) {
-                if (p == UpstreamProtocol.H2) {
-                    throw new IllegalArgumentException("h2 (HTTP/2 over TLS) to servers is not supported yet;"
-                            + " use h2c (HTTP/2 over plain TCP) or http/1.1");
-                }
                 return p;
             }
         }

@@ -47,9 +47,10 @@ import java.util.function.Consumer;
  * One active check of one server: a TCP connect ({@code tcp}) or a {@code GET path} with
  * {@code Connection: close} ({@code http}), bounded by the check's {@code timeout} as a whole
  * (connect + response head). Every probe uses a fresh connection, so a check never rides on a
- * connection the data plane might also hold. For an h2c pool ({@code h2c}) the {@code GET} goes on
- * the one stream of an HTTP/2 connection by prior knowledge (Netty's frame codec, and its
- * {@code Http2StreamFrameToHttpObjectCodec} so that the same handler reads the status). For a pool
+ * connection the data plane might also hold. For an h2c or h2 pool ({@code h2c}) the {@code GET}
+ * goes on the one stream of an HTTP/2 connection, by prior knowledge or over TLS whose handshake
+ * chose {@code h2} by ALPN (Netty's frame codec, and its {@code Http2StreamFrameToHttpObjectCodec}
+ * so that the same handler reads the status). For a pool
  * with {@code tls} the check goes over TLS, verified like the data path's connections: an
  * {@code http} check sends its request once the handshake completed, a {@code tcp} check passes then.
  *
@@ -140,8 +141,12 @@ final class Probe {
             if (!f.isSuccess()) {
                 finish(false, describe(f.cause()));
             } else if (tls != null) {
-                channel.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
-                    if (h.isSuccess()) {
+                SslHandler ssl = channel.pipeline().get(SslHandler.class);
+                ssl.handshakeFuture().addListener(h -> {
+                    if (h.isSuccess() && h2c && tls.offersH2() && !PoolTls.agreedH2(ssl)) {
+                        // an h2 pool's server must speak h2, as the data path requires (H2AlpnCheck)
+                        finish(false, "TLS handshake failed: " + HandshakeFailure.NO_H2);
+                    } else if (h.isSuccess()) {
                         connected("TLS handshake done");
                     } else {
                         finish(false, "TLS handshake failed: " + HandshakeFailure.of(h.cause(),

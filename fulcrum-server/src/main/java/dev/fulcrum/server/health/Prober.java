@@ -30,8 +30,8 @@ interface Prober extends AutoCloseable {
     /**
      * As {@link #probe(HostPort, HealthCheck, Consumer)}, speaking the pool's {@code protocol} (an
      * {@code http} check of an h2c pool goes as HTTP/2 by prior knowledge: servers that speak only
-     * h2c, gRPC's, do not answer HTTP/1.1), over TLS made with the pool's {@code tls} when not null
-     * (verified like the data path's connections). Scripted probers need not tell the difference.
+     * h2c, gRPC's, do not answer HTTP/1.1; of an h2 pool, as HTTP/2 agreed by ALPN), over TLS made
+     * with the pool's {@code tls} when not null (verified like the data path's connections). Scripted probers need not tell the difference.
      */
     default void probe(HostPort target, HealthCheck check, UpstreamProtocol protocol, PoolTls tls,
                        Consumer<Probe.Result> done) {
@@ -61,7 +61,7 @@ interface Prober extends AutoCloseable {
                               Consumer<Probe.Result> done) {
                 try {
                     loop.execute(() -> Probe.run(loop, NioSocketChannel.class, target, check,
-                            protocol == UpstreamProtocol.H2C, tls,
+                            protocol.multiplexed(), tls,
                             outcome -> control.execute(() -> done.accept(outcome))));
                 } catch (RejectedExecutionException closing) {
                     // shutting down: no more checks

@@ -506,7 +506,7 @@ final class ProxyExchange {
             return;
         }
         int attempt = attempts;
-        connector.connect(loop, s, settings.connectTimeout(), tls)
+        connector.connect(loop, s, settings.connectTimeout(), tls, settings.maxRequestsPerConnection())
                 .addListener((GenericFutureListener<Future<Channel>>) f -> {
                     if (phase != Phase.CONNECTING || attempt != attempts) {
                         if (f.isSuccess()) {
@@ -526,7 +526,7 @@ final class ProxyExchange {
      */
     private Channel takeIdle(Server s) {
         Channel idle;
-        while ((idle = connector.takeIdle(loop, s)) != null
+        while ((idle = connector.takeIdle(loop, s, tls)) != null
                 && idle.pipeline().get(BackendHandler.class).tls() != tls) {
             idle.close();
         }

@@ -14,7 +14,7 @@ import java.time.Duration;
  * loop, or a new one, and where it leaves one whose response ended cleanly. Every connection it
  * hands out has a server pipeline ending in a {@link ResponseDecoder} and a {@link BackendHandler}
  * ({@link BackendConnectionPool#initServerPipeline}). {@link BackendConnectionPool} for HTTP/1.1
- * pools and {@link ServerH2ConnectionPool} (whose "connections" are HTTP/2 streams) for h2c pools
+ * pools and {@link ServerH2ConnectionPool} (whose "connections" are HTTP/2 streams) for h2c and h2 pools
  * in production; tests hand out {@code EmbeddedChannel}s.
  *
  * <p>Every method but {@link #closeAll} must be called on {@code loop} (the connection's loop).
@@ -45,6 +45,26 @@ interface ServerConnector {
             throw new UnsupportedOperationException("pool " + tls.pool() + ": this connector does not originate TLS");
         }
         return connect(loop, server, connectTimeout);
+    }
+
+    /**
+     * As {@link #connect(EventLoop, Server, Duration, PoolTls)}, for a pool whose connections carry
+     * at most {@code maxRequestsPerConnection} requests (0: no limit). The HTTP/2 connector counts
+     * them itself (streams opened on a connection); for HTTP/1.1 the exchange does (the last
+     * request says {@code Connection: close}), so the default ignores it.
+     */
+    default Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls,
+                                    int maxRequestsPerConnection) {
+        return connect(loop, server, connectTimeout, tls);
+    }
+
+    /**
+     * As {@link #takeIdle(EventLoop, Server)}, for a request of a pool whose TLS is now {@code tls}.
+     * The HTTP/2 connector hands out only streams of connections made with {@code tls} (and retires
+     * the others); the caller checks an HTTP/1.1 connection's TLS itself.
+     */
+    default Channel takeIdle(EventLoop loop, Server server, PoolTls tls) {
+        return takeIdle(loop, server);
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.server.http.codec.HttpCodecs;
 import dev.fulcrum.server.http.codec.ResponseDecoder;
+import dev.fulcrum.server.tls.HandshakeFailure;
+import dev.fulcrum.server.tls.PoolTls;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -34,6 +36,10 @@ import java.util.ArrayDeque;
  * connection is <em>starting</em>: requests wait on it ({@link #await}) up to the limit this server
  * announced last ({@code assumedLimit}), and get their streams when it arrives; those beyond the
  * announced limit go back to the pool ({@link Owner#spill}), which finds them another connection.
+ *
+ * <p>With {@code max-requests-per-connection} ({@code maxRequests} above 0), the connection takes
+ * no new stream once it has opened that many, and closes when its last stream ends, as after a
+ * GOAWAY (the server's peer sees a graceful close, a GOAWAY of Netty's codec).
  *
  * <p>Life: a GOAWAY from the server ends new streams here (the streams it did not process learn it
  * from their own event, see {@link ServerH2ResponseBridge}); the connection closes when its last
@@ -68,9 +74,19 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
     static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
     private static final int DEFAULT_WINDOW = 65_535;
 
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+
     private final Server server;
     private final Owner owner;
+    /** {@code :scheme} of its requests: https over TLS (h2), http for h2c. */
     private final AsciiString scheme;
+    /** The TLS the connection was made with (its streams' too), null for h2c. */
+    private final PoolTls tls;
+    /** Streams this connection may open in its life; 0 = no limit. */
+    private final int maxRequests;
+    /** Streams opened so far, for {@code maxRequests}. */
+    private int streamsOpened;
     private final long assumedLimit;
     private final long connectTimeoutNanos;
     private final ArrayDeque<Promise<Channel>> waiters = new ArrayDeque<>();
@@ -88,10 +104,17 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
     /** When the unanswered PING went out; 0 when none is outstanding. */
     private long pingSentNanos;
 
-    ServerH2Connection(Server server, Owner owner, AsciiString scheme, long assumedLimit, long connectTimeoutNanos) {
+    /**
+     * @param tls         the pool's TLS for an h2 pool (the scheme is then https), null for h2c
+     * @param maxRequests streams it may open in its life, 0 for no limit
+     */
+    ServerH2Connection(Server server, Owner owner, PoolTls tls, int maxRequests, long assumedLimit,
+                       long connectTimeoutNanos) {
         this.server = server;
         this.owner = owner;
-        this.scheme = scheme;
+        this.tls = tls;
+        this.scheme = tls == null ? HTTP : HTTPS;
+        this.maxRequests = maxRequests;
         this.assumedLimit = assumedLimit;
         this.maxStreams = assumedLimit;
         this.connectTimeoutNanos = connectTimeoutNanos;
@@ -103,6 +126,10 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
 
     Channel channel() {
         return channel;
+    }
+
+    PoolTls tls() {
+        return tls;
     }
 
     /** Streams handed out and not closed. */
@@ -117,7 +144,8 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
 
     /** Starting, and one more waiting request stays within the limit assumed for it. */
     boolean startingWithRoom() {
-        return !ready && !goingAway && !closed && openStreams + waiters.size() < assumedLimit;
+        return !ready && !goingAway && !closed && openStreams + waiters.size() < assumedLimit
+                && (maxRequests == 0 || streamsOpened + waiters.size() < maxRequests);
     }
 
     /** A request waits for a stream of this starting connection. */
@@ -146,6 +174,9 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
         Http2StreamChannel stream = f.getNow();
         openStreams++;
         stream.closeFuture().addListener(c -> streamClosed());
+        if (maxRequests > 0 && ++streamsOpened >= maxRequests) {
+            goingAway = true; // its last stream: closes when the open ones have ended (streamClosed)
+        }
         return stream;
     }
 
@@ -166,7 +197,7 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel ch) {
-                        initStreamPipeline(ch, server, scheme);
+                        initStreamPipeline(ch, server, scheme, tls);
                     }
                 });
         ctx.executor().schedule(() -> {
@@ -181,13 +212,13 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
      * an exchange uses a stream as it uses an HTTP/1.1 connection; the backend writes its request
      * as frames ({@link ServerH2RequestWriter}).
      */
-    static void initStreamPipeline(Channel ch, Server server, AsciiString scheme) {
+    static void initStreamPipeline(Channel ch, Server server, AsciiString scheme, PoolTls tls) {
         ServerH2ResponseBridge bridge = new ServerH2ResponseBridge();
         ResponseDecoder decoder = HttpCodecs.responseDecoder();
         ch.pipeline().addLast("h2-bridge", bridge);
         ch.pipeline().addLast(BackendHandler.DECODER, decoder);
         ch.pipeline().addLast("backend", new BackendHandler(server, decoder,
-                ctx -> new ServerH2RequestWriter(ctx, scheme, bridge)));
+                ctx -> new ServerH2RequestWriter(ctx, scheme, bridge), tls));
     }
 
     @Override
@@ -241,14 +272,22 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void goAway() {
+    /**
+     * No new stream goes here (the server's GOAWAY, or the pool's TLS changed on a reload); the
+     * connection closes once its last stream has.
+     */
+    void goAway() {
         goingAway = true;
         while (!waiters.isEmpty()) {
             owner.spill(this, waiters.poll());
         }
-        if (openStreams == 0) {
+        if (openStreams == 0 && channel != null) {
             channel.close();
         }
+    }
+
+    int maxRequests() {
+        return maxRequests;
     }
 
     /** The connection failed before it was ready: its waiting requests hear {@code cause}. */
@@ -300,6 +339,14 @@ final class ServerH2Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        javax.net.ssl.SSLException ssl = tls == null || ready ? null : HandshakeFailure.tlsError(cause);
+        if (ssl != null) {
+            // TLS failed after the handshake and before HTTP/2 started (under TLS 1.3 a server refuses
+            // a client certificate so): a connect failure like a refused handshake, logged the same way
+            HandshakeFailure failure = HandshakeFailure.of(ssl, tls.nameFor(server.address()), tls.caName());
+            TlsFailureLog.failed(tls.pool(), server, "TLS failed", failure.getMessage());
+            cause = failure;
+        }
         fail(cause); // the connection's streams learn it as their channels close
     }
 

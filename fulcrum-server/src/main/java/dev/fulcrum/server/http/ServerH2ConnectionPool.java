@@ -12,12 +12,12 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.util.AsciiString;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import dev.fulcrum.server.http.codec.ResponseDecoder;
+import dev.fulcrum.server.tls.PoolTls;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * HTTP/2 connections to the servers of h2c pools, kept per event loop like
+ * HTTP/2 connections to the servers of h2c and h2 pools, kept per event loop like
  * {@link BackendConnectionPool}'s (no hand-off between threads, no locks): each loop has its own
  * connections to each server, touched only by that loop. What it hands to a {@link ProxyExchange}
  * is a <em>stream</em> (a Netty {@code Http2StreamChannel} with the pipeline of
@@ -42,15 +42,19 @@ import java.util.concurrent.TimeUnit;
  * opens one. Connections are counted on the {@link Server} (opened/closed), streams are not.
  *
  * <p>A connection's pipeline: {@code bytes -> Http2FrameCodec -> Http2MultiplexHandler ->
- * ServerH2Connection}. For {@code protocol: h2} an {@code SslHandler} (and a check that ALPN
- * chose {@code h2}) goes first, in {@link #initConnectionPipeline}, and the scheme is https; the
- * rest is the same.
+ * ServerH2Connection}. For {@code protocol: h2} the pool's {@code SslHandler} and an
+ * {@link H2AlpnCheck} go first: the rest of the pipeline starts (the preface, SETTINGS) only once
+ * the handshake completed and the server chose {@code h2} by ALPN, and the scheme is https. A
+ * connection is made with the pool's TLS of its first request ({@link ServerH2Connection#tls}) and
+ * serves only requests of that TLS: after a reload that loaded the pool's TLS anew, the old
+ * connections take no new streams and close when their last one ends.
+ *
+ * <p>{@code max-requests-per-connection} is counted per connection, in streams opened
+ * ({@link ServerH2Connection#openStream}).
  *
  * <p>Thread-safety: every method but {@link #closeAll} must be called on {@code loop}.
  */
 final class ServerH2ConnectionPool implements ServerConnector {
-
-    private static final AsciiString HTTP = AsciiString.cached("http");
 
     private final Bootstrap template;
     private final long idleTimeoutNanos;
@@ -64,11 +68,17 @@ final class ServerH2ConnectionPool implements ServerConnector {
     }
 
     /**
-     * An HTTP/2 connection's pipeline to a server, with {@code connection} last. Settings: no server
-     * push, response heads as large as an HTTP/1.1 server may send.
+     * An HTTP/2 connection's pipeline to a server, with {@code connection} last, after TLS when
+     * {@code tls} is not null (an h2 pool). Settings: no server push, response heads as large as an
+     * HTTP/1.1 server may send.
      */
-    static void initConnectionPipeline(Channel ch, ServerH2Connection connection) {
-        // protocol h2: ch.pipeline().addLast(sslHandler, alpnCheck) here, before the codec
+    static void initConnectionPipeline(Channel ch, Server server, ServerH2Connection connection, PoolTls tls,
+                                       long handshakeTimeoutMillis) {
+        if (tls != null) {
+            ch.pipeline().addLast(BackendConnectionPool.TLS, tls.newHandler(ch.alloc(), server.address(),
+                    handshakeTimeoutMillis));
+            ch.pipeline().addLast("h2-alpn", new H2AlpnCheck(tls, server, connection));
+        }
         Http2Settings settings = Http2Settings.defaultSettings()
                 .pushEnabled(false)
                 .maxHeaderListSize(ResponseDecoder.MAX_HEAD_BYTES);
@@ -77,23 +87,42 @@ final class ServerH2ConnectionPool implements ServerConnector {
         ch.pipeline().addLast("h2-connection", connection);
     }
 
+    /** A stream of an h2c connection with room (the plain-text pool's). */
     @Override
     public Channel takeIdle(EventLoop loop, Server server) {
-        LoopConnections lc = loops.get(loop);
-        ServerH2Connection c = lc == null ? null : lc.withRoom(server);
-        return c == null ? null : c.openStream();
+        return takeIdle(loop, server, null);
     }
 
     @Override
+    public Channel takeIdle(EventLoop loop, Server server, PoolTls tls) {
+        LoopConnections lc = loops.get(loop);
+        ServerH2Connection c = lc == null ? null : lc.withRoom(server, tls);
+        return c == null ? null : c.openStream();
+    }
+
+    /** True when a connection of any TLS has room: what max-connections-per-server asks. */
+    @Override
     public boolean hasIdle(EventLoop loop, Server server) {
         LoopConnections lc = loops.get(loop);
-        return lc != null && lc.withRoom(server) != null;
+        return lc != null && lc.anyWithRoom(server);
     }
 
     @Override
     public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout) {
+        return connect(loop, server, connectTimeout, null, 0);
+    }
+
+    @Override
+    public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls) {
+        return connect(loop, server, connectTimeout, tls, 0);
+    }
+
+    @Override
+    public Future<Channel> connect(EventLoop loop, Server server, Duration connectTimeout, PoolTls tls,
+                                   int maxRequestsPerConnection) {
         Promise<Channel> stream = loop.newPromise();
-        loops.computeIfAbsent(loop, LoopConnections::new).place(server, stream, connectTimeout.toNanos());
+        loops.computeIfAbsent(loop, LoopConnections::new).place(server, stream, connectTimeout.toNanos(), tls,
+                maxRequestsPerConnection);
         return stream;
     }
 
@@ -129,21 +158,38 @@ final class ServerH2ConnectionPool implements ServerConnector {
             this.sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
         }
 
-        ServerH2Connection withRoom(Server server) {
+        /**
+         * A ready connection to {@code server} made with {@code tls} that has room. Those made with
+         * another TLS (the pool's was loaded anew) are retired on the way: no new stream goes there.
+         */
+        ServerH2Connection withRoom(Server server, PoolTls tls) {
             List<ServerH2Connection> list = connections.get(server);
-            if (list != null) {
-                for (ServerH2Connection c : list) {
-                    if (c.hasRoom()) {
-                        return c;
-                    }
+            if (list == null) {
+                return null;
+            }
+            ServerH2Connection found = null;
+            List<ServerH2Connection> stale = null;
+            for (ServerH2Connection c : list) {
+                if (c.tls() != tls) {
+                    (stale == null ? stale = new ArrayList<>() : stale).add(c);
+                } else if (found == null && c.hasRoom()) {
+                    found = c;
                 }
             }
-            return null;
+            if (stale != null) {
+                stale.forEach(ServerH2Connection::goAway); // a copy: retiring may reach closed(), which edits the list
+            }
+            return found;
+        }
+
+        boolean anyWithRoom(Server server) {
+            List<ServerH2Connection> list = connections.get(server);
+            return list != null && list.stream().anyMatch(ServerH2Connection::hasRoom);
         }
 
         /** Gets {@code stream} a stream: on a ready connection with room, else a starting one, else a new one. */
-        void place(Server server, Promise<Channel> stream, long connectTimeoutNanos) {
-            ServerH2Connection ready = withRoom(server);
+        void place(Server server, Promise<Channel> stream, long connectTimeoutNanos, PoolTls tls, int maxRequests) {
+            ServerH2Connection ready = withRoom(server, tls);
             Channel ch = ready == null ? null : ready.openStream();
             if (ch != null) {
                 if (!stream.trySuccess(ch)) {
@@ -153,7 +199,7 @@ final class ServerH2ConnectionPool implements ServerConnector {
             }
             List<ServerH2Connection> list = connections.computeIfAbsent(server, s -> new ArrayList<>());
             for (ServerH2Connection c : list) {
-                if (c.startingWithRoom()) {
+                if (c.tls() == tls && c.startingWithRoom()) {
                     c.await(stream);
                     return;
                 }
@@ -162,16 +208,17 @@ final class ServerH2ConnectionPool implements ServerConnector {
                 stream.tryFailure(new java.net.ConnectException("the listener or the server is going away"));
                 return;
             }
-            ServerH2Connection c = new ServerH2Connection(server, this, HTTP,
+            ServerH2Connection c = new ServerH2Connection(server, this, tls, maxRequests,
                     limits.getOrDefault(server, ServerH2Connection.DEFAULT_ASSUMED_STREAMS), connectTimeoutNanos);
             c.await(stream);
             list.add(c);
+            int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeoutNanos / 1_000_000));
             template.clone(loop)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeoutNanos / 1_000_000))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            initConnectionPipeline(ch, c);
+                            initConnectionPipeline(ch, server, c, tls, timeoutMillis);
                         }
                     })
                     .connect(server.address().host(), server.address().port())
@@ -188,7 +235,7 @@ final class ServerH2ConnectionPool implements ServerConnector {
         @Override
         public void spill(ServerH2Connection from, Promise<Channel> stream) {
             if (!stream.isDone()) {
-                place(from.server(), stream, from.connectTimeoutNanos());
+                place(from.server(), stream, from.connectTimeoutNanos(), from.tls(), from.maxRequests());
             }
         }
 

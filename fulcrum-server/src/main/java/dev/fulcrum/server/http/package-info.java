@@ -9,7 +9,7 @@
  * {@code BackendHandler}) and relays both ways. A {@code 101 Switching Protocols} turns both
  * connections into a {@link dev.fulcrum.server.net.ByteRelay} tunnel.
  *
- * <p>HTTP/2 to servers (pool {@code protocol: h2c}): {@code ServerH2ConnectionPool} hands the
+ * <p>HTTP/2 to servers (pool {@code protocol: h2c}, or {@code h2} over TLS): {@code ServerH2ConnectionPool} hands the
  * exchange a stream of a multiplexed connection ({@code ServerH2Connection}) instead of a
  * connection, with the same tail ({@code ResponseDecoder -> BackendHandler}), so the exchange does
  * not know the difference: {@code ServerH2RequestWriter} writes the request as frames and

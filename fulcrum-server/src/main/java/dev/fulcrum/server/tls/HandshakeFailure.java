@@ -16,6 +16,9 @@ import java.util.Locale;
  */
 public final class HandshakeFailure extends IOException {
 
+    /** The reason when a server of an h2 pool did not choose {@code h2} by ALPN. */
+    public static final String NO_H2 = "server did not agree to h2 by ALPN";
+
     private HandshakeFailure(String reason, Throwable cause) {
         super(reason, cause);
     }
@@ -27,6 +30,11 @@ public final class HandshakeFailure extends IOException {
      */
     public static HandshakeFailure of(Throwable cause, String name, String ca) {
         return new HandshakeFailure(reason(cause, name, ca), cause);
+    }
+
+    /** A handshake that completed without the server choosing {@code h2} by ALPN, on an h2 pool. */
+    public static HandshakeFailure noH2() {
+        return new HandshakeFailure(NO_H2, null);
     }
 
     /** The TLS error in {@code cause}'s chain (a decoder wraps the engine's), or null when it is none. */
@@ -72,6 +80,9 @@ public final class HandshakeFailure extends IOException {
         if (text.contains("bad_certificate") || text.contains("unknown_ca") || text.contains("certificate_unknown")
                 || text.contains("access_denied")) {
             return "the server refused Fulcrum's client certificate (" + firstLine(cause) + ")";
+        }
+        if (text.contains("no_application_protocol") || text.contains("no application protocol")) {
+            return NO_H2; // a server that knows ALPN and not h2 may refuse with this alert (RFC 7301 3.2)
         }
         if (text.contains("expired")) {
             return "certificate has expired";

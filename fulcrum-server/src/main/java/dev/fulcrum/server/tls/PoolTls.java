@@ -4,7 +4,10 @@ import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.CertificateFiles;
 import dev.fulcrum.server.config.FulcrumConfig.PoolConfig;
 import dev.fulcrum.server.config.FulcrumConfig.ServerTls;
+import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -35,11 +38,13 @@ public final class PoolTls {
     private final String pool;
     private final ServerTls settings;
     private final SslContext context;
+    private final boolean h2;
 
-    private PoolTls(String pool, ServerTls settings, SslContext context) {
+    private PoolTls(String pool, ServerTls settings, SslContext context, boolean h2) {
         this.pool = pool;
         this.settings = settings;
         this.context = context;
+        this.h2 = h2;
     }
 
     /**
@@ -70,16 +75,38 @@ public final class PoolTls {
                     + " path can pose as them", pool.name());
             builder.endpointIdentificationAlgorithm(null).trustManager(InsecureTrustManagerFactory.INSTANCE);
         }
+        boolean h2 = pool.protocol() == UpstreamProtocol.H2;
+        if (h2) {
+            // h2 only: a server that does not agree is refused (H2AlpnCheck), never spoken HTTP/1.1 to.
+            // NO_ADVERTISE + ACCEPT are what both engines support; the check after the handshake decides
+            builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                    ApplicationProtocolNames.HTTP_2));
+        }
         if (tls.cert() != null) {
             CertificateFiles.Loaded client = CertificateFiles.load(tls.cert(), tls.key());
             builder.keyManager(new ByteArrayInputStream(client.certPem()), new ByteArrayInputStream(client.keyPem()));
         }
         try {
-            return new PoolTls(pool.name(), tls, builder.build());
+            return new PoolTls(pool.name(), tls, builder.build(), h2);
         } catch (Exception | Error e) {
             String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
             throw new IOException((tls.ca() != null ? tls.ca() + ": " : "") + reason, e);
         }
+    }
+
+    /**
+     * True for an h2 pool: the handshake offers ALPN {@code h2} alone, and a connection whose server
+     * did not choose it must not be used ({@link #agreedH2}).
+     */
+    public boolean offersH2() {
+        return h2;
+    }
+
+    /** True when the handshake of {@code handler} (complete) chose {@code h2} by ALPN. */
+    public static boolean agreedH2(SslHandler handler) {
+        return ApplicationProtocolNames.HTTP_2.equals(handler.applicationProtocol());
     }
 
     /** The {@code tls} section this was loaded from. */

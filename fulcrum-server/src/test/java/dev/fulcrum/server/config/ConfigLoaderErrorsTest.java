@@ -79,16 +79,11 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
-    void poolProtocolIsOneOfTheUpstreamProtocolsAndH2WaitsForPoolTls() {
+    void poolProtocolIsOneOfTheUpstreamProtocols() {
         assertErrors(LISTENER_AND_POOL + """
                     protocol: http2
                 """,
                 "fulcrum.yaml:7:5: pools[0].protocol: unknown value \"http2\"; expected one of http/1.1, h2c, h2");
-        assertErrors(LISTENER_AND_POOL + """
-                    protocol: h2
-                """,
-                "fulcrum.yaml:7:5: pools[0].protocol: h2 (HTTP/2 over TLS) to servers is not supported yet;"
-                        + " use h2c (HTTP/2 over plain TCP) or http/1.1");
     }
 
     @Test

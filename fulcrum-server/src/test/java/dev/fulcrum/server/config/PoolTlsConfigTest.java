@@ -86,20 +86,54 @@ class PoolTlsConfigTest {
     }
 
     @Test
-    void h2IsRefusedUntilBuiltAndH2cDoesNotGoWithTls() {
-        assertErrors(HEAD + """
+    void h2WithoutATlsSectionIsTlsVerifiedByTheSystemStore() {
+        PoolConfig pool = pool(HEAD + """
                     protocol: h2
-                  - name: grpc
+                    max-requests-per-connection: 3
+                """);
+        assertThat(pool.protocol()).isEqualTo(UpstreamProtocol.H2);
+        assertThat(pool.tls()).as("h2 is TLS by definition").isEqualTo(ServerTls.DEFAULT);
+        assertThat(pool.maxRequestsPerConnection()).isEqualTo(3);
+    }
+
+    @Test
+    void h2TakesItsTlsSection() {
+        PoolConfig pool = pool(HEAD + """
+                    protocol: h2
+                    tls: {ca: %s, server-name: grpc.internal}
+                """.formatted(b.cert()));
+        assertThat(pool.protocol()).isEqualTo(UpstreamProtocol.H2);
+        assertThat(pool.tls()).isEqualTo(new ServerTls(b.cert(), "grpc.internal", null, null, true));
+    }
+
+    @Test
+    void h2cDoesNotGoWithTlsAndAnUnknownProtocolIsNamed() {
+        assertErrors(HEAD + """
                     protocol: h2c
                     tls: {}
                   - name: other
                     protocol: spdy
                 """,
-                "fulcrum.yaml:7:5: pools[0].protocol: h2 (HTTP/2 over TLS) to servers is not supported yet;"
-                        + " use h2c (HTTP/2 over plain TCP) or http/1.1",
-                "fulcrum.yaml:9:5: pools[1].protocol: pool grpc: h2c is HTTP/2 in plain text, but the pool has tls;"
-                        + " use http/1.1 over tls (h2 over tls is not supported yet)",
-                "fulcrum.yaml:12:5: pools[2].protocol: unknown value \"spdy\"; expected one of http/1.1, h2c, h2");
+                "fulcrum.yaml:7:5: pools[0].protocol: pool api: h2c is HTTP/2 in plain text, but the pool has tls;"
+                        + " use h2 for HTTP/2 over TLS",
+                "fulcrum.yaml:10:5: pools[1].protocol: unknown value \"spdy\"; expected one of http/1.1, h2c, h2");
+    }
+
+    @Test
+    void aTcpListenerRefusesAnH2Pool() {
+        assertErrors("""
+                listeners:
+                  - name: db
+                    listen: 127.0.0.1:5432
+                    protocol: tcp
+                    pool: api
+                pools:
+                  - name: api
+                    protocol: h2
+                """,
+                "fulcrum.yaml:5:5: listeners[0].pool: pool \"api\" has tls, but tcp listeners relay bytes and do"
+                        + " not originate TLS; use an http listener, or let the servers speak TLS to the clients"
+                        + " through a pool without tls");
     }
 
     @Test

@@ -30,6 +30,14 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
@@ -45,7 +53,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small h2c server (HTTP/2 by prior knowledge, Netty's frame codec) for the tests of pools with
  * {@code protocol: h2c}, with a settable {@code SETTINGS_MAX_CONCURRENT_STREAMS}, counting its
- * connections, and able to hold responses, send GOAWAY, refuse streams and misbehave. Paths:
+ * connections, and able to hold responses, send GOAWAY, refuse streams and misbehave. Given an
+ * {@code SslContext} it speaks TLS first (an h2 server when the context's ALPN offers h2), and
+ * keeps the SNI names clients sent. Paths:
  * <ul>
  * <li>{@code /hello}: 200 with a Content-Length; {@code /echo}: the request body back;</li>
  * <li>{@code /large/N}: N bytes of {@link TestBackend#pattern} without a length, each DATA frame
@@ -63,6 +73,8 @@ public final class H2cTestServer implements AutoCloseable {
     final AtomicInteger connectionsOpened = new AtomicInteger();
     final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     public final AtomicInteger streamsSeen = new AtomicInteger();
+    /** The SNI names clients sent, when the server speaks TLS. */
+    final Set<String> sniNames = ConcurrentHashMap.newKeySet();
     final AtomicInteger pingsReceived = new AtomicInteger();
     /** Body bytes of {@code /large} responses whose writes completed (past the server's flow control). */
     final AtomicLong largeBytesSent = new AtomicLong();
@@ -73,6 +85,11 @@ public final class H2cTestServer implements AutoCloseable {
     volatile boolean answerPings = true;
 
     public H2cTestServer(long maxConcurrentStreams) throws InterruptedException {
+        this(maxConcurrentStreams, null);
+    }
+
+    /** @param tls when not null, the server's TLS (its ALPN decides whether clients may speak h2) */
+    public H2cTestServer(long maxConcurrentStreams, SslContext tls) throws InterruptedException {
         Http2Settings settings = Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams);
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -81,18 +98,58 @@ public final class H2cTestServer implements AutoCloseable {
                         connectionsOpened.incrementAndGet();
                         connections.add(ch);
                         ch.closeFuture().addListener(f -> connections.remove(ch));
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings)
-                                .autoAckPingFrame(false).build());
-                        ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                        if (tls == null) {
+                            h2(ch.pipeline(), settings);
+                            return;
+                        }
+                        ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        // HTTP/2 only once ALPN chose it, as Netty's h2 server example does; else nothing is served
+                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
                             @Override
-                            protected void initChannel(Http2StreamChannel s) {
-                                s.pipeline().addLast(new StreamHandler());
+                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                                if (ssl.engine().getSession() instanceof javax.net.ssl.ExtendedSSLSession session) {
+                                    session.getRequestedServerNames().forEach(n -> sniNames.add(
+                                            new String(n.getEncoded(), StandardCharsets.US_ASCII)));
+                                }
+                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                    h2(ctx.pipeline(), settings);
+                                } else {
+                                    ctx.close();
+                                }
                             }
-                        }));
-                        ch.pipeline().addLast(new PingHandler());
+                        });
                     }
                 })
                 .bind("127.0.0.1", 0).sync().channel();
+    }
+
+    /**
+     * A server context for {@link #H2cTestServer(long, SslContext)}: {@code certificate}, ALPN
+     * offering {@code protocols} (h2 for an h2 server, only http/1.1 for one that refuses h2), and
+     * when {@code clientCa} is not null, client certificates it signed required.
+     */
+    public static SslContext serverTls(dev.fulcrum.server.testing.TestCertificates.Files certificate,
+                                java.nio.file.Path clientCa, String... protocols) throws javax.net.ssl.SSLException {
+        SslContextBuilder b = SslContextBuilder.forServer(certificate.cert().toFile(), certificate.key().toFile())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocols));
+        if (clientCa != null) {
+            b.clientAuth(ClientAuth.REQUIRE).trustManager(clientCa.toFile());
+        }
+        return b.build();
+    }
+
+    private void h2(ChannelPipeline pipeline, Http2Settings settings) {
+        pipeline.addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings).autoAckPingFrame(false).build());
+        pipeline.addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel s) {
+                s.pipeline().addLast(new StreamHandler());
+            }
+        }));
+        pipeline.addLast(new PingHandler());
     }
 
     public HostPort address() {
@@ -198,6 +255,7 @@ public final class H2cTestServer implements AutoCloseable {
                             .add("content-length", Integer.toString(body.readableBytes()))
                             .add("x-request-method", request.method())
                             .add("x-request-authority", String.valueOf(request.authority()))
+                            .add("x-request-scheme", String.valueOf(request.scheme()))
                             .add("x-saw-connection-fields", String.valueOf(request.contains("connection")
                                     || request.contains("transfer-encoding") || request.contains("host")));
                     s.write(new DefaultHttp2HeadersFrame(h, false));

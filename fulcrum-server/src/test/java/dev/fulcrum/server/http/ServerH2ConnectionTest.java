@@ -13,7 +13,6 @@ import io.netty.handler.codec.http2.DefaultHttp2SettingsFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +55,7 @@ class ServerH2ConnectionTest {
             learned.add(maxStreams);
         }
     };
-    private final ServerH2Connection connection = new ServerH2Connection(server, owner, AsciiString.of("http"), 2,
+    private final ServerH2Connection connection = new ServerH2Connection(server, owner, null, 0, 2,
             CONNECT_TIMEOUT);
     private final EmbeddedChannel ch = newChannel();
 
@@ -103,6 +102,21 @@ class ServerH2ConnectionTest {
         connection.await(waiter());
         connection.await(waiter());
         assertThat(connection.startingWithRoom()).as("two waiters: the limit assumed for this server").isFalse();
+    }
+
+    @Test
+    void startingItTakesNoMoreWaitersThanItsMaxRequests() {
+        ServerH2Connection limited = new ServerH2Connection(server, owner, null, 1, 2, CONNECT_TIMEOUT);
+        EmbeddedChannel c = new EmbeddedChannel();
+        c.freezeTime();
+        c.pipeline().addLast(limited);
+        try {
+            assertThat(limited.startingWithRoom()).isTrue();
+            limited.await(c.eventLoop().newPromise());
+            assertThat(limited.startingWithRoom()).as("max-requests-per-connection 1, below the assumed 2").isFalse();
+        } finally {
+            c.finishAndReleaseAll();
+        }
     }
 
     @Test

@@ -78,6 +78,27 @@ class ServerH2ProxyIT {
     }
 
     @Test
+    void maxRequestsPerConnectionThreeMakesNineRequestsUseThreeConnections() throws Exception {
+        H2cTestServer server = server(100);
+        ProxyFixture f = new ProxyFixture();
+        f.servers.add(server.address());
+        f.protocol = UpstreamProtocol.H2C;
+        f.maxRequestsPerConnection = 3;
+        f.workerThreads = 1;
+        ProxyFixture proxy = closer.add(f).start();
+        HttpClient client = client();
+        for (int i = 0; i < 9; i++) {
+            assertThat(client.send(HttpRequest.newBuilder(proxy.uri("/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        assertThat(server.streamsSeen).hasValue(9);
+        assertThat(server.connectionsOpened).hasValue(3);
+        // each closes once its third stream ended: none is left open at the server
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connections.isEmpty());
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.pool.snapshot().servers().getFirst().activeConnections() == 0);
+    }
+
+    @Test
     void concurrentRequestsOpenOnlyAsManyConnectionsAsTheStreamLimitNeeds() throws Exception {
         H2cTestServer server = server(50);
         ProxyFixture proxy = proxyTo(server);

@@ -56,6 +56,11 @@ class HandshakeFailureTest {
                         + " (error:10000418:SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA)");
         assertThat(reason(new SSLHandshakeException("Received fatal alert: protocol_version")))
                 .isEqualTo("the server refused the handshake (Received fatal alert: protocol_version)");
+        assertThat(reason(new SSLHandshakeException("Received fatal alert: no_application_protocol")))
+                .isEqualTo("server did not agree to h2 by ALPN");
+        assertThat(reason(new SSLHandshakeException(
+                "error:10000460:SSL routines:OPENSSL_internal:TLSV1_ALERT_NO_APPLICATION_PROTOCOL")))
+                .isEqualTo("server did not agree to h2 by ALPN");
         assertThat(reason(new SSLHandshakeException("something else")))
                 .isEqualTo("TLS handshake failed (something else)");
     }
