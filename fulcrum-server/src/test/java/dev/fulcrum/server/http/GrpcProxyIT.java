@@ -1,6 +1,7 @@
 package dev.fulcrum.server.http;
 
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.core.pool.CheckState;
 import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.testing.CloseAfterEach;
@@ -258,6 +259,24 @@ class GrpcProxyIT {
                 () -> answer.get(5, TimeUnit.SECONDS)).getCause();
         assertThat(Status.fromThrowable(failure).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(System.nanoTime() - shutAt).isLessThan(TimeUnit.SECONDS.toNanos(2));
+    }
+
+    /** No server up: Fulcrum's 503 reaches a gRPC client as UNAVAILABLE with the reason, trailers-only. */
+    @ParameterizedTest
+    @EnumSource(Front.class)
+    void noServerUpIsUnavailableWithFulcrumsReason(Front front) throws Exception {
+        ManagedChannel channel = start(front);
+        proxy.registry.setCheck(proxy.pool, proxy.pool.pool().servers().getFirst(), CheckState.DOWN, "checks failed");
+        AtomicReference<Metadata> headers = new AtomicReference<>();
+        AtomicReference<Metadata> trailers = new AtomicReference<>();
+        var captured = ClientInterceptors.intercept(channel, MetadataUtils.newCaptureMetadataInterceptor(headers, trailers));
+        StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,
+                () -> ClientCalls.blockingUnaryCall(captured, GrpcTestService.SHOUT, within10s(), "hello"));
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(refused.getStatus().getDescription()).isEqualTo("503 no server of pool app is up");
+        assertThat(headers.get()).as("trailers-only: no separate response headers").isNull();
+        assertThat(refused.getTrailers().get(Metadata.Key.of("server", Metadata.ASCII_STRING_MARSHALLER)))
+                .isEqualTo("fulcrum");
     }
 
     private static StreamObserver<String> observer(CompletableFuture<String> result) {
