@@ -63,7 +63,7 @@ class GrpcProxyIT {
         proxy = new ProxyFixture();
         proxy.servers.add(new HostPort("127.0.0.1", grpc.port()));
         proxy.protocol = UpstreamProtocol.H2C;
-        proxy.http2 = FulcrumConfig.Http2.ON;
+        proxy.http2 = new FulcrumConfig.Http2(true, 1000); // room for the calls one connection keeps in flight
         TestCertificates.Files cert = null;
         if (front == Front.TLS) {
             cert = TestCertificates.create(dir.resolve("cert.pem"), dir.resolve("key.pem"));
@@ -317,6 +317,39 @@ class GrpcProxyIT {
                 () -> ClientCalls.blockingUnaryCall(channel, immediately, within10s(), "x"));
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(refused.getStatus().getDescription()).startsWith("502 ").contains("reset the stream (INTERNAL_ERROR)");
+    }
+
+    /**
+     * A gRPC cancel is a RST_STREAM, and the rapid-reset guard must not take it for the attack:
+     * 250 calls cancelled at once (more than the 200 resets a window allows, each after its call
+     * ran a second: not premature) leave the connection and its other call alone.
+     */
+    @Test
+    void manyCancelsOnOneConnectionLeaveItsOtherCallsAlone() throws Exception {
+        ManagedChannel channel = start(Front.H2C);
+        CompletableFuture<String> longCall = new CompletableFuture<>();
+        ClientCalls.asyncUnaryCall(channel.newCall(GrpcTestService.HANG, CallOptions.DEFAULT.withDeadlineAfter(60,
+                TimeUnit.SECONDS)), "wait", observer(longCall));
+        List<ClientCall<String, String>> calls = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            ClientCall<String, String> call = channel.newCall(GrpcTestService.HANG, within10s());
+            call.start(new ClientCall.Listener<>() {
+            }, new Metadata());
+            call.sendMessage("wait");
+            call.halfClose();
+            calls.add(call);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> grpc.hangsStarted.get() == 251);
+        long allStarted = System.nanoTime();
+        // the calls must have run for the guard's second before they are cancelled
+        await().atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() - allStarted
+                > TimeUnit.MILLISECONDS.toNanos(Http2ResetGuard.PREMATURE_MILLIS + 100));
+        calls.forEach(c -> c.cancel("the test cancels", null));
+        await().atMost(Duration.ofSeconds(10)).until(() -> grpc.hangsCancelled.get() == 250 || longCall.isDone());
+        assertThat(longCall).as("the call left running").isNotDone();
+        grpc.release.countDown();
+        assertThat(longCall.get(10, TimeUnit.SECONDS)).isEqualTo("done");
+        assertThat(proxy.listener.activeConnections()).isEqualTo(1);
     }
 
     private static StreamObserver<String> observer(CompletableFuture<String> result) {

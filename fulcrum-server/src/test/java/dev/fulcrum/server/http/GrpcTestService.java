@@ -81,6 +81,8 @@ final class GrpcTestService implements AutoCloseable {
     final AtomicReference<Metadata> lastHeaders = new AtomicReference<>();
     /** {@link System#nanoTime()} when the last Hang call's cancellation reached the server; 0 before. */
     final AtomicLong hangCancelledAt = new AtomicLong();
+    /** Counts Hang calls whose cancellation reached the server. */
+    final AtomicLong hangsCancelled = new AtomicLong();
     /** Counts Hang calls that arrived, so a test knows when to cancel. */
     final AtomicLong hangsStarted = new AtomicLong();
     /** The client ports the server saw calls from: one per connection Fulcrum opened to it. */
@@ -138,7 +140,10 @@ final class GrpcTestService implements AutoCloseable {
                     }
                 }))
                 .addMethod(HANG, ServerCalls.asyncUnaryCall((request, response) -> {
-                    Context.current().addListener(c -> hangCancelledAt.set(System.nanoTime()), Runnable::run);
+                    Context.current().addListener(c -> {
+                        hangCancelledAt.set(System.nanoTime());
+                        hangsCancelled.incrementAndGet();
+                    }, Runnable::run);
                     hangsStarted.incrementAndGet();
                     Thread.ofVirtual().start(() -> {
                         try {
