@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.Http2Stream;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The rapid-reset guard (CVE-2023-44487), between the frame codec and the stream multiplexer:
@@ -39,12 +40,22 @@ final class Http2ResetGuard extends ChannelInboundHandlerAdapter {
     private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(WINDOW_SECONDS);
     private static final long PREMATURE_NANOS = TimeUnit.MILLISECONDS.toNanos(PREMATURE_MILLIS);
 
+    /** {@link System#nanoTime()} in production; a test's clock in tests. */
+    private final LongSupplier nanoTime;
     private Http2Connection connection;
     /** Where each stream keeps the {@link System#nanoTime()} it opened at. */
     private Http2Connection.PropertyKey openedAt;
     private long windowStart;
     private int premature;
     private boolean closing;
+
+    Http2ResetGuard() {
+        this(System::nanoTime);
+    }
+
+    Http2ResetGuard(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -53,16 +64,16 @@ final class Http2ResetGuard extends ChannelInboundHandlerAdapter {
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamAdded(Http2Stream stream) {
-                stream.setProperty(openedAt, System.nanoTime());
+                stream.setProperty(openedAt, nanoTime.getAsLong());
             }
         });
-        windowStart = System.nanoTime();
+        windowStart = nanoTime.getAsLong();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Http2ResetFrame reset && !closing && isPremature(reset)) {
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             if (now - windowStart > WINDOW_NANOS) {
                 windowStart = now;
                 premature = 0;
@@ -81,6 +92,6 @@ final class Http2ResetGuard extends ChannelInboundHandlerAdapter {
     private boolean isPremature(Http2ResetFrame reset) {
         Http2Stream stream = reset.stream() == null ? null : connection.stream(reset.stream().id());
         Long opened = stream == null ? null : stream.getProperty(openedAt);
-        return opened == null || System.nanoTime() - opened < PREMATURE_NANOS;
+        return opened == null || nanoTime.getAsLong() - opened < PREMATURE_NANOS;
     }
 }
