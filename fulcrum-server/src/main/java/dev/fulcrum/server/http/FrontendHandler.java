@@ -92,6 +92,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean lingering;
     /** This is one stream of an HTTP/2 connection (its request arrives as HTTP/1.1 from {@link Http2StreamBridge}). */
     private boolean http2;
+    /** The current request is a gRPC call: Fulcrum's own errors answer it as gRPC statuses ({@link GrpcErrors}). */
+    private boolean grpc;
 
     /**
      * @param bytesRead    told what the client sends once the connection is a tunnel (the decoder counts it before)
@@ -231,6 +233,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 if (o instanceof MessageHead request) {
                     headTimer.stop();
+                    grpc = GrpcErrors.isGrpc(request);
                     ProxyRoute route = route(request);
                     if (route == null) {
                         return; // answered by Fulcrum: the connection closes
@@ -351,7 +354,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     void sendError(HttpResponseStatus status, String reason, boolean head) {
         ProxyExchange e = current;
         CharSequence requestId = e == null ? RequestId.next() : e.requestId();
-        ByteBuf response = ErrorResponses.encode(ctx.alloc(), status, reason, head, requestId);
+        ByteBuf response = e != null && grpc ? GrpcErrors.encode(ctx.alloc(), status.code(), reason, requestId)
+                : ErrorResponses.encode(ctx.alloc(), status, reason, head, requestId);
         if (e != null) {
             e.answeredByFulcrum(status.code(), response.readableBytes());
         } else {
@@ -368,7 +372,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void answerUnforwarded(MessageHead request, ProxyRoute route, int status, String reason,
                                    Function<CharSequence, ByteBuf> response) {
         CharSequence requestId = request.value(RequestId.ensure(request));
-        ByteBuf answer = response.apply(requestId);
+        // a redirect stays one: a gRPC client treats it as the error it is for it anyway
+        ByteBuf answer = grpc && status >= 400 ? GrpcErrors.encode(ctx.alloc(), status, reason, requestId)
+                : response.apply(requestId);
         logAnswer(request, route, status, answer.readableBytes(), requestId.toString());
         answer(route, status, reason, answer);
     }

@@ -54,6 +54,11 @@ final class Http2ResponseFrames {
         return state == State.DONE;
     }
 
+    /** True once the final response's HEADERS were made and its END_STREAM was not: a body is on its way. */
+    boolean inBody() {
+        return state != State.HEAD && state != State.DONE;
+    }
+
     /** True when the body runs until close: closing ends it (an empty DATA frame with END_STREAM). */
     boolean endsOnClose() {
         return state == State.UNTIL_CLOSE;

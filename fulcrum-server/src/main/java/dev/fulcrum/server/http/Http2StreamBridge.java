@@ -34,7 +34,8 @@ import java.util.List;
  * A request that breaks a rule resets its stream with PROTOCOL_ERROR and never reaches the
  * decoder. Outbound, the HTTP/1.1 response bytes the frontend writes become frames
  * ({@link Http2ResponseFrames}); a close after a complete response ends the stream cleanly, a
- * close in the middle of one resets it (Netty's stream channel sends RST_STREAM CANCEL).
+ * close in the middle of one resets it with INTERNAL_ERROR (the server broke it off or a timer did:
+ * not CANCEL, which a gRPC client would report as a cancel nobody asked for).
  *
  * <p>Backpressure is the frontend's: the stream channel reads (and so gives the client window
  * back) only when the frontend asks, and a write's promise completes only once the frame left
@@ -255,6 +256,13 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
         if (response != null && response.endsOnClose() && ctx.channel().isActive()) {
             // a body delimited by closing ends with END_STREAM, not a reset
             lastWrite = ctx.writeAndFlush(response.endOnClose());
+        }
+        if (response != null && response.inBody() && !response.endsOnClose() && ctx.channel().isActive()) {
+            // a body broken off (the server reset or closed, a timer fired): RST_STREAM CANCEL, what
+            // Netty would send, means "no longer needed"; INTERNAL_ERROR tells the client the truth,
+            // and gRPC clients report it as INTERNAL rather than CANCELLED
+            requestDone = true;
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
         }
         if (response != null && response.complete() && !requestDone && ctx.channel().isActive()) {
             // answered before the request ended (a 413, a 404 to an upload): RFC 9113 §8.1 asks the

@@ -44,7 +44,10 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
 
     /** RFC 9113 §6.5.2's default: what the listener keeps of a client's HPACK table. */
     static final int HPACK_TABLE_BYTES = 4096;
-    /** CVE-2023-44487 (rapid reset) and "MadeYouReset": resets per window before the connection closes. */
+    /**
+     * CVE-2023-44487 (rapid reset: premature client resets, see {@link Http2ResetGuard}) and
+     * "MadeYouReset" (resets the listener sends): per window, before the connection closes.
+     */
     static final int MAX_RESETS_PER_WINDOW = 200;
     static final int RESET_WINDOW_SECONDS = 30;
     /** DATA frames without a byte and without END_STREAM in a row. */
@@ -130,7 +133,8 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .validateRequiredPseudoHeaders(true)
-                .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+                // 0: off; Http2ResetGuard counts only premature resets (a gRPC cancel is a reset too)
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_EMPTY_DATA_FRAMES)
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
@@ -139,6 +143,7 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
                 .decoupleCloseAndGoAway(true)
                 .frameLogger(refusals)
                 .build());
+        p.addLast("h2-resets", new Http2ResetGuard());
         p.addLast("h2-streams", new Http2MultiplexHandler(streams));
         p.addLast("h2-guard", new Http2ConnectionGuard(config.idleTimeout().toNanos()));
         p.channel().config().setAutoRead(true);

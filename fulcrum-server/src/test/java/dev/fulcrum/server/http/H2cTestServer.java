@@ -61,7 +61,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code /large/N}: N bytes of {@link TestBackend#pattern} without a length, each DATA frame
  *     written once the previous one went out (the client's flow control paces it);</li>
  * <li>{@code /grpc}: a gRPC-style response (HEADERS, DATA, trailing HEADERS with grpc-status);
- *     {@code /trailers-only}: one HEADERS with END_STREAM and grpc-status;</li>
+ *     {@code /trailers-only}: one HEADERS with END_STREAM and grpc-status; {@code /test.Reset/AfterMessage}:
+ *     HEADERS and one gRPC message, then RST_STREAM INTERNAL_ERROR; {@code /test.Reset/Immediately}: only the reset;</li>
  * <li>{@code /hold}: answered only by {@link #release} (while {@link #hold} is on; else at once);</li>
  * <li>{@code /bad-status}, {@code /short-body}, {@code /long-body}, {@code /crlf-value}: hostile.</li>
  * </ul>
@@ -275,6 +276,13 @@ public final class H2cTestServer implements AutoCloseable {
                     s.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
                             .add("grpc-status", "0").add("grpc-message", "all good"), true));
                 }
+                case "/test.Reset/AfterMessage" -> {
+                    s.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+                            .add("content-type", "application/grpc"), false));
+                    s.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 3, 'a', 'b', 'c'}), false));
+                    s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+                }
+                case "/test.Reset/Immediately" -> s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
                 case "/trailers-only" -> s.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
                         .status("200").add("content-type", "application/grpc")
                         .add("grpc-status", "5").add("grpc-message", "no such thing"), true));

@@ -227,4 +227,15 @@ class Http2StreamBridgeTest {
         channel.close();
         assertThat(outbound()).containsExactly("HEADERS :status=204 end");
     }
+
+    @Test
+    void closeInTheMiddleOfAResponseResetsWithInternalError() {
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/test.Echo/Chat"), false));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n"));
+        channel.close();
+        assertThat(outbound()).containsExactly("HEADERS :status=200 content-type=application/grpc", "DATA abc",
+                "RST INTERNAL_ERROR");
+    }
 }
