@@ -40,6 +40,12 @@ final class RawH2 implements AutoCloseable {
     static final int WINDOW_UPDATE = 0x8;
     static final int END_STREAM = 0x1;
     static final int END_HEADERS = 0x4;
+    static final int PRIORITY = 0x2;
+    static final int PUSH_PROMISE = 0x5;
+    static final int GOAWAY = 0x7;
+    static final int ACK = 0x1;
+    static final int PADDED = 0x8;
+    static final int PRIORITY_FLAG = 0x20;
 
     final Socket socket;
     private final OutputStream out;
