@@ -1,29 +1,19 @@
 package dev.fulcrum.server.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.sun.net.httpserver.HttpServer;
-import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.cluster.ClusterFixture.Node;
 import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.server.testing.EtcdCluster;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Loopback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,9 +24,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.fulcrum.server.cluster.ClusterFixture.HTTP;
+import static dev.fulcrum.server.cluster.ClusterFixture.JVM;
+import static dev.fulcrum.server.cluster.ClusterFixture.awaitClusterView;
+import static dev.fulcrum.server.cluster.ClusterFixture.getJson;
+import static dev.fulcrum.server.cluster.ClusterFixture.status;
+import static dev.fulcrum.server.cluster.ClusterFixture.yamlList;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The cluster against real etcd (3 members on loopback, Debian's etcd-server) and real Fulcrum
@@ -49,55 +44,23 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    private static final List<String> JVM = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
-            "--sun-misc-unsafe-memory-access=allow");
-
-    @TempDir
-    static Path dir;
-
-    private static EtcdCluster etcd;
-    private static HttpServer backend;
+    @RegisterExtension
+    static final ClusterFixture fx = new ClusterFixture();
 
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
-
-    @BeforeAll
-    static void startEtcdAndABackend() throws IOException {
-        assumeTrue(EtcdCluster.available(), "no etcd binary: apt-get install etcd-server");
-        etcd = EtcdCluster.start(3, dir.resolve("etcd"));
-        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-        backend.createContext("/", exchange -> {
-            byte[] body = "backend\n".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        backend.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (backend != null) {
-            backend.stop(0);
-        }
-        if (etcd != null) {
-            etcd.close();
-        }
-    }
 
     // ------------------------------------------------------------------ tests
 
     @Test
     void aPushedConfigIsServedByEveryNodeAndEveryChangeIsAppliedEverywhere() throws Exception {
         String prefix = "/it-propagation";
-        Path shared = sharedFile(prefix, etcd.endpoints());
+        Path shared = sharedFile(prefix, fx.etcd().endpoints());
         Pushed pushed = push(shared);
         assertThat(pushed.exitCode()).as(pushed.output()).isZero();
         assertThat(pushed.revision()).isPositive();
 
-        List<Node> nodes = startNodes(prefix, 3, etcd.endpoints(), "5s");
+        List<Node> nodes = fx.startNodes(closer, prefix, 3, fx.etcd().endpoints(), "5s");
         for (Node n : nodes) {
             assertThat(status(n.listenPort())).isEqualTo(200);
             assertThat(cluster(n).path("revision").asLong()).isGreaterThanOrEqualTo(pushed.revision());
@@ -106,7 +69,7 @@ class ClusterIT {
 
         // 50 changes, one server key each, as 50 transactions: every node applies every one
         List<Long> revisions = new ArrayList<>();
-        try (EtcdStore store = store(prefix, etcd.endpoints())) {
+        try (EtcdStore store = fx.store(prefix, fx.etcd().endpoints())) {
             KeyLayout layout = new KeyLayout(prefix);
             List<Long> latenciesMicros = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -146,18 +109,18 @@ class ClusterIT {
     @Test
     void theEtcdLeadersKillIsSurvivedAndNodesConvergeAfter() throws Exception {
         String prefix = "/it-leader";
-        writeShared(prefix, etcd.endpoints());
-        List<Node> nodes = startNodes(prefix, 3, etcd.endpoints(), "5s");
-        int leader = etcd.leader();
+        writeShared(prefix, fx.etcd().endpoints());
+        List<Node> nodes = fx.startNodes(closer, prefix, 3, fx.etcd().endpoints(), "5s");
+        int leader = fx.etcd().leader();
         assertThat(leader).isNotNegative();
-        etcd.kill(leader);
+        fx.etcd().kill(leader);
         try {
             for (int i = 0; i < 20; i++) {
                 for (Node n : nodes) {
                     assertThat(status(n.listenPort())).as("request through " + n.name()).isEqualTo(200);
                 }
             }
-            try (EtcdStore store = store(prefix, etcd.endpoints())) {
+            try (EtcdStore store = fx.store(prefix, fx.etcd().endpoints())) {
                 KeyLayout layout = new KeyLayout(prefix);
                 long[] revision = new long[1];
                 // the first write may meet the election: retried within the bound
@@ -177,15 +140,15 @@ class ClusterIT {
                 assertThat(status(n.listenPort())).isEqualTo(200);
             }
         } finally {
-            etcd.restart(leader);
+            fx.etcd().restart(leader);
         }
     }
 
     @Test
     void aNodeKilledLeavesTheMemberListWithinLeaseTtlPlusOneSecond() throws Exception {
         String prefix = "/it-lease";
-        writeShared(prefix, etcd.endpoints());
-        List<Node> nodes = startNodes(prefix, 2, etcd.endpoints(), "2s");
+        writeShared(prefix, fx.etcd().endpoints());
+        List<Node> nodes = fx.startNodes(closer, prefix, 2, fx.etcd().endpoints(), "2s");
         await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
         long killed = System.nanoTime();
         nodes.get(1).process().kill();
@@ -202,8 +165,8 @@ class ClusterIT {
     @Test
     void sighupRereadsTheNodesFileAndKeepsEtcdsSharedConfig() throws Exception {
         String prefix = "/it-hup";
-        writeShared(prefix, etcd.endpoints());
-        Node node = startNodes(prefix, 1, etcd.endpoints(), "5s").getFirst();
+        writeShared(prefix, fx.etcd().endpoints());
+        Node node = fx.startNodes(closer, prefix, 1, fx.etcd().endpoints(), "5s").getFirst();
         int moved = Loopback.freePort();
         Files.writeString(node.file(), Files.readString(node.file())
                 .replace("listen: 127.0.0.1:" + node.listenPort() + "}", "listen: 127.0.0.1:" + moved + "}"));
@@ -217,8 +180,8 @@ class ClusterIT {
     @Test
     void aNodeStoppedLeavesAtOnceWithoutAnAlert() throws Exception {
         String prefix = "/it-stop";
-        writeShared(prefix, etcd.endpoints());
-        List<Node> nodes = startNodes(prefix, 2, etcd.endpoints(), "5s");
+        writeShared(prefix, fx.etcd().endpoints());
+        List<Node> nodes = fx.startNodes(closer, prefix, 2, fx.etcd().endpoints(), "5s");
         await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
         long stopped = System.nanoTime();
         assertThat(nodes.get(1).process().terminate(Duration.ofSeconds(20))).isZero();
@@ -233,29 +196,29 @@ class ClusterIT {
     @Test
     void afterACompactionANodeReadsEverythingAgain() throws Exception {
         String prefix = "/it-compact";
-        writeShared(prefix, etcd.endpoints());
-        int follower = (etcd.leader() + 1) % etcd.size();
+        writeShared(prefix, fx.etcd().endpoints());
+        int follower = (fx.etcd().leader() + 1) % fx.etcd().size();
         // the node talks to one member only: while that member is down, it misses what the others write
-        List<String> only = List.of(etcd.endpoint(follower));
-        List<Node> nodes = startNodes(prefix, 1, only, "5s");
+        List<String> only = List.of(fx.etcd().endpoint(follower));
+        List<Node> nodes = fx.startNodes(closer, prefix, 1, only, "5s");
         Node node = nodes.getFirst();
-        etcd.kill(follower);
-        int other = (follower + 1) % etcd.size();
+        fx.etcd().kill(follower);
+        int other = (follower + 1) % fx.etcd().size();
         long revision;
         try {
-            try (EtcdStore store = store(prefix, List.of(etcd.endpoint(other)))) {
+            try (EtcdStore store = fx.store(prefix, List.of(fx.etcd().endpoint(other)))) {
                 KeyLayout layout = new KeyLayout(prefix);
                 for (int i = 0; i < 5; i++) {
                     String address = "127.0.0.4:" + (31_000 + i);
                     store.commit(Map.of(layout.server("app", address), "{\"address\":\"" + address + "\",\"weight\":0}"),
                             List.of());
                 }
-                revision = etcd.revision(other);
-                etcd.compact(other, revision);
+                revision = fx.etcd().revision(other);
+                fx.etcd().compact(other, revision);
             }
             assertThat(status(node.listenPort())).isEqualTo(200); // serving its last state meanwhile
         } finally {
-            etcd.restart(follower);
+            fx.etcd().restart(follower);
         }
         await("the node reads everything again").atMost(Duration.ofSeconds(20))
                 .until(() -> servers(node, "app").size() == 6 && cluster(node).path("revision").asLong() >= revision);
@@ -266,10 +229,10 @@ class ClusterIT {
 
     @Test
     void aNodeRestartedWhileEtcdIsDownServesFromItsStateDir() throws Exception {
-        try (EtcdCluster solo = EtcdCluster.start(1, dir.resolve("solo"))) {
+        try (EtcdCluster solo = EtcdCluster.start(1, fx.dir().resolve("solo"))) {
             String prefix = "/it-state";
             writeShared(prefix, solo.endpoints());
-            Node node = startNodes(prefix, 1, solo.endpoints(), "2s").getFirst();
+            Node node = fx.startNodes(closer, prefix, 1, solo.endpoints(), "2s").getFirst();
             assertThat(cluster(node).path("etcd").asText()).isEqualTo("up");
             assertThat(node.process().terminate(Duration.ofSeconds(20))).isZero();
             solo.kill(0);
@@ -294,7 +257,7 @@ class ClusterIT {
     @Test
     void pushAndStatusExitCodes() throws Exception {
         String prefix = "/it-cli";
-        Path bad = dir.resolve("bad.yaml");
+        Path bad = fx.dir().resolve("bad.yaml");
         Files.writeString(bad, "cluster:\n  etcd: [http://127.0.0.1:2379]\n  lease-ttl: 1s\n");
         Pushed badConfig = push(bad);
         assertThat(badConfig.exitCode()).as(badConfig.output()).isEqualTo(2);
@@ -308,11 +271,11 @@ class ClusterIT {
         System.out.printf("cluster push with etcd unreachable: exit 1 after %d ms (JVM start included)%n",
                 (System.nanoTime() - started) / 1_000_000);
 
-        Path shared = sharedFile(prefix, etcd.endpoints());
+        Path shared = sharedFile(prefix, fx.etcd().endpoints());
         assertThat(push(shared).exitCode()).isZero();
         Pushed again = push(shared);
         assertThat(again.output()).contains("(nothing to change)");
-        Node node = startNodes(prefix, 1, etcd.endpoints(), "5s").getFirst();
+        Node node = fx.startNodes(closer, prefix, 1, fx.etcd().endpoints(), "5s").getFirst();
         Pushed nodeFile = push(node.file()); // only listen addresses: would delete the shared config
         assertThat(nodeFile.exitCode()).as(nodeFile.output()).isEqualTo(2);
         assertThat(nodeFile.output()).contains("has no shared section");
@@ -330,15 +293,12 @@ class ClusterIT {
 
     // ------------------------------------------------------------------ helpers
 
-    private record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
-    }
-
     private record Pushed(int exitCode, String output, long revision) {
     }
 
     /** The shared config: listener web, pool app with the one backend, no health checks (faster, fewer moving parts). */
     private static Path sharedFile(String prefix, List<String> endpoints) throws IOException {
-        Path file = dir.resolve(prefix.substring(1) + "-shared.yaml");
+        Path file = fx.dir().resolve(prefix.substring(1) + "-shared.yaml");
         Files.writeString(file, """
                 name: ops
                 cluster:
@@ -353,17 +313,13 @@ class ClusterIT {
                       - {address: 127.0.0.1:%d}
                 alerts:
                   - type: log
-                """.formatted(yamlList(endpoints), prefix, backend.getAddress().getPort()));
+                """.formatted(yamlList(endpoints), prefix, fx.backendPort()));
         return file;
     }
 
     /** Writes the shared config straight to etcd (as push does, without a process). */
     private static void writeShared(String prefix, List<String> endpoints) throws IOException {
-        ObjectNode tree = (ObjectNode) new ObjectMapper(new YAMLFactory())
-                .readTree(Files.readString(sharedFile(prefix, endpoints)));
-        try (EtcdStore store = store(prefix, endpoints)) {
-            store.commit(SharedConfig.split(tree, new KeyLayout(prefix)), List.of());
-        }
+        fx.writeShared(prefix, endpoints, Files.readString(sharedFile(prefix, endpoints)));
     }
 
     private Pushed push(Path file) throws Exception {
@@ -374,54 +330,6 @@ class ClusterIT {
         return new Pushed(push.process().exitValue(), output, m.find() ? Long.parseLong(m.group(1)) : -1);
     }
 
-    /** Starts {@code count} nodes n1..nN, each with its own listen address for web, and waits until each serves. */
-    private List<Node> startNodes(String prefix, int count, List<String> endpoints, String leaseTtl) throws Exception {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 1; i <= count; i++) {
-            String name = "n" + i;
-            int listen = Loopback.freePort();
-            int admin = Loopback.freePort();
-            Path file = dir.resolve(prefix.substring(1) + "-" + name + ".yaml");
-            Files.writeString(file, """
-                    name: %s
-                    admin: {listen: 127.0.0.1:%d}
-                    cluster:
-                      etcd: %s
-                      prefix: %s
-                      lease-ttl: %s
-                      state-dir: %s
-                    listeners:
-                      - {name: web, listen: 127.0.0.1:%d}
-                    """.formatted(name, admin, yamlList(endpoints), prefix, leaseTtl,
-                    dir.resolve(prefix.substring(1) + "-state-" + name), listen));
-            FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
-                    file.toString()));
-            nodes.add(new Node(name, file, listen, admin, p));
-        }
-        for (Node n : nodes) {
-            n.process().awaitPort(n.listenPort(), Duration.ofSeconds(40));
-            n.process().awaitPort(n.adminPort(), Duration.ofSeconds(10));
-            awaitClusterView(n);
-        }
-        return nodes;
-    }
-
-    /** The cluster view is attached right after the listeners bind: wait for it. */
-    private static void awaitClusterView(Node n) {
-        await(n.name() + " cluster view").atMost(Duration.ofSeconds(10)).until(() -> HTTP.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + "/api/v1/cluster")).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-    }
-
-    private static EtcdStore store(String prefix, List<String> endpoints) {
-        return new EtcdStore(new FulcrumConfig.Cluster(endpoints.stream().map(URI::create).toList(), prefix, "it",
-                Duration.ofSeconds(5), dir, null, Map.of()));
-    }
-
-    private static String yamlList(List<String> endpoints) {
-        return "[" + String.join(", ", endpoints.stream().map(e -> "\"" + e + "\"").toList()) + "]";
-    }
-
     private static JsonNode cluster(Node n) throws IOException, InterruptedException {
         return getJson(n.adminPort(), "/api/v1/cluster");
     }
@@ -430,20 +338,8 @@ class ClusterIT {
         return getJson(n.adminPort(), "/api/v1/pools/" + pool + "/servers");
     }
 
-    private static JsonNode getJson(int port, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return JSON.readTree(r.body());
-    }
-
     private static String metrics(Node n) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + "/metrics"))
                 .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static int status(int port) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }

@@ -1,29 +1,14 @@
 package dev.fulcrum.server.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.sun.net.httpserver.HttpServer;
-import dev.fulcrum.server.config.FulcrumConfig;
+import dev.fulcrum.server.cluster.ClusterFixture.Node;
 import dev.fulcrum.server.testing.CloseAfterEach;
-import dev.fulcrum.server.testing.EtcdCluster;
-import dev.fulcrum.server.testing.FulcrumProcess;
-import dev.fulcrum.server.testing.Loopback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,9 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.fulcrum.server.cluster.ClusterFixture.JSON;
+import static dev.fulcrum.server.cluster.ClusterFixture.get;
+import static dev.fulcrum.server.cluster.ClusterFixture.send;
+import static dev.fulcrum.server.cluster.ClusterFixture.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The cluster's second slice (spec cluster.md) against real etcd (3 members on loopback) and real
@@ -48,43 +36,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterWritesIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    private static final List<String> JVM = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
-            "--sun-misc-unsafe-memory-access=allow");
-
-    @TempDir
-    static Path dir;
-
-    private static EtcdCluster etcd;
-    private static HttpServer backend;
+    @RegisterExtension
+    static final ClusterFixture fx = new ClusterFixture();
 
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
-
-    @BeforeAll
-    static void startEtcdAndABackend() throws IOException {
-        assumeTrue(EtcdCluster.available(), "no etcd binary: apt-get install etcd-server");
-        etcd = EtcdCluster.start(3, dir.resolve("etcd"));
-        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-        backend.createContext("/", exchange -> {
-            byte[] body = "backend\n".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        backend.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (backend != null) {
-            backend.stop(0);
-        }
-        if (etcd != null) {
-            etcd.close();
-        }
-    }
 
     @Test
     void aChangeThroughAnyNodeIsAppliedByEveryNodeOnceAndAnswersItsRevision() throws Exception {
@@ -151,11 +107,11 @@ class ClusterWritesIT {
         String prefix = "/it-noquorum";
         writeShared(prefix);
         Node node = startNodes(prefix, 1).getFirst();
-        int leader = etcd.leader();
+        int leader = fx.etcd().leader();
         List<Integer> stopped = List.of((leader + 1) % 3, (leader + 2) % 3);
         try {
             for (int member : stopped) {
-                etcd.kill(member);
+                fx.etcd().kill(member);
             }
             long started = System.nanoTime();
             HttpResponse<String> refused = send(node, "POST", "/api/v1/pools/app/servers",
@@ -168,7 +124,7 @@ class ClusterWritesIT {
             assertThat(status(node.listenPort())).isEqualTo(200);
         } finally {
             for (int member : stopped) {
-                etcd.restart(member);
+                fx.etcd().restart(member);
             }
         }
         // once quorum is back, the same write goes through, once
@@ -289,32 +245,10 @@ class ClusterWritesIT {
     @Test
     void onlyTheLeaderScalesOutOnceForTheWholeClusterThroughEtcd() throws Exception {
         String prefix = "/it-scaling";
-        Path runs = dir.resolve("scaling-runs");
-        Path out = dir.resolve("scale-out.sh");
-        Files.writeString(out, """
-                #!/bin/sh
-                echo run >> '%s'
-                n=$(wc -l < '%s')
-                echo "127.0.0.3:$((24000 + n))"
-                """.formatted(runs, runs));
-        assertThat(out.toFile().setExecutable(true)).isTrue();
+        Path runs = fx.dir().resolve("scaling-runs");
+        Path out = scaleOutScript("scale-out.sh", runs, "", 24000);
         // one listed server and min-servers 2: the leader (only it) adds one at its first step
-        writeShared(prefix, """
-                listeners:
-                  - {name: web, listen: 127.0.0.1:1, pool: app}
-                pools:
-                  - name: app
-                    health-check: {type: none}
-                    servers:
-                      - {address: 127.0.0.1:%d}
-                autoscale:
-                  - pool: app
-                    metric: {interval: 1s}
-                    cooldown: 2s
-                    min-servers: 2
-                    max-servers: 2
-                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
-                """.formatted(backend.getAddress().getPort(), out));
+        writeAutoscaledShared(prefix, out);
         List<Node> nodes = startNodes(prefix, 3);
         for (Node n : nodes) {
             await(n.name() + " serves the scaled-out server").atMost(Duration.ofSeconds(15))
@@ -333,33 +267,10 @@ class ClusterWritesIT {
     @Test
     void aLeaderPausedPastItsLeaseCannotActWhenItResumes() throws Exception {
         String prefix = "/it-paused";
-        Path runs = dir.resolve("paused-runs");
-        Path out = dir.resolve("paused-scale-out.sh");
+        Path runs = fx.dir().resolve("paused-runs");
         // the first run is slow: the leader is paused while its provisioning is under way
-        Files.writeString(out, """
-                #!/bin/sh
-                echo run >> '%s'
-                n=$(wc -l < '%s')
-                if [ "$n" = 1 ]; then sleep 3; fi
-                echo "127.0.0.3:$((25000 + n))"
-                """.formatted(runs, runs));
-        assertThat(out.toFile().setExecutable(true)).isTrue();
-        writeShared(prefix, """
-                listeners:
-                  - {name: web, listen: 127.0.0.1:1, pool: app}
-                pools:
-                  - name: app
-                    health-check: {type: none}
-                    servers:
-                      - {address: 127.0.0.1:%d}
-                autoscale:
-                  - pool: app
-                    metric: {interval: 1s}
-                    cooldown: 2s
-                    min-servers: 2
-                    max-servers: 2
-                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
-                """.formatted(backend.getAddress().getPort(), out));
+        Path out = scaleOutScript("paused-scale-out.sh", runs, "if [ \"$n\" = 1 ]; then sleep 3; fi\n", 25000);
+        writeAutoscaledShared(prefix, out);
         List<Node> nodes = startNodes(prefix, 2, "2s");
         await("the first scale-out starts").atMost(Duration.ofSeconds(15))
                 .until(() -> Files.exists(runs) && Files.readAllLines(runs).size() == 1);
@@ -380,6 +291,42 @@ class ClusterWritesIT {
                     .until(() -> servers(n).size() == 2);
             assertThat(servers(n).findValuesAsText("address")).doesNotContain("127.0.0.3:25001");
         }
+    }
+
+    /**
+     * A scale-out script that appends a line to {@code runs} and prints 127.0.0.3:(base + the number
+     * of runs so far), running {@code before} (shell lines, {@code n} holding that number) first.
+     */
+    private static Path scaleOutScript(String name, Path runs, String before, int base) throws IOException {
+        Path out = fx.dir().resolve(name);
+        Files.writeString(out, """
+                #!/bin/sh
+                echo run >> '%s'
+                n=$(wc -l < '%s')
+                %secho "127.0.0.3:$((%d + n))"
+                """.formatted(runs, runs, before, base));
+        assertThat(out.toFile().setExecutable(true)).isTrue();
+        return out;
+    }
+
+    /** One listed server (the backend), auto-scaled by {@code scaleOut} to exactly 2 servers. */
+    private static void writeAutoscaledShared(String prefix, Path scaleOut) throws IOException {
+        writeShared(prefix, """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                autoscale:
+                  - pool: app
+                    metric: {interval: 1s}
+                    cooldown: 2s
+                    min-servers: 2
+                    max-servers: 2
+                    provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
+                """.formatted(fx.backendPort(), scaleOut));
     }
 
     private static void signal(String name, Node n) throws Exception {
@@ -412,9 +359,6 @@ class ClusterWritesIT {
 
     // ------------------------------------------------------------------ helpers
 
-    private record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
-    }
-
     /** The shared config, written straight to etcd: listener web, pool app with the one backend, no health checks. */
     private static void writeShared(String prefix) throws IOException {
         writeShared(prefix, """
@@ -426,15 +370,11 @@ class ClusterWritesIT {
                     drain-timeout: 1s
                     servers:
                       - {address: 127.0.0.1:%d}
-                """.formatted(backend.getAddress().getPort()));
+                """.formatted(fx.backendPort()));
     }
 
     private static void writeShared(String prefix, String yaml) throws IOException {
-        ObjectNode tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(yaml);
-        try (EtcdStore store = new EtcdStore(new FulcrumConfig.Cluster(etcd.endpoints().stream().map(URI::create).toList(),
-                prefix, "it", Duration.ofSeconds(5), dir, null, Map.of()))) {
-            store.commit(SharedConfig.split(tree, new KeyLayout(prefix)), List.of());
-        }
+        fx.writeShared(prefix, fx.etcd().endpoints(), yaml);
     }
 
     /** Starts nodes n1..nN, each with its own listen address for web, and waits until each serves. */
@@ -443,35 +383,7 @@ class ClusterWritesIT {
     }
 
     private List<Node> startNodes(String prefix, int count, String leaseTtl) throws Exception {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 1; i <= count; i++) {
-            String name = "n" + i;
-            int listen = Loopback.freePort();
-            int admin = Loopback.freePort();
-            Path file = dir.resolve(prefix.substring(1) + "-" + name + ".yaml");
-            Files.writeString(file, """
-                    name: %s
-                    admin: {listen: 127.0.0.1:%d}
-                    cluster:
-                      etcd: [%s]
-                      prefix: %s
-                      lease-ttl: %s
-                      state-dir: %s
-                    listeners:
-                      - {name: web, listen: 127.0.0.1:%d}
-                    """.formatted(name, admin, String.join(", ", etcd.endpoints().stream().map(e -> "\"" + e + "\"")
-                    .toList()), prefix, leaseTtl, dir.resolve(prefix.substring(1) + "-state-" + name), listen));
-            FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
-                    file.toString()));
-            nodes.add(new Node(name, file, listen, admin, p));
-        }
-        for (Node n : nodes) {
-            n.process().awaitPort(n.listenPort(), Duration.ofSeconds(40));
-            n.process().awaitPort(n.adminPort(), Duration.ofSeconds(10));
-            await(n.name() + " cluster view").atMost(Duration.ofSeconds(10))
-                    .until(() -> get(n, "/api/v1/cluster").statusCode() == 200);
-        }
-        return nodes;
+        return fx.startNodes(closer, prefix, count, fx.etcd().endpoints(), leaseTtl);
     }
 
     private static JsonNode cluster(Node n) throws IOException, InterruptedException {
@@ -480,22 +392,5 @@ class ClusterWritesIT {
 
     private static JsonNode servers(Node n) throws IOException, InterruptedException {
         return JSON.readTree(get(n, "/api/v1/pools/app/servers").body());
-    }
-
-    private static HttpResponse<String> get(Node n, String path) throws IOException, InterruptedException {
-        return send(n, "GET", path, null);
-    }
-
-    private static HttpResponse<String> send(Node n, String method, String path, String body)
-            throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + path))
-                .timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int status(int port) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }

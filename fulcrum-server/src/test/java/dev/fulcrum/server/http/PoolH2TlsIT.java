@@ -10,7 +10,6 @@ import dev.fulcrum.server.testing.Loopback;
 import dev.fulcrum.server.testing.LogCapture;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.KeyType;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.GrpcSslContexts;
@@ -26,9 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -296,33 +292,10 @@ class PoolH2TlsIT {
 
     // ---- gRPC over h2 ---------------------------------------------------------------------------
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    };
-
-    private static final MethodDescriptor<byte[], byte[]> SHOUT = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName("test.Echo/Shout")
-            .setRequestMarshaller(BYTES)
-            .setResponseMarshaller(BYTES)
-            .build();
-
     @Test
     void aGrpcUnaryCallGoesToAGrpcJavaServerOverTls() throws Exception {
         ServerServiceDefinition echo = ServerServiceDefinition.builder("test.Echo")
-                .addMethod(SHOUT, ServerCalls.asyncUnaryCall((request, response) -> {
+                .addMethod(GrpcFrames.SHOUT, ServerCalls.asyncUnaryCall((request, response) -> {
                     response.onNext(new String(request, StandardCharsets.UTF_8).toUpperCase()
                             .getBytes(StandardCharsets.UTF_8));
                     response.onCompleted();
@@ -334,10 +307,8 @@ class PoolH2TlsIT {
         closer.add((AutoCloseable) () -> grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         ProxyFixture proxy = proxy(trusting(backendCert.cert(), ""), 0, new HostPort("127.0.0.1", grpc.getPort()));
 
-        String framed = "\0\0\0\0\5hello"; // uncompressed, 4-byte length
         try (RawHttp raw = new RawHttp(proxy.port, 5000)) {
-            String ok = raw.send("POST /test.Echo/Shout HTTP/1.1\r\nHost: grpc.test\r\nContent-Type: application/grpc\r\n"
-                    + "TE: trailers\r\nContent-Length: " + framed.length() + "\r\n\r\n" + framed).readResponse(false);
+            String ok = raw.send(GrpcFrames.request("/test.Echo/Shout", "hello")).readResponse(false);
             assertThat(ok).startsWith("HTTP/1.1 200 ");
             assertThat(ok).contains("\0\0\0\0\5HELLO").contains("\r\n0\r\ngrpc-status: 0\r\n").endsWith("\r\n\r\n");
         }

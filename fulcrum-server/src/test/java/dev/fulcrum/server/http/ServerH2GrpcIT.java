@@ -3,7 +3,6 @@ package dev.fulcrum.server.http;
 import dev.fulcrum.core.HostPort;
 import dev.fulcrum.server.config.FulcrumConfig.UpstreamProtocol;
 import dev.fulcrum.server.testing.CloseAfterEach;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
@@ -12,9 +11,7 @@ import io.grpc.stub.ServerCalls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -32,33 +29,9 @@ class ServerH2GrpcIT {
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
 
-    /** Bytes as they are: no protobuf needed to exercise the transport. */
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    };
-
-    private static final MethodDescriptor<byte[], byte[]> SHOUT = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName("test.Echo/Shout")
-            .setRequestMarshaller(BYTES)
-            .setResponseMarshaller(BYTES)
-            .build();
-
     private Server grpcServer() throws IOException {
         ServerServiceDefinition echo = ServerServiceDefinition.builder("test.Echo")
-                .addMethod(SHOUT, ServerCalls.asyncUnaryCall((request, response) -> {
+                .addMethod(GrpcFrames.SHOUT, ServerCalls.asyncUnaryCall((request, response) -> {
                     String text = new String(request, StandardCharsets.UTF_8);
                     if (text.equals("fail")) {
                         response.onError(Status.FAILED_PRECONDITION.withDescription("asked to fail").asRuntimeException());
@@ -73,13 +46,6 @@ class ServerH2GrpcIT {
         return server;
     }
 
-    private static String grpcRequest(String path, String message) {
-        byte[] m = message.getBytes(StandardCharsets.UTF_8);
-        String framed = "\0\0\0\0" + (char) m.length + message; // uncompressed, 4-byte length (< 256 here)
-        return "POST " + path + " HTTP/1.1\r\nHost: grpc.test\r\nContent-Type: application/grpc\r\nTE: trailers\r\n"
-                + "Content-Length: " + framed.length() + "\r\n\r\n" + framed;
-    }
-
     @Test
     void aUnaryCallsAnswerCarriesItsStatusAsATrailer() throws Exception {
         Server grpc = grpcServer();
@@ -88,15 +54,15 @@ class ServerH2GrpcIT {
         proxy.protocol = UpstreamProtocol.H2C;
         closer.add(proxy).start();
         try (RawHttp raw = new RawHttp(proxy.port, 5000)) {
-            String ok = raw.send(grpcRequest("/test.Echo/Shout", "hello")).readResponse(false);
+            String ok = raw.send(GrpcFrames.request("/test.Echo/Shout", "hello")).readResponse(false);
             assertThat(ok).startsWith("HTTP/1.1 200 ");
             assertThat(ok.toLowerCase()).contains("content-type: application/grpc").contains("transfer-encoding: chunked");
             assertThat(ok).contains("\0\0\0\0\5HELLO").contains("\r\n0\r\ngrpc-status: 0\r\n").endsWith("\r\n\r\n");
 
-            String failed = raw.send(grpcRequest("/test.Echo/Shout", "fail")).readResponse(false);
+            String failed = raw.send(GrpcFrames.request("/test.Echo/Shout", "fail")).readResponse(false);
             assertThat(failed).startsWith("HTTP/1.1 200 ").contains("grpc-status: 9\r\n").contains("grpc-message: asked to fail\r\n");
 
-            String unknown = raw.send(grpcRequest("/test.Echo/Whisper", "x")).readResponse(false);
+            String unknown = raw.send(GrpcFrames.request("/test.Echo/Whisper", "x")).readResponse(false);
             assertThat(unknown).as("a trailers-only answer").startsWith("HTTP/1.1 200 ")
                     .contains("grpc-status: 12\r\n").containsIgnoringCase("content-length: 0\r\n");
         }

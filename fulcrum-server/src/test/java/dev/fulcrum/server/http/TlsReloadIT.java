@@ -45,19 +45,7 @@ class TlsReloadIT {
         Path key = tmp.resolve("web.key");
         TestCertificates.create(cert, key, KeyType.RSA, "web.test", List.of("web.test"), "01");
         try (TestBackend a = TestBackend.start("a")) {
-            Path file = tmp.resolve("fulcrum.yaml");
-            Files.writeString(file, """
-                    admin: {listen: 127.0.0.1:%d}
-                    listeners:
-                      - name: web
-                        listen: 127.0.0.1:%d
-                        pool: one
-                        tls: {cert: %s, key: %s}
-                    pools:
-                      - name: one
-                        servers: [{address: %s}]
-                        health-check: {type: none}
-                    """.formatted(admin, port, cert, key, a.address()));
+            Path file = TlsReloadConfig.write(tmp, admin, port, cert, key, a.address());
             try (FulcrumProcess fulcrum = FulcrumProcess.start("tls-reload", List.of("-Xmx256m"), "run", "-c",
                     file.toString());
                  HttpClient http = HttpClient.newHttpClient()) {

@@ -61,19 +61,7 @@ class TlsReloadUnderLoadIT {
         int admin = Loopback.freePort();
         int port = Loopback.freePort();
         try (TestBackend backend = TestBackend.start("a")) {
-            Path file = tmp.resolve("fulcrum.yaml");
-            Files.writeString(file, """
-                    admin: {listen: 127.0.0.1:%d}
-                    listeners:
-                      - name: web
-                        listen: 127.0.0.1:%d
-                        pool: one
-                        tls: {cert: %s, key: %s}
-                    pools:
-                      - name: one
-                        servers: [{address: %s}]
-                        health-check: {type: none}
-                    """.formatted(admin, port, cert, key, backend.address()));
+            Path file = TlsReloadConfig.write(tmp, admin, port, cert, key, backend.address());
             try (FulcrumProcess fulcrum = FulcrumProcess.start("tls-reload-load", List.of("-Xmx256m"), "run", "-c",
                     file.toString());
                  HttpClient http = HttpClient.newHttpClient()) {
