@@ -1,7 +1,6 @@
 package dev.fulcrum.server.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -108,14 +107,14 @@ final class Http2Requests {
                 throw new Refused(":authority is empty or has userinfo");
             }
         }
-        write(out, method);
+        Http2Fields.write(out, method);
         out.writeByte(' ');
-        write(out, target);
+        Http2Fields.write(out, target);
         out.writeBytes(HTTP_1_1_CRLF);
         if (authority != null) {
-            write(out, HttpHeaderNames.HOST);
+            Http2Fields.write(out, HttpHeaderNames.HOST);
             out.writeBytes(COLON_SP);
-            write(out, authority);
+            Http2Fields.write(out, authority);
             out.writeBytes(CRLF);
         }
         StringBuilder cookies = null;
@@ -133,10 +132,10 @@ final class Http2Requests {
                 cookies = cookies == null ? new StringBuilder(value) : cookies.append("; ").append(value);
                 continue;
             }
-            writeField(out, name, value);
+            Http2Fields.writeLine(out, name, value);
         }
         if (cookies != null) {
-            writeField(out, HttpHeaderNames.COOKIE, cookies);
+            Http2Fields.writeLine(out, HttpHeaderNames.COOKIE, cookies);
         }
         if (body == Body.CHUNKED) {
             out.writeBytes(CHUNKED);
@@ -150,7 +149,7 @@ final class Http2Requests {
         if (trailers != null) {
             checkTrailers(trailers);
             for (Map.Entry<CharSequence, CharSequence> field : trailers) {
-                writeField(out, field.getKey(), field.getValue());
+                Http2Fields.writeLine(out, field.getKey(), field.getValue());
             }
         }
         out.writeBytes(CRLF);
@@ -165,11 +164,10 @@ final class Http2Requests {
 
     /** RFC 9113 §8.2.1: no NUL, CR or LF; no whitespace at either end. */
     static void checkValue(CharSequence name, CharSequence value) throws Refused {
-        int n = value.length();
-        if (n > 0 && (isBlank(value.charAt(0)) || isBlank(value.charAt(n - 1)))) {
+        if (Http2Fields.hasBlankAtAnEnd(value)) {
             throw new Refused("field " + name + " has whitespace at an end of its value");
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c == 0 || c == '\r' || c == '\n') {
                 throw new Refused("field " + name + " has NUL, CR or LF in its value");
@@ -187,23 +185,4 @@ final class Http2Requests {
         }
     }
 
-    private static boolean isBlank(char c) {
-        return c == ' ' || c == '\t';
-    }
-
-    private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
-        write(out, name);
-        out.writeBytes(COLON_SP);
-        write(out, value);
-        out.writeBytes(CRLF);
-    }
-
-    /** Bytes as they came (HPACK strings are octets: obs-text stays obs-text for the decoder to judge). */
-    private static void write(ByteBuf out, CharSequence s) {
-        if (s instanceof AsciiString a) {
-            ByteBufUtil.copy(a, out);
-        } else {
-            out.writeCharSequence(s, StandardCharsets.ISO_8859_1);
-        }
-    }
 }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 
 import java.util.List;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -31,10 +32,14 @@ final class Http2ResponseFrames {
     /** Fulcrum's response heads are bounded by the servers' (max-header-bytes) plus what it adds. */
     static final int MAX_HEAD_BYTES = 2 * 1024 * 1024;
 
-    /** RFC 9113 §8.2.2, and {@code te} which means nothing in a response. */
-    private static final Set<AsciiString> CONNECTION_SPECIFIC = Set.of(HttpHeaderNames.CONNECTION,
-            HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"), HttpHeaderNames.TRANSFER_ENCODING,
-            HttpHeaderNames.UPGRADE, HttpHeaderNames.TE);
+    /** {@link Http2Fields#CONNECTION_SPECIFIC}, and {@code te}, which means nothing in a response. */
+    private static final Set<AsciiString> NOT_IN_H2 = notInH2();
+
+    private static Set<AsciiString> notInH2() {
+        Set<AsciiString> names = new HashSet<>(Http2Fields.CONNECTION_SPECIFIC);
+        names.add(HttpHeaderNames.TE);
+        return Set.copyOf(names);
+    }
 
     private enum State { HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, UNTIL_CLOSE, DONE }
 
@@ -230,7 +235,7 @@ final class Http2ResponseFrames {
                 }
                 if (name.equals(HttpHeaderNames.TRANSFER_ENCODING)) {
                     headers.set(name, AsciiString.EMPTY_STRING); // a marker that the body is chunked; removed by head()
-                } else if (!CONNECTION_SPECIFIC.contains(name)) {
+                } else if (!NOT_IN_H2.contains(name)) {
                     headers.add(name, new AsciiString(bytes(buf, v, e - v), false));
                 }
             }

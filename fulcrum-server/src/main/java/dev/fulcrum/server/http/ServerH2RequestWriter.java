@@ -16,6 +16,8 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 
+import java.util.List;
+
 /**
  * Writes a request as HTTP/2 frames on one stream (RFC 9113 8.3.1): the head as one HEADERS frame
  * ({@code :method}, {@code :scheme}, {@code :path} from the target, {@code :authority} from Host),
@@ -36,9 +38,10 @@ import io.netty.util.AsciiString;
  */
 final class ServerH2RequestWriter implements RequestWriter {
 
-    private static final AsciiString[] NOT_IN_H2 = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
-            HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,
-            HttpHeaderNames.HOST, HttpHeaderNames.TE};
+    /** {@link Http2Fields#CONNECTION_SPECIFIC}, Host (it becomes {@code :authority}) and TE (written apart). */
+    private static final List<AsciiString> NOT_IN_H2 = java.util.stream.Stream.concat(
+            Http2Fields.CONNECTION_SPECIFIC.stream(), java.util.stream.Stream.of(HttpHeaderNames.HOST, HttpHeaderNames.TE))
+            .toList();
     private static final AsciiString GRPC = AsciiString.cached("application/grpc");
 
     private final ChannelHandlerContext ctx;

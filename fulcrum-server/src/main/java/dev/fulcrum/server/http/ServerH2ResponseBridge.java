@@ -56,7 +56,6 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
 
     private static final byte[] HTTP_1_1 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] COLON_SP = {':', ' '};
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
     private static final AsciiString STATUS = Http2Headers.PseudoHeaderName.STATUS.value();
 
@@ -125,7 +124,7 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
         for (Map.Entry<CharSequence, CharSequence> field : headers) {
             CharSequence name = field.getKey();
             if (name.charAt(0) != ':' && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
-                writeField(out, name, field.getValue());
+                Http2Fields.writeLine(out, name, field.getValue());
             }
         }
         if (status < 200) {
@@ -140,7 +139,7 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
         noBody = headRequest || status == 204 || status == 304;
         if (noBody) {
             if (declared >= 0) {
-                writeField(out, HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared)); // what a GET would get
+                Http2Fields.writeLine(out, HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared)); // what a GET would get
             }
         } else if (endStream) {
             if (declared > 0) {
@@ -148,15 +147,15 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
                 fail(ctx, "broke off the response (the stream ended before its content-length " + declared + ")");
                 return;
             }
-            writeField(out, HttpHeaderNames.CONTENT_LENGTH, "0");
+            Http2Fields.writeLine(out, HttpHeaderNames.CONTENT_LENGTH, "0");
         } else {
             chunked = declared < 0 || ServerH2RequestWriter.isGrpc(headers.get(HttpHeaderNames.CONTENT_TYPE))
                     || headers.contains(HttpHeaderNames.TRAILER);
             if (chunked) {
-                writeField(out, HttpHeaderNames.TRANSFER_ENCODING, "chunked");
+                Http2Fields.writeLine(out, HttpHeaderNames.TRANSFER_ENCODING, "chunked");
             } else {
                 remaining = declared;
-                writeField(out, HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared));
+                Http2Fields.writeLine(out, HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared));
             }
         }
         state = endStream ? State.DONE : State.BODY;
@@ -231,7 +230,7 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
         out.writeBytes(LAST_CHUNK);
         if (trailers != null) {
             for (Map.Entry<CharSequence, CharSequence> field : trailers) {
-                writeField(out, field.getKey(), field.getValue());
+                Http2Fields.writeLine(out, field.getKey(), field.getValue());
             }
         }
         state = State.DONE;
@@ -338,11 +337,10 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
                 }
             }
             CharSequence value = field.getValue();
-            int n = value.length();
-            if (n > 0 && (isBlank(value.charAt(0)) || isBlank(value.charAt(n - 1)))) {
+            if (Http2Fields.hasBlankAtAnEnd(value)) {
                 return "whitespace around the value of " + quote(name);
             }
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < value.length(); i++) {
                 char c = value.charAt(i);
                 if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
                     return "a control character in the value of " + quote(name);
@@ -352,29 +350,10 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    private static boolean isBlank(char c) {
-        return c == ' ' || c == '\t';
-    }
-
     /** RFC 9110 5.6.2 tchar. */
     private static boolean isTokenChar(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                 || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-    }
-
-    private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
-        writeLatin1(out, name);
-        out.writeBytes(COLON_SP);
-        writeLatin1(out, value);
-        out.writeBytes(CRLF);
-    }
-
-    private static void writeLatin1(ByteBuf out, CharSequence s) {
-        if (s instanceof AsciiString a) {
-            out.writeBytes(a.array(), a.arrayOffset(), a.length());
-        } else {
-            out.writeCharSequence(s, StandardCharsets.ISO_8859_1);
-        }
     }
 
     /** A server's text in an error line: quoted, cut, control characters escaped. */
