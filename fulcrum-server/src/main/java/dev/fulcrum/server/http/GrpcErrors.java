@@ -52,10 +52,25 @@ final class GrpcErrors {
         if (i < 0) {
             return false;
         }
-        AsciiString type = request.value(i);
+        return isGrpcMediaType(request.value(i), true);
+    }
+
+    /**
+     * Whether {@code contentType} is {@code application/grpc}, alone or with a {@code +format} or
+     * parameters, and with {@code orWeb} also gRPC-Web's {@code application/grpc-web*} (whose
+     * clients read a status from Fulcrum's answers too, but which is not gRPC on the wire to a server).
+     */
+    static boolean isGrpcMediaType(CharSequence contentType, boolean orWeb) {
         int n = APPLICATION_GRPC.length();
-        return type.length() >= n && type.regionMatches(true, 0, APPLICATION_GRPC, 0, n)
-                && (type.length() == n || type.byteAt(n) == '+' || type.byteAt(n) == '-' || type.byteAt(n) == ';');
+        if (contentType == null || contentType.length() < n
+                || !AsciiString.regionMatches(contentType, true, 0, APPLICATION_GRPC, 0, n)) {
+            return false;
+        }
+        if (contentType.length() == n) {
+            return true;
+        }
+        char next = contentType.charAt(n);
+        return next == '+' || next == ';' || (orWeb && next == '-');
     }
 
     /** The gRPC status code for one of Fulcrum's own HTTP statuses; see the class comment for the choices. */

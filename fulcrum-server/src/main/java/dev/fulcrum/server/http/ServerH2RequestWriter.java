@@ -42,7 +42,6 @@ final class ServerH2RequestWriter implements RequestWriter {
     private static final List<AsciiString> NOT_IN_H2 = java.util.stream.Stream.concat(
             Http2Fields.CONNECTION_SPECIFIC.stream(), java.util.stream.Stream.of(HttpHeaderNames.HOST, HttpHeaderNames.TE))
             .toList();
-    private static final AsciiString GRPC = AsciiString.cached("application/grpc");
 
     private final ChannelHandlerContext ctx;
     private final AsciiString scheme;
@@ -136,17 +135,9 @@ final class ServerH2RequestWriter implements RequestWriter {
         return false;
     }
 
-    /** {@code application/grpc}, alone or with a {@code +format} or parameters. */
+    /** {@code application/grpc}, alone or with a {@code +format} or parameters (not gRPC-Web). */
     static boolean isGrpc(CharSequence contentType) {
-        if (contentType == null || contentType.length() < GRPC.length()
-                || !AsciiString.regionMatches(contentType, true, 0, GRPC, 0, GRPC.length())) {
-            return false;
-        }
-        if (contentType.length() == GRPC.length()) {
-            return true;
-        }
-        char next = contentType.charAt(GRPC.length());
-        return next == '+' || next == ';';
+        return GrpcErrors.isGrpcMediaType(contentType, false);
     }
 
     private static AsciiString copy(CharSequence s) {
