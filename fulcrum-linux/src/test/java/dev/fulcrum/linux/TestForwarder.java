@@ -76,6 +76,19 @@ final class TestForwarder implements AutoCloseable {
         return true;
     }
 
+    /**
+     * What this forwarder did, for an assertion's message: its socket's counters and whether its
+     * thread is alive or failed (a failure is otherwise only thrown at {@link #close()}, after the
+     * assertion that saw its effect).
+     */
+    String describe() {
+        PacketSocketCounters c = socket.counters();
+        Throwable failed = failure.get();
+        return "received " + c.framesReceived() + ", sent " + c.framesSent() + ", ring drops " + c.ringDrops()
+                + ", truncated " + c.framesTruncated() + ", send errors " + c.sendErrors()
+                + (failed != null ? ", thread failed: " + failed : thread.isAlive() ? ", thread running" : ", thread ended");
+    }
+
     /** Stops the thread (wakeup cuts its wait short), then closes the socket. */
     @Override
     public void close() throws Exception {
