@@ -1,5 +1,6 @@
 package dev.fulcrum.server.cluster;
 
+import dev.fulcrum.server.testing.BridgedLan;
 import dev.fulcrum.server.testing.Closing;
 import dev.fulcrum.server.testing.Netns;
 
@@ -34,8 +35,8 @@ import java.util.stream.IntStream;
  * does not spread flows that come in over a veth, whose packets carry no hash of the 5-tuple
  * worth using), into a resilient next-hop group of {@link #BUCKETS} buckets, so that a node taken
  * out moves only its own buckets. Nodes reach the client back through the router. Every veth is
- * created in the bridge or router namespace and moved straight to its host, so nothing is ever
- * in the root namespace. {@link #close()} deletes every namespace, also after a half-built
+ * created in the bridge or router namespace and moved straight to its host (a {@link BridgedLan}),
+ * so nothing is ever in the root namespace. {@link #close()} deletes every namespace, also after a half-built
  * {@link #create()}. Thread-safe after {@link #create()}.
  */
 final class EcmpNetwork implements AutoCloseable {
@@ -49,15 +50,14 @@ final class EcmpNetwork implements AutoCloseable {
     static final String HASH_FIELDS = "0x0037";
     private static final int GROUP = 100;
 
-    private final String prefix = Netns.uniquePrefix();
-    private final List<Netns> opened = new ArrayList<>();
+    private final BridgedLan lan;
     private final List<Netns> nodes = new ArrayList<>();
-    private Netns bridge;
     private Netns router;
     private Netns client;
     private Netns infra;
 
-    private EcmpNetwork() {
+    private EcmpNetwork(BridgedLan lan) {
+        this.lan = lan;
     }
 
     /**
@@ -76,25 +76,14 @@ final class EcmpNetwork implements AutoCloseable {
 
     /** Builds every host, link and route; on any failure deletes what it built and throws. */
     static EcmpNetwork create() throws IOException {
-        EcmpNetwork n = new EcmpNetwork();
-        try {
-            n.build();
-        } catch (IOException e) {
-            throw Closing.afterFailure(e, n);
-        } catch (RuntimeException e) {
-            throw Closing.afterFailure(e, n);
-        }
-        return n;
+        return Closing.built(new EcmpNetwork(BridgedLan.create()), EcmpNetwork::build);
     }
 
     private void build() throws IOException {
-        bridge = open("br");
-        bridge.run("ip", "link", "add", "br0", "type", "bridge");
-        bridge.run("ip", "link", "set", "br0", "up");
-        router = onLan("rt", "10.66.0.1");
-        infra = onLan("infra", INFRA);
+        router = lan.attach("rt", "10.66.0.1/24");
+        infra = lan.attach("infra", INFRA + "/24");
         for (int i = 1; i <= NODES; i++) {
-            Netns node = onLan("n" + i, nodeAddress(i));
+            Netns node = lan.attach("n" + i, nodeAddress(i) + "/24");
             node.run("ip", "addr", "add", VIRTUAL_IP + "/32", "dev", "lo");
             // three hosts of one LAN hold the virtual IP: none answers ARP for it or uses it in ARP
             node.run("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2");
@@ -102,7 +91,7 @@ final class EcmpNetwork implements AutoCloseable {
             nodes.add(node);
         }
 
-        client = open("client");
+        client = lan.open("client");
         router.run("ip", "link", "add", "r-client", "type", "veth", "peer", "name", "eth0", "netns", client.name());
         router.run("ip", "addr", "add", "10.66.1.1/24", "dev", "r-client");
         router.run("ip", "link", "set", "r-client", "up");
@@ -117,24 +106,6 @@ final class EcmpNetwork implements AutoCloseable {
         }
         router.run(groupCommand("add", IntStream.rangeClosed(1, NODES).boxed().toList()));
         router.run("ip", "route", "add", VIRTUAL_IP + "/32", "nhid", Integer.toString(GROUP));
-    }
-
-    private Netns open(String role) throws IOException {
-        Netns ns = Netns.create(prefix + "-" + role);
-        synchronized (opened) {
-            opened.add(ns);
-        }
-        return ns;
-    }
-
-    /** A host on the LAN: its namespace, a veth into the bridge ({@code eth0}), its address /24. */
-    private Netns onLan(String role, String address) throws IOException {
-        Netns ns = open(role);
-        bridge.run("ip", "link", "add", "v-" + role, "type", "veth", "peer", "name", "eth0", "netns", ns.name());
-        bridge.run("ip", "link", "set", "v-" + role, "master", "br0", "up");
-        ns.run("ip", "addr", "add", address + "/24", "dev", "eth0");
-        ns.run("ip", "link", "set", "eth0", "up");
-        return ns;
     }
 
     private static String nodeAddress(int node) {
@@ -213,11 +184,6 @@ final class EcmpNetwork implements AutoCloseable {
     /** Deletes every namespace built (hosts first, the bridge last), each even if another fails. */
     @Override
     public void close() throws Exception {
-        List<Netns> toClose;
-        synchronized (opened) {
-            toClose = List.copyOf(opened.reversed());
-            opened.clear();
-        }
-        Closing.all(toClose);
+        lan.close();
     }
 }
