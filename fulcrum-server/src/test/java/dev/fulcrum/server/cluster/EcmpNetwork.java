@@ -30,14 +30,15 @@ import java.util.stream.IntStream;
  *                                                     └─ infra  10.66.0.5 (etcd, servers)
  * </pre>
  *
- * The router hashes each flow on its 5-tuple ({@code fib_multipath_hash_policy=3} with
- * {@code fib_multipath_hash_fields} = source and destination address and port, protocol: policy 1
- * does not spread flows that come in over a veth, whose packets carry no hash of the 5-tuple
- * worth using), into a resilient next-hop group of {@link #BUCKETS} buckets, so that a node taken
- * out moves only its own buckets. Nodes reach the client back through the router. Every veth is
- * created in the bridge or router namespace and moved straight to its host (a {@link BridgedLan}),
- * so nothing is ever in the root namespace. {@link #close()} deletes every namespace, also after a half-built
- * {@link #create()}. Thread-safe after {@link #create()}.
+ * The router hashes each flow on its 5-tuple ({@code fib_multipath_hash_policy=3}, custom, with
+ * {@code fib_multipath_hash_fields} naming source and destination address and port and the
+ * protocol — policy 1, L4, spread these flows as evenly on Linux 6.18; policy 0 hashes addresses
+ * only and would send every flow of one client to one node) into a resilient next-hop group of
+ * {@link #BUCKETS} buckets, so that a node taken out moves only its own buckets. Nodes reach the
+ * client back through the router. Every veth is created in the bridge or router namespace and
+ * moved straight to its host (a {@link BridgedLan}), so nothing is ever in the root namespace.
+ * {@link #close()} deletes every namespace, also after a half-built {@link #create()}.
+ * Thread-safe after {@link #create()}.
  */
 final class EcmpNetwork implements AutoCloseable {
 
