@@ -80,6 +80,7 @@ class EcmpIT {
         EtcdCluster etcd = closer.add(EtcdCluster.startIn(net.infra(), INFRA, 3, dir.resolve("etcd")));
         startCluster(net, etcd.endpoints());
         FlowClientProcess client = closer.add(FlowClientProcess.start(net.client(), VIRTUAL_IP, PORT));
+        Map<Integer, Long> served = served(net);
 
         List<Flow> first = client.open(FLOWS, COMMAND_BOUND);
         assertThat(first).as("first request of each flow").hasSize(FLOWS).allMatch(Flow::ok);
@@ -91,6 +92,7 @@ class EcmpIT {
             assertThat(perNode.getOrDefault(i, 0)).as("flows on node " + i + " of " + perNode)
                     .isBetween(FLOWS * 20 / 100, FLOWS * 47 / 100);
         }
+        served = awaitServed(net, served, perNode);
 
         net.leaveGroup(Set.of(DROPPED));
         System.out.printf("ECMP: node %d left the group; buckets per node %s%n", DROPPED, net.bucketsPerNode());
@@ -102,6 +104,7 @@ class EcmpIT {
                 .as("requests on the flows of the nodes that stay (port, status, answer)").isEmpty();
         assertThat(second.stream().filter(f -> nodeOf.get(f.port()) == DROPPED && f.ok()).toList())
                 .as("requests on the flows of the node that left, answered").isEmpty();
+        served = awaitServed(net, served, perNode(second.stream().filter(Flow::ok).toList(), nodeOf));
         Map<Integer, Integer> nodeAfter = nodeOfEachFlow(net);
         for (Flow f : second) {
             if (f.ok()) {
@@ -116,6 +119,7 @@ class EcmpIT {
         System.out.printf("ECMP: %d new flows per node %s%n", NEW_FLOWS, freshPerNode);
         assertThat(freshPerNode).doesNotContainKey(DROPPED);
         assertThat(freshPerNode.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(NEW_FLOWS);
+        awaitServed(net, served, freshPerNode);
     }
 
     /**
@@ -183,6 +187,42 @@ class EcmpIT {
         Netns.Result r = netns.exec(Duration.ofSeconds(5),
                 List.of("curl", "-s", "-m", "2", "-w", "%{http_code} ", "-o", "/dev/stderr", url));
         return r.stdout().strip() + " " + r.stderr().strip();
+    }
+
+    /**
+     * Each node's own count of answered requests ({@code fulcrum_requests_total}, 2xx, from its
+     * {@code /metrics} inside its namespace), node by node.
+     */
+    private static Map<Integer, Long> served(EcmpNetwork net) throws IOException {
+        Map<Integer, Long> served = new TreeMap<>();
+        for (int i = 1; i <= NODES; i++) {
+            String metrics = curl(net.node(i), "http://127.0.0.1:9901/metrics");
+            assertThat(metrics).as("n" + i + " /metrics").startsWith("200 ");
+            long sum = 0;
+            for (String line : metrics.split("\n")) {
+                if (line.startsWith("fulcrum_requests_total{") && line.contains("code=\"2xx\"")) {
+                    sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            served.put(i, sum);
+        }
+        return served;
+    }
+
+    /**
+     * Waits (a counter may be a moment behind the answer the client read) until each node's own
+     * request count grew since {@code since} by what the client saw it serve — {@code expected},
+     * absent = 0 — and returns the counts.
+     */
+    private static Map<Integer, Long> awaitServed(EcmpNetwork net, Map<Integer, Long> since,
+            Map<Integer, Integer> expected) {
+        Map<Integer, Long> want = new TreeMap<>();
+        for (int i = 1; i <= NODES; i++) {
+            want.put(i, since.get(i) + expected.getOrDefault(i, 0));
+        }
+        await("each node's own count of answered requests to reach " + want).atMost(Duration.ofSeconds(5))
+                .until(() -> served(net), want::equals);
+        return want;
     }
 
     /** Client source port to the node holding that connection, from every node's socket table. */
