@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * spread about evenly over the nodes; the router then drops one node, and every flow of the other
  * two keeps its node (a request on each still succeeds on the same TCP connection — a moved flow
  * would be reset by a node that never saw it, as the dropped node's flows are) and new flows
- * land on the two left. Which node holds a flow is read from each node's socket table ({@code ss}).
+ * land on the two left. Which node holds a flow is read from each node's socket table ({@code ss}),
+ * and each node's own request counter must have grown by exactly the requests it was seen to serve.
  * Needs root and {@code ip netns}; skipped with the reason otherwise. See {@link EcmpNetwork}.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)

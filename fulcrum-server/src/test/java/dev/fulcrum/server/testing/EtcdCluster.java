@@ -201,7 +201,7 @@ public final class EtcdCluster implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
-    /** {@code curl ARGS} in the namespace: the JSON answer, or null unless it is 200 within a second. */
+    /** {@code curl ARGS} in the namespace: the JSON answer, or null when it fails or takes over a second. */
     private JsonNode curl(List<String> args) {
         List<String> command = new ArrayList<>(commandPrefix);
         command.addAll(List.of("curl", "-sf", "-m", "1"));
