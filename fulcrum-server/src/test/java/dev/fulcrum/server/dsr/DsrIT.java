@@ -1,6 +1,8 @@
 package dev.fulcrum.server.dsr;
 
+import dev.fulcrum.server.testing.BridgedLan;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.Closing;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Netns;
 import org.junit.jupiter.api.AfterAll;
@@ -54,42 +56,31 @@ class DsrIT {
     }
 
     /** The LAN: bridge, client .2, balancer .10, servers .21-.23, all /24 on eth0. */
-    private final class Lan implements AutoCloseable {
-        final List<Netns> all = new ArrayList<>();
-        final Netns bridge;
-        final Netns client;
-        final Netns balancer;
+    private static final class Lan implements AutoCloseable {
+        final BridgedLan bridged;
+        Netns client;
+        Netns balancer;
         final List<Netns> servers = new ArrayList<>();
 
-        Lan(boolean routed) throws IOException {
-            String prefix = Netns.uniquePrefix();
-            bridge = open(prefix + "-br");
-            bridge.run("ip", "link", "add", "br0", "type", "bridge");
-            bridge.run("ip", "link", "set", "br0", "up");
-            client = node(prefix, "client", "10.88.0.2");
-            balancer = node(prefix, "lb", "10.88.0.10");
+        private Lan(BridgedLan bridged) {
+            this.bridged = bridged;
+        }
+
+        /** Builds it; on any failure deletes what it built and throws. */
+        static Lan create(boolean routed) throws IOException {
+            return Closing.built(new Lan(BridgedLan.create()), lan -> lan.build(routed));
+        }
+
+        private void build(boolean routed) throws IOException {
+            client = bridged.attach("client", "10.88.0.2/24");
+            balancer = bridged.attach("lb", "10.88.0.10/24");
             for (int i = 0; i < SERVERS.size(); i++) {
-                servers.add(node(prefix, "s" + (i + 1), SERVERS.get(i)));
+                servers.add(bridged.attach("s" + (i + 1), SERVERS.get(i) + "/24"));
             }
             if (routed) {
                 // the upstream router's part: the virtual IP is reached through the balancer
                 client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
             }
-        }
-
-        private Netns open(String name) throws IOException {
-            Netns ns = Netns.create(name);
-            all.add(ns);
-            return ns;
-        }
-
-        private Netns node(String prefix, String role, String address) throws IOException {
-            Netns ns = open(prefix + "-" + role);
-            bridge.run("ip", "link", "add", "v-" + role, "type", "veth", "peer", "name", "eth0", "netns", ns.name());
-            bridge.run("ip", "link", "set", "v-" + role, "master", "br0", "up");
-            ns.run("ip", "addr", "add", address + "/24", "dev", "eth0");
-            ns.run("ip", "link", "set", "eth0", "up");
-            return ns;
         }
 
         /**
@@ -99,9 +90,8 @@ class DsrIT {
          * routes the virtual IP to the balancer; the servers route the client's network through it.
          */
         Netns farClientBehindRouter(int mtu) throws IOException {
-            String prefix = balancer.name().substring(0, balancer.name().lastIndexOf('-'));
-            Netns router = node(prefix, "rt", "10.88.0.1");
-            Netns far = open(prefix + "-far");
+            Netns router = bridged.attach("rt", "10.88.0.1/24");
+            Netns far = bridged.open("far");
             router.run("ip", "link", "add", "r-far", "type", "veth", "peer", "name", "eth0", "netns", far.name());
             router.run("ip", "addr", "add", "10.77.0.1/24", "dev", "r-far");
             router.run("ip", "link", "set", "r-far", "mtu", String.valueOf(mtu), "up");
@@ -125,19 +115,7 @@ class DsrIT {
 
         @Override
         public void close() throws Exception {
-            Exception first = null;
-            for (Netns ns : all.reversed()) {
-                try {
-                    ns.close();
-                } catch (Exception e) {
-                    if (first == null) {
-                        first = e;
-                    }
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
+            bridged.close();
         }
     }
 
@@ -147,7 +125,7 @@ class DsrIT {
 
     /** The LAN with servers and balancer running; {@code answerArp}: no route, the balancer answers ARP. */
     private Lan start(boolean answerArp) throws Exception {
-        Lan lan = closer.add(new Lan(!answerArp));
+        Lan lan = closer.add(Lan.create(!answerArp));
         String jar = System.getProperty("fulcrum.jar");
         String java = ProcessHandle.current().info().command().orElse("java");
         for (int i = 0; i < SERVERS.size(); i++) {

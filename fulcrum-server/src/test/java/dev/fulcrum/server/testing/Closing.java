@@ -1,5 +1,6 @@
 package dev.fulcrum.server.testing;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -30,6 +31,27 @@ public final class Closing {
         if (first != null) {
             throw first;
         }
+    }
+
+    /** A set-up step on a resource that must be closed if it fails. */
+    @FunctionalInterface
+    public interface Setup<T> {
+        void run(T resource) throws IOException;
+    }
+
+    /**
+     * Runs {@code setup} on a new {@code resource} and returns it; when the set-up fails, closes
+     * what it built so far (see {@link #afterFailure}) and throws the failure.
+     */
+    public static <T extends AutoCloseable> T built(T resource, Setup<? super T> setup) throws IOException {
+        try {
+            setup.run(resource);
+        } catch (IOException e) {
+            throw afterFailure(e, resource);
+        } catch (RuntimeException e) {
+            throw afterFailure(e, resource);
+        }
+        return resource;
     }
 
     /**

@@ -18,11 +18,12 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Real etcd members ({@code etcd} from Debian's etcd-server) on loopback: free ports, a data
+ * Real etcd members ({@code etcd} from Debian's etcd-server) on loopback — or, with
+ * {@link #startIn}, on an address inside a test's {@link Netns} — on free ports, a data
  * directory under the given one, output in {@code target/it-logs/etcd-NAME.log}. Short heartbeat
  * and election timeouts so that a new leader is elected within about a second of a kill. Members
- * are stopped by PID (SIGKILL: etcd is crash-safe, and the data directory is the test's).
- * Used from the test thread only.
+ * are stopped by PID (SIGKILL: etcd is crash-safe, and the data directory is the test's); in a
+ * namespace, close this before the namespace. Used from the test thread only.
  */
 public final class EtcdCluster implements AutoCloseable {
 
@@ -30,21 +31,26 @@ public final class EtcdCluster implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     private final Path dataDir;
+    private final String host;
+    /** Empty on loopback; else {@code ip netns exec NS}, before etcd and before the curl that asks it. */
+    private final List<String> commandPrefix;
     private final List<String> names = new ArrayList<>();
     private final List<Integer> clientPorts = new ArrayList<>();
     private final List<Integer> peerPorts = new ArrayList<>();
     private final Process[] processes;
     private final String initialCluster;
 
-    private EtcdCluster(Path dataDir, int members) throws IOException {
+    private EtcdCluster(Path dataDir, int members, String host, List<String> commandPrefix) throws IOException {
         this.dataDir = dataDir;
+        this.host = host;
+        this.commandPrefix = commandPrefix;
         this.processes = new Process[members];
         List<String> peers = new ArrayList<>();
         for (int i = 0; i < members; i++) {
             names.add("e" + (i + 1));
             clientPorts.add(Loopback.freePort());
             peerPorts.add(Loopback.freePort());
-            peers.add(names.get(i) + "=http://127.0.0.1:" + peerPorts.get(i));
+            peers.add(names.get(i) + "=http://" + host + ":" + peerPorts.get(i));
         }
         this.initialCluster = String.join(",", peers);
     }
@@ -61,7 +67,20 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** Starts {@code members} members and waits until every one is healthy (a leader elected). */
     public static EtcdCluster start(int members, Path dataDir) throws IOException {
-        EtcdCluster cluster = new EtcdCluster(dataDir, members);
+        return start(new EtcdCluster(dataDir, members, "127.0.0.1", List.of()));
+    }
+
+    /**
+     * Starts {@code members} members in {@code netns}, all on {@code host} (an address the test gave
+     * that namespace), and waits until every one is healthy — asked with {@code curl} inside the
+     * namespace, since the test's own namespace has no route there.
+     */
+    public static EtcdCluster startIn(Netns netns, String host, int members, Path dataDir) throws IOException {
+        return start(new EtcdCluster(dataDir, members, host, netns.commandPrefix()));
+    }
+
+    private static EtcdCluster start(EtcdCluster cluster) throws IOException {
+        int members = cluster.size();
         try {
             for (int i = 0; i < members; i++) {
                 cluster.startMember(i);
@@ -77,15 +96,16 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private void startMember(int i) throws IOException {
-        String client = "http://127.0.0.1:" + clientPorts.get(i);
-        String peer = "http://127.0.0.1:" + peerPorts.get(i);
-        List<String> command = List.of("etcd", "--name", names.get(i),
+        String client = "http://" + host + ":" + clientPorts.get(i);
+        String peer = "http://" + host + ":" + peerPorts.get(i);
+        List<String> command = new ArrayList<>(commandPrefix);
+        command.addAll(List.of("etcd", "--name", names.get(i),
                 "--data-dir", dataDir.resolve(names.get(i)).toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", initialCluster, "--initial-cluster-state", "new",
                 "--initial-cluster-token", "fulcrum-it",
-                "--heartbeat-interval", "50", "--election-timeout", "500");
+                "--heartbeat-interval", "50", "--election-timeout", "500"));
         Path log = ItLogs.file("etcd-" + names.get(i));
         processes[i] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -93,7 +113,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** The client URLs, one per member, as a {@code cluster.etcd} list wants them. */
     public List<String> endpoints() {
-        return clientPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
+        return clientPorts.stream().map(p -> "http://" + host + ":" + p).toList();
     }
 
     /** The YAML flow list of {@link #endpoints()}. */
@@ -167,12 +187,31 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private JsonNode get(int member, String path) {
+        if (!commandPrefix.isEmpty()) {
+            return curl(List.of(endpoint(member) + path));
+        }
         return send(HttpRequest.newBuilder(URI.create(endpoint(member) + path)).GET());
     }
 
     private JsonNode post(int member, String path, String body) {
+        if (!commandPrefix.isEmpty()) {
+            return curl(List.of("-d", body, endpoint(member) + path));
+        }
         return send(HttpRequest.newBuilder(URI.create(endpoint(member) + path))
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    /** {@code curl ARGS} in the namespace: the JSON answer, or null when it fails or takes over a second. */
+    private JsonNode curl(List<String> args) {
+        List<String> command = new ArrayList<>(commandPrefix);
+        command.addAll(List.of("curl", "-sf", "-m", "1"));
+        command.addAll(args);
+        try {
+            Netns.Result r = Netns.host(Duration.ofSeconds(5), command.toArray(String[]::new));
+            return r.ok() ? JSON.readTree(r.stdout()) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The JSON answer, or null when the member does not answer 200 within a second. */

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  *   server 10.77.0.20 ─┘        virtual IP 10.77.0.100/24
  * </pre>
  *
- * Every veth is created inside the bridge namespace and moved straight to its node, so no
- * interface ever exists in the root namespace and runs cannot collide. Multicast snooping stays
+ * The LAN is a {@link BridgedLan}: no interface ever exists in the root namespace and runs cannot
+ * collide. Multicast snooping stays
  * on, as on a default bridge: VRRP's 224.0.0.18 is in the link-local control block that bridges
  * always flood (RFC 4541 §2.1.2). {@link #close()} deletes all five namespaces, also when
  * {@link #create()} failed halfway. Thread-safe after {@link #create()}.
@@ -62,54 +62,25 @@ public final class HaTopology implements AutoCloseable {
     /** The virtual IP with its prefix length, as VRRP configurations write it. */
     public static final String VIRTUAL_IP_CIDR = VIRTUAL_IP + "/" + PREFIX_LENGTH;
     /** The node side of every veth pair. */
-    public static final String INTERFACE = "eth0";
-    private static final String BRIDGE = "br0";
+    public static final String INTERFACE = BridgedLan.INTERFACE;
     private static final Pattern ETHER = Pattern.compile("link/ether ([0-9a-f:]{17})");
     private static final Pattern LLADDR = Pattern.compile("lladdr ([0-9a-f:]{17})");
 
-    private final String prefix;
-    private final List<Netns> opened = new ArrayList<>();
+    private final BridgedLan lan;
     private final Map<Node, Netns> nodes = new EnumMap<>(Node.class);
-    private Netns bridge;
 
-    private HaTopology(String prefix) {
-        this.prefix = prefix;
+    private HaTopology(BridgedLan lan) {
+        this.lan = lan;
     }
 
     /** Builds the bridge and the four nodes; on any failure deletes what it built and throws. */
     public static HaTopology create() throws IOException {
-        HaTopology t = new HaTopology(Netns.uniquePrefix());
-        try {
-            t.build();
-        } catch (IOException e) {
-            throw Closing.afterFailure(e, t);
-        } catch (RuntimeException e) {
-            throw Closing.afterFailure(e, t);
-        }
-        return t;
-    }
-
-    private void build() throws IOException {
-        bridge = open("br");
-        bridge.run("ip", "link", "add", BRIDGE, "type", "bridge");
-        bridge.run("ip", "link", "set", BRIDGE, "up");
-        for (Node node : Node.values()) {
-            Netns ns = open(node.label());
-            nodes.put(node, ns);
-            bridge.run("ip", "link", "add", bridgePort(node), "type", "veth",
-                    "peer", "name", INTERFACE, "netns", ns.name());
-            bridge.run("ip", "link", "set", bridgePort(node), "master", BRIDGE, "up");
-            ns.run("ip", "addr", "add", node.address() + "/" + PREFIX_LENGTH, "dev", INTERFACE);
-            ns.run("ip", "link", "set", INTERFACE, "up");
-        }
-    }
-
-    private Netns open(String role) throws IOException {
-        Netns ns = Netns.create(prefix + "-" + role);
-        synchronized (opened) {
-            opened.add(ns);
-        }
-        return ns;
+        BridgedLan lan = BridgedLan.create();
+        return Closing.built(new HaTopology(lan), t -> {
+            for (Node node : Node.values()) {
+                t.nodes.put(node, lan.attach(node.label(), node.address() + "/" + PREFIX_LENGTH));
+            }
+        });
     }
 
     /** The namespace of {@code node}. */
@@ -119,12 +90,12 @@ public final class HaTopology implements AutoCloseable {
 
     /** The namespace that holds the bridge. */
     public Netns bridge() {
-        return bridge;
+        return lan.bridge();
     }
 
     /** The prefix shared by this topology's namespace names ({@code fx…}). */
     public String prefix() {
-        return prefix;
+        return lan.prefix();
     }
 
     /**
@@ -135,12 +106,12 @@ public final class HaTopology implements AutoCloseable {
      * act on the load balancer itself and is reported to its software as such.
      */
     public void linkDown(Node node) throws IOException {
-        bridge.run("ip", "link", "set", bridgePort(node), "down");
+        lan.portDown(node.label());
     }
 
     /** Plugs {@code node}'s cable back in (see {@link #linkDown}). */
     public void linkUp(Node node) throws IOException {
-        bridge.run("ip", "link", "set", bridgePort(node), "up");
+        lan.portUp(node.label());
     }
 
     /** Whether {@code node} has the virtual IP on its eth0 ({@code ip addr show}). */
@@ -188,19 +159,9 @@ public final class HaTopology implements AutoCloseable {
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
-    /** The bridge side of {@code node}'s veth; only in the bridge namespace, so short and fixed. */
-    private static String bridgePort(Node node) {
-        return "v-" + node.label();
-    }
-
     /** Deletes every namespace built so far (nodes first, the bridge last), each even if another fails. */
     @Override
     public void close() throws Exception {
-        List<Netns> toClose;
-        synchronized (opened) {
-            toClose = List.copyOf(opened.reversed());
-            opened.clear();
-        }
-        Closing.all(toClose);
+        lan.close();
     }
 }

@@ -101,15 +101,7 @@ public final class Netns implements AutoCloseable {
     public static Netns create(String name) throws IOException {
         check(List.of("ip", "netns", "add", name), host(COMMAND_BOUND, "ip", "netns", "add", name));
         CREATED.add(name);
-        Netns ns = new Netns(name);
-        try {
-            ns.run("ip", "link", "set", "lo", "up");
-        } catch (IOException e) {
-            throw Closing.afterFailure(e, ns);
-        } catch (RuntimeException e) {
-            throw Closing.afterFailure(e, ns);
-        }
-        return ns;
+        return Closing.built(new Netns(name), ns -> ns.run("ip", "link", "set", "lo", "up"));
     }
 
     /**
