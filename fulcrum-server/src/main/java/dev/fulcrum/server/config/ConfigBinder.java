@@ -53,7 +53,7 @@ final class ConfigBinder {
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
             "preempt", "virtual-ips", "unicast-peers", "notify");
-    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool", "answer-arp");
+    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool", "answer-arp", "table-grace");
 
     /** VRRPv3 counts the advertisement interval in centiseconds in 12 bits (RFC 5798 5.2.7). */
     static final Duration MIN_ADVERT = Duration.ofMillis(10);
@@ -300,7 +300,17 @@ final class ConfigBinder {
         poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
                 + " originate TLS");
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
-        return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
+        Duration tableGrace = s.get("table-grace", Dsr.DEFAULT_TABLE_GRACE, ConfigBinder::tableGrace);
+        return new Dsr(networkInterface, virtualIp, ports, pool, answerArp, tableGrace);
+    }
+
+    private static Duration tableGrace(String text) {
+        Duration d = ConfigValues.duration(text);
+        if (d.compareTo(Dsr.MAX_TABLE_GRACE) > 0) {
+            throw new IllegalArgumentException(text + " is out of range; expected 0s..15m (a flow idle longer"
+                    + " is forgotten anyway)");
+        }
+        return d;
     }
 
     /**
