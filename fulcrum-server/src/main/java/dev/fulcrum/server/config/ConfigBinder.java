@@ -89,7 +89,10 @@ final class ConfigBinder {
         Section haSection = s.section("ha", HA_KEYS);
         Ha ha = haSection == null ? null : ha(haSection);
         Section dsrSection = s.section("dsr", DSR_KEYS);
-        Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
+        // a cluster node's file names a shared pool, which comes from etcd: the node's composed
+        // document (which always has the shared pools) checks the name
+        boolean dsrPoolFromEtcd = inCluster && !s.has("pools");
+        Dsr dsr = dsrSection == null ? null : dsr(dsrSection, dsrPoolFromEtcd);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
         Section clusterSection = s.section("cluster", ClusterBinder.KEYS);
         String instance = name == null ? hostName() : name;
@@ -288,7 +291,7 @@ final class ConfigBinder {
                 peers, notify);
     }
 
-    private Dsr dsr(Section s) {
+    private Dsr dsr(Section s, boolean poolFromEtcd) {
         String networkInterface = s.require("interface", ConfigBinder::interfaceName);
         String virtualIp = s.require("virtual-ip", ConfigValues::ipv4);
         List<Integer> ports = s.values("ports", List.of(80), ConfigValues::port);
@@ -296,9 +299,11 @@ final class ConfigBinder {
             s.error("ports", "at least one port is required, like [80]");
         }
         String pool = s.require("pool", ConfigValues::name);
-        poolRefs.add(pool, s, "pool");
-        poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
-                + " originate TLS");
+        if (!poolFromEtcd) {
+            poolRefs.add(pool, s, "pool");
+            poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
+                    + " originate TLS");
+        }
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
         Duration tableGrace = s.get("table-grace", Dsr.DEFAULT_TABLE_GRACE, ConfigBinder::tableGrace);
         return new Dsr(networkInterface, virtualIp, ports, pool, answerArp, tableGrace);

@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DsrIT {
 
-    private static final String VIP = "10.88.0.100";
-    private static final List<String> SERVERS = List.of("10.88.0.21", "10.88.0.22", "10.88.0.23");
+    private static final String VIP = DsrTestLan.VIP;
+    private static final List<String> SERVERS = DsrTestLan.SERVERS;
     private static final List<String> JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
     @RegisterExtension
@@ -53,111 +53,14 @@ class DsrIT {
         }
     }
 
-    /** The LAN: bridge, client .2, balancer .10, servers .21-.23, all /24 on eth0. */
-    private final class Lan implements AutoCloseable {
-        final List<Netns> all = new ArrayList<>();
-        final Netns bridge;
-        final Netns client;
-        final Netns balancer;
-        final List<Netns> servers = new ArrayList<>();
-
-        Lan(boolean routed) throws IOException {
-            String prefix = Netns.uniquePrefix();
-            bridge = open(prefix + "-br");
-            bridge.run("ip", "link", "add", "br0", "type", "bridge");
-            bridge.run("ip", "link", "set", "br0", "up");
-            client = node(prefix, "client", "10.88.0.2");
-            balancer = node(prefix, "lb", "10.88.0.10");
-            for (int i = 0; i < SERVERS.size(); i++) {
-                servers.add(node(prefix, "s" + (i + 1), SERVERS.get(i)));
-            }
-            if (routed) {
-                // the upstream router's part: the virtual IP is reached through the balancer
-                client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
-            }
-        }
-
-        private Netns open(String name) throws IOException {
-            Netns ns = Netns.create(name);
-            all.add(ns);
-            return ns;
-        }
-
-        private Netns node(String prefix, String role, String address) throws IOException {
-            Netns ns = open(prefix + "-" + role);
-            bridge.run("ip", "link", "add", "v-" + role, "type", "veth", "peer", "name", "eth0", "netns", ns.name());
-            bridge.run("ip", "link", "set", "v-" + role, "master", "br0", "up");
-            ns.run("ip", "addr", "add", address + "/24", "dev", "eth0");
-            ns.run("ip", "link", "set", "eth0", "up");
-            return ns;
-        }
-
-        /**
-         * A client on another network (10.77.0.2) behind a router (10.88.0.1 on the LAN,
-         * 10.77.0.1 towards the client) whose link to the client has a smaller MTU than the LAN —
-         * on the router's side only, so the client still announces an MSS for 1500. The router
-         * routes the virtual IP to the balancer; the servers route the client's network through it.
-         */
-        Netns farClientBehindRouter(int mtu) throws IOException {
-            String prefix = balancer.name().substring(0, balancer.name().lastIndexOf('-'));
-            Netns router = node(prefix, "rt", "10.88.0.1");
-            Netns far = open(prefix + "-far");
-            router.run("ip", "link", "add", "r-far", "type", "veth", "peer", "name", "eth0", "netns", far.name());
-            router.run("ip", "addr", "add", "10.77.0.1/24", "dev", "r-far");
-            router.run("ip", "link", "set", "r-far", "mtu", String.valueOf(mtu), "up");
-            router.run("sysctl", "-qw", "net.ipv4.ip_forward=1");
-            router.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
-            far.run("ip", "link", "set", "lo", "up");
-            far.run("ip", "addr", "add", "10.77.0.2/24", "dev", "eth0");
-            far.run("ip", "link", "set", "eth0", "up");
-            far.run("ip", "route", "add", "default", "via", "10.77.0.1");
-            for (Netns server : servers) {
-                server.run("ip", "route", "add", "10.77.0.0/24", "via", "10.88.0.1");
-            }
-            return far;
-        }
-
-        long balancerBytes() throws IOException {
-            String rx = balancer.run("cat", "/sys/class/net/eth0/statistics/rx_bytes").strip();
-            String tx = balancer.run("cat", "/sys/class/net/eth0/statistics/tx_bytes").strip();
-            return Long.parseLong(rx) + Long.parseLong(tx);
-        }
-
-        @Override
-        public void close() throws Exception {
-            Exception first = null;
-            for (Netns ns : all.reversed()) {
-                try {
-                    ns.close();
-                } catch (Exception e) {
-                    if (first == null) {
-                        first = e;
-                    }
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
-        }
-    }
-
-    private Lan start() throws Exception {
+    private DsrTestLan start() throws Exception {
         return start(false);
     }
 
     /** The LAN with servers and balancer running; {@code answerArp}: no route, the balancer answers ARP. */
-    private Lan start(boolean answerArp) throws Exception {
-        Lan lan = closer.add(new Lan(!answerArp));
-        String jar = System.getProperty("fulcrum.jar");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        for (int i = 0; i < SERVERS.size(); i++) {
-            Netns server = lan.servers.get(i);
-            server.run(java, "-jar", jar, "dsr-server-setup", "--vip", VIP, "--apply");
-            String name = "s" + (i + 1);
-            FulcrumProcess p = closer.add(FulcrumProcess.start("dsr-" + name, server.commandPrefix(), JVM,
-                    "demo-server", "--port", "80", "--host", "0.0.0.0", "--name", name));
-            p.awaitReady("listening on 80", () -> server.listening(80), Duration.ofSeconds(40));
-        }
+    private DsrTestLan start(boolean answerArp) throws Exception {
+        DsrTestLan lan = closer.add(new DsrTestLan(!answerArp));
+        lan.startServers(closer, JVM);
         Path config = dir.resolve("lb.yaml");
         Files.writeString(config, """
                 name: dsr-lb
@@ -191,7 +94,7 @@ class DsrIT {
 
     @Test
     void requestsSpreadOverTheServersAndLargeResponsesBypassTheBalancer() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
 
         // 200 requests, each a new connection from a new source port: a new flow each
         String out = lan.client.exec(Duration.ofSeconds(120), List.of("bash", "-c",
@@ -255,7 +158,7 @@ class DsrIT {
      */
     @Test
     void aServerFailedByItsHealthCheckGetsNoNewFlowsAndOthersAreUndisturbed() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
         int downloads = 6;
         int size = 1_500_000;
         StringBuilder script = new StringBuilder();
@@ -325,7 +228,7 @@ class DsrIT {
      */
     @Test
     void fragmentationNeededFromARouterReachesTheServerAndTheDownloadCompletes() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
         Netns far = lan.farClientBehindRouter(1400);
 
         String out = far.exec(Duration.ofSeconds(60), List.of("bash", "-c",
@@ -348,7 +251,7 @@ class DsrIT {
      */
     @Test
     void withAnswerArpTheClientReachesTheVirtualIpWithoutARoute() throws Exception {
-        Lan lan = start(true);
+        DsrTestLan lan = start(true);
         String out = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
                 "for i in $(seq 30); do echo $(curl -s -m 2 -w ' %{http_code}' http://" + VIP + "/); done")).stdout();
         assertThat(out.lines()).hasSize(30).allSatisfy(l -> assertThat(l).endsWith(" 200"));
