@@ -1,5 +1,7 @@
 package dev.fulcrum.core.dsr;
 
+import dev.fulcrum.core.balance.WeightedServer;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -85,9 +87,6 @@ public final class DsrTargets {
      * @throws IllegalArgumentException on a duplicate name
      */
     public DsrTargets update(List<DsrServer> next) {
-        if (next.equals(servers) && previous == null) {
-            return this;
-        }
         List<String> tableNames = new ArrayList<>();
         int[] weights = new int[next.size()];
         for (DsrServer server : next) {
@@ -112,8 +111,7 @@ public final class DsrTargets {
      * @param graceNanos how long the previous table serves moved flows; 0: not at all
      * @throws IllegalArgumentException on a duplicate name, a negative grace
      */
-    public DsrTargets updateShared(List<DsrServer> next, List<dev.fulcrum.core.balance.WeightedServer> table,
-                                   long nowNanos, long graceNanos) {
+    public DsrTargets updateShared(List<DsrServer> next, List<WeightedServer> table, long nowNanos, long graceNanos) {
         if (graceNanos < 0) {
             throw new IllegalArgumentException("the grace period must not be negative");
         }
@@ -123,16 +121,20 @@ public final class DsrTargets {
             tableNames.add(table.get(i).server().id());
             weights[i] = table.get(i).weight();
         }
-        boolean sameTable = this.table == null ? tableNames.isEmpty() : this.table.builtFrom(tableNames, weights);
-        if (next.equals(servers) && sameTable && (previous == null || nowNanos - previousUntilNanos < 0)) {
-            return this;
-        }
         return next(next, tableNames, weights, nowNanos, graceNanos);
     }
 
-    /** The next snapshot; {@code graceNanos} 0: one node's, without a previous table. */
+    /**
+     * The next snapshot, or {@code this} when the servers, the table and the grace period's state
+     * are unchanged; {@code graceNanos} 0: no previous table (one node's).
+     */
     private DsrTargets next(List<DsrServer> next, List<String> tableNames, int[] tableWeights, long nowNanos,
                             long graceNanos) {
+        boolean sameTable = table == null ? tableNames.isEmpty() : table.builtFrom(tableNames, tableWeights);
+        boolean previousLive = previous != null && nowNanos - previousUntilNanos < 0;
+        if (next.equals(servers) && sameTable && previousLive == (previous != null)) {
+            return this;
+        }
         Map<String, Integer> oldSlots = new HashMap<>();
         for (int slot = 0; slot < names.length; slot++) {
             if (names[slot] != null) {
@@ -185,21 +187,20 @@ public final class DsrTargets {
             slotByName.put(server.name(), slot);
         }
         DsrTable nextTable;
-        DsrTable nextPrevious = null;
-        long until = 0;
         if (tableNames.isEmpty()) {
             nextTable = null;
-        } else if (table != null && table.builtFrom(tableNames, tableWeights)) {
+        } else if (sameTable) {
             nextTable = table.bind(slotByName, s -> nextAccepts[s]);
         } else {
             nextTable = DsrTable.build(tableNames, tableWeights, slotByName, s -> nextAccepts[s]);
         }
-        boolean changed = nextTable == null ? table != null : table == null || !table.builtFrom(tableNames, tableWeights);
-        if (graceNanos > 0 && changed && table != null) {
+        DsrTable nextPrevious = null;
+        long until = 0;
+        if (graceNanos > 0 && !sameTable && table != null) {
             // flows the router moves here started under that table: they stay with servers that keep flows
             nextPrevious = table.bind(slotByName, s -> nextKeeps[s]);
             until = nowNanos + graceNanos;
-        } else if (graceNanos > 0 && !changed && previous != null && nowNanos - previousUntilNanos < 0) {
+        } else if (graceNanos > 0 && sameTable && previousLive) {
             nextPrevious = previous.bind(slotByName, s -> nextKeeps[s]);
             until = previousUntilNanos;
         }
