@@ -93,7 +93,8 @@ class DsrClusterIT {
                 .pollInterval(Duration.ofMillis(100)).until(() -> {
                     String ss = lan.servers.get(0).run("ss", "-Htn", "state", "established");
                     // the demo server's socket is dual-stack: [::ffff:10.88.0.2]:40000
-                    return ss.contains(CLIENT + "]:" + moved) && ss.contains(CLIENT + "]:" + idle);
+                    return ss.contains(CLIENT + "]:" + moved) && ss.contains(CLIENT + "]:" + idle)
+                            && graceUpload.sentAndAcked() && lateUpload.sentAndAcked();
                 });
 
         // the table changes: server 3 joins through the admin API, applied by the node when it answers
@@ -194,10 +195,14 @@ class DsrClusterIT {
     private final class Upload {
         static final int FIRST = 1_000;
         static final int TOTAL = 101_000;
+        private final DsrTestLan lan;
+        private final int port;
         private final Process curl;
         private final Path out;
 
         Upload(DsrTestLan lan, int port) throws IOException {
+            this.lan = lan;
+            this.port = port;
             out = dir.resolve("upload-" + port + ".txt");
             List<String> command = new ArrayList<>(lan.client.commandPrefix());
             // chunked from stdin, no Expect: 100-continue, so every byte goes as it is written
@@ -207,6 +212,16 @@ class DsrClusterIT {
             closer.add(curl::destroyForcibly);
             curl.getOutputStream().write(new byte[FIRST]);
             curl.getOutputStream().flush();
+        }
+
+        /**
+         * Whether the client's stack has sent the first part and server 1 acknowledged all of it:
+         * nothing of it is left to retransmit once the route changes, so the connection stays idle.
+         */
+        boolean sentAndAcked() throws IOException {
+            String info = lan.client.run("ss", "-Htni", "state", "established", "sport", "=", ":" + port);
+            java.util.regex.Matcher acked = java.util.regex.Pattern.compile("bytes_acked:(\\d+)").matcher(info);
+            return acked.find() && Long.parseLong(acked.group(1)) > FIRST && !info.contains("unacked:");
         }
 
         /** Writes the rest, ends the body; what curl printed and its exit code ("... exit N"). */
