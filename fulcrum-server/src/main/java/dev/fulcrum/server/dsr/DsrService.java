@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Direct Server Return ({@code dsr} in the config): forwarder threads that move the client's
  * packets for the virtual IP to the pool's servers at layer 2, and the control side that keeps
  * their view of the pool current — servers, health (the pool's checks), MACs from the kernel's
- * neighbour table — and reports counts to {@code /metrics}.
+ * neighbour table — and reports counts to {@code /metrics}. In a cluster the forwarders' Maglev
+ * table is the pool's shared one, and a change of it opens a grace period
+ * ({@code dsr.table-grace}) for flows the router moves here (see {@link DsrTargets}).
  *
  * <p>Threads: {@code fulcrum-dsr-control} reads the neighbour table, prompts ARP and reports
  * counts; what the forwarders see (servers, state, MACs) is rebuilt on the registry's control

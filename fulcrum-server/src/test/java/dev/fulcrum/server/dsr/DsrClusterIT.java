@@ -23,6 +23,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -49,6 +51,7 @@ class DsrClusterIT {
     private static final String CLIENT = "10.88.0.2";
     private static final List<String> JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     private static final Duration GRACE = Duration.ofSeconds(10);
+    private static final Pattern BYTES_ACKED = Pattern.compile("bytes_acked:(\\d+)");
 
     @RegisterExtension
     final CloseAfterEach closer = new CloseAfterEach();
@@ -220,7 +223,7 @@ class DsrClusterIT {
          */
         boolean sentAndAcked() throws IOException {
             String info = lan.client.run("ss", "-Htni", "state", "established", "sport", "=", ":" + port);
-            java.util.regex.Matcher acked = java.util.regex.Pattern.compile("bytes_acked:(\\d+)").matcher(info);
+            Matcher acked = BYTES_ACKED.matcher(info);
             return acked.find() && Long.parseLong(acked.group(1)) > FIRST && !info.contains("unacked:");
         }
 
