@@ -126,6 +126,27 @@ public final class MaglevTable {
         return table[(int) Long.remainderUnsigned(hash, table.length)];
     }
 
+    /**
+     * The index of the backend owning {@code hash} when {@code usable[index]}; else of the backend
+     * in the first following slot (wrapping) that is usable, so a backend out of use hands its
+     * slots to its neighbours in the table and no other key moves. Walks at most {@link #size()}
+     * slots; the caller should know at least one backend is usable, or pay the whole walk.
+     *
+     * @param usable one per backend, in the order given to {@link #build}
+     * @return a usable backend's index, or -1 when none is
+     */
+    public int lookup(long hash, boolean[] usable) {
+        int slot = (int) Long.remainderUnsigned(hash, table.length);
+        for (int step = 0; step < table.length; step++) {
+            int backend = table[slot];
+            if (usable[backend]) {
+                return backend;
+            }
+            slot = slot + 1 == table.length ? 0 : slot + 1;
+        }
+        return -1;
+    }
+
     /** The table size M. */
     public int size() {
         return table.length;

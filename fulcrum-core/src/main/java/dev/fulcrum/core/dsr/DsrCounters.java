@@ -15,8 +15,9 @@ public final class DsrCounters {
     private static final PacketResult[] RESULTS = PacketResult.values();
     private static final int NEW_FLOWS = RESULTS.length;
     private static final int MOVED_FLOWS = NEW_FLOWS + 1;
+    private static final int GRACE_FLOWS = MOVED_FLOWS + 1;
 
-    private final long[] counts = new long[MOVED_FLOWS + 1];
+    private final long[] counts = new long[GRACE_FLOWS + 1];
 
     void count(PacketResult result) {
         increment(result.ordinal());
@@ -28,6 +29,10 @@ public final class DsrCounters {
 
     void movedFlow() {
         increment(MOVED_FLOWS);
+    }
+
+    void graceFlow() {
+        increment(GRACE_FLOWS);
     }
 
     private void increment(int index) {
@@ -54,5 +59,14 @@ public final class DsrCounters {
     /** Flows moved to another server because theirs went down or left the pool. */
     public long movedFlows() {
         return read(MOVED_FLOWS);
+    }
+
+    /**
+     * Flows this thread had not seen, arriving without a SYN during the grace period after a table
+     * change, given the server of the previous table (see {@link DsrTargets}): flows the router
+     * moved here from a node that picked under that table.
+     */
+    public long graceFlows() {
+        return read(GRACE_FLOWS);
     }
 }

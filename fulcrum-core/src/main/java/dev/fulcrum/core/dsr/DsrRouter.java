@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * — or an ICMP error about a packet a server sent from the virtual IP, see {@link #routeIcmpError};
  * can be sent (size, checksum, see {@link VnetHeader}); then the server — the flow's entry in the
  * table while its server keeps flows, else the Maglev pick among servers taking new flows, stored
- * for the next packets — and the MAC rewrite ({@link FrameRewrite}). The result is counted.
+ * for the next packets — and the MAC rewrite ({@link FrameRewrite}). The result is counted. In a
+ * cluster, during the grace period after a table change, a TCP packet of a flow the table does not
+ * know that does not open a connection (no SYN) takes the previous table's pick instead (see
+ * {@link DsrTargets}): the router moved that flow here from a node that picked under that table.
  *
  * <p><b>How a forwarder thread uses it.</b> One {@code DsrRouter} per thread, all sharing one
  * {@code AtomicReference<DsrTargets>} that the control plane sets when the pool or a MAC changes.
@@ -121,18 +124,27 @@ public final class DsrRouter {
             boolean moved = entry >= 0;
             if (!moved) {
                 entry = -entry - 1;
+                // unknown here yet already under way: moved by the router from a node that picked
+                // under the previous table, while it still serves (a cluster's grace period)
+                if (protocol == Ipv4Frame.TCP && !f.startsTcpConnection()) {
+                    slot = t.pickPrevious(hash, nowNanos);
+                }
             }
-            slot = t.pick(hash);
-            if (slot < 0) {
-                flows.forget(entry, nowNanos);
-                return PacketResult.NO_SERVER;
+            if (slot >= 0) {
+                counters.graceFlow();
+            } else {
+                slot = t.pick(hash);
+                if (slot < 0) {
+                    flows.forget(entry, nowNanos);
+                    return PacketResult.NO_SERVER;
+                }
+                if (moved) {
+                    counters.movedFlow();
+                } else {
+                    counters.newFlow();
+                }
             }
             flows.setTarget(entry, t.target(slot));
-            if (moved) {
-                counters.movedFlow();
-            } else {
-                counters.newFlow();
-            }
         }
         return rewriteFor(t, slot, buffer, frameStart);
     }

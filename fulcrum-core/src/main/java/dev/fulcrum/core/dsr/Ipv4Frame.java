@@ -50,6 +50,10 @@ public final class Ipv4Frame {
     private static final int MIN_IP_HEADER = 20;
     /** Bytes of transport header a first fragment must carry: the ports and UDP's whole header. */
     private static final int MIN_TRANSPORT_HEADER = 8;
+    /** TCP's flags byte, from the start of its header. */
+    private static final int TCP_FLAGS = 13;
+    private static final int TCP_SYN = 0x02;
+    private static final int TCP_ACK = 0x10;
     private static final int MORE_FRAGMENTS = 0x2000;
     private static final int FRAGMENT_OFFSET = 0x1FFF;
     private static final int ICMP_DESTINATION_UNREACHABLE = 3;
@@ -66,6 +70,8 @@ public final class Ipv4Frame {
     private int destinationPort;
     private boolean fragmented;
     private boolean hasPorts;
+    /** TCP's flags when the packet holds them, else 0. */
+    private int tcpFlags;
     private int packetEnd;
     private boolean hasQuotedFlow;
     private int quotedSourceAddress;
@@ -126,9 +132,12 @@ public final class Ipv4Frame {
             }
             sourcePort = frame.getShort(transport) & 0xFFFF;
             destinationPort = frame.getShort(transport + 2) & 0xFFFF;
+            tcpFlags = protocol == TCP && totalLength - headerLength > TCP_FLAGS
+                    ? frame.get(transport + TCP_FLAGS) & 0xFF : 0;
         } else {
             sourcePort = 0;
             destinationPort = 0;
+            tcpFlags = 0;
         }
         return true;
     }
@@ -208,6 +217,14 @@ public final class Ipv4Frame {
     /** The destination port, when {@link #hasPorts()}; else 0. */
     public int destinationPort() {
         return destinationPort;
+    }
+
+    /**
+     * True for a TCP packet that opens a connection: SYN set, ACK not (a client's first packet).
+     * False for every other packet, and for a TCP packet too short to hold its flags.
+     */
+    public boolean startsTcpConnection() {
+        return (tcpFlags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
     }
 
     /** True for any fragment, the first included (MF set or a non-zero offset). */

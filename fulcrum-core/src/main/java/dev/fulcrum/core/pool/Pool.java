@@ -242,9 +242,10 @@ public final class Pool {
                 inRotation.add(new WeightedServer(s, Math.max(1, w)));
             }
         }
-        Balancer balancer = sharedTable ? Balancer.createShared(algorithm, sharedServers(), inRotation)
+        List<WeightedServer> shared = sharedTable ? sharedServers() : null;
+        Balancer balancer = shared != null ? Balancer.createShared(algorithm, shared, inRotation)
                 : Balancer.create(algorithm, inRotation);
-        snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers, balancer);
+        snapshot = new PoolSnapshot(name, ++version, algorithm, hashKey, servers, balancer, shared);
         published.accept(snapshot);
     }
 

@@ -4,6 +4,7 @@ import dev.fulcrum.core.balance.Algorithm;
 import dev.fulcrum.core.balance.Balancer;
 import dev.fulcrum.core.balance.HashKey;
 import dev.fulcrum.core.balance.Pick;
+import dev.fulcrum.core.balance.WeightedServer;
 
 import java.util.List;
 
@@ -13,13 +14,18 @@ import java.util.List;
  * request ({@link Pool#snapshot()}); a server that left rotation is absent from the next snapshot,
  * so no request picked after the change can reach it.
  *
- * @param version increases by one with every publication of the pool
+ * @param version     increases by one with every publication of the pool
+ * @param sharedTable in a cluster ({@link Pool#useSharedTable}): the servers every node builds its
+ *                    consistent-hash tables over — not being removed, weight above 0, in address
+ *                    order, with configured weights — whatever the pool's algorithm, so DSR builds
+ *                    the same table as {@code maglev}; null on a single node
  */
 public record PoolSnapshot(String name, long version, Algorithm algorithm, HashKey hashKey,
-                           List<Server> servers, Balancer balancer) {
+                           List<Server> servers, Balancer balancer, List<WeightedServer> sharedTable) {
 
     public PoolSnapshot {
         servers = List.copyOf(servers);
+        sharedTable = sharedTable == null ? null : List.copyOf(sharedTable);
     }
 
     /** Picks a server in rotation, or {@code null} when none is left after exclusions. */

@@ -53,7 +53,7 @@ final class ConfigBinder {
     static final List<String> ALERT_KEYS = List.of("type", "url", "timeout");
     static final List<String> HA_KEYS = List.of("interface", "virtual-router-id", "priority", "advert-interval",
             "preempt", "virtual-ips", "unicast-peers", "notify");
-    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool", "answer-arp");
+    static final List<String> DSR_KEYS = List.of("interface", "virtual-ip", "ports", "pool", "answer-arp", "table-grace");
 
     /** VRRPv3 counts the advertisement interval in centiseconds in 12 bits (RFC 5798 5.2.7). */
     static final Duration MIN_ADVERT = Duration.ofMillis(10);
@@ -89,7 +89,10 @@ final class ConfigBinder {
         Section haSection = s.section("ha", HA_KEYS);
         Ha ha = haSection == null ? null : ha(haSection);
         Section dsrSection = s.section("dsr", DSR_KEYS);
-        Dsr dsr = dsrSection == null ? null : dsr(dsrSection);
+        // a cluster node's file names a shared pool, which comes from etcd: the node's composed
+        // document (which always has the shared pools) checks the name
+        boolean dsrPoolFromEtcd = inCluster && !s.has("pools");
+        Dsr dsr = dsrSection == null ? null : dsr(dsrSection, dsrPoolFromEtcd);
         AccessLogConfig accessLog = AccessLogBinder.bind(s);
         Section clusterSection = s.section("cluster", ClusterBinder.KEYS);
         String instance = name == null ? hostName() : name;
@@ -288,7 +291,7 @@ final class ConfigBinder {
                 peers, notify);
     }
 
-    private Dsr dsr(Section s) {
+    private Dsr dsr(Section s, boolean poolFromEtcd) {
         String networkInterface = s.require("interface", ConfigBinder::interfaceName);
         String virtualIp = s.require("virtual-ip", ConfigValues::ipv4);
         List<Integer> ports = s.values("ports", List.of(80), ConfigValues::port);
@@ -296,11 +299,23 @@ final class ConfigBinder {
             s.error("ports", "at least one port is required, like [80]");
         }
         String pool = s.require("pool", ConfigValues::name);
-        poolRefs.add(pool, s, "pool");
-        poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
-                + " originate TLS");
+        if (!poolFromEtcd) {
+            poolRefs.add(pool, s, "pool");
+            poolRefs.addPlainText(pool, s, "pool", "dsr forwards packets to the servers as they come and does not"
+                    + " originate TLS");
+        }
         boolean answerArp = s.get("answer-arp", false, ConfigValues::bool);
-        return new Dsr(networkInterface, virtualIp, ports, pool, answerArp);
+        Duration tableGrace = s.get("table-grace", Dsr.DEFAULT_TABLE_GRACE, ConfigBinder::tableGrace);
+        return new Dsr(networkInterface, virtualIp, ports, pool, answerArp, tableGrace);
+    }
+
+    private static Duration tableGrace(String text) {
+        Duration d = ConfigValues.duration(text);
+        if (d.compareTo(Dsr.MAX_TABLE_GRACE) > 0) {
+            throw new IllegalArgumentException(text + " is out of range; expected 0s..15m (a flow idle longer"
+                    + " is forgotten anyway)");
+        }
+        return d;
     }
 
     /**

@@ -340,9 +340,17 @@ public record FulcrumConfig(String name, Admin admin, List<Listener> listeners, 
     /**
      * {@code dsr}: Direct Server Return for {@code virtualIp} on {@code ports}, servers of
      * {@code pool}; {@code answerArp}: this instance answers ARP for the virtual IP (instead of a
-     * route to it).
+     * route to it); {@code tableGrace}: in a cluster, how long after a change of the shared table the
+     * previous one still serves flows the router moved here (0: not at all).
      */
-    public record Dsr(String networkInterface, String virtualIp, List<Integer> ports, String pool, boolean answerArp) {
+    public record Dsr(String networkInterface, String virtualIp, List<Integer> ports, String pool, boolean answerArp,
+                      Duration tableGrace) {
+
+        /** Long enough for a router to move flows after a change (ECMP reconvergence), short of idle expiry. */
+        public static final Duration DEFAULT_TABLE_GRACE = Duration.ofSeconds(30);
+        /** A flow idle longer than this is forgotten anyway (TCP idle expiry). */
+        public static final Duration MAX_TABLE_GRACE = Duration.ofMinutes(15);
+
         public Dsr {
             ports = List.copyOf(ports);
         }

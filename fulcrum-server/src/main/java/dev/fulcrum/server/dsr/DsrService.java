@@ -6,6 +6,7 @@ import dev.fulcrum.core.dsr.DsrSettings;
 import dev.fulcrum.core.dsr.DsrTargets;
 import dev.fulcrum.core.dsr.MacAddress;
 import dev.fulcrum.core.dsr.PacketResult;
+import dev.fulcrum.core.pool.PoolSnapshot;
 import dev.fulcrum.core.pool.Server;
 import dev.fulcrum.linux.BpfFilter;
 import dev.fulcrum.linux.NativeException;
@@ -41,7 +42,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Direct Server Return ({@code dsr} in the config): forwarder threads that move the client's
  * packets for the virtual IP to the pool's servers at layer 2, and the control side that keeps
  * their view of the pool current — servers, health (the pool's checks), MACs from the kernel's
- * neighbour table — and reports counts to {@code /metrics}.
+ * neighbour table — and reports counts to {@code /metrics}. In a cluster the forwarders' Maglev
+ * table is the pool's shared one, and a change of it opens a grace period
+ * ({@code dsr.table-grace}) for flows the router moves here (see {@link DsrTargets}).
  *
  * <p>Threads: {@code fulcrum-dsr-control} reads the neighbour table, prompts ARP and reports
  * counts; what the forwarders see (servers, state, MACs) is rebuilt on the registry's control
@@ -72,6 +75,7 @@ public final class DsrService implements AutoCloseable {
     private volatile Map<String, Long> macs = Map.of();
     private long forwardedReported;
     private long droppedReported;
+    private long graceFlowsReported;
 
     private DsrService(Dsr config, LinkInterface nic, PoolRuntime pool, Registry registry, ControlMetrics metrics,
                        AtomicReference<DsrTargets> targets, List<DsrForwarder> forwarders) {
@@ -189,13 +193,19 @@ public final class DsrService implements AutoCloseable {
         }
     }
 
-    /** Publishes the pool's servers, with their MACs and state, to the forwarders. On the control thread. */
+    /**
+     * Publishes the pool's servers, with their MACs and state, to the forwarders. In a cluster the
+     * table is the pool's shared one and a change of it starts the grace period
+     * ({@code dsr.table-grace}, see {@link DsrTargets}), timed on the forwarders' clock,
+     * {@link System#nanoTime()}. On the control thread.
+     */
     private void refresh() {
         Map<String, Long> known = macs;
-        List<DsrServer> servers = DsrServer.of(pool.snapshot(),
-                s -> known.getOrDefault(s.address().host(), MacAddress.UNKNOWN));
+        PoolSnapshot snapshot = pool.snapshot();
+        List<DsrServer> servers = DsrServer.of(snapshot, s -> known.getOrDefault(s.address().host(), MacAddress.UNKNOWN));
         DsrTargets before = targets.get();
-        targets.set(before.update(servers));
+        targets.set(snapshot.sharedTable() == null ? before.update(servers)
+                : before.updateShared(servers, snapshot.sharedTable(), System.nanoTime(), config.tableGrace().toNanos()));
         reportMacChanges(before.servers(), servers);
     }
 
@@ -225,13 +235,22 @@ public final class DsrService implements AutoCloseable {
         }
     }
 
-    /** Adds what the forwarders counted since the last report to {@code fulcrum_dsr_packets_total}. */
+    /**
+     * Adds what the forwarders counted since the last report to {@code fulcrum_dsr_packets_total}
+     * and {@code fulcrum_dsr_grace_flows_total}.
+     */
     private synchronized void report() {
         long[] now = totals();
         metrics.dsrPackets("forwarded", now[0] - forwardedReported);
         metrics.dsrPackets("dropped", now[1] - droppedReported);
         forwardedReported = now[0];
         droppedReported = now[1];
+        long graceFlows = 0;
+        for (DsrForwarder f : forwarders) {
+            graceFlows += f.router().counters().graceFlows();
+        }
+        metrics.dsrGraceFlows(graceFlows - graceFlowsReported);
+        graceFlowsReported = graceFlows;
     }
 
     /**

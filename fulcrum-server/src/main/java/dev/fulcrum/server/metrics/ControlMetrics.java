@@ -7,7 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 /**
  * Metrics of the control side: health checks ({@code fulcrum_health_checks_total}), auto-scaling
  * ({@code fulcrum_autoscale_actions_total}), HA ({@code fulcrum_ha_master}) and DSR
- * ({@code fulcrum_dsr_packets_total}). Their callers (prober, auto-scaler, VRRP speaker, DSR
+ * ({@code fulcrum_dsr_packets_total}, {@code fulcrum_dsr_grace_flows_total}). Their callers (prober, auto-scaler, VRRP speaker, DSR
  * forwarder) are not on the HTTP request path, so a label lookup per call is fine here, except for
  * DSR packets, whose two series are bound once.
  *
@@ -21,6 +21,7 @@ public final class ControlMetrics {
     private final Counter haAdvertsDropped;
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint dsrForwarded;
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint dsrDropped;
+    private final Counter dsrGraceFlows;
 
     ControlMetrics(PrometheusRegistry registry) {
         healthChecks = Counter.builder()
@@ -55,6 +56,12 @@ public final class ControlMetrics {
                 .register(registry);
         dsrForwarded = dsr.labelValues("forwarded");
         dsrDropped = dsr.labelValues("dropped");
+        dsrGraceFlows = Counter.builder()
+                .name("fulcrum_dsr_grace_flows_total")
+                .help("Flows this node had not seen, arriving without SYN within dsr.table-grace of a change of a"
+                        + " cluster's DSR table, sent to the server of the previous table.")
+                .withoutExemplars()
+                .register(registry);
     }
 
     /** One health check of {@code server} ({@code host:port}) in {@code pool} ended. */
@@ -121,6 +128,11 @@ public final class ControlMetrics {
             case "dropped" -> dsrDropped.inc(packets);
             default -> throw new IllegalArgumentException("result must be forwarded or dropped, not " + result);
         }
+    }
+
+    /** DSR flows given the previous table's server during a grace period (see {@code DsrTargets}). */
+    public void dsrGraceFlows(long flows) {
+        dsrGraceFlows.inc(flows);
     }
 
     /** A server the registry forgot: its health-check series leave the scrape. */

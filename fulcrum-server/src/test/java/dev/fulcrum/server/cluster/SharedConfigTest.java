@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.fulcrum.core.HostPort;
+import dev.fulcrum.server.config.ConfigException;
 import dev.fulcrum.server.config.ConfigLoader;
 import dev.fulcrum.server.config.FulcrumConfig;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.SortedMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A file split into etcd keys and joined again with a node's own file gives the config the file
@@ -118,6 +120,28 @@ class SharedConfigTest {
             assertThat(node.listeners()).singleElement().extracting(l -> l.listen().port()).isEqualTo(8079 + i);
             assertThat(node.pools()).isEqualTo(shared.pools());
         }
+    }
+
+    @Test
+    void aNodesDsrNamesASharedPoolCheckedAgainstEtcdsPools() throws Exception {
+        String node = """
+                name: lb-2
+                cluster:
+                  etcd: ["http://127.0.0.1:2379"]
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: %s
+                """;
+        SortedMap<String, String> keys = SharedConfig.split(tree(PUSHED.replace("127.0.0.1:9001", "10.0.0.21:80")
+                .replace("127.0.0.1:9002", "10.0.0.22:80")), layout);
+        // the node's file alone has no pools: the name is checked once etcd's are there
+        assertThat(ConfigLoader.parse(node.formatted("app"), "node.yaml", Map.of()).dsr().pool()).isEqualTo("app");
+        assertThat(SharedConfig.build(tree(node.formatted("app")), keys, layout, Map.of(), "etcd@3", Map.of())
+                .dsr().pool()).isEqualTo("app");
+        assertThatThrownBy(() -> SharedConfig.build(tree(node.formatted("video")), keys, layout, Map.of(), "etcd@3",
+                Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("dsr.pool: no pool named \"video\"; defined pools: app");
     }
 
     @Test

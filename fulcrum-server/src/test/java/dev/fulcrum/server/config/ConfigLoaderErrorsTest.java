@@ -165,6 +165,19 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void dsrTableGraceIsAtMostTheIdleExpiryOfAFlow() {
+        assertErrors(LISTENER_AND_POOL + """
+                dsr:
+                  interface: eth0
+                  virtual-ip: 10.0.0.100
+                  pool: app
+                  table-grace: 20m
+                """,
+                "fulcrum.yaml:11:3: dsr.table-grace: 20m is out of range; expected 0s..15m (a flow idle longer is"
+                        + " forgotten anyway)");
+    }
+
+    @Test
     void listenerCannotShareTheAdminAddress() {
         assertErrors(LISTENER_AND_POOL.replace("127.0.0.1:8080", "127.0.0.1:9901"),
                 "fulcrum.yaml:3:5: listeners[0].listen: address 127.0.0.1:9901 is the admin API's (admin.listen)");

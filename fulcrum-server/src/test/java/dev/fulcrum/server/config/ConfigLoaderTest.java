@@ -170,7 +170,7 @@ class ConfigLoaderTest {
                         9200, 9299, List.of(), List.of())));
         assertThat(config.ha()).isEqualTo(new Ha("eth0", 51, 100, Duration.ofSeconds(1), true,
                 List.of("10.0.0.100/24"), List.of(), ""));
-        assertThat(config.dsr()).isEqualTo(new Dsr("eth0", "10.0.0.100", List.of(80), "app", false));
+        assertThat(config.dsr()).isEqualTo(new Dsr("eth0", "10.0.0.100", List.of(80), "app", false, Dsr.DEFAULT_TABLE_GRACE));
     }
 
     @Test
@@ -218,6 +218,7 @@ class ConfigLoaderTest {
                   interface: eth1
                   virtual-ip: 10.0.0.100
                   pool: video
+                  table-grace: 5s
                 """, "fulcrum.yaml", Map.of());
 
         PoolConfig pool = config.pool("app");
@@ -232,7 +233,7 @@ class ConfigLoaderTest {
                         List.of("./in.sh", "{address}"))));
         assertThat(config.ha()).isEqualTo(new Ha("eth0", 7, 100, Duration.ofSeconds(1), true,
                 List.of("10.0.0.100/24", "10.0.0.101/32"), List.of("192.168.1.2"), ""));
-        assertThat(config.dsr()).isEqualTo(new Dsr("eth1", "10.0.0.100", List.of(80), "video", false));
+        assertThat(config.dsr()).isEqualTo(new Dsr("eth1", "10.0.0.100", List.of(80), "video", false, Duration.ofSeconds(5)));
     }
 
     @Test

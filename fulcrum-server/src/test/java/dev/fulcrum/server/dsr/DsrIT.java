@@ -1,8 +1,6 @@
 package dev.fulcrum.server.dsr;
 
-import dev.fulcrum.server.testing.BridgedLan;
 import dev.fulcrum.server.testing.CloseAfterEach;
-import dev.fulcrum.server.testing.Closing;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Netns;
 import org.junit.jupiter.api.AfterAll;
@@ -33,8 +31,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DsrIT {
 
-    private static final String VIP = "10.88.0.100";
-    private static final List<String> SERVERS = List.of("10.88.0.21", "10.88.0.22", "10.88.0.23");
+    private static final String VIP = DsrTestLan.VIP;
+    private static final List<String> SERVERS = DsrTestLan.SERVERS;
     private static final List<String> JVM = List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
     @RegisterExtension
@@ -55,87 +53,14 @@ class DsrIT {
         }
     }
 
-    /** The LAN: bridge, client .2, balancer .10, servers .21-.23, all /24 on eth0. */
-    private static final class Lan implements AutoCloseable {
-        final BridgedLan bridged;
-        Netns client;
-        Netns balancer;
-        final List<Netns> servers = new ArrayList<>();
-
-        private Lan(BridgedLan bridged) {
-            this.bridged = bridged;
-        }
-
-        /** Builds it; on any failure deletes what it built and throws. */
-        static Lan create(boolean routed) throws IOException {
-            return Closing.built(new Lan(BridgedLan.create()), lan -> lan.build(routed));
-        }
-
-        private void build(boolean routed) throws IOException {
-            client = bridged.attach("client", "10.88.0.2/24");
-            balancer = bridged.attach("lb", "10.88.0.10/24");
-            for (int i = 0; i < SERVERS.size(); i++) {
-                servers.add(bridged.attach("s" + (i + 1), SERVERS.get(i) + "/24"));
-            }
-            if (routed) {
-                // the upstream router's part: the virtual IP is reached through the balancer
-                client.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
-            }
-        }
-
-        /**
-         * A client on another network (10.77.0.2) behind a router (10.88.0.1 on the LAN,
-         * 10.77.0.1 towards the client) whose link to the client has a smaller MTU than the LAN —
-         * on the router's side only, so the client still announces an MSS for 1500. The router
-         * routes the virtual IP to the balancer; the servers route the client's network through it.
-         */
-        Netns farClientBehindRouter(int mtu) throws IOException {
-            Netns router = bridged.attach("rt", "10.88.0.1/24");
-            Netns far = bridged.open("far");
-            router.run("ip", "link", "add", "r-far", "type", "veth", "peer", "name", "eth0", "netns", far.name());
-            router.run("ip", "addr", "add", "10.77.0.1/24", "dev", "r-far");
-            router.run("ip", "link", "set", "r-far", "mtu", String.valueOf(mtu), "up");
-            router.run("sysctl", "-qw", "net.ipv4.ip_forward=1");
-            router.run("ip", "route", "add", VIP + "/32", "via", "10.88.0.10");
-            far.run("ip", "link", "set", "lo", "up");
-            far.run("ip", "addr", "add", "10.77.0.2/24", "dev", "eth0");
-            far.run("ip", "link", "set", "eth0", "up");
-            far.run("ip", "route", "add", "default", "via", "10.77.0.1");
-            for (Netns server : servers) {
-                server.run("ip", "route", "add", "10.77.0.0/24", "via", "10.88.0.1");
-            }
-            return far;
-        }
-
-        long balancerBytes() throws IOException {
-            String rx = balancer.run("cat", "/sys/class/net/eth0/statistics/rx_bytes").strip();
-            String tx = balancer.run("cat", "/sys/class/net/eth0/statistics/tx_bytes").strip();
-            return Long.parseLong(rx) + Long.parseLong(tx);
-        }
-
-        @Override
-        public void close() throws Exception {
-            bridged.close();
-        }
-    }
-
-    private Lan start() throws Exception {
+    private DsrTestLan start() throws Exception {
         return start(false);
     }
 
     /** The LAN with servers and balancer running; {@code answerArp}: no route, the balancer answers ARP. */
-    private Lan start(boolean answerArp) throws Exception {
-        Lan lan = closer.add(Lan.create(!answerArp));
-        String jar = System.getProperty("fulcrum.jar");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        for (int i = 0; i < SERVERS.size(); i++) {
-            Netns server = lan.servers.get(i);
-            server.run(java, "-jar", jar, "dsr-server-setup", "--vip", VIP, "--apply");
-            String name = "s" + (i + 1);
-            FulcrumProcess p = closer.add(FulcrumProcess.start("dsr-" + name, server.commandPrefix(), JVM,
-                    "demo-server", "--port", "80", "--host", "0.0.0.0", "--name", name));
-            p.awaitReady("listening on 80", () -> server.listening(80), Duration.ofSeconds(40));
-        }
+    private DsrTestLan start(boolean answerArp) throws Exception {
+        DsrTestLan lan = closer.add(DsrTestLan.create(!answerArp));
+        lan.startServers(closer, JVM);
         Path config = dir.resolve("lb.yaml");
         Files.writeString(config, """
                 name: dsr-lb
@@ -169,7 +94,7 @@ class DsrIT {
 
     @Test
     void requestsSpreadOverTheServersAndLargeResponsesBypassTheBalancer() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
 
         // 200 requests, each a new connection from a new source port: a new flow each
         String out = lan.client.exec(Duration.ofSeconds(120), List.of("bash", "-c",
@@ -233,7 +158,7 @@ class DsrIT {
      */
     @Test
     void aServerFailedByItsHealthCheckGetsNoNewFlowsAndOthersAreUndisturbed() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
         int downloads = 6;
         int size = 1_500_000;
         StringBuilder script = new StringBuilder();
@@ -303,7 +228,7 @@ class DsrIT {
      */
     @Test
     void fragmentationNeededFromARouterReachesTheServerAndTheDownloadCompletes() throws Exception {
-        Lan lan = start();
+        DsrTestLan lan = start();
         Netns far = lan.farClientBehindRouter(1400);
 
         String out = far.exec(Duration.ofSeconds(60), List.of("bash", "-c",
@@ -326,7 +251,7 @@ class DsrIT {
      */
     @Test
     void withAnswerArpTheClientReachesTheVirtualIpWithoutARoute() throws Exception {
-        Lan lan = start(true);
+        DsrTestLan lan = start(true);
         String out = lan.client.exec(Duration.ofSeconds(60), List.of("bash", "-c",
                 "for i in $(seq 30); do echo $(curl -s -m 2 -w ' %{http_code}' http://" + VIP + "/); done")).stdout();
         assertThat(out.lines()).hasSize(30).allSatisfy(l -> assertThat(l).endsWith(" 200"));
