@@ -86,10 +86,13 @@ class DemoClusterIT {
         int base = Loopback.freeConsecutivePortsBelowEphemeral(9);
         List<Integer> listeners = List.of(base, base + 1, base + 2);
         List<Integer> admins = List.of(base + 3, base + 4, base + 5);
+        long started = System.nanoTime();
         start(List.of(), "--port", Integer.toString(base), "--admin-port", Integer.toString(base + 3),
                 "--server-port", Integer.toString(base + 6));
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()) {
-            await("the banner").atMost(START_BOUND).until(() -> Files.readString(out).contains("Try:") || !demo.isAlive());
+            await("the banner").atMost(START_BOUND).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Files.readString(out).contains("Try:") || !demo.isAlive());
+            System.out.printf("demo --cluster: banner %d ms after the start%n", (System.nanoTime() - started) / 1_000_000);
             String banner = Files.readString(out);
             assertThat(banner).as(Files.readString(err)).contains("Try:", "fulcrum cluster status -c ");
             for (int i = 0; i < 3; i++) {
@@ -140,8 +143,10 @@ class DemoClusterIT {
                             .anyMatch(s -> s.path("address").asText().equals(added)));
 
             // Ctrl-C
+            long interrupted = System.nanoTime();
             assertThat(new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor()).isZero();
             assertThat(awaitExit(BOUND)).isZero();
+            System.out.printf("demo --cluster: exit %d ms after SIGINT%n", (System.nanoTime() - interrupted) / 1_000_000);
             await("no child left").atMost(Duration.ofSeconds(5)).until(() -> children.stream().noneMatch(ProcessHandle::isAlive));
             assertThat(dir).doesNotExist();
             for (int port : listeners) {
