@@ -4,13 +4,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 
 /**
  * A group of the demo's child processes (demo servers, etcd members, cluster nodes), each with a
@@ -47,13 +56,22 @@ final class DemoChildren implements AutoCloseable {
         return command;
     }
 
-    /** Starts {@code command} with stdout and stderr to {@code logFile}. */
-    synchronized Child spawn(String label, List<String> command, Path logFile) throws IOException {
+    /** Starts {@code command} with stdout and stderr to {@code logFile}, which it empties first. */
+    Child spawn(String label, List<String> command, Path logFile) throws IOException {
+        return spawn(label, command, logFile, false);
+    }
+
+    /**
+     * Starts {@code command} with stdout and stderr to {@code logFile}; {@code append}: after what the
+     * file has (a child started again keeps its first try's output).
+     */
+    synchronized Child spawn(String label, List<String> command, Path logFile, boolean append) throws IOException {
         if (closing) {
             throw new IllegalStateException("the demo is stopping");
         }
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(logFile.toFile()).start();
+                .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(logFile.toFile())
+                        : ProcessBuilder.Redirect.to(logFile.toFile())).start();
         Child child = new Child(label, process, logFile);
         children.add(child);
         process.onExit().thenAccept(p -> {
@@ -118,16 +136,64 @@ final class DemoChildren implements AutoCloseable {
                 + " ms; see " + child.logFile());
     }
 
+    /**
+     * Polls {@code GET uri} until {@code ready} accepts the answer's status and body.
+     *
+     * @throws IllegalStateException one line naming the child, what it was not, and its log, when it
+     *                               exits or is not {@code what} within {@code timeoutMs}
+     */
+    static void awaitAnswer(Child child, HttpClient http, URI uri, BiPredicate<Integer, String> ready, String what,
+                            long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build();
+        while (System.nanoTime() < deadline) {
+            checkAlive(child);
+            try {
+                HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                if (ready.test(r.statusCode(), r.body())) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting " + child.label());
+            }
+            pause(child);
+        }
+        throw new IllegalStateException(child.label() + " was not " + what + " within " + timeoutMs + " ms; see "
+                + child.logFile());
+    }
+
     /** @throws IllegalStateException one line naming the child, its exit code and its log, once it exited */
     static void checkAlive(Child child) {
         if (!child.process().isAlive()) {
             throw new IllegalStateException(child.label() + " exited with code " + child.process().exitValue()
-                    + "; see " + child.logFile());
+                    + lastLine(child.logFile()).map(line -> " (" + line + ")").orElse("") + "; see " + child.logFile());
+        }
+    }
+
+    /** The last non-blank line of a child's log (its last 2 KB, cut to 300 characters): why it exited, mostly. */
+    static Optional<String> lastLine(Path logFile) {
+        try (RandomAccessFile file = new RandomAccessFile(logFile.toFile(), "r")) {
+            long from = Math.max(0, file.length() - 2048);
+            byte[] tail = new byte[(int) (file.length() - from)];
+            file.seek(from);
+            file.readFully(tail);
+            List<String> lines = new String(tail, StandardCharsets.UTF_8).lines().map(String::strip)
+                    .filter(l -> !l.isEmpty()).toList();
+            if (lines.isEmpty()) {
+                return Optional.empty();
+            }
+            String line = lines.getLast().replaceAll("\\p{Cntrl}", "?");
+            return Optional.of(line.length() > 300 ? line.substring(0, 300) + "…" : line);
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 
     /** The poll interval of the readiness checks while a child starts. */
-    static void pause(Child child) {
+    private static void pause(Child child) {
         try {
             Thread.sleep(50);
         } catch (InterruptedException e) {

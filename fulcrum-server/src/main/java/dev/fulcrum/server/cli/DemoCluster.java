@@ -1,13 +1,13 @@
 package dev.fulcrum.server.cli;
 
 import dev.fulcrum.core.HostPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -40,6 +39,8 @@ import java.util.stream.Stream;
  */
 final class DemoCluster {
 
+    private static final Logger log = LoggerFactory.getLogger(DemoCluster.class);
+
     static final int NODES = 3;
     private static final long NODE_READY_TIMEOUT_MS = 90_000;
     /** The nodes' JVM: a balancer for a demo's traffic, with jetcd (gRPC) on board. */
@@ -56,6 +57,8 @@ final class DemoCluster {
     private volatile Path dir;
     private volatile DemoBackends backends;
     private volatile DemoEtcd etcd;
+    /** lb-1..lb-3 once all serve. */
+    private List<DemoChildren.Child> nodeProcesses = List.of();
 
     private DemoCluster(int port, int adminPort, List<Integer> serverPorts, Path logDir) {
         this.port = port;
@@ -172,44 +175,47 @@ final class DemoCluster {
         return items.stream().map(e -> "\"" + e + "\"").collect(Collectors.joining(", ", "[", "]"));
     }
 
-    /** Starts lb-1..lb-3 and waits until each serves and shows its cluster view. */
+    /**
+     * Starts lb-1..lb-3 together and waits until each serves and shows its cluster view. A node that
+     * exits while starting is started once more: on a loaded machine its first read of etcd can
+     * miss the deadline (etcd still settling), and a node without etcd and without saved state
+     * cannot start; a second failure ends the demo.
+     */
     private void startNodes() throws IOException {
         List<DemoChildren.Child> started = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {
             Files.writeString(nodeFile(i), nodeYaml(node(i), adminPort + i, port + i, etcd.endpoints(),
                     dir.resolve("state-" + node(i))));
-            started.add(nodes.spawn("node " + node(i), DemoChildren.fulcrum(NODE_JVM, "run", "-c",
-                    nodeFile(i).toString()), logDir.resolve(node(i) + ".log")));
+            started.add(spawnNode(i, false));
         }
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build()) {
             for (int i = 0; i < NODES; i++) {
-                DemoChildren.awaitListening(started.get(i), port + i, NODE_READY_TIMEOUT_MS);
-                DemoChildren.awaitListening(started.get(i), adminPort + i, NODE_READY_TIMEOUT_MS);
-                awaitClusterView(http, started.get(i), adminPort + i);
+                try {
+                    awaitNode(http, started.get(i), i);
+                } catch (IllegalStateException e) {
+                    if (started.get(i).process().isAlive() || stopped.get()) {
+                        throw e;
+                    }
+                    log.warn("{}; starting it once more", e.getMessage());
+                    started.set(i, spawnNode(i, true));
+                    awaitNode(http, started.get(i), i);
+                }
             }
         }
+        nodeProcesses = List.copyOf(started);
     }
 
-    /** The cluster view is attached right after the listeners bind: the banner waits for it. */
-    private static void awaitClusterView(HttpClient http, DemoChildren.Child node, int admin) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/api/v1/cluster"))
-                .timeout(Duration.ofSeconds(1)).build();
-        while (System.nanoTime() < deadline) {
-            DemoChildren.checkAlive(node);
-            try {
-                if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // the admin API answers once the node is up
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while starting " + node.label());
-            }
-            DemoChildren.pause(node);
-        }
-        throw new IllegalStateException(node.label() + " showed no cluster view within 10 s; see " + node.logFile());
+    private DemoChildren.Child spawnNode(int i, boolean again) throws IOException {
+        return nodes.spawn("node " + node(i), DemoChildren.fulcrum(NODE_JVM, "run", "-c", nodeFile(i).toString()),
+                logDir.resolve(node(i) + ".log"), again);
+    }
+
+    private void awaitNode(HttpClient http, DemoChildren.Child node, int i) {
+        DemoChildren.awaitListening(node, port + i, NODE_READY_TIMEOUT_MS);
+        DemoChildren.awaitListening(node, adminPort + i, NODE_READY_TIMEOUT_MS);
+        // the cluster view is attached right after the listeners bind: the banner waits for it
+        DemoChildren.awaitAnswer(node, http, URI.create("http://127.0.0.1:" + (adminPort + i) + "/api/v1/cluster"),
+                (status, body) -> status == 200, "showing its cluster view", 10_000);
     }
 
     /**
@@ -294,6 +300,6 @@ final class DemoCluster {
                   kill %12$d                                                   # node lb-2 stops: it leaves the member list
                 """.formatted(nodeLines.toString().stripTrailing(), etcdPorts, logDir, servers,
                 dir.resolve("shared.yaml"), dir, port, port + 1, port + 2, adminPort, adminPort + 2,
-                nodes.pids().get(1));
+                nodeProcesses.get(1).process().pid());
     }
 }

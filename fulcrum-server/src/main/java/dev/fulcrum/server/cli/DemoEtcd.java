@@ -6,8 +6,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The etcd cluster of {@code fulcrum demo --cluster}: 3 members ({@code etcd} from the PATH, Debian
@@ -89,7 +86,10 @@ final class DemoEtcd implements AutoCloseable {
             }
             try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build()) {
                 for (int i = 0; i < MEMBERS; i++) {
-                    awaitHealthy(http, members.get(i), cluster.endpoints().get(i));
+                    // healthy: this member sees a leader
+                    DemoChildren.awaitAnswer(members.get(i), http, URI.create(cluster.endpoints().get(i) + "/health"),
+                            (status, body) -> status == 200 && body.replace(" ", "").contains("\"health\":\"true\""),
+                            "healthy", READY_TIMEOUT_MS);
                 }
             }
             return cluster;
@@ -153,30 +153,6 @@ final class DemoEtcd implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Polls the member's {@code /health} until it answers {@code "health":"true"}. */
-    private static void awaitHealthy(HttpClient http, DemoChildren.Child member, String endpoint) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
-        HttpRequest health = HttpRequest.newBuilder(URI.create(endpoint + "/health"))
-                .timeout(Duration.ofSeconds(1)).build();
-        while (System.nanoTime() < deadline) {
-            DemoChildren.checkAlive(member);
-            try {
-                HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200 && r.body().replace(" ", "").contains("\"health\":\"true\"")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet, or no leader yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while starting " + member.label());
-            }
-            DemoChildren.pause(member);
-        }
-        throw new IllegalStateException(member.label() + " was not healthy within " + READY_TIMEOUT_MS + " ms; see "
-                + member.logFile());
     }
 
     /** The demo is stopping ({@link DemoChildren#stopping}). */

@@ -3,6 +3,7 @@ package dev.fulcrum.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fulcrum.server.testing.EtcdCluster;
+import dev.fulcrum.server.testing.ItLogs;
 import dev.fulcrum.server.testing.Loopback;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,10 +74,20 @@ class DemoClusterIT {
         return demo.exitValue();
     }
 
-    private void killAll() {
+    /** Kills what is left, and keeps the demo's logs in target/it-logs (the temp dir goes). */
+    private void killAll() throws IOException {
         if (demo != null) {
             demo.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.destroyForcibly();
+        }
+        Path logs = tmp.resolve("demo-logs");
+        if (Files.isDirectory(logs)) {
+            try (var files = Files.list(logs)) {
+                for (Path log : files.toList()) {
+                    Files.copy(log, ItLogs.dir().resolve("demo-cluster-" + log.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
     }
 
