@@ -177,9 +177,9 @@ final class DemoCluster {
 
     /**
      * Starts lb-1..lb-3 together and waits until each serves and shows its cluster view. A node that
-     * exits while starting is started once more: on a loaded machine its first read of etcd can
-     * miss the deadline (etcd still settling), and a node without etcd and without saved state
-     * cannot start; a second failure ends the demo.
+     * exits while starting is started once more (seen once, with the machine's load average near
+     * 19: lb-3 exited 1 mid-start, its log lost; a node whose first etcd read misses the 2 s
+     * deadline has no saved state to start from, for one); a second failure ends the demo.
      */
     private void startNodes() throws IOException {
         List<DemoChildren.Child> started = new ArrayList<>();

@@ -74,9 +74,18 @@ class DemoClusterIT {
         return demo.exitValue();
     }
 
-    /** Kills what is left, and keeps the demo's logs in target/it-logs (the temp dir goes). */
-    private void killAll() throws IOException {
+    /**
+     * After a failure: SIGTERM first, so the demo stops its children and removes its temporary
+     * directory, then SIGKILL to whatever is left; and keeps the demo's logs in target/it-logs.
+     */
+    private void killAll() throws Exception {
         if (demo != null) {
+            List<ProcessHandle> children = demo.descendants().toList();
+            if (demo.isAlive()) {
+                demo.destroy();
+                demo.waitFor(20, TimeUnit.SECONDS);
+            }
+            children.forEach(ProcessHandle::destroyForcibly);
             demo.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.destroyForcibly();
         }
