@@ -405,7 +405,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         List<AutoscaleStatus> autoscale = hooks.autoscale();
         return new Views.Status(hooks.instanceName(), version, startedAt.toString(),
                 Duration.between(startedAt, now).toSeconds(), autoscale.isEmpty() ? null : autoscale, hooks.ha(),
-                hooks.dsr(), hooks.listeners().stream()
+                hooks.dsr(), hooks.cluster(), hooks.listeners().stream()
                 .map(l -> ListenerView.of(l, hooks.certificates(l.name()), hooks::tlsProvider, now)).toList());
     }
 

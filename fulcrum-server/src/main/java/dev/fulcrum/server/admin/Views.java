@@ -36,7 +36,8 @@ final class Views {
     }
 
     record Status(String name, String version, String startedAt, long uptimeSeconds, List<AutoscaleStatus> autoscale,
-                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr, List<ListenerView> listeners) {
+                  HaStatus ha, dev.fulcrum.server.dsr.DsrStatus dsr, ClusterStatus cluster,
+                  List<ListenerView> listeners) {
     }
 
     record Error(String error) {

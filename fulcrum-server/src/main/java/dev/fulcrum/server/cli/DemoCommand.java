@@ -38,9 +38,16 @@ import java.util.stream.Collectors;
  * auto-scaler started) and the dashboard, admin API and metrics on {@code --admin-port}; prints the
  * URLs and the commands to try: how to fail a demo server and watch the failover on the console,
  * and a bounded load that makes the pool scale out. Ctrl-C (or SIGTERM) stops everything it
- * started and exits 0.
+ * started and exits 0. With {@code --cluster}, {@link DemoCluster} runs instead: 3 etcd members and
+ * 3 cluster nodes in front of the same demo servers.
  */
-@Command(name = "demo", description = "Starts 3 demo servers, a load balancer in front of them and auto-scaling up to 6; Ctrl-C stops all.")
+@Command(name = "demo", description = {"Starts 3 demo servers, a load balancer in front of them and auto-scaling up to 6;"
+        + " Ctrl-C stops all.",
+        "With --cluster: 3 etcd members (etcd from the PATH, Debian etcd-server) and 3 cluster nodes lb-1..lb-3"
+                + " (listeners on --port and the next two, admin APIs on --admin-port and the next two) in front of"
+                + " the demo servers; no auto-scaling.",
+        "Exit codes: 0 after Ctrl-C or SIGTERM; 1 a port in use, a part that did not start, or (--cluster) no etcd"
+                + " binary."})
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
@@ -54,7 +61,8 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration DRAIN = Duration.ofSeconds(5);
 
     @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
-            description = "port of the load balancer's listener (default: ${DEFAULT-VALUE})")
+            description = "port of the load balancer's listener; with --cluster, node lb-1's (lb-2, lb-3: the next ports)"
+                    + " (default: ${DEFAULT-VALUE})")
     int port;
 
     @Option(names = "--server-port", paramLabel = "N", defaultValue = "9101",
@@ -62,13 +70,21 @@ final class DemoCommand implements Callable<Integer> {
     int serverPort;
 
     @Option(names = "--admin-port", paramLabel = "N", defaultValue = "9901",
-            description = "port of the dashboard, admin API and metrics (default: ${DEFAULT-VALUE})")
+            description = "port of the dashboard, admin API and metrics; with --cluster, node lb-1's (lb-2, lb-3: the next"
+                    + " ports) (default: ${DEFAULT-VALUE})")
     int adminPort;
+
+    @Option(names = "--cluster",
+            description = "3 etcd members and 3 cluster nodes on this machine instead of one load balancer")
+    boolean cluster;
 
     @Override
     public Integer call() {
         List<Integer> serverPorts = java.util.stream.IntStream.range(serverPort, serverPort + DEMO_SERVERS)
                 .boxed().toList();
+        if (cluster) {
+            return DemoCluster.run(port, adminPort, serverPorts, LOG_DIR);
+        }
         DemoBackends backends = DemoBackends.start(serverPorts, LOG_DIR);
         // Safety net for exits that bypass the signal path (an error below, System.exit elsewhere).
         Runtime.getRuntime().addShutdownHook(new Thread(backends::close, "demo-backends-stop"));
@@ -116,11 +132,7 @@ final class DemoCommand implements Callable<Integer> {
      * {@link DemoBackends} runs the first ones.
      */
     static Autoscale autoscale() {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xms32m", "-Xmx128m",
-                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "demo-server", "--port", "{port}");
+        List<String> command = DemoChildren.fulcrum(DemoBackends.JVM, "demo-server", "--port", "{port}");
         return new Autoscale("app", new Metric("/metrics", "process_cpu_usage", 1, Duration.ofSeconds(1)),
                 0.80, 0.30, Duration.ofSeconds(10), Duration.ofSeconds(10), 2, 6,
                 new Provisioner(ProvisionerType.PROCESS, command, AUTOSCALE_PORT_LOW, AUTOSCALE_PORT_HIGH,
@@ -161,7 +173,7 @@ final class DemoCommand implements Callable<Integer> {
                 """.formatted(lb, adminPort, urls, LOG_DIR, second, servers.getFirst());
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
+    static void awaitUninterruptibly(CountDownLatch latch) {
         boolean interrupted = false;
         while (true) {
             try {

@@ -250,6 +250,7 @@ class AdminApiIT {
         assertThat(status.get("uptimeSeconds").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(status.get("autoscale").isNull()).isTrue();
         assertThat(status.get("ha").isNull()).isTrue();
+        assertThat(status.get("cluster").isNull()).isTrue(); // no cluster section
 
         JsonNode stats = f.parse(f.get("/api/v1/stats"));
         assertThat(stats.get("requests").asLong()).isEqualTo(1);

@@ -9,6 +9,7 @@ import dev.fulcrum.server.config.FulcrumConfig;
 import dev.fulcrum.server.dsr.DsrStatus;
 import dev.fulcrum.server.metrics.ListenerMetrics;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.HeadlessChromium;
 import dev.fulcrum.server.testing.TestCertificates;
 import dev.fulcrum.server.testing.TestCertificates.KeyType;
 import org.junit.jupiter.api.AfterEach;
@@ -16,26 +17,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import java.util.logging.Level;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -50,20 +43,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DashboardIT {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-
     private AdminFixture f;
+    private HeadlessChromium chromium;
     private WebDriver browser;
-    private Path profile;
     private final AtomicBoolean trafficOn = new AtomicBoolean(true);
     private Thread traffic;
 
     @BeforeAll
     static void needsChromium() {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "headless Chromium is not installed (Debian packages chromium and chromium-driver): "
-                        + "the dashboard browser test is skipped");
+        assumeTrue(HeadlessChromium.available(), HeadlessChromium.MISSING);
     }
 
     @AfterEach
@@ -72,16 +60,11 @@ class DashboardIT {
         if (traffic != null) {
             traffic.join(5000);
         }
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            chromium.close();
         }
         if (f != null) {
             f.close();
-        }
-        if (profile != null) {
-            try (var files = Files.walk(profile)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
         }
     }
 
@@ -96,6 +79,9 @@ class DashboardIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> rows().size() == 3);
         assertThat(rows()).extracting(r -> r.getAttribute("data-address")).containsExactlyElementsOf(AdminFixture.SERVERS);
         assertThat(stateOf("127.0.0.1:9102")).isEqualTo("up");
+        // not in a cluster: once the status is shown, the cluster panel stays hidden
+        await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElement(By.id("instance")).getText().isEmpty());
+        assertThat(browser.findElement(By.id("cluster-panel")).isDisplayed()).isFalse();
 
         Server second = f.pool.pool().find("127.0.0.1:9102").orElseThrow();
         f.registry.setCheck(f.pool, second, CheckState.DOWN, "3 checks failed: connection refused");
@@ -132,9 +118,7 @@ class DashboardIT {
         Files.createDirectories(shot.getParent());
         Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
-        List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue()).toList();
-        assertThat(errors).as("browser console").isEmpty();
+        assertThat(chromium.consoleProblems()).as("browser console").isEmpty();
     }
 
     @Test
@@ -366,22 +350,8 @@ class DashboardIT {
     }
 
     private WebDriver open() throws Exception {
-        profile = Files.createTempDirectory("fulcrum-chromium");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--user-data-dir=" + profile, "--window-size=1600,1050");
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
-                .usingAnyFreePort()
-                .build();
-        ChromeDriver driver = new ChromeDriver(service, options);
-        driver.manage().window().setSize(new Dimension(1600, 1050));
-        return driver;
+        chromium = HeadlessChromium.open();
+        return chromium.driver();
     }
 
     /**

@@ -1,5 +1,6 @@
-// Fulcrum dashboard: polls /api/v1/pools, /api/v1/stats and /api/v1/routes every second,
-// /api/v1/status every five, and follows /api/v1/events (Server-Sent Events). No library, no network beyond this origin.
+// Fulcrum dashboard: polls /api/v1/pools, /api/v1/stats and /api/v1/routes every second (and
+// /api/v1/cluster once /api/v1/status says this node is in a cluster), /api/v1/status every five,
+// and follows /api/v1/events (Server-Sent Events). No library, no network beyond this origin.
 'use strict';
 
 const POLL_MS = 1000;
@@ -7,11 +8,13 @@ const HISTORY_SECONDS = 300;
 const MAX_EVENTS = 200;
 const EVENT_TYPES = ['server-added', 'server-removed', 'server-up', 'server-down', 'server-ejected',
   'server-draining', 'server-enabled', 'server-weight-changed', 'scale-out', 'scale-in', 'scale-out-failed',
-  'scale-in-failed', 'ha-master', 'ha-backup', 'ha-fault', 'dsr-mac-learned', 'dsr-mac-lost', 'config-reloaded'];
+  'scale-in-failed', 'ha-master', 'ha-backup', 'ha-fault', 'dsr-mac-learned', 'dsr-mac-lost', 'config-reloaded',
+  'cluster-member-joined', 'cluster-member-left', 'cluster-etcd-unavailable', 'cluster-etcd-available', 'config-applied'];
 
 const previous = new Map();   // "pool|address" -> {requests, at}: for per-server requests/s
 const rates = new Map();      // "pool|address" -> last requests/s
 let lastStats = null;         // {requests, at}
+let clustered = false;        // this node runs in a cluster (from /api/v1/status): poll /api/v1/cluster too
 const samples = [];           // [{at, rps, p99}] oldest first
 
 const $ = (id) => document.getElementById(id);
@@ -356,6 +359,9 @@ function renderStatus(status) {
   $('uptime').textContent = fmtUptime(status.uptimeSeconds);
   document.title = 'Fulcrum · ' + status.name;
   renderListeners(status.listeners);
+  clustered = !!status.cluster;
+  if (clustered) renderCluster(status.cluster);
+  else $('cluster-panel').hidden = true;
   const auto = $('autoscale');
   if (!status.autoscale) {
     auto.className = 'muted';
@@ -396,6 +402,45 @@ function renderStatus(status) {
       ...d.servers.map((t) => [t.server, (t.mac || 'MAC unknown') + (t.newFlows ? '' : '  (no new flows)')]),
     ]));
   }
+}
+
+// ---- cluster ----
+
+// Shown only for a node with a cluster section (status.cluster not null; the section cannot come
+// or go without a restart). The summary is rebuilt at each poll; a row per member, kept by name
+// and updated in place like the servers' rows.
+function renderCluster(c) {
+  $('cluster-panel').hidden = false;
+  const etcd = el('span', { class: 'state etcd state-' + (c.etcd === 'up' ? 'up' : 'down') }, c.etcd);
+  $('cluster').replaceChildren(kv([
+    ['this node', c.node],
+    ['etcd', etcd],
+    ['applied revision', c.revision],
+    ['auto-scaling leader', c.leader || 'none yet'],
+    ['members', c.members.length],
+  ]));
+  const tbody = $('cluster-members').querySelector('tbody');
+  const rows = new Map([...tbody.children].map((r) => [r.dataset.node, r]));
+  const wanted = new Set(c.members.map((m) => m.node));
+  for (const [name, row] of rows) {
+    if (!wanted.has(name)) row.remove();
+  }
+  c.members.forEach((m, i) => {
+    let row = rows.get(m.node);
+    if (!row) {
+      row = el('tr', { 'data-node': m.node }, el('td', { class: 'member-name' }), el('td', { class: 'address' }, m.address),
+        el('td', { class: 'num applied' }), el('td', { class: 'renewal' }));
+    }
+    if (tbody.children[i] !== row) tbody.insertBefore(row, tbody.children[i] || null);
+    const marks = [m.node === c.node ? 'this node' : null, m.node === c.leader ? 'leader' : null].filter((x) => x);
+    setText(row.querySelector('.member-name'), m.node + (marks.length ? ' (' + marks.join(', ') + ')' : ''));
+    row.classList.toggle('leader', m.node === c.leader);
+    setText(row.querySelector('.address'), m.address);
+    setText(row.querySelector('.applied'), m.appliedRevision);
+    const renewal = row.querySelector('.renewal');
+    setText(renewal, new Date(m.lastRenewal).toLocaleTimeString([], { hour12: false }));
+    renewal.title = m.lastRenewal;
+  });
 }
 
 // ---- events ----
@@ -441,6 +486,7 @@ async function poll() {
     renderTotals(pools);
     renderRoutes(routes);
     addStats(stats, now);
+    if (clustered) renderCluster(await getJson('/api/v1/cluster'));
     if ($('message').textContent.startsWith('Cannot reach')) showMessage('');
   } catch (e) {
     showMessage('Cannot reach the admin API: ' + e.message);
