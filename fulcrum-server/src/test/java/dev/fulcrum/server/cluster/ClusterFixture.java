@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,11 +120,64 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Starts {@code count} nodes n1..nN under {@code prefix}, each with its own listen address for web,
-     * closed by {@code closer} after the test, and waits until each serves and has its cluster view.
+     * The shared config every test starts from unless it writes its own: listener web, pool app with
+     * the one backend, no health checks (faster, fewer moving parts), a 1 s drain, log alerts.
      */
+    String sharedYaml() {
+        return """
+                listeners:
+                  - {name: web, listen: 127.0.0.1:1, pool: app}
+                pools:
+                  - name: app
+                    health-check: {type: none}
+                    drain-timeout: 1s
+                    servers:
+                      - {address: 127.0.0.1:%d}
+                alerts:
+                  - type: log
+                """.formatted(backendPort());
+    }
+
+    /** Writes {@link #sharedYaml()} straight to etcd under {@code prefix}. */
+    void writeShared(String prefix) throws IOException {
+        writeShared(prefix, etcd.endpoints(), sharedYaml());
+    }
+
+    /** Writes {@code yaml} straight to etcd under {@code prefix}. */
+    void writeShared(String prefix, String yaml) throws IOException {
+        writeShared(prefix, etcd.endpoints(), yaml);
+    }
+
+    /** {@link #sharedYaml()} as a file {@code cluster push} takes: with a name and a cluster section. */
+    Path sharedFile(String prefix, List<String> endpoints, String clusterExtra) throws IOException {
+        Path file = dir.resolve(prefix.substring(1) + "-shared.yaml");
+        Files.writeString(file, """
+                name: ops
+                cluster:
+                  etcd: %s
+                  prefix: %s
+                %s""".formatted(yamlList(endpoints), prefix, clusterExtra) + sharedYaml());
+        return file;
+    }
+
+    /** Nodes n1..nN under {@code prefix} on this class's etcd, lease-ttl 5 s: {@link #startNodes}. */
+    List<Node> startNodes(CloseAfterEach closer, String prefix, int count) throws Exception {
+        return startNodes(closer, prefix, count, etcd.endpoints(), "5s");
+    }
+
     List<Node> startNodes(CloseAfterEach closer, String prefix, int count, List<String> endpoints, String leaseTtl)
             throws Exception {
+        return startNodes(closer, prefix, count, endpoints, leaseTtl, "");
+    }
+
+    /**
+     * Starts {@code count} nodes n1..nN under {@code prefix}, each with its own listen address for web,
+     * closed by {@code closer} after the test, and waits until each serves and has its cluster view.
+     *
+     * @param clusterExtra more lines of the nodes' cluster section (indented by 2), such as {@code tls:}
+     */
+    List<Node> startNodes(CloseAfterEach closer, String prefix, int count, List<String> endpoints, String leaseTtl,
+                          String clusterExtra) throws Exception {
         List<Node> nodes = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
             String name = "n" + i;
@@ -138,10 +192,10 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
                       prefix: %s
                       lease-ttl: %s
                       state-dir: %s
-                    listeners:
+                    %slisteners:
                       - {name: web, listen: 127.0.0.1:%d}
                     """.formatted(name, admin, yamlList(endpoints), prefix, leaseTtl,
-                    dir.resolve(prefix.substring(1) + "-state-" + name), listen));
+                    dir.resolve(prefix.substring(1) + "-state-" + name), clusterExtra, listen));
             FulcrumProcess p = closer.add(FulcrumProcess.start(prefix.substring(1) + "-" + name, JVM, "run", "-c",
                     file.toString()));
             nodes.add(new Node(name, file, listen, admin, p));
@@ -152,6 +206,12 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
             awaitClusterView(n);
         }
         return nodes;
+    }
+
+    /** Waits until the first node's member list holds all of {@code nodes}. */
+    static void awaitMembers(List<Node> nodes) {
+        await(nodes.size() + " members").atMost(Duration.ofSeconds(10))
+                .until(() -> cluster(nodes.getFirst()).path("members").size() == nodes.size());
     }
 
     /** The cluster view is attached right after the listeners bind: wait for it. */
@@ -187,9 +247,33 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** The status of {@code GET /} on a node's web listener. */
+    /**
+     * The status of {@code GET /} on a node's web listener. The 5 s bound is for a machine shared
+     * by many builds: a node that does not answer fails the test; a slow CPU should not.
+     */
     static int status(int port) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** {@code GET /api/v1/cluster} of a node (200 asserted). */
+    static JsonNode cluster(Node n) throws IOException, InterruptedException {
+        return getJson(n.adminPort(), "/api/v1/cluster");
+    }
+
+    /** {@code GET /api/v1/pools/app/servers} of a node (200 asserted). */
+    static JsonNode servers(Node n) throws IOException, InterruptedException {
+        return getJson(n.adminPort(), "/api/v1/pools/app/servers");
+    }
+
+    static String metrics(Node n) throws IOException, InterruptedException {
+        return get(n, "/metrics").body();
+    }
+
+    /** {@code kill -NAME} of a node's process ({@code STOP}, {@code CONT}, {@code HUP}). */
+    static void signal(String name, Node n) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(n.process().pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).as("kill -" + name).isZero();
     }
 }

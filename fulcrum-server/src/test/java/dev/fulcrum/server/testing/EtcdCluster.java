@@ -120,8 +120,17 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** Starts a killed member again on its data directory, and waits until it is healthy. */
     public void restart(int member) throws IOException {
-        startMember(member);
-        awaitHealthy(member, Duration.ofSeconds(20));
+        restart(List.of(member));
+    }
+
+    /** Starts killed members again, all at once, and waits until each is healthy (so quorum answers). */
+    public void restart(List<Integer> members) throws IOException {
+        for (int member : members) {
+            startMember(member);
+        }
+        for (int member : members) {
+            awaitHealthy(member, Duration.ofSeconds(20));
+        }
     }
 
     /** The index of the member that is leader now, as the members themselves say. */
