@@ -55,6 +55,8 @@ public final class ClusterNode implements AutoCloseable {
     static final Duration RESYNC_INTERVAL = Duration.ofSeconds(30);
     /** How often etcd's reachability is checked (a small read): the watch alone can go quiet. */
     static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    /** Reads of etcd at start, each within its deadline, before a node without a saved state gives up. */
+    static final int START_READS = 3;
 
     private final FulcrumConfig.Cluster cluster;
     private final KeyLayout layout;
@@ -153,31 +155,43 @@ public final class ClusterNode implements AutoCloseable {
         return status;
     }
 
-    /** The config to start from: etcd's, or the state saved in state-dir when etcd does not answer. */
+    /**
+     * The config to start from: etcd's, or the state saved in state-dir when etcd does not answer.
+     * Without a saved state to fall back on, the read is tried {@link #START_READS} times: a node
+     * started beside a busy etcd (its connection still being made) should not give up at the first
+     * deadline when waiting a little more is all it can do anyway.
+     */
     private FulcrumConfig firstConfig() {
-        try {
-            EtcdStore.Snapshot snapshot = store.readAll(layout.root());
-            keys = new TreeMap<>(snapshot.keys());
-            revision = snapshot.revision();
-            etcdUp = true;
-            log.info("cluster: read {} key(s) from etcd at revision {}", keys.size(), revision);
-        } catch (EtcdUnavailableException e) {
-            Optional<StateFile.State> saved;
+        for (int attempt = 1; ; attempt++) {
             try {
-                saved = stateFile.read();
-            } catch (IOException io) {
-                throw new StartException(e.getMessage() + "; and the saved state is unreadable: " + io.getMessage(), io);
+                EtcdStore.Snapshot snapshot = store.readAll(layout.root());
+                keys = new TreeMap<>(snapshot.keys());
+                revision = snapshot.revision();
+                etcdUp = true;
+                log.info("cluster: read {} key(s) from etcd at revision {}", keys.size(), revision);
+                return compose();
+            } catch (EtcdUnavailableException e) {
+                Optional<StateFile.State> saved;
+                try {
+                    saved = stateFile.read();
+                } catch (IOException io) {
+                    throw new StartException(e.getMessage() + "; and the saved state is unreadable: " + io.getMessage(),
+                            io);
+                }
+                if (saved.isPresent()) {
+                    keys = new TreeMap<>(saved.get().keys());
+                    revision = saved.get().revision();
+                    log.warn("cluster: {}; starting from the state saved at revision {} in {}", e.getMessage(),
+                            revision, stateFile.path());
+                    return compose();
+                }
+                if (attempt == START_READS) {
+                    throw new StartException(e.getMessage() + "; and no saved state in " + stateFile.path()
+                            + " to start from");
+                }
+                log.warn("cluster: {}; no saved state to start from: asking etcd again", e.getMessage());
             }
-            if (saved.isEmpty()) {
-                throw new StartException(e.getMessage() + "; and no saved state in " + stateFile.path()
-                        + " to start from");
-            }
-            keys = new TreeMap<>(saved.get().keys());
-            revision = saved.get().revision();
-            log.warn("cluster: {}; starting from the state saved at revision {} in {}", e.getMessage(), revision,
-                    stateFile.path());
         }
-        return compose();
     }
 
     /** After the server started: save the state, join the member list, watch, and check etcd periodically. */

@@ -172,11 +172,6 @@ class ClusterIT {
                         + " answered in %s%n",
                 run.writes().size(), run.skipped(), accepted.size(), run.withStatus(503).size(), unknown.size(),
                 run.longestOutage().toMillis(), quantiles(run.acceptedMicros()));
-        long t0 = run.writes().getFirst().startEpochNanos();
-        for (PacedAdditions.Write w : run.writes()) { // DEBUG
-            System.out.printf("DEBUG %6d ms +%5d ms %d %s%n", (w.startEpochNanos() - t0) / 1_000_000,
-                    (w.endEpochNanos() - w.startEpochNanos()) / 1_000_000, w.status(), w.address());
-        }
         assertThat(served).as("client requests through the nodes").isNotEmpty().containsOnly(200);
         assertThat(run.writes()).as("every write answered 201, or 503/504 while etcd elects")
                 .allSatisfy(w -> assertThat(w.status()).as(w.address() + ": " + w.body()).isIn(201, 503, 504));
