@@ -10,6 +10,7 @@ import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.server.testing.EtcdCluster;
 import dev.fulcrum.server.testing.FulcrumProcess;
 import dev.fulcrum.server.testing.Loopback;
+import dev.fulcrum.server.testing.TestCertificates;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -43,6 +44,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * after all tests (the class is skipped, by an assumption, without an etcd binary); Fulcrum node
  * processes n1..nN under a test's own key prefix (files and state dirs named after the prefix, so
  * tests never see each other's keys or files); and the HTTP and JSON calls the tests make to nodes.
+ * {@link #withMutualTls()} makes a CA and certificates first and starts etcd with TLS on its
+ * client ports, requiring the node's certificate.
  */
 final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
 
@@ -55,15 +58,50 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
     record Node(String name, Path file, int listenPort, int adminPort, FulcrumProcess process) {
     }
 
+    /** The certificates of a fixture whose etcd speaks mutual TLS: its CA, a node's, and another CA. */
+    record Certificates(TestCertificates.Files ca, TestCertificates.Files node, TestCertificates.Files otherCa) {
+    }
+
+    private final boolean tls;
     private Path dir;
+    private Certificates certificates;
     private EtcdCluster etcd;
     private HttpServer backend;
 
+    /** A fixture whose etcd speaks plain HTTP. */
+    ClusterFixture() {
+        this(false);
+    }
+
+    private ClusterFixture(boolean tls) {
+        this.tls = tls;
+    }
+
+    /**
+     * A fixture whose etcd members speak TLS on their client ports and require a client certificate
+     * signed by the fixture's CA; {@link #store} and {@link #tlsYaml} use the node's certificate.
+     */
+    static ClusterFixture withMutualTls() {
+        return new ClusterFixture(true);
+    }
+
     @Override
-    public void beforeAll(ExtensionContext context) throws IOException {
+    public void beforeAll(ExtensionContext context) throws IOException, InterruptedException {
         assumeTrue(EtcdCluster.available(), "no etcd binary: apt-get install etcd-server");
         dir = Files.createTempDirectory("fulcrum-cluster-it-");
-        etcd = EtcdCluster.start(3, dir.resolve("etcd"));
+        EtcdCluster.Tls etcdTls = null;
+        if (tls) {
+            Path certs = Files.createDirectories(dir.resolve("tls"));
+            TestCertificates.Files ca = TestCertificates.create(certs, "ca", TestCertificates.KeyType.ECDSA,
+                    "fulcrum-it-ca", List.of(), "01");
+            TestCertificates.Files member = TestCertificates.signed(certs, "etcd", ca, "/CN=etcd", "IP:127.0.0.1");
+            TestCertificates.Files node = TestCertificates.signed(certs, "node", ca, "/CN=fulcrum-node", null);
+            TestCertificates.Files otherCa = TestCertificates.create(certs, "other-ca", TestCertificates.KeyType.ECDSA,
+                    "another-ca", List.of(), "02");
+            certificates = new Certificates(ca, node, otherCa);
+            etcdTls = new EtcdCluster.Tls(ca.cert(), member.cert(), member.key());
+        }
+        etcd = EtcdCluster.start(3, dir.resolve("etcd"), etcdTls);
         backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
         backend.createContext("/", exchange -> {
             byte[] body = "backend\n".getBytes(StandardCharsets.UTF_8);
@@ -115,8 +153,25 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
     }
 
     EtcdStore store(String prefix, List<String> endpoints) {
+        FulcrumConfig.EtcdTls etcdTls = certificates == null ? null : new FulcrumConfig.EtcdTls(
+                certificates.ca().cert(), certificates.node().cert(), certificates.node().key());
         return new EtcdStore(new FulcrumConfig.Cluster(endpoints.stream().map(URI::create).toList(), prefix, "it",
-                Duration.ofSeconds(5), dir, null, Map.of()));
+                Duration.ofSeconds(5), dir, etcdTls, Map.of()));
+    }
+
+    /** The certificates of a {@link #withMutualTls()} fixture. */
+    Certificates certificates() {
+        return certificates;
+    }
+
+    /**
+     * A {@code cluster.tls} line (indented for the cluster section) trusting {@code ca}, with the
+     * node's certificate when {@code clientCertificate}.
+     */
+    String tlsYaml(Path ca, boolean clientCertificate) {
+        return clientCertificate
+                ? "  tls: {ca: %s, cert: %s, key: %s}\n".formatted(ca, certificates.node().cert(), certificates.node().key())
+                : "  tls: {ca: %s}\n".formatted(ca);
     }
 
     /**
@@ -275,5 +330,18 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(n.process().pid())).start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).as("kill -" + name).isZero();
+    }
+
+    /** What {@code fulcrum cluster push} did: its exit code, its output, the revision it printed (-1: none). */
+    record Pushed(int exitCode, String output, long revision) {
+    }
+
+    /** Runs {@code fulcrum cluster push -c file} and waits for it. */
+    static Pushed push(Path file) throws IOException, InterruptedException {
+        FulcrumProcess push = FulcrumProcess.start("cluster-push", JVM, "cluster", "push", "-c", file.toString());
+        assertThat(push.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String output = push.output();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("revision (\\d+)").matcher(output);
+        return new Pushed(push.process().exitValue(), output, m.find() ? Long.parseLong(m.group(1)) : -1);
     }
 }

@@ -31,6 +31,7 @@ import static dev.fulcrum.server.cluster.ClusterFixture.awaitClusterView;
 import static dev.fulcrum.server.cluster.ClusterFixture.awaitMembers;
 import static dev.fulcrum.server.cluster.ClusterFixture.cluster;
 import static dev.fulcrum.server.cluster.ClusterFixture.metrics;
+import static dev.fulcrum.server.cluster.ClusterFixture.push;
 import static dev.fulcrum.server.cluster.ClusterFixture.send;
 import static dev.fulcrum.server.cluster.ClusterFixture.servers;
 import static dev.fulcrum.server.cluster.ClusterFixture.signal;
@@ -67,7 +68,7 @@ class ClusterIT {
     void aPushedConfigIsServedByEveryNodeAndEveryChangeIsAppliedEverywhere() throws Exception {
         String prefix = "/it-propagation";
         Path shared = fx.sharedFile(prefix, fx.etcd().endpoints(), "");
-        Pushed pushed = push(shared);
+        ClusterFixture.Pushed pushed = push(shared);
         assertThat(pushed.exitCode()).as(pushed.output()).isZero();
         assertThat(pushed.revision()).isPositive();
 
@@ -323,13 +324,13 @@ class ClusterIT {
         String prefix = "/it-cli";
         Path bad = fx.dir().resolve("bad.yaml");
         Files.writeString(bad, "cluster:\n  etcd: [http://127.0.0.1:2379]\n  lease-ttl: 1s\n");
-        Pushed badConfig = push(bad);
+        ClusterFixture.Pushed badConfig = push(bad);
         assertThat(badConfig.exitCode()).as(badConfig.output()).isEqualTo(2);
         assertThat(badConfig.output()).contains("bad.yaml:3:3: cluster.lease-ttl: 1s is out of range");
 
         Path nowhere = fx.sharedFile("/it-nowhere", List.of("http://127.0.0.1:" + Loopback.freePort()), "");
         long started = System.nanoTime();
-        Pushed unreachable = push(nowhere);
+        ClusterFixture.Pushed unreachable = push(nowhere);
         assertThat(unreachable.exitCode()).as(unreachable.output()).isEqualTo(1);
         assertThat(unreachable.output()).contains("fulcrum: etcd").doesNotContain("WARN");
         System.out.printf("cluster push with etcd unreachable: exit 1 after %d ms (JVM start included)%n",
@@ -337,10 +338,10 @@ class ClusterIT {
 
         Path shared = fx.sharedFile(prefix, fx.etcd().endpoints(), "");
         assertThat(push(shared).exitCode()).isZero();
-        Pushed again = push(shared);
+        ClusterFixture.Pushed again = push(shared);
         assertThat(again.output()).contains("(nothing to change)");
         Node node = fx.startNodes(closer, prefix, 1).getFirst();
-        Pushed nodeFile = push(node.file()); // only listen addresses: would delete the shared config
+        ClusterFixture.Pushed nodeFile = push(node.file()); // only listen addresses: would delete the shared config
         assertThat(nodeFile.exitCode()).as(nodeFile.output()).isEqualTo(2);
         assertThat(nodeFile.output()).contains("has no shared section");
         assertThat(servers(node)).hasSize(1);
@@ -356,15 +357,4 @@ class ClusterIT {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private record Pushed(int exitCode, String output, long revision) {
-    }
-
-    private Pushed push(Path file) throws Exception {
-        FulcrumProcess push = FulcrumProcess.start("cluster-push", JVM, "cluster", "push", "-c", file.toString());
-        assertThat(push.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-        String output = push.output();
-        Matcher m = Pattern.compile("revision (\\d+)").matcher(output);
-        return new Pushed(push.process().exitValue(), output, m.find() ? Long.parseLong(m.group(1)) : -1);
-    }
 }

@@ -19,7 +19,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Real etcd members ({@code etcd} from Debian's etcd-server) on loopback: free ports, a data
- * directory under the given one, output in {@code target/it-logs/etcd-NAME.log}. Short heartbeat
+ * directory under the given one, output in {@code target/it-logs/etcd-NAME.log}; client ports
+ * plain HTTP or TLS with client certificates ({@link Tls}), health asked on a plain metrics port. Short heartbeat
  * and election timeouts so that a new leader is elected within about a second of a kill. Members
  * are stopped by PID (SIGKILL: etcd is crash-safe, and the data directory is the test's).
  * Used from the test thread only.
@@ -29,21 +30,33 @@ public final class EtcdCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
+    /**
+     * TLS on the members' client port: etcd's certificate and key, and the CA whose certificates it
+     * requires of clients (mutual TLS, {@code --client-cert-auth}). Peers talk plain HTTP.
+     */
+    public record Tls(Path ca, Path cert, Path key) {
+    }
+
     private final Path dataDir;
+    private final Tls tls;
     private final List<String> names = new ArrayList<>();
     private final List<Integer> clientPorts = new ArrayList<>();
     private final List<Integer> peerPorts = new ArrayList<>();
+    /** Plain HTTP /health (and /metrics) of each member, whatever its client port speaks. */
+    private final List<Integer> metricsPorts = new ArrayList<>();
     private final Process[] processes;
     private final String initialCluster;
 
-    private EtcdCluster(Path dataDir, int members) throws IOException {
+    private EtcdCluster(Path dataDir, int members, Tls tls) throws IOException {
         this.dataDir = dataDir;
+        this.tls = tls;
         this.processes = new Process[members];
         List<String> peers = new ArrayList<>();
         for (int i = 0; i < members; i++) {
             names.add("e" + (i + 1));
             clientPorts.add(Loopback.freePort());
             peerPorts.add(Loopback.freePort());
+            metricsPorts.add(Loopback.freePort());
             peers.add(names.get(i) + "=http://127.0.0.1:" + peerPorts.get(i));
         }
         this.initialCluster = String.join(",", peers);
@@ -61,7 +74,16 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** Starts {@code members} members and waits until every one is healthy (a leader elected). */
     public static EtcdCluster start(int members, Path dataDir) throws IOException {
-        EtcdCluster cluster = new EtcdCluster(dataDir, members);
+        return start(members, dataDir, null);
+    }
+
+    /**
+     * Starts {@code members} members whose client port speaks TLS ({@code tls}; null: plain HTTP).
+     * Over TLS only {@link #endpoints()}, {@link #kill}, {@link #restart} and {@link #close()}
+     * serve: the JSON calls ({@link #leader()}, {@link #revision}, {@link #compact}) speak plain HTTP.
+     */
+    public static EtcdCluster start(int members, Path dataDir, Tls tls) throws IOException {
+        EtcdCluster cluster = new EtcdCluster(dataDir, members, tls);
         try {
             for (int i = 0; i < members; i++) {
                 cluster.startMember(i);
@@ -77,15 +99,20 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private void startMember(int i) throws IOException {
-        String client = "http://127.0.0.1:" + clientPorts.get(i);
+        String client = endpoint(i);
         String peer = "http://127.0.0.1:" + peerPorts.get(i);
-        List<String> command = List.of("etcd", "--name", names.get(i),
+        List<String> command = new ArrayList<>(List.of("etcd", "--name", names.get(i),
                 "--data-dir", dataDir.resolve(names.get(i)).toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--listen-metrics-urls", "http://127.0.0.1:" + metricsPorts.get(i),
                 "--initial-cluster", initialCluster, "--initial-cluster-state", "new",
                 "--initial-cluster-token", "fulcrum-it",
-                "--heartbeat-interval", "50", "--election-timeout", "500");
+                "--heartbeat-interval", "50", "--election-timeout", "500"));
+        if (tls != null) {
+            command.addAll(List.of("--cert-file", tls.cert().toString(), "--key-file", tls.key().toString(),
+                    "--trusted-ca-file", tls.ca().toString(), "--client-cert-auth"));
+        }
         Path log = ItLogs.file("etcd-" + names.get(i));
         processes[i] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -93,7 +120,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** The client URLs, one per member, as a {@code cluster.etcd} list wants them. */
     public List<String> endpoints() {
-        return clientPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
+        return clientPorts.stream().map(p -> (tls == null ? "http" : "https") + "://127.0.0.1:" + p).toList();
     }
 
     /** The YAML flow list of {@link #endpoints()}. */
@@ -170,13 +197,10 @@ public final class EtcdCluster implements AutoCloseable {
                         throw new IllegalStateException("etcd " + names.get(member) + " exited: see "
                                 + ItLogs.file("etcd-" + names.get(member)));
                     }
-                    JsonNode health = get(member, "/health");
+                    JsonNode health = send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + metricsPorts.get(member) + "/health")).GET());
                     return health != null && "true".equals(health.path("health").asText());
                 });
-    }
-
-    private JsonNode get(int member, String path) {
-        return send(HttpRequest.newBuilder(URI.create(endpoint(member) + path)).GET());
     }
 
     private JsonNode post(int member, String path, String body) {
