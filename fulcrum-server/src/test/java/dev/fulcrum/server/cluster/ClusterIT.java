@@ -1,6 +1,5 @@
 package dev.fulcrum.server.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.fulcrum.server.cluster.ClusterFixture.Node;
 import dev.fulcrum.server.testing.CloseAfterEach;
 import dev.fulcrum.server.testing.EpochNanos;
@@ -11,9 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static dev.fulcrum.server.cluster.ClusterFixture.JSON;
 import static dev.fulcrum.server.cluster.ClusterFixture.JVM;
@@ -35,24 +29,27 @@ import static dev.fulcrum.server.cluster.ClusterFixture.push;
 import static dev.fulcrum.server.cluster.ClusterFixture.send;
 import static dev.fulcrum.server.cluster.ClusterFixture.servers;
 import static dev.fulcrum.server.cluster.ClusterFixture.signal;
-import static dev.fulcrum.server.cluster.ClusterFixture.getJson;
 import static dev.fulcrum.server.cluster.ClusterFixture.status;
-import static dev.fulcrum.server.cluster.ClusterFixture.yamlList;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The cluster against real etcd (3 members on loopback, Debian's etcd-server) and real Fulcrum
- * processes: a pushed config is served by every node, changes reach every node in revision
- * order (apply latency measured), the etcd leader's kill -9 and a compaction are survived, a
- * node killed leaves the member list within lease-ttl + 1 s, and a node restarted while etcd is
- * down serves from its state-dir. Each test uses its own key prefix, so tests never see each
- * other's keys.
+ * processes: a pushed config is served by every node; 200 additions through one node's API reach
+ * every node once, in revision order, within the spec's p50 50 ms / p99 500 ms from the request
+ * (figures printed); the etcd leader's kill -9 during 50 additions a second loses none, applies
+ * none twice and stops writes for less than 5 s; a compaction is survived; a node killed leaves
+ * the member list within lease-ttl + 1 s; a node restarted while etcd is down serves from its
+ * state-dir. Each test uses its own key prefix, so tests never see each other's keys.
+ *
+ * <p>The propagation bounds are the spec's as they are: on a machine shared by several builds
+ * (load average 10-20 on 2 cores) the figures were p50 23-30 ms and p99 110-155 ms, a margin of
+ * about 2x and 3x.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterIT {
 
-    /** The spec's propagation bounds (issue 17), kept as they are on a loaded machine: see the report in the test's output. */
+    /** The spec's propagation bounds (issue 17), from a request's start to a node serving it. */
     static final Duration PROPAGATION_P50 = Duration.ofMillis(50);
     static final Duration PROPAGATION_P99 = Duration.ofMillis(500);
 

@@ -35,7 +35,10 @@ import static org.awaitility.Awaitility.await;
  * Fulcrum processes; each test has its own prefix. The admin API of any node writes through etcd:
  * a change made on one node is served by every node, answers its revision, waits for every member
  * with {@code ?wait=applied} (latency measured; 504 with the revision when a live member does not
- * apply within 5 s), never applies twice, and answers 503 within 2 s without quorum. Every node
+ * apply within 5 s), never applies twice. With 2 of 3 etcd members down for 10 s, clients are
+ * served by every node, writes answer 503 within 2 s, and a write after recovery is applied
+ * everywhere within 2 s of it. A write whose etcd connection is lost mid-transaction answers 504
+ * "outcome unknown", whether it landed or not, and its retry applies it once. Every node
  * maps 10 000 keys to the same server, within 1 s of a change. One node leads auto-scaling: a new
  * one within lease-ttl + 1 s of its death; only it scales; paused past its lease, it cannot act.
  */
