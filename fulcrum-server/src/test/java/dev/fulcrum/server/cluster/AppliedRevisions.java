@@ -2,6 +2,7 @@ package dev.fulcrum.server.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fulcrum.server.cluster.ClusterFixture.Node;
+import dev.fulcrum.server.testing.CloseAfterEach;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -53,6 +54,15 @@ final class AppliedRevisions implements AutoCloseable {
         AppliedRevisions revisions = new AppliedRevisions(node, socket);
         Thread.ofVirtual().name("sse-" + node.name()).start(revisions::read);
         return revisions;
+    }
+
+    /** Follows each of {@code nodes}, in their order, until {@code closer} closes them after the test. */
+    static List<AppliedRevisions> followAll(CloseAfterEach closer, List<Node> nodes) throws IOException {
+        List<AppliedRevisions> all = new ArrayList<>();
+        for (Node n : nodes) {
+            all.add(closer.add(follow(n)));
+        }
+        return all;
     }
 
     /** Reads until the socket closes; the chunked framing's size lines are skipped as non-event lines. */

@@ -121,10 +121,7 @@ class ClusterWritesIT {
         fx.writeShared(prefix);
         List<Node> nodes = fx.startNodes(closer, prefix, 3);
         awaitMembers(nodes);
-        List<AppliedRevisions> applied = new ArrayList<>();
-        for (Node n : nodes) {
-            applied.add(closer.add(AppliedRevisions.follow(n)));
-        }
+        List<AppliedRevisions> applied = AppliedRevisions.followAll(closer, nodes);
         int leader = fx.etcd().leader();
         List<Integer> stopped = List.of((leader + 1) % 3, (leader + 2) % 3);
         List<Integer> served = java.util.Collections.synchronizedList(new ArrayList<>());
