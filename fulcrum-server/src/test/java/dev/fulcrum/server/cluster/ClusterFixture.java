@@ -170,7 +170,8 @@ final class ClusterFixture implements BeforeAllCallback, AfterAllCallback {
      */
     String tlsYaml(Path ca, boolean clientCertificate) {
         return clientCertificate
-                ? "  tls: {ca: %s, cert: %s, key: %s}\n".formatted(ca, certificates.node().cert(), certificates.node().key())
+                ? "  tls: {ca: %s, cert: %s, key: %s}\n".formatted(ca, certificates.node().cert(),
+                        certificates.node().key())
                 : "  tls: {ca: %s}\n".formatted(ca);
     }
 
