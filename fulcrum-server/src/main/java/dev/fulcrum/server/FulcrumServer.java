@@ -134,6 +134,11 @@ public final class FulcrumServer {
             List<AutoScaler> autoscalers = config.autoscale().stream()
                     .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, AUTOSCALE_LOGS))
                     .toList();
+            if (config.cluster() != null) {
+                // until the cluster node attaches its election (autoscaleInCluster): the first step
+                // comes an interval after the start, so none can act alone before this
+                autoscalers.forEach(a -> a.inCluster(dev.fulcrum.server.autoscale.ScalingLeadership.NOT_JOINED));
+            }
             return new ControlSide(control, registry, checker, alerter, ejector::onResult, metrics, autoscalers);
         }
 

@@ -16,6 +16,33 @@ import java.time.Instant;
  */
 public interface ScalingLeadership {
 
+    /**
+     * A node of a cluster between its server's start and its joining the election: it leads
+     * nothing yet, so its auto-scalers only scrape (acting then would scale this node alone,
+     * outside etcd, beside the real leader).
+     */
+    ScalingLeadership NOT_JOINED = new ScalingLeadership() {
+        @Override
+        public boolean leading() {
+            return false;
+        }
+
+        @Override
+        public Instant lastAction(String pool) {
+            return null;
+        }
+
+        @Override
+        public boolean scaleOut(String pool, HostPort address, Instant at) {
+            return false;
+        }
+
+        @Override
+        public boolean scaleIn(String pool, String address, Instant at) {
+            return false;
+        }
+    };
+
     boolean leading();
 
     /** The last scale-out or scale-in of {@code pool} recorded in etcd; null when none. */

@@ -50,6 +50,8 @@ public final class EtcdStore implements AutoCloseable {
 
     private final Client client;
     private final List<URI> endpoints;
+    /** Says why, when a call fails and etcd is reached over TLS; null without TLS. */
+    private final EtcdTlsCheck tlsCheck;
 
     public EtcdStore(Cluster cluster) {
         quietJetcd();
@@ -59,8 +61,10 @@ public final class EtcdStore implements AutoCloseable {
                 // fail fast while no endpoint answers, rather than queue the call until one does
                 .waitForReady(false)
                 .retryMaxDuration(CALL_DEADLINE);
+        EtcdTlsCheck check = null;
         if (cluster.tls() != null) {
             try {
+                check = new EtcdTlsCheck(cluster.tls(), cluster.etcd());
                 builder.sslContext(ssl -> {
                     if (cluster.tls().ca() != null) {
                         ssl.trustManager(cluster.tls().ca().toFile());
@@ -73,6 +77,7 @@ public final class EtcdStore implements AutoCloseable {
                 throw new IllegalArgumentException("cluster.tls: " + e.getMessage(), e);
             }
         }
+        this.tlsCheck = check;
         this.client = builder.build();
     }
 
@@ -263,24 +268,29 @@ public final class EtcdStore implements AutoCloseable {
         client.close();
     }
 
-    private static <T> T await(CompletableFuture<T> call, String what) {
+    private <T> T await(CompletableFuture<T> call, String what) {
         return await(call, what, CALL_DEADLINE);
     }
 
-    private static <T> T await(CompletableFuture<T> call, String what, Duration deadline) {
+    private <T> T await(CompletableFuture<T> call, String what, Duration deadline) {
         try {
             return call.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw new EtcdUnavailableException("etcd did not answer within " + deadline.toMillis()
-                    + " ms (" + what + ")");
+            throw unavailable("etcd did not answer within " + deadline.toMillis() + " ms (" + what + ")", what, null);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new EtcdUnavailableException("etcd: cannot " + what + ": " + oneLine(cause), cause);
+            throw unavailable("etcd: cannot " + what + ": " + oneLine(cause), what, cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EtcdUnavailableException("interrupted while waiting for etcd (" + what + ")");
         }
+    }
+
+    /** A failed call's exception: what gRPC said, or, over TLS, the handshake's failure when that is the cause. */
+    private EtcdUnavailableException unavailable(String message, String what, Throwable cause) {
+        String tls = tlsCheck == null ? null : tlsCheck.failure();
+        return new EtcdUnavailableException(tls == null ? message : tls + " (" + what + ")", cause);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.fulcrum.server.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fulcrum.server.cluster.ClusterFixture.Node;
 import dev.fulcrum.server.testing.CloseAfterEach;
+import dev.fulcrum.server.testing.EpochNanos;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -16,10 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.fulcrum.server.cluster.ClusterFixture.JSON;
+import static dev.fulcrum.server.cluster.ClusterFixture.awaitMembers;
+import static dev.fulcrum.server.cluster.ClusterFixture.cluster;
 import static dev.fulcrum.server.cluster.ClusterFixture.get;
 import static dev.fulcrum.server.cluster.ClusterFixture.send;
+import static dev.fulcrum.server.cluster.ClusterFixture.servers;
+import static dev.fulcrum.server.cluster.ClusterFixture.signal;
 import static dev.fulcrum.server.cluster.ClusterFixture.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,12 +35,18 @@ import static org.awaitility.Awaitility.await;
  * Fulcrum processes; each test has its own prefix. The admin API of any node writes through etcd:
  * a change made on one node is served by every node, answers its revision, waits for every member
  * with {@code ?wait=applied} (latency measured; 504 with the revision when a live member does not
- * apply within 5 s), never applies twice, and answers 503 within 2 s without quorum. Every node
+ * apply within 5 s), never applies twice. With 2 of 3 etcd members down for 10 s, clients are
+ * served by every node, writes answer 503 within 2 s, and a write after recovery is applied
+ * everywhere within 2 s of it. A write whose etcd connection is lost mid-transaction answers 504
+ * "outcome unknown", whether it landed or not, and its retry applies it once. Every node
  * maps 10 000 keys to the same server, within 1 s of a change. One node leads auto-scaling: a new
  * one within lease-ttl + 1 s of its death; only it scales; paused past its lease, it cannot act.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterWritesIT {
+
+    /** How long 2 of the 3 etcd members stay down (issue 17: 10 s). */
+    private static final Duration OUTAGE = Duration.ofSeconds(10);
 
     @RegisterExtension
     static final ClusterFixture fx = new ClusterFixture();
@@ -45,9 +57,9 @@ class ClusterWritesIT {
     @Test
     void aChangeThroughAnyNodeIsAppliedByEveryNodeOnceAndAnswersItsRevision() throws Exception {
         String prefix = "/it-writes";
-        writeShared(prefix);
-        List<Node> nodes = startNodes(prefix, 3);
-        await("3 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 3);
+        fx.writeShared(prefix);
+        List<Node> nodes = fx.startNodes(closer, prefix, 3);
+        awaitMembers(nodes);
 
         // 60 additions through node 1, each answered once every member applied it
         List<Long> micros = new ArrayList<>();
@@ -103,44 +115,157 @@ class ClusterWritesIT {
     }
 
     @Test
-    void withoutQuorumAWriteAnswers503WithinTwoSecondsAndTheNodesKeepServing() throws Exception {
+    void withTwoOfThreeEtcdMembersDownForTenSecondsClientsAreServedWritesAnswer503AndAllConvergeWithinTwoSeconds()
+            throws Exception {
         String prefix = "/it-noquorum";
-        writeShared(prefix);
-        Node node = startNodes(prefix, 1).getFirst();
+        fx.writeShared(prefix);
+        List<Node> nodes = fx.startNodes(closer, prefix, 3);
+        awaitMembers(nodes);
+        List<AppliedRevisions> applied = AppliedRevisions.followAll(closer, nodes);
         int leader = fx.etcd().leader();
         List<Integer> stopped = List.of((leader + 1) % 3, (leader + 2) % 3);
+        List<Integer> served = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<HttpResponse<String>> refused = new ArrayList<>();
+        List<Long> refusedMillis = new ArrayList<>();
         try {
             for (int member : stopped) {
                 fx.etcd().kill(member);
             }
-            long started = System.nanoTime();
-            HttpResponse<String> refused = send(node, "POST", "/api/v1/pools/app/servers",
-                    "{\"address\":\"127.0.0.2:22000\",\"weight\":0}");
-            long millis = (System.nanoTime() - started) / 1_000_000;
-            System.out.printf("cluster admin write without etcd quorum: %d after %d ms%n", refused.statusCode(), millis);
-            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
-            assertThat(refused.body()).contains("no quorum");
-            assertThat(millis).isLessThan(2_000);
-            assertThat(status(node.listenPort())).isEqualTo(200);
+            long end = System.nanoTime() + OUTAGE.toNanos();
+            // clients through every node's listener for the whole outage; a write every 2 s meanwhile
+            Thread clients = Thread.ofVirtual().start(() -> {
+                while (System.nanoTime() < end) {
+                    for (Node n : nodes) {
+                        try {
+                            served.add(status(n.listenPort()));
+                        } catch (IOException | InterruptedException e) {
+                            served.add(0);
+                        }
+                    }
+                    LockSupport.parkNanos(20_000_000);
+                }
+            });
+            for (int i = 0; System.nanoTime() < end - 2_000_000_000L; i++) {
+                long started = System.nanoTime();
+                refused.add(send(nodes.get(i % 3), "POST", "/api/v1/pools/app/servers",
+                        "{\"address\":\"127.0.0.2:" + (22_000 + i) + "\",\"weight\":0}"));
+                refusedMillis.add((System.nanoTime() - started) / 1_000_000);
+                LockSupport.parkNanos(Math.max(0, started + 2_000_000_000L - System.nanoTime()));
+            }
+            clients.join(OUTAGE.toMillis() + 10_000);
         } finally {
-            for (int member : stopped) {
-                fx.etcd().restart(member);
+            fx.etcd().restart(stopped); // both at once; returns once both are healthy: quorum answers
+        }
+        long recovered = EpochNanos.now();
+        System.out.printf("cluster: 2 of 3 etcd members down for %d s: %d client requests through 3 nodes, %d answered"
+                        + " 200; %d writes answered %s after %s ms%n", OUTAGE.toSeconds(), served.size(),
+                served.stream().filter(s -> s == 200).count(), refused.size(),
+                refused.stream().map(HttpResponse::statusCode).toList(), refusedMillis);
+        assertThat(served).as("client requests through the nodes").hasSizeGreaterThan(30).containsOnly(200);
+        assertThat(refused).hasSizeGreaterThanOrEqualTo(3).allSatisfy(r -> {
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+            assertThat(r.body()).contains("no quorum");
+        });
+        assertThat(refusedMillis).allSatisfy(ms -> assertThat(ms).isLessThan(2_000));
+
+        // a write after recovery (retried while it answers 503: etcd may still be electing) is applied
+        // by every node within 2 s of recovery
+        HttpResponse<String> added = null;
+        for (long until = System.nanoTime() + 2_000_000_000L; System.nanoTime() < until; ) {
+            added = send(nodes.getFirst(), "POST", "/api/v1/pools/app/servers",
+                    "{\"address\":\"127.0.0.2:22100\",\"weight\":0}");
+            if (added.statusCode() != 503) {
+                break;
             }
         }
-        // once quorum is back, the same write goes through, once
-        await("a write after quorum returns").atMost(Duration.ofSeconds(20))
-                .until(() -> send(node, "POST", "/api/v1/pools/app/servers?wait=applied",
-                        "{\"address\":\"127.0.0.2:22000\",\"weight\":0}").statusCode() == 201);
-        assertThat(servers(node)).hasSize(2);
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+        long revision = JSON.readTree(added.body()).path("revision").asLong();
+        List<Double> millis = new ArrayList<>();
+        for (AppliedRevisions a : applied) {
+            a.awaitApplied(revision, Duration.ofSeconds(10));
+            millis.add(EpochNanos.millisBetween(recovered, a.appliedAt(revision).orElseThrow()));
+        }
+        System.out.printf("cluster: a write after quorum returned was applied by n1, n2, n3 %s ms after recovery%n",
+                millis);
+        assertThat(millis).allSatisfy(ms -> assertThat(ms).isLessThan(2_000.0));
+        for (Node n : nodes) {
+            // the refused writes wrote nothing
+            assertThat(servers(n).findValuesAsText("address")).as(n.name())
+                    .containsExactlyInAnyOrder("127.0.0.1:" + fx.backendPort(), "127.0.0.2:22100");
+            await(n.name() + " sees etcd up").atMost(Duration.ofSeconds(2))
+                    .until(() -> cluster(n).path("etcd").asText().equals("up"));
+        }
+    }
+
+    @Test
+    void aWriteWhoseAnswerIsLostAnswers504OutcomeUnknownAndItsRetryNeverAppliesTwice() throws Exception {
+        String prefix = "/it-unknown";
+        fx.writeShared(prefix);
+        // the node reaches etcd only through the relay, which loses the network mid-write
+        EtcdRelay relay = closer.add(EtcdRelay.to(fx.etcd().endpoint(0)));
+        Node node = fx.startNodes(closer, prefix, 1, List.of(relay.endpoint()), "5s").getFirst();
+        KeyLayout layout = new KeyLayout(prefix);
+        try (EtcdStore store = fx.store(prefix, fx.etcd().endpoints())) {
+            // 1. etcd commits the transaction; its answer never reaches the node
+            relay.withholdAnswersAfter("{\"address\":\"127.0.0.2:27000\"");
+            HttpResponse<String> landed = timedAdd(node, "127.0.0.2:27000");
+            assertThat(relay.withholding()).as("the write's transaction went by").isTrue();
+            assertThat(landed.statusCode()).as(landed.body()).isEqualTo(504);
+            assertThat(landed.body()).contains("outcome unknown");
+            assertThat(store.get(layout.server("app", "127.0.0.2:27000"), Duration.ofSeconds(5)).value())
+                    .as("it landed all the same").isNotNull();
+            relay.resume();
+            HttpResponse<String> retried = retried(node, "127.0.0.2:27000");
+            assertThat(retried.statusCode()).as("the retry finds it there: " + retried.body()).isEqualTo(409);
+
+            // 2. the transaction never reaches etcd: the connection is cut while it is held
+            relay.withholdRequestAt("{\"address\":\"127.0.0.2:27001\"");
+            HttpResponse<String> lost = timedAdd(node, "127.0.0.2:27001");
+            assertThat(relay.withholding()).as("the write's transaction was held").isTrue();
+            assertThat(lost.statusCode()).as(lost.body()).isEqualTo(504);
+            assertThat(lost.body()).contains("outcome unknown");
+            relay.cut();
+            String key = layout.server("app", "127.0.0.2:27001");
+            assertThat(store.get(key, Duration.ofSeconds(5)).value()).as("it never landed").isNull();
+            HttpResponse<String> again = retried(node, "127.0.0.2:27001");
+            assertThat(again.statusCode()).as("the retry writes it: " + again.body()).isEqualTo(201);
+            assertThat(store.get(key, Duration.ofSeconds(5)).modRevision())
+                    .isEqualTo(JSON.readTree(again.body()).path("revision").asLong());
+        }
+        await("the node serves each server once").atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(servers(node).findValuesAsText("address")).containsExactlyInAnyOrder(
+                        "127.0.0.1:" + fx.backendPort(), "127.0.0.2:27000", "127.0.0.2:27001"));
+    }
+
+    /** Adds {@code address} through {@code node}, printing how long the answer took. */
+    private static HttpResponse<String> timedAdd(Node node, String address) throws Exception {
+        long started = System.nanoTime();
+        HttpResponse<String> r = send(node, "POST", "/api/v1/pools/app/servers",
+                "{\"address\":\"" + address + "\",\"weight\":0}");
+        System.out.printf("cluster admin write %s with its etcd connection lost mid-write: %d after %d ms: %s%n",
+                address, r.statusCode(), (System.nanoTime() - started) / 1_000_000, r.body());
+        return r;
+    }
+
+    /** The same addition again, as an operator retries: again while etcd is not reachable yet (503/504), for 10 s. */
+    private static HttpResponse<String> retried(Node node, String address) throws Exception {
+        HttpResponse<String>[] last = new HttpResponse[1];
+        await("a retry of " + address + " that etcd answers").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200)).until(() -> {
+                    last[0] = send(node, "POST", "/api/v1/pools/app/servers",
+                            "{\"address\":\"" + address + "\",\"weight\":0}");
+                    return last[0].statusCode() != 503 && last[0].statusCode() != 504;
+                });
+        return last[0];
     }
 
     @Test
     void waitAppliedAnswers504WithTheRevisionWhenALiveMemberDoesNotApplyWithinFiveSeconds() throws Exception {
         String prefix = "/it-wait";
-        writeShared(prefix);
+        fx.writeShared(prefix);
         // a 10 s lease: the paused node stays a live member for longer than the 5 s wait
-        List<Node> nodes = startNodes(prefix, 2, "10s");
-        await("2 members").atMost(Duration.ofSeconds(10)).until(() -> cluster(nodes.get(0)).path("members").size() == 2);
+        List<Node> nodes = fx.startNodes(closer, prefix, 2, fx.etcd().endpoints(), "10s");
+        awaitMembers(nodes);
         signal("STOP", nodes.get(1));
         HttpResponse<String> late;
         long millis;
@@ -166,7 +291,7 @@ class ClusterWritesIT {
     void everyNodeMapsTenThousandKeysToTheSameServerWithinOneSecondOfAChange() throws Exception {
         String prefix = "/it-lookup";
         // five servers listed out of address order; only the table matters, nothing is sent to them
-        writeShared(prefix, """
+        fx.writeShared(prefix, """
                 listeners:
                   - {name: web, listen: 127.0.0.1:1, pool: app}
                 pools:
@@ -181,7 +306,7 @@ class ClusterWritesIT {
                       - {address: 127.0.0.2:23002}
                       - {address: 127.0.0.2:23004}
                 """);
-        List<Node> nodes = startNodes(prefix, 3);
+        List<Node> nodes = fx.startNodes(closer, prefix, 3);
         List<String> keys = java.util.stream.IntStream.range(0, 10_000).mapToObj(i -> "user-" + i).toList();
         List<String> before = agreedServers(nodes, keys);
         HttpResponse<String> one = get(nodes.get(2), "/api/v1/pools/app/lookup?key=user-7");
@@ -214,8 +339,8 @@ class ClusterWritesIT {
     @Test
     void oneNodeLeadsAutoScalingAndANewOneLeadsWithinLeaseTtlPlusOneSecondOfItsDeath() throws Exception {
         String prefix = "/it-leader";
-        writeShared(prefix);
-        List<Node> nodes = startNodes(prefix, 3, "2s");
+        fx.writeShared(prefix);
+        List<Node> nodes = fx.startNodes(closer, prefix, 3, fx.etcd().endpoints(), "2s");
         await("one leader, seen by all").atMost(Duration.ofSeconds(10)).until(() -> {
             String first = cluster(nodes.get(0)).path("leader").asText("");
             for (Node n : nodes) {
@@ -249,7 +374,7 @@ class ClusterWritesIT {
         Path out = scaleOutScript("scale-out.sh", runs, "", 24000);
         // one listed server and min-servers 2: the leader (only it) adds one at its first step
         writeAutoscaledShared(prefix, out);
-        List<Node> nodes = startNodes(prefix, 3);
+        List<Node> nodes = fx.startNodes(closer, prefix, 3);
         for (Node n : nodes) {
             await(n.name() + " serves the scaled-out server").atMost(Duration.ofSeconds(15))
                     .until(() -> servers(n).size() == 2);
@@ -271,7 +396,7 @@ class ClusterWritesIT {
         // the first run is slow: the leader is paused while its provisioning is under way
         Path out = scaleOutScript("paused-scale-out.sh", runs, "if [ \"$n\" = 1 ]; then sleep 3; fi\n", 25000);
         writeAutoscaledShared(prefix, out);
-        List<Node> nodes = startNodes(prefix, 2, "2s");
+        List<Node> nodes = fx.startNodes(closer, prefix, 2, fx.etcd().endpoints(), "2s");
         await("the first scale-out starts").atMost(Duration.ofSeconds(15))
                 .until(() -> Files.exists(runs) && Files.readAllLines(runs).size() == 1);
         String leader = cluster(nodes.get(0)).path("leader").asText();
@@ -311,7 +436,7 @@ class ClusterWritesIT {
 
     /** One listed server (the backend), auto-scaled by {@code scaleOut} to exactly 2 servers. */
     private static void writeAutoscaledShared(String prefix, Path scaleOut) throws IOException {
-        writeShared(prefix, """
+        fx.writeShared(prefix, """
                 listeners:
                   - {name: web, listen: 127.0.0.1:1, pool: app}
                 pools:
@@ -327,11 +452,6 @@ class ClusterWritesIT {
                     max-servers: 2
                     provisioner: {type: exec, scale-out: ["%s"], scale-in: ["true"]}
                 """.formatted(fx.backendPort(), scaleOut));
-    }
-
-    private static void signal(String name, Node n) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(n.process().pid())).start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
 
     /** Each node's server for every key, from one POST lookup each; asserts all nodes and their tables agree. */
@@ -355,42 +475,5 @@ class ClusterWritesIT {
             }
         }
         return first;
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    /** The shared config, written straight to etcd: listener web, pool app with the one backend, no health checks. */
-    private static void writeShared(String prefix) throws IOException {
-        writeShared(prefix, """
-                listeners:
-                  - {name: web, listen: 127.0.0.1:1, pool: app}
-                pools:
-                  - name: app
-                    health-check: {type: none}
-                    drain-timeout: 1s
-                    servers:
-                      - {address: 127.0.0.1:%d}
-                """.formatted(fx.backendPort()));
-    }
-
-    private static void writeShared(String prefix, String yaml) throws IOException {
-        fx.writeShared(prefix, fx.etcd().endpoints(), yaml);
-    }
-
-    /** Starts nodes n1..nN, each with its own listen address for web, and waits until each serves. */
-    private List<Node> startNodes(String prefix, int count) throws Exception {
-        return startNodes(prefix, count, "5s");
-    }
-
-    private List<Node> startNodes(String prefix, int count, String leaseTtl) throws Exception {
-        return fx.startNodes(closer, prefix, count, fx.etcd().endpoints(), leaseTtl);
-    }
-
-    private static JsonNode cluster(Node n) throws IOException, InterruptedException {
-        return JSON.readTree(get(n, "/api/v1/cluster").body());
-    }
-
-    private static JsonNode servers(Node n) throws IOException, InterruptedException {
-        return JSON.readTree(get(n, "/api/v1/pools/app/servers").body());
     }
 }

@@ -20,7 +20,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Real etcd members ({@code etcd} from Debian's etcd-server) on loopback — or, with
  * {@link #startIn}, on an address inside a test's {@link Netns} — on free ports, a data
- * directory under the given one, output in {@code target/it-logs/etcd-NAME.log}. Short heartbeat
+ * directory under the given one, output in {@code target/it-logs/etcd-NAME.log}; client ports
+ * plain HTTP or TLS with client certificates ({@link Tls}), health asked on a plain metrics port. Short heartbeat
  * and election timeouts so that a new leader is elected within about a second of a kill. Members
  * are stopped by PID (SIGKILL: etcd is crash-safe, and the data directory is the test's); in a
  * namespace, close this before the namespace. Used from the test thread only.
@@ -30,18 +31,29 @@ public final class EtcdCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
+    /**
+     * TLS on the members' client port: etcd's certificate and key, and the CA whose certificates it
+     * requires of clients (mutual TLS, {@code --client-cert-auth}). Peers talk plain HTTP.
+     */
+    public record Tls(Path ca, Path cert, Path key) {
+    }
+
     private final Path dataDir;
+    private final Tls tls;
     private final String host;
     /** Empty on loopback; else {@code ip netns exec NS}, before etcd and before the curl that asks it. */
     private final List<String> commandPrefix;
     private final List<String> names = new ArrayList<>();
     private final List<Integer> clientPorts = new ArrayList<>();
     private final List<Integer> peerPorts = new ArrayList<>();
+    /** Plain HTTP /health (and /metrics) of each member, whatever its client port speaks. */
+    private final List<Integer> metricsPorts = new ArrayList<>();
     private final Process[] processes;
     private final String initialCluster;
 
-    private EtcdCluster(Path dataDir, int members, String host, List<String> commandPrefix) throws IOException {
+    private EtcdCluster(Path dataDir, int members, String host, List<String> commandPrefix, Tls tls) throws IOException {
         this.dataDir = dataDir;
+        this.tls = tls;
         this.host = host;
         this.commandPrefix = commandPrefix;
         this.processes = new Process[members];
@@ -50,6 +62,7 @@ public final class EtcdCluster implements AutoCloseable {
             names.add("e" + (i + 1));
             clientPorts.add(Loopback.freePort());
             peerPorts.add(Loopback.freePort());
+            metricsPorts.add(Loopback.freePort());
             peers.add(names.get(i) + "=http://" + host + ":" + peerPorts.get(i));
         }
         this.initialCluster = String.join(",", peers);
@@ -67,7 +80,16 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** Starts {@code members} members and waits until every one is healthy (a leader elected). */
     public static EtcdCluster start(int members, Path dataDir) throws IOException {
-        return start(new EtcdCluster(dataDir, members, "127.0.0.1", List.of()));
+        return start(members, dataDir, null);
+    }
+
+    /**
+     * Starts {@code members} members whose client port speaks TLS ({@code tls}; null: plain HTTP).
+     * Over TLS only {@link #endpoints()}, {@link #kill}, {@link #restart} and {@link #close()}
+     * serve: the JSON calls ({@link #leader()}, {@link #revision}, {@link #compact}) speak plain HTTP.
+     */
+    public static EtcdCluster start(int members, Path dataDir, Tls tls) throws IOException {
+        return start(new EtcdCluster(dataDir, members, "127.0.0.1", List.of(), tls));
     }
 
     /**
@@ -76,7 +98,7 @@ public final class EtcdCluster implements AutoCloseable {
      * namespace, since the test's own namespace has no route there.
      */
     public static EtcdCluster startIn(Netns netns, String host, int members, Path dataDir) throws IOException {
-        return start(new EtcdCluster(dataDir, members, host, netns.commandPrefix()));
+        return start(new EtcdCluster(dataDir, members, host, netns.commandPrefix(), null));
     }
 
     private static EtcdCluster start(EtcdCluster cluster) throws IOException {
@@ -96,16 +118,21 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private void startMember(int i) throws IOException {
-        String client = "http://" + host + ":" + clientPorts.get(i);
+        String client = endpoint(i);
         String peer = "http://" + host + ":" + peerPorts.get(i);
         List<String> command = new ArrayList<>(commandPrefix);
         command.addAll(List.of("etcd", "--name", names.get(i),
                 "--data-dir", dataDir.resolve(names.get(i)).toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--listen-metrics-urls", "http://" + host + ":" + metricsPorts.get(i),
                 "--initial-cluster", initialCluster, "--initial-cluster-state", "new",
                 "--initial-cluster-token", "fulcrum-it",
                 "--heartbeat-interval", "50", "--election-timeout", "500"));
+        if (tls != null) {
+            command.addAll(List.of("--cert-file", tls.cert().toString(), "--key-file", tls.key().toString(),
+                    "--trusted-ca-file", tls.ca().toString(), "--client-cert-auth"));
+        }
         Path log = ItLogs.file("etcd-" + names.get(i));
         processes[i] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -113,7 +140,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** The client URLs, one per member, as a {@code cluster.etcd} list wants them. */
     public List<String> endpoints() {
-        return clientPorts.stream().map(p -> "http://" + host + ":" + p).toList();
+        return clientPorts.stream().map(p -> (tls == null ? "http" : "https") + "://" + host + ":" + p).toList();
     }
 
     /** The YAML flow list of {@link #endpoints()}. */
@@ -140,8 +167,17 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** Starts a killed member again on its data directory, and waits until it is healthy. */
     public void restart(int member) throws IOException {
-        startMember(member);
-        awaitHealthy(member, Duration.ofSeconds(20));
+        restart(List.of(member));
+    }
+
+    /** Starts killed members again, all at once, and waits until each is healthy (so quorum answers). */
+    public void restart(List<Integer> members) throws IOException {
+        for (int member : members) {
+            startMember(member);
+        }
+        for (int member : members) {
+            awaitHealthy(member, Duration.ofSeconds(20));
+        }
     }
 
     /** The index of the member that is leader now, as the members themselves say. */
@@ -181,16 +217,17 @@ public final class EtcdCluster implements AutoCloseable {
                         throw new IllegalStateException("etcd " + names.get(member) + " exited: see "
                                 + ItLogs.file("etcd-" + names.get(member)));
                     }
-                    JsonNode health = get(member, "/health");
+                    JsonNode health = get("http://" + host + ":" + metricsPorts.get(member) + "/health");
                     return health != null && "true".equals(health.path("health").asText());
                 });
     }
 
-    private JsonNode get(int member, String path) {
+    /** A plain HTTP GET of {@code url}: from the test, or with curl inside the namespace. */
+    private JsonNode get(String url) {
         if (!commandPrefix.isEmpty()) {
-            return curl(List.of(endpoint(member) + path));
+            return curl(List.of(url));
         }
-        return send(HttpRequest.newBuilder(URI.create(endpoint(member) + path)).GET());
+        return send(HttpRequest.newBuilder(URI.create(url)).GET());
     }
 
     private JsonNode post(int member, String path, String body) {

@@ -99,6 +99,29 @@ public final class TestCertificates {
     }
 
     /**
+     * A certificate (ECDSA) with subject {@code subject} signed by {@code ca}, with the
+     * subjectAltName {@code san} as openssl writes it ({@code IP:127.0.0.1}), or none when null:
+     * a server's or a client's, as an operator's own CA issues them.
+     */
+    public static Files signed(Path dir, String fileName, Files ca, String subject, String san)
+            throws IOException, InterruptedException {
+        Path key = dir.resolve(fileName + ".key");
+        Path csr = dir.resolve(fileName + ".csr");
+        Path cert = dir.resolve(fileName + ".pem");
+        List<String> request = new ArrayList<>(List.of("openssl", "req", "-new", "-nodes", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj", subject, "-keyout", key.toString(),
+                "-out", csr.toString()));
+        if (san != null) {
+            request.addAll(List.of("-addext", "subjectAltName=" + san));
+        }
+        run(request);
+        run(List.of("openssl", "x509", "-req", "-in", csr.toString(), "-CA", ca.cert().toString(), "-CAkey",
+                ca.key().toString(), "-set_serial", "0x11", "-days", "2", "-copy_extensions", "copyall",
+                "-out", cert.toString()));
+        return new Files(cert, key);
+    }
+
+    /**
      * A client's TLS context that trusts any server: the tests' certificates are self-signed, and
      * they check which certificate they got themselves.
      *
