@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of an HTTP/2 stream's pipeline, {@code bridge -> RequestDecoder -> FrontendHandler}:
@@ -61,6 +62,8 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
     private List<ByteBuf> held;
     private boolean firstBatchPassed;
     private ChannelHandlerContext ctx;
+    /** The reset of a broken-off body went out (once, see {@link #resetAfter}). */
+    private boolean resetSent;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -262,6 +265,11 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
             // Netty would send, means "no longer needed"; INTERNAL_ERROR tells the client the truth,
             // and gRPC clients report it as INTERNAL rather than CANCELLED
             requestDone = true;
+            ChannelFuture pending = lastWrite;
+            if (pending != null && !pending.isDone()) {
+                resetAfter(ctx, pending, promise);
+                return;
+            }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
         }
         if (response != null && response.complete() && !requestDone && ctx.channel().isActive()) {
@@ -269,6 +277,34 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
             // client to stop sending with NO_ERROR, not the CANCEL Netty would send on close
             requestDone = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        }
+        ctx.close(promise);
+    }
+
+    /**
+     * Resets the stream once the body written before the break has left, so that the client gets
+     * every byte the server sent before it broke off (a gRPC message sent right before a server's
+     * RST_STREAM), then the reset: Netty's codec holds DATA beyond the client's window in its flow
+     * controller, and a reset written meanwhile would close the stream and drop it. A client that
+     * does not read gets the reset after {@link FrontendHandler#LINGER_MILLIS} anyway.
+     */
+    private void resetAfter(ChannelHandlerContext ctx, ChannelFuture pending, ChannelPromise promise) {
+        var timeout = ctx.executor().schedule(() -> resetAndClose(ctx, promise),
+                FrontendHandler.LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        pending.addListener(f -> {
+            timeout.cancel(false);
+            resetAndClose(ctx, promise);
+        });
+        ctx.flush();
+    }
+
+    private void resetAndClose(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (resetSent) {
+            return;
+        }
+        resetSent = true;
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
         }
         ctx.close(promise);
     }
