@@ -126,6 +126,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return clientCertSubject;
     }
 
+    /** The response budget of the HTTP/2 connection this stream belongs to; null on HTTP/1.1. */
+    Http2ResponseBudget responseBudget() {
+        return Http2ResponseBudget.of(ctx.channel());
+    }
+
     /** The connection's response timer, bound to each exchange in turn. */
     ResponseTimer responseTimer() {
         return responseTimer;

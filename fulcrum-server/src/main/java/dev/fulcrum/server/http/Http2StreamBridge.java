@@ -41,6 +41,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Backpressure is the frontend's: the stream channel reads (and so gives the client window
  * back) only when the frontend asks, and a write's promise completes only once the frame left
  * under the client's flow-control window, so the server is read no faster than the client reads.
+ * The DATA written and not sent yet counts in the connection's {@link Http2ResponseBudget}, which
+ * bounds what all its streams hold together. A response broken off in its body is reset only once
+ * the bytes written before the break left (or after a linger time), so that none is lost.
  *
  * <p>One per stream, confined to its event loop.
  */
@@ -224,11 +227,24 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
             completeAfterLastWrite(promise);
             return;
         }
+        long data = 0;
+        for (int i = 0; i < n; i++) {
+            if (frames.get(i) instanceof Http2DataFrame d) {
+                data += d.content().readableBytes();
+            }
+        }
         for (int i = 0; i < n - 1; i++) {
             ctx.write(frames.get(i), ctx.voidPromise());
         }
         lastWrite = ctx.write(frames.get(n - 1), promise.isVoid() ? ctx.newPromise() : promise);
         frames.clear();
+        Http2ResponseBudget budget = Http2ResponseBudget.of(ctx.channel());
+        if (data > 0 && budget != null) {
+            // held until sent (a stream's writes complete in order: the last one's completion covers them all)
+            long held = data;
+            budget.hold(held);
+            lastWrite.addListener(f -> budget.release(held));
+        }
     }
 
     /** A write that made no frame completes once everything written before it did. */

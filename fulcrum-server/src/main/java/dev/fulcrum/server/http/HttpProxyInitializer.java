@@ -146,6 +146,7 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
         p.addLast("h2-resets", new Http2ResetGuard());
         p.addLast("h2-streams", new Http2MultiplexHandler(streams));
         p.addLast("h2-guard", new Http2ConnectionGuard(config.idleTimeout().toNanos()));
+        p.channel().attr(Http2ResponseBudget.KEY).set(new Http2ResponseBudget());
         p.channel().config().setAutoRead(true);
     }
 }
