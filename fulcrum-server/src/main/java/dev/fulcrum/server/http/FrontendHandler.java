@@ -146,6 +146,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return closing;
     }
 
+    /** The connection is an HTTP/2 stream (its requests are HTTP/1.1 renderings of HEADERS). */
+    boolean isHttp2() {
+        return http2;
+    }
+
     /** The protocol the client spoke, for the access log: {@code HTTP/2.0} on a stream, else the request line's. */
     String protocolOf(MessageHead request) {
         return http2 ? "HTTP/2.0" : request.version().text();

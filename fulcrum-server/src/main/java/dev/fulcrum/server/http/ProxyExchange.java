@@ -307,7 +307,7 @@ final class ProxyExchange {
         this.requestIdField = RequestId.ensure(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
         ForwardedHeaders.toServer(request, upgrade, front.clientIp(), listener.config().tls() != null,
-                listener.viaName());
+                listener.viaName(), front.isHttp2());
         ClientCertHeader.toServer(request, front.clientCertSubject());
         if (route.stripPrefix() != null) {
             sentTarget = request.target();
