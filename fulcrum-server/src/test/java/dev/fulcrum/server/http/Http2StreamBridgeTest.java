@@ -238,4 +238,68 @@ class Http2StreamBridgeTest {
         assertThat(outbound()).containsExactly("HEADERS :status=200 content-type=application/grpc", "DATA abc",
                 "RST INTERNAL_ERROR");
     }
+
+    /**
+     * Netty's flow controller under a shut window, in front of the bridge: DATA writes wait
+     * (their promises pending) until {@link #open}; other frames pass.
+     */
+    private static final class ShutWindow extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final List<Object> held = new ArrayList<>();
+        private final List<io.netty.channel.ChannelPromise> promises = new ArrayList<>();
+        private io.netty.channel.ChannelHandlerContext ctx;
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            this.ctx = ctx;
+            if (msg instanceof Http2DataFrame) {
+                held.add(msg);
+                promises.add(promise);
+            } else {
+                ctx.write(msg, promise);
+            }
+        }
+
+        /** The window opens: the DATA goes out, then (as Netty's flow controller does) its writes complete. */
+        void open() {
+            held.forEach(ctx::write);
+            ctx.flush();
+            promises.forEach(io.netty.channel.ChannelPromise::setSuccess);
+            held.clear();
+            promises.clear();
+        }
+    }
+
+    @Test
+    void aBrokenOffBodyIsResetOnlyOnceTheBytesWrittenBeforeTheBreakLeft() {
+        ShutWindow window = new ShutWindow();
+        channel.pipeline().addFirst(window);
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/test.Echo/Chat"), true));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n"));
+        ChannelFuture closed = channel.close();
+        // the DATA waits for the client's window: a reset now would drop it
+        assertThat(outbound()).containsExactly("HEADERS :status=200 content-type=application/grpc");
+        assertThat(closed.isDone()).isFalse();
+        window.open();
+        assertThat(outbound()).containsExactly("DATA abc", "RST INTERNAL_ERROR");
+        assertThat(closed.isSuccess()).isTrue();
+    }
+
+    @Test
+    void aBrokenOffBodyWhoseBytesNeverLeaveIsResetAfterTheLingerTime() {
+        channel.freezeTime();
+        channel.pipeline().addFirst(new ShutWindow());
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
+        ChannelFuture closed = channel.pipeline().close(); // (EmbeddedChannel.close() would cancel the timer)
+        channel.advanceTimeBy(FrontendHandler.LINGER_MILLIS - 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(closed.isDone()).isFalse();
+        channel.advanceTimeBy(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(outbound()).containsExactly("HEADERS :status=200", "RST INTERNAL_ERROR");
+        assertThat(closed.isSuccess()).isTrue();
+    }
 }
