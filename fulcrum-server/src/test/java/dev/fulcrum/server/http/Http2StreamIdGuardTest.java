@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.fulcrum.server.http.Http2ConformanceIT.cat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -45,25 +46,7 @@ class Http2StreamIdGuardTest {
     }
 
     private static byte[] frame(int type, int flags, int streamId, int payloadLength) {
-        byte[] f = new byte[9 + payloadLength];
-        f[0] = (byte) (payloadLength >> 16);
-        f[1] = (byte) (payloadLength >> 8);
-        f[2] = (byte) payloadLength;
-        f[3] = (byte) type;
-        f[4] = (byte) flags;
-        f[5] = (byte) (streamId >> 24);
-        f[6] = (byte) (streamId >> 16);
-        f[7] = (byte) (streamId >> 8);
-        f[8] = (byte) streamId;
-        return f;
-    }
-
-    private static byte[] cat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
+        return RawH2.frameBytes(type, flags, streamId, new byte[payloadLength]);
     }
 
     /** Sends {@code bytes} in pieces of {@code piece} bytes through a guard. */
