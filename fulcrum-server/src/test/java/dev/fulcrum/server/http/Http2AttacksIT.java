@@ -271,11 +271,15 @@ class Http2AttacksIT {
 
     /**
      * A client that opens 20 streams of 256 MiB with wide windows, then stops reading its socket:
-     * the responses flow until the socket buffers are full, then wait in Fulcrum, each stream
-     * holding at most the server read it made before the stall. The connection's unsent response
-     * bytes ({@link Http2ResponseBudget}, exact) stay within its 1 MiB budget; the streams wait
-     * without an error (their requests are at the server, which is not read meanwhile).
+     * the responses flow until the socket buffers are full, then wait in Fulcrum. The connection's
+     * unsent response bytes ({@link Http2ResponseBudget}, exact) stay within its 1 MiB budget plus
+     * the server reads under way when it was passed: one per stream at most, each at most
+     * {@link #LARGEST_SERVER_READ} (measured on a loaded machine: 380 to 1150 KiB). The streams
+     * wait without an error (their requests are at the server, which is not read meanwhile).
      */
+    /** One socket read with auto-read off: Netty's adaptive receive buffer grows to 64 KiB at most. */
+    private static final long LARGEST_SERVER_READ = 64 * 1024;
+
     @Test
     void manyStalledStreamsOnOneConnectionHoldAtMostTheConnectionsBudget() throws Exception {
         start(FulcrumConfig.Http2.ON);
@@ -300,7 +304,7 @@ class Http2AttacksIT {
                     long held = connection.eventLoop().submit(budget::held).get();
                     most.accumulateAndGet(held, Math::max);
                     memory.accumulateAndGet(metric.usedDirectMemory() + metric.usedHeapMemory() - before, Math::max);
-                    return held <= Http2ResponseBudget.LIMIT && memory.get() <= 4 * MIB;
+                    return held <= Http2ResponseBudget.LIMIT + 20 * LARGEST_SERVER_READ && memory.get() <= 4 * MIB;
                 });
             } finally {
                 System.out.printf("20 stalled streams: at most %d KiB unsent, Netty memory +%d KiB%n",
