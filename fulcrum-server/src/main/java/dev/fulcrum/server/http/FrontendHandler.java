@@ -461,6 +461,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
+    /**
+     * A response was broken off: closes at once ({@link #closeNow}); on an HTTP/2 stream the reset
+     * passes on the server's own ({@code serverReset}, null when the server sent none) when it means
+     * the same to the client ({@link Http2StreamBridge#serverReset}).
+     */
+    void breakOff(io.netty.handler.codec.http2.Http2Error serverReset) {
+        Http2StreamBridge bridge = http2 && serverReset != null ? ctx.pipeline().get(Http2StreamBridge.class) : null;
+        if (bridge != null) {
+            bridge.serverReset(serverReset);
+        }
+        closeNow();
+    }
+
     /** Closes at once: a response was broken off, the client must see it truncated. */
     void closeNow() {
         finished = true;

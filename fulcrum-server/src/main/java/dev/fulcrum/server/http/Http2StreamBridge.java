@@ -67,6 +67,8 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
     private ChannelHandlerContext ctx;
     /** The reset of a broken-off body went out (once, see {@link #resetAfter}). */
     private boolean resetSent;
+    /** The error a broken-off body's reset carries ({@link #serverReset}). */
+    private Http2Error brokenOff = Http2Error.INTERNAL_ERROR;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -279,14 +281,15 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
         if (response != null && response.inBody() && !response.endsOnClose() && ctx.channel().isActive()) {
             // a body broken off (the server reset or closed, a timer fired): RST_STREAM CANCEL, what
             // Netty would send, means "no longer needed"; INTERNAL_ERROR tells the client the truth,
-            // and gRPC clients report it as INTERNAL rather than CANCELLED
+            // and gRPC clients report it as INTERNAL rather than CANCELLED (unless the server's own
+            // reset said CANCEL or ENHANCE_YOUR_CALM: serverReset)
             requestDone = true;
             ChannelFuture pending = lastWrite;
             if (pending != null && !pending.isDone()) {
                 resetAfter(ctx, pending, promise);
                 return;
             }
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(brokenOff));
         }
         if (response != null && response.complete() && !requestDone && ctx.channel().isActive()) {
             // answered before the request ended (a 413, a 404 to an upload): RFC 9113 §8.1 asks the
@@ -295,6 +298,18 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
         }
         ctx.close(promise);
+    }
+
+    /**
+     * The server broke the response off with RST_STREAM {@code error}: the client's stream is reset
+     * with it when it means the same end to end, a cancel (a gRPC client reports CANCELLED) or
+     * ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED); the other codes are about the hop to the server (its
+     * PROTOCOL_ERROR blames Fulcrum, not the client), so the client gets INTERNAL_ERROR.
+     */
+    void serverReset(Http2Error error) {
+        if (error == Http2Error.CANCEL || error == Http2Error.ENHANCE_YOUR_CALM) {
+            brokenOff = error;
+        }
     }
 
     /**
@@ -320,7 +335,7 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
         }
         resetSent = true;
         if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(brokenOff));
         }
         ctx.close(promise);
     }

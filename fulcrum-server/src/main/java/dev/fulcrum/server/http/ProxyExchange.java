@@ -258,6 +258,8 @@ final class ProxyExchange {
 
     /** The client's HTTP/2 connection's response budget (null on HTTP/1.1): the server is read while it has room. */
     private final Http2ResponseBudget budget;
+    /** The server's RST_STREAM that broke the response off (an HTTP/2 server), or null. */
+    private io.netty.handler.codec.http2.Http2Error serverReset;
     /** Waiting for room in {@link #budget} before the next server read. */
     private boolean awaitingBudget;
     private final Runnable budgetFreed = this::budgetFreed;
@@ -824,6 +826,9 @@ final class ProxyExchange {
     /** The current attempt failed on an open (or just closed) server connection. */
     private void serverFailed(String reason) {
         Channel ch = backend;
+        if (backendHandler != null) {
+            serverReset = backendHandler.serverReset(); // what a broken-off HTTP/2 response passes on
+        }
         detach();
         if (ch != null) {
             ch.close();
@@ -903,7 +908,7 @@ final class ProxyExchange {
         if (phase == Phase.RESPONSE_STREAMING) {
             moveTo(Phase.FAILED);
             logLine(responseStatus, 0); // broken off: the client got this status and part of the body
-            front.closeNow();
+            front.breakOff(serverReset);
             return;
         }
         if (retry) {

@@ -287,8 +287,9 @@ class GrpcProxyIT {
     }
 
     /**
-     * A server that resets its stream: after the response began, the client's stream is reset too
-     * (RST_STREAM INTERNAL_ERROR, so INTERNAL at a gRPC client, not a CANCELLED nobody asked for); before, Fulcrum answers
+     * A server that resets its stream: after the response began, the client gets the messages sent
+     * before the reset, then its stream is reset too (RST_STREAM INTERNAL_ERROR, so INTERNAL at a
+     * gRPC client, not a CANCELLED nobody asked for; CANCEL when the server cancelled); before, Fulcrum answers
      * UNAVAILABLE (a 502 of its own, no retry: the request was sent).
      */
     @Test
@@ -310,6 +311,15 @@ class GrpcProxyIT {
         // the message the server sent right before its reset (in the same burst) arrives whole, then the reset
         assertThat(before).containsExactly("abc");
         assertThat(reset.getStatus().getDescription()).contains("RST_STREAM").contains("INTERNAL_ERROR");
+
+        // a server's cancel reaches the client as one (CANCELLED), after the message too
+        List<String> beforeCancel = new ArrayList<>();
+        var cancelled = GrpcTestService.COUNT.toBuilder().setFullMethodName("test.Reset/CancelAfterMessage").build();
+        var cancelReplies = ClientCalls.blockingServerStreamingCall(channel, cancelled, within10s(), "x");
+        StatusRuntimeException cancel = catchThrowableOfType(StatusRuntimeException.class,
+                () -> cancelReplies.forEachRemaining(beforeCancel::add));
+        assertThat(cancel.getStatus().getCode()).as(cancel.getStatus().toString()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(beforeCancel).containsExactly("abc");
 
         var immediately = GrpcTestService.SHOUT.toBuilder().setFullMethodName("test.Reset/Immediately").build();
         StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,

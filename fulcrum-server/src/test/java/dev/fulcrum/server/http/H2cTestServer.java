@@ -62,7 +62,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     written once the previous one went out (the client's flow control paces it);</li>
  * <li>{@code /grpc}: a gRPC-style response (HEADERS, DATA, trailing HEADERS with grpc-status);
  *     {@code /trailers-only}: one HEADERS with END_STREAM and grpc-status; {@code /test.Reset/AfterMessage}:
- *     HEADERS and one gRPC message, then RST_STREAM INTERNAL_ERROR, all in one socket write; {@code /test.Reset/Immediately}: only the reset;</li>
+ *     HEADERS and one gRPC message, then RST_STREAM INTERNAL_ERROR, all in one socket write
+ *     ({@code /test.Reset/CancelAfterMessage}: CANCEL); {@code /test.Reset/Immediately}: only the reset;</li>
  * <li>{@code /hold}: answered only by {@link #release} (while {@link #hold} is on; else at once);</li>
  * <li>{@code /bad-status}, {@code /short-body}, {@code /long-body}, {@code /crlf-value}: hostile.</li>
  * </ul>
@@ -289,7 +290,7 @@ public final class H2cTestServer implements AutoCloseable {
                     s.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
                             .add("grpc-status", "0").add("grpc-message", "all good"), true));
                 }
-                case "/test.Reset/AfterMessage" -> {
+                case "/test.Reset/AfterMessage", "/test.Reset/CancelAfterMessage" -> {
                     // HEADERS, DATA and RST_STREAM in one socket write. Netty's codec holds DATA in
                     // its flow controller until a flush, and a reset written before that drops it
                     // (the stream closes): the codec is flushed first, the socket only after the reset
@@ -300,7 +301,8 @@ public final class H2cTestServer implements AutoCloseable {
                             .add("content-type", "application/grpc"), false));
                     s.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 3, 'a', 'b', 'c'}), false));
                     conn.flush(); // the codec writes the DATA; the socket flush is held
-                    s.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+                    s.write(new DefaultHttp2ResetFrame(path.startsWith("/test.Reset/Cancel")
+                            ? Http2Error.CANCEL : Http2Error.INTERNAL_ERROR));
                     burst.holding = false;
                     conn.flush();
                 }

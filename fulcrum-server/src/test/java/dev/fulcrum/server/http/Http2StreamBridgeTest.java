@@ -229,6 +229,28 @@ class Http2StreamBridgeTest {
     }
 
     @Test
+    void aServersCancelPassesOnAndItsHopErrorsBecomeInternalError() {
+        for (Http2Error server : new Http2Error[] {Http2Error.CANCEL, Http2Error.ENHANCE_YOUR_CALM, Http2Error.PROTOCOL_ERROR}) {
+            EmbeddedChannel ch = new EmbeddedChannel(new Http2StreamBridge());
+            ch.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+            for (Object o; (o = ch.readInbound()) != null; ) {
+                io.netty.util.ReferenceCountUtil.release(o);
+            }
+            ch.writeOutbound(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+            ch.pipeline().get(Http2StreamBridge.class).serverReset(server);
+            ch.close();
+            Object last = null;
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                last = o;
+            }
+            Http2Error expected = server == Http2Error.PROTOCOL_ERROR ? Http2Error.INTERNAL_ERROR : server;
+            assertThat(last).as("%s", server).isInstanceOfSatisfying(Http2ResetFrame.class,
+                    r -> assertThat(r.errorCode()).isEqualTo(expected.code()));
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void closeInTheMiddleOfAResponseResetsWithInternalError() {
         channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/test.Echo/Chat"), false));
         inbound();
