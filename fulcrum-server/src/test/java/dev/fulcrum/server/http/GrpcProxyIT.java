@@ -303,10 +303,7 @@ class GrpcProxyIT {
         ManagedChannel channel = channel(proxy.port, null);
 
         List<String> before = new ArrayList<>();
-        var after = GrpcTestService.COUNT.toBuilder().setFullMethodName("test.Reset/AfterMessage").build();
-        var replies = ClientCalls.blockingServerStreamingCall(channel, after, within10s(), "x");
-        StatusRuntimeException reset = catchThrowableOfType(StatusRuntimeException.class,
-                () -> replies.forEachRemaining(before::add));
+        StatusRuntimeException reset = untilReset(channel, "test.Reset/AfterMessage", before);
         assertThat(reset.getStatus().getCode()).as(reset.getStatus().toString()).isEqualTo(Status.Code.INTERNAL);
         // the message the server sent right before its reset (in the same burst) arrives whole, then the reset
         assertThat(before).containsExactly("abc");
@@ -314,10 +311,7 @@ class GrpcProxyIT {
 
         // a server's cancel reaches the client as one (CANCELLED), after the message too
         List<String> beforeCancel = new ArrayList<>();
-        var cancelled = GrpcTestService.COUNT.toBuilder().setFullMethodName("test.Reset/CancelAfterMessage").build();
-        var cancelReplies = ClientCalls.blockingServerStreamingCall(channel, cancelled, within10s(), "x");
-        StatusRuntimeException cancel = catchThrowableOfType(StatusRuntimeException.class,
-                () -> cancelReplies.forEachRemaining(beforeCancel::add));
+        StatusRuntimeException cancel = untilReset(channel, "test.Reset/CancelAfterMessage", beforeCancel);
         assertThat(cancel.getStatus().getCode()).as(cancel.getStatus().toString()).isEqualTo(Status.Code.CANCELLED);
         assertThat(beforeCancel).containsExactly("abc");
 
@@ -326,6 +320,13 @@ class GrpcProxyIT {
                 () -> ClientCalls.blockingUnaryCall(channel, immediately, within10s(), "x"));
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(refused.getStatus().getDescription()).startsWith("502 ").contains("reset the stream (INTERNAL_ERROR)");
+    }
+
+    /** A server-streaming call of {@code method}: its messages go to {@code received}, its error is returned. */
+    private static StatusRuntimeException untilReset(ManagedChannel channel, String method, List<String> received) {
+        var call = GrpcTestService.COUNT.toBuilder().setFullMethodName(method).build();
+        var replies = ClientCalls.blockingServerStreamingCall(channel, call, within10s(), "x");
+        return catchThrowableOfType(StatusRuntimeException.class, () -> replies.forEachRemaining(received::add));
     }
 
     /**
