@@ -43,6 +43,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private boolean reset;
     /** Why the server ended the stream or connection, when it said so (HTTP/2); null otherwise. */
     private String endReason;
+    /** The server's RST_STREAM on this stream (null when it sent none, or a code HTTP/2 does not define). */
+    private io.netty.handler.codec.http2.Http2Error serverReset;
     /** The server said it did not process the request (HTTP/2 REFUSED_STREAM, or GOAWAY below it). */
     private boolean unprocessed;
     /** Why TLS with the server failed after the handshake, or null. */
@@ -145,6 +147,16 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     void serverEnded(String reason, boolean unprocessed) {
         this.endReason = reason;
         this.unprocessed = unprocessed;
+    }
+
+    /** The server reset this stream with {@code error} (null: a code HTTP/2 does not define). */
+    void serverReset(io.netty.handler.codec.http2.Http2Error error) {
+        this.serverReset = error;
+    }
+
+    /** The server's RST_STREAM error on this stream, or null. */
+    io.netty.handler.codec.http2.Http2Error serverReset() {
+        return serverReset;
     }
 
     /** True when the server said it did not process the request sent here (see {@link #serverEnded}). */

@@ -153,8 +153,10 @@ final class ForwardedHeaders {
      *
      * @param upgrade {@link #isUpgrade(MessageHead)} of the request, which the caller has read
      *     already: passed in so the Upgrade and Connection fields are not scanned again
+     * @param http2 the request came on an HTTP/2 stream (its head is an HTTP/1.1 rendering): Via says {@code 2}
      */
-    static void toServer(MessageHead request, boolean upgrade, String clientIp, boolean tls, String viaName) {
+    static void toServer(MessageHead request, boolean upgrade, String clientIp, boolean tls, String viaName,
+                         boolean http2) {
         boolean chunked = declaresChunked(request);
         int upgradeTo = upgrade ? request.indexOf(HttpHeaderNames.UPGRADE) : -1;
         removeHopByHop(request);
@@ -182,7 +184,8 @@ final class ForwardedHeaders {
         }
         request.beginField("Via");
         appendListAndRemove(request, HttpHeaderNames.VIA);
-        request.appendText("1.1 ");
+        // the protocol version of the request as received (RFC 9110 7.6.3), not of the one sent on
+        request.appendText(http2 ? "2 " : request.minorVersion() == 0 ? "1.0 " : "1.1 ");
         request.appendText(viaName);
         request.endField();
         request.setFraming(chunked ? -1 : declaredLength(request), chunked);

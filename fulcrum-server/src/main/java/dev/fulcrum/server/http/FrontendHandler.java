@@ -126,6 +126,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return clientCertSubject;
     }
 
+    /** The response budget of the HTTP/2 connection this stream belongs to; null on HTTP/1.1. */
+    Http2ResponseBudget responseBudget() {
+        return Http2ResponseBudget.of(ctx.channel());
+    }
+
     /** The connection's response timer, bound to each exchange in turn. */
     ResponseTimer responseTimer() {
         return responseTimer;
@@ -139,6 +144,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** True when the connection must close after the current response (graceful close). */
     boolean isClosing() {
         return closing;
+    }
+
+    /** The connection is an HTTP/2 stream (its requests are HTTP/1.1 renderings of HEADERS). */
+    boolean isHttp2() {
+        return http2;
     }
 
     /** The protocol the client spoke, for the access log: {@code HTTP/2.0} on a stream, else the request line's. */
@@ -449,6 +459,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // a client that closes first must not keep this connection's handlers for the linger time
             ctx.channel().closeFuture().addListener(closed -> linger.cancel(false));
         });
+    }
+
+    /**
+     * A response was broken off: closes at once ({@link #closeNow}); on an HTTP/2 stream the reset
+     * passes on the server's own ({@code serverReset}, null when the server sent none) when it means
+     * the same to the client ({@link Http2StreamBridge#serverReset}).
+     */
+    void breakOff(io.netty.handler.codec.http2.Http2Error serverReset) {
+        Http2StreamBridge bridge = http2 && serverReset != null ? ctx.pipeline().get(Http2StreamBridge.class) : null;
+        if (bridge != null) {
+            bridge.serverReset(serverReset);
+        }
+        closeNow();
     }
 
     /** Closes at once: a response was broken off, the client must see it truncated. */

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of an HTTP/2 stream's pipeline, {@code bridge -> RequestDecoder -> FrontendHandler}:
@@ -40,6 +41,9 @@ import java.util.List;
  * <p>Backpressure is the frontend's: the stream channel reads (and so gives the client window
  * back) only when the frontend asks, and a write's promise completes only once the frame left
  * under the client's flow-control window, so the server is read no faster than the client reads.
+ * The DATA written and not sent yet counts in the connection's {@link Http2ResponseBudget}, which
+ * bounds what all its streams hold together. A response broken off in its body is reset only once
+ * the bytes written before the break left (or after a linger time), so that none is lost.
  *
  * <p>One per stream, confined to its event loop.
  */
@@ -61,6 +65,10 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
     private List<ByteBuf> held;
     private boolean firstBatchPassed;
     private ChannelHandlerContext ctx;
+    /** The reset of a broken-off body went out (once, see {@link #resetAfter}). */
+    private boolean resetSent;
+    /** The error a broken-off body's reset carries ({@link #serverReset}). */
+    private Http2Error brokenOff = Http2Error.INTERNAL_ERROR;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -221,11 +229,24 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
             completeAfterLastWrite(promise);
             return;
         }
+        long data = 0;
+        for (int i = 0; i < n; i++) {
+            if (frames.get(i) instanceof Http2DataFrame d) {
+                data += d.content().readableBytes();
+            }
+        }
         for (int i = 0; i < n - 1; i++) {
             ctx.write(frames.get(i), ctx.voidPromise());
         }
         lastWrite = ctx.write(frames.get(n - 1), promise.isVoid() ? ctx.newPromise() : promise);
         frames.clear();
+        Http2ResponseBudget budget = Http2ResponseBudget.of(ctx.channel());
+        if (data > 0 && budget != null) {
+            // held until sent (a stream's writes complete in order: the last one's completion covers them all)
+            long held = data;
+            budget.hold(held);
+            lastWrite.addListener(f -> budget.release(held));
+        }
     }
 
     /** A write that made no frame completes once everything written before it did. */
@@ -260,15 +281,61 @@ final class Http2StreamBridge extends ChannelDuplexHandler implements Runnable {
         if (response != null && response.inBody() && !response.endsOnClose() && ctx.channel().isActive()) {
             // a body broken off (the server reset or closed, a timer fired): RST_STREAM CANCEL, what
             // Netty would send, means "no longer needed"; INTERNAL_ERROR tells the client the truth,
-            // and gRPC clients report it as INTERNAL rather than CANCELLED
+            // and gRPC clients report it as INTERNAL rather than CANCELLED (unless the server's own
+            // reset said CANCEL or ENHANCE_YOUR_CALM: serverReset)
             requestDone = true;
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+            ChannelFuture pending = lastWrite;
+            if (pending != null && !pending.isDone()) {
+                resetAfter(ctx, pending, promise);
+                return;
+            }
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(brokenOff));
         }
         if (response != null && response.complete() && !requestDone && ctx.channel().isActive()) {
             // answered before the request ended (a 413, a 404 to an upload): RFC 9113 §8.1 asks the
             // client to stop sending with NO_ERROR, not the CANCEL Netty would send on close
             requestDone = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        }
+        ctx.close(promise);
+    }
+
+    /**
+     * The server broke the response off with RST_STREAM {@code error}: the client's stream is reset
+     * with it when it means the same end to end, a cancel (a gRPC client reports CANCELLED) or
+     * ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED); the other codes are about the hop to the server (its
+     * PROTOCOL_ERROR blames Fulcrum, not the client), so the client gets INTERNAL_ERROR.
+     */
+    void serverReset(Http2Error error) {
+        if (error == Http2Error.CANCEL || error == Http2Error.ENHANCE_YOUR_CALM) {
+            brokenOff = error;
+        }
+    }
+
+    /**
+     * Resets the stream once the body written before the break has left, so that the client gets
+     * every byte the server sent before it broke off (a gRPC message sent right before a server's
+     * RST_STREAM), then the reset: Netty's codec holds DATA beyond the client's window in its flow
+     * controller, and a reset written meanwhile would close the stream and drop it. A client that
+     * does not read gets the reset after {@link FrontendHandler#LINGER_MILLIS} anyway.
+     */
+    private void resetAfter(ChannelHandlerContext ctx, ChannelFuture pending, ChannelPromise promise) {
+        var timeout = ctx.executor().schedule(() -> resetAndClose(ctx, promise),
+                FrontendHandler.LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        pending.addListener(f -> {
+            timeout.cancel(false);
+            resetAndClose(ctx, promise);
+        });
+        ctx.flush();
+    }
+
+    private void resetAndClose(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (resetSent) {
+            return;
+        }
+        resetSent = true;
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(brokenOff));
         }
         ctx.close(promise);
     }

@@ -317,6 +317,11 @@ public final class HttpListener implements ListenerRuntime {
         });
     }
 
+    /** The open client connections (for tests: a connection's own state, such as its {@link Http2ResponseBudget}). */
+    Iterable<io.netty.channel.Channel> clientConnections() {
+        return connections.clients();
+    }
+
     @Override
     public int activeConnections() {
         return connections.open();

@@ -31,7 +31,7 @@ import java.util.function.LongConsumer;
  *
  * <p>With http2 on, the protocol is chosen first ({@link AlpnProtocolSwitch} after the TLS
  * handshake, {@link PriorKnowledgeDetector} on plain text), and an HTTP/2 connection is
- * {@code bytes -> [tls] -> frame codec -> stream multiplexer -> guard}, each stream a child channel
+ * {@code bytes -> [tls] -> stream-id guard -> frame codec -> reset guard -> stream multiplexer -> guard}, each stream a child channel
  * {@code bridge -> decoder -> frontend} ({@link Http2StreamBridge}): one request per stream, under
  * the same rules as HTTP/1.1.
  *
@@ -129,6 +129,7 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
                 .maxConcurrentStreams(config.http2().maxConcurrentStreams())
                 .maxHeaderListSize(config.maxHeaderBytes())
                 .headerTableSize(HPACK_TABLE_BYTES);
+        p.addLast("h2-stream-ids", new Http2StreamIdGuard());
         p.addLast("h2", Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .validateHeaders(true)
@@ -146,6 +147,7 @@ final class HttpProxyInitializer extends ChannelInitializer<Channel> {
         p.addLast("h2-resets", new Http2ResetGuard());
         p.addLast("h2-streams", new Http2MultiplexHandler(streams));
         p.addLast("h2-guard", new Http2ConnectionGuard(config.idleTimeout().toNanos()));
+        p.channel().attr(Http2ResponseBudget.KEY).set(new Http2ResponseBudget());
         p.channel().config().setAutoRead(true);
     }
 }

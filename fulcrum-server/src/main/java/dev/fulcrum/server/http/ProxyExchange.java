@@ -256,6 +256,14 @@ final class ProxyExchange {
     private BodySplice splice;
     private final ResponseTimer responseTimer;
 
+    /** The client's HTTP/2 connection's response budget (null on HTTP/1.1): the server is read while it has room. */
+    private final Http2ResponseBudget budget;
+    /** The server's RST_STREAM that broke the response off (an HTTP/2 server), or null. */
+    private io.netty.handler.codec.http2.Http2Error serverReset;
+    /** Waiting for room in {@link #budget} before the next server read. */
+    private boolean awaitingBudget;
+    private final Runnable budgetFreed = this::budgetFreed;
+
     /** The target as the client sent it, when the route strips a prefix (the access log's path); else null. */
     private final String sentTarget;
     /** The index of the head's {@code X-Request-Id} field, kept or added. */
@@ -289,6 +297,7 @@ final class ProxyExchange {
         this.retries = route.retries(settings);
         this.responseTimer = front.responseTimer();
         responseTimer.bind(this, responseTimeout.toNanos());
+        this.budget = front.responseBudget();
         this.connector = listener.serverConnector(settings.protocol());
         this.choice = new ServerChoice(view.snapshot(), settings, connector, loop,
                 request, front.clientIp());
@@ -300,7 +309,7 @@ final class ProxyExchange {
         this.requestIdField = RequestId.ensure(request);
         // last: rewrites the request's head in place, after keep-alive and hash keys were read
         ForwardedHeaders.toServer(request, upgrade, front.clientIp(), listener.config().tls() != null,
-                listener.viaName());
+                listener.viaName(), front.isHttp2());
         ClientCertHeader.toServer(request, front.clientCertSubject());
         if (route.stripPrefix() != null) {
             sentTarget = request.target();
@@ -569,7 +578,38 @@ final class ProxyExchange {
             backendHandler.writer().writeRequest(request, ch.voidPromise());
         }
         writeToServer(whole ? MessageEnd.NO_TRAILERS : request, whole ? RequestPart.WHOLE : RequestPart.HEAD);
-        ch.read();
+        readServer(ch);
+    }
+
+    /**
+     * Reads the server once, unless the client's HTTP/2 connection holds its limit of unsent
+     * response bytes ({@link Http2ResponseBudget}): then once it sent some. On HTTP/1.1 the client's
+     * socket is the bound (the next read waits for the flush to the client).
+     */
+    private void readServer(Channel ch) {
+        if (budget == null || !budget.full()) {
+            ch.read();
+        } else if (!awaitingBudget) {
+            awaitingBudget = true;
+            budget.await(budgetFreed);
+        }
+    }
+
+    /** Room in the budget: the read that waited for it, unless the try ended or another read came meanwhile. */
+    private void budgetFreed() {
+        awaitingBudget = false;
+        Channel ch = backend;
+        if (ch != null && !phase.isFinal() && clientFlush == null && splice == null) {
+            readServer(ch);
+        }
+    }
+
+    /**
+     * Waiting for the client's HTTP/2 connection to take bytes (other streams' included) before the
+     * server is read: the client is the slow one, so the response timeout does not count it.
+     */
+    boolean awaitingBudget() {
+        return awaitingBudget;
     }
 
     // ---- server side -------------------------------------------------------------------------
@@ -684,7 +724,7 @@ final class ProxyExchange {
             }
         }
         if (!clientWritten) {
-            ch.read();
+            readServer(ch);
             return;
         }
         clientWritten = false;
@@ -705,7 +745,7 @@ final class ProxyExchange {
         Channel ch = flushedFrom;
         flushedFrom = null;
         if (f.isSuccess() && ch == backend && !phase.isFinal()) {
-            ch.read();
+            readServer(ch);
         }
     }
 
@@ -786,6 +826,9 @@ final class ProxyExchange {
     /** The current attempt failed on an open (or just closed) server connection. */
     private void serverFailed(String reason) {
         Channel ch = backend;
+        if (backendHandler != null) {
+            serverReset = backendHandler.serverReset(); // what a broken-off HTTP/2 response passes on
+        }
         detach();
         if (ch != null) {
             ch.close();
@@ -865,7 +908,7 @@ final class ProxyExchange {
         if (phase == Phase.RESPONSE_STREAMING) {
             moveTo(Phase.FAILED);
             logLine(responseStatus, 0); // broken off: the client got this status and part of the body
-            front.closeNow();
+            front.breakOff(serverReset);
             return;
         }
         if (retry) {

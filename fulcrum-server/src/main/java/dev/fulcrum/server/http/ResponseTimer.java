@@ -64,8 +64,10 @@ final class ResponseTimer implements ConnectionClock.Timed {
 
     @Override
     public void expire(long nowNanos) {
-        if (exchange.wantsBody()) {
-            lastProgressNanos = nowNanos; // the client is slow, not the server (the body timeout's business)
+        if (exchange.wantsBody() || exchange.awaitingBudget()) {
+            // the client is slow, not the server (sending its body: the body timeout's business; or
+            // taking the responses of its HTTP/2 connection: Http2ResponseBudget)
+            lastProgressNanos = nowNanos;
             return;
         }
         armed = false;

@@ -253,6 +253,7 @@ final class ServerH2ResponseBridge extends ChannelInboundHandlerAdapter {
                 String name = error == null ? "error " + reset.errorCode() : error.name();
                 if (backend != null) {
                     backend.serverEnded("reset the stream (" + name + ")", error == Http2Error.REFUSED_STREAM);
+                    backend.serverReset(error);
                 }
             }
             case Http2GoAwayFrame goAway -> {

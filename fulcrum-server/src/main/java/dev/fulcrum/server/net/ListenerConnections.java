@@ -69,6 +69,11 @@ public final class ListenerConnections {
         ch.closeFuture().addListener(f -> completeIfAllClosed());
     }
 
+    /** The open client connections themselves (a snapshot's view: for diagnostics and tests). */
+    public Iterable<Channel> clients() {
+        return java.util.List.copyOf(clients);
+    }
+
     /** Open client connections, admitted or being refused. */
     public int open() {
         return clients.size();

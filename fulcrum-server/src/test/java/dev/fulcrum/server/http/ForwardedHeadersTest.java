@@ -28,29 +28,39 @@ class ForwardedHeadersTest {
                 + "Connection: keep-alive, X-Secret\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\n"
                 + "Proxy-Connection: close\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\n"
                 + "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\nContent-Length: 3\r\n");
-        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "192.0.2.9", true, "edge-1");
+        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "192.0.2.9", true, "edge-1", false);
         assertThat(written(in)).isEqualTo("POST /p?q=1 HTTP/1.1\r\nHost: h.example\r\nContent-Length: 3\r\n"
                 + "X-Forwarded-For: 10.0.0.1, 10.0.0.2, 192.0.2.9\r\nX-Forwarded-Proto: https\r\n"
-                + "X-Forwarded-Host: h.example\r\nVia: 1.1 edge-1\r\n\r\n");
+                + "X-Forwarded-Host: h.example\r\nVia: 1.0 edge-1\r\n\r\n"); // the version received (RFC 9110 7.6.3)
+    }
+
+    @Test
+    void viaNamesTheProtocolVersionTheRequestCameIn() {
+        MessageHead h2 = TestHeads.request("GET / HTTP/1.1\r\nHost: h\r\nVia: 1.0 cdn\r\n");
+        ForwardedHeaders.toServer(h2, false, "1.2.3.4", true, "lb", true); // an HTTP/2 stream's rendering
+        assertThat(written(h2)).endsWith("Via: 1.0 cdn, 2 lb\r\n\r\n").startsWith("GET / HTTP/1.1\r\n");
+        MessageHead h11 = TestHeads.request("GET / HTTP/1.1\r\nHost: h\r\n");
+        ForwardedHeaders.toServer(h11, false, "1.2.3.4", true, "lb", false);
+        assertThat(written(h11)).endsWith("Via: 1.1 lb\r\n\r\n");
     }
 
     @Test
     void chunkedRequestStaysChunkedAndUpgradeIsKept() {
         MessageHead chunked = TestHeads.request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
                 + "X-Forwarded-Proto: ftp\r\n");
-        ForwardedHeaders.toServer(chunked, ForwardedHeaders.isUpgrade(chunked), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(chunked, ForwardedHeaders.isUpgrade(chunked), "1.2.3.4", false, "lb", false);
         assertThat(written(chunked)).isEqualTo("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
                 + "X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: http\r\nVia: 1.1 lb\r\n\r\n");
 
         MessageHead decoded = TestHeads.request("POST / HTTP/1.1\r\nHost: h\r\n");
         decoded.setFraming(-1, true); // what the decoder decided counts, as the field would
-        ForwardedHeaders.toServer(decoded, ForwardedHeaders.isUpgrade(decoded), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(decoded, ForwardedHeaders.isUpgrade(decoded), "1.2.3.4", false, "lb", false);
         assertThat(written(decoded)).contains("\r\nTransfer-Encoding: chunked\r\n");
 
         MessageHead ws = TestHeads.request("GET /chat HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n"
                 + "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n");
         assertThat(ForwardedHeaders.isUpgrade(ws)).isTrue();
-        ForwardedHeaders.toServer(ws, ForwardedHeaders.isUpgrade(ws), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(ws, ForwardedHeaders.isUpgrade(ws), "1.2.3.4", false, "lb", false);
         assertThat(written(ws)).isEqualTo("GET /chat HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k\r\n"
                 + "Connection: upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 1.2.3.4\r\n"
                 + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nVia: 1.1 lb\r\n\r\n");
@@ -65,7 +75,7 @@ class ForwardedHeadersTest {
         MessageHead in = TestHeads.request("POST / HTTP/1.1\r\nHost: h.example\r\nContent-Length: 5\r\n"
                 + "Connection: Content-Length, Host, X-Forwarded-For, Via, X-Request-Id, X-Drop\r\n"
                 + "X-Forwarded-For: 10.0.0.1\r\nVia: 1.0 upstream\r\nX-Request-Id: r1\r\nX-Drop: 1\r\n");
-        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "192.0.2.9", false, "lb");
+        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "192.0.2.9", false, "lb", false);
         assertThat(written(in)).isEqualTo("POST / HTTP/1.1\r\nHost: h.example\r\nContent-Length: 5\r\n"
                 + "X-Request-Id: r1\r\nX-Forwarded-For: 10.0.0.1, 192.0.2.9\r\nX-Forwarded-Proto: http\r\n"
                 + "X-Forwarded-Host: h.example\r\nVia: 1.0 upstream, 1.1 lb\r\n\r\n");
@@ -81,7 +91,7 @@ class ForwardedHeadersTest {
         // a Connection field naming Connection itself must not hide the next one's names
         MessageHead in = TestHeads.request("GET / HTTP/1.1\r\nConnection: connection\r\nConnection: X-A, x-b\r\n"
                 + "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n");
-        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "1.2.3.4", false, "lb", false);
         assertThat(written(in)).startsWith("GET / HTTP/1.1\r\nX-C: 3\r\nX-Forwarded-For: 1.2.3.4\r\n");
     }
 
@@ -94,7 +104,7 @@ class ForwardedHeadersTest {
                 "POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"))).isFalse();
         MessageHead h2c = TestHeads.request("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                 + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n");
-        ForwardedHeaders.toServer(h2c, ForwardedHeaders.isUpgrade(h2c), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(h2c, ForwardedHeaders.isUpgrade(h2c), "1.2.3.4", false, "lb", false);
         assertThat(written(h2c)).isEqualTo("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n"
                 + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nVia: 1.1 lb\r\n\r\n");
     }
@@ -103,12 +113,12 @@ class ForwardedHeadersTest {
     void hostOfAnHttp10RequestIsTheServersPerTry() {
         MessageHead in = TestHeads.request("GET / HTTP/1.0\r\nX-Forwarded-Host: spoof\r\n");
         boolean hostMissing = !in.contains(io.netty.handler.codec.http.HttpHeaderNames.HOST);
-        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "1.2.3.4", false, "lb");
+        ForwardedHeaders.toServer(in, ForwardedHeaders.isUpgrade(in), "1.2.3.4", false, "lb", false);
         assertThat(hostMissing).isTrue();
         ForwardedHeaders.setServerHost(in, "10.0.0.1:80");
         ForwardedHeaders.setServerHost(in, "10.0.0.2:80"); // the retry's server
         assertThat(written(in)).isEqualTo("GET / HTTP/1.1\r\nX-Forwarded-Host: spoof\r\n"
-                + "X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: http\r\nVia: 1.1 lb\r\nHost: 10.0.0.2:80\r\n\r\n");
+                + "X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: http\r\nVia: 1.0 lb\r\nHost: 10.0.0.2:80\r\n\r\n");
     }
 
     @Test
@@ -211,7 +221,7 @@ class ForwardedHeadersTest {
             boolean keepAlive = ForwardedHeaders.isKeepAlive(h);
             boolean looped = ForwardedHeaders.hasLooped(h, "fulcrum");
             boolean upgrade = ForwardedHeaders.isUpgrade(h);
-            ForwardedHeaders.toServer(h, ForwardedHeaders.isUpgrade(h), "203.0.113.7", true, "fulcrum");
+            ForwardedHeaders.toServer(h, ForwardedHeaders.isUpgrade(h), "203.0.113.7", true, "fulcrum", false);
             allocated = threads.getCurrentThreadAllocatedBytes() - before;
             assertThat(keepAlive && !looped && !upgrade).isTrue();
             if (allocated == 0) {

@@ -287,8 +287,9 @@ class GrpcProxyIT {
     }
 
     /**
-     * A server that resets its stream: after the response began, the client's stream is reset too
-     * (RST_STREAM INTERNAL_ERROR, so INTERNAL at a gRPC client, not a CANCELLED nobody asked for); before, Fulcrum answers
+     * A server that resets its stream: after the response began, the client gets the messages sent
+     * before the reset, then its stream is reset too (RST_STREAM INTERNAL_ERROR, so INTERNAL at a
+     * gRPC client, not a CANCELLED nobody asked for; CANCEL when the server cancelled); before, Fulcrum answers
      * UNAVAILABLE (a 502 of its own, no retry: the request was sent).
      */
     @Test
@@ -302,22 +303,30 @@ class GrpcProxyIT {
         ManagedChannel channel = channel(proxy.port, null);
 
         List<String> before = new ArrayList<>();
-        var after = GrpcTestService.COUNT.toBuilder().setFullMethodName("test.Reset/AfterMessage").build();
-        var replies = ClientCalls.blockingServerStreamingCall(channel, after, within10s(), "x");
-        StatusRuntimeException reset = catchThrowableOfType(StatusRuntimeException.class,
-                () -> replies.forEachRemaining(before::add));
+        StatusRuntimeException reset = untilReset(channel, "test.Reset/AfterMessage", before);
         assertThat(reset.getStatus().getCode()).as(reset.getStatus().toString()).isEqualTo(Status.Code.INTERNAL);
-        // a known gap: the message the server sent right before its reset does not reach the client
-        // (over HTTP/1.1 neither; Fulcrum's server side drops DATA that arrives with the RST_STREAM):
-        // the status does, which is what the client acts on
-        assertThat(before).isSubsetOf("abc");
+        // the message the server sent right before its reset (in the same burst) arrives whole, then the reset
+        assertThat(before).containsExactly("abc");
         assertThat(reset.getStatus().getDescription()).contains("RST_STREAM").contains("INTERNAL_ERROR");
+
+        // a server's cancel reaches the client as one (CANCELLED), after the message too
+        List<String> beforeCancel = new ArrayList<>();
+        StatusRuntimeException cancel = untilReset(channel, "test.Reset/CancelAfterMessage", beforeCancel);
+        assertThat(cancel.getStatus().getCode()).as(cancel.getStatus().toString()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(beforeCancel).containsExactly("abc");
 
         var immediately = GrpcTestService.SHOUT.toBuilder().setFullMethodName("test.Reset/Immediately").build();
         StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,
                 () -> ClientCalls.blockingUnaryCall(channel, immediately, within10s(), "x"));
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(refused.getStatus().getDescription()).startsWith("502 ").contains("reset the stream (INTERNAL_ERROR)");
+    }
+
+    /** A server-streaming call of {@code method}: its messages go to {@code received}, its error is returned. */
+    private static StatusRuntimeException untilReset(ManagedChannel channel, String method, List<String> received) {
+        var call = GrpcTestService.COUNT.toBuilder().setFullMethodName(method).build();
+        var replies = ClientCalls.blockingServerStreamingCall(channel, call, within10s(), "x");
+        return catchThrowableOfType(StatusRuntimeException.class, () -> replies.forEachRemaining(received::add));
     }
 
     /**

@@ -62,7 +62,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     written once the previous one went out (the client's flow control paces it);</li>
  * <li>{@code /grpc}: a gRPC-style response (HEADERS, DATA, trailing HEADERS with grpc-status);
  *     {@code /trailers-only}: one HEADERS with END_STREAM and grpc-status; {@code /test.Reset/AfterMessage}:
- *     HEADERS and one gRPC message, then RST_STREAM INTERNAL_ERROR; {@code /test.Reset/Immediately}: only the reset;</li>
+ *     HEADERS and one gRPC message, then RST_STREAM INTERNAL_ERROR, all in one socket write
+ *     ({@code /test.Reset/CancelAfterMessage}: CANCEL); {@code /test.Reset/Immediately}: only the reset;</li>
  * <li>{@code /hold}: answered only by {@link #release} (while {@link #hold} is on; else at once);</li>
  * <li>{@code /bad-status}, {@code /short-body}, {@code /long-body}, {@code /crlf-value}: hostile.</li>
  * </ul>
@@ -143,6 +144,7 @@ public final class H2cTestServer implements AutoCloseable {
     }
 
     private void h2(ChannelPipeline pipeline, Http2Settings settings) {
+        pipeline.addLast(new OneBurst());
         pipeline.addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings).autoAckPingFrame(false).build());
         pipeline.addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
@@ -192,6 +194,18 @@ public final class H2cTestServer implements AutoCloseable {
                 .add("content-type", "text/plain").add("content-length", Integer.toString(bytes.length));
         s.write(new DefaultHttp2HeadersFrame(h, false));
         s.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(bytes), true));
+    }
+
+    /** Below the codec: while {@code holding}, flushes stop here, so that frames leave in one socket write. */
+    private static final class OneBurst extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        boolean holding;
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            if (!holding) {
+                ctx.flush();
+            }
+        }
     }
 
     private final class PingHandler extends ChannelInboundHandlerAdapter {
@@ -276,11 +290,21 @@ public final class H2cTestServer implements AutoCloseable {
                     s.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
                             .add("grpc-status", "0").add("grpc-message", "all good"), true));
                 }
-                case "/test.Reset/AfterMessage" -> {
+                case "/test.Reset/AfterMessage", "/test.Reset/CancelAfterMessage" -> {
+                    // HEADERS, DATA and RST_STREAM in one socket write. Netty's codec holds DATA in
+                    // its flow controller until a flush, and a reset written before that drops it
+                    // (the stream closes): the codec is flushed first, the socket only after the reset
+                    Channel conn = s.parent();
+                    OneBurst burst = conn.pipeline().get(OneBurst.class);
+                    burst.holding = true;
                     s.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
                             .add("content-type", "application/grpc"), false));
                     s.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 3, 'a', 'b', 'c'}), false));
-                    s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+                    conn.flush(); // the codec writes the DATA; the socket flush is held
+                    s.write(new DefaultHttp2ResetFrame(path.startsWith("/test.Reset/Cancel")
+                            ? Http2Error.CANCEL : Http2Error.INTERNAL_ERROR));
+                    burst.holding = false;
+                    conn.flush();
                 }
                 case "/test.Reset/Immediately" -> s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
                 case "/trailers-only" -> s.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()

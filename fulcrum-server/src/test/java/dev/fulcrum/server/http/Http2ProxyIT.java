@@ -127,8 +127,10 @@ class Http2ProxyIT {
         String url = "https://127.0.0.1:" + proxy.port + "/headers";
         String out = curl("-k", "--http2", "-w", "\\n%{http_version}", url);
         assertThat(out).endsWith("\n2").contains("x-forwarded-proto: https").contains("host: 127.0.0.1:" + proxy.port);
+        // Via names the version the request came in (RFC 9110 7.6.3), though it goes on as HTTP/1.1
+        assertThat(out).containsIgnoringCase("via: 2 ");
         String h1 = curl("-k", "--http1.1", "-w", "\\n%{http_version}", url);
-        assertThat(h1).endsWith("\n1.1");
+        assertThat(h1).endsWith("\n1.1").containsIgnoringCase("via: 1.1 ");
     }
 
     @Test

@@ -229,6 +229,28 @@ class Http2StreamBridgeTest {
     }
 
     @Test
+    void aServersCancelPassesOnAndItsHopErrorsBecomeInternalError() {
+        for (Http2Error server : new Http2Error[] {Http2Error.CANCEL, Http2Error.ENHANCE_YOUR_CALM, Http2Error.PROTOCOL_ERROR}) {
+            EmbeddedChannel ch = new EmbeddedChannel(new Http2StreamBridge());
+            ch.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+            for (Object o; (o = ch.readInbound()) != null; ) {
+                io.netty.util.ReferenceCountUtil.release(o);
+            }
+            ch.writeOutbound(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+            ch.pipeline().get(Http2StreamBridge.class).serverReset(server);
+            ch.close();
+            Object last = null;
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                last = o;
+            }
+            Http2Error expected = server == Http2Error.PROTOCOL_ERROR ? Http2Error.INTERNAL_ERROR : server;
+            assertThat(last).as("%s", server).isInstanceOfSatisfying(Http2ResetFrame.class,
+                    r -> assertThat(r.errorCode()).isEqualTo(expected.code()));
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void closeInTheMiddleOfAResponseResetsWithInternalError() {
         channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/test.Echo/Chat"), false));
         inbound();
@@ -237,5 +259,69 @@ class Http2StreamBridgeTest {
         channel.close();
         assertThat(outbound()).containsExactly("HEADERS :status=200 content-type=application/grpc", "DATA abc",
                 "RST INTERNAL_ERROR");
+    }
+
+    /**
+     * Netty's flow controller under a shut window, in front of the bridge: DATA writes wait
+     * (their promises pending) until {@link #open}; other frames pass.
+     */
+    private static final class ShutWindow extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final List<Object> held = new ArrayList<>();
+        private final List<io.netty.channel.ChannelPromise> promises = new ArrayList<>();
+        private io.netty.channel.ChannelHandlerContext ctx;
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            this.ctx = ctx;
+            if (msg instanceof Http2DataFrame) {
+                held.add(msg);
+                promises.add(promise);
+            } else {
+                ctx.write(msg, promise);
+            }
+        }
+
+        /** The window opens: the DATA goes out, then (as Netty's flow controller does) its writes complete. */
+        void open() {
+            held.forEach(ctx::write);
+            ctx.flush();
+            promises.forEach(io.netty.channel.ChannelPromise::setSuccess);
+            held.clear();
+            promises.clear();
+        }
+    }
+
+    @Test
+    void aBrokenOffBodyIsResetOnlyOnceTheBytesWrittenBeforeTheBreakLeft() {
+        ShutWindow window = new ShutWindow();
+        channel.pipeline().addFirst(window);
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/test.Echo/Chat"), true));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n"));
+        ChannelFuture closed = channel.close();
+        // the DATA waits for the client's window: a reset now would drop it
+        assertThat(outbound()).containsExactly("HEADERS :status=200 content-type=application/grpc");
+        assertThat(closed.isDone()).isFalse();
+        window.open();
+        assertThat(outbound()).containsExactly("DATA abc", "RST INTERNAL_ERROR");
+        assertThat(closed.isSuccess()).isTrue();
+    }
+
+    @Test
+    void aBrokenOffBodyWhoseBytesNeverLeaveIsResetAfterTheLingerTime() {
+        channel.freezeTime();
+        channel.pipeline().addFirst(new ShutWindow());
+        channel.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/"), true));
+        inbound();
+        channel.writeOutbound(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
+        ChannelFuture closed = channel.pipeline().close(); // (EmbeddedChannel.close() would cancel the timer)
+        channel.advanceTimeBy(FrontendHandler.LINGER_MILLIS - 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(closed.isDone()).isFalse();
+        channel.advanceTimeBy(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(outbound()).containsExactly("HEADERS :status=200", "RST INTERNAL_ERROR");
+        assertThat(closed.isSuccess()).isTrue();
     }
 }

@@ -199,6 +199,24 @@ class ServerH2ProxyIT {
         }
     }
 
+    /**
+     * A server that sends a gRPC message and resets its stream in the same burst: an HTTP/1.1 client
+     * gets the message byte-exact, then the connection closes without the last chunk (a truncated
+     * response, the only way HTTP/1.1 has to say the response broke off).
+     */
+    @Test
+    void dataBeforeAServerResetReachesAnHttp11ClientThenTheResponseIsCutShort() throws Exception {
+        H2cTestServer server = server(100);
+        ProxyFixture proxy = proxyTo(server);
+        try (RawHttp raw = new RawHttp(proxy.port, 5000)) {
+            String response = raw.send("POST /test.Reset/AfterMessage HTTP/1.1\r\nHost: grpc.test\r\n"
+                    + "Content-Type: application/grpc\r\nContent-Length: 0\r\n\r\n").readUntilClose();
+            assertThat(response).startsWith("HTTP/1.1 200 ");
+            assertThat(response.toLowerCase()).contains("transfer-encoding: chunked\r\n");
+            assertThat(response).endsWith("\r\n\r\n8\r\n\0\0\0\0\3abc\r\n");
+        }
+    }
+
     @Test
     void aLargeResponseStreamsWithBoundedBuffering() throws Exception {
         H2cTestServer server = server(100);
