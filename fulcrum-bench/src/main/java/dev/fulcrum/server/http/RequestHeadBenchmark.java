@@ -133,7 +133,7 @@ public class RequestHeadBenchmark {
         bh.consume(ForwardedHeaders.isUpgrade(request));
         bh.consume(ForwardedHeaders.isKeepAlive(request));
         bh.consume(ForwardedHeaders.hasLooped(request, "fulcrum"));
-        ForwardedHeaders.toServer(request, ForwardedHeaders.isUpgrade(request), "203.0.113.7", true, "fulcrum");
+        ForwardedHeaders.toServer(request, ForwardedHeaders.isUpgrade(request), "203.0.113.7", true, "fulcrum", false);
         writer.writeRequest(request, writer.voidPromise());
         writer.writeEnd(MessageEnd.NO_TRAILERS, writer.voidPromise());
         server.flush();
