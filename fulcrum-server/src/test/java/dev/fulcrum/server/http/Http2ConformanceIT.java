@@ -5,7 +5,6 @@ import dev.fulcrum.server.metrics.Http2Refusal;
 import io.netty.handler.codec.http2.Http2Error;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a plain-text listener with http2 on, one {@code @Nested} class per section (RFC 9113 numbering;
  * each test's comment gives h2spec's number, which follows RFC 7540). Errors are asserted as the
  * RFC allows them: a stream error may also be a connection error (§5.4.1). Where Netty answers
- * otherwise and Fulcrum cannot change it cheaply, the test is {@code @Disabled} with the reason.
+ * otherwise, Fulcrum answers ahead of it ({@link Http2StreamIdGuard}: h2spec 5.1.1.2 and 5.1.6).
  * Also the request rules {@link Http2Requests} adds (each a RST_STREAM PROTOCOL_ERROR counted as
  * {@code invalid-request}). Every read is bounded ({@link RawH2#next()}: 10 s).
  */
@@ -648,13 +647,9 @@ class Http2ConformanceIT {
                     f(RawH2.DATA, 0, 1, ascii("abc"))), 1, "STREAM_CLOSED");
         }
 
-        // h2spec http2/5.1.6: HEADERS on a half-closed (remote) stream is STREAM_CLOSED
+        // h2spec http2/5.1.6: HEADERS on a half-closed (remote) stream is STREAM_CLOSED (Netty 4.2.18 says
+        // PROTOCOL_ERROR, having counted the opening HEADERS twice: Http2StreamIdGuard answers it)
         @Test
-        @Disabled("Netty 4.2.18 counts the HEADERS that opens a stream half-closed twice (DefaultStream.activate()"
-                + " marks its headers received, then DefaultHttp2ConnectionDecoder.onHeadersRead marks them again, as"
-                + " trailers), so the next HEADERS fails its \"received too many headers EOS\" check, a stream error"
-                + " PROTOCOL_ERROR, before its state check would answer the STREAM_CLOSED RFC 9113 §5.1 requires; the"
-                + " codec gives Fulcrum no hook between the two (its frame listener is its own)")
         void headersOnAHalfClosedRemoteStreamIsStreamClosed() throws Exception {
             assertStreamError(cat(f(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 1, NEVER),
                     f(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, 1, RawH2.block("x-trailer", "1"))),

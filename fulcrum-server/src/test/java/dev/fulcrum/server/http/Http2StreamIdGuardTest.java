@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@link Http2StreamIdGuard} reads frame headers across any split of the bytes: a HEADERS on an
  * identifier the client skipped fails the connection (PROTOCOL_ERROR), after the bytes before it
- * went on (and nothing after it); trailers and frames on streams used before pass.
+ * went on (and nothing after it); a HEADERS on a stream the client ended fails it with STREAM_CLOSED;
+ * trailers and frames on streams used before pass.
  */
 class Http2StreamIdGuardTest {
 
@@ -82,14 +83,32 @@ class Http2StreamIdGuardTest {
     @Test
     void streamsInOrderTrailersAndFramesOnStreamsUsedBeforePass() {
         byte[] bytes = cat(PREFACE, frame(0x1, 0x4, 1, 10), frame(0x1, 0x5, 1, 10), // a request, its trailers
-                frame(0x1, 0x5, 3, 10), frame(0x1, 0x5, 9, 10), // 5 and 7 skipped
-                frame(0x1, 0x5, 3, 10), // stream 3 again: used before, Netty's to judge
+                frame(0x1, 0x4, 3, 10), frame(0x1, 0x5, 9, 10), // 5 and 7 skipped
+                frame(0x1, 0x5, 3, 10), // stream 3 again, not ended before: trailers, Netty's to judge
                 frame(0x2, 0, 5, 5), // PRIORITY on a skipped one opens nothing
                 frame(0x1, 0x5, 11, 10));
         for (int piece : new int[] {1, 5, bytes.length}) {
             Sink sink = send(bytes, piece);
             assertThat(sink.errors).isEmpty();
             assertThat(sink.bytes.toByteArray()).isEqualTo(bytes);
+        }
+    }
+
+    @Test
+    void aHeadersOnAStreamTheClientEndedFailsTheConnectionWithStreamClosed() {
+        // stream 1 ended by its HEADERS (half-closed remote), stream 3 by its last DATA
+        for (byte[] ending : List.of(frame(0x1, 0x5, 1, 10), cat(frame(0x1, 0x4, 1, 10), frame(0x0, 0x1, 1, 30)))) {
+            byte[] before = cat(PREFACE, ending, frame(0x1, 0x5, 3, 10));
+            byte[] bytes = cat(before, frame(0x1, 0x5, 1, 10));
+            for (int piece : new int[] {1, 9, bytes.length}) {
+                Sink sink = send(bytes, piece);
+                assertThat(sink.bytes.toByteArray().length).as("piece %d", piece).isBetween(before.length, before.length + 8);
+                assertThat(sink.errors).as("piece %d", piece).singleElement()
+                        .isInstanceOfSatisfying(Http2Exception.class, e -> {
+                            assertThat(e.error()).isEqualTo(Http2Error.STREAM_CLOSED);
+                            assertThat(e.getMessage()).contains("stream 1");
+                        });
+            }
         }
     }
 }
