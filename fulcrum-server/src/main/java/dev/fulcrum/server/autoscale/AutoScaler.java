@@ -23,11 +23,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,6 +88,15 @@ public final class AutoScaler implements AutoCloseable {
     private final Map<String, HostPort> toStop = new ConcurrentHashMap<>();
     /** Provisionings submitted and not yet registered: capacity that is coming, without an address. */
     private final AtomicInteger provisioningNow = new AtomicInteger();
+    /** In a cluster: pending actions (by id) this node is carrying out now, or has finished (until etcd forgets them). */
+    private final Set<String> ownActions = ConcurrentHashMap.newKeySet();
+    private final Set<String> finished = ConcurrentHashMap.newKeySet();
+    /** In a cluster: pending scale-ins whose stop failed, by id: when to try again. */
+    private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
+    /** In a cluster: when this node first saw each pending scale-in (its drain-timeout counts from then). Control thread. */
+    private final Map<String, Instant> firstSeen = new HashMap<>();
+    /** In a cluster: servers whose owner left, being taken over or removed now. */
+    private final Set<String> orphans = ConcurrentHashMap.newKeySet();
     private volatile Instant lastAction;
     private volatile String lastActionText = "";
     private volatile boolean closed;
@@ -138,7 +149,12 @@ public final class AutoScaler implements AutoCloseable {
      * From now on decides and acts only while this node leads the cluster's auto-scaling (spec
      * cluster.md), otherwise it keeps scraping, so a node that becomes leader has a window of
      * samples at once; honours the cooldown recorded in etcd; and scales through
-     * {@code leadership}'s transactions instead of this node's registry.
+     * {@code leadership}'s transactions instead of this node's registry. A scale-out is recorded
+     * as pending before it provisions; a scale-in removes the server at once and is pending until
+     * the server is stopped, by the node that owns its process ({@code process}) or by the leader
+     * ({@code exec}). Every node finishes the pending scale-ins it owes; the leader also drops
+     * scale-outs nobody is running and takes over the servers of nodes that left the cluster
+     * ({@link #finishPending}).
      */
     public void inCluster(ScalingLeadership leadership) {
         this.leadership = leadership;
@@ -212,6 +228,9 @@ public final class AutoScaler implements AutoCloseable {
                 return;
             }
             ScalingLeadership cluster = leadership;
+            if (cluster != null) {
+                finishPending(cluster, pool);
+            }
             if (cluster != null && !cluster.leading()) {
                 scraper.scrape(view().active().stream().map(Server::address).toList());
                 return;
@@ -223,7 +242,9 @@ public final class AutoScaler implements AutoCloseable {
                 }
             }
             Instant now = clock.instant();
-            retryStops(now);
+            if (cluster == null) {
+                retryStops(now);
+            }
             View view = view();
             List<Sample> samples = scraper.samples();
             Decision decision = policy.decide(samples, now, view.servers(), view.starting(), lastAction);
@@ -245,9 +266,16 @@ public final class AutoScaler implements AutoCloseable {
     private void scaleOut(Decision decision, Instant now) {
         lastAction = now;
         String why = detail(decision);
+        ScalingLeadership cluster = leadership;
         for (int i = 0; i < decision.count(); i++) {
             provisioningNow.incrementAndGet();
-            provisioning.execute(() -> provisionOne(why));
+            if (cluster == null) {
+                provisioning.execute(() -> provisionOne(why));
+            } else {
+                String id = UUID.randomUUID().toString();
+                ownActions.add(id);
+                provisioning.execute(() -> provisionShared(cluster, id, why, now));
+            }
         }
     }
 
@@ -261,11 +289,6 @@ public final class AutoScaler implements AutoCloseable {
                 address = provisioner.provision();
             } catch (Provisioner.ProvisionException e) {
                 failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
-                return;
-            }
-            ScalingLeadership cluster = leadership;
-            if (cluster != null) {
-                addShared(cluster, address, why);
                 return;
             }
             Server server;
@@ -299,47 +322,87 @@ public final class AutoScaler implements AutoCloseable {
     }
 
     /**
-     * Scale-out in a cluster, on the provisioning thread: the started server goes to the shared
-     * config in a transaction that checks leadership; when it does not apply (no longer leader)
-     * the server is stopped again. Counted as ours first, so its removal later stops it.
+     * Scale-out in a cluster, on the provisioning thread: recorded as pending (with the cooldown)
+     * in a transaction that checks leadership, then provisioned, then added to the shared config
+     * in another such transaction, which also ends the pending record; when that one does not
+     * apply (no longer leader, or a new leader dropped the pending record) the server is stopped.
      */
-    private void addShared(ScalingLeadership cluster, HostPort address, String why) {
-        String id = address.toString();
-        started.put(id, address);
+    private void provisionShared(ScalingLeadership cluster, String id, String why, Instant at) {
+        try {
+            if (closed) {
+                return;
+            }
+            try {
+                if (!cluster.beginScaleOut(config.pool(), id, at)) {
+                    log.info("pool {}: scale-out not begun: this node no longer leads auto-scaling", config.pool());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                failed("scale-out-failed", null, "could not record the scale-out in etcd: " + e.getMessage()
+                        + " (retry after cooldown)");
+                return;
+            }
+            HostPort address;
+            try {
+                address = provisioner.provision();
+            } catch (Provisioner.ProvisionException e) {
+                finish(cluster, id);
+                failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
+                return;
+            }
+            addShared(cluster, id, address, why, at);
+        } catch (RuntimeException e) {
+            log.warn("pool {}: scale-out step failed: {}", config.pool(), e.toString());
+        } finally {
+            provisioningNow.decrementAndGet();
+            ownActions.remove(id);
+        }
+    }
+
+    private void addShared(ScalingLeadership cluster, String id, HostPort address, String why, Instant at) {
+        String server = address.toString();
+        ProcessHandle process = provisioner.process(address);
+        ScaledServer record = process == null ? new ScaledServer(server, cluster.node(), at, 0, null)
+                : new ScaledServer(server, cluster.node(), at, process.pid(),
+                        process.info().startInstant().orElse(Instant.EPOCH));
         boolean applied;
         try {
-            applied = cluster.scaleOut(config.pool(), address, clock.instant());
+            applied = cluster.scaleOut(config.pool(), record, id);
         } catch (RuntimeException e) {
-            started.remove(id);
             stopQuietly(address);
-            failed("scale-out-failed", null, "could not add " + id + " through etcd: " + e.getMessage()
+            failed("scale-out-failed", null, "could not add " + server + " through etcd: " + e.getMessage()
                     + " (retry after cooldown)");
             return;
         }
         if (!applied) {
-            started.remove(id);
             stopQuietly(address);
             log.info("pool {}: scale-out of {} not applied: this node no longer leads auto-scaling (or the server"
-                    + " is already there); stopped it", config.pool(), id);
+                    + " is already there); stopped it", config.pool(), server);
             return;
         }
+        if (process == null) {
+            provisioner.release(address); // the cluster's server now: a node that stops leaves it to the leader
+        }
         control.execute(() -> {
-            lastActionText = "out: " + id + " at " + clock.instant() + " (" + why + ")";
+            lastActionText = "out: " + server + " at " + clock.instant() + " (" + why + ")";
             try {
                 PoolRuntime pool = registry.pool(config.pool());
-                pool.pool().find(id).ifPresent(added ->
+                pool.pool().find(server).ifPresent(added ->
                         registry.emit(new PoolEvent.ScaledOut(clock.instant(), pool, added, why)));
             } catch (NoSuchElementException gone) {
                 log.debug("pool {} went away after scaling out", config.pool());
             }
         });
         metrics.autoscaleAction(config.pool(), "out");
-        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + id);
+        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + server);
     }
 
     private void scaleIn(PoolRuntime pool, View view, Decision decision, Instant now) {
+        ScalingLeadership cluster = leadership;
+        // in a cluster, the servers any auto-scaler started (etcd says which), this node's predecessors' too
+        Map<String, ScaledServer> scaled = cluster == null ? Map.of() : cluster.scaled(config.pool());
         List<Server> candidates = view.active().stream()
-                .filter(s -> started.containsKey(s.id()))
+                .filter(s -> cluster == null ? started.containsKey(s.id()) : scaled.containsKey(s.id()))
                 .filter(s -> s.health() != ServerState.CHECKING)
                 .sorted(Comparator.comparingInt(Server::activeRequests))
                 .limit(decision.count())
@@ -350,10 +413,11 @@ public final class AutoScaler implements AutoCloseable {
         }
         lastAction = now;
         String why = detail(decision);
-        ScalingLeadership cluster = leadership;
         if (cluster != null) {
             for (Server s : candidates) {
-                provisioning.execute(() -> removeShared(cluster, pool, s, why, now));
+                ScaledServer record = scaled.get(s.id());
+                String id = UUID.randomUUID().toString();
+                provisioning.execute(() -> removeShared(cluster, pool, s, record, id, why, now));
             }
             return;
         }
@@ -368,13 +432,14 @@ public final class AutoScaler implements AutoCloseable {
     }
 
     /**
-     * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config in a
-     * transaction that checks leadership; every node then drains it, and this one stops it once
-     * it is removed ({@link #removed}).
+     * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config, and
+     * its pending scale-in is recorded, in a transaction that checks leadership; every node then
+     * drains it, and the node that owes its stop stops it ({@link #finishPending}).
      */
-    private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, String why, Instant now) {
+    private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, ScaledServer record, String id,
+                              String why, Instant now) {
         try {
-            if (!cluster.scaleIn(pool.name(), s.id(), now)) {
+            if (!cluster.scaleIn(pool.name(), record, id, now)) {
                 log.info("pool {}: scale-in of {} not applied: this node no longer leads auto-scaling", pool.name(), s.id());
                 return;
             }
@@ -388,6 +453,141 @@ public final class AutoScaler implements AutoCloseable {
         });
         metrics.autoscaleAction(pool.name(), "in");
         alerter.resolve(SCALE_FAILED, pool.name(), "", "scaled in");
+    }
+
+    /**
+     * In a cluster, each step on every node, before deciding: the pending actions this node owes.
+     * A scale-in's server is stopped once it is gone from this node's pool and {@code drain-timeout}
+     * has passed since this node saw the removal (each node drains it that long at most), by the
+     * node that owns its process, by the leader when that node left the cluster (the process is
+     * taken over by its id, on this machine), or by the leader for {@code exec}. The leader also
+     * drops pending scale-outs it is not running (their node died or lost the lead mid-way: it
+     * cannot add its server any more), and takes over, or removes when their process is gone, the
+     * {@code process} servers of nodes that left the member list. On the control thread; the
+     * etcd writes and the stops go to the provisioning thread.
+     */
+    private void finishPending(ScalingLeadership cluster, PoolRuntime pool) {
+        Instant now = clock.instant();
+        boolean leading = cluster.leading();
+        Set<String> live = cluster.members();
+        Set<String> seen = new HashSet<>();
+        for (PendingAction p : cluster.pending(config.pool())) {
+            seen.add(p.id());
+            if (ownActions.contains(p.id()) || finished.contains(p.id())) {
+                continue;
+            }
+            if (p.out()) {
+                if (leading) {
+                    ownActions.add(p.id());
+                    provisioning.execute(() -> abandon(cluster, p));
+                }
+                continue;
+            }
+            Instant first = firstSeen.computeIfAbsent(p.id(), _ -> now);
+            Instant retry = retryAt.get(p.id());
+            boolean drained = pool.pool().find(p.server().address()).isEmpty()
+                    && !now.isBefore(first.plus(pool.settings().drainTimeout()));
+            if (drained && (retry == null || !now.isBefore(retry)) && stopsHere(cluster, p.server(), leading, live)) {
+                ownActions.add(p.id());
+                provisioning.execute(() -> stopShared(cluster, p));
+            }
+        }
+        firstSeen.keySet().retainAll(seen);
+        retryAt.keySet().retainAll(seen);
+        finished.retainAll(seen);
+        if (leading) {
+            for (ScaledServer s : cluster.scaled(config.pool()).values()) {
+                if (s.isProcess() && !live.contains(s.node()) && orphans.add(s.address())) {
+                    provisioning.execute(() -> takeOver(cluster, s));
+                }
+            }
+        }
+    }
+
+    /** Whether this node stops {@code s}: its process's owner, or the leader (exec, or an owner that left). */
+    private static boolean stopsHere(ScalingLeadership cluster, ScaledServer s, boolean leading, Set<String> live) {
+        if (!s.isProcess()) {
+            return leading;
+        }
+        return s.node().equals(cluster.node()) || leading && !live.contains(s.node());
+    }
+
+    private void stopShared(ScalingLeadership cluster, PendingAction p) {
+        ScaledServer s = p.server();
+        try {
+            if (closed) {
+                return;
+            }
+            HostPort address = HostPort.parse(s.address());
+            // a process this node does not hold: its owner left, or this node's earlier life started it
+            boolean running = !s.isProcess() || provisioner.process(address) != null
+                    || provisioner.adopt(address, s.pid(), s.started());
+            if (running) {
+                provisioner.deprovision(address);
+            }
+            cluster.done(config.pool(), p.id());
+            finished.add(p.id());
+            log.info("pool {}: scale-in of {} finished: {}", config.pool(), s.address(),
+                    running ? "stopped" : "its process was gone already");
+        } catch (Provisioner.ProvisionException e) {
+            retryAt.put(p.id(), clock.instant().plus(config.cooldown()));
+            failed("scale-in-failed", s.address(), "could not stop " + s.address() + ": " + e.getMessage()
+                    + " (retry after cooldown)");
+        } catch (RuntimeException e) {
+            retryAt.put(p.id(), clock.instant().plus(config.cooldown()));
+            log.warn("pool {}: finishing the scale-in of {} failed (retry after cooldown): {}", config.pool(),
+                    s.address(), e.toString());
+        } finally {
+            ownActions.remove(p.id());
+        }
+    }
+
+    private void abandon(ScalingLeadership cluster, PendingAction p) {
+        try {
+            if (!closed && cluster.abandon(config.pool(), p.id())) {
+                finished.add(p.id());
+                log.info("pool {}: dropped the scale-out node {} began at {} and did not finish; deciding again"
+                        + " after the cooldown", config.pool(), p.node(), p.since());
+            }
+        } catch (RuntimeException e) {
+            log.warn("pool {}: dropping a pending scale-out failed: {}", config.pool(), e.toString());
+        } finally {
+            ownActions.remove(p.id());
+        }
+    }
+
+    /** A {@code process} server of a node that left: taken over when its process runs, removed when it is gone. */
+    private void takeOver(ScalingLeadership cluster, ScaledServer s) {
+        try {
+            if (closed) {
+                return;
+            }
+            HostPort address = HostPort.parse(s.address());
+            if (provisioner.adopt(address, s.pid(), s.started())) {
+                if (cluster.adopt(config.pool(), s)) {
+                    log.info("pool {}: took over {} (pid {}) from node {}, which left the cluster", config.pool(),
+                            s.address(), s.pid(), s.node());
+                } else {
+                    provisioner.release(address);
+                }
+            } else if (cluster.forget(config.pool(), s)) {
+                log.info("pool {}: removed {}: node {}, which started it, left the cluster and its process is gone",
+                        config.pool(), s.address(), s.node());
+            }
+        } catch (RuntimeException e) {
+            log.warn("pool {}: taking over {} failed: {}", config.pool(), s.address(), e.toString());
+        } finally {
+            orphans.remove(s.address());
+        }
+    }
+
+    /** Ends a pending action this node began, whatever came of it; etcd trouble leaves it to the leader. */
+    private void finish(ScalingLeadership cluster, String id) {
+        try {
+            cluster.done(config.pool(), id);
+        } catch (RuntimeException e) {
+            log.debug("pool {}: pending action {} left for the leader: {}", config.pool(), id, e.toString());
+        }
     }
 
     /** The event's detail: the reason, naming the metric when the reason is its value. */
@@ -410,7 +610,8 @@ public final class AutoScaler implements AutoCloseable {
 
     /** A server it started left the pool (scale-in, or removed through the API): stop it. */
     private void removed(PoolEvent.ServerRemoved e) {
-        if (closed || !e.pool().name().equals(config.pool())) {
+        // in a cluster the pending scale-in says who stops it (finishPending)
+        if (closed || leadership != null || !e.pool().name().equals(config.pool())) {
             return;
         }
         HostPort address = started.remove(e.server().id());
