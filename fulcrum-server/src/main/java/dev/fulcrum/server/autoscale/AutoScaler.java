@@ -102,6 +102,8 @@ public final class AutoScaler implements AutoCloseable {
     private volatile boolean closed;
     /** In a cluster: the election this instance must hold to act, and where its actions go; null outside one. */
     private volatile ScalingLeadership leadership;
+    /** Part of a cluster: holds until {@link #leadership} is set. */
+    private volatile boolean clustered;
 
     AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter) {
         this(config, registry, provisioner, metrics, alerter,
@@ -132,17 +134,21 @@ public final class AutoScaler implements AutoCloseable {
      * Starts the auto-scaler of {@code config} with the provisioner its config names; the process
      * provisioner logs to {@code logDir}. The first scrape runs at once, the first evaluation
      * one {@code metric.interval} later (a pool below {@code min-servers} grows then), and both
-     * every {@code metric.interval} after that.
+     * every {@code metric.interval} after that. With {@code clustered} it only scrapes until
+     * {@link #inCluster} says how to act: a node must never scale on its own, not even while
+     * it joins its cluster.
      */
     public static AutoScaler start(Autoscale config, Registry registry, ControlMetrics metrics, Alerter alerter,
-                                   Path logDir) {
+                                   Path logDir, boolean clustered) {
         var p = config.provisioner();
         Provisioner provisioner = switch (p.type()) {
             case PROCESS -> new ProcessProvisioner(config.pool(), p.command(), p.portLow(), p.portHigh(), logDir,
                     Duration.ofSeconds(60), Duration.ofSeconds(10));
             case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
         };
-        return new AutoScaler(config, registry, provisioner, metrics, alerter).start();
+        AutoScaler scaler = new AutoScaler(config, registry, provisioner, metrics, alerter);
+        scaler.clustered = clustered;
+        return scaler.start();
     }
 
     /**
@@ -231,7 +237,7 @@ public final class AutoScaler implements AutoCloseable {
             if (cluster != null) {
                 finishPending(cluster, pool);
             }
-            if (cluster != null && !cluster.leading()) {
+            if (cluster != null ? !cluster.leading() : clustered) {
                 scraper.scrape(view().active().stream().map(Server::address).toList());
                 return;
             }
