@@ -23,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -88,15 +87,8 @@ public final class AutoScaler implements AutoCloseable {
     private final Map<String, HostPort> toStop = new ConcurrentHashMap<>();
     /** Provisionings submitted and not yet registered: capacity that is coming, without an address. */
     private final AtomicInteger provisioningNow = new AtomicInteger();
-    /** In a cluster: pending actions (by id) this node is carrying out now, or has finished (until etcd forgets them). */
-    private final Set<String> ownActions = ConcurrentHashMap.newKeySet();
-    private final Set<String> finished = ConcurrentHashMap.newKeySet();
-    /** In a cluster: pending scale-ins whose stop failed, by id: when to try again. */
-    private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
-    /** In a cluster: when this node first saw each pending scale-in (its drain-timeout counts from then). Control thread. */
-    private final Map<String, Instant> firstSeen = new HashMap<>();
-    /** In a cluster: servers whose owner left, being taken over or removed now. */
-    private final Set<String> orphans = ConcurrentHashMap.newKeySet();
+    /** In a cluster: the pending actions this node owes, and the leader's leftovers. */
+    private final PendingActions pending;
     private volatile Instant lastAction;
     private volatile String lastActionText = "";
     private volatile boolean closed;
@@ -128,6 +120,7 @@ public final class AutoScaler implements AutoCloseable {
                 config.window(), config.cooldown(), config.minServers(), config.maxServers()));
         this.scraper = scraper;
         this.provisioning = provisioning;
+        this.pending = new PendingActions(config, provisioner, provisioning, clock, this::failed, () -> closed);
     }
 
     /**
@@ -160,7 +153,7 @@ public final class AutoScaler implements AutoCloseable {
      * the server is stopped, by the node that owns its process ({@code process}) or by the leader
      * ({@code exec}). Every node finishes the pending scale-ins it owes; the leader also drops
      * scale-outs nobody is running and takes over the servers of nodes that left the cluster
-     * ({@link #finishPending}).
+     * ({@link PendingActions}).
      */
     public void inCluster(ScalingLeadership leadership) {
         this.leadership = leadership;
@@ -235,7 +228,7 @@ public final class AutoScaler implements AutoCloseable {
             }
             ScalingLeadership cluster = leadership;
             if (cluster != null) {
-                finishPending(cluster, pool);
+                pending.finish(cluster, pool);
             }
             if (cluster != null ? !cluster.leading() : clustered) {
                 scraper.scrape(view().active().stream().map(Server::address).toList());
@@ -279,7 +272,7 @@ public final class AutoScaler implements AutoCloseable {
                 provisioning.execute(() -> provisionOne(why));
             } else {
                 String id = UUID.randomUUID().toString();
-                ownActions.add(id);
+                pending.begun(id);
                 provisioning.execute(() -> provisionShared(cluster, id, why, now));
             }
         }
@@ -352,7 +345,7 @@ public final class AutoScaler implements AutoCloseable {
             try {
                 address = provisioner.provision();
             } catch (Provisioner.ProvisionException e) {
-                finish(cluster, id);
+                pending.done(cluster, id);
                 failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
                 return;
             }
@@ -361,7 +354,7 @@ public final class AutoScaler implements AutoCloseable {
             log.warn("pool {}: scale-out step failed: {}", config.pool(), e.toString());
         } finally {
             provisioningNow.decrementAndGet();
-            ownActions.remove(id);
+            pending.ended(id);
         }
     }
 
@@ -440,7 +433,7 @@ public final class AutoScaler implements AutoCloseable {
     /**
      * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config, and
      * its pending scale-in is recorded, in a transaction that checks leadership; every node then
-     * drains it, and the node that owes its stop stops it ({@link #finishPending}).
+     * drains it, and the node that owes its stop stops it ({@link PendingActions}).
      */
     private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, ScaledServer record, String id,
                               String why, Instant now) {
@@ -459,141 +452,6 @@ public final class AutoScaler implements AutoCloseable {
         });
         metrics.autoscaleAction(pool.name(), "in");
         alerter.resolve(SCALE_FAILED, pool.name(), "", "scaled in");
-    }
-
-    /**
-     * In a cluster, each step on every node, before deciding: the pending actions this node owes.
-     * A scale-in's server is stopped once it is gone from this node's pool and {@code drain-timeout}
-     * has passed since this node saw the removal (each node drains it that long at most), by the
-     * node that owns its process, by the leader when that node left the cluster (the process is
-     * taken over by its id, on this machine), or by the leader for {@code exec}. The leader also
-     * drops pending scale-outs it is not running (their node died or lost the lead mid-way: it
-     * cannot add its server any more), and takes over, or removes when their process is gone, the
-     * {@code process} servers of nodes that left the member list. On the control thread; the
-     * etcd writes and the stops go to the provisioning thread.
-     */
-    private void finishPending(ScalingLeadership cluster, PoolRuntime pool) {
-        Instant now = clock.instant();
-        boolean leading = cluster.leading();
-        Set<String> live = cluster.members();
-        Set<String> seen = new HashSet<>();
-        for (PendingAction p : cluster.pending(config.pool())) {
-            seen.add(p.id());
-            if (ownActions.contains(p.id()) || finished.contains(p.id())) {
-                continue;
-            }
-            if (p.out()) {
-                if (leading) {
-                    ownActions.add(p.id());
-                    provisioning.execute(() -> abandon(cluster, p));
-                }
-                continue;
-            }
-            Instant first = firstSeen.computeIfAbsent(p.id(), _ -> now);
-            Instant retry = retryAt.get(p.id());
-            boolean drained = pool.pool().find(p.server().address()).isEmpty()
-                    && !now.isBefore(first.plus(pool.settings().drainTimeout()));
-            if (drained && (retry == null || !now.isBefore(retry)) && stopsHere(cluster, p.server(), leading, live)) {
-                ownActions.add(p.id());
-                provisioning.execute(() -> stopShared(cluster, p));
-            }
-        }
-        firstSeen.keySet().retainAll(seen);
-        retryAt.keySet().retainAll(seen);
-        finished.retainAll(seen);
-        if (leading) {
-            for (ScaledServer s : cluster.scaled(config.pool()).values()) {
-                if (s.isProcess() && !live.contains(s.node()) && orphans.add(s.address())) {
-                    provisioning.execute(() -> takeOver(cluster, s));
-                }
-            }
-        }
-    }
-
-    /** Whether this node stops {@code s}: its process's owner, or the leader (exec, or an owner that left). */
-    private static boolean stopsHere(ScalingLeadership cluster, ScaledServer s, boolean leading, Set<String> live) {
-        if (!s.isProcess()) {
-            return leading;
-        }
-        return s.node().equals(cluster.node()) || leading && !live.contains(s.node());
-    }
-
-    private void stopShared(ScalingLeadership cluster, PendingAction p) {
-        ScaledServer s = p.server();
-        try {
-            if (closed) {
-                return;
-            }
-            HostPort address = HostPort.parse(s.address());
-            // a process this node does not hold: its owner left, or this node's earlier life started it
-            boolean running = !s.isProcess() || provisioner.process(address) != null
-                    || provisioner.adopt(address, s.pid(), s.started());
-            if (running) {
-                provisioner.deprovision(address);
-            }
-            cluster.done(config.pool(), p.id());
-            finished.add(p.id());
-            log.info("pool {}: scale-in of {} finished: {}", config.pool(), s.address(),
-                    running ? "stopped" : "its process was gone already");
-        } catch (Provisioner.ProvisionException e) {
-            retryAt.put(p.id(), clock.instant().plus(config.cooldown()));
-            failed("scale-in-failed", s.address(), "could not stop " + s.address() + ": " + e.getMessage()
-                    + " (retry after cooldown)");
-        } catch (RuntimeException e) {
-            retryAt.put(p.id(), clock.instant().plus(config.cooldown()));
-            log.warn("pool {}: finishing the scale-in of {} failed (retry after cooldown): {}", config.pool(),
-                    s.address(), e.toString());
-        } finally {
-            ownActions.remove(p.id());
-        }
-    }
-
-    private void abandon(ScalingLeadership cluster, PendingAction p) {
-        try {
-            if (!closed && cluster.abandon(config.pool(), p.id())) {
-                finished.add(p.id());
-                log.info("pool {}: dropped the scale-out node {} began at {} and did not finish; deciding again"
-                        + " after the cooldown", config.pool(), p.node(), p.since());
-            }
-        } catch (RuntimeException e) {
-            log.warn("pool {}: dropping a pending scale-out failed: {}", config.pool(), e.toString());
-        } finally {
-            ownActions.remove(p.id());
-        }
-    }
-
-    /** A {@code process} server of a node that left: taken over when its process runs, removed when it is gone. */
-    private void takeOver(ScalingLeadership cluster, ScaledServer s) {
-        try {
-            if (closed) {
-                return;
-            }
-            HostPort address = HostPort.parse(s.address());
-            if (provisioner.adopt(address, s.pid(), s.started())) {
-                if (cluster.adopt(config.pool(), s)) {
-                    log.info("pool {}: took over {} (pid {}) from node {}, which left the cluster", config.pool(),
-                            s.address(), s.pid(), s.node());
-                } else {
-                    provisioner.release(address);
-                }
-            } else if (cluster.forget(config.pool(), s)) {
-                log.info("pool {}: removed {}: node {}, which started it, left the cluster and its process is gone",
-                        config.pool(), s.address(), s.node());
-            }
-        } catch (RuntimeException e) {
-            log.warn("pool {}: taking over {} failed: {}", config.pool(), s.address(), e.toString());
-        } finally {
-            orphans.remove(s.address());
-        }
-    }
-
-    /** Ends a pending action this node began, whatever came of it; etcd trouble leaves it to the leader. */
-    private void finish(ScalingLeadership cluster, String id) {
-        try {
-            cluster.done(config.pool(), id);
-        } catch (RuntimeException e) {
-            log.debug("pool {}: pending action {} left for the leader: {}", config.pool(), id, e.toString());
-        }
     }
 
     /** The event's detail: the reason, naming the metric when the reason is its value. */
@@ -616,7 +474,7 @@ public final class AutoScaler implements AutoCloseable {
 
     /** A server it started left the pool (scale-in, or removed through the API): stop it. */
     private void removed(PoolEvent.ServerRemoved e) {
-        // in a cluster the pending scale-in says who stops it (finishPending)
+        // in a cluster the pending scale-in says who stops it (PendingActions)
         if (closed || leadership != null || !e.pool().name().equals(config.pool())) {
             return;
         }
