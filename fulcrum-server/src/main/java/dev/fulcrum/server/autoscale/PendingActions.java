@@ -52,6 +52,10 @@ final class PendingActions {
     private final Map<String, Instant> firstSeen = new HashMap<>();
     /** Servers whose owner left, being taken over or removed now. */
     private final Set<String> orphans = ConcurrentHashMap.newKeySet();
+    /** This node's process servers seen in the shared pool, with when each was first seen gone without a scale-in. Control thread. */
+    private final Map<String, Instant> shared = new HashMap<>();
+    /** Servers that left the shared pool without a scale-in, being stopped now. */
+    private final Set<String> strays = ConcurrentHashMap.newKeySet();
 
     PendingActions(Autoscale config, Provisioner provisioner, ExecutorService provisioning, Clock clock,
                    Failures failures, BooleanSupplier closed) {
@@ -113,12 +117,67 @@ final class PendingActions {
         firstSeen.keySet().retainAll(seen);
         retryAt.keySet().retainAll(seen);
         finished.retainAll(seen);
+        stopStrays(cluster, pool, now);
         if (leading) {
             for (ScaledServer s : cluster.scaled(config.pool()).values()) {
                 if (s.isProcess() && !live.contains(s.node()) && orphans.add(s.address())) {
                     provisioning.execute(() -> takeOver(cluster, s));
                 }
             }
+        }
+    }
+
+    /**
+     * This node's process servers that left the shared pool without a scale-in (an operator's
+     * removal through the admin API, a {@code cluster push} without them): stopped as a scale-in's
+     * server is, once gone from this node's pool and {@code drain-timeout} after this node saw
+     * them go. Only servers seen in the shared pool before count, so one just provisioned and not
+     * added yet is never taken for one.
+     */
+    private void stopStrays(ScalingLeadership cluster, PoolRuntime pool, Instant now) {
+        Map<String, ScaledServer> scaled = cluster.scaled(config.pool());
+        Set<String> pendingIn = new HashSet<>();
+        cluster.pending(config.pool()).forEach(p -> {
+            if (!p.out()) {
+                pendingIn.add(p.server().address());
+            }
+        });
+        Set<String> mine = new HashSet<>();
+        provisioner.running().forEach(a -> mine.add(a.toString()));
+        shared.keySet().retainAll(mine);
+        for (String address : mine) {
+            ScaledServer record = scaled.get(address);
+            if (record != null) {
+                shared.put(address, null); // in the pool: not gone
+                if (!record.node().equals(cluster.node()) && !orphans.contains(address)) {
+                    // taken over by the leader while this node was out of the member list (a pause): its process now
+                    provisioner.release(HostPort.parse(address));
+                    log.info("pool {}: {} is node {}'s now", config.pool(), address, record.node());
+                }
+                continue;
+            }
+            if (!shared.containsKey(address) || pendingIn.contains(address) || strays.contains(address)) {
+                continue;
+            }
+            Instant gone = shared.get(address) == null ? now : shared.get(address);
+            shared.put(address, gone);
+            if (pool.pool().find(address).isEmpty() && !now.isBefore(gone.plus(pool.settings().drainTimeout()))) {
+                strays.add(address);
+                provisioning.execute(() -> stopStray(address));
+            }
+        }
+    }
+
+    private void stopStray(String address) {
+        try {
+            if (!closed.getAsBoolean()) {
+                provisioner.deprovision(HostPort.parse(address));
+                log.info("pool {}: stopped {}: it left the shared pool without a scale-in", config.pool(), address);
+            }
+        } catch (Provisioner.ProvisionException | RuntimeException e) {
+            log.warn("pool {}: could not stop {}, which left the shared pool: {}", config.pool(), address, e.getMessage());
+        } finally {
+            strays.remove(address);
         }
     }
 

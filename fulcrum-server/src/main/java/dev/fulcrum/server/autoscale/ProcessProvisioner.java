@@ -96,6 +96,13 @@ public final class ProcessProvisioner implements Provisioner {
     }
 
     @Override
+    public java.util.Set<HostPort> running() {
+        java.util.Set<HostPort> out = new java.util.HashSet<>();
+        running.keySet().forEach(port -> out.add(new HostPort(HOST, port)));
+        return out;
+    }
+
+    @Override
     public boolean adopt(HostPort address, long pid, java.time.Instant started) {
         if (!HOST.equals(address.host()) || address.port() < portLow || address.port() > portHigh) {
             return false;

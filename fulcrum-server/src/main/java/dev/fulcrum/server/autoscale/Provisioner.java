@@ -27,6 +27,11 @@ public interface Provisioner extends AutoCloseable {
         return null;
     }
 
+    /** The servers whose processes this provisioner runs now ({@code process}); empty for {@code exec}. */
+    default java.util.Set<HostPort> running() {
+        return java.util.Set.of();
+    }
+
     /**
      * In a cluster, takes over the server at {@code address} that another node's provisioner
      * started on this machine, as process {@code pid} started at {@code started}, so that

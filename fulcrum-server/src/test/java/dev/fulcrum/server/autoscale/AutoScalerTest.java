@@ -69,6 +69,8 @@ class AutoScalerTest {
 
     /** Process ids the provisioner finds running when asked to take one over. */
     private final java.util.Set<Long> running = new java.util.HashSet<>();
+    /** Servers whose processes the provisioner runs (for the process provisioner's part). */
+    private final java.util.Set<HostPort> processes = new java.util.HashSet<>();
 
     private final dev.fulcrum.server.autoscale.Provisioner provisioner = new dev.fulcrum.server.autoscale.Provisioner() {
         private int next = 9201;
@@ -79,12 +81,18 @@ class AutoScalerTest {
         }
 
         @Override
+        public java.util.Set<HostPort> running() {
+            return java.util.Set.copyOf(processes);
+        }
+
+        @Override
         public HostPort provision() {
             return new HostPort("127.0.0.1", next++);
         }
 
         @Override
         public void deprovision(HostPort address) {
+            processes.remove(address);
             stopped.add(ms() + "ms " + address);
         }
 
@@ -408,5 +416,29 @@ class AutoScalerTest {
         time.advance(Duration.ofSeconds(3));
         assertThat(stopped).containsExactly("3000ms 127.0.0.1:9150");
         assertThat(election.pending.keySet()).containsExactly("theirs", "exec");
+    }
+
+    @Test
+    void aProcessServerRemovedFromTheSharedPoolWithoutAScaleInIsStoppedByItsNodeAfterTheDrainTimeout() {
+        Election election = new Election();
+        HostPort address = new HostPort("127.0.0.1", 9150);
+        registry.addServer("app", address, 1);
+        election.scaled.put("127.0.0.1:9150", new ScaledServer("127.0.0.1:9150", "n1", start, 41, start));
+        processes.add(address);
+        processes.add(new HostPort("127.0.0.1", 9151)); // provisioned, never in the shared pool yet: not a stray
+        start().inCluster(election); // not the leader: it makes no difference
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(stopped).isEmpty();
+
+        // an operator removes it through the admin API (or a push leaves it out): no pending scale-in
+        election.scaled.remove("127.0.0.1:9150");
+        registry.removeServer("app", "127.0.0.1:9150");
+        time.advance(Duration.ofSeconds(2));
+        assertThat(stopped).as("seen gone at 2 s; drain-timeout 2 s").isEmpty();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(stopped).containsExactly("4000ms 127.0.0.1:9150");
+        time.advance(Duration.ofSeconds(10));
+        assertThat(stopped).as("once; the one never added stays").hasSize(1);
     }
 }
