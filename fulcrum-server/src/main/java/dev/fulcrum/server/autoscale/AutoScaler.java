@@ -381,6 +381,8 @@ public final class AutoScaler implements AutoCloseable {
         }
         if (process == null) {
             provisioner.release(address); // the cluster's server now: a node that stops leaves it to the leader
+        } else {
+            pending.inPool(server);
         }
         control.execute(() -> {
             lastActionText = "out: " + server + " at " + clock.instant() + " (" + why + ")";

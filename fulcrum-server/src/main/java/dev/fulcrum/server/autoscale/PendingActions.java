@@ -52,8 +52,13 @@ final class PendingActions {
     private final Map<String, Instant> firstSeen = new HashMap<>();
     /** Servers whose owner left, being taken over or removed now. */
     private final Set<String> orphans = ConcurrentHashMap.newKeySet();
-    /** This node's process servers seen in the shared pool, with when each was first seen gone without a scale-in. Control thread. */
-    private final Map<String, Instant> shared = new HashMap<>();
+    /** This node's process servers known to be in the shared pool (added, taken over, or seen there). */
+    private final Set<String> inPool = ConcurrentHashMap.newKeySet();
+    /**
+     * Of those, when each was first seen gone without a scale-in. Both forget a server once this
+     * node stopped it, before the provisioning thread can start another on its port.
+     */
+    private final Map<String, Instant> goneSince = new ConcurrentHashMap<>();
     /** Servers that left the shared pool without a scale-in, being stopped now. */
     private final Set<String> strays = ConcurrentHashMap.newKeySet();
 
@@ -70,6 +75,11 @@ final class PendingActions {
     /** This node begins pending action {@code id} (before it is recorded): not a leftover. */
     void begun(String id) {
         running.add(id);
+    }
+
+    /** {@code address}, a server of this node's provisioner, is in the shared pool now (added, or taken over). */
+    void inPool(String address) {
+        inPool.add(address);
     }
 
     /** This node is done with {@code id}, whatever came of it. */
@@ -131,7 +141,7 @@ final class PendingActions {
      * This node's process servers that left the shared pool without a scale-in (an operator's
      * removal through the admin API, a {@code cluster push} without them): stopped as a scale-in's
      * server is, once gone from this node's pool and {@code drain-timeout} after this node saw
-     * them go. Only servers seen in the shared pool before count, so one just provisioned and not
+     * them go. Only servers known to have been in the shared pool count, so one just provisioned and not
      * added yet is never taken for one.
      */
     private void stopStrays(ScalingLeadership cluster, PoolRuntime pool, Instant now) {
@@ -144,11 +154,13 @@ final class PendingActions {
         });
         Set<String> mine = new HashSet<>();
         provisioner.running().forEach(a -> mine.add(a.toString()));
-        shared.keySet().retainAll(mine);
+        inPool.retainAll(mine);
+        goneSince.keySet().retainAll(mine);
         for (String address : mine) {
             ScaledServer record = scaled.get(address);
             if (record != null) {
-                shared.put(address, null); // in the pool: not gone
+                inPool.add(address);
+                goneSince.remove(address);
                 if (!record.node().equals(cluster.node()) && !orphans.contains(address)) {
                     // taken over by the leader while this node was out of the member list (a pause): its process now
                     provisioner.release(HostPort.parse(address));
@@ -156,11 +168,10 @@ final class PendingActions {
                 }
                 continue;
             }
-            if (!shared.containsKey(address) || pendingIn.contains(address) || strays.contains(address)) {
+            if (!inPool.contains(address) || pendingIn.contains(address) || strays.contains(address)) {
                 continue;
             }
-            Instant gone = shared.get(address) == null ? now : shared.get(address);
-            shared.put(address, gone);
+            Instant gone = goneSince.computeIfAbsent(address, _ -> now);
             if (pool.pool().find(address).isEmpty() && !now.isBefore(gone.plus(pool.settings().drainTimeout()))) {
                 strays.add(address);
                 provisioning.execute(() -> stopStray(address));
@@ -168,10 +179,17 @@ final class PendingActions {
         }
     }
 
+    /** Forgets a server this node stopped: a later one on its port is another server. Provisioning thread. */
+    private void stopped(String address) {
+        inPool.remove(address);
+        goneSince.remove(address);
+    }
+
     private void stopStray(String address) {
         try {
             if (!closed.getAsBoolean()) {
                 provisioner.deprovision(HostPort.parse(address));
+                stopped(address);
                 log.info("pool {}: stopped {}: it left the shared pool without a scale-in", config.pool(), address);
             }
         } catch (Provisioner.ProvisionException | RuntimeException e) {
@@ -201,6 +219,7 @@ final class PendingActions {
                     || provisioner.adopt(address, s.pid(), s.started());
             if (running) {
                 provisioner.deprovision(address);
+                stopped(s.address());
             }
             cluster.done(config.pool(), p.id());
             finished.add(p.id());
@@ -242,6 +261,7 @@ final class PendingActions {
             HostPort address = HostPort.parse(s.address());
             if (provisioner.adopt(address, s.pid(), s.started())) {
                 if (cluster.adopt(config.pool(), s)) {
+                    inPool.add(s.address());
                     log.info("pool {}: took over {} (pid {}) from node {}, which left the cluster", config.pool(),
                             s.address(), s.pid(), s.node());
                 } else {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +28,7 @@ import java.util.regex.Pattern;
 
 import static dev.fulcrum.server.cluster.ClusterFixture.JSON;
 import static dev.fulcrum.server.cluster.ClusterFixture.get;
+import static dev.fulcrum.server.cluster.ClusterFixture.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,8 +38,8 @@ import static org.awaitility.Awaitility.await;
  * {@code process_cpu_usage}, which the test sets for all of them ({@link MetricServer}), so every
  * node scrapes the same value past the threshold. Across the cluster exactly one scale-out per
  * cooldown; the leader killed with SIGKILL, a new one acts within lease-ttl + 1 s, takes over the
- * server processes the dead one started (they outlive it) and, once the load falls, scales them
- * in and stops them. Times are compressed: scrape every 500 ms, window 1 s, cooldown 2 s,
+ * server processes the dead one started (they outlive it), stops one an operator removed through
+ * another node's API, and once the load falls scales the rest in and stops them. Times are compressed: scrape every 500 ms, window 1 s, cooldown 2 s,
  * lease-ttl 2 s (the cooldown is no longer than the lease, so it never hides the election's delay).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -152,6 +154,16 @@ class ClusterAutoScalingIT {
             }
             assertThat(outActions(newLeader)).isEqualTo(decisions.size() - first.size());
 
+            // an operator removes one through another node's admin API: no scale-in, its node stops it all the same
+            ScaledServer removed = first.getFirst();
+            Node other = alive.stream().filter(n -> n != newLeader).findFirst().orElseThrow();
+            HttpResponse<String> deleted = send(other, "DELETE", "/api/v1/pools/app/servers/" + removed.address(), "");
+            assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);
+            await(removed.address() + " stopped by its node").atMost(Duration.ofSeconds(10))
+                    .until(() -> ProcessHandle.of(removed.pid()).filter(ProcessHandle::isAlive).isEmpty());
+            await("its node says why").atMost(Duration.ofSeconds(2)).until(() -> newLeader.process().output()
+                    .contains("stopped " + removed.address() + ": it left the shared pool without a scale-in"));
+
             // quiet: the new leader scales in every server, its predecessor's too, and they stop
             Files.writeString(load, "0.1");
             List<ScaledServer> all = List.copyOf(taken.values());
@@ -167,7 +179,7 @@ class ClusterAutoScalingIT {
                         .until(() -> servers(n).findValuesAsText("address"), a -> a.equals(List.of("127.0.0.1:" + seedPort)));
             }
             assertThat(newLeader.process().output()).contains("took over 127.0.0.1:")
-                    .contains("scale-in of " + first.getFirst().address() + " finished: stopped");
+                    .contains("scale-in of " + first.get(1).address() + " finished: stopped");
             assertThat(seed.isAlive()).as("the operator's server is not Fulcrum's to stop").isTrue();
         }
     }
