@@ -157,6 +157,12 @@ public final class AutoScaler implements AutoCloseable {
      */
     public void inCluster(ScalingLeadership leadership) {
         this.leadership = leadership;
+        // a new leader acts at once (spec: within lease-ttl + 1 s of the old one's death), not a step later
+        leadership.onLead(() -> control.execute(() -> {
+            if (!closed) {
+                tick();
+            }
+        }));
     }
 
     AutoScaler start() {

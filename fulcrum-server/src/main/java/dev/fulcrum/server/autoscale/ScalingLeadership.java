@@ -48,6 +48,13 @@ public interface ScalingLeadership {
 
     boolean leading();
 
+    /**
+     * Runs {@code listener} each time this node starts to lead, so a new leader acts at once
+     * rather than at its next step; on the thread that learnt it (the listener hands work over).
+     */
+    default void onLead(Runnable listener) {
+    }
+
     /** This node's name. */
     String node();
 

@@ -42,6 +42,7 @@ final class GuardedScaling implements ScalingLeadership {
     /** What etcd records about scaling, by the last applied revision. */
     private final Supplier<ScalingState> state;
     private final BiFunction<Long, Boolean, CompletableFuture<Void>> applied;
+    private final List<Runnable> leadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     GuardedScaling(EtcdStore store, KeyLayout layout, String node, Supplier<LeaderRecord> holding,
                    Supplier<ScalingState> state, BiFunction<Long, Boolean, CompletableFuture<Void>> applied) {
@@ -56,6 +57,16 @@ final class GuardedScaling implements ScalingLeadership {
     @Override
     public boolean leading() {
         return holding.get() != null;
+    }
+
+    @Override
+    public void onLead(Runnable listener) {
+        leadListeners.add(listener);
+    }
+
+    /** This node has just started to lead (ClusterNode, on its thread). */
+    void started() {
+        leadListeners.forEach(Runnable::run);
     }
 
     @Override
