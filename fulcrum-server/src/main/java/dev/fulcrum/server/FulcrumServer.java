@@ -132,8 +132,7 @@ public final class FulcrumServer {
             new SlowStartRamp(registry);
             // after the checker: servers the auto-scaler adds must wait in checking for a passing check
             List<AutoScaler> autoscalers = config.autoscale().stream()
-                    .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, AUTOSCALE_LOGS,
-                            config.cluster() != null))
+                    .map(a -> AutoScaler.start(a, registry, metrics.control(), alerter, AUTOSCALE_LOGS))
                     .toList();
             if (config.cluster() != null) {
                 // until the cluster node attaches its election (autoscaleInCluster): the first step

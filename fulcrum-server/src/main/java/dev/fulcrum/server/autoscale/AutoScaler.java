@@ -94,8 +94,6 @@ public final class AutoScaler implements AutoCloseable {
     private volatile boolean closed;
     /** In a cluster: the election this instance must hold to act, and where its actions go; null outside one. */
     private volatile ScalingLeadership leadership;
-    /** Part of a cluster: holds until {@link #leadership} is set. */
-    private volatile boolean clustered;
 
     AutoScaler(Autoscale config, Registry registry, Provisioner provisioner, ControlMetrics metrics, Alerter alerter) {
         this(config, registry, provisioner, metrics, alerter,
@@ -127,21 +125,17 @@ public final class AutoScaler implements AutoCloseable {
      * Starts the auto-scaler of {@code config} with the provisioner its config names; the process
      * provisioner logs to {@code logDir}. The first scrape runs at once, the first evaluation
      * one {@code metric.interval} later (a pool below {@code min-servers} grows then), and both
-     * every {@code metric.interval} after that. With {@code clustered} it only scrapes until
-     * {@link #inCluster} says how to act: a node must never scale on its own, not even while
-     * it joins its cluster.
+     * every {@code metric.interval} after that.
      */
     public static AutoScaler start(Autoscale config, Registry registry, ControlMetrics metrics, Alerter alerter,
-                                   Path logDir, boolean clustered) {
+                                   Path logDir) {
         var p = config.provisioner();
         Provisioner provisioner = switch (p.type()) {
             case PROCESS -> new ProcessProvisioner(config.pool(), p.command(), p.portLow(), p.portHigh(), logDir,
                     Duration.ofSeconds(60), Duration.ofSeconds(10));
             case EXEC -> new ExecProvisioner(config.pool(), p.scaleOut(), p.scaleIn(), logDir, Duration.ofSeconds(60));
         };
-        AutoScaler scaler = new AutoScaler(config, registry, provisioner, metrics, alerter);
-        scaler.clustered = clustered;
-        return scaler.start();
+        return new AutoScaler(config, registry, provisioner, metrics, alerter).start();
     }
 
     /**
@@ -236,7 +230,7 @@ public final class AutoScaler implements AutoCloseable {
             if (cluster != null) {
                 pending.finish(cluster, pool);
             }
-            if (cluster != null ? !cluster.leading() : clustered) {
+            if (cluster != null && !cluster.leading()) {
                 scraper.scrape(view().active().stream().map(Server::address).toList());
                 return;
             }

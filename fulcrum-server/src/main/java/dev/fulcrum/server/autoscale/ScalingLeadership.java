@@ -31,17 +31,61 @@ public interface ScalingLeadership {
         }
 
         @Override
+        public String node() {
+            return "";
+        }
+
+        @Override
+        public Set<String> members() {
+            return Set.of();
+        }
+
+        @Override
         public Instant lastAction(String pool) {
             return null;
         }
 
         @Override
-        public boolean scaleOut(String pool, HostPort address, Instant at) {
+        public Map<String, ScaledServer> scaled(String pool) {
+            return Map.of();
+        }
+
+        @Override
+        public List<PendingAction> pending(String pool) {
+            return List.of();
+        }
+
+        @Override
+        public boolean beginScaleOut(String pool, String id, Instant at) {
             return false;
         }
 
         @Override
-        public boolean scaleIn(String pool, String address, Instant at) {
+        public boolean scaleOut(String pool, ScaledServer server, String id) {
+            return false;
+        }
+
+        @Override
+        public boolean scaleIn(String pool, ScaledServer server, String id, Instant at) {
+            return false;
+        }
+
+        @Override
+        public boolean abandon(String pool, String id) {
+            return false;
+        }
+
+        @Override
+        public void done(String pool, String id) {
+        }
+
+        @Override
+        public boolean adopt(String pool, ScaledServer was) {
+            return false;
+        }
+
+        @Override
+        public boolean forget(String pool, ScaledServer server) {
             return false;
         }
     };
