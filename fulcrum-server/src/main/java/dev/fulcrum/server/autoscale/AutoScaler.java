@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,6 +87,8 @@ public final class AutoScaler implements AutoCloseable {
     private final Map<String, HostPort> toStop = new ConcurrentHashMap<>();
     /** Provisionings submitted and not yet registered: capacity that is coming, without an address. */
     private final AtomicInteger provisioningNow = new AtomicInteger();
+    /** In a cluster: the pending actions this node owes, and the leader's leftovers. */
+    private final PendingActions pending;
     private volatile Instant lastAction;
     private volatile String lastActionText = "";
     private volatile boolean closed;
@@ -115,6 +118,7 @@ public final class AutoScaler implements AutoCloseable {
                 config.window(), config.cooldown(), config.minServers(), config.maxServers()));
         this.scraper = scraper;
         this.provisioning = provisioning;
+        this.pending = new PendingActions(config, provisioner, provisioning, clock, this::failed, () -> closed);
     }
 
     /**
@@ -138,10 +142,21 @@ public final class AutoScaler implements AutoCloseable {
      * From now on decides and acts only while this node leads the cluster's auto-scaling (spec
      * cluster.md), otherwise it keeps scraping, so a node that becomes leader has a window of
      * samples at once; honours the cooldown recorded in etcd; and scales through
-     * {@code leadership}'s transactions instead of this node's registry.
+     * {@code leadership}'s transactions instead of this node's registry. A scale-out is recorded
+     * as pending before it provisions; a scale-in removes the server at once and is pending until
+     * the server is stopped, by the node that owns its process ({@code process}) or by the leader
+     * ({@code exec}). Every node finishes the pending scale-ins it owes; the leader also drops
+     * scale-outs nobody is running and takes over the servers of nodes that left the cluster
+     * ({@link PendingActions}).
      */
     public void inCluster(ScalingLeadership leadership) {
         this.leadership = leadership;
+        // a new leader acts at once (spec: within lease-ttl + 1 s of the old one's death), not a step later
+        leadership.onLead(() -> control.execute(() -> {
+            if (!closed) {
+                tick();
+            }
+        }));
     }
 
     AutoScaler start() {
@@ -212,6 +227,9 @@ public final class AutoScaler implements AutoCloseable {
                 return;
             }
             ScalingLeadership cluster = leadership;
+            if (cluster != null) {
+                pending.finish(cluster, pool);
+            }
             if (cluster != null && !cluster.leading()) {
                 scraper.scrape(view().active().stream().map(Server::address).toList());
                 return;
@@ -223,7 +241,9 @@ public final class AutoScaler implements AutoCloseable {
                 }
             }
             Instant now = clock.instant();
-            retryStops(now);
+            if (cluster == null) {
+                retryStops(now);
+            }
             View view = view();
             List<Sample> samples = scraper.samples();
             Decision decision = policy.decide(samples, now, view.servers(), view.starting(), lastAction);
@@ -245,9 +265,16 @@ public final class AutoScaler implements AutoCloseable {
     private void scaleOut(Decision decision, Instant now) {
         lastAction = now;
         String why = detail(decision);
+        ScalingLeadership cluster = leadership;
         for (int i = 0; i < decision.count(); i++) {
             provisioningNow.incrementAndGet();
-            provisioning.execute(() -> provisionOne(why));
+            if (cluster == null) {
+                provisioning.execute(() -> provisionOne(why));
+            } else {
+                String id = UUID.randomUUID().toString();
+                pending.begun(id);
+                provisioning.execute(() -> provisionShared(cluster, id, why, now));
+            }
         }
     }
 
@@ -261,11 +288,6 @@ public final class AutoScaler implements AutoCloseable {
                 address = provisioner.provision();
             } catch (Provisioner.ProvisionException e) {
                 failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
-                return;
-            }
-            ScalingLeadership cluster = leadership;
-            if (cluster != null) {
-                addShared(cluster, address, why);
                 return;
             }
             Server server;
@@ -299,47 +321,89 @@ public final class AutoScaler implements AutoCloseable {
     }
 
     /**
-     * Scale-out in a cluster, on the provisioning thread: the started server goes to the shared
-     * config in a transaction that checks leadership; when it does not apply (no longer leader)
-     * the server is stopped again. Counted as ours first, so its removal later stops it.
+     * Scale-out in a cluster, on the provisioning thread: recorded as pending (with the cooldown)
+     * in a transaction that checks leadership, then provisioned, then added to the shared config
+     * in another such transaction, which also ends the pending record; when that one does not
+     * apply (no longer leader, or a new leader dropped the pending record) the server is stopped.
      */
-    private void addShared(ScalingLeadership cluster, HostPort address, String why) {
-        String id = address.toString();
-        started.put(id, address);
+    private void provisionShared(ScalingLeadership cluster, String id, String why, Instant at) {
+        try {
+            if (closed) {
+                return;
+            }
+            try {
+                if (!cluster.beginScaleOut(config.pool(), id, at)) {
+                    log.info("pool {}: scale-out not begun: this node no longer leads auto-scaling", config.pool());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                failed("scale-out-failed", null, "could not record the scale-out in etcd: " + e.getMessage()
+                        + " (retry after cooldown)");
+                return;
+            }
+            HostPort address;
+            try {
+                address = provisioner.provision();
+            } catch (Provisioner.ProvisionException e) {
+                pending.done(cluster, id);
+                failed("scale-out-failed", null, "could not start a server: " + e.getMessage() + " (retry after cooldown)");
+                return;
+            }
+            addShared(cluster, id, address, why, at);
+        } catch (RuntimeException e) {
+            log.warn("pool {}: scale-out step failed: {}", config.pool(), e.toString());
+        } finally {
+            provisioningNow.decrementAndGet();
+            pending.ended(id);
+        }
+    }
+
+    private void addShared(ScalingLeadership cluster, String id, HostPort address, String why, Instant at) {
+        String server = address.toString();
+        ProcessHandle process = provisioner.process(address);
+        ScaledServer record = process == null ? new ScaledServer(server, cluster.node(), at, 0, null)
+                : new ScaledServer(server, cluster.node(), at, process.pid(),
+                        process.info().startInstant().orElse(Instant.EPOCH));
         boolean applied;
         try {
-            applied = cluster.scaleOut(config.pool(), address, clock.instant());
+            applied = cluster.scaleOut(config.pool(), record, id);
         } catch (RuntimeException e) {
-            started.remove(id);
             stopQuietly(address);
-            failed("scale-out-failed", null, "could not add " + id + " through etcd: " + e.getMessage()
+            failed("scale-out-failed", null, "could not add " + server + " through etcd: " + e.getMessage()
                     + " (retry after cooldown)");
             return;
         }
         if (!applied) {
-            started.remove(id);
             stopQuietly(address);
             log.info("pool {}: scale-out of {} not applied: this node no longer leads auto-scaling (or the server"
-                    + " is already there); stopped it", config.pool(), id);
+                    + " is already there); stopped it", config.pool(), server);
             return;
         }
+        if (process == null) {
+            provisioner.release(address); // the cluster's server now: a node that stops leaves it to the leader
+        } else {
+            pending.inPool(server);
+        }
         control.execute(() -> {
-            lastActionText = "out: " + id + " at " + clock.instant() + " (" + why + ")";
+            lastActionText = "out: " + server + " at " + clock.instant() + " (" + why + ")";
             try {
                 PoolRuntime pool = registry.pool(config.pool());
-                pool.pool().find(id).ifPresent(added ->
+                pool.pool().find(server).ifPresent(added ->
                         registry.emit(new PoolEvent.ScaledOut(clock.instant(), pool, added, why)));
             } catch (NoSuchElementException gone) {
                 log.debug("pool {} went away after scaling out", config.pool());
             }
         });
         metrics.autoscaleAction(config.pool(), "out");
-        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + id);
+        alerter.resolve(SCALE_FAILED, config.pool(), "", "scaled out to " + server);
     }
 
     private void scaleIn(PoolRuntime pool, View view, Decision decision, Instant now) {
+        ScalingLeadership cluster = leadership;
+        // in a cluster, the servers any auto-scaler started (etcd says which), this node's predecessors' too
+        Map<String, ScaledServer> scaled = cluster == null ? Map.of() : cluster.scaled(config.pool());
         List<Server> candidates = view.active().stream()
-                .filter(s -> started.containsKey(s.id()))
+                .filter(s -> cluster == null ? started.containsKey(s.id()) : scaled.containsKey(s.id()))
                 .filter(s -> s.health() != ServerState.CHECKING)
                 .sorted(Comparator.comparingInt(Server::activeRequests))
                 .limit(decision.count())
@@ -350,10 +414,11 @@ public final class AutoScaler implements AutoCloseable {
         }
         lastAction = now;
         String why = detail(decision);
-        ScalingLeadership cluster = leadership;
         if (cluster != null) {
             for (Server s : candidates) {
-                provisioning.execute(() -> removeShared(cluster, pool, s, why, now));
+                ScaledServer record = scaled.get(s.id());
+                String id = UUID.randomUUID().toString();
+                provisioning.execute(() -> removeShared(cluster, pool, s, record, id, why, now));
             }
             return;
         }
@@ -368,13 +433,14 @@ public final class AutoScaler implements AutoCloseable {
     }
 
     /**
-     * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config in a
-     * transaction that checks leadership; every node then drains it, and this one stops it once
-     * it is removed ({@link #removed}).
+     * Scale-in in a cluster, on the provisioning thread: the server leaves the shared config, and
+     * its pending scale-in is recorded, in a transaction that checks leadership; every node then
+     * drains it, and the node that owes its stop stops it ({@link PendingActions}).
      */
-    private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, String why, Instant now) {
+    private void removeShared(ScalingLeadership cluster, PoolRuntime pool, Server s, ScaledServer record, String id,
+                              String why, Instant now) {
         try {
-            if (!cluster.scaleIn(pool.name(), s.id(), now)) {
+            if (!cluster.scaleIn(pool.name(), record, id, now)) {
                 log.info("pool {}: scale-in of {} not applied: this node no longer leads auto-scaling", pool.name(), s.id());
                 return;
             }
@@ -410,7 +476,8 @@ public final class AutoScaler implements AutoCloseable {
 
     /** A server it started left the pool (scale-in, or removed through the API): stop it. */
     private void removed(PoolEvent.ServerRemoved e) {
-        if (closed || !e.pool().name().equals(config.pool())) {
+        // in a cluster the pending scale-in says who stops it (PendingActions)
+        if (closed || leadership != null || !e.pool().name().equals(config.pool())) {
             return;
         }
         HostPort address = started.remove(e.server().id());

@@ -73,6 +73,11 @@ public final class ExecProvisioner implements Provisioner {
     }
 
     @Override
+    public void release(HostPort address) {
+        started.remove(address);
+    }
+
+    @Override
     public void close() {
         for (HostPort address : List.copyOf(started)) {
             try {

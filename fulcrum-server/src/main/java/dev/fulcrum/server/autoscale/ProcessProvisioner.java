@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  * the start timeout), so a command that cannot start is a provisioning failure, not a server stuck
  * in {@code checking}. Stopping is SIGTERM, then SIGKILL after the stop timeout. Servers still
  * running when Fulcrum stops are stopped by {@link #close()}; a Fulcrum killed with SIGKILL cannot
- * do that, and leaves them running.
+ * do that, and leaves them running. In a cluster (all of whose nodes then run on one machine,
+ * since the servers listen on 127.0.0.1) the auto-scaling leader takes such servers over by their
+ * process id and start time ({@link #adopt}) and stops them when it scales in.
  *
  * <p>Thread-safe.
  */
@@ -43,8 +45,8 @@ public final class ProcessProvisioner implements Provisioner {
     private final Path logDir;
     private final Duration startTimeout;
     private final Duration stopTimeout;
-    /** Our running servers by port. */
-    private final Map<Integer, Process> running = new ConcurrentHashMap<>();
+    /** Our running servers by port: our children, and the processes we took over ({@link #adopt}). */
+    private final Map<Integer, ProcessHandle> running = new ConcurrentHashMap<>();
 
     public ProcessProvisioner(String pool, List<String> command, int portLow, int portHigh, Path logDir,
                               Duration startTimeout, Duration stopTimeout) {
@@ -69,7 +71,7 @@ public final class ProcessProvisioner implements Provisioner {
         } catch (IOException | RuntimeException e) {
             throw new ProvisionException("cannot start " + String.join(" ", args) + ": " + e.getMessage());
         }
-        running.put(port, process);
+        running.put(port, process.toHandle());
         log.info("started server {}:{} (pid {}) for pool {}; output in {}", HOST, port, process.pid(), pool, logFile);
         try {
             awaitListening(process, port, logFile);
@@ -88,6 +90,40 @@ public final class ProcessProvisioner implements Provisioner {
         stop(address.port());
     }
 
+    @Override
+    public ProcessHandle process(HostPort address) {
+        return HOST.equals(address.host()) ? running.get(address.port()) : null;
+    }
+
+    @Override
+    public java.util.Set<HostPort> running() {
+        java.util.Set<HostPort> out = new java.util.HashSet<>();
+        running.keySet().forEach(port -> out.add(new HostPort(HOST, port)));
+        return out;
+    }
+
+    @Override
+    public boolean adopt(HostPort address, long pid, java.time.Instant started) {
+        if (!HOST.equals(address.host()) || address.port() < portLow || address.port() > portHigh) {
+            return false;
+        }
+        // the start time tells the server from a later process that got the same id
+        var alive = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().startInstant().map(t -> t.equals(started)).orElse(false));
+        alive.ifPresent(h -> {
+            running.put(address.port(), h);
+            log.info("took over server {} (pid {}) of pool {}", address, pid, pool);
+        });
+        return alive.isPresent();
+    }
+
+    @Override
+    public void release(HostPort address) {
+        if (HOST.equals(address.host())) {
+            running.remove(address.port());
+        }
+    }
+
     /** The process ids of the servers running now (for tests and logs). */
     public Map<Integer, Long> pids() {
         Map<Integer, Long> out = new java.util.TreeMap<>();
@@ -97,8 +133,8 @@ public final class ProcessProvisioner implements Provisioner {
 
     @Override
     public void close() {
-        List<Process> all = List.copyOf(running.values());
-        all.forEach(Process::destroy); // SIGTERM to all first, then wait for each
+        List<ProcessHandle> all = List.copyOf(running.values());
+        all.forEach(ProcessHandle::destroy); // SIGTERM to all first, then wait for each
         List.copyOf(running.keySet()).forEach(this::stop);
     }
 
@@ -155,21 +191,26 @@ public final class ProcessProvisioner implements Provisioner {
      * gone, so that a stop cut short (interrupted) is finished by {@link #close()}.
      */
     private void stop(int port) {
-        Process p = running.get(port);
+        ProcessHandle p = running.get(port);
         if (p == null) {
             return;
         }
         p.destroy();
         boolean interrupted = false;
         try {
-            if (!p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            try {
+                p.onExit().get(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
                 log.warn("server {}:{} (pid {}) ignored SIGTERM for {} ms; killing it", HOST, port, p.pid(),
                         stopTimeout.toMillis());
-                p.destroyForcibly().waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                p.destroyForcibly();
+                p.onExit().get(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             interrupted = true;
             p.destroyForcibly();
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("server {}:{} (pid {}) still runs after SIGKILL", HOST, port, p.pid());
         }
         if (!p.isAlive()) {
             running.remove(port, p);

@@ -18,6 +18,37 @@ public interface Provisioner extends AutoCloseable {
     /** Stops a server this provisioner started (it has already left the pool). */
     void deprovision(HostPort address) throws ProvisionException;
 
+    /**
+     * The process behind {@code address} when this provisioner's servers are this node's own
+     * processes ({@code process}) and it runs one there; null otherwise ({@code exec}: any node
+     * may run the scale-in program).
+     */
+    default ProcessHandle process(HostPort address) {
+        return null;
+    }
+
+    /** The servers whose processes this provisioner runs now ({@code process}); empty for {@code exec}. */
+    default java.util.Set<HostPort> running() {
+        return java.util.Set.of();
+    }
+
+    /**
+     * In a cluster, takes over the server at {@code address} that another node's provisioner
+     * started on this machine, as process {@code pid} started at {@code started}, so that
+     * {@link #deprovision} and {@link #close} stop it; false when no such process runs (it died
+     * with its node, or the id now names another process).
+     */
+    default boolean adopt(HostPort address, long pid, java.time.Instant started) {
+        return false;
+    }
+
+    /**
+     * Forgets {@code address} without stopping it: in a cluster an {@code exec} server belongs to
+     * the cluster once added, so a node that stops leaves it to the leader.
+     */
+    default void release(HostPort address) {
+    }
+
     /** Stops every server this provisioner started and has not stopped yet; used when Fulcrum stops. */
     @Override
     void close();

@@ -90,8 +90,10 @@ public final class ClusterNode implements AutoCloseable {
     private volatile ClusterStatus status;
     /** This node's leader record while it holds the auto-scaling election (as of the last revision applied). */
     private volatile LeaderRecord leading;
-    /** Each pool's last scaling action recorded in etcd (the cooldown), as of the last revision applied. */
-    private volatile Map<String, Instant> lastScaling = Map.of();
+    /** What etcd records about auto-scaling (cooldowns, pending actions, who started what), as of the last revision applied. */
+    private volatile ScalingState scaling = ScalingState.EMPTY;
+    /** Told when this node starts to lead; set once the auto-scalers know it. Cluster thread. */
+    private GuardedScaling guarded;
 
     private ClusterNode(FulcrumConfig local, Path file, ObjectNode localTree, Map<String, String> env) {
         this.cluster = local.cluster();
@@ -135,8 +137,13 @@ public final class ClusterNode implements AutoCloseable {
                 node.afterStart();
                 return null;
             });
-            server.autoscaleInCluster(new GuardedScaling(node.store, node.layout, node.cluster.node(), node::leading,
-                    pool -> node.lastScaling.get(pool), node::applied));
+            GuardedScaling scaling = new GuardedScaling(node.store, node.layout, node.cluster.node(), node::leading,
+                    () -> node.scaling, node::applied);
+            server.autoscaleInCluster(scaling);
+            node.onThread(() -> {
+                node.guarded = scaling;
+                return null;
+            });
             server.attachCluster(() -> node.status, node::reloadFromFile,
                     new ClusterWrites(node.store, node.layout, node::applied));
             return node;
@@ -528,18 +535,13 @@ public final class ClusterNode implements AutoCloseable {
 
     private void publishStatus() {
         LeaderRecord leader = LeaderRecord.parse(keys.get(layout.leader()));
+        LeaderRecord was = leading;
         leading = leader != null && member.registered() && leader.node().equals(cluster.node())
                 && leader.lease() == member.lease() ? leader : null;
-        Map<String, Instant> actions = new java.util.HashMap<>();
-        keys.forEach((key, value) -> {
-            if (layout.parse(key) instanceof KeyLayout.Scaling sc) {
-                Instant at = GuardedScaling.recordedAt(value);
-                if (at != null) {
-                    actions.put(sc.pool(), at);
-                }
-            }
-        });
-        lastScaling = Map.copyOf(actions);
+        if (leading != null && !leading.equals(was) && guarded != null) {
+            guarded.started();
+        }
+        scaling = ScalingState.of(keys, layout);
         status = new ClusterStatus(cluster.node(), etcdUp ? "up" : "down", revision, leader == null ? null : leader.node(),
                 ClusterMembers.parse(keys, layout));
         if (!waiters.isEmpty()) {

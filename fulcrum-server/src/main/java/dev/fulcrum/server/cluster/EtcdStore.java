@@ -162,13 +162,16 @@ public final class EtcdStore implements AutoCloseable {
     /**
      * Puts and deletes in one transaction that applies only while {@code guard} holds exactly
      * {@code guardValue} (say, the leader key still names this node's life) and every key of
-     * {@code absent} does not exist. Its revision; -1 when a compare failed (nothing written).
+     * {@code expected} holds its value (null: the key does not exist). Its revision; -1 when a
+     * compare failed (nothing written).
      */
-    public long commitWhile(String guard, String guardValue, Collection<String> absent, Map<String, String> puts,
+    public long commitWhile(String guard, String guardValue, Map<String, String> expected, Map<String, String> puts,
                             Collection<String> deletes) {
         List<Cmp> compares = new ArrayList<>();
         compares.add(new Cmp(bytes(guard), Cmp.Op.EQUAL, CmpTarget.value(bytes(guardValue))));
-        absent.forEach(k -> compares.add(new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.createRevision(0))));
+        expected.forEach((k, v) -> compares.add(v == null
+                ? new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.createRevision(0))
+                : new Cmp(bytes(k), Cmp.Op.EQUAL, CmpTarget.value(bytes(v)))));
         List<Op> ops = new ArrayList<>();
         puts.forEach((k, v) -> ops.add(Op.put(bytes(k), bytes(v), PutOption.DEFAULT)));
         deletes.forEach(k -> ops.add(Op.delete(bytes(k), DeleteOption.DEFAULT)));

@@ -12,6 +12,7 @@ package dev.fulcrum.server.cluster;
  * /fulcrum/members/&lt;node&gt;                           a live node (lease-bound): address, applied revision, last renewal
  * /fulcrum/leader                                   the auto-scaling leader (bound to its member lease): {"node","lease"}
  * /fulcrum/scaling/&lt;pool&gt;                           the pool's last scaling action (the cooldown): {"lastAction","node"}
+ * /fulcrum/scaling/&lt;pool&gt;/pending/&lt;id&gt;              a scaling action begun and not finished: {"direction","node","since","server"}
  * </pre>
  *
  * One key per server, so that adding or removing one touches one key; a change of several keys is
@@ -21,7 +22,8 @@ package dev.fulcrum.server.cluster;
 public record KeyLayout(String prefix) {
 
     /** What a key under the prefix names. */
-    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Scaling, Other {
+    public sealed interface Key permits Listener, Pool, PoolServer, Autoscale, Alerts, Member, Leader, Scaling, Pending,
+            Other {
     }
 
     public record Listener(String name) implements Key {
@@ -46,6 +48,9 @@ public record KeyLayout(String prefix) {
     }
 
     public record Scaling(String pool) implements Key {
+    }
+
+    public record Pending(String pool, String id) implements Key {
     }
 
     /** Outside the layout (written by someone else, or by a later version): ignored. */
@@ -98,6 +103,10 @@ public record KeyLayout(String prefix) {
         return prefix + "/scaling/" + pool;
     }
 
+    public String pending(String pool, String id) {
+        return scaling(pool) + "/pending/" + id;
+    }
+
     public boolean isConfig(String key) {
         return key.startsWith(config());
     }
@@ -112,8 +121,12 @@ public record KeyLayout(String prefix) {
             return new Leader();
         }
         if (key.startsWith(prefix + "/scaling/")) {
-            String pool = key.substring((prefix + "/scaling/").length());
-            return pool.isEmpty() || pool.contains("/") ? new Other(key) : new Scaling(pool);
+            String[] parts = key.substring((prefix + "/scaling/").length()).split("/", -1);
+            if (parts.length == 1 && !parts[0].isEmpty()) {
+                return new Scaling(parts[0]);
+            }
+            return parts.length == 3 && !parts[0].isEmpty() && parts[1].equals("pending") && !parts[2].isEmpty()
+                    ? new Pending(parts[0], parts[2]) : new Other(key);
         }
         if (!key.startsWith(config())) {
             return new Other(key);

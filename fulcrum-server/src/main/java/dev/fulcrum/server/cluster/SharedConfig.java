@@ -105,10 +105,10 @@ public final class SharedConfig {
                 case KeyLayout.Listener l -> listeners.put(l.name(), object(e.getValue()));
                 case KeyLayout.Pool p -> pools.put(p.name(), object(e.getValue()));
                 case KeyLayout.PoolServer s ->
-                        servers.computeIfAbsent(s.pool(), _ -> new TreeMap<>()).put(s.address(), withoutDrain(e.getValue()));
+                        servers.computeIfAbsent(s.pool(), _ -> new TreeMap<>()).put(s.address(), withoutRuntimeState(e.getValue()));
                 case KeyLayout.Autoscale a -> autoscale.put(a.pool(), parse(e.getValue()));
                 case KeyLayout.Alerts _ -> alerts = parse(e.getValue());
-                case KeyLayout.Member _, KeyLayout.Leader _, KeyLayout.Scaling _, KeyLayout.Other _ -> {
+                case KeyLayout.Member _, KeyLayout.Leader _, KeyLayout.Scaling _, KeyLayout.Pending _, KeyLayout.Other _ -> {
                 }
             }
         }
@@ -168,11 +168,15 @@ public final class SharedConfig {
         return out;
     }
 
-    private static JsonNode withoutDrain(String json) {
+    /**
+     * A server's entry without what the file format has no key for: {@code drain} (admin intent)
+     * and {@code scaled} (which auto-scaler started it, {@link ScalingState}).
+     */
+    private static JsonNode withoutRuntimeState(String json) {
         JsonNode node = parse(json);
-        if (node instanceof ObjectNode o && o.has("drain")) {
+        if (node instanceof ObjectNode o && (o.has("drain") || o.has("scaled"))) {
             ObjectNode copy = o.deepCopy();
-            copy.remove("drain");
+            copy.remove(List.of("drain", "scaled"));
             return copy;
         }
         return node;

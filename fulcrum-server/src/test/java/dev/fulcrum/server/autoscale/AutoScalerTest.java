@@ -43,6 +43,7 @@ class AutoScalerTest {
               - name: app
                 servers: [{address: 127.0.0.1:9101}]
                 health-check: {type: none}
+                drain-timeout: 2s
             """, "fulcrum.yaml", Map.of()), control);
     private final List<String> events = new ArrayList<>();
     private final List<String> stopped = new ArrayList<>();
@@ -66,8 +67,23 @@ class AutoScalerTest {
         }
     };
 
+    /** Process ids the provisioner finds running when asked to take one over. */
+    private final java.util.Set<Long> running = new java.util.HashSet<>();
+    /** Servers whose processes the provisioner runs (for the process provisioner's part). */
+    private final java.util.Set<HostPort> processes = new java.util.HashSet<>();
+
     private final dev.fulcrum.server.autoscale.Provisioner provisioner = new dev.fulcrum.server.autoscale.Provisioner() {
         private int next = 9201;
+
+        @Override
+        public boolean adopt(HostPort address, long pid, Instant started) {
+            return running.contains(pid);
+        }
+
+        @Override
+        public java.util.Set<HostPort> running() {
+            return java.util.Set.copyOf(processes);
+        }
 
         @Override
         public HostPort provision() {
@@ -76,6 +92,7 @@ class AutoScalerTest {
 
         @Override
         public void deprovision(HostPort address) {
+            processes.remove(address);
             stopped.add(ms() + "ms " + address);
         }
 
@@ -183,19 +200,34 @@ class AutoScalerTest {
     }
 
     /**
-     * A cluster's election as the auto-scaler sees it: a leader flag, the cooldown "in etcd", and
-     * transactions that apply only while leading — applied here straight to the registry, as the
-     * node's watch would apply them.
+     * A cluster's election and scaling records as the auto-scaler sees them: a leader flag, the
+     * cooldown, pending actions and who started which server "in etcd", and transactions that
+     * apply only while leading — applied here straight to the registry, as the node's watch would
+     * apply them.
      */
     private final class Election implements ScalingLeadership {
         boolean leading;
-        /** Whether the transaction finds the leadership still held (false: lost between decision and action). */
+        /** Whether the add or removal finds the leadership still held (false: lost after the decision). */
         boolean stillLeadingAtCommit = true;
+        String node = "n1";
+        final java.util.Set<String> members = new java.util.HashSet<>(List.of("n1"));
         final Map<String, Instant> recorded = new java.util.HashMap<>();
+        final Map<String, ScaledServer> scaled = new java.util.TreeMap<>();
+        final Map<String, PendingAction> pending = new java.util.LinkedHashMap<>();
 
         @Override
         public boolean leading() {
             return leading;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public java.util.Set<String> members() {
+            return java.util.Set.copyOf(members);
         }
 
         @Override
@@ -204,23 +236,68 @@ class AutoScalerTest {
         }
 
         @Override
-        public boolean scaleOut(String pool, HostPort address, Instant at) {
-            if (!stillLeadingAtCommit) {
+        public Map<String, ScaledServer> scaled(String pool) {
+            return Map.copyOf(scaled);
+        }
+
+        @Override
+        public List<PendingAction> pending(String pool) {
+            return List.copyOf(pending.values());
+        }
+
+        @Override
+        public boolean beginScaleOut(String pool, String id, Instant at) {
+            if (!leading) {
                 return false;
             }
+            pending.put(id, new PendingAction(id, true, node, at, null));
             recorded.put(pool, at);
-            registry.addServer(pool, address, 1);
             return true;
         }
 
         @Override
-        public boolean scaleIn(String pool, String address, Instant at) {
+        public boolean scaleOut(String pool, ScaledServer server, String id) {
+            if (!stillLeadingAtCommit || pending.remove(id) == null) {
+                return false;
+            }
+            scaled.put(server.address(), server);
+            registry.addServer(pool, HostPort.parse(server.address()), 1);
+            return true;
+        }
+
+        @Override
+        public boolean scaleIn(String pool, ScaledServer server, String id, Instant at) {
             if (!stillLeadingAtCommit) {
                 return false;
             }
+            pending.put(id, new PendingAction(id, false, node, at, server));
             recorded.put(pool, at);
-            registry.removeServer(pool, address);
+            scaled.remove(server.address());
+            registry.removeServer(pool, server.address());
             return true;
+        }
+
+        @Override
+        public boolean abandon(String pool, String id) {
+            return leading && pending.remove(id) != null;
+        }
+
+        @Override
+        public void done(String pool, String id) {
+            pending.remove(id);
+        }
+
+        @Override
+        public boolean adopt(String pool, ScaledServer was) {
+            scaled.put(was.address(), was.ownedBy(node));
+            return leading;
+        }
+
+        @Override
+        public boolean forget(String pool, ScaledServer server) {
+            scaled.remove(server.address());
+            registry.removeServer(pool, server.address());
+            return leading;
         }
     }
 
@@ -255,5 +332,113 @@ class AutoScalerTest {
         assertThat(events).isEmpty();
         assertThat(registry.pool("app").pool().servers()).hasSize(1);
         assertThat(stopped).containsExactly("1000ms 127.0.0.1:9201");
+    }
+
+    @Test
+    void aNewLeaderDropsTheScaleOutItsPredecessorLeftPendingAndDecidesAgainAfterTheCooldown() {
+        load = 0.9;
+        Election election = new Election();
+        election.leading = true;
+        // the former leader n0 decided a scale-out 4 s ago and died while provisioning
+        election.pending.put("x", new PendingAction("x", true, "n0", start.minusSeconds(4), null));
+        election.recorded.put("app", start.minusSeconds(4));
+        start().inCluster(election);
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(election.pending).as("dropped: n0 can no longer add its server").isEmpty();
+        assertThat(events).as("the cooldown n0 started holds").isEmpty();
+        time.advance(Duration.ofSeconds(5));
+        assertThat(events).containsExactly("6000ms server-added 127.0.0.1:9201", "6000ms scale-out 127.0.0.1:9201");
+        assertThat(election.pending).isEmpty();
+        assertThat(election.scaled.get("127.0.0.1:9201").node()).isEqualTo("n1");
+        assertThat(election.recorded.get("app")).isEqualTo(start.plusSeconds(6));
+    }
+
+    @Test
+    void aNewLeaderScalesInAServerItsPredecessorStartedAndRunsTheScaleInAfterTheDrainTimeout() {
+        load = 0.1;
+        Election election = new Election();
+        election.leading = true;
+        registry.addServer("app", new HostPort("127.0.0.1", 9150), 1);
+        election.scaled.put("127.0.0.1:9150", new ScaledServer("127.0.0.1:9150", "n0", start.minusSeconds(60), 0, null));
+        start().inCluster(election);
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(events).containsExactly("1000ms server-draining 127.0.0.1:9150", "1000ms scale-in 127.0.0.1:9150");
+        assertThat(election.pending.values()).singleElement().satisfies(p -> assertThat(p.out()).isFalse());
+        // seen pending at 2 s; every node drains it for at most drain-timeout (2 s): stopped at 4 s
+        time.advance(Duration.ofSeconds(2));
+        assertThat(stopped).isEmpty();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(stopped).containsExactly("4000ms 127.0.0.1:9150");
+        assertThat(election.pending).isEmpty();
+        time.advance(Duration.ofSeconds(30));
+        assertThat(stopped).as("stopped once; the operator's server stays").hasSize(1);
+        assertThat(registry.pool("app").pool().servers()).hasSize(1);
+    }
+
+    @Test
+    void theLeaderTakesOverTheProcessesOfANodeThatLeftAndRemovesThoseThatAreGone() {
+        load = 0.5;
+        Election election = new Election();
+        election.leading = true;
+        registry.addServer("app", new HostPort("127.0.0.1", 9150), 1);
+        registry.addServer("app", new HostPort("127.0.0.1", 9151), 1);
+        election.scaled.put("127.0.0.1:9150", new ScaledServer("127.0.0.1:9150", "n0", start, 41, start));
+        election.scaled.put("127.0.0.1:9151", new ScaledServer("127.0.0.1:9151", "n0", start, 42, start));
+        running.add(41L); // 42 died with n0
+        start().inCluster(election);
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(election.scaled.keySet()).containsExactly("127.0.0.1:9150");
+        assertThat(election.scaled.get("127.0.0.1:9150").node()).isEqualTo("n1");
+        time.advance(Registry.DRAIN_POLL);
+        assertThat(registry.pool("app").pool().servers()).extracting(s -> s.id())
+                .containsExactlyInAnyOrder("127.0.0.1:9101", "127.0.0.1:9150");
+    }
+
+    @Test
+    void theNodeThatOwnsAProcessStopsItWhenTheLeaderScaledItInAndNoOtherNodeDoes() {
+        Election election = new Election();
+        election.node = "n2";
+        election.members.add("n2");
+        Instant at = start.minusSeconds(10);
+        election.pending.put("mine", new PendingAction("mine", false, "n1", at,
+                new ScaledServer("127.0.0.1:9150", "n2", at, 41, at)));
+        election.pending.put("theirs", new PendingAction("theirs", false, "n1", at,
+                new ScaledServer("127.0.0.1:9151", "n1", at, 42, at)));
+        election.pending.put("exec", new PendingAction("exec", false, "n1", at,
+                new ScaledServer("127.0.0.1:9152", "n1", at, 0, null)));
+        running.add(41L);
+        running.add(42L);
+        start().inCluster(election); // not the leader
+        time.runDue();
+        time.advance(Duration.ofSeconds(3));
+        assertThat(stopped).containsExactly("3000ms 127.0.0.1:9150");
+        assertThat(election.pending.keySet()).containsExactly("theirs", "exec");
+    }
+
+    @Test
+    void aProcessServerRemovedFromTheSharedPoolWithoutAScaleInIsStoppedByItsNodeAfterTheDrainTimeout() {
+        Election election = new Election();
+        HostPort address = new HostPort("127.0.0.1", 9150);
+        registry.addServer("app", address, 1);
+        election.scaled.put("127.0.0.1:9150", new ScaledServer("127.0.0.1:9150", "n1", start, 41, start));
+        processes.add(address);
+        processes.add(new HostPort("127.0.0.1", 9151)); // provisioned, never in the shared pool yet: not a stray
+        start().inCluster(election); // not the leader: it makes no difference
+        time.runDue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(stopped).isEmpty();
+
+        // an operator removes it through the admin API (or a push leaves it out): no pending scale-in
+        election.scaled.remove("127.0.0.1:9150");
+        registry.removeServer("app", "127.0.0.1:9150");
+        time.advance(Duration.ofSeconds(2));
+        assertThat(stopped).as("seen gone at 2 s; drain-timeout 2 s").isEmpty();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(stopped).containsExactly("4000ms 127.0.0.1:9150");
+        time.advance(Duration.ofSeconds(10));
+        assertThat(stopped).as("once; the one never added stays").hasSize(1);
     }
 }

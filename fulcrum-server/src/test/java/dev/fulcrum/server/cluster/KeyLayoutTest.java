@@ -30,6 +30,8 @@ class KeyLayoutTest {
         assertThat(layout.isConfig(layout.leader())).as("the leader is not shared config").isFalse();
         assertThat(layout.parse(layout.scaling("app"))).isEqualTo(new KeyLayout.Scaling("app"));
         assertThat(layout.scaling("app")).isEqualTo("/fulcrum/scaling/app");
+        assertThat(layout.pending("app", "x1")).isEqualTo("/fulcrum/scaling/app/pending/x1");
+        assertThat(layout.parse(layout.pending("app", "x1"))).isEqualTo(new KeyLayout.Pending("app", "x1"));
         assertThat(layout.parse(layout.alerts())).isEqualTo(new KeyLayout.Alerts());
         assertThat(layout.parse(layout.member("lb-1"))).isEqualTo(new KeyLayout.Member("lb-1"));
     }
@@ -38,7 +40,8 @@ class KeyLayoutTest {
     void keysOutsideTheLayoutAreOther() {
         for (String key : new String[]{"/fulcrum/config/pools/app/extra", "/fulcrum/config/pools/", "/fulcrum/x",
                 "/fulcrumx/config/alerts", "/fulcrum/members/", "/fulcrum/members/a/b",
-                "/fulcrum/config/pools/app/servers/"}) {
+                "/fulcrum/config/pools/app/servers/", "/fulcrum/scaling/app/pending/", "/fulcrum/scaling/app/x/y",
+                "/fulcrum/scaling/"}) {
             assertThat(layout.parse(key)).as(key).isEqualTo(new KeyLayout.Other(key));
         }
         assertThat(layout.isConfig("/fulcrum/config/alerts")).isTrue();
