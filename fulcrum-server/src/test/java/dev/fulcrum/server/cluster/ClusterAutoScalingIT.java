@@ -119,7 +119,7 @@ class ClusterAutoScalingIT {
             long millis = Duration.between(killed, acted).toMillis();
             String next = leader(alive.getFirst());
             System.out.printf("cluster auto-scaling: leader %s killed with -9; %s decided a scale-out %d ms later"
-                    + " (lease-ttl 2 s; loaded machine)%n", leader, next, millis);
+                    + " (lease-ttl 2 s)%n", leader, next, millis);
             assertThat(millis).isLessThanOrEqualTo(LEASE_TTL.plusSeconds(1).toMillis());
 
             Node newLeader = alive.stream().filter(n -> n.name().equals(next)).findFirst().orElseThrow();
