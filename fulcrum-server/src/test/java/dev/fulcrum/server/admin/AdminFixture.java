@@ -14,6 +14,7 @@ import dev.fulcrum.server.config.FulcrumConfig.ServerEntry;
 import dev.fulcrum.server.metrics.FulcrumMetrics;
 import dev.fulcrum.server.registry.PoolRuntime;
 import dev.fulcrum.server.registry.Registry;
+import dev.fulcrum.server.testing.Loopback;
 
 import java.io.IOException;
 import java.net.URI;
@@ -70,10 +71,10 @@ final class AdminFixture implements AutoCloseable {
         base = client.base;
     }
 
-    /** A port free on loopback now (HostPort has no port 0). */
+    /** A port free on loopback now (HostPort has no port 0): {@link Loopback#freePort()}, unchecked. */
     static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        try {
+            return Loopback.freePort();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -4,17 +4,23 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** Loopback ports for tests. Stateless; thread-safe. */
+/** Loopback ports for tests, below the ephemeral range, each handed out once per JVM. Thread-safe. */
 public final class Loopback {
 
     private Loopback() {
     }
 
-    /** A TCP port on 127.0.0.1 that was free a moment ago (bound, then released). */
+    /** Ports this JVM handed out already: a port is given once, so two servers of a test never get the same. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A TCP port on 127.0.0.1 that was free a moment ago (bound, then released), below the kernel's
+     * ephemeral range: a port the kernel picked (bind to 0) lies inside that range, where the source
+     * port of any outgoing connection can take it before the server meant for it binds (it did: a
+     * cluster node's admin port, "Address already in use", its etcd clients connecting meanwhile).
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return freeConsecutivePortsBelowEphemeral(1);
     }
 
     /**
@@ -22,16 +28,7 @@ public final class Loopback {
      * ago, for programs that take a base port and use the next ones too.
      */
     public static int freeConsecutivePorts(int count) throws IOException {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int base = freePort();
-            if (base + count > 65535) {
-                continue;
-            }
-            if (allFree(base + 1, count - 1)) {
-                return base;
-            }
-        }
-        throw new IOException("no " + count + " consecutive free ports found on 127.0.0.1");
+        return freeConsecutivePortsBelowEphemeral(count);
     }
 
     /**
@@ -55,14 +52,29 @@ public final class Loopback {
         if (span <= 0) {
             throw new IOException("no room below the ephemeral range (starts at " + low + ") for " + count + " ports");
         }
+        if (HANDED_OUT.size() > span / 2) {
+            HANDED_OUT.clear(); // a long run: ports handed out long ago are free again
+        }
         int start = first + java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = first + Math.floorMod(start - first + attempt * count, span);
-            if (allFree(base, count)) {
+            if (!handedOut(base, count) && allFree(base, count)) {
+                for (int p = base; p < base + count; p++) {
+                    HANDED_OUT.add(p);
+                }
                 return base;
             }
         }
         throw new IOException("no " + count + " consecutive free ports found below " + low + " on 127.0.0.1");
+    }
+
+    private static boolean handedOut(int first, int count) {
+        for (int p = first; p < first + count; p++) {
+            if (HANDED_OUT.contains(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code count} ports from {@code first} on can each be bound on 127.0.0.1 now. */
