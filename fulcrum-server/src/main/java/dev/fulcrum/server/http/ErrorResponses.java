@@ -53,6 +53,15 @@ final class ErrorResponses {
         MessageHead h = MessageHead.newResponse(status, s.reasonPhrase());
         h.add(HttpHeaderNames.SERVER, "fulcrum");
         h.add(HttpHeaderNames.LOCATION, location);
+        return encodeEmpty(alloc, h, requestId);
+    }
+
+    /**
+     * {@code h} (its own fields added) ended as every answer of Fulcrum's own without a body is:
+     * {@code content-length: 0}, {@code connection: close}, the request id; encoded into a buffer
+     * from {@code alloc} that the caller writes and so releases.
+     */
+    static ByteBuf encodeEmpty(ByteBufAllocator alloc, MessageHead h, CharSequence requestId) {
         h.add(HttpHeaderNames.CONTENT_LENGTH, "0");
         h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         h.add(RequestId.NAME, requestId);

@@ -5,7 +5,6 @@ import dev.fulcrum.server.http.message.MessageHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
@@ -98,12 +97,7 @@ final class GrpcErrors {
         h.add(HttpHeaderNames.CONTENT_TYPE, APPLICATION_GRPC);
         h.add(GRPC_STATUS, Integer.toString(status(httpStatus)));
         h.add(GRPC_MESSAGE, percentEncode(httpStatus + " " + reason));
-        h.add(HttpHeaderNames.CONTENT_LENGTH, "0");
-        h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        h.add(RequestId.NAME, requestId);
-        ByteBuf out = alloc.buffer(h.encodedLengthBound());
-        h.writeResponse(out, 1);
-        return out;
+        return ErrorResponses.encodeEmpty(alloc, h, requestId);
     }
 
     /**
