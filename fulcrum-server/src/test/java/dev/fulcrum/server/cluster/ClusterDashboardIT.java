@@ -47,15 +47,7 @@ class ClusterDashboardIT {
     @Test
     void listsTheMembersAndTheLeaderAndShowsEtcdDown() throws Exception {
         String prefix = "/it-dashboard";
-        fx.writeShared(prefix, fx.etcd().endpoints(), """
-                listeners:
-                  - {name: web, listen: 127.0.0.1:1, pool: app}
-                pools:
-                  - name: app
-                    health-check: {type: none}
-                    servers:
-                      - {address: 127.0.0.1:%d}
-                """.formatted(fx.backendPort()));
+        fx.writeShared(prefix);
         List<Node> nodes = fx.startNodes(closer, prefix, 3, fx.etcd().endpoints(), "5s");
         Node n1 = nodes.getFirst();
         await("3 members and a leader").atMost(Duration.ofSeconds(15)).until(() -> {
